@@ -1,0 +1,111 @@
+/**
+ * AccessPolicy: a REST API access policy (`sys_api_access_policy`).
+ *
+ * The instance judges every API-key request by the single most specific active
+ * policy for it, and a policy admits only the inbound profiles linked to it. So
+ * there are two ways to let a key through:
+ *
+ * - take over the shipped "Table GET/POST API Access Policy" (`adopt: true` with its
+ *   name) and link the API-key profile to it; destroy then restores what keywire
+ *   changed and never deletes the shipped record;
+ * - create a policy of keywire's own (e.g. one for all of the Table API, or one for
+ *   the Event Management inbound API), deleted on destroy.
+ *
+ * A global policy can never admit token auth, so `applyGlobal` is refused.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+
+export const TABLE_API_PATH = "now/table";
+export const EVENT_MANAGEMENT_API_PATH = "sn_em_connector/em";
+export const SHIPPED_TABLE_POLICIES = ["Table GET API Access Policy", "Table POST API Access Policy"] as const;
+
+const spec: RecordSpec = {
+  typeName: "AccessPolicy",
+  table: "sys_api_access_policy",
+  fields: {
+    name: { column: "name", kind: "string" },
+    description: { column: "description", kind: "string" },
+    active: { column: "active", kind: "boolean", default: "true" },
+    apiPath: { column: "api_path", kind: "string" },
+    api: { column: "api", kind: "reference", lookup: { table: "sys_ws_definition", by: "name" } },
+    httpMethod: { column: "http_method", kind: "string" },
+    apiResource: { column: "api_resource", kind: "string" },
+    version: { column: "version", kind: "string" },
+    tables: { column: "api_tablename", kind: "list" },
+    applyAllMethods: { column: "apply_all_methods", kind: "boolean", default: "false" },
+    applyAllResources: { column: "apply_all_resources", kind: "boolean", default: "false" },
+    applyAllVersions: { column: "apply_all_versions", kind: "boolean", default: "false" },
+    applyAllTables: { column: "apply_all_tables", kind: "boolean", default: "false" },
+    advertiseAllAuthSchemes: { column: "all_authn_scheme_authenticate_header", kind: "boolean", default: "false" },
+  },
+  naturalKey: ["name"],
+  schema: (z) =>
+    z.object({
+      name: z.string().min(1, "is required").max(100, "is longer than 100 characters"),
+      description: z.string().max(1000).optional(),
+      active: z.boolean().optional(),
+      apiPath: z
+        .string()
+        .regex(/^[a-z0-9_]+(\/[a-z0-9_]+)*$/, 'must be an API path such as "now/table" (no leading slash)')
+        .optional(),
+      api: z.string().optional(),
+      httpMethod: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).optional(),
+      apiResource: z.string().optional(),
+      version: z.string().optional(),
+      tables: z.array(z.string().regex(/^[a-z0-9_]+$/, "must be table names")).optional(),
+      applyAllMethods: z.boolean().optional(),
+      applyAllResources: z.boolean().optional(),
+      applyAllVersions: z.boolean().optional(),
+      applyAllTables: z.boolean().optional(),
+      advertiseAllAuthSchemes: z.boolean().optional(),
+      applyGlobal: z
+        .literal(false, { message: "cannot be true: the instance never allows token auth on a global REST API policy" })
+        .optional(),
+    }),
+  hooks: {
+    validate(inputs) {
+      if (!inputs.adopt && !inputs.apiPath) {
+        return [{ property: "apiPath", reason: "AccessPolicy.apiPath: is required for a policy keywire creates" }];
+      }
+      if (inputs.httpMethod === undefined && inputs.applyAllMethods !== true && !inputs.adopt) {
+        return [{ property: "httpMethod", reason: "AccessPolicy.httpMethod: give a method, or set applyAllMethods: true" }];
+      }
+      return [];
+    },
+  },
+};
+
+export const accessPolicyProvider = recordProvider(spec);
+
+export interface AccessPolicyArgs extends AdoptionInputs {
+  name: pulumi.Input<string>;
+  description?: pulumi.Input<string>;
+  active?: pulumi.Input<boolean>;
+  /** REST API path, e.g. `now/table` or `sn_em_connector/em`. Required unless adopting. */
+  apiPath?: pulumi.Input<string>;
+  /** The REST API (sys_ws_definition) by name or sys_id, where the instance wants it. */
+  api?: pulumi.Input<string>;
+  httpMethod?: pulumi.Input<"GET" | "POST" | "PUT" | "PATCH" | "DELETE">;
+  apiResource?: pulumi.Input<string>;
+  version?: pulumi.Input<string>;
+  tables?: pulumi.Input<pulumi.Input<string>[]>;
+  applyAllMethods?: pulumi.Input<boolean>;
+  applyAllResources?: pulumi.Input<boolean>;
+  applyAllVersions?: pulumi.Input<boolean>;
+  applyAllTables?: pulumi.Input<boolean>;
+  /** "Advertise all auth schemes": only the WWW-Authenticate header; do not rely on it to admit anything. */
+  advertiseAllAuthSchemes?: pulumi.Input<boolean>;
+}
+
+export class AccessPolicy extends pulumi.dynamic.Resource {
+  declare readonly sysId: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+  declare readonly active: pulumi.Output<boolean>;
+  declare readonly apiPath: pulumi.Output<string>;
+  declare readonly recordUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: AccessPolicyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(accessPolicyProvider, name, { sysId: undefined, recordUrl: undefined, ...args }, opts, SERVICENOW_MODULE, "AccessPolicy");
+  }
+}

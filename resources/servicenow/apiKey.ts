@@ -1,0 +1,300 @@
+/**
+ * ApiKey: a REST API key (`api_key`) and its token.
+ *
+ * The record is managed like any other (see recordEngine.ts); what differs is the
+ * token. It is obtained once, at creation, by the strategy in tokenAcquisition.ts,
+ * proven by a probe, and kept as a secret output. A refresh cannot read it back,
+ * so it is carried; ApiKeyVerification proves it again on every refresh.
+ *
+ * Rotation: a key can carry a maximum age and/or a number of days before expiry
+ * at which it is due, and an explicit trigger. A due rotation shows in `pulumi
+ * preview` as a replacement; the replacement is created (and proven) before the
+ * old key is deleted, so consumers such as the SNS subscription move first.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { formatGlideDateTime, parseDateTime } from "./fields";
+import { q } from "./client/encodedQuery";
+import {
+  AdoptionInputs,
+  EngineContext,
+  Inputs,
+  RecordOutputs,
+  RecordSpec,
+  SERVICENOW_MODULE,
+  recordProvider,
+  recordUrl,
+} from "./recordEngine";
+import { DEFAULT_PROBE, ProbeSettings, TokenStrategy, acquireToken, generateToken } from "./tokenAcquisition";
+import { KeywireError } from "../shared/errors";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface RotationSettings {
+  /** Replace the key once it is this many days old. */
+  maxAgeDays?: number;
+  /** Replace the key this many days before its expiry. */
+  rotateBeforeExpiryDays?: number;
+  /** Any change of this value replaces the key now (e.g. a date or a ticket number). */
+  trigger?: string;
+}
+
+/** Why a key is due for rotation at `now`, or undefined. Pure, so preview can show it without a call. */
+export function rotationDue(olds: RecordOutputs, rotation: RotationSettings | undefined, now: Date): string | undefined {
+  if (!rotation) return undefined;
+  const created = typeof olds.createdAt === "string" ? parseDateTime(olds.createdAt) : undefined;
+  if (rotation.maxAgeDays !== undefined && created && now.getTime() - created.getTime() >= rotation.maxAgeDays * DAY_MS) {
+    return `older than ${rotation.maxAgeDays} days`;
+  }
+  const expires = olds.columns?.expires ? parseDateTime(olds.columns.expires) : undefined;
+  if (rotation.rotateBeforeExpiryDays !== undefined && expires && expires.getTime() - now.getTime() <= rotation.rotateBeforeExpiryDays * DAY_MS) {
+    return `expires within ${rotation.rotateBeforeExpiryDays} days`;
+  }
+  return undefined;
+}
+
+function probeOf(inputs: Inputs): ProbeSettings {
+  const p = inputs.probe as Partial<ProbeSettings> | undefined;
+  return { path: p?.path ?? DEFAULT_PROBE.path, via: p?.via ?? DEFAULT_PROBE.via };
+}
+
+function tokenConfigKeyOf(inputs: Inputs): string {
+  return typeof inputs.tokenConfigKey === "string" ? inputs.tokenConfigKey : "keywire:apiKeyToken";
+}
+
+/** The expiry to write: an explicit date, or now + expiresInDays (kept stable across runs). */
+function expiryColumn(inputs: Inputs, olds: RecordOutputs | undefined, now: Date): string | undefined {
+  if (typeof inputs.expiresInDays !== "number") return undefined;
+  if (olds && olds.expiresInDays === inputs.expiresInDays && typeof olds.expiresAt === "string") return olds.expiresAt;
+  return formatGlideDateTime(new Date(now.getTime() + inputs.expiresInDays * DAY_MS));
+}
+
+/**
+ * A key whose token nobody can prove must not stay usable: deactivate it until an
+ * operator supplies the token (adoption re-activates it). Best effort: the manual
+ * stop that follows is the message that matters.
+ */
+async function parkKey(ctx: EngineContext, sysId: string): Promise<string> {
+  try {
+    await ctx.client.update("api_key", sysId, { active: "false" }, { fields: ["sys_id"] });
+    return "keywire deactivated it until its token is proven";
+  } catch {
+    return "keywire could not deactivate it: deactivate it by hand if you will not use it";
+  }
+}
+
+const spec: RecordSpec = {
+  typeName: "ApiKey",
+  table: "api_key",
+  fields: {
+    name: { column: "name", kind: "string" },
+    description: { column: "description", kind: "string" },
+    active: { column: "active", kind: "boolean", default: "true" },
+    user: { column: "user", kind: "reference", lookup: { table: "sys_user", by: "user_name" } },
+    expires: { column: "expires", kind: "datetime" },
+    authScopes: { column: "auth_scope", kind: "list", lookup: { table: "sys_auth_scope", by: "name" } },
+  },
+  naturalKey: ["name"],
+  secretInputs: ["token"],
+  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt", "expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey"],
+  schema: (z) =>
+    z.object({
+      name: z
+        .string()
+        .min(1, "is required")
+        .max(100, "is longer than 100 characters"),
+      description: z.string().max(1000).optional(),
+      active: z.boolean().optional(),
+      user: z.string().min(1, "is required: the user the key acts as (user_name or sys_id)"),
+      expires: z
+        .string()
+        .optional()
+        .refine((v) => v === undefined || v === "" || parseDateTime(v) !== undefined, {
+          message: "must be a date-time such as 2027-01-31T00:00:00Z or 2027-01-31 00:00:00 (UTC)",
+        })
+        .refine((v) => v === undefined || v === "" || (parseDateTime(v)?.getTime() ?? 0) > Date.now(), {
+          message: "is in the past: the instance would refuse the key at once",
+        }),
+      expiresInDays: z.number().int().positive().max(3650).optional(),
+      authScopes: z.array(z.string().min(1)).optional(),
+      token: z.string().min(1).optional(),
+      tokenStrategy: z.enum(["auto", "operator", "input_display_value", "display_value"]).optional(),
+      tokenConfigKey: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$/, "must be a config key such as keywire:apiKeyToken")
+        .optional(),
+      probe: z
+        .object({
+          path: z.string().regex(/^\/api\/[^\s]*$/, "must be an instance path starting with /api/"),
+          via: z.enum(["header", "query"]),
+        })
+        .partial()
+        .optional(),
+      rotation: z
+        .object({
+          maxAgeDays: z.number().int().positive().optional(),
+          rotateBeforeExpiryDays: z.number().int().nonnegative().optional(),
+          trigger: z.string().optional(),
+        })
+        .optional(),
+    }),
+  hooks: {
+    validate(inputs) {
+      const failures = [];
+      if (inputs.expires && inputs.expiresInDays !== undefined) {
+        failures.push({ property: "expiresInDays", reason: "ApiKey.expiresInDays: give either expires or expiresInDays, not both" });
+      }
+      if (inputs.active === false && !inputs.token) {
+        failures.push({
+          property: "active",
+          reason: "ApiKey.active: a key created inactive cannot have its token proven; create it active",
+        });
+      }
+      return failures;
+    },
+
+    columnOverrides(inputs, olds): Record<string, string> {
+      const expires = expiryColumn(inputs, olds, new Date());
+      return expires === undefined ? {} : { expires };
+    },
+
+    async prepareCreate(ctx: EngineContext, inputs, columns) {
+      // An inactive key with this name is most likely the one a previous run created
+      // and parked (deactivated) when it stopped for the manual token step: never
+      // make a second one. Active keys of the same name are left alone, so a rotation
+      // can create the new key while the old one still serves.
+      const parked = await ctx.client.list("api_key", {
+        query: q().eq("name", columns.name).and().eq("active", "false").build(),
+        fields: ["sys_id"],
+        limit: 1,
+      });
+      if (parked.length > 0) {
+        const url = recordUrl(ctx.connection, "api_key", parked[0].sys_id);
+        throw new KeywireError({
+          platform: "servicenow",
+          operation: `create api_key "${columns.name}"`,
+          table: "api_key",
+          reason: `an inactive key with this name already exists (${parked[0].sys_id}), most likely parked by a run that stopped for its token`,
+          hint:
+            `Copy its token from ${url} and run \`pulumi config set --secret ${tokenConfigKeyOf(inputs)} <token>\`, then \`pulumi up\`: ` +
+            "keywire adopts it, activates it and proves the token. Or delete that record, or give the new key another name.",
+        });
+      }
+      const strategy = (inputs.tokenStrategy as TokenStrategy | undefined) ?? "auto";
+      const now = formatGlideDateTime(new Date());
+      if (strategy === "auto" || strategy === "input_display_value") {
+        const generated = generateToken();
+        return {
+          columns: { ...columns, token: generated },
+          inputDisplayValue: true,
+          outputs: { generatedToken: generated, createdAt: now },
+        };
+      }
+      return { columns, outputs: { createdAt: now } };
+    },
+
+    async afterWrite(ctx, phase, record, inputs, prepared, olds) {
+      const carried: Record<string, unknown> = {
+        createdAt: prepared.createdAt ?? olds?.createdAt ?? formatGlideDateTime(new Date()),
+        expiresAt: record.expires ?? "",
+        expiresInDays: inputs.expiresInDays,
+        rotation: inputs.rotation,
+        probe: inputs.probe,
+        tokenStrategy: inputs.tokenStrategy,
+        tokenConfigKey: inputs.tokenConfigKey,
+      };
+      const operatorToken = typeof inputs.token === "string" && inputs.token !== "" ? inputs.token : undefined;
+      if (phase === "update" && olds && (operatorToken === undefined || operatorToken === olds.token)) {
+        return { ...carried, token: olds.token, tokenSource: olds.tokenSource };
+      }
+      const acquired = await acquireToken(ctx, {
+        onManualStop: phase === "create" ? () => parkKey(ctx, record.sys_id) : undefined,
+        strategy: (inputs.tokenStrategy as TokenStrategy | undefined) ?? "auto",
+        operatorToken,
+        generatedToken: typeof prepared.generatedToken === "string" ? prepared.generatedToken : undefined,
+        keySysId: record.sys_id,
+        keyName: String(inputs.name),
+        recordUrl: recordUrl(ctx.connection, "api_key", record.sys_id),
+        tokenConfigKey: tokenConfigKeyOf(inputs),
+        probe: probeOf(inputs),
+      });
+      return { ...carried, token: acquired.token, tokenSource: acquired.source };
+    },
+
+    diffExtra(olds, news) {
+      const changed: string[] = [];
+      const replaces: string[] = [];
+      const operatorToken = typeof news.token === "string" && news.token !== "" ? news.token : undefined;
+      if (operatorToken !== undefined && operatorToken !== olds.token) changed.push("token");
+      const rotation = news.rotation as RotationSettings | undefined;
+      const oldRotation = olds.rotation as RotationSettings | undefined;
+      if (rotation?.trigger !== undefined && rotation.trigger !== oldRotation?.trigger) replaces.push("rotation");
+      else if (rotationDue(olds, rotation, new Date())) replaces.push("rotation");
+      if ((news.expiresInDays ?? undefined) !== (olds.expiresInDays ?? undefined)) changed.push("expiresInDays");
+      return { changed, replaces };
+    },
+  },
+};
+
+export const apiKeyProvider = recordProvider(spec);
+
+export interface ApiKeyArgs extends AdoptionInputs {
+  name: pulumi.Input<string>;
+  description?: pulumi.Input<string>;
+  /** Defaults to true. */
+  active?: pulumi.Input<boolean>;
+  /** The user the key acts as: `user_name` or sys_id. Give it only the roles it needs. */
+  user: pulumi.Input<string>;
+  /** Absolute expiry (UTC). Empty means never, which keywire's audit flags. */
+  expires?: pulumi.Input<string>;
+  /** Expiry relative to creation; a rotated key gets a fresh one. */
+  expiresInDays?: pulumi.Input<number>;
+  /** Auth scopes by name (e.g. `useraccount`) or sys_id. */
+  authScopes?: pulumi.Input<pulumi.Input<string>[]>;
+  /** A token copied from the record by an operator (manual route); probed before use. Always secret. */
+  token?: pulumi.Input<string>;
+  /** Which routes may be used to obtain the token; default `auto` (all, in order). */
+  tokenStrategy?: pulumi.Input<TokenStrategy>;
+  /** The config key named in the manual-route instructions; default `keywire:apiKeyToken`. */
+  tokenConfigKey?: pulumi.Input<string>;
+  /** The request that proves a token; must go through a policy that admits this key. */
+  probe?: pulumi.Input<Partial<ProbeSettings>>;
+  rotation?: pulumi.Input<RotationSettings>;
+}
+
+export class ApiKey extends pulumi.dynamic.Resource {
+  declare readonly sysId: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+  declare readonly active: pulumi.Output<boolean>;
+  declare readonly user: pulumi.Output<string>;
+  declare readonly expires: pulumi.Output<string>;
+  /** The token, proven by a probe. Secret. */
+  declare readonly token: pulumi.Output<string>;
+  /** How the token was obtained: `operator`, `input_display_value` or `display_value`. */
+  declare readonly tokenSource: pulumi.Output<string>;
+  declare readonly createdAt: pulumi.Output<string>;
+  declare readonly recordUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      sysId: undefined,
+      tokenSource: undefined,
+      createdAt: undefined,
+      recordUrl: undefined,
+      ...args,
+      // The token is secret whether or not the caller marked it so.
+      token: args.token === undefined ? undefined : pulumi.secret(args.token),
+      // An operator-supplied token means the record exists: adopt it (keywire made it
+      // or a person did) unless the program says which record to take.
+      adopt: args.adopt ?? (args.token === undefined ? undefined : true),
+      onDestroy: args.onDestroy ?? (args.token === undefined ? undefined : "delete"),
+    };
+    super(
+      apiKeyProvider,
+      name,
+      props,
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
+      SERVICENOW_MODULE,
+      "ApiKey",
+    );
+  }
+}

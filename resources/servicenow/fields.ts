@@ -1,0 +1,131 @@
+/**
+ * How a resource property maps to a ServiceNow column, and how values are
+ * normalised on both sides so that nothing shows false drift.
+ *
+ * The Table API speaks only strings ("true", "", "2027-01-01 00:00:00"); programs
+ * speak booleans, ISO dates and names. Every comparison the record engine makes is
+ * done in *column space* (the exact strings the instance stores), and every value
+ * shown back to the program is converted to *input space* here, in one place.
+ */
+
+export type FieldKind = "string" | "boolean" | "datetime" | "integer" | "reference" | "list";
+
+export interface FieldDef {
+  /** ServiceNow column name. */
+  column: string;
+  kind: FieldKind;
+  /** Changing this field cannot be done in place: the record is replaced. */
+  replaceOnChange?: boolean;
+  /** Column value written when the input is absent. */
+  default?: string;
+  /**
+   * For references and lists given by name rather than sys_id: the table and
+   * the column that holds the name (e.g. sys_user.user_name).
+   */
+  lookup?: { table: string; by: string };
+  /**
+   * Never compare or write this field after creation (e.g. a value only the
+   * instance can change). Still read and shown.
+   */
+  createOnly?: boolean;
+}
+
+export type InputValue = string | boolean | number | string[] | undefined | null;
+
+const SYS_ID = /^[0-9a-f]{32}$/;
+
+export function isSysId(value: unknown): value is string {
+  return typeof value === "string" && SYS_ID.test(value);
+}
+
+/** A `Date` as ServiceNow stores it: `YYYY-MM-DD HH:MM:SS`, UTC. */
+export function formatGlideDateTime(d: Date): string {
+  return d.toISOString().slice(0, 19).replace("T", " ");
+}
+
+/**
+ * Parses what a program may give for a date-time: ISO 8601 (with `Z` or an
+ * offset), a bare date, or the Glide form. Returns undefined when it is none of
+ * those, so validation can name the property.
+ */
+export function parseDateTime(value: string): Date | undefined {
+  const v = value.trim();
+  let iso: string;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) iso = `${v}T00:00:00Z`;
+  else if (/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(v)) iso = `${v.replace(" ", "T")}Z`;
+  else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v)) iso = v;
+  else return undefined;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** Line endings and absent values are the only string differences nobody means. */
+function normaliseString(value: string): string {
+  return value.replace(/\r\n/g, "\n");
+}
+
+/**
+ * Input-space value → column-space string, for every kind that needs no lookup.
+ * References and lists given by name are resolved by the engine, not here.
+ */
+export function toColumn(def: FieldDef, value: InputValue): string {
+  if (value === undefined || value === null) return def.default ?? "";
+  switch (def.kind) {
+    case "boolean":
+      if (typeof value === "boolean") return value ? "true" : "false";
+      return String(value).toLowerCase() === "true" ? "true" : "false";
+    case "integer":
+      return String(value).trim();
+    case "datetime": {
+      if (typeof value !== "string" || value.trim() === "") return "";
+      const d = parseDateTime(value);
+      return d ? formatGlideDateTime(d) : value;
+    }
+    case "list":
+      return (Array.isArray(value) ? value : String(value).split(","))
+        .map((s) => s.trim())
+        .filter((s) => s !== "")
+        .join(",");
+    case "reference":
+      return String(value).trim();
+    case "string":
+      return normaliseString(String(value));
+  }
+}
+
+/** Column-space string → the value shown to the program. */
+export function fromColumn(def: FieldDef, column: string | undefined): string | boolean | string[] {
+  const v = column ?? "";
+  switch (def.kind) {
+    case "boolean":
+      return v === "true";
+    case "list":
+      return v === "" ? [] : v.split(",").map((s) => s.trim());
+    default:
+      return v;
+  }
+}
+
+/**
+ * Lists are sets in ServiceNow (a glide_list has no meaningful order), so two
+ * lists that differ only in order are the same value.
+ */
+export function sameColumnValue(def: FieldDef, a: string, b: string): boolean {
+  if (def.kind === "list") {
+    const sa = a.split(",").filter((s) => s !== "").sort().join(",");
+    const sb = b.split(",").filter((s) => s !== "").sort().join(",");
+    return sa === sb;
+  }
+  return a === b;
+}
+
+/** Whether an input names records by sys_id already (no lookup needed). */
+export function needsLookup(def: FieldDef, value: InputValue): boolean {
+  if (!def.lookup || value === undefined || value === null || value === "") return false;
+  if (def.kind === "reference") return !isSysId(value);
+  if (def.kind === "list") {
+    const items = Array.isArray(value) ? value : String(value).split(",");
+    return items.some((s) => s.trim() !== "" && !isSysId(s.trim()));
+  }
+  return false;
+}

@@ -1,0 +1,565 @@
+/**
+ * The one generic path for "a record in a ServiceNow table".
+ *
+ * Every ServiceNow resource in keywire is a {@link RecordSpec}: the table, the
+ * owned fields and their kinds, the natural key, and the few hooks where it
+ * differs (the API key's token, for instance). This module turns a spec into a
+ * Pulumi dynamic provider whose check/diff/create/read/update/delete all follow
+ * the same rules:
+ *
+ * - only owned fields are diffed, in column space (see fields.ts), so server-filled
+ *   fields and formatting never show as drift;
+ * - read asks for the owned columns only (1 GET) and reports a 404 as gone;
+ * - update PATCHes only the columns that differ (1 PATCH, none when nothing does);
+ * - delete of a missing record succeeds (1 DELETE);
+ * - create is 1 POST, made idempotent by the client's natural-key lookup when the
+ *   outcome of the POST is unknown;
+ * - an existing record can be adopted instead of created, and is restored (not
+ *   deleted) on destroy unless told otherwise.
+ *
+ * The provider object is serialized into the Pulumi state, so it captures only the
+ * spec and this module's functions. Connection settings arrive through
+ * `configure` (or the environment) at run time, and clients are built inside each
+ * method.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { ZodType } from "zod";
+import { FieldDef, InputValue, fromColumn, isSysId, needsLookup, sameColumnValue, toColumn } from "./fields";
+import { ServiceNowConnection, ConfigSource, resolveConnection } from "./client/connection";
+import { TableClient, SnRecord } from "./client/tableClient";
+import { EncodedQuery, q, where } from "./client/encodedQuery";
+import { KeywireError } from "../shared/errors";
+
+/** Inputs every record resource accepts besides its own fields. */
+export interface AdoptionInputs {
+  /**
+   * Take over an existing record instead of creating one: `true` finds it by the
+   * resource's natural key, a sys_id names it directly.
+   */
+  adopt?: boolean | string;
+  /**
+   * What destroy does: `delete` the record, `restore` the owned fields keywire
+   * changed on an adopted record, or `retain` it untouched. Defaults to `delete`
+   * for records keywire created and `restore` for adopted ones.
+   */
+  onDestroy?: "delete" | "restore" | "retain";
+}
+
+/** What the engine remembers about an adopted record. */
+export interface AdoptionState {
+  sysId: string;
+  /** Owned columns as they were before keywire changed them. */
+  original: Record<string, string>;
+}
+
+/** A name → sys_id resolution, kept so diffs need no lookup (a plain preview makes no call). */
+export interface ResolvedValue {
+  input: string | string[];
+  column: string;
+  /** Other column values the resolver knows names for, so drift reads as a name. */
+  aliases?: Record<string, string>;
+}
+
+/** Resolves one input value to its column value when a plain name lookup will not do. */
+export type Resolver = (ctx: EngineContext, value: string) => Promise<ResolvedValue>;
+
+/** The engine's part of every record resource's outputs. */
+export interface RecordOutputs {
+  sysId: string;
+  /** Live owned columns, exactly as the instance stores them. */
+  columns: Record<string, string>;
+  resolved: Record<string, ResolvedValue>;
+  adoption?: AdoptionState;
+  /** Link to the record in the instance UI (for people, never parsed). */
+  recordUrl: string;
+  [prop: string]: unknown;
+}
+
+export type Inputs = Record<string, unknown> & AdoptionInputs;
+
+/** What a hook sees: the client for this call and the connection it came from. */
+export interface EngineContext {
+  client: TableClient;
+  connection: ServiceNowConnection;
+}
+
+export interface PreparedCreate {
+  columns: Record<string, string>;
+  inputDisplayValue?: boolean;
+  /** Outputs that the hook already knows (e.g. which token route is in use). */
+  outputs?: Record<string, unknown>;
+}
+
+export interface RecordHooks {
+  /** Adjust the columns or request options of the create POST. */
+  prepareCreate?(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<PreparedCreate>;
+  /**
+   * Runs after a create, adoption or update has been written; returns extra
+   * outputs. Throwing here fails the operation (the API key's token probe does
+   * so when no token can be proven).
+   */
+  afterWrite?(
+    ctx: EngineContext,
+    phase: "create" | "adopt" | "update",
+    record: SnRecord,
+    inputs: Inputs,
+    prepared: Record<string, unknown>,
+    olds?: RecordOutputs,
+  ): Promise<Record<string, unknown>>;
+  /**
+   * Column values computed from more than one input (an expiry relative to the
+   * creation time); they win over the field's own conversion. Pure: diff calls it.
+   */
+  columnOverrides?(inputs: Inputs, olds?: RecordOutputs): Record<string, string>;
+  /** Changes the generic field diff cannot see (a new operator token, a rotation). */
+  diffExtra?(olds: RecordOutputs, news: Inputs): { changed: string[]; replaces: string[] };
+  /** Extra validation needing more than the schema (cross-field rules); messages name the property. */
+  validate?(inputs: Inputs): pulumi.dynamic.CheckFailure[];
+}
+
+export interface RecordSpec {
+  /** Resource type name, e.g. "ApiKey"; also the last part of its type token. */
+  typeName: string;
+  table: string;
+  /** Input property → column. */
+  fields: Record<string, FieldDef>;
+  /** Input properties that identify the record (for adoption and idempotent create). */
+  naturalKey: string[];
+  /** Builds the zod schema for the resource's own inputs; called inside check only. */
+  schema: (z: typeof import("zod")) => ZodType;
+  /** Inputs that are secrets: never echoed into read's inputs. */
+  secretInputs?: string[];
+  /** Outputs the engine carries through read untouched (values only the program knows). */
+  carriedOutputs?: string[];
+  /** Input properties resolved by a custom lookup rather than `FieldDef.lookup`. */
+  resolvers?: Record<string, Resolver>;
+  hooks?: RecordHooks;
+}
+
+/** Type tokens read `pulumi-nodejs:dynamic/keywire/servicenow:<Name>`. */
+export const SERVICENOW_MODULE = "keywire/servicenow";
+
+function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, value: InputValue): boolean {
+  if (spec.resolvers?.[prop]) return typeof value === "string" && value !== "" && !isSysId(value);
+  return needsLookup(def, value);
+}
+
+/** Settings the provider receives at run time. Never serialized. */
+interface ProviderRuntime {
+  config?: ConfigSource;
+}
+
+export const ENGINE_PROPS = ["sysId", "columns", "resolved", "adoption", "recordUrl"] as const;
+
+/** Builds the client for one provider call. */
+export function contextFor(runtime: ProviderRuntime): EngineContext {
+  const connection = resolveConnection(runtime.config ?? { get: () => undefined }, process.env);
+  return { connection, client: new TableClient(connection) };
+}
+
+export function recordUrl(connection: ServiceNowConnection, table: string, sysId: string): string {
+  return `${connection.instanceUrl}/nav_to.do?uri=${encodeURIComponent(`${table}.do?sys_id=${sysId}`)}`;
+}
+
+/**
+ * The fields keywire manages for these inputs: all of them for a record it
+ * creates; for an adopted record only those the program gives, so taking over a
+ * shipped record never rewrites what the program did not mention.
+ */
+export function managedFields(spec: RecordSpec, inputs: Inputs): Array<[string, FieldDef]> {
+  const all = Object.entries(spec.fields);
+  if (!inputs.adopt) return all;
+  return all.filter(([prop]) => inputs[prop] !== undefined && inputs[prop] !== null);
+}
+
+function ownedColumns(spec: RecordSpec): string[] {
+  return Object.values(spec.fields).map((f) => f.column);
+}
+
+/**
+ * Column values the inputs ask for, using `resolved` (from a previous run) for
+ * names; a name not resolved yet yields `undefined` ("will change, value known
+ * after the lookup").
+ */
+export function desiredColumns(
+  spec: RecordSpec,
+  inputs: Inputs,
+  olds: RecordOutputs,
+): Record<string, string | undefined> {
+  const resolved = olds.resolved ?? {};
+  const out: Record<string, string | undefined> = {};
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    const value = inputs[prop] as InputValue;
+    if (needsResolution(spec, prop, def, value)) {
+      const prior = resolved[prop];
+      out[def.column] = prior && JSON.stringify(prior.input) === JSON.stringify(value) ? prior.column : undefined;
+    } else {
+      out[def.column] = toColumn(def, value);
+    }
+  }
+  return { ...out, ...spec.hooks?.columnOverrides?.(inputs, olds) };
+}
+
+/** Resolves names to sys_ids with one GET per field that needs it. */
+async function resolveColumns(
+  ctx: EngineContext,
+  spec: RecordSpec,
+  inputs: Inputs,
+  olds: RecordOutputs | undefined,
+): Promise<{ columns: Record<string, string>; resolved: Record<string, ResolvedValue> }> {
+  const prior = olds?.resolved ?? {};
+  const columns: Record<string, string> = {};
+  const resolved: Record<string, ResolvedValue> = {};
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    const value = inputs[prop] as InputValue;
+    if (!needsResolution(spec, prop, def, value)) {
+      columns[def.column] = toColumn(def, value);
+      continue;
+    }
+    const known = prior[prop];
+    if (known && JSON.stringify(known.input) === JSON.stringify(value)) {
+      columns[def.column] = known.column;
+      resolved[prop] = known;
+      continue;
+    }
+    const custom = spec.resolvers?.[prop];
+    if (custom) {
+      const r = await custom(ctx, String(value));
+      columns[def.column] = r.column;
+      resolved[prop] = r;
+      continue;
+    }
+    if (!def.lookup) throw new Error(`${spec.typeName}.${prop} needs a lookup but declares none`);
+    const lookup = def.lookup;
+    const names = (Array.isArray(value) ? value : String(value).split(",")).map((s) => String(s).trim()).filter(Boolean);
+    const byName = names.filter((n) => !isSysId(n));
+    const rows = await ctx.client.list(lookup.table, {
+      query: q().in(lookup.by, byName).build(),
+      fields: ["sys_id", lookup.by],
+    });
+    const ids: string[] = [];
+    for (const n of names) {
+      if (isSysId(n)) {
+        ids.push(n);
+        continue;
+      }
+      const matches = rows.filter((r) => r[lookup.by] === n);
+      if (matches.length !== 1) {
+        throw new KeywireError({
+          platform: "servicenow",
+          operation: `resolve ${prop} of ${spec.typeName}`,
+          table: lookup.table,
+          reason:
+            matches.length === 0
+              ? `${spec.typeName}.${prop}: no ${lookup.table} record has ${lookup.by} "${n}"`
+              : `${spec.typeName}.${prop}: ${matches.length} ${lookup.table} records have ${lookup.by} "${n}"`,
+          hint:
+            matches.length === 0
+              ? `Check the spelling, or create it first; a sys_id is accepted too.`
+              : `Give the sys_id of the one you mean instead of the name.`,
+        });
+      }
+      ids.push(matches[0].sys_id);
+    }
+    const column = def.kind === "reference" ? ids[0] ?? "" : ids.join(",");
+    columns[def.column] = column;
+    resolved[prop] = { input: Array.isArray(value) ? names : String(value), column };
+  }
+  Object.assign(columns, spec.hooks?.columnOverrides?.(inputs, olds));
+  return { columns, resolved };
+}
+
+export function naturalKeyQuery(spec: RecordSpec, columns: Record<string, string>): EncodedQuery {
+  const key: Record<string, string> = {};
+  for (const prop of spec.naturalKey) {
+    const def = spec.fields[prop];
+    key[def.column] = columns[def.column] ?? "";
+  }
+  return where(key);
+}
+
+/** Builds the outputs from a record as read or written. */
+function outputsFrom(
+  spec: RecordSpec,
+  ctx: EngineContext,
+  record: SnRecord,
+  inputs: Inputs,
+  resolved: Record<string, ResolvedValue>,
+  extra: Record<string, unknown>,
+): RecordOutputs {
+  const columns: Record<string, string> = {};
+  const view: Record<string, unknown> = {};
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    const live = record[def.column] ?? "";
+    columns[def.column] = live;
+    const r = resolved[prop];
+    // A reference given by name is shown by that name while it still points at the
+    // same record; once it points elsewhere, the sys_id it points at is shown.
+    view[prop] = r && sameColumnValue(def, r.column, live) ? r.input : r?.aliases?.[live] ?? fromColumn(def, live);
+  }
+  const out: RecordOutputs = {
+    ...extra,
+    ...view,
+    sysId: record.sys_id,
+    columns,
+    resolved,
+    recordUrl: recordUrl(ctx.connection, spec.table, record.sys_id),
+  };
+  for (const key of ["adopt", "onDestroy"] as const) {
+    if (inputs[key] !== undefined) out[key] = inputs[key];
+  }
+  return out;
+}
+
+/** The input-space view of outputs, as `read` reports it (drift shows per property). */
+function inputsView(spec: RecordSpec, outs: RecordOutputs, olds: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(olds)) {
+    if (k === "__provider" || (ENGINE_PROPS as readonly string[]).includes(k)) continue;
+    if (spec.secretInputs?.includes(k)) continue;
+    if ((spec.carriedOutputs ?? []).includes(k)) continue;
+    view[k] = v;
+  }
+  for (const prop of Object.keys(spec.fields)) view[prop] = outs[prop];
+  return view;
+}
+
+function failuresFrom(error: { issues: Array<{ path: PropertyKey[]; message: string }> }, typeName: string): pulumi.dynamic.CheckFailure[] {
+  return error.issues.map((issue) => {
+    const property = issue.path.map(String).join(".") || "(inputs)";
+    return { property, reason: `${typeName}.${property}: ${issue.message}` };
+  });
+}
+
+/** The zod schema of the engine's own inputs, merged into every resource's. */
+function adoptionSchema(z: typeof import("zod")) {
+  return z.object({
+    adopt: z
+      .union([z.boolean(), z.string().regex(/^[0-9a-f]{32}$/, "must be true or a 32-character lowercase hex sys_id")])
+      .optional(),
+    onDestroy: z.enum(["delete", "restore", "retain"]).optional(),
+  });
+}
+
+/**
+ * Turns a spec into a dynamic provider. The returned object is what Pulumi
+ * serializes; keep everything it reaches small and free of live clients.
+ */
+export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvider {
+  const runtime: ProviderRuntime = {};
+
+  async function findAdopted(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord> {
+    const fields = ["sys_id", ...ownedColumns(spec)];
+    if (typeof inputs.adopt === "string") {
+      const rec = await ctx.client.get(spec.table, inputs.adopt, { fields });
+      if (!rec) {
+        throw new KeywireError({
+          platform: "servicenow",
+          operation: `adopt ${spec.typeName}`,
+          table: spec.table,
+          status: 404,
+          reason: `${spec.typeName}: no ${spec.table} record has sys_id ${inputs.adopt}`,
+          hint: "Check the sys_id (open the record and copy it from the form's context menu), or drop `adopt` to create one.",
+        });
+      }
+      return rec;
+    }
+    const rows = await ctx.client.list(spec.table, { query: naturalKeyQuery(spec, columns), fields, limit: 2 });
+    if (rows.length !== 1) {
+      const key = spec.naturalKey.map((p) => `${p}=${JSON.stringify(columns[spec.fields[p].column])}`).join(", ");
+      throw new KeywireError({
+        platform: "servicenow",
+        operation: `adopt ${spec.typeName}`,
+        table: spec.table,
+        reason: `${spec.typeName}: ${rows.length === 0 ? "no" : "more than one"} ${spec.table} record matches ${key}`,
+        hint: rows.length === 0 ? "Drop `adopt` to create the record, or fix the name." : "Adopt by sys_id instead (`adopt: \"<sys_id>\"`).",
+      });
+    }
+    return rows[0];
+  }
+
+  async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
+    const ctx = contextFor(runtime);
+    const wanted: Record<string, string> = {};
+    for (const [prop, def] of managedFields(spec, inputs)) {
+      if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
+    }
+    Object.assign(wanted, spec.hooks?.columnOverrides?.(inputs, undefined));
+    const existing = await findAdopted(ctx, inputs, wanted);
+    const changes: Record<string, string> = {};
+    for (const [column, value] of Object.entries(wanted)) {
+      const have = existing[column] ?? "";
+      if (have !== value) changes[column] = `${JSON.stringify(have)} -> ${JSON.stringify(value)}`;
+    }
+    return { sysId: existing.sys_id, changes };
+  }
+
+  const provider: pulumi.dynamic.ResourceProvider & { typeName: string } = {
+    typeName: spec.typeName,
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+      runtime.config = req.config;
+    },
+
+    async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
+      // zod is required here, not at module scope: schema objects do not survive
+      // closure serialization.
+      const z: typeof import("zod") = require("zod");
+      const schema = spec.schema(z);
+      const failures: pulumi.dynamic.CheckFailure[] = [];
+      const own = schema.safeParse(withoutEngineInputs(news));
+      if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
+      const engine = adoptionSchema(z).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy });
+      if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
+      if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
+      if (failures.length > 0) return { inputs: news, failures };
+      const inputs: Inputs = { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) };
+      // Normalise the values the engine compares, so a diff never sees formatting.
+      for (const [prop, def] of Object.entries(spec.fields)) {
+        if (def.kind === "datetime" && typeof inputs[prop] === "string" && inputs[prop] !== "") {
+          inputs[prop] = toColumn(def, inputs[prop] as string);
+        }
+      }
+      // Adoption is shown before it happens: the record's current values next to
+      // what keywire will write, as an input the preview displays. Only while the
+      // adoption is pending, so a settled stack's previews make no call.
+      if (inputs.adopt && !olds.adopt) {
+        inputs.adoptionPreview = await previewAdoption(inputs);
+      } else if (inputs.adopt && olds.adoptionPreview !== undefined) {
+        inputs.adoptionPreview = olds.adoptionPreview;
+      }
+      return { inputs };
+    },
+
+    async diff(_id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+      const changed: string[] = [];
+      const replaces: string[] = [];
+      const desired = desiredColumns(spec, news, olds);
+      for (const [prop, def] of managedFields(spec, news)) {
+        if (def.createOnly) continue;
+        const want = desired[def.column];
+        const have = olds.columns?.[def.column] ?? "";
+        if (want === undefined || !sameColumnValue(def, want, have)) {
+          changed.push(prop);
+          if (def.replaceOnChange) replaces.push(prop);
+        }
+      }
+      // Adopting a different record is a different resource.
+      if (typeof news.adopt === "string" && olds.adoption && news.adopt !== olds.adoption.sysId) replaces.push("adopt");
+      if ((news.onDestroy ?? undefined) !== (olds.onDestroy ?? undefined)) changed.push("onDestroy");
+      const extra = spec.hooks?.diffExtra?.(olds, news);
+      if (extra) {
+        changed.push(...extra.changed);
+        replaces.push(...extra.replaces);
+      }
+      return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
+      const ctx = contextFor(runtime);
+      const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
+      let record: SnRecord;
+      let adoption: AdoptionState | undefined;
+      let prepared: Record<string, unknown> = {};
+      let phase: "create" | "adopt" = "create";
+      if (inputs.adopt) {
+        phase = "adopt";
+        const existing = await findAdopted(ctx, inputs, columns);
+        const changes: Record<string, string> = {};
+        const original: Record<string, string> = {};
+        for (const [, def] of managedFields(spec, inputs)) {
+          const have = existing[def.column] ?? "";
+          if (!sameColumnValue(def, columns[def.column], have)) {
+            changes[def.column] = columns[def.column];
+            original[def.column] = have;
+          }
+        }
+        adoption = { sysId: existing.sys_id, original };
+        record =
+          Object.keys(changes).length > 0
+            ? await ctx.client.update(spec.table, existing.sys_id, changes, { fields: ["sys_id", ...ownedColumns(spec)] })
+            : existing;
+      } else {
+        const prep: PreparedCreate = spec.hooks?.prepareCreate
+          ? await spec.hooks.prepareCreate(ctx, inputs, columns)
+          : { columns };
+        prepared = prep.outputs ?? {};
+        record = await ctx.client.create(spec.table, prep.columns, {
+          fields: ["sys_id", ...ownedColumns(spec)],
+          inputDisplayValue: prep.inputDisplayValue,
+          findExisting: naturalKeyQuery(spec, columns),
+        });
+      }
+      const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, phase, record, inputs, prepared) : prepared;
+      const outs = outputsFrom(spec, ctx, record, inputs, resolved, extra);
+      if (adoption) outs.adoption = adoption;
+      return { id: record.sys_id, outs };
+    },
+
+    async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
+      const ctx = contextFor(runtime);
+      const record = await ctx.client.get(spec.table, id, { fields: ["sys_id", ...ownedColumns(spec)] });
+      if (!record) return {};
+      const olds = (props ?? {}) as RecordOutputs;
+      const carried: Record<string, unknown> = {};
+      for (const k of spec.carriedOutputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
+      for (const k of spec.secretInputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
+      const outs = outputsFrom(spec, ctx, record, olds as Inputs, olds.resolved ?? {}, carried);
+      if (olds.adoption) outs.adoption = olds.adoption;
+      return { id, props: outs, inputs: inputsView(spec, outs, olds) };
+    },
+
+    async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
+      const ctx = contextFor(runtime);
+      const { columns, resolved } = await resolveColumns(ctx, spec, news, olds);
+      const changes: Record<string, string> = {};
+      for (const [, def] of managedFields(spec, news)) {
+        if (def.createOnly) continue;
+        if (!sameColumnValue(def, columns[def.column], olds.columns?.[def.column] ?? "")) changes[def.column] = columns[def.column];
+      }
+      let record: SnRecord;
+      if (Object.keys(changes).length > 0) {
+        record = await ctx.client.update(spec.table, id, changes, { fields: ["sys_id", ...ownedColumns(spec)] });
+      } else {
+        record = { ...olds.columns, sys_id: id };
+      }
+      let adoption = olds.adoption;
+      if (adoption) {
+        // Remember the original value of any column keywire changes for the first time.
+        const original = { ...adoption.original };
+        for (const column of Object.keys(changes)) if (!(column in original)) original[column] = olds.columns?.[column] ?? "";
+        adoption = { ...adoption, original };
+      }
+      const carried: Record<string, unknown> = {};
+      for (const k of spec.carriedOutputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
+      const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, "update", record, news, carried, olds) : carried;
+      const outs = outputsFrom(spec, ctx, record, news, resolved, extra);
+      if (adoption) outs.adoption = adoption;
+      return { outs };
+    },
+
+    async delete(id: string, props: RecordOutputs): Promise<void> {
+      const mode = props.onDestroy ?? (props.adoption ? "restore" : "delete");
+      if (mode === "retain") return;
+      const ctx = contextFor(runtime);
+      if (mode === "restore" && props.adoption) {
+        if (Object.keys(props.adoption.original).length === 0) return;
+        const existing = await ctx.client.get(spec.table, id, { fields: ["sys_id"] });
+        if (!existing) return;
+        await ctx.client.update(spec.table, id, props.adoption.original, { fields: ["sys_id"] });
+        return;
+      }
+      await ctx.client.delete(spec.table, id);
+    },
+  };
+  return provider;
+}
+
+function withoutEngineInputs(inputs: Inputs): Record<string, unknown> {
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(inputs)) {
+    if (k === "adopt" || k === "onDestroy" || k === "adoptionPreview" || k === "__provider") continue;
+    rest[k] = v;
+  }
+  return rest;
+}
