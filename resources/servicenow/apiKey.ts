@@ -88,7 +88,7 @@ const spec: RecordSpec = {
   fields: {
     name: { column: "name", kind: "string" },
     description: { column: "description", kind: "string" },
-    active: { column: "active", kind: "boolean", default: "true" },
+    active: { column: "active", kind: "boolean", defaultValue: "true" },
     user: { column: "user", kind: "reference", lookup: { table: "sys_user", by: "user_name" } },
     expires: { column: "expires", kind: "datetime" },
     authScopes: { column: "auth_scope", kind: "list", lookup: { table: "sys_auth_scope", by: "name" } },
@@ -103,7 +103,8 @@ const spec: RecordSpec = {
         .min(1, "is required")
         .max(100, "is longer than 100 characters"),
       description: z.string().max(1000).optional(),
-      active: z.boolean().optional(),
+      // Explicit even when adopting: a key keywire hands to a consumer must be usable.
+      active: z.boolean().default(true),
       user: z.string().min(1, "is required: the user the key acts as (user_name or sys_id)"),
       expires: z
         .string()

@@ -16,8 +16,11 @@ export interface FieldDef {
   kind: FieldKind;
   /** Changing this field cannot be done in place: the record is replaced. */
   replaceOnChange?: boolean;
-  /** Column value written when the input is absent. */
-  default?: string;
+  /**
+   * Column value written when the input is absent. (Not named `default`: the
+   * closure serializer mistakes any object with a `default` key for a module.)
+   */
+  defaultValue?: string;
   /**
    * For references and lists given by name rather than sys_id: the table and
    * the column that holds the name (e.g. sys_user.user_name).
@@ -69,7 +72,7 @@ function normaliseString(value: string): string {
  * References and lists given by name are resolved by the engine, not here.
  */
 export function toColumn(def: FieldDef, value: InputValue): string {
-  if (value === undefined || value === null) return def.default ?? "";
+  if (value === undefined || value === null) return def.defaultValue ?? "";
   switch (def.kind) {
     case "boolean":
       if (typeof value === "boolean") return value ? "true" : "false";

@@ -53,7 +53,7 @@ const spec: RecordSpec = {
   fields: {
     name: { column: "name", kind: "string" },
     description: { column: "description", kind: "string" },
-    active: { column: "active", kind: "boolean", default: "true" },
+    active: { column: "active", kind: "boolean", defaultValue: "true" },
     keyLocation: { column: "auth_parameter", kind: "reference" },
   },
   naturalKey: ["name"],

@@ -35,7 +35,7 @@ const spec: RecordSpec = {
   fields: {
     name: { column: "name", kind: "string" },
     description: { column: "description", kind: "string" },
-    active: { column: "active", kind: "boolean", default: "true" },
+    active: { column: "active", kind: "boolean", defaultValue: "true" },
     source: { column: "push_connector_definition", kind: "reference" },
   },
   naturalKey: ["name"],

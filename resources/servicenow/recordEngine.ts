@@ -144,16 +144,28 @@ function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, value: I
   return needsLookup(def, value);
 }
 
-/** Settings the provider receives at run time. Never serialized. */
-interface ProviderRuntime {
-  config?: ConfigSource;
+/**
+ * The stack configuration a provider process received through `configure`.
+ * It lives on the process's global object, not in any closure, so that even a
+ * provider serialized after configure ran (as tests do) can never carry it into
+ * the state. All providers in one process share one stack, hence one slot.
+ */
+const CONFIG_SLOT = "keywire.servicenow.runtimeConfig";
+
+export function setRuntimeConfig(config: ConfigSource | undefined): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for(CONFIG_SLOT)] = config;
+}
+
+export function runtimeConfig(): ConfigSource {
+  const config = (globalThis as Record<symbol, unknown>)[Symbol.for(CONFIG_SLOT)] as ConfigSource | undefined;
+  return config ?? { get: () => undefined };
 }
 
 export const ENGINE_PROPS = ["sysId", "columns", "resolved", "adoption", "recordUrl"] as const;
 
-/** Builds the client for one provider call. */
-export function contextFor(runtime: ProviderRuntime): EngineContext {
-  const connection = resolveConnection(runtime.config ?? { get: () => undefined }, process.env);
+/** Builds the client for one provider call, from configure's settings or the environment. */
+export function contextFor(): EngineContext {
+  const connection = resolveConnection(runtimeConfig(), process.env);
   return { connection, client: new TableClient(connection) };
 }
 
@@ -346,8 +358,6 @@ function adoptionSchema(z: typeof import("zod")) {
  * serializes; keep everything it reaches small and free of live clients.
  */
 export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvider {
-  const runtime: ProviderRuntime = {};
-
   async function findAdopted(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord> {
     const fields = ["sys_id", ...ownedColumns(spec)];
     if (typeof inputs.adopt === "string") {
@@ -379,7 +389,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
   }
 
   async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
-    const ctx = contextFor(runtime);
+    const ctx = contextFor();
     const wanted: Record<string, string> = {};
     for (const [prop, def] of managedFields(spec, inputs)) {
       if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
@@ -398,7 +408,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
     typeName: spec.typeName,
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-      runtime.config = req.config;
+      setRuntimeConfig(req.config);
     },
 
     async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
@@ -456,7 +466,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
     },
 
     async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = contextFor(runtime);
+      const ctx = contextFor();
       const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
       let record: SnRecord;
       let adoption: AdoptionState | undefined;
@@ -497,7 +507,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
     },
 
     async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
-      const ctx = contextFor(runtime);
+      const ctx = contextFor();
       const record = await ctx.client.get(spec.table, id, { fields: ["sys_id", ...ownedColumns(spec)] });
       if (!record) return {};
       const olds = (props ?? {}) as RecordOutputs;
@@ -510,7 +520,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
     },
 
     async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
-      const ctx = contextFor(runtime);
+      const ctx = contextFor();
       const { columns, resolved } = await resolveColumns(ctx, spec, news, olds);
       const changes: Record<string, string> = {};
       for (const [, def] of managedFields(spec, news)) {
@@ -541,7 +551,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
     async delete(id: string, props: RecordOutputs): Promise<void> {
       const mode = props.onDestroy ?? (props.adoption ? "restore" : "delete");
       if (mode === "retain") return;
-      const ctx = contextFor(runtime);
+      const ctx = contextFor();
       if (mode === "restore" && props.adoption) {
         if (Object.keys(props.adoption.original).length === 0) return;
         const existing = await ctx.client.get(spec.table, id, { fields: ["sys_id"] });

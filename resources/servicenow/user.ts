@@ -16,8 +16,8 @@ const spec: RecordSpec = {
     firstName: { column: "first_name", kind: "string" },
     lastName: { column: "last_name", kind: "string" },
     email: { column: "email", kind: "string" },
-    active: { column: "active", kind: "boolean", default: "true" },
-    webServiceAccessOnly: { column: "web_service_access_only", kind: "boolean", default: "true" },
+    active: { column: "active", kind: "boolean", defaultValue: "true" },
+    webServiceAccessOnly: { column: "web_service_access_only", kind: "boolean", defaultValue: "true" },
   },
   naturalKey: ["userName"],
   schema: (z) =>

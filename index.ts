@@ -1,0 +1,27 @@
+/**
+ * keywire: ServiceNow API-key authentication for Event Management, and the AWS
+ * SNS topic that delivers CloudWatch alarms to it. One stack per environment
+ * (stacks/Pulumi.<stack>.yaml). This file only reads validated configuration,
+ * composes the components and exports what operators need.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./config/stackConfig";
+import { pulumiRawConfig } from "./config/pulumiConfig";
+import { keywireStack } from "./resources/components/keywireStack";
+
+const cfg = loadStackConfig(pulumiRawConfig());
+const operatorToken = cfg.hasOperatorToken ? new pulumi.Config("keywire").requireSecret("apiKeyToken") : undefined;
+const out = keywireStack(cfg, operatorToken);
+
+/** The SNS subscription endpoint, token included. Secret: `pulumi stack output --show-secrets inboundEndpoint`. */
+export const inboundEndpoint = out.inboundEndpoint;
+export const topicArn = out.topicArn;
+export const subscriptionArn = out.subscriptionArn;
+export const apiKeySysId = out.apiKeySysId;
+export const tokenSource = out.tokenSource;
+export const inboundProfileSysId = out.inboundProfileSysId;
+export const tablePolicySysIds = out.tablePolicySysIds;
+export const eventPolicySysId = out.eventPolicySysId;
+export const pushConnectorSysId = out.pushConnectorSysId;
+export const policyMode = out.policyMode;
+export const integrationUser = out.integrationUser;

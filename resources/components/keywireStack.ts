@@ -1,0 +1,77 @@
+/**
+ * The whole keywire stack from validated configuration: the API-key auth chain,
+ * the push connector, the inbound endpoint and, unless turned off, the SNS side.
+ * index.ts calls this; tests call it under mocks with each configuration.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../../config/stackConfig";
+import { ServiceNowApiKeyAuth } from "./serviceNowApiKeyAuth";
+import { SnsEventIntegration } from "./snsEventIntegration";
+import { inboundEventEndpoint } from "./eventEndpoint";
+import { PushConnector } from "../servicenow/pushConnector";
+
+export interface KeywireStackOutputs {
+  inboundEndpoint: pulumi.Output<string>;
+  topicArn?: pulumi.Output<string>;
+  subscriptionArn?: pulumi.Output<string>;
+  apiKeySysId: pulumi.Output<string>;
+  tokenSource: pulumi.Output<string>;
+  inboundProfileSysId: pulumi.Output<string>;
+  tablePolicySysIds: pulumi.Output<string[]>;
+  eventPolicySysId: pulumi.Output<string>;
+  pushConnectorSysId: pulumi.Output<string>;
+  policyMode: string;
+  integrationUser: string;
+}
+
+export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<string>): KeywireStackOutputs {
+  const auth = new ServiceNowApiKeyAuth("keywire", {
+    namePrefix: cfg.namePrefix,
+    integrationUser: cfg.integrationUser,
+    policyMode: cfg.policyMode,
+    keepBasicAuth: cfg.keepBasicAuth,
+    apiKey: cfg.apiKey,
+    operatorToken,
+    tokenConfigKey: "keywire:apiKeyToken",
+  });
+
+  const connector = new PushConnector(
+    "keywire-push-connector",
+    cfg.pushConnector.create
+      ? { name: cfg.pushConnector.name, source: cfg.pushConnector.source, description: "Managed by keywire" }
+      : { name: cfg.pushConnector.name, adopt: true, onDestroy: "retain" },
+  );
+
+  const endpoint = inboundEventEndpoint({
+    instanceUrl: cfg.instanceUrl,
+    source: cfg.pushConnector.source,
+    pushConnectorSysId: connector.sysId,
+    token: auth.token,
+  });
+
+  const sns = cfg.sns.enabled
+    ? new SnsEventIntegration("keywire-sns", {
+        endpoint,
+        topicName: cfg.sns.topicName,
+        existingTopicArn: cfg.sns.existingTopicArn,
+        deliveryPolicy: cfg.sns.deliveryPolicy,
+        deadLetterQueueArn: cfg.sns.deadLetterQueueArn,
+        confirmationTimeoutInMinutes: cfg.sns.confirmationTimeoutInMinutes,
+        allowCloudWatchAlarms: cfg.sns.allowCloudWatchAlarms,
+      })
+    : undefined;
+
+  return {
+    inboundEndpoint: endpoint,
+    topicArn: sns?.topicArn,
+    subscriptionArn: sns?.subscriptionArn,
+    apiKeySysId: auth.keySysId,
+    tokenSource: auth.tokenSource,
+    inboundProfileSysId: auth.profileSysId,
+    tablePolicySysIds: auth.tablePolicySysIds,
+    eventPolicySysId: auth.eventPolicySysId,
+    pushConnectorSysId: connector.sysId,
+    policyMode: cfg.policyMode,
+    integrationUser: auth.userName,
+  };
+}

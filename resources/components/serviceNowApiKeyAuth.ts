@@ -1,0 +1,213 @@
+/**
+ * ServiceNowApiKeyAuth: everything an instance needs before an API key works for
+ * the Event Management inbound endpoint — the integration user and its roles, an
+ * inbound profile whose key travels as a query parameter (SNS cannot send headers),
+ * the access policies that admit it, the links, and the key itself.
+ *
+ * Two policy modes, after the connector guide's two options:
+ * - `attach`: take over the shipped "Table GET/POST API Access Policy" (kept active,
+ *   restored on destroy) and link the profile to them;
+ * - `dedicated`: a Table API policy of keywire's own for all methods, resources,
+ *   versions and tables, and the shipped ones deactivated while the stack exists
+ *   (they would otherwise outrank it for the tables they list).
+ * In both, a policy of keywire's own admits the key on the Event Management inbound
+ * API (`sn_em_connector/em`), where no shipped policy admits tokens.
+ *
+ * The key is created last, after every link, so that its token can be proven by a
+ * probe through the very chain the integration will use.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AccessPolicy, EVENT_MANAGEMENT_API_PATH, SHIPPED_TABLE_POLICIES, TABLE_API_PATH } from "../servicenow/accessPolicy";
+import { AccessPolicyProfileLink } from "../servicenow/accessPolicyProfileLink";
+import { ApiKey, RotationSettings } from "../servicenow/apiKey";
+import { BasicAuthProfile } from "../servicenow/basicAuthProfile";
+import { InboundProfile } from "../servicenow/inboundProfile";
+import { ServiceNowUser } from "../servicenow/user";
+import { UserRoleGrant } from "../servicenow/userRoleGrant";
+import { TokenStrategy } from "../servicenow/tokenAcquisition";
+
+export type PolicyMode = "attach" | "dedicated";
+
+/** The shipped Basic-auth profile (its name really ends with a space). */
+export const SHIPPED_BASIC_PROFILE = "BasicAuth for none public processors ";
+
+export interface ServiceNowApiKeyAuthArgs {
+  namePrefix: string;
+  integrationUser: {
+    userName: string;
+    create: boolean;
+    firstName?: string;
+    lastName?: string;
+    email?: string;
+    roles: string[];
+  };
+  policyMode: PolicyMode;
+  /** Keep Basic auth admitted on every policy keywire links a profile to. */
+  keepBasicAuth: boolean;
+  apiKey: {
+    name?: string;
+    expiresInDays?: number;
+    authScopes: string[];
+    tokenStrategy: TokenStrategy;
+    rotation?: RotationSettings;
+  };
+  /** A token an operator copied from the record (manual route); secret. */
+  operatorToken?: pulumi.Input<string>;
+  /** Config key named in the manual-route instructions. */
+  tokenConfigKey?: string;
+}
+
+export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
+  readonly keySysId: pulumi.Output<string>;
+  /** The proven token. Secret. */
+  readonly token: pulumi.Output<string>;
+  readonly tokenSource: pulumi.Output<string>;
+  readonly profileSysId: pulumi.Output<string>;
+  readonly tablePolicySysIds: pulumi.Output<string[]>;
+  readonly eventPolicySysId: pulumi.Output<string>;
+  readonly policyMode: PolicyMode;
+  readonly userName: string;
+
+  constructor(name: string, args: ServiceNowApiKeyAuthArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("keywire:servicenow:ApiKeyAuth", name, {}, opts);
+    const child = { parent: this };
+    const p = args.namePrefix;
+    this.policyMode = args.policyMode;
+    this.userName = args.integrationUser.userName;
+
+    // The user, only with the roles it needs.
+    const userDeps: pulumi.Resource[] = [];
+    if (args.integrationUser.create) {
+      const user = new ServiceNowUser(
+        `${name}-user`,
+        {
+          userName: args.integrationUser.userName,
+          firstName: args.integrationUser.firstName ?? p,
+          lastName: args.integrationUser.lastName ?? "integration",
+          email: args.integrationUser.email,
+          webServiceAccessOnly: true,
+        },
+        child,
+      );
+      userDeps.push(user);
+      for (const role of args.integrationUser.roles) {
+        userDeps.push(
+          new UserRoleGrant(`${name}-role-${role}`, { user: user.userName, role }, { ...child, dependsOn: [user] }),
+        );
+      }
+    }
+
+    const profile = new InboundProfile(
+      `${name}-profile`,
+      { name: `${p} api key (query parameter)`, description: "Managed by keywire: API key in the x-sn-apikey query parameter", keyLocation: "query" },
+      child,
+    );
+
+    // Table API policies.
+    const tablePolicies: AccessPolicy[] = [];
+    if (args.policyMode === "attach") {
+      for (const shipped of SHIPPED_TABLE_POLICIES) {
+        tablePolicies.push(
+          new AccessPolicy(`${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}`, { name: shipped, adopt: true, active: true }, child),
+        );
+      }
+    } else {
+      tablePolicies.push(
+        new AccessPolicy(
+          `${name}-table-api`,
+          {
+            name: `${p} Table API policy`,
+            description: "Managed by keywire: admits the keywire API-key profile on the whole Table API",
+            apiPath: TABLE_API_PATH,
+            applyAllMethods: true,
+            applyAllResources: true,
+            applyAllVersions: true,
+            applyAllTables: true,
+          },
+          child,
+        ),
+      );
+      for (const shipped of SHIPPED_TABLE_POLICIES) {
+        // Deactivated, not deleted: restored as found when the stack is destroyed.
+        tablePolicies.push(
+          new AccessPolicy(`${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}-off`, { name: shipped, adopt: true, active: false }, child),
+        );
+      }
+    }
+    const eventPolicy = new AccessPolicy(
+      `${name}-event-api`,
+      {
+        name: `${p} Event Management inbound policy`,
+        description: "Managed by keywire: admits the keywire API-key profile on the Event Management inbound API",
+        apiPath: EVENT_MANAGEMENT_API_PATH,
+        applyAllMethods: true,
+        applyAllResources: true,
+        applyAllVersions: true,
+      },
+      child,
+    );
+
+    // Links: the API-key profile on every policy that must admit the key.
+    const linkedPolicies: Array<[string, AccessPolicy]> = [["event-api", eventPolicy]];
+    if (args.policyMode === "attach") {
+      linkedPolicies.push(["table-get", tablePolicies[0]], ["table-post", tablePolicies[1]]);
+    } else {
+      linkedPolicies.push(["table-api", tablePolicies[0]]);
+    }
+    const links: pulumi.Resource[] = linkedPolicies.map(
+      ([suffix, policy]) => new AccessPolicyProfileLink(`${name}-link-${suffix}`, { policy: policy.sysId, profile: profile.sysId }, child),
+    );
+    // A policy with links admits only the linked profiles. The shipped policies already
+    // link the Basic profile; keywire's own Table API policy needs it linked too.
+    if (args.policyMode === "dedicated") {
+      if (args.keepBasicAuth) {
+        const basic = new BasicAuthProfile(`${name}-basic-profile`, { name: SHIPPED_BASIC_PROFILE }, child);
+        links.push(new AccessPolicyProfileLink(`${name}-link-table-api-basic`, { policy: tablePolicies[0].sysId, profile: basic.sysId }, child));
+      } else {
+        pulumi.log.warn(
+          "keepBasicAuth is false: the Table API policy admits only the API-key profile, so Basic auth to the Table API will be refused " +
+            "while the shipped Table GET/POST policies are deactivated.",
+          this,
+        );
+      }
+    }
+
+    const key = new ApiKey(
+      `${name}-key`,
+      {
+        name: args.apiKey.name ?? `${p} event management`,
+        description: "Managed by keywire: AWS SNS to Event Management",
+        user: args.integrationUser.userName,
+        authScopes: args.apiKey.authScopes,
+        expiresInDays: args.apiKey.expiresInDays,
+        tokenStrategy: args.apiKey.tokenStrategy,
+        tokenConfigKey: args.tokenConfigKey ?? "keywire:apiKeyToken",
+        token: args.operatorToken,
+        rotation: args.apiKey.rotation,
+        // The same chain SNS will use: the key in the query string, through the Table API policy.
+        probe: { via: "query", path: "/api/now/table/sys_user?sysparm_limit=1&sysparm_fields=sys_id" },
+      },
+      { ...child, dependsOn: [...userDeps, ...links] },
+    );
+
+    if (!args.apiKey.expiresInDays) {
+      pulumi.log.warn("The API key has no expiry: set keywire:apiKey.expiresInDays (and a rotation) so a leaked key cannot live forever.", this);
+    }
+    if (args.integrationUser.roles.includes("admin")) {
+      pulumi.log.warn("The integration user holds admin: an API key acting as admin is a full-instance credential. Grant only evt_mgmt_integration.", this);
+    }
+
+    this.keySysId = key.sysId;
+    this.token = key.token;
+    this.tokenSource = key.tokenSource;
+    this.profileSysId = profile.sysId;
+    this.tablePolicySysIds = pulumi.all(tablePolicies.map((t) => t.sysId));
+    this.eventPolicySysId = eventPolicy.sysId;
+    this.registerOutputs({
+      keySysId: this.keySysId,
+      profileSysId: this.profileSysId,
+      tablePolicySysIds: this.tablePolicySysIds,
+      eventPolicySysId: this.eventPolicySysId,
+    });
+  }
+}

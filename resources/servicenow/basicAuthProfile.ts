@@ -1,0 +1,40 @@
+/**
+ * BasicAuthProfile: a Basic/OAuth inbound auth profile (`std_http_auth`), taken
+ * over by name only so that it can be linked to a policy of keywire's own. keywire
+ * never creates or changes these; destroy leaves them as they are.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+
+const spec: RecordSpec = {
+  typeName: "BasicAuthProfile",
+  table: "std_http_auth",
+  fields: {
+    name: { column: "name", kind: "string" },
+  },
+  naturalKey: ["name"],
+  schema: (z) => z.object({ name: z.string().min(1, "is required") }),
+};
+
+export const basicAuthProfileProvider = recordProvider(spec);
+
+export interface BasicAuthProfileArgs {
+  /** The profile's exact name (the shipped one ends with a space). */
+  name: pulumi.Input<string>;
+}
+
+export class BasicAuthProfile extends pulumi.dynamic.Resource {
+  declare readonly sysId: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: BasicAuthProfileArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      basicAuthProfileProvider,
+      name,
+      { sysId: undefined, recordUrl: undefined, ...args, adopt: true, onDestroy: "retain" },
+      opts,
+      SERVICENOW_MODULE,
+      "BasicAuthProfile",
+    );
+  }
+}

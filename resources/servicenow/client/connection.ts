@@ -1,0 +1,257 @@
+/**
+ * ServiceNow connection settings and how they are resolved from Pulumi configuration
+ * and the environment.
+ *
+ * The resolved connection holds a secret. It keeps it out of every enumerable
+ * property, so `JSON.stringify` and `util.inspect` never show it; code that needs it
+ * calls `credentials()` at request time and must not log the result.
+ */
+import { KeywireConfigError } from "../../shared/errors";
+import { OAuthTokenCache, createOAuthTokenCache } from "./oauth";
+
+/** Anything with `get(key)`: a Pulumi `Config("servicenow")`, or a dynamic provider's `configure` request config. */
+export interface ConfigSource {
+  get(key: string): string | undefined;
+  /** A Pulumi `Config` bag's name: when it is `servicenow`, keys are looked up without the namespace. */
+  readonly name?: string;
+}
+
+export type ServiceNowCredentials =
+  | { kind: "basic"; username: string; password: string }
+  | { kind: "oauth"; clientId: string; clientSecret: string };
+
+export interface ServiceNowConnectionSettings {
+  /** Instance short name (`dev12345`), host (`dev12345.service-now.com`) or URL. */
+  instance: string;
+  credentials: ServiceNowCredentials;
+}
+
+const NAMESPACE = "servicenow";
+const PLATFORM = "servicenow";
+const OPERATION = "resolve connection";
+
+export const CONFIG_KEYS = {
+  instance: "servicenow:instance",
+  instanceUrl: "servicenow:instanceUrl",
+  username: "servicenow:username",
+  password: "servicenow:password",
+  clientId: "servicenow:clientId",
+  clientSecret: "servicenow:clientSecret",
+} as const;
+
+export const ENV_KEYS = {
+  instanceUrl: "SERVICENOW_INSTANCE_URL",
+  username: "SERVICENOW_USERNAME",
+  password: "SERVICENOW_PASSWORD",
+  clientId: "SERVICENOW_CLIENT_ID",
+  clientSecret: "SERVICENOW_CLIENT_SECRET",
+} as const;
+
+function configError(key: string | undefined, reason: string, hint: string): KeywireConfigError {
+  return new KeywireConfigError({ platform: PLATFORM, operation: OPERATION, reason, hint, ...(key ? { key } : {}) });
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return !!m && m.slice(1).every((o) => Number(o) <= 255);
+}
+
+/**
+ * Normalize an instance value to an origin (`https://host[:port]`).
+ * `dev12345` → `https://dev12345.service-now.com`; a host gets `https://`; a URL is checked.
+ */
+export function normalizeInstanceUrl(value: string, key: string): string {
+  const v = value.trim();
+  const setIt = `Set it with: pulumi config set ${CONFIG_KEYS.instance} dev12345 (or ${CONFIG_KEYS.instanceUrl} https://dev12345.service-now.com)`;
+  if (/^[a-z0-9][a-z0-9-]*$/i.test(v)) return `https://${v.toLowerCase()}.service-now.com`;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `https://${v}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw configError(key, `${key} is not an instance name, host or URL`, setIt);
+  }
+  if (url.username || url.password) {
+    // Never echo the value: it holds credentials.
+    throw configError(
+      key,
+      `${key} contains credentials`,
+      `Remove them from the URL; set pulumi config set ${CONFIG_KEYS.username} … and pulumi config set --secret ${CONFIG_KEYS.password} … instead`,
+    );
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
+    throw configError(
+      key,
+      `${key} must use https (got ${url.protocol.replace(/:$/, "")}); plain http is allowed only for loopback addresses`,
+      setIt,
+    );
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    throw configError(key, `${key} must be the instance address only, without a path or query (${url.origin}${url.pathname})`, `Use ${url.origin}`);
+  }
+  return url.origin;
+}
+
+/**
+ * A resolved ServiceNow connection.
+ *
+ * The secret lives only in closures made by the constructor, reached through
+ * non-enumerable methods. ES `#private` fields are not used: Pulumi's closure
+ * serializer emits class methods one by one, which breaks code that uses them.
+ */
+export class ServiceNowConnection {
+  /** Origin without trailing slash, e.g. `https://dev12345.service-now.com`. */
+  readonly instanceUrl: string;
+  readonly authKind: "basic" | "oauth";
+  /** Basic auth user name (not secret). */
+  readonly username?: string;
+  /** The credentials, for building a request. Never log the result. */
+  declare readonly credentials: () => ServiceNowCredentials;
+  /** The OAuth token cache shared by every client built on this connection. */
+  declare readonly oauthTokens: () => OAuthTokenCache | undefined;
+  /** Every secret value this connection may send (password, its Basic header value, tokens), for redaction. */
+  declare readonly secrets: () => string[];
+
+  constructor(settings: ServiceNowConnectionSettings) {
+    this.instanceUrl = normalizeInstanceUrl(settings.instance, "instance");
+    const c: ServiceNowCredentials = { ...settings.credentials };
+    this.authKind = c.kind;
+    if (c.kind === "basic") this.username = c.username;
+    const tokens = c.kind === "oauth" ? createOAuthTokenCache() : undefined;
+    const hidden = (value: unknown): PropertyDescriptor => ({ value, enumerable: false, writable: false, configurable: false });
+    Object.defineProperties(this, {
+      credentials: hidden((): ServiceNowCredentials => ({ ...c })),
+      oauthTokens: hidden(() => tokens),
+      secrets: hidden((): string[] =>
+        c.kind === "basic"
+          ? [c.password, Buffer.from(`${c.username}:${c.password}`).toString("base64")]
+          : [c.clientSecret, ...(tokens?.secrets() ?? [])],
+      ),
+      // Not a `[symbol]()` method: the closure serializer cannot parse computed method names.
+      [Symbol.for("nodejs.util.inspect.custom")]: hidden(() => this.toString()),
+    });
+  }
+
+  toJSON(): { instanceUrl: string; authKind: string; username?: string; secret: string } {
+    return {
+      instanceUrl: this.instanceUrl,
+      authKind: this.authKind,
+      ...(this.username !== undefined ? { username: this.username } : {}),
+      secret: "[secret]",
+    };
+  }
+
+  toString(): string {
+    return `ServiceNowConnection(${this.instanceUrl}, ${this.authKind})`;
+  }
+}
+
+/**
+ * Resolve the connection from configuration, falling back to the environment per key
+ * (configuration wins).
+ *
+ * When both a complete OAuth pair (clientId + clientSecret) and a complete basic pair
+ * (username + password) are available, OAuth is used: its tokens expire, and the
+ * password is then not sent with every request. An incomplete pair is an error only
+ * when no complete pair exists, so a stray variable in the environment does not block
+ * a complete configuration.
+ */
+export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv = process.env): ServiceNowConnection {
+  // Required here, not at module top: this module is captured by closure serialization.
+  const { z } = require("zod") as typeof import("zod");
+
+  const read = (key: string): string | undefined => {
+    const short = key.slice(NAMESPACE.length + 1);
+    const v = config.name === NAMESPACE ? config.get(short) : config.get(key);
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const fromEnv = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v === "" ? undefined : v;
+  };
+
+  const raw = {
+    instance: read(CONFIG_KEYS.instance),
+    instanceUrl: read(CONFIG_KEYS.instanceUrl),
+    envUrl: fromEnv(ENV_KEYS.instanceUrl),
+    username: read(CONFIG_KEYS.username) ?? fromEnv(ENV_KEYS.username),
+    password: read(CONFIG_KEYS.password) ?? fromEnv(ENV_KEYS.password),
+    clientId: read(CONFIG_KEYS.clientId) ?? fromEnv(ENV_KEYS.clientId),
+    clientSecret: read(CONFIG_KEYS.clientSecret) ?? fromEnv(ENV_KEYS.clientSecret),
+  };
+
+  // Shape check only; messages are written below so no value is ever echoed.
+  const optionalText = z.string().min(1).max(4096).optional();
+  const parsed = z
+    .object({
+      instance: optionalText,
+      instanceUrl: optionalText,
+      envUrl: optionalText,
+      username: optionalText,
+      password: optionalText,
+      clientId: optionalText,
+      clientSecret: optionalText,
+    })
+    .safeParse(raw);
+  if (!parsed.success) {
+    const field = String(parsed.error.issues[0]?.path[0] ?? "value");
+    throw configError(undefined, `a ServiceNow setting (${field}) is not a string of 1 to 4096 characters`, "Check the servicenow:* configuration");
+  }
+  const s = parsed.data;
+
+  let instanceUrl: string;
+  if (s.instance !== undefined && s.instanceUrl !== undefined) {
+    const a = normalizeInstanceUrl(s.instance, CONFIG_KEYS.instance);
+    const b = normalizeInstanceUrl(s.instanceUrl, CONFIG_KEYS.instanceUrl);
+    if (a !== b) {
+      throw configError(
+        CONFIG_KEYS.instanceUrl,
+        `${CONFIG_KEYS.instance} (${a}) and ${CONFIG_KEYS.instanceUrl} (${b}) name different instances`,
+        `Keep one: pulumi config rm ${CONFIG_KEYS.instanceUrl}`,
+      );
+    }
+    instanceUrl = a;
+  } else if (s.instance !== undefined) {
+    instanceUrl = normalizeInstanceUrl(s.instance, CONFIG_KEYS.instance);
+  } else if (s.instanceUrl !== undefined) {
+    instanceUrl = normalizeInstanceUrl(s.instanceUrl, CONFIG_KEYS.instanceUrl);
+  } else if (s.envUrl !== undefined) {
+    instanceUrl = normalizeInstanceUrl(s.envUrl, ENV_KEYS.instanceUrl);
+  } else {
+    throw configError(
+      CONFIG_KEYS.instance,
+      `no ServiceNow instance is configured (${CONFIG_KEYS.instance}, ${CONFIG_KEYS.instanceUrl} or ${ENV_KEYS.instanceUrl})`,
+      `Run: pulumi config set ${CONFIG_KEYS.instance} dev12345`,
+    );
+  }
+
+  const oauthComplete = s.clientId !== undefined && s.clientSecret !== undefined;
+  const basicComplete = s.username !== undefined && s.password !== undefined;
+  let credentials: ServiceNowCredentials;
+  if (oauthComplete) {
+    credentials = { kind: "oauth", clientId: s.clientId!, clientSecret: s.clientSecret! };
+  } else if (basicComplete) {
+    credentials = { kind: "basic", username: s.username!, password: s.password! };
+  } else if (s.clientId !== undefined || s.clientSecret !== undefined) {
+    const missing = s.clientId === undefined ? CONFIG_KEYS.clientId : CONFIG_KEYS.clientSecret;
+    const envName = s.clientId === undefined ? ENV_KEYS.clientId : ENV_KEYS.clientSecret;
+    const cmd = missing === CONFIG_KEYS.clientSecret ? `pulumi config set --secret ${missing} …` : `pulumi config set ${missing} …`;
+    throw configError(missing, `OAuth is half configured: ${missing} is missing`, `Run: ${cmd} (or set ${envName})`);
+  } else if (s.username !== undefined || s.password !== undefined) {
+    const missing = s.username === undefined ? CONFIG_KEYS.username : CONFIG_KEYS.password;
+    const envName = s.username === undefined ? ENV_KEYS.username : ENV_KEYS.password;
+    const cmd = missing === CONFIG_KEYS.password ? `pulumi config set --secret ${missing} …` : `pulumi config set ${missing} …`;
+    throw configError(missing, `basic auth is half configured: ${missing} is missing`, `Run: ${cmd} (or set ${envName})`);
+  } else {
+    throw configError(
+      CONFIG_KEYS.username,
+      `no ServiceNow credentials are configured (${CONFIG_KEYS.username} + ${CONFIG_KEYS.password}, or ${CONFIG_KEYS.clientId} + ${CONFIG_KEYS.clientSecret})`,
+      `Run: pulumi config set ${CONFIG_KEYS.username} admin && pulumi config set --secret ${CONFIG_KEYS.password} … ` +
+        `(or set ${ENV_KEYS.username} and ${ENV_KEYS.password})`,
+    );
+  }
+
+  return new ServiceNowConnection({ instance: instanceUrl, credentials });
+}

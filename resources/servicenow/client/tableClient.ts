@@ -1,0 +1,835 @@
+/**
+ * The ServiceNow Table API client.
+ *
+ * Built inside each provider method and holds no global state. Every request has a
+ * deadline, goes through the retry policy, and every failure is rebuilt as a
+ * `ServiceNowError` from safe fields with a remediation hint: library errors, headers
+ * and bodies never leave this file.
+ */
+import type { AxiosResponse, AxiosStatic } from "axios";
+import { KeywireError, KeywireHttpError, HttpErrorDetails, isKeywireError } from "../../shared/errors";
+import { redactAndTrim, toSafeError } from "../../shared/redact";
+import {
+  GiveUpInfo,
+  GiveUpReason,
+  RetryPolicy,
+  classifyHttpFailure,
+  resolveRetryPolicy,
+  serverRequestedDelay,
+  withRetry,
+} from "../../shared/retry";
+import { ServiceNowConnection } from "./connection";
+import { EncodedQuery, q } from "./encodedQuery";
+import { OAUTH_TOKEN_PATH, fetchClientCredentialsToken } from "./oauth";
+
+/** Every value a string: references are flattened by `sysparm_exclude_reference_link=true`. */
+export type SnRecord = Record<string, string>;
+export type DisplayValue = "true" | "false" | "all";
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
+
+export interface ListOptions {
+  query?: EncodedQuery;
+  fields?: string[];
+  /** Rows wanted in total (default: one page). More than a page → several GETs. */
+  limit?: number;
+  offset?: number;
+  displayValue?: DisplayValue;
+}
+
+export interface RequestEvent {
+  method: string;
+  table?: string;
+  status?: number;
+  attempt: number;
+}
+
+export interface TableClientOptions {
+  /** Per-request deadline, connection to last byte (default 30 s). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  userAgent?: string;
+  /** Observer called after every HTTP exchange; receives no URL, header or body. */
+  onRequest?: (e: RequestEvent) => void;
+  /** Rows per GET when listing (default 1000). */
+  pageSize?: number;
+}
+
+export interface RequestOptions {
+  /** Query parameters; `undefined` values are left out. */
+  query?: Record<string, string | undefined>;
+  /** Extra headers (e.g. `x-sn-apikey` for probes: treated as secrets). */
+  headers?: Record<string, string>;
+  /** JSON body. */
+  json?: unknown;
+  /** `application/x-www-form-urlencoded` body. */
+  form?: string;
+  /** `none` sends no connection credentials (probes, the token endpoint). Default `connection`. */
+  auth?: "connection" | "none";
+  /** More values to redact from any error (probe tokens, …). */
+  secrets?: readonly string[];
+  /** For error messages, e.g. `probe api key`. Default `<METHOD> <path>`. */
+  operation?: string;
+  table?: string;
+  /** Safe to repeat whatever the outcome. Default: every method but POST. */
+  idempotent?: boolean;
+  /** Non-2xx statuses returned to the caller instead of thrown. */
+  acceptStatus?: readonly number[];
+  /** For non-idempotent writes: learns whether a write with unknown outcome landed. */
+  wasCommitted?: () => Promise<HttpResult | undefined>;
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface HttpResult {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** Parsed JSON, the text of a non-JSON answer, or `undefined` when empty. */
+  data: unknown;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** A deadline shorter than this cannot complete a TLS handshake; budgets never cut below it. */
+const MIN_TIMEOUT_MS = 250;
+const DEFAULT_PAGE_SIZE = 1000;
+const MAX_PAGE_SIZE = 10_000;
+/** Lists are bounded: more rows than this means the query is too broad. */
+const MAX_LIST_LIMIT = 100_000;
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const TABLE_NAME = /^[a-z0-9_]{1,80}$/;
+const SYS_ID = /^[0-9a-f]{32}$/;
+const TABLE_PREFIX = "/api/now/table/";
+/** Header and query names whose values are credentials. */
+const SECRET_NAME = /authorization|apikey|api-key|token|secret|password|cookie/i;
+
+/** A failed ServiceNow call, rebuilt from safe fields. */
+export class ServiceNowError extends KeywireHttpError {
+  constructor(init: Omit<ConstructorParameters<typeof KeywireHttpError>[0], "platform">) {
+    super({ ...init, platform: "servicenow" });
+    this.name = "ServiceNowError";
+  }
+}
+
+function usageError(operation: string, reason: string, hint: string): KeywireError {
+  return new KeywireError({ platform: "servicenow", operation, reason, hint });
+}
+
+function checkTable(table: string, operation: string): void {
+  if (typeof table !== "string" || !TABLE_NAME.test(table)) {
+    throw usageError(operation, "the table name is not a ServiceNow table name", "Table names are lower-case letters, digits and underscores");
+  }
+}
+
+function checkSysId(sysId: string, operation: string): void {
+  if (typeof sysId !== "string" || !SYS_ID.test(sysId)) {
+    throw usageError(operation, "the sys_id is not 32 lower-case hex characters", "Pass the record's sys_id as returned by the instance");
+  }
+}
+
+function checkFields(fields: readonly string[] | undefined, operation: string): string | undefined {
+  if (!fields || fields.length === 0) return undefined;
+  for (const f of fields) {
+    if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/.test(f)) {
+      throw usageError(operation, `the field name ${JSON.stringify(f).slice(0, 60)} is not valid`, "Field names are lower-case, dot-walked with '.'");
+    }
+  }
+  return fields.join(",");
+}
+
+/**
+ * Flatten a result object into strings. Under `sysparm_display_value=all` each field is
+ * `{value, display_value}`: the value stays under the field name and the display value is
+ * added as `dv_<field>` (the prefix ServiceNow's own JSONv2 output uses).
+ */
+export function toSnRecord(raw: unknown): SnRecord {
+  const out: SnRecord = {};
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return out;
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof v === "string") out[k] = v;
+    else if (v === null || v === undefined) out[k] = "";
+    else if (typeof v === "number" || typeof v === "boolean") out[k] = String(v);
+    else if (typeof v === "object" && !Array.isArray(v) && ("value" in v || "display_value" in v)) {
+      const o = v as Record<string, unknown>;
+      out[k] = o.value === undefined || o.value === null ? "" : String(o.value);
+      if ("display_value" in o) out[`dv_${k}`] = o.display_value === null ? "" : String(o.display_value);
+    } else out[k] = JSON.stringify(v);
+  }
+  return out;
+}
+
+function lowerHeaders(h: AxiosResponse["headers"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) {
+    if (v === undefined || v === null) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
+  }
+  return out;
+}
+
+function parseBody(text: unknown, contentType: string | undefined): { data: unknown; jsonError: boolean } {
+  if (typeof text !== "string" || text === "") return { data: undefined, jsonError: false };
+  const looksJson = /json/i.test(contentType ?? "") || /^\s*[{[]/.test(text);
+  if (!looksJson) return { data: text, jsonError: false };
+  try {
+    return { data: JSON.parse(text) as unknown, jsonError: false };
+  } catch {
+    return { data: text, jsonError: /json/i.test(contentType ?? "") };
+  }
+}
+
+function isLoopback(origin: string): boolean {
+  const h = new URL(origin).hostname;
+  return h === "localhost" || h === "[::1]" || /^127\./.test(h);
+}
+
+export class TableClient {
+  // TS `private`, not `#private`: Pulumi's closure serializer emits methods one by one, which breaks `#` names.
+  private readonly conn: ServiceNowConnection;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly userAgent: string;
+  private readonly onRequest: ((e: RequestEvent) => void) | undefined;
+  private readonly pageSize: number;
+  /** Errors already final (e.g. from the nested token fetch): not retried or rebuilt again by an outer call. */
+  private readonly finalErrors: WeakSet<object>;
+
+  // Fields are set here, not by initializers: Pulumi's closure serializer keeps only the constructor's code.
+  constructor(conn: ServiceNowConnection, opts: TableClientOptions = {}) {
+    this.conn = conn;
+    this.finalErrors = new WeakSet<object>();
+    this.timeoutMs = Math.max(MIN_TIMEOUT_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.retry = resolveRetryPolicy(opts.retry);
+    this.userAgent = opts.userAgent ?? "keywire";
+    this.onRequest = opts.onRequest;
+    this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(opts.pageSize ?? DEFAULT_PAGE_SIZE)));
+  }
+
+  get instanceUrl(): string {
+    return this.conn.instanceUrl;
+  }
+
+  /** Records matching `query`. One GET unless more rows than a page are asked for. */
+  async list(table: string, opts: ListOptions = {}): Promise<SnRecord[]> {
+    const operation = `list ${table}`;
+    checkTable(table, operation);
+    const limit = opts.limit ?? this.pageSize;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw usageError(operation, `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`, "Narrow the query instead of raising the limit");
+    }
+    const pageSize = Math.min(limit, this.pageSize);
+    const paginating = limit > pageSize;
+    // Offset paging needs a stable order, or rows can be skipped or repeated between pages.
+    let query = opts.query;
+    if (paginating) query = query ? query.orderedBy("sys_id") : q().orderBy("sys_id").build();
+    const fields = checkFields(opts.fields, operation);
+
+    const out: SnRecord[] = [];
+    let offset = opts.offset ?? 0;
+    // Bounded: at most ceil(limit / pageSize) pages.
+    for (let page = 0; out.length < limit && page < Math.ceil(limit / pageSize); page++) {
+      const want = Math.min(pageSize, limit - out.length);
+      const res = await this.call("GET", TABLE_PREFIX + table, {
+        operation,
+        table,
+        // Only the retired /v1/ path answers 404 for an empty result; accept it anyway.
+        acceptStatus: [404],
+        query: {
+          sysparm_query: query?.toString() || undefined,
+          sysparm_fields: fields,
+          sysparm_limit: String(want),
+          sysparm_offset: offset > 0 ? String(offset) : undefined,
+          sysparm_display_value: opts.displayValue,
+          sysparm_exclude_reference_link: "true",
+        },
+      });
+      if (res.status === 404) break;
+      const rows = this.result(res, operation, table, "array") as unknown[];
+      out.push(...rows.map(toSnRecord));
+      if (rows.length < want) break;
+      offset += rows.length;
+    }
+    return out;
+  }
+
+  /** One record, or `undefined` when it does not exist (or an ACL hides it). */
+  async get(
+    table: string,
+    sysId: string,
+    opts: { fields?: string[]; displayValue?: DisplayValue } = {},
+  ): Promise<SnRecord | undefined> {
+    const operation = `get ${table}`;
+    checkTable(table, operation);
+    checkSysId(sysId, operation);
+    const res = await this.call("GET", `${TABLE_PREFIX}${table}/${sysId}`, {
+      operation,
+      table,
+      acceptStatus: [404],
+      query: {
+        sysparm_fields: checkFields(opts.fields, operation),
+        sysparm_display_value: opts.displayValue,
+        sysparm_exclude_reference_link: "true",
+      },
+    });
+    if (res.status === 404) return undefined;
+    return toSnRecord(this.result(res, operation, table, "object"));
+  }
+
+  /**
+   * Insert one record (one POST). If the outcome is unknown (dropped connection, timeout,
+   * 502/504), `findExisting` — the record's natural key — is queried: a match is returned
+   * instead of posting again; without `findExisting` such a failure is not retried.
+   */
+  async create(
+    table: string,
+    body: Record<string, string>,
+    opts: { fields?: string[]; inputDisplayValue?: boolean; displayValue?: DisplayValue; findExisting?: EncodedQuery } = {},
+  ): Promise<SnRecord> {
+    const operation = `create ${table}`;
+    checkTable(table, operation);
+    const fields = checkFields(opts.fields, operation);
+    const findExisting = opts.findExisting;
+    let checked: SnRecord | undefined;
+    const res = await this.call("POST", TABLE_PREFIX + table, {
+      operation,
+      table,
+      json: body,
+      query: {
+        sysparm_fields: fields,
+        sysparm_display_value: opts.displayValue,
+        sysparm_input_display_value: opts.inputDisplayValue ? "true" : undefined,
+        sysparm_exclude_reference_link: "true",
+      },
+      ...(findExisting
+        ? {
+            wasCommitted: async () => {
+              const found = await this.list(table, {
+                query: findExisting,
+                limit: 2,
+                ...(opts.fields ? { fields: opts.fields } : {}),
+                ...(opts.displayValue ? { displayValue: opts.displayValue } : {}),
+              });
+              if (found.length > 1) {
+                throw new ServiceNowError({
+                  kind: "other",
+                  operation,
+                  table,
+                  outcomeUnknown: true,
+                  reason: `the write's outcome is unknown and ${found.length} existing records match its natural key`,
+                  hint: `Remove the duplicate ${table} records, then run again`,
+                });
+              }
+              checked = found[0];
+              return checked ? { status: 200, headers: {}, data: undefined } : undefined;
+            },
+          }
+        : {}),
+    });
+    if (checked && res.data === undefined) return checked;
+    return toSnRecord(this.result(res, operation, table, "object"));
+  }
+
+  /** Change fields of one record (one PATCH; repeating it is harmless, so it is retried). */
+  async update(table: string, sysId: string, body: Record<string, string>, opts: { fields?: string[] } = {}): Promise<SnRecord> {
+    const operation = `update ${table}`;
+    checkTable(table, operation);
+    checkSysId(sysId, operation);
+    const res = await this.call("PATCH", `${TABLE_PREFIX}${table}/${sysId}`, {
+      operation,
+      table,
+      json: body,
+      query: { sysparm_fields: checkFields(opts.fields, operation), sysparm_exclude_reference_link: "true" },
+    });
+    return toSnRecord(this.result(res, operation, table, "object"));
+  }
+
+  /** Delete one record (one DELETE). A record already gone is `absent`, not an error. */
+  async delete(table: string, sysId: string): Promise<"deleted" | "absent"> {
+    const operation = `delete ${table}`;
+    checkTable(table, operation);
+    checkSysId(sysId, operation);
+    const res = await this.call("DELETE", `${TABLE_PREFIX}${table}/${sysId}`, { operation, table, acceptStatus: [404] });
+    return res.status === 404 ? "absent" : "deleted";
+  }
+
+  /** Escape hatch for non-table endpoints (probes, OAuth, inbound_event), with the same safety. */
+  async request(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<HttpResult> {
+    return this.call(method, path, opts);
+  }
+
+  /** `result` of a Table API answer, checked for shape. */
+  private result(res: HttpResult, operation: string, table: string, shape: "array" | "object"): unknown {
+    const body = res.data;
+    const result = typeof body === "object" && body !== null ? (body as Record<string, unknown>).result : undefined;
+    const ok = shape === "array" ? Array.isArray(result) : typeof result === "object" && result !== null && !Array.isArray(result);
+    if (!ok) {
+      const html = typeof body === "string" && /<html|<!doctype/i.test(body);
+      throw new ServiceNowError({
+        kind: "http",
+        status: res.status,
+        operation,
+        table,
+        reason: html ? "the instance answered with an HTML page instead of JSON" : "the answer has no usable result",
+        hint: html
+          ? "A sleeping (hibernating) developer instance answers this way: wake it at developer.servicenow.com, then run again"
+          : "Check that servicenow:instance points at a ServiceNow instance",
+      });
+    }
+    return result;
+  }
+
+  /** Secrets that any error of this request could contain. */
+  private secretsFor(opts: RequestOptions): string[] {
+    const out = [...this.conn.secrets(), ...(opts.secrets ?? [])];
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (SECRET_NAME.test(k)) out.push(v, v.replace(/^\S+\s+/, ""));
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v && SECRET_NAME.test(k)) out.push(v);
+    return out;
+  }
+
+  private notify(e: RequestEvent): void {
+    if (!this.onRequest) return;
+    try {
+      this.onRequest(e);
+    } catch {
+      // An observer must not change the outcome of a request.
+    }
+  }
+
+  private async call(method: HttpMethod, path: string, opts: RequestOptions): Promise<HttpResult> {
+    // Never the raw path in messages: a caller may have put a secret in its query.
+    const operation = opts.operation ?? `${method} ${redactAndTrim(path.split(/[?#]/)[0] ?? "", [], 120)}`;
+    const url = new URL(path, this.conn.instanceUrl + "/");
+    if (!path.startsWith("/") || path.startsWith("//") || url.origin !== this.conn.instanceUrl || url.search || url.hash) {
+      // Credentials must only ever go to the configured instance.
+      throw usageError(operation, "the request path must be an absolute path on the instance, without query", "Pass query parameters in opts.query");
+    }
+    const accepted = new Set(opts.acceptStatus ?? []);
+    const idempotent = opts.idempotent ?? method !== "POST";
+    const policy = opts.retry ? resolveRetryPolicy({ ...this.retry, ...opts.retry }) : this.retry;
+    const timeoutMs = Math.max(MIN_TIMEOUT_MS, opts.timeoutMs ?? this.timeoutMs);
+    const ctx = { method, path: url.pathname, operation, table: opts.table, timeoutMs };
+
+    return withRetry<HttpResult>(
+      async ({ attempt, remainingMs }) => {
+        const res = await this.sendAuthenticated(method, url, opts, attempt, Math.max(MIN_TIMEOUT_MS, Math.min(timeoutMs, remainingMs)));
+        if ((res.status >= 200 && res.status < 300) || accepted.has(res.status)) return res;
+        throw this.httpFailure(res, opts, ctx, policy.now());
+      },
+      {
+        policy,
+        idempotent,
+        ...(opts.wasCommitted ? { wasCommitted: opts.wasCommitted } : {}),
+        classify: (err) =>
+          err instanceof KeywireHttpError && !this.finalErrors.has(err)
+            ? classifyHttpFailure({
+                kind: err.kind,
+                ...(err.status !== undefined ? { status: err.status } : {}),
+                ...(err.networkCode !== undefined ? { networkCode: err.networkCode } : {}),
+                ...(err.retryAfterMs !== undefined ? { serverDelayMs: err.retryAfterMs } : {}),
+              })
+            : { kind: "fatal" },
+        giveUp: (err, info) => this.finalError(err, info, opts, ctx),
+      },
+    );
+  }
+
+  /** Send once with the connection's credentials; for OAuth, refresh the token once on a 401. */
+  private async sendAuthenticated(method: HttpMethod, url: URL, opts: RequestOptions, attempt: number, timeoutMs: number): Promise<HttpResult> {
+    const useConn = (opts.auth ?? "connection") === "connection";
+    const creds = useConn ? this.conn.credentials() : undefined;
+    if (!creds) return this.sendOnce(method, url, opts, attempt, timeoutMs, undefined);
+    if (creds.kind === "basic") {
+      const basic = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+      return this.sendOnce(method, url, opts, attempt, timeoutMs, basic);
+    }
+    const tokens = this.conn.oauthTokens();
+    if (!tokens) throw usageError(opts.operation ?? method, "the OAuth connection has no token cache", "Build the connection with resolveConnection");
+    const fetchToken = () =>
+      fetchClientCredentialsToken(
+        async (form, secrets) =>
+          (
+            await this.call("POST", OAUTH_TOKEN_PATH, {
+              form,
+              auth: "none",
+              idempotent: true, // an extra token is harmless
+              secrets: [...secrets, ...(opts.secrets ?? [])],
+              operation: "fetch OAuth token",
+            })
+          ).data,
+        creds.clientId,
+        creds.clientSecret,
+      );
+    const now = () => this.retry.now();
+    const token = await tokens.get(now, fetchToken);
+    const res = await this.sendOnce(method, url, opts, attempt, timeoutMs, `Bearer ${token}`);
+    if (res.status !== 401) return res;
+    tokens.invalidate(token);
+    const fresh = await tokens.get(now, fetchToken);
+    return this.sendOnce(method, url, opts, attempt, timeoutMs, `Bearer ${fresh}`);
+  }
+
+  private async sendOnce(
+    method: HttpMethod,
+    url: URL,
+    opts: RequestOptions,
+    attempt: number,
+    timeoutMs: number,
+    authorization: string | undefined,
+  ): Promise<HttpResult> {
+    // Required here, not at module top: keeps closure serialization of providers small.
+    const axios = (require("axios") as { default: AxiosStatic }).default;
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, v);
+    const qs = params.toString();
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      "User-Agent": this.userAgent,
+      ...(opts.headers ?? {}),
+    };
+    if (authorization) headers.Authorization = authorization;
+    let data: string | undefined;
+    if (opts.json !== undefined) {
+      data = JSON.stringify(opts.json);
+      headers["Content-Type"] = "application/json";
+    } else if (opts.form !== undefined) {
+      data = opts.form;
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+    }
+
+    // One deadline for the whole exchange, body included (axios' own timeout is per socket phase).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    let res: AxiosResponse<unknown>;
+    try {
+      res = await axios.request<unknown>({
+        method,
+        url: `${url.origin}${url.pathname}${qs ? `?${qs}` : ""}`,
+        headers,
+        data,
+        responseType: "text",
+        transformResponse: [(d: unknown) => d],
+        validateStatus: () => true,
+        // A redirect would carry the credentials elsewhere, and on ServiceNow means a sleeping instance or a wrong URL.
+        maxRedirects: 0,
+        maxContentLength: MAX_RESPONSE_BYTES,
+        maxBodyLength: MAX_RESPONSE_BYTES,
+        signal: controller.signal,
+        ...(isLoopback(url.origin) ? { proxy: false as const } : {}),
+      });
+    } catch (err) {
+      this.notify({ method, ...(opts.table ? { table: opts.table } : {}), attempt });
+      throw toSafeError(err, {
+        platform: "servicenow",
+        operation: opts.operation ?? `${method} ${url.pathname}`,
+        ...(opts.table ? { table: opts.table } : {}),
+        secrets: [...this.secretsFor(opts), ...(authorization ? [authorization] : [])],
+        ...(timedOut ? { kind: "timeout" as const } : {}),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    this.notify({ method, ...(opts.table ? { table: opts.table } : {}), status: res.status, attempt });
+    const resHeaders = lowerHeaders(res.headers);
+    const { data: parsed } = parseBody(res.data, resHeaders["content-type"]);
+    return { status: res.status, headers: resHeaders, data: parsed };
+  }
+
+  /** A non-accepted answer as a safe error carrying what the retry policy needs. */
+  private httpFailure(res: HttpResult, opts: RequestOptions, ctx: FailureContext, nowMs: number): ServiceNowError {
+    const secrets = this.secretsFor(opts);
+    const raw = serverMessage(res.data);
+    const details: HttpErrorDetails = { kind: "http", method: ctx.method, path: ctx.path };
+    if (raw) details.serverMessage = redactAndTrim(raw, secrets);
+    const delay = serverRequestedDelay(res.headers, nowMs);
+    if (delay !== undefined) details.retryAfterMs = delay;
+    const rule = res.headers["x-ratelimit-rule"];
+    if (rule) details.rateLimitRule = redactAndTrim(rule, secrets, 120);
+    const reset = Number(res.headers["x-ratelimit-reset"]);
+    if (Number.isFinite(reset) && reset > 0) details.rateLimitResetAt = new Date(reset * 1000).toISOString();
+    else if (delay !== undefined && res.status === 429) details.rateLimitResetAt = new Date(nowMs + delay).toISOString();
+    return this.build(details, res.status, opts, ctx, undefined);
+  }
+
+  private finalError(err: unknown, info: GiveUpInfo, opts: RequestOptions, ctx: FailureContext): KeywireError {
+    if (typeof err === "object" && err !== null && this.finalErrors.has(err)) return err as KeywireError;
+    const final = this.finalErrorOf(err, info, opts, ctx);
+    this.finalErrors.add(final);
+    return final;
+  }
+
+  private finalErrorOf(err: unknown, info: GiveUpInfo, opts: RequestOptions, ctx: FailureContext): KeywireError {
+    if (!(err instanceof KeywireHttpError)) {
+      return isKeywireError(err) ? err : toSafeError(err, { platform: "servicenow", operation: ctx.operation, secrets: this.secretsFor(opts) });
+    }
+    const details: HttpErrorDetails = { ...pickDetails(err), attempts: info.attempts };
+    const unknown = info.reason === "unknown-outcome" || info.reason === "commit-check-failed";
+    if (unknown) details.outcomeUnknown = true;
+    return this.build(details, err.status, opts, ctx, info);
+  }
+
+  private build(details: HttpErrorDetails, status: number | undefined, opts: RequestOptions, ctx: FailureContext, info: GiveUpInfo | undefined): ServiceNowError {
+    const creds = (opts.auth ?? "connection") === "connection" ? this.conn.credentials() : undefined;
+    const d = describeFailure({
+      ...details,
+      ...(status !== undefined ? { status } : {}),
+      operation: ctx.operation,
+      ...(ctx.table ? { table: ctx.table } : {}),
+      path: ctx.path,
+      instanceUrl: this.conn.instanceUrl,
+      auth: creds ? (creds.kind === "basic" ? { kind: "basic", username: creds.username } : { kind: "oauth" }) : { kind: "none" },
+      timeoutMs: ctx.timeoutMs,
+      ...(info ? { giveUp: { reason: info.reason, attempts: info.attempts, elapsedMs: info.elapsedMs, ...(info.nextDelayMs !== undefined ? { nextDelayMs: info.nextDelayMs } : {}) } } : {}),
+      ...(info?.checkError !== undefined ? { checkError: isKeywireError(info.checkError) ? info.checkError.message : "the check failed" } : {}),
+    });
+    return new ServiceNowError({
+      ...details,
+      ...(status !== undefined ? { status } : {}),
+      operation: ctx.operation,
+      ...(ctx.table ? { table: ctx.table } : {}),
+      reason: d.reason,
+      hint: d.hint,
+      retryable: d.retryable,
+    });
+  }
+}
+
+interface FailureContext {
+  method: string;
+  path: string;
+  operation: string;
+  table: string | undefined;
+  timeoutMs: number;
+}
+
+function pickDetails(e: KeywireHttpError): HttpErrorDetails {
+  const { kind, networkCode, method, path, serverMessage, attempts, outcomeUnknown, rateLimitRule, rateLimitResetAt, retryAfterMs } = e;
+  const all: HttpErrorDetails = { kind, networkCode, method, path, serverMessage, attempts, outcomeUnknown, rateLimitRule, rateLimitResetAt, retryAfterMs } as HttpErrorDetails;
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as unknown as HttpErrorDetails;
+}
+
+function serverMessage(data: unknown): string | undefined {
+  if (typeof data === "string") return /<html|<!doctype/i.test(data) ? "an HTML page" : data || undefined;
+  if (typeof data !== "object" || data === null) return undefined;
+  const d = data as Record<string, unknown>;
+  if (typeof d.error === "object" && d.error !== null) {
+    const e = d.error as Record<string, unknown>;
+    const parts = [e.message, e.detail].filter((p): p is string => typeof p === "string" && p !== "");
+    return parts.length ? [...new Set(parts)].join(" — ") : undefined;
+  }
+  const parts = [d.error, d.error_description].filter((p): p is string => typeof p === "string" && p !== "");
+  return parts.length ? [...new Set(parts)].join(": ") : undefined;
+}
+
+/** Tables of the API Key and HMAC Authentication plugin: "Invalid table" on one of them means the plugin is off. */
+const TOKEN_AUTH_TABLES = new Set(["api_key", "http_key_auth", "sys_token_auth_parameter"]);
+/** Tables whose writes need admin, or api_service_admin + adaptive_auth_policy_admin. */
+const SECURITY_TABLES = new Set([
+  ...TOKEN_AUTH_TABLES,
+  "inbound_auth_profile",
+  "std_http_auth",
+  "sys_api_access_policy",
+  "sys_auth_profile_mapping",
+  "sys_auth_scope",
+  "sys_api_access_scope",
+  "sys_rate_limit_rules",
+]);
+
+interface DescribeInput extends HttpErrorDetails {
+  status?: number;
+  operation: string;
+  table?: string;
+  path: string;
+  instanceUrl: string;
+  auth: { kind: "basic"; username: string } | { kind: "oauth" } | { kind: "none" };
+  timeoutMs: number;
+  giveUp?: { reason: GiveUpReason; attempts: number; elapsedMs: number; nextDelayMs?: number };
+  checkError?: string;
+}
+
+/** Why a ServiceNow call probably failed, and what the operator should do. */
+export function describeFailure(f: DescribeInput): { reason: string; hint: string; retryable: boolean } {
+  const base = describeCause(f);
+  const g = f.giveUp;
+  if (!g || g.reason === "fatal") return base;
+  const secs = (ms: number) => `${Math.ceil(ms / 1000)} s`;
+  if (g.reason === "unknown-outcome") {
+    return {
+      reason: `${base.reason}; the write may or may not have been applied, so it was not repeated`,
+      hint: `Look for the record${f.table ? ` in ${f.table}` : ""} before running again, so it is not created twice`,
+      retryable: false,
+    };
+  }
+  if (g.reason === "commit-check-failed") {
+    return {
+      reason: `${base.reason}; checking whether the write was applied failed too (${f.checkError ?? "unknown error"})`,
+      hint: `Look for the record${f.table ? ` in ${f.table}` : ""} before running again, so it is not created twice`,
+      retryable: false,
+    };
+  }
+  const tries = g.attempts === 1 ? "1 attempt" : `${g.attempts} attempts`;
+  if (g.reason === "budget" && g.nextDelayMs !== undefined && f.retryAfterMs !== undefined) {
+    return {
+      reason: `${base.reason}; the server asks to wait ${secs(g.nextDelayMs)}, beyond the retry time budget (gave up after ${tries})`,
+      hint: base.hint,
+      retryable: true,
+    };
+  }
+  const why = g.reason === "budget" ? `gave up after ${tries} in ${secs(g.elapsedMs)}: the retry time budget is spent` : `gave up after ${tries}`;
+  return { reason: `${base.reason} (${why})`, hint: base.hint, retryable: base.retryable };
+}
+
+function describeCause(f: DescribeInput): { reason: string; hint: string; retryable: boolean } {
+  const server = f.serverMessage;
+  const table = f.table;
+  const host = new URL(f.instanceUrl).host;
+  if (f.kind === "timeout") {
+    return {
+      reason: `no complete answer from ${host} within ${Math.round(f.timeoutMs / 1000)} s`,
+      hint: "The instance is slow or unreachable; try again later, or raise the client timeout",
+      retryable: true,
+    };
+  }
+  if (f.kind === "network" || f.kind === "other") {
+    const code = f.networkCode ?? "";
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+      return {
+        reason: `the host ${host} does not resolve (${code})`,
+        hint: "Check servicenow:instance (a short name such as dev12345 means https://dev12345.service-now.com) and DNS",
+        retryable: code === "EAI_AGAIN",
+      };
+    }
+    if (code === "ECONNREFUSED") {
+      return { reason: `nothing accepts connections at ${f.instanceUrl} (ECONNREFUSED)`, hint: "Check servicenow:instance and that the instance is up", retryable: true };
+    }
+    if (/CERT|SELF_SIGNED|TLS|SSL/.test(code)) {
+      return {
+        reason: `the TLS certificate of ${host} is not trusted (${code})`,
+        hint: "If a proxy or private CA signs it, point NODE_EXTRA_CA_CERTS at the CA certificate",
+        retryable: false,
+      };
+    }
+    if (f.kind === "other") {
+      return { reason: server ?? `the request could not be made${code ? ` (${code})` : ""}`, hint: "This is likely a keywire bug; please report it", retryable: false };
+    }
+    return {
+      reason: `the connection to ${host} failed${code ? ` (${code})` : ""}`,
+      hint: "A network problem or an overloaded instance; try again later",
+      retryable: true,
+    };
+  }
+
+  const status = f.status ?? 0;
+  const said = server ? `the instance says "${server}"` : undefined;
+  const isTablePath = f.path.startsWith(TABLE_PREFIX);
+  if (status >= 300 && status < 400) {
+    return {
+      reason: `the instance redirected the request (${status})`,
+      hint: "A sleeping (hibernating) developer instance redirects: wake it at developer.servicenow.com. Otherwise check servicenow:instance",
+      retryable: false,
+    };
+  }
+  if (status === 400) {
+    if (server && /invalid table/i.test(server)) {
+      const named = /invalid table\s+([a-z0-9_]+)/i.exec(server)?.[1]?.toLowerCase() ?? table ?? "";
+      if (TOKEN_AUTH_TABLES.has(named)) {
+        return {
+          reason: `table ${named} does not exist on the instance, so the plugin com.glide.tokenbased_auth (API Key and HMAC Authentication) is not installed or not active`,
+          hint: "Activate it in System Applications > All Available Applications > All (Washington DC or later), then run again",
+          retryable: false,
+        };
+      }
+      if (/^(em_|sn_em_)/.test(named)) {
+        return {
+          reason: `table ${named} does not exist on the instance, so Event Management is not installed or not active`,
+          hint: "Install and activate Event Management (ITOM) on the instance, then run again",
+          retryable: false,
+        };
+      }
+      return {
+        reason: `table ${named || "(unknown)"} does not exist on the instance`,
+        hint: "Check the table name; if a plugin or application provides it, activate that first",
+        retryable: false,
+      };
+    }
+    return { reason: said ?? "the instance refused the request as malformed", hint: `Check the values sent${table ? ` to ${table}` : ""}`, retryable: false };
+  }
+  if (status === 401) {
+    if (f.path === OAUTH_TOKEN_PATH) {
+      return {
+        reason: `the OAuth token endpoint refused the client${server ? ` ("${server}")` : ""}`,
+        hint:
+          "Check servicenow:clientId and servicenow:clientSecret, that the Application Registry entry is active, that the client credentials grant is " +
+          "enabled (system property glide.oauth.inbound.client.credential.grant_type.enabled = true) and that the entry names an OAuth application user",
+        retryable: false,
+      };
+    }
+    if (f.auth.kind === "basic") {
+      return {
+        reason: `the instance refused the basic-auth login of user "${f.auth.username}"${server ? ` ("${server}")` : ""}`,
+        hint:
+          "Either servicenow:username / servicenow:password is wrong, the user is inactive or locked out, or the instance's Basic Auth Restriction " +
+          "refuses basic auth for this user: give the user the role snc_basic_auth_api_access, or tick Web service access only on its record",
+        retryable: false,
+      };
+    }
+    if (f.auth.kind === "oauth") {
+      return {
+        reason: `the instance refused the OAuth token, even after fetching a new one${server ? ` ("${server}")` : ""}`,
+        hint: "Check that the OAuth application user of the Application Registry entry is active and has the roles this call needs",
+        retryable: false,
+      };
+    }
+    return { reason: `the instance did not accept the credentials sent with the request${server ? ` ("${server}")` : ""}`, hint: "Check the credentials", retryable: false };
+  }
+  if (status === 403) {
+    const security = table !== undefined && SECURITY_TABLES.has(table);
+    return {
+      reason: `${said ?? "insufficient rights"}: the user lacks the roles for ${f.operation}`,
+      hint: security
+        ? "Give the user admin, or api_service_admin and adaptive_auth_policy_admin (the roles the API-key security tables need)"
+        : `Give the user a role that the ACLs${table ? ` of ${table}` : ""} allow (admin always works)`,
+      retryable: false,
+    };
+  }
+  if (status === 404) {
+    if (isTablePath && table) {
+      return {
+        reason: `the ${table} record does not exist (deleted outside Pulumi, or an ACL hides it)${server ? ` ("${server}")` : ""}`,
+        hint: "Run pulumi refresh so the stack forgets the record, then run again",
+        retryable: false,
+      };
+    }
+    return {
+      reason: `the endpoint ${f.path} does not exist on the instance`,
+      hint: "The API or the plugin that provides it is not installed or not active on this instance",
+      retryable: false,
+    };
+  }
+  if (status === 429) {
+    const rule = f.rateLimitRule ? `the rate limit rule "${f.rateLimitRule}"` : "a rate limit rule";
+    const until = f.rateLimitResetAt ? ` until ${f.rateLimitResetAt}` : "";
+    return {
+      reason: `${rule} refuses more requests${until}`,
+      hint: `Wait${f.rateLimitResetAt ? ` until ${f.rateLimitResetAt}` : ""} and run again, or raise the limit in System Web Services > REST API Rate Limits (sys_rate_limit_rules)`,
+      retryable: true,
+    };
+  }
+  if (status === 500) {
+    return {
+      reason: said ?? "the instance failed while processing the request",
+      hint: "A business rule or script on the instance failed; its System Log says more",
+      retryable: false,
+    };
+  }
+  if (status >= 500) {
+    return {
+      reason: `the instance answered ${status}${server ? ` ("${server}")` : ""}: it is unhealthy, overloaded or being upgraded`,
+      hint: "Try again later; a developer instance may be waking up or upgrading",
+      retryable: true,
+    };
+  }
+  return { reason: said ?? `unexpected answer ${status}`, hint: "Check the request against the ServiceNow REST API documentation", retryable: false };
+}

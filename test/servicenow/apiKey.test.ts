@@ -1,0 +1,192 @@
+/**
+ * ApiKey: the record, and the token strategy against every read-back variant
+ * the emulator can play, including the manual route.
+ */
+import { RunningEmulator } from "../../emulator/servicenow";
+import { apiKeyProvider, rotationDue } from "../../resources/servicenow/apiKey";
+import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
+import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/accessPolicyProfileLink";
+import { serviceNowUserProvider } from "../../resources/servicenow/user";
+import { generateToken } from "../../resources/servicenow/tokenAcquisition";
+import { RecordOutputs } from "../../resources/servicenow/recordEngine";
+import { ProviderDriver, calls, startEmulator } from "../support/serviceNow";
+
+let emu: RunningEmulator;
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+afterAll(async () => {
+  await emu.stop();
+});
+
+/** The chain a probe needs: a header profile linked to the shipped Table GET policy, and a user. */
+async function chain(): Promise<void> {
+  const profile = await new ProviderDriver(inboundProfileProvider, emu.url).create({ name: "hdr", keyLocation: "header" });
+  const policy = emu.store.query("sys_api_access_policy", (r) => r.name === "Table GET API Access Policy")[0];
+  await new ProviderDriver(accessPolicyProfileLinkProvider, emu.url).create({ policy: policy.sys_id, profile: profile.id });
+  await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.key" });
+}
+
+const keyInputs = { name: "keywire key", user: "svc.key", authScopes: ["useraccount"], expiresInDays: 90 };
+
+beforeEach(async () => {
+  emu.reset();
+  emu.setOptions({ tokenReadback: "none" });
+  await chain();
+  emu.resetMetrics();
+});
+
+describe("token strategy", () => {
+  test("input_display_value variant: the generated token is written on insert and proven (1 POST + 1 duplicate guard + 1 probe)", async () => {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const { id, outs } = await keys.create(keyInputs);
+    expect(outs.tokenSource).toBe("input_display_value");
+    expect(outs.token).toBe(emu.tokenOf(id));
+    expect(String(outs.token)).toMatch(/^now_[A-Za-z0-9_-]{86}$/);
+    expect(calls(emu, "api_key", "POST")).toBe(1);
+    expect(calls(emu, "api_key", "GET")).toBe(1);
+    const row = emu.store.get("api_key", id)!;
+    expect(row.active).toBe("true");
+    expect(row.expires).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(row.auth_scope).toHaveLength(32);
+  });
+
+  test("display_value variant: a privileged read reveals the token, which is then proven", async () => {
+    emu.setOptions({ tokenReadback: "display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const { id, outs } = await keys.create(keyInputs);
+    expect(outs.tokenSource).toBe("display_value");
+    expect(outs.token).toBe(emu.tokenOf(id));
+  });
+
+  test("neither variant: a clear stop naming the record URL and the config command; the key is parked inactive; nothing stored", async () => {
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    let message = "";
+    try {
+      await keys.create({ ...keyInputs, tokenConfigKey: "keywire:snsApiKeyToken" });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    const row = emu.store.query("api_key", (r) => r.name === "keywire key")[0];
+    expect(message).toContain(`nav_to.do?uri=${encodeURIComponent(`api_key.do?sys_id=${row.sys_id}`)}`);
+    expect(message).toContain("pulumi config set --secret keywire:snsApiKeyToken <token>");
+    expect(message).toContain("tried: input_display_value, display_value");
+    expect(message).not.toContain(emu.tokenOf(row.sys_id)!);
+    expect(row.active).toBe("false");
+
+    // Running again without a token never makes a second key.
+    await expect(keys.create(keyInputs)).rejects.toThrow(/inactive key with this name already exists/);
+    expect(emu.store.query("api_key", (r) => r.name === "keywire key")).toHaveLength(1);
+
+    // The operator copies the token from the form: keywire adopts the record, activates it and proves the token.
+    const token = emu.tokenOf(row.sys_id)!;
+    const resumed = await keys.create({ ...keyInputs, token, adopt: true, onDestroy: "delete" });
+    expect(resumed.id).toBe(row.sys_id);
+    expect(resumed.outs.tokenSource).toBe("operator");
+    expect(resumed.outs.token).toBe(token);
+    expect(emu.store.get("api_key", row.sys_id)!.active).toBe("true");
+    await keys.delete(resumed.id, resumed.outs);
+    expect(emu.store.get("api_key", row.sys_id)).toBeUndefined();
+  });
+
+  test("an operator token that does not authenticate is refused and never stored", async () => {
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const made = await keys.create({ ...keyInputs, tokenStrategy: "auto" }).catch(() => undefined);
+    expect(made).toBeUndefined();
+    const wrong = generateToken();
+    let err: unknown;
+    try {
+      await keys.create({ ...keyInputs, token: wrong, adopt: true });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/refused a request authenticated with the token/);
+    expect(JSON.stringify(err)).not.toContain(wrong);
+    expect((err as Error).stack ?? "").not.toContain(wrong);
+  });
+
+  test("a probe fails when the chain is broken, so a token is never trusted unproven", async () => {
+    emu.setOptions({ tokenReadback: "both" });
+    const link = emu.store.query("sys_auth_profile_mapping", (r) => r.sys_created_by !== "system")[0];
+    emu.store.delete("sys_auth_profile_mapping", link.sys_id);
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    await expect(keys.create(keyInputs)).rejects.toThrow(/pulumi config set --secret keywire:apiKeyToken/);
+  });
+});
+
+describe("the key record", () => {
+  test("drift: deactivated or re-dated keys show; the token is carried through read, not re-read", async () => {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const { id, outs } = await keys.create(keyInputs);
+    emu.resetMetrics();
+    const clean = await keys.read(id, outs);
+    expect(emu.metrics().total).toBe(1);
+    expect(clean.props!.token).toBe(outs.token);
+    expect(clean.inputs!.token).toBeUndefined();
+    expect((await keys.diff(id, clean.props!, keyInputs)).changes).toBe(false);
+
+    emu.store.update("api_key", id, { active: "false", expires: "2031-01-01 00:00:00" });
+    const drifted = await keys.read(id, outs);
+    expect(drifted.props!.active).toBe(false);
+    expect(drifted.props!.expires).toBe("2031-01-01 00:00:00");
+    expect((await keys.diff(id, drifted.props!, keyInputs)).changes).toBe(true);
+    const repaired = await keys.update(id, drifted.props!, keyInputs);
+    expect(repaired.token).toBe(outs.token);
+    const row = emu.store.get("api_key", id)!;
+    expect(row.active).toBe("true");
+    expect(row.expires).toBe(outs.expiresAt);
+  });
+
+  test("a user given by user_name is resolved once; the diff needs no call", async () => {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const { id, outs } = await keys.create(keyInputs);
+    expect(outs.user).toBe("svc.key");
+    emu.resetMetrics();
+    expect((await keys.diff(id, outs, keyInputs)).changes).toBe(false);
+    expect(emu.metrics().total).toBe(0);
+  });
+
+  test("rotation: a trigger change or an age past maxAgeDays is a replacement that preview can show", async () => {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const withRotation = { ...keyInputs, rotation: { maxAgeDays: 30, trigger: "1" } };
+    const { id, outs } = await keys.create(withRotation);
+    expect((await keys.diff(id, outs, withRotation)).replaces).toEqual([]);
+    expect((await keys.diff(id, outs, { ...keyInputs, rotation: { maxAgeDays: 30, trigger: "2" } })).replaces).toEqual(["rotation"]);
+    const old = { ...outs, createdAt: "2020-01-01 00:00:00" } as RecordOutputs;
+    expect(rotationDue(old, { maxAgeDays: 30 }, new Date())).toBe("older than 30 days");
+    expect((await keys.diff(id, old, withRotation)).replaces).toEqual(["rotation"]);
+    // While the old key still serves, a new one of the same name can be created and proven.
+    const next = await keys.create(withRotation);
+    expect(next.id).not.toBe(id);
+    expect(next.outs.token).not.toBe(outs.token);
+  });
+});
+
+describe("validation happens in check, before any call", () => {
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ["over-long name", { ...keyInputs, name: "x".repeat(101) }, "name"],
+    ["missing user", { name: "k" }, "user"],
+    ["malformed expiry", { ...keyInputs, expiresInDays: undefined, expires: "next tuesday" }, "expires"],
+    ["past expiry", { ...keyInputs, expiresInDays: undefined, expires: "2001-01-01T00:00:00Z" }, "expires"],
+    ["both expiries", { ...keyInputs, expires: "2099-01-01T00:00:00Z" }, "expiresInDays"],
+    ["malformed adopt sys_id", { ...keyInputs, adopt: "ABC" }, "adopt"],
+    ["bad probe path", { ...keyInputs, probe: { path: "http://elsewhere/" } }, "probe.path"],
+  ];
+  test.each(cases)("%s is refused, naming the property", async (_label, inputs, property) => {
+    emu.resetMetrics();
+    const res = await new ProviderDriver(apiKeyProvider, emu.url).check(inputs);
+    expect(res.failures?.map((f) => f.property)).toContain(property);
+    expect(res.failures?.find((f) => f.property === property)?.reason).toContain(`ApiKey.${property}`);
+    expect(emu.metrics().total).toBe(0);
+  });
+
+  test("a name with encoded-query syntax is accepted as a literal name", async () => {
+    const res = await new ProviderDriver(apiKeyProvider, emu.url).check({ ...keyInputs, name: "a^ORactive=true" });
+    expect(res.failures ?? []).toEqual([]);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * The providers as Pulumi stores them: serialized by closure serialization into
+ * `__provider`, then deserialized in a separate process. Unit tests that call
+ * methods directly never see serialization failures, so this round trip is
+ * tested on its own, with credentials present in the process.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { RunningEmulator } from "../../emulator/servicenow";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey";
+import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
+import { accessPolicyProvider } from "../../resources/servicenow/accessPolicy";
+import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/accessPolicyProfileLink";
+import { serviceNowUserProvider } from "../../resources/servicenow/user";
+import { userRoleGrantProvider } from "../../resources/servicenow/userRoleGrant";
+import { pushConnectorProvider } from "../../resources/servicenow/pushConnector";
+import { ADMIN_PASSWORD, ProviderDriver, configFor, startEmulator } from "../support/serviceNow";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const requireFromString: (code: string, filename: string) => { handler: () => pulumi.dynamic.ResourceProvider } = require("require-from-string");
+
+let emu: RunningEmulator;
+const CLIENT_SECRET = "oauth-client-secret-value-123";
+beforeAll(async () => {
+  emu = await startEmulator({ tokenReadback: "input_display_value" });
+  // Credentials present everywhere a careless provider could pick them up.
+  process.env.SERVICENOW_PASSWORD = ADMIN_PASSWORD;
+  process.env.SERVICENOW_CLIENT_SECRET = CLIENT_SECRET;
+});
+afterAll(async () => {
+  delete process.env.SERVICENOW_PASSWORD;
+  delete process.env.SERVICENOW_CLIENT_SECRET;
+  await emu.stop();
+});
+
+const providers: Array<[string, pulumi.dynamic.ResourceProvider]> = [
+  ["ApiKey", apiKeyProvider],
+  ["InboundProfile", inboundProfileProvider],
+  ["AccessPolicy", accessPolicyProvider],
+  ["AccessPolicyProfileLink", accessPolicyProfileLinkProvider],
+  ["ServiceNowUser", serviceNowUserProvider],
+  ["UserRoleGrant", userRoleGrantProvider],
+  ["PushConnector", pushConnectorProvider],
+];
+
+async function roundTrip(provider: pulumi.dynamic.ResourceProvider): Promise<{ text: string; revived: pulumi.dynamic.ResourceProvider }> {
+  const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
+  const revived = requireFromString(sf.text, path.join(process.cwd(), "__provider.js"))[sf.exportName as "handler"]();
+  return { text: sf.text, revived };
+}
+
+test.each(providers)("%s serializes without any credential, even after configure ran", async (_name, provider) => {
+  await provider.configure?.({ config: configFor(emu.url, { "servicenow:clientSecret": CLIENT_SECRET }) });
+  const { text } = await roundTrip(provider);
+  expect(text).not.toContain(ADMIN_PASSWORD);
+  expect(text).not.toContain(CLIENT_SECRET);
+  expect(text).not.toContain(emu.url);
+  // Small closures: the provider text stays well under what 200 resources can afford each.
+  expect(text.length).toBeLessThan(400_000);
+});
+
+test("deserialized providers create, read, update and delete against the emulator", async () => {
+  const profile = await roundTrip(inboundProfileProvider);
+  const p = new ProviderDriver(profile.revived, emu.url);
+  const created = await p.create({ name: "revived", keyLocation: "header" });
+  expect(emu.store.get("http_key_auth", created.id)?.name).toBe("revived");
+  const read = await p.read(created.id, created.outs);
+  expect(read.props!.keyLocation).toBe("header");
+  const updated = await p.update(created.id, read.props!, { name: "revived", keyLocation: "query" });
+  expect(updated.keyLocation).toBe("query");
+
+  const link = await roundTrip(accessPolicyProfileLinkProvider);
+  const policy = emu.store.query("sys_api_access_policy", (r) => r.name === "Table GET API Access Policy")[0];
+  const l = await new ProviderDriver(link.revived, emu.url).create({ policy: policy.sys_id, profile: created.id });
+  expect(emu.store.get("sys_auth_profile_mapping", l.id)).toBeDefined();
+
+  await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.revived" });
+  const key = await roundTrip(apiKeyProvider);
+  const k = await new ProviderDriver(key.revived, emu.url).create({ name: "revived key", user: "svc.revived", probe: { via: "query" } });
+  expect(k.outs.token).toBe(emu.tokenOf(k.id));
+  await new ProviderDriver(key.revived, emu.url).delete(k.id, k.outs);
+  await p.delete(created.id, updated);
+  expect(emu.store.get("api_key", k.id)).toBeUndefined();
+  expect(emu.store.get("http_key_auth", created.id)).toBeUndefined();
+});
