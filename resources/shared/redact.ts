@@ -1,0 +1,236 @@
+/**
+ * Secret redaction, and the one way a thrown value becomes something safe to rethrow.
+ *
+ * HTTP library errors (AxiosError above all) carry `config.headers.Authorization`,
+ * `config.auth`, request bodies with client secrets, `request` objects with sockets and
+ * `response.config`; printing or serializing one leaks credentials. `toSafeError` copies
+ * out a few plain fields, redacts every piece of text it keeps, and drops the rest.
+ */
+import { HttpFailureKind, KeywireError, KeywireHttpError, isKeywireError } from "./errors";
+
+export const REDACTED = "[REDACTED]";
+
+/** Shorter values cannot be told apart from ordinary words, so they are not replaced literally. */
+const MIN_SECRET_LENGTH = 3;
+/** Text kept from a server or library message is cut to this length. */
+const MAX_KEPT_TEXT = 300;
+
+/**
+ * Patterns that look like credentials whatever their value. Each replacement keeps the
+ * name part (group 1) so the redacted text still says what was there.
+ */
+const SECRET_PATTERNS: readonly [RegExp, string][] = [
+  // ServiceNow API-key tokens.
+  [/now_[A-Za-z0-9_-]{20,}/g, REDACTED],
+  // Credentials in URLs: scheme://user:pass@host
+  [/([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, `$1${REDACTED}@`],
+  // JSON pairs: "authorization":"…", "password":"…", "access_token":"…"
+  [
+    /("(?:(?:proxy-)?authorization|password|client_secret|access_token|refresh_token|x-sn-apikey|token|api_key|apikey)"\s*:\s*")(?:[^"\\]|\\.)*/gi,
+    `$1${REDACTED}`,
+  ],
+  // Header lines and header-like pairs: "Authorization: Basic …", "x-sn-apikey: …"
+  [
+    /((?:proxy-)?authorization\s*[:=]\s*)(?:(?:basic|bearer|digest|negotiate)\s+)?[^\s,;"'}&]+/gi,
+    `$1${REDACTED}`,
+  ],
+  [/((?:x-sn-apikey|password|passwd|client_secret)\s*:\s*)[^\s,;"'}&]+/gi, `$1${REDACTED}`],
+  // Query strings and form bodies: x-sn-apikey=…, password=…, client_secret=…
+  [
+    /((?:^|[?&\s;,])(?:x-sn-apikey|password|passwd|client_secret|access_token|refresh_token|api_key|apikey|token)=)[^&\s#"']*/gi,
+    `$1${REDACTED}`,
+  ],
+  // A scheme followed by something credential-shaped (has a digit or base64 punctuation),
+  // so prose such as "Basic authentication" is left alone.
+  [/(\b(?:basic|bearer)\s+)(?=[A-Za-z0-9+/._~-]*[0-9+/=])[A-Za-z0-9+/._~-]{8,}=*/gi, `$1${REDACTED}`],
+];
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Every spelling of a secret that may appear in text: as-is, URL-encoded, form-encoded. */
+function spellings(secret: string): string[] {
+  const out = new Set<string>([secret]);
+  try {
+    out.add(encodeURIComponent(secret));
+  } catch {
+    // Lone surrogates cannot be URI-encoded; the literal form is still covered.
+  }
+  out.add(new URLSearchParams({ v: secret }).toString().slice(2));
+  out.add(JSON.stringify(secret).slice(1, -1));
+  return [...out].filter((s) => s.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * Replace every occurrence of the given secrets (and their encoded spellings), then
+ * every value that looks like a credential, with `[REDACTED]`.
+ */
+export function redact(text: string, secrets: Iterable<string | undefined> = []): string {
+  let out = String(text);
+  const all: string[] = [];
+  for (const s of secrets) if (typeof s === "string" && s.length >= MIN_SECRET_LENGTH) all.push(...spellings(s));
+  // Longest first, so a secret that contains another is removed whole.
+  all.sort((a, b) => b.length - a.length);
+  for (const s of all) out = out.replace(new RegExp(escapeRegExp(s), "g"), REDACTED);
+  for (const [re, replacement] of SECRET_PATTERNS) out = out.replace(re, replacement);
+  return out;
+}
+
+/** Redact, collapse whitespace, and shorten text that came from outside. */
+export function redactAndTrim(text: string, secrets: Iterable<string | undefined> = [], max = MAX_KEPT_TEXT): string {
+  const one = redact(text, secrets).replace(/\s+/g, " ").trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/** Strip a URL down to its path (no credentials, no query, no fragment). */
+export function safeUrlPath(url: string | undefined, base?: string): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url, base ?? "http://placeholder.invalid").pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface SafeErrorContext {
+  platform?: string;
+  operation?: string;
+  table?: string;
+  hint?: string;
+  /** Values known to be secret for this call (password, token, probe key, …). */
+  secrets?: Iterable<string | undefined>;
+  /** Override the failure kind (e.g. the caller's own deadline fired: `timeout`). */
+  kind?: HttpFailureKind;
+}
+
+/** Node and axios error codes that mean the exchange timed out. */
+const TIMEOUT_CODES = new Set(["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT"]);
+/** Only codes made of these characters are kept: they are identifiers, never data. */
+const CODE_SHAPE = /^[A-Z][A-Z0-9_]{1,40}$/;
+
+type Loose = Record<string, unknown>;
+
+function isObject(v: unknown): v is Loose {
+  return typeof v === "object" && v !== null;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Secret values an AxiosError carries in known places, so they are removed even if the caller forgot them. */
+function secretsInsideAxiosError(err: Loose): string[] {
+  const found: string[] = [];
+  const config = isObject(err.config) ? err.config : undefined;
+  if (!config) return found;
+  if (isObject(config.auth)) {
+    const user = str(config.auth.username) ?? "";
+    const pass = str(config.auth.password);
+    if (pass) {
+      found.push(pass, Buffer.from(`${user}:${pass}`).toString("base64"));
+    }
+  }
+  const headers = isObject(config.headers) ? config.headers : undefined;
+  if (headers) {
+    for (const [k, v] of Object.entries(headers)) {
+      if (/^(proxy-)?authorization$|^x-sn-apikey$|^cookie$/i.test(k) && typeof v === "string") {
+        found.push(v, v.replace(/^\S+\s+/, ""));
+      }
+    }
+  }
+  if (isObject(config.params)) {
+    for (const [k, v] of Object.entries(config.params)) {
+      if (/apikey|token|secret|password/i.test(k) && typeof v === "string") found.push(v);
+    }
+  }
+  const data = str(config.data);
+  if (data && /=/.test(data) && !/^\s*[{[]/.test(data)) {
+    for (const [k, v] of new URLSearchParams(data)) {
+      if (/secret|password|token|apikey/i.test(k)) found.push(v);
+    }
+  }
+  return found;
+}
+
+function serverMessageOf(data: unknown): string | undefined {
+  if (typeof data === "string") return data || undefined;
+  if (!isObject(data)) return undefined;
+  // ServiceNow: {"error":{"message":…,"detail":…},"status":"failure"}; OAuth: {"error":…,"error_description":…}
+  const e = data.error;
+  if (isObject(e)) {
+    const parts = [str(e.message), str(e.detail)].filter((p): p is string => !!p);
+    return parts.length ? parts.join(" — ") : undefined;
+  }
+  const parts = [str(e), str(data.error_description), str(data.message)].filter((p): p is string => !!p);
+  return parts.length ? parts.join(": ") : undefined;
+}
+
+/**
+ * Turn any thrown value into a `KeywireError` built from safe fields only.
+ * A keywire error passes through unchanged; everything else becomes a `KeywireHttpError`.
+ */
+export function toSafeError(err: unknown, ctx: SafeErrorContext = {}): KeywireError {
+  if (isKeywireError(err)) return err;
+  const platform = ctx.platform ?? "http";
+  const operation = ctx.operation ?? "request";
+  const secrets: (string | undefined)[] = [...(ctx.secrets ?? [])];
+
+  let message = "a non-Error value was thrown";
+  let networkCode: string | undefined;
+  let status: number | undefined;
+  let method: string | undefined;
+  let path: string | undefined;
+  let serverMessage: string | undefined;
+
+  if (isObject(err)) {
+    if (err.isAxiosError === true) secrets.push(...secretsInsideAxiosError(err));
+    const m = str(err.message);
+    if (m) message = m;
+    const code = str(err.code);
+    if (code && CODE_SHAPE.test(code)) networkCode = code;
+    const config = isObject(err.config) ? err.config : undefined;
+    if (config) {
+      method = str(config.method)?.toUpperCase();
+      path = safeUrlPath(str(config.url), str(config.baseURL));
+    }
+    const response = isObject(err.response) ? err.response : undefined;
+    if (response) {
+      if (typeof response.status === "number") status = response.status;
+      const sm = serverMessageOf(response.data);
+      if (sm) serverMessage = redactAndTrim(sm, secrets);
+    }
+  } else if (typeof err === "string") {
+    message = err;
+  }
+
+  const kind: HttpFailureKind =
+    ctx.kind ??
+    (status !== undefined
+      ? "http"
+      : networkCode && TIMEOUT_CODES.has(networkCode)
+        ? "timeout"
+        : /timeout|timed out/i.test(message)
+          ? "timeout"
+          : networkCode && /^E[A-Z]+$/.test(networkCode)
+            ? "network"
+            : /socket hang up|network/i.test(message)
+              ? "network"
+              : "other");
+
+  const reason = serverMessage ?? redactAndTrim(message, secrets);
+  return new KeywireHttpError({
+    platform,
+    operation,
+    ...(ctx.table !== undefined ? { table: ctx.table } : {}),
+    ...(status !== undefined ? { status } : {}),
+    reason: reason || "unknown failure",
+    hint: ctx.hint ?? "",
+    retryable: kind === "network" || kind === "timeout" || (status !== undefined && (status === 429 || status >= 500)),
+    kind,
+    ...(networkCode !== undefined ? { networkCode } : {}),
+    ...(method !== undefined ? { method } : {}),
+    ...(path !== undefined ? { path } : {}),
+    ...(serverMessage !== undefined ? { serverMessage } : {}),
+  });
+}

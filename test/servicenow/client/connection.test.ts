@@ -1,0 +1,116 @@
+import * as util from "node:util";
+import { KeywireConfigError } from "../../../resources/shared/errors";
+import { ConfigSource, ServiceNowConnection, resolveConnection } from "../../../resources/servicenow/client/connection";
+
+/** Like the dynamic provider's configure config: full `namespace:key` names. */
+function cfg(values: Record<string, string>): ConfigSource {
+  return { get: (k) => values[k] };
+}
+
+const basic = { "servicenow:username": "admin", "servicenow:password": "pw-123456" };
+
+function configError(f: () => unknown): KeywireConfigError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(KeywireConfigError);
+    return e as KeywireConfigError;
+  }
+  throw new Error("expected a configuration error");
+}
+
+describe("resolveConnection", () => {
+  it("turns a short instance name into its service-now.com URL", () => {
+    const c = resolveConnection(cfg({ "servicenow:instance": "dev12345", ...basic }), {});
+    expect(c.instanceUrl).toBe("https://dev12345.service-now.com");
+    expect(c.authKind).toBe("basic");
+    expect(c.credentials()).toEqual({ kind: "basic", username: "admin", password: "pw-123456" });
+  });
+
+  it("accepts a host or a full URL", () => {
+    expect(resolveConnection(cfg({ "servicenow:instance": "dev12345.service-now.com", ...basic }), {}).instanceUrl).toBe("https://dev12345.service-now.com");
+    expect(resolveConnection(cfg({ "servicenow:instanceUrl": "https://acme.example.com/", ...basic }), {}).instanceUrl).toBe("https://acme.example.com");
+  });
+
+  it("reads a Pulumi Config('servicenow') bag by short keys", () => {
+    const bag: ConfigSource = { name: "servicenow", get: (k) => ({ instance: "dev1", username: "u", password: "pppp" })[k] };
+    expect(resolveConnection(bag, {}).instanceUrl).toBe("https://dev1.service-now.com");
+  });
+
+  it("falls back to the environment, and configuration wins over it", () => {
+    const env = {
+      SERVICENOW_INSTANCE_URL: "https://env.service-now.com",
+      SERVICENOW_USERNAME: "envuser",
+      SERVICENOW_PASSWORD: "envpass",
+    };
+    const fromEnv = resolveConnection(cfg({}), env);
+    expect(fromEnv.instanceUrl).toBe("https://env.service-now.com");
+    expect(fromEnv.username).toBe("envuser");
+    const mixed = resolveConnection(cfg({ "servicenow:instance": "cfg", "servicenow:username": "cfguser" }), env);
+    expect(mixed.instanceUrl).toBe("https://cfg.service-now.com");
+    expect(mixed.credentials()).toEqual({ kind: "basic", username: "cfguser", password: "envpass" });
+  });
+
+  it("requires https except on loopback", () => {
+    const e = configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": "http://dev1.service-now.com", ...basic }), {}));
+    expect(e.message).toMatch(/servicenow:instanceUrl must use https/);
+    for (const u of ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "http://127.9.8.7"]) {
+      expect(resolveConnection(cfg({ "servicenow:instanceUrl": u, ...basic }), {}).instanceUrl).toBe(u);
+    }
+    configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": "http://127.0.0.1.evil.com", ...basic }), {}));
+    configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": "ftp://dev1.service-now.com", ...basic }), {}));
+  });
+
+  it("refuses paths and credentials in the URL without echoing them", () => {
+    configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": "https://dev1.service-now.com/now/nav/ui", ...basic }), {}));
+    const e = configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": "https://bob:S3cretPw@dev1.service-now.com", ...basic }), {}));
+    expect(JSON.stringify(e) + e.stack).not.toContain("S3cretPw");
+  });
+
+  it("names the keys and the command when something is missing", () => {
+    const noInstance = configError(() => resolveConnection(cfg(basic), {}));
+    expect(noInstance.message).toContain("pulumi config set servicenow:instance dev12345");
+    expect(noInstance.key).toBe("servicenow:instance");
+
+    const noCreds = configError(() => resolveConnection(cfg({ "servicenow:instance": "dev1" }), {}));
+    expect(noCreds.message).toMatch(/servicenow:username.*servicenow:password.*servicenow:clientId.*servicenow:clientSecret/);
+    expect(noCreds.message).toContain("pulumi config set --secret servicenow:password");
+
+    const noPassword = configError(() => resolveConnection(cfg({ "servicenow:instance": "dev1", "servicenow:username": "u" }), {}));
+    expect(noPassword.key).toBe("servicenow:password");
+    expect(noPassword.message).toContain("pulumi config set --secret servicenow:password");
+
+    const noSecret = configError(() => resolveConnection(cfg({ "servicenow:instance": "dev1", "servicenow:clientId": "id" }), {}));
+    expect(noSecret.message).toContain("pulumi config set --secret servicenow:clientSecret");
+  });
+
+  it("prefers OAuth when both credential pairs are complete", () => {
+    const c = resolveConnection(
+      cfg({ "servicenow:instance": "dev1", ...basic, "servicenow:clientId": "cid", "servicenow:clientSecret": "csecret-1" }),
+      {},
+    );
+    expect(c.authKind).toBe("oauth");
+    expect(c.credentials()).toEqual({ kind: "oauth", clientId: "cid", clientSecret: "csecret-1" });
+  });
+
+  it("ignores a half pair when another pair is complete", () => {
+    const c = resolveConnection(cfg({ "servicenow:instance": "dev1", ...basic }), { SERVICENOW_CLIENT_ID: "stray" });
+    expect(c.authKind).toBe("basic");
+  });
+
+  it("refuses two different instances", () => {
+    const e = configError(() =>
+      resolveConnection(cfg({ "servicenow:instance": "a", "servicenow:instanceUrl": "https://b.service-now.com", ...basic }), {}),
+    );
+    expect(e.message).toMatch(/name different instances/);
+  });
+
+  it("never shows its secret", () => {
+    const c = new ServiceNowConnection({ instance: "dev1", credentials: { kind: "basic", username: "admin", password: "hidden-pw-42" } });
+    const shown = [JSON.stringify(c), util.inspect(c, { depth: 10, showHidden: true }), String(c), `${c}`].join("\n");
+    expect(shown).not.toContain("hidden-pw-42");
+    expect(shown).toContain("dev1.service-now.com");
+    expect(c.secrets()).toContain("hidden-pw-42");
+    expect(c.secrets()).toContain(Buffer.from("admin:hidden-pw-42").toString("base64"));
+  });
+});
