@@ -25,3 +25,5 @@ export const eventPolicySysId = out.eventPolicySysId;
 export const pushConnectorSysId = out.pushConnectorSysId;
 export const policyMode = out.policyMode;
 export const integrationUser = out.integrationUser;
+/** Whether the whole chain answered the last probe; a refresh probes again. */
+export const verified = out.verified;

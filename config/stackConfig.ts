@@ -62,6 +62,16 @@ export const keywireConfigSchema = z
       })
       .strict()
       .default({ authScopes: ["useraccount"], tokenStrategy: "auto" }),
+    /** A per-hour ceiling for the integration user (sys_rate_limit_rules). */
+    rateLimit: z
+      .object({
+        enabled: z.boolean().default(true),
+        requestsPerHour: z.number().int().positive().max(10_000_000).default(3600),
+        /** The instance's per-hour limit column; preflight names the right one if this is wrong. */
+        limitColumn: z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, "must be a column name").default("max_requests_per_hour"),
+      })
+      .strict()
+      .default({ enabled: true, requestsPerHour: 3600, limitColumn: "max_requests_per_hour" }),
     pushConnector: z
       .object({
         /** Name of the push connector instance the endpoint names. */
@@ -143,8 +153,8 @@ export interface RawConfig {
   has(key: string): boolean;
 }
 
-const KEYWIRE_KEYS = ["namePrefix", "integrationUser", "policyMode", "keepBasicAuth", "apiKey", "pushConnector", "sns"] as const;
-const OBJECT_KEYS = new Set(["integrationUser", "apiKey", "pushConnector", "sns"]);
+const KEYWIRE_KEYS = ["namePrefix", "integrationUser", "policyMode", "keepBasicAuth", "apiKey", "rateLimit", "pushConnector", "sns"] as const;
+const OBJECT_KEYS = new Set(["integrationUser", "apiKey", "rateLimit", "pushConnector", "sns"]);
 
 function parseValue(key: string, raw: string, problems: ConfigProblem[]): unknown {
   if (OBJECT_KEYS.has(key)) {

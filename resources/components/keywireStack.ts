@@ -22,6 +22,7 @@ export interface KeywireStackOutputs {
   pushConnectorSysId: pulumi.Output<string>;
   policyMode: string;
   integrationUser: string;
+  verified: pulumi.Output<boolean>;
 }
 
 export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<string>): KeywireStackOutputs {
@@ -33,6 +34,8 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     apiKey: cfg.apiKey,
     operatorToken,
     tokenConfigKey: "keywire:apiKeyToken",
+    rateLimit: cfg.rateLimit.enabled ? { requestsPerHour: cfg.rateLimit.requestsPerHour, limitColumn: cfg.rateLimit.limitColumn } : undefined,
+    pushConnector: cfg.pushConnector,
   });
 
   const connector = new PushConnector(
@@ -40,6 +43,7 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     cfg.pushConnector.create
       ? { name: cfg.pushConnector.name, source: cfg.pushConnector.source, description: "Managed by keywire" }
       : { name: cfg.pushConnector.name, adopt: true, onDestroy: "retain" },
+    { dependsOn: [auth.preflight] },
   );
 
   const endpoint = inboundEventEndpoint({
@@ -73,5 +77,6 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     pushConnectorSysId: connector.sysId,
     policyMode: cfg.policyMode,
     integrationUser: auth.userName,
+    verified: auth.verified,
   };
 }

@@ -25,6 +25,9 @@ import { InboundProfile } from "../servicenow/inboundProfile";
 import { ServiceNowUser } from "../servicenow/user";
 import { UserRoleGrant } from "../servicenow/userRoleGrant";
 import { TokenStrategy } from "../servicenow/tokenAcquisition";
+import { Preflight } from "../servicenow/preflight";
+import { RateLimitRule } from "../servicenow/rateLimitRule";
+import { ApiKeyVerification } from "../servicenow/apiKeyVerification";
 
 export type PolicyMode = "attach" | "dedicated";
 
@@ -55,6 +58,10 @@ export interface ServiceNowApiKeyAuthArgs {
   operatorToken?: pulumi.Input<string>;
   /** Config key named in the manual-route instructions. */
   tokenConfigKey?: string;
+  /** A per-hour ceiling for the integration user; off when undefined. */
+  rateLimit?: { requestsPerHour: number; limitColumn: string };
+  /** What preflight must find: the push connector by name, or its definition's source. */
+  pushConnector: { name: string; create: boolean; source: string };
 }
 
 export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
@@ -67,10 +74,28 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
   readonly eventPolicySysId: pulumi.Output<string>;
   readonly policyMode: PolicyMode;
   readonly userName: string;
+  /** Everything on the instance depends on this; other resources of the stack should too. */
+  readonly preflight: Preflight;
+  /** Whether the whole chain answered the last probe (re-probed on refresh). */
+  readonly verified: pulumi.Output<boolean>;
 
   constructor(name: string, args: ServiceNowApiKeyAuthArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keywire:servicenow:ApiKeyAuth", name, {}, opts);
-    const child = { parent: this };
+    this.preflight = new Preflight(
+      `${name}-preflight`,
+      {
+        pushConnectorName: args.pushConnector.create ? undefined : args.pushConnector.name,
+        pushConnectorSource: args.pushConnector.create ? args.pushConnector.source : undefined,
+        requiredColumns: [
+          "api_key.auth_scope",
+          ...(args.rateLimit ? [`sys_rate_limit_rules.${args.rateLimit.limitColumn}`] : []),
+        ],
+        extraTables: args.integrationUser.create ? ["sys_user", "sys_user_has_role"] : [],
+      },
+      { parent: this },
+    );
+    // Nothing is created on the instance unless preflight passed.
+    const child = { parent: this, dependsOn: [this.preflight] };
     const p = args.namePrefix;
     this.policyMode = args.policyMode;
     this.userName = args.integrationUser.userName;
@@ -92,7 +117,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       userDeps.push(user);
       for (const role of args.integrationUser.roles) {
         userDeps.push(
-          new UserRoleGrant(`${name}-role-${role}`, { user: user.userName, role }, { ...child, dependsOn: [user] }),
+          new UserRoleGrant(`${name}-role-${role}`, { user: user.userName, role }, { ...child, dependsOn: [this.preflight, user] }),
         );
       }
     }
@@ -187,7 +212,34 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         // The same chain SNS will use: the key in the query string, through the Table API policy.
         probe: { via: "query", path: "/api/now/table/sys_user?sysparm_limit=1&sysparm_fields=sys_id" },
       },
-      { ...child, dependsOn: [...userDeps, ...links] },
+      { ...child, dependsOn: [this.preflight, ...userDeps, ...links] },
+    );
+
+    if (args.rateLimit) {
+      new RateLimitRule(
+        `${name}-rate-limit`,
+        {
+          name: `${p} ${args.integrationUser.userName}`,
+          user: args.integrationUser.userName,
+          requestsPerHour: args.rateLimit.requestsPerHour,
+          limitColumn: args.rateLimit.limitColumn,
+        },
+        { ...child, dependsOn: [this.preflight, ...userDeps] },
+      );
+    }
+
+    // Proven again on every refresh: a chain that breaks later is drift.
+    const verification = new ApiKeyVerification(
+      `${name}-verification`,
+      {
+        token: key.token,
+        keySysId: key.sysId,
+        profileSysId: profile.sysId,
+        requiredRoles: args.integrationUser.roles,
+        via: "query",
+        probeTable: "incident",
+      },
+      { ...child, dependsOn: [key] },
     );
 
     if (!args.apiKey.expiresInDays) {
@@ -203,7 +255,9 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     this.profileSysId = profile.sysId;
     this.tablePolicySysIds = pulumi.all(tablePolicies.map((t) => t.sysId));
     this.eventPolicySysId = eventPolicy.sysId;
+    this.verified = verification.verified;
     this.registerOutputs({
+      verified: this.verified,
       keySysId: this.keySysId,
       profileSysId: this.profileSysId,
       tablePolicySysIds: this.tablePolicySysIds,

@@ -163,6 +163,20 @@ export function runtimeConfig(): ConfigSource {
 
 export const ENGINE_PROPS = ["sysId", "columns", "resolved", "adoption", "recordUrl"] as const;
 
+/**
+ * During a preview, inputs that come from other resources' outputs are not known
+ * yet and reach the provider as this sentinel. Validation skips them; they are
+ * checked again once known, before anything is written.
+ */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
+
 /** Builds the client for one provider call, from configure's settings or the environment. */
 export function contextFor(): EngineContext {
   const connection = resolveConnection(runtimeConfig(), process.env);
@@ -422,7 +436,9 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
       const engine = adoptionSchema(z).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
       if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
-      if (failures.length > 0) return { inputs: news, failures };
+      const known = failures.filter((f) => !containsUnknown(news[f.property.split(".")[0]]));
+      if (known.length > 0) return { inputs: news, failures: known };
+      if (failures.length > 0 || containsUnknown(news)) return { inputs: news };
       const inputs: Inputs = { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) };
       // Normalise the values the engine compares, so a diff never sees formatting.
       for (const [prop, def] of Object.entries(spec.fields)) {
@@ -433,7 +449,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
       // Adoption is shown before it happens: the record's current values next to
       // what keywire will write, as an input the preview displays. Only while the
       // adoption is pending, so a settled stack's previews make no call.
-      if (inputs.adopt && !olds.adopt) {
+      if (inputs.adopt && !olds.adopt && !containsUnknown(inputs)) {
         inputs.adoptionPreview = await previewAdoption(inputs);
       } else if (inputs.adopt && olds.adoptionPreview !== undefined) {
         inputs.adoptionPreview = olds.adoptionPreview;

@@ -66,7 +66,15 @@ export class KeywireError extends Error implements KeywireErrorFields {
   declare readonly cause?: KeywireError | string;
 
   constructor(init: KeywireErrorInit) {
-    super(formatErrorMessage(init), init.cause === undefined ? undefined : { cause: init.cause });
+    const message = formatErrorMessage(init);
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    // Inside a deserialized dynamic provider this class is rebuilt by closure
+    // serialization as a plain function calling `Error(...)`, which does not set
+    // the message on `this`: set it (and a stack) explicitly so the engine shows it.
+    if (this.message !== message) {
+      Object.defineProperty(this, "message", { value: message, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(this, "stack", { value: `KeywireError: ${message}`, writable: true, configurable: true, enumerable: false });
+    }
     this.name = "KeywireError";
     if (init.status !== undefined) this.status = init.status;
     this.platform = init.platform;
@@ -174,8 +182,12 @@ export class KeywireHttpError extends KeywireError implements HttpErrorDetails {
     for (const k of HTTP_DETAIL_KEYS) if (init[k] !== undefined) self[k] = init[k];
   }
 
-  /** The constructor input that rebuilds this error, for copies with changed fields. */
-  details(): HttpErrorDetails & Omit<KeywireErrorInit, "reason"> {
+  /**
+   * The constructor input that rebuilds this error, for copies with changed fields.
+   * (Not named `details`: gRPC reads an error's `details` as its message text, and
+   * dynamic-provider errors travel to the engine over gRPC.)
+   */
+  toInit(): HttpErrorDetails & Omit<KeywireErrorInit, "reason"> {
     const out: HttpErrorDetails & Omit<KeywireErrorInit, "reason"> = {
       kind: this.kind,
       platform: this.platform,

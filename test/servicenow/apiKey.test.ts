@@ -157,7 +157,7 @@ describe("the key record", () => {
     const { id, outs } = await keys.create(withRotation);
     expect((await keys.diff(id, outs, withRotation)).replaces).toEqual([]);
     expect((await keys.diff(id, outs, { ...keyInputs, rotation: { maxAgeDays: 30, trigger: "2" } })).replaces).toEqual(["rotation"]);
-    const old = { ...outs, createdAt: "2020-01-01 00:00:00" } as RecordOutputs;
+    const old = { ...outs, createdAt: "2020-01-01 00:00:00" } as unknown as RecordOutputs;
     expect(rotationDue(old, { maxAgeDays: 30 }, new Date())).toBe("older than 30 days");
     expect((await keys.diff(id, old, withRotation)).replaces).toEqual(["rotation"]);
     // While the old key still serves, a new one of the same name can be created and proven.

@@ -83,3 +83,29 @@ test("deserialized providers create, read, update and delete against the emulato
   expect(emu.store.get("api_key", k.id)).toBeUndefined();
   expect(emu.store.get("http_key_auth", created.id)).toBeUndefined();
 });
+
+test("errors thrown by a deserialized provider keep their message (the engine shows it) and no secret", async () => {
+  const key = await roundTrip(apiKeyProvider);
+  emu.setOptions({ tokenReadback: "none" });
+  try {
+    await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.errors" });
+    let err: unknown;
+    try {
+      await new ProviderDriver(key.revived, emu.url).create({ name: "no token", user: "svc.errors" });
+    } catch (e) {
+      err = e;
+    }
+    const e = err as Error & { details?: unknown };
+    expect(e.message).toMatch(/obtain the token of api_key "no token" failed/);
+    expect(`${e}`).toContain("pulumi config set --secret keywire:apiKeyToken <token>");
+    // gRPC takes an error's `details` as its text: it must not be a method.
+    expect(typeof e.details).not.toBe("function");
+    const row = emu.store.query("api_key", (r) => r.name === "no token")[0];
+    for (const text of [e.message, String(e.stack), JSON.stringify(e)]) {
+      expect(text).not.toContain(emu.tokenOf(row.sys_id)!);
+      expect(text).not.toContain(ADMIN_PASSWORD);
+    }
+  } finally {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+  }
+});
