@@ -1,0 +1,147 @@
+/** `npm run emulator -- --port <p> [--data <file>] [--admin-password <pw>] [switches]` */
+import { startServiceNowEmulator } from "./index";
+import type { EmulatorOptions, FaultSettings } from "./types";
+
+export const HELP = `Usage: npm run emulator -- [options]
+
+Serves a ServiceNow instance emulator on 127.0.0.1.
+
+  --port <n>                     port to listen on; 0 picks a free one (default 0)
+  --data <file>                  persist records to this JSON file (default: memory only)
+  --admin-password <pw>          password of the seeded admin user (default "admin")
+  --plugin <state>               com.glide.tokenbased_auth: active | inactive | absent (default active)
+  --shipped-policies <state>     Table GET/POST API Access Policies: active | inactive (default active)
+  --rest-api-key-profile <state> "Rest api key policy" profile: active | inactive | absent (default absent)
+  --basic-auth-restriction       refuse basic auth without snc_basic_auth_api_access or web-service-only
+  --token-readback <variant>     none | display_value | input_display_value | both (default none)
+  --query-parameter-type <type>  type of the query-parameter auth parameter row (default query_parameter)
+  --rate-limit-column <name>     per-hour limit column of sys_rate_limit_rules (default max_requests_per_hour)
+  --auth-scope-column <name>     auth-scope column of api_key (default auth_scope)
+  --max-body-bytes <n>           largest accepted request body (default 1048576)
+  --latency-ms <n>               added latency per request
+  --jitter-ms <n>                extra random latency, 0..n ms
+  --error-rate <share>           share (0..1) of requests answered 500/502/503
+  --help                         this text
+
+Admin API (loopback, no auth): GET /__emulator/metrics, POST /__emulator/metrics/reset,
+POST /__emulator/reset, GET|PUT /__emulator/faults, GET|PATCH /__emulator/options.
+`;
+
+class UsageError extends Error {}
+
+function number(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number, got "${v}"`);
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(", ")}; got "${v}"`);
+  return v as T;
+}
+
+export function parseArgs(argv: string[]): EmulatorOptions | "help" {
+  const o: EmulatorOptions = {};
+  const faults: FaultSettings = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") return "help";
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--port":
+        o.port = number(flag, value());
+        break;
+      case "--data":
+        o.dataFile = value();
+        break;
+      case "--admin-password":
+        o.adminPassword = value();
+        break;
+      case "--plugin":
+        o.plugin = oneOf(flag, value(), ["active", "inactive", "absent"] as const);
+        break;
+      case "--shipped-policies":
+        o.shippedPolicies = oneOf(flag, value(), ["active", "inactive"] as const);
+        break;
+      case "--rest-api-key-profile":
+        o.restApiKeyProfile = oneOf(flag, value(), ["active", "inactive", "absent"] as const);
+        break;
+      case "--basic-auth-restriction":
+        o.basicAuthRestriction = inline === undefined ? true : oneOf(flag, inline, ["true", "false"] as const) === "true";
+        break;
+      case "--token-readback":
+        o.tokenReadback = oneOf(flag, value(), ["none", "display_value", "input_display_value", "both"] as const);
+        break;
+      case "--query-parameter-type":
+        o.queryParameterType = value();
+        break;
+      case "--rate-limit-column":
+        o.rateLimitColumn = value();
+        break;
+      case "--auth-scope-column":
+        o.authScopeColumn = value();
+        break;
+      case "--max-body-bytes":
+        o.maxBodyBytes = number(flag, value());
+        break;
+      case "--latency-ms":
+        faults.latencyMs = number(flag, value());
+        break;
+      case "--jitter-ms":
+        faults.jitterMs = number(flag, value());
+        break;
+      case "--error-rate":
+        faults.errorRate = number(flag, value());
+        break;
+      default:
+        throw new UsageError(`unknown option ${arg} (see --help)`);
+    }
+  }
+  if (Object.keys(faults).length) o.faults = faults;
+  return o;
+}
+
+async function main(): Promise<void> {
+  let parsed: EmulatorOptions | "help";
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  if (parsed === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  const emulator = await startServiceNowEmulator(parsed);
+  process.stdout.write(`servicenow emulator listening on ${emulator.url}\n`);
+  let stopping = false;
+  const shutdown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    emulator.stop().then(
+      () => process.exit(0),
+      (e: Error) => {
+        process.stderr.write(`error while stopping: ${e.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+if (require.main === module) {
+  main().catch((e: Error) => {
+    process.stderr.write(`servicenow emulator failed to start: ${e.message}\n`);
+    process.exit(1);
+  });
+}

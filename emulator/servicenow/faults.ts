@@ -1,0 +1,79 @@
+/** Fault injection: latency, a share of 5xx answers, the next N failures, drops, commit-then-fail. */
+import { errorReply, type Reply } from "./http/reply";
+import type { FaultFilter, FaultSettings } from "./types";
+
+const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const ERROR_STATUSES = [500, 502, 503];
+const STATUS_TEXT: Record<number, string> = {
+  429: "Rate limit exceeded",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+function matches(f: FaultFilter, method: string, table: string | undefined, defaultMethods?: Set<string>): boolean {
+  if (f.methods && f.methods.length > 0) {
+    if (!f.methods.some((m) => m.toUpperCase() === method)) return false;
+  } else if (defaultMethods && !defaultMethods.has(method)) {
+    return false;
+  }
+  if (f.table !== undefined && f.table !== table) return false;
+  return true;
+}
+
+export class Faults {
+  private s: FaultSettings = {};
+  private errorCredit = 0;
+  private errorIndex = 0;
+
+  set(f: FaultSettings): void {
+    this.s = structuredClone(f);
+    this.errorCredit = 0;
+    this.errorIndex = 0;
+  }
+
+  /** The current settings, with the counts still to be used. */
+  get(): FaultSettings {
+    return structuredClone(this.s);
+  }
+
+  delayMs(): number {
+    const fixed = this.s.latencyMs ?? 0;
+    const jitter = this.s.jitterMs ?? 0;
+    return fixed + (jitter > 0 ? Math.random() * jitter : 0);
+  }
+
+  takeDrop(method: string, table: string | undefined): boolean {
+    const d = this.s.dropNext;
+    if (!d || d.count <= 0 || !matches(d, method, table)) return false;
+    d.count--;
+    return true;
+  }
+
+  takeFailure(method: string, table: string | undefined): Reply | undefined {
+    const f = this.s.failNext;
+    if (f && f.count > 0 && matches(f, method, table)) {
+      f.count--;
+      const headers: Record<string, string> = {};
+      if (f.retryAfterSeconds !== undefined || f.status === 429) headers["Retry-After"] = String(f.retryAfterSeconds ?? 1);
+      return errorReply(f.status, STATUS_TEXT[f.status] ?? "Request failed", "Injected fault", headers);
+    }
+    const rate = this.s.errorRate ?? 0;
+    if (rate <= 0) return undefined;
+    // Deterministic spread: a credit grows by the rate each request and pays for one failure per whole unit.
+    this.errorCredit += rate;
+    if (this.errorCredit < 1 - 1e-9) return undefined;
+    this.errorCredit -= 1;
+    const status = ERROR_STATUSES[this.errorIndex++ % ERROR_STATUSES.length];
+    return errorReply(status, STATUS_TEXT[status], "Injected fault");
+  }
+
+  /** For writes: perform the write, then lose the answer this way. */
+  takeCommitThenFail(method: string, table: string | undefined): "drop" | "500" | undefined {
+    const c = this.s.commitThenFailNext;
+    if (!c || c.count <= 0 || !matches(c, method, table, WRITE_METHODS)) return undefined;
+    c.count--;
+    return c.mode;
+  }
+}

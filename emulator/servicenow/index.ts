@@ -1,0 +1,77 @@
+/** The ServiceNow emulator's public in-process API. */
+import type { AddressInfo } from "node:net";
+import { Emulator } from "./emulator";
+import { describeZodError, faultSchema, runtimeOptionsSchema, startOptionsSchema } from "./options";
+import { readSnapshot, SnapshotWriter } from "./persistence";
+import type { VariantKey } from "./seed";
+import { createEmulatorServer } from "./server";
+import type { EmulatorOptions, RunningEmulator } from "./types";
+
+export type { EmulatorMetrics, EmulatorOptions, EmulatorStore, FaultSettings, GlideRecord, RunningEmulator } from "./types";
+
+const VARIANT_KEYS: VariantKey[] = ["plugin", "shippedPolicies", "restApiKeyProfile", "queryParameterType", "adminPassword"];
+
+export async function startServiceNowEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const checked = startOptionsSchema.safeParse(options);
+  if (!checked.success) throw new Error(`invalid emulator options: ${describeZodError(checked.error)}`);
+
+  const em = new Emulator(options);
+  let writer: SnapshotWriter | undefined;
+  if (options.dataFile) {
+    const snap = readSnapshot(options.dataFile);
+    if (snap) em.load(snap, VARIANT_KEYS.filter((k) => options[k] !== undefined));
+    else em.seed();
+    writer = new SnapshotWriter(options.dataFile, () => em.store.snapshot());
+    em.store.onChange = () => writer!.schedule();
+    writer.schedule();
+  } else {
+    em.seed();
+  }
+
+  const server = createEmulatorServer(em);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  em.baseUrl = url;
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (writer) await writer.flush();
+    })();
+    return stopping;
+  };
+
+  return {
+    url,
+    stop,
+    metrics: () => em.metrics.snapshot(),
+    resetMetrics: () => em.metrics.reset(),
+    setFaults: (f) => {
+      const r = faultSchema.safeParse(f);
+      if (!r.success) throw new Error(`invalid fault settings: ${describeZodError(r.error)}`);
+      em.faults.set(f);
+    },
+    setOptions: (o) => {
+      const { port: _port, dataFile: _dataFile, ...runtime } = o;
+      void _port;
+      void _dataFile;
+      const r = runtimeOptionsSchema.safeParse(runtime);
+      if (!r.success) throw new Error(`invalid emulator options: ${describeZodError(r.error)}`);
+      em.setOptions(runtime);
+    },
+    reset: () => em.reset(),
+    store: em.publicStore(),
+    tokenOf: (id) => em.tokenOf(id),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The HTTP server and its request pipeline:
+ * admin routes | count -> read body -> injected faults -> authenticate -> rate limit -> handler.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { handleAdmin } from "./admin";
+import { rolesAllow } from "./auth/directory";
+import { authenticate } from "./auth/judge";
+import type { ApiCall } from "./auth/policy";
+import type { Emulator } from "./emulator";
+import { readBody } from "./http/body";
+import { errorReply, writeReply, type Reply } from "./http/reply";
+import { handleInboundEvent } from "./inboundEvent";
+import { handleTable } from "./tableApi";
+
+type Route =
+  | { kind: "table"; version: string; table: string; sysId?: string }
+  | { kind: "event" }
+  | { kind: "oauth" }
+  | { kind: "unknown" };
+
+const TABLE_PATH = /^\/api\/now\/(?:(v\d+)\/)?table\/([^/]+)(?:\/([^/]+))?\/?$/;
+const EVENT_PATH = /^\/api\/sn_em_connector\/(?:v\d+\/)?em\/inbound_event\/?$/;
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+const NO_RESOURCE = errorReply(400, "Requested URI does not represent any resource", null);
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+function route(path: string): Route {
+  const t = TABLE_PATH.exec(path);
+  if (t) {
+    const version = t[1] ?? "";
+    if (version && version !== "v1" && version !== "v2") return { kind: "unknown" };
+    return { kind: "table", version, table: safeDecode(t[2]), sysId: t[3] === undefined ? undefined : safeDecode(t[3]) };
+  }
+  if (EVENT_PATH.test(path)) return { kind: "event" };
+  if (path === "/oauth_token.do") return { kind: "oauth" };
+  return { kind: "unknown" };
+}
+
+function routeName(method: string, r: Route): string {
+  switch (r.kind) {
+    case "table":
+      return `${method} now/table${r.sysId === undefined ? "" : "/{sys_id}"}`;
+    case "event":
+      return `${method} em/inbound_event`;
+    case "oauth":
+      return `${method} /oauth_token.do`;
+    default:
+      return `${method} other`;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
+  if (Object.keys(headers).length === 0) return reply;
+  return { ...reply, headers: { ...headers, ...reply.headers } };
+}
+
+async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+
+  if (path.startsWith("/__emulator/")) {
+    if (!LOOPBACK.has(req.socket.remoteAddress ?? "")) return writeReply(res, { status: 403, body: { error: "admin API is loopback-only" } });
+    const body = await readBody(req, em.opts.maxBodyBytes);
+    if ("gone" in body) return;
+    if ("tooLarge" in body) return writeReply(res, { status: 413, body: { error: "body too large" }, headers: { Connection: "close" } });
+    return writeReply(res, handleAdmin(em, method, path, body.body));
+  }
+
+  const r = route(path);
+  const table = r.kind === "table" ? r.table : undefined;
+  em.metrics.count(method, routeName(method, r), table);
+
+  const read = await readBody(req, em.opts.maxBodyBytes);
+  if ("gone" in read) return;
+  if ("tooLarge" in read) {
+    return writeReply(
+      res,
+      errorReply(413, "Request entity too large", `The request body exceeds ${em.opts.maxBodyBytes} bytes`, { Connection: "close" }),
+    );
+  }
+
+  const delay = em.faults.delayMs();
+  if (delay > 0) await sleep(delay);
+  if (em.faults.takeDrop(method, table)) {
+    req.socket.destroy();
+    return;
+  }
+  const injected = em.faults.takeFailure(method, table);
+  if (injected) return writeReply(res, injected);
+
+  let reply: Reply;
+  if (r.kind === "unknown") {
+    reply = NO_RESOURCE;
+  } else if (r.kind === "oauth") {
+    reply = method === "POST" ? em.oauth.tokenRequest(req, read.body) : errorReply(405, "Method not Supported", "Use POST");
+  } else {
+    const call: ApiCall =
+      r.kind === "table"
+        ? {
+            apiPath: "now/table",
+            resource: `/now/table/${r.table}${r.sysId === undefined ? "" : `/${r.sysId}`}`,
+            method,
+            // Unversioned Table API calls are served by the default version, v2.
+            version: r.version || "v2",
+            table: r.table,
+          }
+        : { apiPath: "sn_em_connector/em", resource: "/sn_em_connector/em/inbound_event", method, version: "v1" };
+    const judged = authenticate(em, req, query, call);
+    if ("reply" in judged) return writeReply(res, judged.reply);
+    const principal = judged.principal;
+    const rate = em.rateLimiter.check(principal.user.sys_id, principal.roles, call);
+    if (rate.refusal) return writeReply(res, rate.refusal);
+    if (r.kind === "table") {
+      reply = handleTable(em, { method, version: r.version, table: r.table, sysId: r.sysId, query, body: read.body, principal });
+    } else if (method !== "POST") {
+      reply = errorReply(405, "Method not Supported", "Use POST");
+    } else if (!rolesAllow(principal.roles, [["evt_mgmt_integration"]])) {
+      reply = errorReply(403, "Insufficient rights", "The user needs the evt_mgmt_integration role to send events");
+    } else {
+      reply = await handleInboundEvent(em, { query, headers: req.headers, body: read.body, principal });
+    }
+    reply = withHeaders(reply, rate.headers);
+    if (reply.status < 300 && method !== "GET") {
+      const lose = em.faults.takeCommitThenFail(method, table);
+      if (lose === "drop") {
+        req.socket.destroy();
+        return;
+      }
+      if (lose === "500") reply = errorReply(500, "Internal Server Error", "Injected fault after commit");
+    }
+  }
+  writeReply(res, reply);
+}
+
+export function createEmulatorServer(em: Emulator): Server {
+  const server = createServer((req, res) => {
+    handle(em, req, res).catch(() => {
+      // Whatever went wrong, answer like the platform's generic failure instead of crashing.
+      if (!res.headersSent && !res.destroyed) writeReply(res, errorReply(500, "Internal Server Error", null));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    else socket.destroy();
+  });
+  return server;
+}
