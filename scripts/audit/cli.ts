@@ -1,0 +1,300 @@
+/**
+ * `npm run audit -- --stack <name> [--state <file>]… [--instance-url <url>] [--json <file>]
+ *   [--markdown <file>] [--expiring-within-days N] [--fail-on high|medium|low|none]`
+ *
+ * Lists every API key on the ServiceNow instance with its findings (auditKeys.ts).
+ * Which keys keywire manages comes from Pulumi state: `--state` files (`pulumi stack
+ * export` output, one per stack) or, without them, an export of `--stack` through the
+ * Pulumi CLI wrapper. Exit codes: 0 = nothing at or above --fail-on, 1 = findings at or
+ * above it, 2 = the audit could not run. Nothing secret is printed: errors go through
+ * the shared redaction with every secret this process knows.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { ConfigSource, ENV_KEYS, TableClient, resolveConnection } from "../../resources/servicenow/client";
+import { isKeywireError } from "../../resources/shared/errors";
+import { redact, redactAndTrim } from "../../resources/shared/redact";
+import { AuditReport, DEFAULT_EXPIRING_WITHIN_DAYS, SEVERITY_ORDER, Severity, auditKeys } from "./auditKeys";
+import { formatMarkdown, formatTable } from "./format";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const WRAPPER = path.join(REPO_ROOT, "scripts", "pulumi", "run.ts");
+/** A cold machine builds the Pulumi CLI first (about 7 minutes, docs/toolchain.md). */
+const WRAPPER_TIMEOUT_MS = 20 * 60_000;
+const KILL_GRACE_MS = 5_000;
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
+const API_KEY_TYPE_SUFFIX = "keywire/servicenow:ApiKey";
+const SYS_ID = /^[0-9a-f]{32}$/;
+/** Pulumi stack names, optionally `org/project/stack`; never a leading dash (it would read as a flag). */
+const STACK_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.\-/]{0,199}$/;
+
+const USAGE =
+  "usage: npm run audit -- --stack <name> [--state <file>]... [--instance-url <url>] [--json <file>] [--markdown <file>]\n" +
+  "                        [--expiring-within-days N] [--fail-on high|medium|low|none]\n" +
+  "  --stack may be left out when every stack is given with --state.";
+
+type FailOn = Severity | "none";
+
+/** Something the operator must fix before the audit can run; the message is safe to print. */
+class AuditFailure extends Error {}
+
+/** Every secret this process has seen, for redaction of anything it prints. */
+const knownSecrets: string[] = [];
+
+interface CliOptions {
+  stack?: string;
+  states: string[];
+  instanceUrl?: string;
+  json?: string;
+  markdown?: string;
+  expiringWithinDays: number;
+  failOn: FailOn;
+}
+
+function parseCli(argv: string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        stack: { type: "string" },
+        state: { type: "string", multiple: true },
+        "instance-url": { type: "string" },
+        json: { type: "string" },
+        markdown: { type: "string" },
+        "expiring-within-days": { type: "string" },
+        "fail-on": { type: "string" },
+      },
+    }));
+  } catch (e) {
+    throw new AuditFailure(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+  }
+  const stack = values.stack;
+  if (stack !== undefined && !STACK_NAME.test(stack)) throw new AuditFailure(`--stack ${JSON.stringify(stack)} is not a stack name\n${USAGE}`);
+  const states = values.state ?? [];
+  if (stack === undefined && states.length === 0) throw new AuditFailure(`give --stack, or --state with a \`pulumi stack export\` file\n${USAGE}`);
+  const daysText = values["expiring-within-days"] ?? String(DEFAULT_EXPIRING_WITHIN_DAYS);
+  if (!/^\d{1,4}$/.test(daysText)) throw new AuditFailure(`--expiring-within-days takes a whole number of days (0 to 9999)\n${USAGE}`);
+  const failOn = values["fail-on"] ?? "none";
+  if (!["high", "medium", "low", "none"].includes(failOn)) throw new AuditFailure(`--fail-on takes high, medium, low or none\n${USAGE}`);
+  return {
+    ...(stack !== undefined ? { stack } : {}),
+    states,
+    ...(values["instance-url"] !== undefined ? { instanceUrl: values["instance-url"] } : {}),
+    ...(values.json !== undefined ? { json: values.json } : {}),
+    ...(values.markdown !== undefined ? { markdown: values.markdown } : {}),
+    expiringWithinDays: Number(daysText),
+    failOn: failOn as FailOn,
+  };
+}
+
+/**
+ * Runs `npm run -s pulumi -- <args>` (the same script, started directly so no npm
+ * header lines mix into stdout). Its stderr (setup progress, pulumi errors) is passed
+ * on, redacted; stdout is returned.
+ */
+async function runPulumiWrapper(args: string[]): Promise<string> {
+  if (!fs.existsSync(WRAPPER)) throw new AuditFailure("the Pulumi CLI wrapper (scripts/pulumi/run.ts, `npm run pulumi`) is missing");
+  const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
+  // Its own process group, so a timeout stops pulumi and its plugins too.
+  const child = spawn(process.execPath, [tsNode, "--transpile-only", WRAPPER, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const out: Buffer[] = [];
+  let size = 0;
+  let tail = "";
+  child.stdout.on("data", (b: Buffer) => {
+    size += b.length;
+    if (size <= MAX_OUTPUT_BYTES) out.push(b);
+  });
+  child.stderr.on("data", (b: Buffer) => {
+    const text = redact(b.toString("utf8"), knownSecrets);
+    tail = (tail + text).slice(-2000);
+    process.stderr.write(text.replace(/^(?=.)/gm, "[pulumi] "));
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    const kill = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        // The group is already gone.
+      }
+    };
+    kill("SIGTERM");
+    setTimeout(() => kill("SIGKILL"), KILL_GRACE_MS).unref();
+  }, WRAPPER_TIMEOUT_MS);
+  const code = await new Promise<number | null>((resolve) => {
+    child.on("error", () => resolve(null));
+    child.on("close", (c) => resolve(c));
+  });
+  clearTimeout(timer);
+  const shown = `pulumi ${args.slice(0, 2).join(" ")}`;
+  if (timedOut) throw new AuditFailure(`${shown} did not finish within ${WRAPPER_TIMEOUT_MS / 60_000} minutes`);
+  if (code !== 0) {
+    const last = tail.trim().split("\n").pop() ?? "";
+    throw new AuditFailure(`${shown} failed (exit ${code ?? "?"})${last ? `: ${redactAndTrim(last.replace(/^\[pulumi\]\s*/, ""), knownSecrets)}` : ""}`);
+  }
+  if (size > MAX_OUTPUT_BYTES) throw new AuditFailure(`${shown} printed more than ${MAX_OUTPUT_BYTES} bytes`);
+  return Buffer.concat(out).toString("utf8");
+}
+
+/** The stack's configuration as a ConfigSource; its secret values are remembered for redaction. */
+async function readStackConfig(stack: string): Promise<ConfigSource> {
+  const text = await runPulumiWrapper(["config", "--json", "--show-secrets", "--stack", stack]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Never echo the text: it holds the stack's secrets.
+    throw new AuditFailure("pulumi config --json did not print JSON");
+  }
+  const values = new Map<string, string>();
+  if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+    for (const [key, entry] of Object.entries(parsed as Record<string, unknown>)) {
+      const e = entry as { value?: unknown; secret?: unknown } | null;
+      if (typeof e?.value !== "string") continue;
+      values.set(key, e.value);
+      if (e.secret === true) knownSecrets.push(e.value);
+    }
+  }
+  return { get: (key) => values.get(key) };
+}
+
+/** sys_id → stack of every keywire ApiKey in a `pulumi stack export` document. */
+export function managedKeysOf(exported: unknown, fallbackStack: string): Map<string, string> {
+  const doc = exported as { version?: unknown; deployment?: { resources?: unknown }; manifest?: unknown; resources?: unknown } | null;
+  // `pulumi stack export` wraps the deployment (a bare deployment is accepted too); an empty stack has no `resources`.
+  const deployment = typeof doc?.deployment === "object" && doc.deployment !== null ? doc.deployment : doc?.manifest !== undefined ? doc : undefined;
+  const resources = deployment?.resources ?? [];
+  if (!deployment || !Array.isArray(resources)) throw new AuditFailure("not a `pulumi stack export` document (no deployment)");
+  const out = new Map<string, string>();
+  for (const r of resources as Array<Record<string, unknown>>) {
+    if (typeof r?.type !== "string" || !r.type.endsWith(API_KEY_TYPE_SUFFIX)) continue;
+    const outputs = (r.outputs ?? {}) as Record<string, unknown>;
+    const sysId = [outputs.sysId, r.id].find((v): v is string => typeof v === "string" && SYS_ID.test(v));
+    if (!sysId) continue;
+    // urn:pulumi:<stack>::<project>::<type>::<name>
+    const stack = typeof r.urn === "string" ? (/^urn:pulumi:([^:]+)::/.exec(r.urn)?.[1] ?? fallbackStack) : fallbackStack;
+    out.set(sysId, stack);
+  }
+  return out;
+}
+
+function addManaged(into: Map<string, string>, from: Map<string, string>): void {
+  for (const [id, stack] of from) {
+    // Two stacks claiming one key is worth seeing: both names are kept.
+    const prev = into.get(id);
+    into.set(id, prev && prev !== stack ? [...new Set([...prev.split(", "), stack])].sort().join(", ") : stack);
+  }
+}
+
+async function managedKeys(o: CliOptions): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (o.states.length > 0) {
+    for (const file of o.states) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(fs.readFileSync(file, "utf8"));
+      } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code ?? "not JSON";
+        throw new AuditFailure(`--state ${file}: cannot read it (${why})`);
+      }
+      try {
+        addManaged(out, managedKeysOf(doc, path.basename(file).replace(/\.json$/i, "")));
+      } catch (e) {
+        throw new AuditFailure(`--state ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    return out;
+  }
+  const stack = o.stack!;
+  let text: string;
+  try {
+    text = await runPulumiWrapper(["stack", "export", "--stack", stack]);
+  } catch (e) {
+    throw new AuditFailure(
+      `cannot learn which keys stack ${stack} manages: ${e instanceof Error ? e.message : String(e)}. ` +
+        "Without it every key would look unmanaged; pass --state <file> with the output of `pulumi stack export` instead",
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new AuditFailure(`pulumi stack export --stack ${stack} did not print JSON`);
+  }
+  addManaged(out, managedKeysOf(doc, stack));
+  return out;
+}
+
+/**
+ * The connection: an instance URL given explicitly (`--instance-url` or
+ * SERVICENOW_INSTANCE_URL) means "use the environment", and Pulumi is not asked.
+ * Otherwise the stack's configuration is read through the wrapper, with the
+ * environment filling in what it lacks (or everything, when the wrapper fails).
+ */
+async function connect(o: CliOptions): Promise<TableClient> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(o.instanceUrl !== undefined ? { [ENV_KEYS.instanceUrl]: o.instanceUrl } : {}) };
+  for (const k of [ENV_KEYS.password, ENV_KEYS.clientSecret]) if (env[k]) knownSecrets.push(env[k]!);
+  let config: ConfigSource = { get: () => undefined };
+  if (o.stack !== undefined && !env[ENV_KEYS.instanceUrl]) {
+    try {
+      config = await readStackConfig(o.stack);
+    } catch (e) {
+      const why = e instanceof AuditFailure ? e.message : "unexpected failure";
+      process.stderr.write(`audit: cannot read the configuration of stack ${o.stack} through the Pulumi CLI wrapper (${why}); using the SERVICENOW_* environment variables instead\n`);
+    }
+  }
+  const conn = resolveConnection(config, env);
+  knownSecrets.push(...conn.secrets());
+  return new TableClient(conn, { userAgent: "keywire-audit" });
+}
+
+function writeOutput(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+function atOrAbove(report: AuditReport, failOn: FailOn): number {
+  if (failOn === "none") return 0;
+  const worst = SEVERITY_ORDER.indexOf(failOn);
+  return report.findings.filter((f) => SEVERITY_ORDER.indexOf(f.severity) <= worst).length;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const o = parseCli(argv);
+  const managed = await managedKeys(o);
+  const client = await connect(o);
+  const report = await auditKeys(client, { managed, expiringWithinDays: o.expiringWithinDays });
+  process.stdout.write(formatTable(report));
+  if (o.json) writeOutput(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.markdown) writeOutput(o.markdown, formatMarkdown(report));
+  const failing = atOrAbove(report, o.failOn);
+  if (failing > 0) {
+    process.stderr.write(`audit: ${failing} finding${failing === 1 ? "" : "s"} at or above ${o.failOn} (--fail-on ${o.failOn})\n`);
+    return 1;
+  }
+  return 0;
+}
+
+function safeMessage(e: unknown): string {
+  if (e instanceof AuditFailure || isKeywireError(e)) return redact(e.message, knownSecrets);
+  // Anything else is unexpected: its message only (a stack or a library error's fields may carry data).
+  return `unexpected failure: ${redactAndTrim(e instanceof Error ? e.message : String(e), knownSecrets)}`;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`audit: ${safeMessage(e)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}
