@@ -142,7 +142,6 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
           `${name}-table-api`,
           {
             name: `${p} Table API policy`,
-            description: "Managed by keywire: admits the keywire API-key profile on the whole Table API",
             apiPath: TABLE_API_PATH,
             applyAllMethods: true,
             applyAllResources: true,
@@ -163,7 +162,6 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       `${name}-event-api`,
       {
         name: `${p} Event Management inbound policy`,
-        description: "Managed by keywire: admits the keywire API-key profile on the Event Management inbound API",
         apiPath: EVENT_MANAGEMENT_API_PATH,
         applyAllMethods: true,
         applyAllResources: true,

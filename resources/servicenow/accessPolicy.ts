@@ -25,7 +25,6 @@ const spec: RecordSpec = {
   table: "sys_api_access_policy",
   fields: {
     name: { column: "name", kind: "string" },
-    description: { column: "description", kind: "string" },
     active: { column: "active", kind: "boolean", defaultValue: "true" },
     apiPath: { column: "api_path", kind: "string" },
     api: { column: "api", kind: "reference", lookup: { table: "sys_ws_definition", by: "name" } },
@@ -43,7 +42,6 @@ const spec: RecordSpec = {
   schema: (z) =>
     z.object({
       name: z.string().min(1, "is required").max(100, "is longer than 100 characters"),
-      description: z.string().max(1000).optional(),
       active: z.boolean().optional(),
       apiPath: z
         .string()
@@ -80,7 +78,6 @@ export const accessPolicyProvider = recordProvider(spec);
 
 export interface AccessPolicyArgs extends AdoptionInputs {
   name: pulumi.Input<string>;
-  description?: pulumi.Input<string>;
   active?: pulumi.Input<boolean>;
   /** REST API path, e.g. `now/table` or `sn_em_connector/em`. Required unless adopting. */
   apiPath?: pulumi.Input<string>;

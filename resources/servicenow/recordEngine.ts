@@ -295,6 +295,23 @@ async function resolveColumns(
   return { columns, resolved };
 }
 
+/**
+ * The Table API silently drops columns a table does not have. A column keywire
+ * wrote that is missing from the answer would read as drift forever: stop and
+ * say so instead.
+ */
+export function assertColumnsExist(spec: RecordSpec, written: Record<string, string>, record: SnRecord): void {
+  const missing = Object.keys(written).filter((c) => record[c] === undefined && Object.values(spec.fields).some((f) => f.column === c));
+  if (missing.length === 0) return;
+  throw new KeywireError({
+    platform: "servicenow",
+    operation: `write ${spec.typeName}`,
+    table: spec.table,
+    reason: `the instance has no column ${missing.join(", ")} on ${spec.table} and ignored ${missing.length > 1 ? "them" : "it"}`,
+    hint: "The column name differs on this release; check sys_dictionary for the table (preflight lists candidates) and report it.",
+  });
+}
+
 export function naturalKeyQuery(spec: RecordSpec, columns: Record<string, string>): EncodedQuery {
   const key: Record<string, string> = {};
   for (const prop of spec.naturalKey) {
@@ -467,7 +484,9 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
         const have = olds.columns?.[def.column] ?? "";
         if (want === undefined || !sameColumnValue(def, want, have)) {
           changed.push(prop);
-          if (def.replaceOnChange) replaces.push(prop);
+          // A value not known yet (preview, another resource changing) is not
+          // a reason to replace: the diff runs again with it known before any write.
+          if (def.replaceOnChange && !containsUnknown(news[prop])) replaces.push(prop);
         }
       }
       // Adopting a different record is a different resource.
@@ -515,6 +534,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
           inputDisplayValue: prep.inputDisplayValue,
           findExisting: naturalKeyQuery(spec, columns),
         });
+        assertColumnsExist(spec, columns, record);
       }
       const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, phase, record, inputs, prepared) : prepared;
       const outs = outputsFrom(spec, ctx, record, inputs, resolved, extra);
@@ -546,6 +566,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
       let record: SnRecord;
       if (Object.keys(changes).length > 0) {
         record = await ctx.client.update(spec.table, id, changes, { fields: ["sys_id", ...ownedColumns(spec)] });
+        assertColumnsExist(spec, changes, record);
       } else {
         record = { ...olds.columns, sys_id: id };
       }

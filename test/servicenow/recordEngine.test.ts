@@ -239,3 +239,19 @@ describe("ServiceNowUser, UserRoleGrant and PushConnector", () => {
     expect(created.outs.source).toBe("aws");
   });
 });
+
+describe("columns the instance does not have", () => {
+  test("a write to a column the table lacks fails loudly instead of drifting forever", async () => {
+    emu.setOptions({ authScopeColumn: "scopes" });
+    try {
+      const { apiKeyProvider } = await import("../../resources/servicenow/apiKey");
+      await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.cols" });
+      const keys = new ProviderDriver(apiKeyProvider, emu.url);
+      await expect(keys.create({ name: "cols", user: "svc.cols", authScopes: ["useraccount"] })).rejects.toThrow(
+        /no column auth_scope on api_key/,
+      );
+    } finally {
+      emu.setOptions({ authScopeColumn: "auth_scope" });
+    }
+  });
+});
