@@ -1,0 +1,52 @@
+/**
+ * `npm run -s pulumi -- <args>`: runs the pulumi CLI pinned to the installed
+ * @pulumi/pulumi version, in keywire's environment (toolchain.ts pulumiEnv). Provides
+ * the CLI first if needed (progress on stderr), then hands over stdin/stdout/stderr
+ * and exits with the CLI's own exit code, so `--expect-no-changes` (7) and friends
+ * reach the caller unchanged.
+ */
+import { spawn } from "child_process";
+import { ensureBackendDir, ensurePulumi, ToolchainError } from "./toolchain";
+
+/** The CLI handles stop signals itself (a first Ctrl-C cancels gracefully, a second
+ * one hard). Ctrl-C and a terminal hang-up already reach it, since it shares the
+ * wrapper's process group: passing them on would make one Ctrl-C count twice, so the
+ * wrapper only outlives them. SIGTERM is sent to one process (CI, `kill`): pass it on. */
+const FROM_TERMINAL: NodeJS.Signals[] = ["SIGINT", "SIGHUP"];
+const FORWARDED: NodeJS.Signals[] = ["SIGTERM"];
+const ignore = (): void => undefined;
+
+async function main(args: string[]): Promise<number> {
+  const tc = await ensurePulumi();
+  ensureBackendDir(tc.env);
+  // npm runs scripts from the package root and leaves the caller's directory in
+  // INIT_CWD: run where the caller stood, so `npm run pulumi` works in any project dir.
+  const cwd = process.env.INIT_CWD || process.cwd();
+  const child = spawn(tc.pulumi, args, { cwd, env: tc.env, stdio: "inherit" });
+  const forward = (sig: NodeJS.Signals): void => {
+    child.kill(sig);
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  for (const sig of FROM_TERMINAL) process.on(sig, ignore);
+  return new Promise<number>((resolve) => {
+    child.on("error", (err) => {
+      process.stderr.write(`[pulumi] could not start ${tc.pulumi}: ${err.message}\n`);
+      resolve(1);
+    });
+    child.on("close", (code, signal) => {
+      for (const sig of FORWARDED) process.off(sig, forward);
+      for (const sig of FROM_TERMINAL) process.off(sig, ignore);
+      // Shell convention for "killed by a signal": 128 + its number.
+      resolve(code ?? (signal === "SIGINT" ? 130 : signal === "SIGTERM" ? 143 : 1));
+    });
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const msg = err instanceof ToolchainError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`[pulumi] ${msg}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,266 @@
+/**
+ * The real Pulumi engine, as `npm run pulumi` provides it, runs keywire-style programs
+ * end to end: a dynamic resource with its own type token through up / up again /
+ * preview --expect-no-changes / refresh / destroy, and a program that imports
+ * @pulumi/aws without the AWS provider plugin. Local file backend in a temp dir; no
+ * network.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { sdkVersion, which } from "../../scripts/pulumi/toolchain";
+import {
+  createTempBackend,
+  ensurePulumi,
+  PULUMI_SETUP_TIMEOUT_MS,
+  runPulumi,
+  type RunPulumiResult,
+  type TempBackend,
+} from "../support/pulumiCli";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const FIXTURES = path.join(__dirname, "fixtures", "toolchain");
+const STEP_TIMEOUT_MS = 4 * 60_000;
+const STACK = "e2e";
+
+/** Fails with the CLI's output, which is what one needs to see when a step breaks. */
+function expectExit(r: RunPulumiResult, code: number): void {
+  if (r.code !== code) {
+    throw new Error(
+      `pulumi exited ${r.timedOut ? "(timed out)" : r.code}, expected ${code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+    );
+  }
+}
+
+/** Runs a command outside the toolchain (npm, ts-node) with a time limit. */
+function runCommand(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  cwd = REPO_ROOT,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    }, timeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: stderr + String(err) });
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let backend: TempBackend;
+
+/** The fixtures are type-checked with the rest of test/ by `tsc --noEmit`; ts-node
+ * only transpiles them here, which halves the time of each program run. */
+const programEnv = (): NodeJS.ProcessEnv => ({ ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" });
+
+beforeAll(async () => {
+  await ensurePulumi();
+  backend = createTempBackend("keywire-toolchain-e2e-");
+}, PULUMI_SETUP_TIMEOUT_MS);
+
+afterAll(() => backend?.cleanup());
+
+describe("npm run pulumi", () => {
+  test(
+    "runs the CLI pinned to the installed @pulumi/pulumi version",
+    async () => {
+      const npm = which("npm");
+      expect(npm).toBeDefined();
+      const r = await runCommand(npm as string, ["run", "-s", "pulumi", "--", "version"], process.env, STEP_TIMEOUT_MS);
+      expect(r.stderr).not.toMatch(/error/i);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(`v${sdkVersion()}`);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "runs in the caller's directory with the caller's backend, and passes the exit code through",
+    async () => {
+      const npm = which("npm") as string;
+      const cwd = path.join(FIXTURES, "dynamic");
+      const env = { ...process.env, ...backend.env };
+      const who = await runCommand(npm, ["run", "-s", "pulumi", "--", "whoami", "--verbose"], env, STEP_TIMEOUT_MS, cwd);
+      expect(who.code).toBe(0);
+      expect(who.stdout).toContain(`Backend URL: ${backend.env.PULUMI_BACKEND_URL}`);
+      // A stack created through the wrapper belongs to the fixture's project: the CLI
+      // ran in the caller's directory, not in the package root where npm starts.
+      const init = await runCommand(npm, ["run", "-s", "pulumi", "--", "stack", "init", "cwd-probe", "--non-interactive"], env, STEP_TIMEOUT_MS, cwd);
+      expect(init.code).toBe(0);
+      const ls = await runPulumi(["stack", "ls", "--json", "--non-interactive"], { cwd, env: backend.env });
+      expectExit(ls, 0);
+      expect((JSON.parse(ls.stdout) as { name: string }[]).map((st) => st.name)).toContain("cwd-probe");
+      expectExit(await runPulumi(["stack", "rm", "cwd-probe", "--yes", "--non-interactive"], { cwd, env: backend.env }), 0);
+      // Exit code 6 is the CLI's "stack not found".
+      const missing = await runCommand(
+        npm,
+        ["run", "-s", "pulumi", "--", "stack", "select", "no-such-stack", "--non-interactive"],
+        env,
+        STEP_TIMEOUT_MS,
+        cwd,
+      );
+      expect(missing.stderr).toContain("no stack named 'no-such-stack' found");
+      expect(missing.code).toBe(6);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "setup fails with a message naming every route when none works",
+    async () => {
+      // A PATH with node but neither go nor pulumi, an empty cache, and an installer
+      // address on loopback that refuses at once.
+      const keep = (process.env.PATH ?? "")
+        .split(path.delimiter)
+        .filter((d) => d && !fs.existsSync(path.join(d, "go")) && !fs.existsSync(path.join(d, "pulumi")));
+      const emptyTools = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-tools-empty-"));
+      try {
+        const r = await runCommand(
+          path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"),
+          ["--transpile-only", "scripts/pulumi/setup.ts"],
+          {
+            ...process.env,
+            PATH: [path.join(REPO_ROOT, "node_modules", ".bin"), ...keep].join(path.delimiter),
+            KEYWIRE_TOOLS_DIR: emptyTools,
+            KEYWIRE_PULUMI_INSTALLER_URL: "https://127.0.0.1:1/",
+          },
+          STEP_TIMEOUT_MS,
+        );
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`Cannot provide the pulumi CLI v${sdkVersion()}`);
+        expect(r.stderr).toMatch(/PATH: no pulumi on PATH/);
+        expect(r.stderr).toMatch(/installer: official installer https:\/\/127\.0\.0\.1:1\/ unreachable/);
+        expect(r.stderr).toMatch(/Go: no working `go` on PATH/);
+        expect(fs.existsSync(path.join(emptyTools, `pulumi-v${sdkVersion()}`, "stamp.json"))).toBe(false);
+      } finally {
+        fs.rmSync(emptyTools, { recursive: true, force: true });
+      }
+    },
+    STEP_TIMEOUT_MS,
+  );
+});
+
+describe("a dynamic resource through the real engine", () => {
+  const cwd = path.join(FIXTURES, "dynamic");
+  let dataDir: string;
+  const calls = (): string[] => fs.readFileSync(path.join(dataDir, "calls.log"), "utf8").trim().split("\n");
+  const marker = (): string => path.join(dataDir, "marker.txt");
+  const run = (...args: string[]): Promise<RunPulumiResult> =>
+    runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd, env: programEnv(), timeoutMs: STEP_TIMEOUT_MS });
+  /** The marker resource as the state file records it. */
+  const stateOfMarker = async (): Promise<{ outputs?: Record<string, unknown> } | undefined> => {
+    const r = await run("stack", "export");
+    expectExit(r, 0);
+    const deployment = JSON.parse(r.stdout) as { deployment: { resources?: { type: string; outputs?: Record<string, unknown> }[] } };
+    return deployment.deployment.resources?.find((res) => res.type === "pulumi-nodejs:dynamic/keywire:ToolchainMarker");
+  };
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(backend.dir, "data-"));
+    expectExit(await runPulumi(["stack", "init", STACK, "--non-interactive"], { cwd, env: backend.env }), 0);
+    expectExit(await run("config", "set", "markerDir", dataDir), 0);
+  }, STEP_TIMEOUT_MS);
+
+  test(
+    "up creates the resource once",
+    async () => {
+      const r = await run("up", "--yes");
+      expectExit(r, 0);
+      expect(r.stdout).toContain("pulumi-nodejs:dynamic/keywire:ToolchainMarker");
+      expect(fs.readFileSync(marker(), "utf8")).toBe("hello");
+      expect(calls()).toEqual(["create"]);
+      const out = await run("stack", "output", "path");
+      expectExit(out, 0);
+      expect(out.stdout.trim()).toBe(marker());
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "a second up changes nothing",
+    async () => {
+      const r = await run("up", "--yes");
+      expectExit(r, 0);
+      expect(r.stdout).toMatch(/2 unchanged/);
+      expect(calls()).toEqual(["create"]);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "preview --expect-no-changes exits 0, and 7 once the program changes",
+    async () => {
+      expectExit(await run("preview", "--expect-no-changes"), 0);
+      // The control: the same check must fail when there is a change to find.
+      expectExit(await run("config", "set", "content", "changed"), 0);
+      expectExit(await run("preview", "--expect-no-changes"), 7);
+      expectExit(await run("config", "rm", "content"), 0);
+      expect(calls()).toEqual(["create"]);
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "refresh reads the live file into the state",
+    async () => {
+      fs.writeFileSync(marker(), "edited outside pulumi");
+      const r = await run("refresh", "--yes");
+      expectExit(r, 0);
+      expect(calls()).toContain("read");
+      expect((await stateOfMarker())?.outputs?.content).toBe("edited outside pulumi");
+    },
+    STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "destroy deletes the resource",
+    async () => {
+      const r = await run("destroy", "--yes");
+      expectExit(r, 0);
+      expect(fs.existsSync(marker())).toBe(false);
+      expect(calls().at(-1)).toBe("delete");
+      expect(await stateOfMarker()).toBeUndefined();
+    },
+    STEP_TIMEOUT_MS,
+  );
+});
+
+describe("a program importing @pulumi/aws without AWS resources", () => {
+  const cwd = path.join(FIXTURES, "aws-import");
+  const run = (...args: string[]): Promise<RunPulumiResult> =>
+    runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd, env: programEnv(), timeoutMs: STEP_TIMEOUT_MS });
+
+  test(
+    "runs up, preview, refresh and destroy without the AWS provider plugin",
+    async () => {
+      expectExit(await runPulumi(["stack", "init", STACK, "--non-interactive"], { cwd, env: backend.env }), 0);
+      // The plugin is not installed anywhere the engine looks.
+      const plugins = await runPulumi(["plugin", "ls", "--json"], { cwd, env: backend.env });
+      expectExit(plugins, 0);
+      expect(plugins.stdout).not.toMatch(/"name":\s*"aws"/);
+
+      expectExit(await run("up", "--yes"), 0);
+      const out = await run("stack", "output", "--json");
+      expectExit(out, 0);
+      expect(JSON.parse(out.stdout)).toEqual({ awsModuleLoaded: true, stackName: STACK });
+      expectExit(await run("preview", "--expect-no-changes"), 0);
+      expectExit(await run("refresh", "--yes"), 0);
+      expectExit(await run("destroy", "--yes"), 0);
+    },
+    STEP_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,123 @@
+/**
+ * The real Pulumi engine for end-to-end tests: the same toolchain `npm run pulumi`
+ * uses (scripts/pulumi/toolchain.ts), provided once per jest worker, and a runner with
+ * a hard time limit. Tests give each run its own backend through createTempBackend,
+ * so no test touches the developer's state or ~/.pulumi.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ensurePulumi as ensureToolchain, type Toolchain } from "../../scripts/pulumi/toolchain";
+
+/** A cold cache builds the CLI from source: 8–9 minutes on 2 idle cores, 23 minutes
+ * seen on a busy machine (docs/toolchain.md). Give beforeAll this much. */
+export const PULUMI_SETUP_TIMEOUT_MS = 45 * 60_000;
+const DEFAULT_RUN_TIMEOUT_MS = 3 * 60_000;
+/** Time a stopped pulumi gets to end its plugins before the whole group is killed. */
+const KILL_GRACE_MS = 5_000;
+
+export interface PulumiToolchain {
+  /** Absolute path of the pulumi executable. */
+  bin: string;
+  /** The environment `npm run pulumi` uses (offline-safe, plugins and Node 22 on PATH). */
+  env: NodeJS.ProcessEnv;
+  /** e.g. "3.259.0", the installed @pulumi/pulumi version. */
+  version: string;
+}
+
+let pending: Promise<Toolchain> | undefined;
+
+/** Provides the toolchain (cached across calls and across runs). */
+export async function ensurePulumi(): Promise<PulumiToolchain> {
+  pending ??= ensureToolchain({ log: (l) => process.stderr.write(`[pulumi-setup] ${l}\n`) });
+  try {
+    const tc = await pending;
+    return { bin: tc.pulumi, env: tc.env, version: tc.version };
+  } catch (err) {
+    pending = undefined; // let a later call try again
+    throw err;
+  }
+}
+
+export interface RunPulumiOptions {
+  cwd: string;
+  /** Added to (and overriding) the toolchain's environment; keep its PATH. */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+export interface RunPulumiResult {
+  /** Exit code; null when the run was killed (see timedOut). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs `pulumi <args>` to completion or until the time limit, never prompting. */
+export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise<RunPulumiResult> {
+  const tc = await ensurePulumi();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    // Its own process group, so a timeout also ends the language host, node and the
+    // provider plugins the engine started.
+    const child = spawn(tc.bin, args, {
+      cwd: opts.cwd,
+      env: { ...tc.env, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const signalGroup = (sig: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signalGroup("SIGTERM");
+      killTimer = setTimeout(() => signalGroup("SIGKILL"), KILL_GRACE_MS);
+    }, timeoutMs);
+    const finish = (code: number | null, extra = ""): void => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      resolve({ code, stdout, stderr: stderr + extra, timedOut });
+    };
+    child.on("error", (err) => finish(null, String(err)));
+    child.on("close", (code) => finish(code));
+  });
+}
+
+export interface TempBackend {
+  /** Root of the temporary directory (state/, home/, and room for the test's own files). */
+  dir: string;
+  /** PULUMI_BACKEND_URL, PULUMI_HOME and PULUMI_CONFIG_PASSPHRASE for runPulumi. */
+  env: NodeJS.ProcessEnv;
+  cleanup(): void;
+}
+
+/** A local file backend and Pulumi home in a fresh temporary directory. */
+export function createTempBackend(prefix = "keywire-pulumi-"): TempBackend {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const state = path.join(dir, "state");
+  const home = path.join(dir, "home");
+  fs.mkdirSync(state);
+  fs.mkdirSync(home);
+  return {
+    dir,
+    env: {
+      PULUMI_BACKEND_URL: `file://${state}`,
+      PULUMI_HOME: home,
+      PULUMI_CONFIG_PASSPHRASE: "keywire-e2e-passphrase",
+    },
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
