@@ -1,0 +1,2 @@
+export { startFreshserviceEmulator, keyFromAuthorization } from "./server";
+export * from "./types";

@@ -1,0 +1,2 @@
+export { startIvantiEmulator } from "./server";
+export * from "./types";

@@ -1,0 +1,507 @@
+/**
+ * Freshservice API v2 client: HTTP Basic with the agent's API key as user name, retries
+ * on 429/503 honouring Retry-After (resources/shared/retry.ts), errors rebuilt from safe
+ * parts only (resources/shared/redact.ts).
+ *
+ * Where requests go: `https://<domain>.freshservice.com`, or `baseUrl` when given
+ * (an HTTPS origin, or plain HTTP on a loopback address for the bundled emulator). The
+ * key lives in a closure; it is sent only to that origin (no redirects, Link targets on
+ * other origins are not followed) and never put in a message. Providers build a client
+ * inside each method and drop it afterwards.
+ */
+import type { AxiosResponse, AxiosStatic } from "axios";
+import { isKeywireHttpError, HttpErrorDetails, HttpFailureKind, KeywireError, KeywireHttpError, KeywireErrorInit, isKeywireError } from "../shared/errors";
+import { redactAndTrim, toSafeError } from "../shared/redact";
+import { GiveUpInfo, RetryPolicy, RetryVerdict, classifyHttpFailure, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
+
+export const PLATFORM = "freshservice";
+const API_ROOT = "/api/v2";
+const DEFAULT_TIMEOUT_MS = 30_000;
+const MIN_TIMEOUT_MS = 1_000;
+const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+/** Pagination stops here whatever the server says (100 per page: 5,000 records). */
+export const MAX_PAGES = 50;
+export const MAX_PER_PAGE = 100;
+
+/** A Freshservice subdomain: `mycompany` for `https://mycompany.freshservice.com`. */
+export const DOMAIN_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Where the fix for a refused key is made, in the words of the Freshservice admin UI. */
+export const KEY_HINT =
+  "An Account Admin must enable the agent's API key: Admin > User Management > Agents > <agent> > Permissions tab > API Key. " +
+  "The agent then finds the current key under Profile Settings (right side, below Delegate Approvals); " +
+  "a regenerated key replaces the old one, so store the new value as the stack secret again.";
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return !!m && m.slice(1).every((o) => Number(o) <= 255);
+}
+
+/**
+ * Why a base URL override is unacceptable, or undefined when it is fine: an origin
+ * only, HTTPS unless the host is a loopback address, no credentials.
+ */
+export function baseUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (url.username || url.password) return "must not contain credentials";
+  if (url.search || url.hash) return "must not have a query or fragment";
+  if (url.pathname !== "/" && url.pathname !== "") return "must be an origin only (scheme, host, port), without a path";
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
+  return "must use https:// (plain http:// is accepted only for a loopback address such as the bundled emulator)";
+}
+
+/** The origin requests go to. Inputs are expected to have passed `check` already. */
+export function resolveBaseUrl(domain: string, baseUrl?: string): string {
+  if (baseUrl !== undefined && baseUrl !== "") {
+    const problem = baseUrlProblem(baseUrl);
+    if (problem) {
+      throw new KeywireError({ platform: PLATFORM, operation: "resolve base URL", reason: `baseUrl ${problem}`, hint: "Fix the resource's baseUrl input, or drop it to use https://<domain>.freshservice.com." });
+    }
+    return new URL(baseUrl).origin;
+  }
+  if (!DOMAIN_PATTERN.test(domain)) {
+    throw new KeywireError({ platform: PLATFORM, operation: "resolve base URL", reason: "domain is not a Freshservice subdomain", hint: "Give the subdomain only: mycompany for https://mycompany.freshservice.com." });
+  }
+  return `https://${domain}.freshservice.com`;
+}
+
+/** The account's per-minute figures from the `X-RateLimit-*` headers. */
+export interface RateLimitFigures {
+  total?: number;
+  remaining?: number;
+  usedCurrentRequest?: number;
+}
+
+export function rateLimitFigures(headers: Record<string, string>): RateLimitFigures {
+  const num = (v: string | undefined) => (v !== undefined && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : undefined);
+  const out: RateLimitFigures = {};
+  const total = num(headers["x-ratelimit-total"]);
+  const remaining = num(headers["x-ratelimit-remaining"]);
+  const used = num(headers["x-ratelimit-used-currentrequest"]);
+  if (total !== undefined) out.total = total;
+  if (remaining !== undefined) out.remaining = remaining;
+  if (used !== undefined) out.usedCurrentRequest = used;
+  return out;
+}
+
+/** The plan a per-minute total belongs to, per the published table; `custom` otherwise. */
+export function planForLimit(total: number | undefined): string {
+  switch (total) {
+    case 100:
+      return "starter";
+    case 200:
+      return "growth";
+    case 400:
+      return "pro";
+    case 500:
+      return "enterprise";
+    default:
+      return total === undefined ? "unknown" : "custom";
+  }
+}
+
+export interface FreshserviceResult {
+  status: number;
+  headers: Record<string, string>;
+  data: unknown;
+}
+
+/** An HTTP failure with the Freshservice error code (`invalid_credentials`, `access_denied`, …). */
+export class FreshserviceError extends KeywireHttpError {
+  readonly errorCode?: string;
+  /** The reason part of the message (already redacted), kept to rebuild the error. */
+  readonly reason: string;
+  constructor(init: KeywireErrorInit & HttpErrorDetails & { errorCode?: string }) {
+    super(init);
+    this.name = "FreshserviceError";
+    this.reason = init.reason;
+    if (init.errorCode !== undefined) this.errorCode = init.errorCode;
+  }
+  override toJSON() {
+    return this.errorCode === undefined ? super.toJSON() : { ...super.toJSON(), errorCode: this.errorCode };
+  }
+}
+
+/** The error code of a Freshservice body: `{code}` or the first of `{errors:[{code}]}`. */
+export function errorCodeOf(data: unknown): string | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  const d = data as { code?: unknown; errors?: unknown };
+  const code = typeof d.code === "string" ? d.code : Array.isArray(d.errors) && typeof (d.errors[0] as { code?: unknown })?.code === "string" ? (d.errors[0] as { code: string }).code : undefined;
+  return code !== undefined && /^[a-z_]{1,60}$/.test(code) ? code : undefined;
+}
+
+function serverMessageOf(data: unknown): string | undefined {
+  if (typeof data === "string") return data.trim() || undefined;
+  if (typeof data !== "object" || data === null) return undefined;
+  const d = data as { message?: unknown; description?: unknown; errors?: unknown };
+  const parts: string[] = [];
+  if (typeof d.description === "string") parts.push(d.description);
+  if (typeof d.message === "string") parts.push(d.message);
+  if (Array.isArray(d.errors)) {
+    for (const e of d.errors.slice(0, 5)) {
+      const x = e as { field?: unknown; message?: unknown; code?: unknown };
+      parts.push(`${String(x.field ?? "?")}: ${String(x.message ?? "")} (${String(x.code ?? "")})`);
+    }
+  }
+  return parts.length ? parts.join("; ") : undefined;
+}
+
+/** What the operator should do about a failed call. */
+export function hintFor(status: number | undefined, code: string | undefined): string {
+  if (status === 401 || code === "invalid_credentials") return KEY_HINT;
+  if (code === "require_feature") return "The module is turned off or not in the account's plan: turn it on under Admin, or verify with probe \"agents\".";
+  if (code === "account_suspended") return "The Freshservice account is suspended: an Account Admin must restore it (billing).";
+  if (status === 403 || code === "access_denied") {
+    return "The key's agent lacks the permission for this call: give the agent a role that can manage agents (e.g. Admin) under Admin > User Management > Agents, or use an admin agent's key.";
+  }
+  if (status === 429) return "The account's per-minute API limit is shared by every integration and was used up; keywire waited as Retry-After asked. Run again later, or slow other integrations.";
+  if (status === 404) return "Check the domain (and baseUrl): the record or endpoint does not exist there.";
+  if (status === 400 || status === 409) return "Fix the fields named above.";
+  if (status !== undefined && status >= 500) return "Freshservice had a server error; run again later.";
+  return "Check the domain, the network path to Freshservice, and try again.";
+}
+
+/** Codes meaning the exchange timed out / never reached the server. Arrays, not Sets: Sets do not survive closure serialization. */
+const TIMEOUT_CODES = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "ERR_CANCELED"];
+const NOT_SENT_CODES = ["ECONNREFUSED", "EAI_AGAIN", "ENOTFOUND", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"];
+
+/**
+ * How a thrown value failed, decided here so `toSafeError` is always given the kind
+ * (its own detection uses a module-level Set, which closure serialization breaks).
+ */
+export function failureKind(err: unknown, timedOut: boolean): { kind: HttpFailureKind; networkCode?: string } {
+  const raw = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  const networkCode = typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(raw) ? raw : undefined;
+  const code = networkCode ? { networkCode } : {};
+  if (timedOut || (networkCode !== undefined && TIMEOUT_CODES.includes(networkCode))) return { kind: "timeout", ...code };
+  if (networkCode !== undefined && /^(E[A-Z]+|UND_ERR_\w+|ERR_SOCKET\w*)$/.test(networkCode)) return { kind: "network", ...code };
+  return { kind: "other", ...code };
+}
+
+/** Retry verdict for a failed attempt; HTTP answers go to the shared policy, transport failures are judged here. */
+export function classifyFailure(err: unknown): RetryVerdict {
+  if (!(isKeywireHttpError(err))) return { kind: "fatal" };
+  if (err.kind === "http") {
+    return classifyHttpFailure({
+      kind: "http",
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      ...(err.retryAfterMs !== undefined ? { serverDelayMs: err.retryAfterMs } : {}),
+    });
+  }
+  if (err.kind === "timeout") return { kind: "unknown-outcome" };
+  if (err.kind === "network") return err.networkCode && NOT_SENT_CODES.includes(err.networkCode) ? { kind: "retry" } : { kind: "unknown-outcome" };
+  return { kind: "fatal" };
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  json?: unknown;
+  /** Statuses returned instead of thrown (e.g. 401 when verifying). */
+  acceptStatus?: number[];
+  operation?: string;
+  /** Default: every method but POST. */
+  idempotent?: boolean;
+  /** For a POST whose outcome is unknown: finds what it created, if it did. */
+  wasCommitted?: () => Promise<FreshserviceResult | undefined>;
+}
+
+export interface FreshserviceClientOptions {
+  domain: string;
+  baseUrl?: string;
+  apiKey: string;
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+}
+
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+function lowerHeaders(h: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof h !== "object" || h === null) return out;
+  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
+    if (typeof v === "string") out[k.toLowerCase()] = v;
+    else if (typeof v === "number") out[k.toLowerCase()] = String(v);
+    else if (Array.isArray(v)) out[k.toLowerCase()] = v.join(", ");
+  }
+  return out;
+}
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== "string") return text;
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.slice(0, 500);
+  }
+}
+
+/** The `rel="next"` target of a Link header. */
+export function nextLink(link: string | undefined): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(",").slice(0, 10)) {
+    const m = /^\s*<([^>]{1,4000})>\s*;\s*rel="?next"?\s*$/i.exec(part);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+export interface FreshserviceClient {
+  readonly domain: string;
+  readonly origin: string;
+  request(method: Method, path: string, opts?: RequestOptions): Promise<FreshserviceResult>;
+  /** GET a list endpoint, following `Link: rel="next"` on the same origin, at most MAX_PAGES pages. */
+  listAll<T>(path: string, field: string, query?: Record<string, string | number | boolean | undefined>, operation?: string): Promise<T[]>;
+  toJSON(): Record<string, string>;
+}
+
+/**
+ * Builds a client. A factory with the key in a closure rather than a class: closure
+ * serialization cannot carry class private members, and a closure variable is seen by
+ * neither `util.inspect` nor JSON.
+ */
+export function createFreshserviceClient(o: FreshserviceClientOptions): FreshserviceClient {
+  const domain = o.domain;
+  const origin = resolveBaseUrl(o.domain, o.baseUrl);
+  const apiKey = o.apiKey;
+  const policy = resolveRetryPolicy(o.retry);
+  const clientTimeoutMs = Math.max(MIN_TIMEOUT_MS, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const loopback = isLoopbackHost(new URL(origin).hostname);
+
+  const secrets = (): string[] => {
+    const basic = Buffer.from(`${apiKey}:X`).toString("base64");
+    return [apiKey, basic, `Basic ${basic}`];
+  };
+
+  async function send(method: Method, path: string, opts: RequestOptions, operation: string, timeoutMs: number): Promise<FreshserviceResult> {
+    // Required here, not at module top: keeps closure serialization of providers small.
+    const axios = (require("axios") as { default: AxiosStatic }).default;
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, String(v));
+    const qs = params.toString();
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      Authorization: `Basic ${Buffer.from(`${apiKey}:X`).toString("base64")}`,
+      "User-Agent": "keywire",
+    };
+    let data: string | undefined;
+    if (opts.json !== undefined) {
+      data = JSON.stringify(opts.json);
+      headers["Content-Type"] = "application/json";
+    }
+    // One deadline for the whole exchange, body included.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    let res: AxiosResponse<unknown>;
+    try {
+      res = await axios.request<unknown>({
+        method,
+        url: `${origin}${path}${qs ? `?${qs}` : ""}`,
+        headers,
+        data,
+        responseType: "text",
+        transformResponse: [(d: unknown) => d],
+        validateStatus: () => true,
+        // A redirect would carry the key elsewhere; Freshservice API calls do not redirect.
+        maxRedirects: 0,
+        maxContentLength: MAX_RESPONSE_BYTES,
+        maxBodyLength: MAX_RESPONSE_BYTES,
+        signal: controller.signal,
+        ...(loopback ? { proxy: false as const } : {}),
+      });
+    } catch (err) {
+      const { kind, networkCode } = failureKind(err, timedOut);
+      const safe = toSafeError(err, { platform: PLATFORM, operation, secrets: secrets(), hint: hintFor(undefined, undefined), kind });
+      const what = kind === "timeout" ? `no answer within ${timeoutMs} ms` : kind === "network" ? "the connection failed" : "the request failed";
+      throw new FreshserviceError({
+        ...(isKeywireHttpError(safe) ? safe.toInit() : { platform: PLATFORM, operation, hint: hintFor(undefined, undefined), retryable: false }),
+        kind,
+        method,
+        path,
+        ...(networkCode ? { networkCode } : {}),
+        retryable: kind !== "other",
+        reason: `${what}${networkCode ? ` (${networkCode})` : ""}`,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    return { status: res.status, headers: lowerHeaders(res.headers), data: parseJson(res.data) };
+  }
+
+  function failure(res: FreshserviceResult, method: Method, path: string, operation: string): FreshserviceError {
+    const code = errorCodeOf(res.data);
+    const raw = serverMessageOf(res.data);
+    const serverMessage = raw ? redactAndTrim(raw, secrets()) : undefined;
+    const now = policy.now();
+    const delay = serverRequestedDelay(res.headers, now);
+    return new FreshserviceError({
+      platform: PLATFORM,
+      operation,
+      status: res.status,
+      reason: `${code ? `${code}: ` : ""}${serverMessage ?? "no message"}`,
+      hint: hintFor(res.status, code),
+      retryable: res.status === 429 || res.status >= 500,
+      kind: "http",
+      method,
+      path,
+      ...(serverMessage ? { serverMessage } : {}),
+      ...(delay !== undefined ? { retryAfterMs: delay } : {}),
+      ...(delay !== undefined && res.status === 429 ? { rateLimitResetAt: new Date(now + delay).toISOString() } : {}),
+      ...(code ? { errorCode: code } : {}),
+    });
+  }
+
+  function final(err: unknown, info: GiveUpInfo, operation: string): KeywireError {
+    if (err instanceof FreshserviceError) {
+      return new FreshserviceError({
+        ...err.toInit(),
+        reason: err.reason,
+        attempts: info.attempts,
+        ...(info.reason === "unknown-outcome" || info.reason === "commit-check-failed" ? { outcomeUnknown: true } : {}),
+        ...(err.errorCode ? { errorCode: err.errorCode } : {}),
+      });
+    }
+    return isKeywireError(err) ? err : toSafeError(err, { platform: PLATFORM, operation, secrets: secrets(), kind: "other" });
+  }
+
+  async function request(method: Method, path: string, opts: RequestOptions = {}): Promise<FreshserviceResult> {
+    const operation = opts.operation ?? `${method} ${path}`;
+    if (!path.startsWith(`${API_ROOT}/`) || path.includes("?") || path.includes("#") || path.includes("//")) {
+      throw new KeywireError({ platform: PLATFORM, operation, reason: "the request path must be an API v2 path without query", hint: "Pass query parameters in opts.query." });
+    }
+    const accepted = new Set(opts.acceptStatus ?? []);
+    return withRetry<FreshserviceResult>(
+      async ({ remainingMs }) => {
+        const res = await send(method, path, opts, operation, Math.max(MIN_TIMEOUT_MS, Math.min(clientTimeoutMs, remainingMs)));
+        if ((res.status >= 200 && res.status < 300) || accepted.has(res.status)) return res;
+        throw failure(res, method, path, operation);
+      },
+      {
+        policy,
+        idempotent: opts.idempotent ?? method !== "POST",
+        ...(opts.wasCommitted ? { wasCommitted: opts.wasCommitted } : {}),
+        classify: classifyFailure,
+        giveUp: (err, info) => final(err, info, operation),
+      },
+    );
+  }
+
+  async function listAll<T>(path: string, field: string, query: Record<string, string | number | boolean | undefined> = {}, operation?: string): Promise<T[]> {
+    const op = operation ?? `list ${field}`;
+    const out: T[] = [];
+    let nextPath: string | undefined = path;
+    let nextQuery: Record<string, string | number | boolean | undefined> = { per_page: MAX_PER_PAGE, ...query };
+    for (let page = 0; page < MAX_PAGES && nextPath; page++) {
+      const res = await request("GET", nextPath, { query: nextQuery, operation: op });
+      const items = (res.data as Record<string, unknown> | undefined)?.[field];
+      if (!Array.isArray(items)) {
+        throw new KeywireError({ platform: PLATFORM, operation: op, reason: `the answer has no "${field}" list`, hint: "Check that the domain (or baseUrl) points at Freshservice." });
+      }
+      out.push(...(items as T[]));
+      const link = nextLink(res.headers["link"]);
+      nextPath = undefined;
+      if (link) {
+        const u = new URL(link, origin);
+        // The key only ever goes to the configured origin.
+        if (u.origin !== origin) break;
+        nextPath = u.pathname;
+        nextQuery = Object.fromEntries(u.searchParams.entries());
+      }
+    }
+    return out;
+  }
+
+  return { domain, origin, request, listAll, toJSON: () => ({ domain, origin }) };
+}
+
+/** Type tokens read `pulumi-nodejs:dynamic/keywire/freshservice:<Name>`. */
+export const FRESHSERVICE_MODULE = "keywire/freshservice";
+
+/** The value the engine passes for inputs not known yet during a preview. */
+export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+type Zod = typeof import("zod");
+
+/** A string input that may still be unknown during a preview. */
+export function knownOr<T extends import("zod").ZodType>(z: Zod, schema: T) {
+  return z.union([z.literal(UNKNOWN_INPUT), schema]);
+}
+
+/**
+ * The zod shape of the connection inputs every Freshservice resource takes (domain,
+ * apiKey, baseUrl). Built inside `check` (zod objects do not survive closure
+ * serialization). Messages never contain the key.
+ */
+export function connectionShape(z: Zod) {
+  return {
+    domain: knownOr(
+      z,
+      z
+        .string({ error: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" })
+        .trim()
+        .toLowerCase()
+        .superRefine((v, ctx) => {
+          if (v === "") ctx.addIssue({ code: "custom", message: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" });
+          else if (/[./:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be the subdomain only: mycompany, not mycompany.freshservice.com or a URL" });
+          else if (!DOMAIN_PATTERN.test(v)) ctx.addIssue({ code: "custom", message: "must be letters, digits and inner dashes (at most 63), as in mycompany" });
+        }),
+    ),
+    apiKey: knownOr(
+      z,
+      z
+        .string({ error: "is required: the agent's API key from Profile Settings, stored as a stack secret" })
+        .superRefine((v, ctx) => {
+          if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the agent's API key from Profile Settings, stored as a stack secret" });
+          else if (v.length > 256 || /[\s:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be one token without spaces or colons, at most 256 characters (value not shown)" });
+        }),
+    ),
+    baseUrl: knownOr(
+      z,
+      z.string({ error: "must be a URL string" }).superRefine((v, ctx) => {
+        const problem = v === "" ? undefined : baseUrlProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+    ).optional(),
+  };
+}
+
+/** zod issues as Pulumi check failures: `<Type>.<property> <message>`. */
+export function failuresFrom(error: import("zod").ZodError, typeName: string): CheckFailure[] {
+  const seen = new Set<string>();
+  const out: CheckFailure[] = [];
+  for (const issue of error.issues) {
+    // A union reports the unknown-value branch too; keep the issue from the real branch.
+    const inner = issue.code === "invalid_union" ? issue.errors.flat().find((e) => e.code !== "invalid_value") ?? issue : issue;
+    const path = [...issue.path, ...(inner === issue ? [] : inner.path)].map(String);
+    const property = path.join(".") || "(inputs)";
+    const message = inner.code === "unrecognized_keys" ? `has unknown properties: ${inner.keys.join(", ")}` : inner.message;
+    const reason = `${typeName}.${property} ${message}`;
+    if (seen.has(reason)) continue;
+    seen.add(reason);
+    out.push({ property: path[0] ?? "(inputs)", reason });
+  }
+  return out;
+}
+
+/** First 16 hex digits of the key's SHA-256: tells keys apart without revealing them. */
+export function keyFingerprint(apiKey: string): string {
+  const { createHash } = require("crypto") as typeof import("crypto");
+  return createHash("sha256").update(apiKey, "utf8").digest("hex").slice(0, 16);
+}

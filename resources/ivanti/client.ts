@@ -1,0 +1,310 @@
+/**
+ * Ivanti Service Manager (Neurons for ITSM) REST client for the OData API, authorized
+ * with a REST API key: `Authorization: rest_api_key=<Reference ID>`.
+ *
+ * Requests go to the tenant URL (an HTTPS origin, or plain HTTP on a loopback address for
+ * the bundled emulator), under `/api/odata` or, for tenants that need it, `/HEAT/api/odata`.
+ * The key stays in a closure, is sent only to that origin and never put in a message.
+ * Retries follow resources/shared/retry.ts; errors are rebuilt through
+ * resources/shared/redact.ts.
+ */
+import type { AxiosResponse, AxiosStatic } from "axios";
+import { isKeywireHttpError, HttpErrorDetails, HttpFailureKind, KeywireError, KeywireErrorInit, KeywireHttpError, isKeywireError } from "../shared/errors";
+import { redactAndTrim, toSafeError } from "../shared/redact";
+import { GiveUpInfo, RetryPolicy, RetryVerdict, classifyHttpFailure, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
+
+export const PLATFORM = "ivanti";
+/** Type tokens read `pulumi-nodejs:dynamic/keywire/ivanti:<Name>`. */
+export const IVANTI_MODULE = "keywire/ivanti";
+/** The value the engine passes for inputs not known yet during a preview. */
+export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const MIN_TIMEOUT_MS = 1_000;
+/** `$metadata` of a real tenant runs to megabytes; anything past this is refused. */
+const MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
+export const BUSINESS_OBJECT_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/** What only the Configuration console can change, and where. */
+export const KEY_HINT =
+  "Only the Configuration console can fix this (no API manages keys, key groups or IP lists): " +
+  "Configure > Security Controls > API Keys, pick the key group, Edit the key and check that it is Activated, " +
+  "that it was created in this tenant, and that this machine's address is on its IP list (Add New IP); " +
+  "or create a new key for this tenant/IP with Add API Key and store its Reference ID as the stack secret.";
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return !!m && m.slice(1).every((o) => Number(o) <= 255);
+}
+
+/** Why a tenant URL is unacceptable, or undefined: an origin, HTTPS unless loopback, no credentials. */
+export function tenantUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "is not a URL (e.g. https://mycompany.saasit.com)";
+  }
+  if (url.username || url.password) return "must not contain credentials";
+  if (url.search || url.hash) return "must not have a query or fragment";
+  const path = url.pathname.replace(/\/+$/, "");
+  if (/^\/heat$/i.test(path)) return "must not include /HEAT: give the origin and set heatPrefix: true";
+  if (path !== "") return "must be the tenant origin only (scheme, host, port), without a path such as /api";
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
+  return "must use https:// (plain http:// is accepted only for a loopback address such as the bundled emulator)";
+}
+
+/** The tenant's origin; inputs are expected to have passed `check`. */
+export function tenantOrigin(tenantUrl: string): string {
+  const problem = tenantUrlProblem(tenantUrl);
+  if (problem) throw new KeywireError({ platform: PLATFORM, operation: "resolve tenant URL", reason: `tenantUrl ${problem}`, hint: "Fix the resource's tenantUrl input." });
+  return new URL(tenantUrl).origin;
+}
+
+export function odataBase(tenantUrl: string, heatPrefix: boolean): string {
+  return `${tenantOrigin(tenantUrl)}${heatPrefix ? "/HEAT" : ""}/api/odata`;
+}
+
+/** An HTTP failure with the ISM error code (`ISM_4001`, …). */
+export class IvantiError extends KeywireHttpError {
+  readonly errorCode?: string;
+  /** The reason part of the message (already redacted), kept to rebuild the error. */
+  readonly reason: string;
+  constructor(init: KeywireErrorInit & HttpErrorDetails & { errorCode?: string }) {
+    super(init);
+    this.name = "IvantiError";
+    this.reason = init.reason;
+    if (init.errorCode !== undefined) this.errorCode = init.errorCode;
+  }
+  override toJSON() {
+    return this.errorCode === undefined ? super.toJSON() : { ...super.toJSON(), errorCode: this.errorCode };
+  }
+}
+
+/** `ISM_4001` etc. from an error body `{code, description, message: [...]}`. */
+export function errorCodeOf(data: unknown): string | undefined {
+  const code = typeof data === "object" && data !== null ? (data as { code?: unknown }).code : undefined;
+  return typeof code === "string" && /^ISM_\d{4}$/.test(code) ? code : undefined;
+}
+
+function serverMessageOf(data: unknown): string | undefined {
+  if (typeof data === "string") return data.trim() ? data : undefined;
+  if (typeof data !== "object" || data === null) return undefined;
+  const d = data as { description?: unknown; message?: unknown };
+  const parts: string[] = [];
+  if (typeof d.description === "string") parts.push(d.description);
+  if (Array.isArray(d.message)) parts.push(...d.message.slice(0, 5).map(String));
+  else if (typeof d.message === "string") parts.push(d.message);
+  return parts.length ? parts.join(": ") : undefined;
+}
+
+export function hintFor(status: number | undefined, code: string | undefined): string {
+  if (status === 401 || code === "ISM_4001") return KEY_HINT;
+  if (status === 403) return "The key's role (In Role) cannot read this business object: pick a role with access for the key in the console, or verify with a business object that role can read.";
+  if (status === 404 || code === "ISM_4004") return "Invalid Path: check the business object name, and whether this tenant serves the API under /HEAT (heatPrefix).";
+  if (status === 400 || code === "ISM_4000") return "The request was refused as invalid: check the business object and query.";
+  if (status === 429) return "The tenant throttled the calls; keywire waited as Retry-After asked. Run again later.";
+  if (status !== undefined && status >= 500) return "The tenant had a server error; run again later.";
+  return "Check the tenant URL and the network path to it, and try again.";
+}
+
+/** Codes meaning the exchange timed out / never reached the server. Arrays, not Sets: Sets do not survive closure serialization. */
+const TIMEOUT_CODES = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "ERR_CANCELED"];
+const NOT_SENT_CODES = ["ECONNREFUSED", "EAI_AGAIN", "ENOTFOUND", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"];
+
+/** How a thrown value failed; given to `toSafeError` so it never needs its module-level Set. */
+export function failureKind(err: unknown, timedOut: boolean): { kind: HttpFailureKind; networkCode?: string } {
+  const raw = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  const networkCode = typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(raw) ? raw : undefined;
+  const code = networkCode ? { networkCode } : {};
+  if (timedOut || (networkCode !== undefined && TIMEOUT_CODES.includes(networkCode))) return { kind: "timeout", ...code };
+  if (networkCode !== undefined && /^(E[A-Z]+|UND_ERR_\w+|ERR_SOCKET\w*)$/.test(networkCode)) return { kind: "network", ...code };
+  return { kind: "other", ...code };
+}
+
+/** Retry verdict: HTTP answers go to the shared policy, transport failures are judged here (reads only). */
+export function classifyFailure(err: unknown): RetryVerdict {
+  if (!(isKeywireHttpError(err))) return { kind: "fatal" };
+  if (err.kind === "http") {
+    return classifyHttpFailure({
+      kind: "http",
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      ...(err.retryAfterMs !== undefined ? { serverDelayMs: err.retryAfterMs } : {}),
+    });
+  }
+  if (err.kind === "timeout") return { kind: "unknown-outcome" };
+  if (err.kind === "network") return err.networkCode && NOT_SENT_CODES.includes(err.networkCode) ? { kind: "retry" } : { kind: "unknown-outcome" };
+  return { kind: "fatal" };
+}
+
+export interface IvantiResult {
+  status: number;
+  headers: Record<string, string>;
+  data: unknown;
+}
+
+export interface IvantiClientOptions {
+  tenantUrl: string;
+  heatPrefix?: boolean;
+  apiKey: string;
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+}
+
+export interface GetOptions {
+  query?: Record<string, string | number | undefined>;
+  acceptStatus?: number[];
+  operation?: string;
+}
+
+export interface IvantiClient {
+  readonly origin: string;
+  /** `<origin>[/HEAT]/api/odata` */
+  readonly odataBase: string;
+  /** GET a path under the OData root, e.g. `businessobject/incidents` or `$metadata`. */
+  get(path: string, opts?: GetOptions): Promise<IvantiResult>;
+  /** Entity set names from `$metadata`. */
+  entitySets(): Promise<string[]>;
+  toJSON(): Record<string, string>;
+}
+
+function lowerHeaders(h: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof h !== "object" || h === null) return out;
+  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
+    if (typeof v === "string") out[k.toLowerCase()] = v;
+    else if (typeof v === "number") out[k.toLowerCase()] = String(v);
+    else if (Array.isArray(v)) out[k.toLowerCase()] = v.join(", ");
+  }
+  return out;
+}
+
+function parseBody(text: unknown, contentType: string | undefined): unknown {
+  if (typeof text !== "string") return text;
+  if (!/json/i.test(contentType ?? "") && !/^\s*[[{]/.test(text)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.slice(0, 500);
+  }
+}
+
+/** Builds a client; a factory with the key in a closure (closure serialization cannot carry class private members). */
+export function createIvantiClient(o: IvantiClientOptions): IvantiClient {
+  const origin = tenantOrigin(o.tenantUrl);
+  const base = odataBase(o.tenantUrl, o.heatPrefix ?? false);
+  const apiKey = o.apiKey;
+  const policy = resolveRetryPolicy(o.retry);
+  const clientTimeoutMs = Math.max(MIN_TIMEOUT_MS, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const loopback = isLoopbackHost(new URL(origin).hostname);
+  const secrets = () => [apiKey, `rest_api_key=${apiKey}`];
+
+  async function send(path: string, opts: GetOptions, operation: string, timeoutMs: number): Promise<IvantiResult> {
+    // Required here, not at module top: keeps closure serialization of providers small.
+    const axios = (require("axios") as { default: AxiosStatic }).default;
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, String(v));
+    const qs = params.toString();
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    let res: AxiosResponse<unknown>;
+    const urlPath = new URL(`${base}/${path}`).pathname;
+    try {
+      res = await axios.request<unknown>({
+        method: "GET",
+        url: `${base}/${path}${qs ? `?${qs}` : ""}`,
+        // The documented form: no space, no "Bearer".
+        headers: { Accept: "application/json", Authorization: `rest_api_key=${apiKey}`, "User-Agent": "keywire" },
+        responseType: "text",
+        transformResponse: [(d: unknown) => d],
+        validateStatus: () => true,
+        // A redirect would carry the key elsewhere (and usually means a login page).
+        maxRedirects: 0,
+        maxContentLength: MAX_RESPONSE_BYTES,
+        signal: controller.signal,
+        ...(loopback ? { proxy: false as const } : {}),
+      });
+    } catch (err) {
+      const { kind, networkCode } = failureKind(err, timedOut);
+      const safe = toSafeError(err, { platform: PLATFORM, operation, secrets: secrets(), hint: hintFor(undefined, undefined), kind });
+      const what = kind === "timeout" ? `no answer within ${timeoutMs} ms` : kind === "network" ? "the connection failed" : "the request failed";
+      throw new IvantiError({
+        ...(isKeywireHttpError(safe) ? safe.toInit() : { platform: PLATFORM, operation, hint: hintFor(undefined, undefined), retryable: false }),
+        kind,
+        method: "GET",
+        path: urlPath,
+        ...(networkCode ? { networkCode } : {}),
+        retryable: kind !== "other",
+        reason: `${what}${networkCode ? ` (${networkCode})` : ""}`,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    const headers = lowerHeaders(res.headers);
+    return { status: res.status, headers, data: parseBody(res.data, headers["content-type"]) };
+  }
+
+  function failure(res: IvantiResult, path: string, operation: string): IvantiError {
+    const code = errorCodeOf(res.data);
+    const raw = serverMessageOf(res.data);
+    const serverMessage = raw ? redactAndTrim(raw, secrets()) : undefined;
+    const delay = serverRequestedDelay(res.headers, policy.now());
+    return new IvantiError({
+      platform: PLATFORM,
+      operation,
+      status: res.status,
+      reason: `${code ? `${code}: ` : ""}${serverMessage ?? "no message"}`,
+      hint: hintFor(res.status, code),
+      retryable: res.status === 429 || res.status >= 500,
+      kind: "http",
+      method: "GET",
+      path,
+      ...(serverMessage ? { serverMessage } : {}),
+      ...(delay !== undefined ? { retryAfterMs: delay } : {}),
+      ...(code ? { errorCode: code } : {}),
+    });
+  }
+
+  function final(err: unknown, info: GiveUpInfo, operation: string): KeywireError {
+    if (err instanceof IvantiError) {
+      return new IvantiError({ ...err.toInit(), reason: err.reason, attempts: info.attempts, ...(err.errorCode ? { errorCode: err.errorCode } : {}) });
+    }
+    return isKeywireError(err) ? err : toSafeError(err, { platform: PLATFORM, operation, secrets: secrets(), kind: "other" });
+  }
+
+  async function get(path: string, opts: GetOptions = {}): Promise<IvantiResult> {
+    const operation = opts.operation ?? `GET ${path}`;
+    if (path.startsWith("/") || path.includes("?") || path.includes("#") || path.includes("..")) {
+      throw new KeywireError({ platform: PLATFORM, operation, reason: "the path must be relative to the OData root, without query", hint: "Pass query options in opts.query." });
+    }
+    const accepted = new Set(opts.acceptStatus ?? []);
+    const urlPath = new URL(`${base}/${path}`).pathname;
+    return withRetry<IvantiResult>(
+      async ({ remainingMs }) => {
+        const res = await send(path, opts, operation, Math.max(MIN_TIMEOUT_MS, Math.min(clientTimeoutMs, remainingMs)));
+        if ((res.status >= 200 && res.status < 300) || accepted.has(res.status)) return res;
+        throw failure(res, urlPath, operation);
+      },
+      { policy, idempotent: true, classify: classifyFailure, giveUp: (err, info) => final(err, info, operation) },
+    );
+  }
+
+  async function entitySets(): Promise<string[]> {
+    const res = await get("$metadata", { operation: "read $metadata" });
+    const text = typeof res.data === "string" ? res.data : "";
+    const out: string[] = [];
+    const re = /<EntitySet\s+Name="([^"]{1,128})"/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null && out.length < 5000) out.push(m[1]);
+    return out;
+  }
+
+  return { origin, odataBase: base, get, entitySets, toJSON: () => ({ origin, odataBase: base }) };
+}
