@@ -82,22 +82,37 @@ export class KeywireError extends Error implements KeywireErrorFields {
     if (init.table !== undefined) this.table = init.table;
     this.hint = init.hint;
     this.retryable = init.retryable ?? false;
+    ownMethod(this, "toJSON", () => baseErrorJSON(this));
   }
 
   toJSON(): KeywireErrorJSON {
-    const out: KeywireErrorJSON = {
-      name: this.name,
-      message: this.message,
-      platform: this.platform,
-      operation: this.operation,
-      hint: this.hint,
-      retryable: this.retryable,
-    };
-    if (this.status !== undefined) out.status = this.status;
-    if (this.table !== undefined) out.table = this.table;
-    if (this.cause !== undefined) out.cause = typeof this.cause === "string" ? this.cause : this.cause.toJSON();
-    return out;
+    return baseErrorJSON(this);
   }
+}
+
+/**
+ * Inside a deserialized dynamic provider, classes are rebuilt by closure
+ * serialization and a subclass instance no longer reaches its base class's
+ * prototype methods. Constructors do run, so they pin the methods that other code
+ * relies on (toJSON, toInit) as hidden own properties.
+ */
+function ownMethod(target: object, name: string, fn: (...args: never[]) => unknown): void {
+  Object.defineProperty(target, name, { value: fn, enumerable: false, writable: true, configurable: true });
+}
+
+function baseErrorJSON(e: KeywireError): KeywireErrorJSON {
+  const out: KeywireErrorJSON = {
+    name: e.name,
+    message: e.message,
+    platform: e.platform,
+    operation: e.operation,
+    hint: e.hint,
+    retryable: e.retryable,
+  };
+  if (e.status !== undefined) out.status = e.status;
+  if (e.table !== undefined) out.table = e.table;
+  if (e.cause !== undefined) out.cause = typeof e.cause === "string" ? e.cause : e.cause.toJSON();
+  return out;
 }
 
 /** A configuration value is missing or invalid; `key` names it (`servicenow:instance`). */
@@ -107,10 +122,15 @@ export class KeywireConfigError extends KeywireError {
     super({ ...init, retryable: false });
     this.name = "KeywireConfigError";
     if (init.key !== undefined) this.key = init.key;
+    ownMethod(this, "toJSON", () => configErrorJSON(this));
   }
   override toJSON(): KeywireErrorJSON & { key?: string } {
-    return this.key === undefined ? super.toJSON() : { ...super.toJSON(), key: this.key };
+    return configErrorJSON(this);
   }
+}
+
+function configErrorJSON(e: KeywireConfigError): KeywireErrorJSON & { key?: string } {
+  return e.key === undefined ? baseErrorJSON(e) : { ...baseErrorJSON(e), key: e.key };
 }
 
 /** How an HTTP exchange failed. */
@@ -180,6 +200,8 @@ export class KeywireHttpError extends KeywireError implements HttpErrorDetails {
     // Copy only defined details so inspect/JSON output stays short.
     const self = this as unknown as Record<string, unknown>;
     for (const k of HTTP_DETAIL_KEYS) if (init[k] !== undefined) self[k] = init[k];
+    ownMethod(this, "toJSON", () => httpErrorJSON(this));
+    ownMethod(this, "toInit", () => httpErrorInit(this));
   }
 
   /**
@@ -188,39 +210,57 @@ export class KeywireHttpError extends KeywireError implements HttpErrorDetails {
    * dynamic-provider errors travel to the engine over gRPC.)
    */
   toInit(): HttpErrorDetails & Omit<KeywireErrorInit, "reason"> {
-    const out: HttpErrorDetails & Omit<KeywireErrorInit, "reason"> = {
-      kind: this.kind,
-      platform: this.platform,
-      operation: this.operation,
-      hint: this.hint,
-      retryable: this.retryable,
-    };
-    if (this.status !== undefined) out.status = this.status;
-    if (this.table !== undefined) out.table = this.table;
-    if (this.cause !== undefined) out.cause = this.cause;
-    const src = this as unknown as Record<string, unknown>;
-    const dst = out as unknown as Record<string, unknown>;
-    for (const k of HTTP_DETAIL_KEYS) if (src[k] !== undefined) dst[k] = src[k];
-    return out;
+    return httpErrorInit(this);
   }
 
   override toJSON(): KeywireHttpErrorJSON {
-    const out: KeywireHttpErrorJSON = { ...super.toJSON(), kind: this.kind };
-    const src = this as unknown as Record<string, unknown>;
-    const dst = out as unknown as Record<string, unknown>;
-    for (const k of HTTP_DETAIL_KEYS) if (src[k] !== undefined) dst[k] = src[k];
-    return out;
+    return httpErrorJSON(this);
   }
 }
 
-/** Type guard that also works across copies of this module (closure serialization). */
+function httpErrorInit(e: KeywireHttpError): HttpErrorDetails & Omit<KeywireErrorInit, "reason"> {
+  const out: HttpErrorDetails & Omit<KeywireErrorInit, "reason"> = {
+    kind: e.kind,
+    platform: e.platform,
+    operation: e.operation,
+    hint: e.hint,
+    retryable: e.retryable,
+  };
+  if (e.status !== undefined) out.status = e.status;
+  if (e.table !== undefined) out.table = e.table;
+  if (e.cause !== undefined) out.cause = e.cause;
+  const src = e as unknown as Record<string, unknown>;
+  const dst = out as unknown as Record<string, unknown>;
+  for (const k of HTTP_DETAIL_KEYS) if (src[k] !== undefined) dst[k] = src[k];
+  return out;
+}
+
+function httpErrorJSON(e: KeywireHttpError): KeywireHttpErrorJSON {
+  const out: KeywireHttpErrorJSON = { ...baseErrorJSON(e), kind: e.kind };
+  const src = e as unknown as Record<string, unknown>;
+  const dst = out as unknown as Record<string, unknown>;
+  for (const k of HTTP_DETAIL_KEYS) if (src[k] !== undefined) dst[k] = src[k];
+  return out;
+}
+
+/**
+ * Whether a value is a keywire error. Checked by shape, not `instanceof`: inside a
+ * deserialized dynamic provider, classes are rebuilt by closure serialization and
+ * their prototype chains are not the originals.
+ */
 export function isKeywireError(e: unknown): e is KeywireError {
+  if (typeof e !== "object" || e === null) return false;
+  const k = e as Partial<KeywireError>;
   return (
-    e instanceof KeywireError ||
-    (e instanceof Error &&
-      typeof (e as Partial<KeywireError>).platform === "string" &&
-      typeof (e as Partial<KeywireError>).operation === "string" &&
-      typeof (e as Partial<KeywireError>).hint === "string" &&
-      typeof (e as Partial<KeywireError>).toJSON === "function")
+    typeof k.platform === "string" &&
+    typeof k.operation === "string" &&
+    typeof k.hint === "string" &&
+    typeof k.message === "string" &&
+    typeof k.toJSON === "function"
   );
+}
+
+/** Whether a value is a keywire HTTP error (shape check, see isKeywireError). */
+export function isKeywireHttpError(e: unknown): e is KeywireHttpError {
+  return isKeywireError(e) && typeof (e as Partial<KeywireHttpError>).kind === "string" && typeof (e as Partial<KeywireHttpError>).toInit === "function";
 }

@@ -105,7 +105,8 @@ export interface SafeErrorContext {
 }
 
 /** Node and axios error codes that mean the exchange timed out. */
-const TIMEOUT_CODES = new Set(["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT"]);
+// An array, not a Set: module-level Sets do not survive Pulumi's closure serialization.
+const TIMEOUT_CODES: readonly string[] = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT"];
 /** Only codes made of these characters are kept: they are identifiers, never data. */
 const CODE_SHAPE = /^[A-Z][A-Z0-9_]{1,40}$/;
 
@@ -208,7 +209,7 @@ export function toSafeError(err: unknown, ctx: SafeErrorContext = {}): KeywireEr
     ctx.kind ??
     (status !== undefined
       ? "http"
-      : networkCode && TIMEOUT_CODES.has(networkCode)
+      : networkCode && TIMEOUT_CODES.includes(networkCode)
         ? "timeout"
         : /timeout|timed out/i.test(message)
           ? "timeout"

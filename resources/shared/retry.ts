@@ -95,9 +95,10 @@ export type RetryVerdict =
   | { kind: "unknown-outcome"; serverDelayMs?: number };
 
 /** Network error codes that prove the request never reached the server. */
-const NOT_SENT_CODES = new Set(["ECONNREFUSED", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"]);
+// An array, not a Set: module-level Sets do not survive Pulumi's closure serialization.
+const NOT_SENT_CODES: readonly string[] = ["ECONNREFUSED", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"];
 /** Network error codes after which the request may or may not have been processed. */
-const MAYBE_SENT_CODES = new Set([
+const MAYBE_SENT_CODES: readonly string[] = [
   "ECONNRESET",
   "EPIPE",
   "ETIMEDOUT",
@@ -105,7 +106,7 @@ const MAYBE_SENT_CODES = new Set([
   "ESOCKETTIMEDOUT",
   "ERR_SOCKET_CONNECTION_TIMEOUT",
   "UND_ERR_SOCKET",
-]);
+];
 
 export interface FailureFacts {
   status?: number;
@@ -130,9 +131,9 @@ export function classifyHttpFailure(f: FailureFacts): RetryVerdict {
   }
   if (f.kind === "timeout") return { kind: "unknown-outcome" };
   if (f.kind === "network") {
-    if (f.networkCode && NOT_SENT_CODES.has(f.networkCode)) return { kind: "retry" };
+    if (f.networkCode && NOT_SENT_CODES.includes(f.networkCode)) return { kind: "retry" };
     // Socket hang-ups and resets without a recognizable code are treated as maybe-sent too.
-    if (!f.networkCode || MAYBE_SENT_CODES.has(f.networkCode)) return { kind: "unknown-outcome" };
+    if (!f.networkCode || MAYBE_SENT_CODES.includes(f.networkCode)) return { kind: "unknown-outcome" };
   }
   return { kind: "fatal" };
 }

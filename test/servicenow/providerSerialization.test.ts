@@ -109,3 +109,19 @@ test("errors thrown by a deserialized provider keep their message (the engine sh
     emu.setOptions({ tokenReadback: "input_display_value" });
   }
 });
+
+test("a deserialized provider still retries: dropped connections, 503 and 429 with Retry-After, commit-then-fail without a duplicate", async () => {
+  const profile = await roundTrip(inboundProfileProvider);
+  const p = new ProviderDriver(profile.revived, emu.url);
+  const created = await p.create({ name: "resilient", keyLocation: "query" });
+  emu.setFaults({ dropNext: { count: 1, methods: ["GET"] } });
+  expect((await p.read(created.id, created.outs)).props!.keyLocation).toBe("query");
+  emu.setFaults({ failNext: { count: 1, status: 503, methods: ["GET"] } });
+  expect((await p.read(created.id, created.outs)).id).toBe(created.id);
+  emu.setFaults({ failNext: { count: 1, status: 429, retryAfterSeconds: 1, methods: ["GET"] } });
+  expect((await p.read(created.id, created.outs)).id).toBe(created.id);
+  emu.setFaults({ commitThenFailNext: { count: 1, mode: "drop", methods: ["POST"], table: "http_key_auth" } });
+  const again = await p.create({ name: "written once", keyLocation: "header" });
+  expect(emu.store.query("http_key_auth", (r) => r.name === "written once").map((r) => r.sys_id)).toEqual([again.id]);
+  emu.setFaults({});
+});

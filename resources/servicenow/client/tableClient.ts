@@ -7,7 +7,7 @@
  * and bodies never leave this file.
  */
 import type { AxiosResponse, AxiosStatic } from "axios";
-import { KeywireError, KeywireHttpError, HttpErrorDetails, isKeywireError } from "../../shared/errors";
+import { isKeywireHttpError, KeywireError, KeywireHttpError, HttpErrorDetails, isKeywireError } from "../../shared/errors";
 import { redactAndTrim, toSafeError } from "../../shared/redact";
 import {
   GiveUpInfo,
@@ -419,7 +419,7 @@ export class TableClient {
         idempotent,
         ...(opts.wasCommitted ? { wasCommitted: opts.wasCommitted } : {}),
         classify: (err) =>
-          err instanceof KeywireHttpError && !this.finalErrors.has(err)
+          isKeywireHttpError(err) && !this.finalErrors.has(err)
             ? classifyHttpFailure({
                 kind: err.kind,
                 ...(err.status !== undefined ? { status: err.status } : {}),
@@ -561,7 +561,7 @@ export class TableClient {
   }
 
   private finalErrorOf(err: unknown, info: GiveUpInfo, opts: RequestOptions, ctx: FailureContext): KeywireError {
-    if (!(err instanceof KeywireHttpError)) {
+    if (!(isKeywireHttpError(err))) {
       return isKeywireError(err) ? err : toSafeError(err, { platform: "servicenow", operation: ctx.operation, secrets: this.secretsFor(opts) });
     }
     const details: HttpErrorDetails = { ...pickDetails(err), attempts: info.attempts };
@@ -624,9 +624,10 @@ function serverMessage(data: unknown): string | undefined {
 }
 
 /** Tables of the API Key and HMAC Authentication plugin: "Invalid table" on one of them means the plugin is off. */
-const TOKEN_AUTH_TABLES = new Set(["api_key", "http_key_auth", "sys_token_auth_parameter"]);
+// An array, not a Set: module-level Sets do not survive Pulumi's closure serialization.
+const TOKEN_AUTH_TABLES: readonly string[] = ["api_key", "http_key_auth", "sys_token_auth_parameter"];
 /** Tables whose writes need admin, or api_service_admin + adaptive_auth_policy_admin. */
-const SECURITY_TABLES = new Set([
+const SECURITY_TABLES: readonly string[] = [
   ...TOKEN_AUTH_TABLES,
   "inbound_auth_profile",
   "std_http_auth",
@@ -635,7 +636,7 @@ const SECURITY_TABLES = new Set([
   "sys_auth_scope",
   "sys_api_access_scope",
   "sys_rate_limit_rules",
-]);
+];
 
 interface DescribeInput extends HttpErrorDetails {
   status?: number;
@@ -734,7 +735,7 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
   if (status === 400) {
     if (server && /invalid table/i.test(server)) {
       const named = /invalid table\s+([a-z0-9_]+)/i.exec(server)?.[1]?.toLowerCase() ?? table ?? "";
-      if (TOKEN_AUTH_TABLES.has(named)) {
+      if (TOKEN_AUTH_TABLES.includes(named)) {
         return {
           reason: `table ${named} does not exist on the instance, so the plugin com.glide.tokenbased_auth (API Key and HMAC Authentication) is not installed or not active`,
           hint: "Activate it in System Applications > All Available Applications > All (Washington DC or later), then run again",
@@ -785,7 +786,7 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
     return { reason: `the instance did not accept the credentials sent with the request${server ? ` ("${server}")` : ""}`, hint: "Check the credentials", retryable: false };
   }
   if (status === 403) {
-    const security = table !== undefined && SECURITY_TABLES.has(table);
+    const security = table !== undefined && SECURITY_TABLES.includes(table);
     return {
       reason: `${said ?? "insufficient rights"}: the user lacks the roles for ${f.operation}`,
       hint: security
