@@ -15,8 +15,8 @@ const out = keywireStack(cfg, operatorToken);
 
 /** The SNS subscription endpoint, token included. Secret: `pulumi stack output --show-secrets inboundEndpoint`. */
 export const inboundEndpoint = out.inboundEndpoint;
-export const topicArn = out.topicArn;
-export const subscriptionArn = out.subscriptionArn;
+/** The SNS side, or `{ enabled: false }` on a stack without AWS (the local demo). */
+export const sns = out.topicArn ? { topicArn: out.topicArn, subscriptionArn: out.subscriptionArn } : { enabled: false };
 export const apiKeySysId = out.apiKeySysId;
 export const tokenSource = out.tokenSource;
 export const inboundProfileSysId = out.inboundProfileSysId;

@@ -514,10 +514,10 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
         const original: Record<string, string> = {};
         for (const [, def] of managedFields(spec, inputs)) {
           const have = existing[def.column] ?? "";
-          if (!sameColumnValue(def, columns[def.column], have)) {
-            changes[def.column] = columns[def.column];
-            original[def.column] = have;
-          }
+          // Every managed column's value at adoption is what destroy restores, even
+          // one keywire did not need to change now but repairs after drift later.
+          original[def.column] = have;
+          if (!sameColumnValue(def, columns[def.column], have)) changes[def.column] = columns[def.column];
         }
         adoption = { sysId: existing.sys_id, original };
         record =

@@ -131,12 +131,25 @@ describe("adoption", () => {
     // Fields the program did not mention are left as shipped.
     expect(after.http_method).toBe(shipped.http_method);
     expect(after.api_tablename).toBe(shipped.api_tablename);
-    expect(outs.adoption).toEqual({ sysId: id, original: { active: "false" } });
+    expect(outs.adoption).toEqual({ sysId: id, original: { name: "Table GET API Access Policy", active: "false" } });
 
     await p.delete(id, outs);
     const restored = one("sys_api_access_policy", (r) => r.sys_id === id);
     expect(restored.active).toBe("false");
     expect(restored.name).toBe("Table GET API Access Policy");
+  });
+
+  test("a drift repaired after adoption is not mistaken for the original value", async () => {
+    const p = new ProviderDriver(accessPolicyProvider, emu.url);
+    const inputs = { name: "Table POST API Access Policy", adopt: true, active: true };
+    const { id, outs } = await p.create(inputs);
+    emu.store.update("sys_api_access_policy", id, { active: "false" });
+    const drifted = await p.read(id, outs);
+    const repaired = await p.update(id, drifted.props!, inputs);
+    expect(one("sys_api_access_policy", (r) => r.sys_id === id).active).toBe("true");
+    await p.delete(id, repaired);
+    // Restored to how it was when keywire took it over: active.
+    expect(one("sys_api_access_policy", (r) => r.sys_id === id).active).toBe("true");
   });
 
   test("adoption by sys_id; retain leaves the record untouched on destroy", async () => {

@@ -1,0 +1,28 @@
+/**
+ * A working copy of the keywire program for a stack that must not write into the
+ * checkout: links to the program and its modules, and a copy of the stack file
+ * made once (`pulumi config set` writes addresses, secrets and the encryption
+ * salt there, never into the tracked stacks/ file).
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+export interface ProjectCopyOptions {
+  stack: string;
+  /** Copy resources/ instead of linking it (tests that change provider code). */
+  copyResources?: boolean;
+}
+
+export function prepareProject(root: string, into: string, opts: ProjectCopyOptions): string {
+  fs.mkdirSync(path.join(into, "stacks"), { recursive: true });
+  for (const entry of ["index.ts", "package.json", "tsconfig.json", "node_modules", "config", "resources"]) {
+    const target = path.join(into, entry);
+    if (fs.existsSync(target)) continue;
+    if (entry === "resources" && opts.copyResources) fs.cpSync(path.join(root, entry), target, { recursive: true });
+    else fs.symlinkSync(path.join(root, entry), target);
+  }
+  fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(into, "Pulumi.yaml"));
+  const stackFile = path.join(into, "stacks", `Pulumi.${opts.stack}.yaml`);
+  if (!fs.existsSync(stackFile)) fs.copyFileSync(path.join(root, "stacks", `Pulumi.${opts.stack}.yaml`), stackFile);
+  return into;
+}
