@@ -25,6 +25,8 @@ export interface PropertyDrift {
   property: string;
   expected: unknown;
   actual: unknown;
+  /** `instance`: changed on the instance since the last up; `program`: the program asks for something new. */
+  source: "instance" | "program";
 }
 
 export interface DriftItem {
@@ -67,15 +69,23 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Properties whose refreshed value differs from what the program asks for. */
 export function propertyDrift(step: PreviewStep): PropertyDrift[] {
   const live = step.oldState?.outputs ?? {};
+  const refreshedInputs = step.oldState?.inputs ?? {};
   const wanted = step.newState?.inputs ?? {};
   const out: PropertyDrift[] = [];
   for (const [key, expected] of Object.entries(wanted)) {
     if (INTERNAL.has(key) || expected === undefined || expected === UNKNOWN || !(key in live)) continue;
-    if (!same(expected, live[key])) out.push({ property: key, expected, actual: live[key] });
+    if (same(expected, live[key])) continue;
+    // keywire's reads report live values as inputs for the properties the instance
+    // holds; a property only the program knows (a rotation trigger, a probe) is not
+    // among them, so a difference there is the program's own change.
+    const source = key in refreshedInputs ? "instance" : "program";
+    out.push({ property: key, expected, actual: live[key], source });
   }
   // Checks whose result is the drift (verification, preflight).
-  if (live.verified === false) out.push({ property: "verified", expected: true, actual: `false (${String(live.brokenLink ?? "")})` });
-  if (live.passed === false) out.push({ property: "passed", expected: true, actual: `false (${(live.problems as string[] | undefined)?.join("; ") ?? ""})` });
+  if (live.verified === false) out.push({ property: "verified", expected: true, actual: `false (${String(live.brokenLink ?? "")})`, source: "instance" });
+  if (live.passed === false) {
+    out.push({ property: "passed", expected: true, actual: `false (${(live.problems as string[] | undefined)?.join("; ") ?? ""})`, source: "instance" });
+  }
   return out;
 }
 
@@ -96,12 +106,16 @@ export function buildDriftReport(stack: string, preview: PreviewJson): DriftRepo
     const properties = propertyDrift(step);
     const replace = step.op === "replace" || step.op.startsWith("create-replacement") || step.op.startsWith("delete-replaced");
     if (step.op.startsWith("delete-replaced")) continue;
+    const onInstance = properties.filter((p) => p.source === "instance").map((p) => p.property);
+    const inProgram = properties.filter((p) => p.source === "program").map((p) => p.property);
     const summary =
-      properties.length > 0
-        ? `${properties.map((p) => p.property).join(", ")} changed on the instance`
-        : replace && type.endsWith(":ApiKey")
-          ? "rotation due (age, expiry or trigger)"
-          : "the program changed since the last up";
+      replace && type.endsWith(":ApiKey") && onInstance.length === 0
+        ? "rotation due (age, expiry or trigger)"
+        : onInstance.length > 0
+          ? `${onInstance.join(", ")} changed on the instance`
+          : inProgram.length > 0
+            ? `the program changed ${inProgram.join(", ")}`
+            : "the program changed since the last up";
     items.push({ resource, type, urn: step.urn, action: replace ? "replace" : "update", summary, properties });
   }
   return { stack, drifted: items.length > 0, items };

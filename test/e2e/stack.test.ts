@@ -137,9 +137,9 @@ test("out-of-band changes are drift, named by resource and property; up repairs 
   const first = await drift();
   expect(first.code).toBe(7);
   const byResource = new Map(first.report.items.map((i) => [i.resource, i]));
-  expect(byResource.get("ApiKey keywire-key")?.properties).toEqual([{ property: "active", expected: true, actual: false }]);
-  expect(byResource.get("InboundProfile keywire-profile")?.properties).toEqual([{ property: "keyLocation", expected: "query", actual: "header" }]);
-  expect(byResource.get("AccessPolicy keywire-table-get")?.properties).toEqual([{ property: "active", expected: true, actual: false }]);
+  expect(byResource.get("ApiKey keywire-key")?.properties).toEqual([{ property: "active", expected: true, actual: false, source: "instance" }]);
+  expect(byResource.get("InboundProfile keywire-profile")?.properties).toEqual([{ property: "keyLocation", expected: "query", actual: "header", source: "instance" }]);
+  expect(byResource.get("AccessPolicy keywire-table-get")?.properties).toEqual([{ property: "active", expected: true, actual: false, source: "instance" }]);
   expect(byResource.get("ApiKeyVerification keywire-verification")?.properties[0]?.property).toBe("verified");
   expect(first.text).toContain("ApiKey keywire-key: active changed on the instance");
 

@@ -1,0 +1,121 @@
+/**
+ * Key rotation through the real engine: a due rotation shows in preview and in
+ * the drift check; `up` creates and proves the new key before the old one is
+ * deleted, so at no moment is the integration left without a working key.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { RunningEmulator } from "../../emulator/servicenow";
+import { prepareProject } from "../../scripts/demo/project";
+import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
+import { buildDriftReport, PreviewJson } from "../../scripts/drift/driftReport";
+import { PULUMI_SETUP_TIMEOUT_MS, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "../support/pulumiCli";
+import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
+
+jest.setTimeout(10 * 60_000);
+
+const STACK = "local";
+let emu: RunningEmulator;
+let backend: TempBackend;
+let project: string;
+let env: NodeJS.ProcessEnv;
+
+async function ok(args: string[]) {
+  const res = await runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd: project, env, timeoutMs: 5 * 60_000 });
+  if (res.code !== 0 && !(args.includes("--expect-no-changes") && res.code === 7)) {
+    throw new Error(`pulumi ${args.join(" ")} exited ${res.code}\n${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
+  }
+  return res;
+}
+
+async function accepted(token: string): Promise<boolean> {
+  const q = new URLSearchParams({ sysparm_limit: "1", "x-sn-apikey": token });
+  const res = await fetch(`${emu.url}/api/now/table/incident?${q.toString()}`);
+  await res.arrayBuffer();
+  return res.status !== 401;
+}
+
+beforeAll(async () => {
+  await ensurePulumi();
+  emu = await startEmulator({ tokenReadback: "input_display_value" });
+  backend = createTempBackend("keywire-e2e-rotation-");
+  project = prepareProject(REPO_ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-rotation-")), { stack: STACK });
+  env = { ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+  await ok(["stack", "init"]);
+  await ok(["config", "set", "servicenow:instanceUrl", emu.url]);
+  await ok(["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]);
+  await ok(["config", "set", "--path", "keywire:apiKey.rotation.trigger", "2026-11"]);
+  await ok(["up", "--yes", "--skip-preview"]);
+}, PULUMI_SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  await emu?.stop();
+  backend?.cleanup();
+  if (project) fs.rmSync(project, { recursive: true, force: true });
+});
+
+test("a changed trigger rotates the key with no moment in which the integration is refused", async () => {
+  const before = JSON.parse((await ok(["stack", "output", "--json", "--show-secrets"])).stdout) as Record<string, unknown>;
+  const oldId = String(before.apiKeySysId);
+  const oldToken = new URL(String(before.inboundEndpoint)).searchParams.get("x-sn-apikey")!;
+  expect(await accepted(oldToken)).toBe(true);
+
+  await ok(["config", "set", "--path", "keywire:apiKey.rotation.trigger", "2026-12"]);
+
+  // The scheduled drift check flags the rotation before anyone runs up.
+  const preview = await ok(["preview", "--refresh", "--expect-no-changes", "--json"]);
+  expect(preview.code).toBe(7);
+  const report = buildDriftReport(STACK, JSON.parse(preview.stdout) as PreviewJson);
+  const keyItem = report.items.find((i) => i.resource === "ApiKey keywire-key");
+  expect(keyItem?.action).toBe("replace");
+  expect(keyItem?.summary).toMatch(/rotation due/);
+
+  // Watch the instance while up rotates: the integration holds the old token until the
+  // new key exists and is proven; every sample must find a usable key.
+  let watching = true;
+  const samples: Array<{ old: boolean; next: boolean; oldExists: boolean; newExists: boolean }> = [];
+  const watcher = (async () => {
+    const deadline = Date.now() + 5 * 60_000;
+    while (watching && Date.now() < deadline) {
+      const keys = emu.store.query("api_key", (r) => r.name.startsWith("keywire-local"));
+      const next = keys.find((k) => k.sys_id !== oldId);
+      const nextToken = next ? emu.tokenOf(next.sys_id) : undefined;
+      samples.push({
+        old: await accepted(oldToken),
+        next: nextToken ? await accepted(nextToken) : false,
+        oldExists: keys.some((k) => k.sys_id === oldId),
+        newExists: next !== undefined,
+      });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  try {
+    await ok(["up", "--yes", "--skip-preview"]);
+  } finally {
+    watching = false;
+    await watcher;
+  }
+
+  const after = JSON.parse((await ok(["stack", "output", "--json", "--show-secrets"])).stdout) as Record<string, unknown>;
+  const newToken = new URL(String(after.inboundEndpoint)).searchParams.get("x-sn-apikey")!;
+  expect(after.apiKeySysId).not.toBe(oldId);
+  expect(newToken).not.toBe(oldToken);
+  expect(after.verified).toBe(true);
+  expect(emu.store.get("api_key", oldId)).toBeUndefined();
+  expect(await accepted(newToken)).toBe(true);
+  expect(await accepted(oldToken)).toBe(false);
+
+  expect(samples.length).toBeGreaterThan(3);
+  // Never a moment without a working key...
+  expect(samples.filter((s) => !s.old && !s.next)).toEqual([]);
+  // ...and the old key was only removed after the new one existed.
+  const firstGone = samples.findIndex((s) => !s.oldExists);
+  const firstNew = samples.findIndex((s) => s.newExists);
+  if (firstGone !== -1) expect(firstNew).toBeGreaterThanOrEqual(0);
+  if (firstGone !== -1) expect(firstNew).toBeLessThan(firstGone);
+
+  // Settled: nothing more to do.
+  const settled = await ok(["preview", "--refresh", "--expect-no-changes"]);
+  expect(settled.code).toBe(0);
+});
