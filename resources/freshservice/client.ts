@@ -10,9 +10,9 @@
  * inside each method and drop it afterwards.
  */
 import type { AxiosResponse, AxiosStatic } from "axios";
-import { isKeywireHttpError, HttpErrorDetails, HttpFailureKind, KeywireError, KeywireHttpError, KeywireErrorInit, isKeywireError } from "../shared/errors";
-import { redactAndTrim, toSafeError } from "../shared/redact";
-import { GiveUpInfo, RetryPolicy, RetryVerdict, classifyHttpFailure, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
+import { isKeywireHttpError, HttpErrorDetails, KeywireError, KeywireHttpError, KeywireErrorInit, isKeywireError } from "../shared/errors";
+import { failureKind, redactAndTrim, toSafeError } from "../shared/redact";
+import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
 
 export const PLATFORM = "freshservice";
 const API_ROOT = "/api/v2";
@@ -167,38 +167,6 @@ export function hintFor(status: number | undefined, code: string | undefined): s
   if (status === 400 || status === 409) return "Fix the fields named above.";
   if (status !== undefined && status >= 500) return "Freshservice had a server error; run again later.";
   return "Check the domain, the network path to Freshservice, and try again.";
-}
-
-/** Codes meaning the exchange timed out / never reached the server. Arrays, not Sets: Sets do not survive closure serialization. */
-const TIMEOUT_CODES = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "ERR_CANCELED"];
-const NOT_SENT_CODES = ["ECONNREFUSED", "EAI_AGAIN", "ENOTFOUND", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"];
-
-/**
- * How a thrown value failed, decided here so `toSafeError` is always given the kind
- * (its own detection uses a module-level Set, which closure serialization breaks).
- */
-export function failureKind(err: unknown, timedOut: boolean): { kind: HttpFailureKind; networkCode?: string } {
-  const raw = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
-  const networkCode = typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(raw) ? raw : undefined;
-  const code = networkCode ? { networkCode } : {};
-  if (timedOut || (networkCode !== undefined && TIMEOUT_CODES.includes(networkCode))) return { kind: "timeout", ...code };
-  if (networkCode !== undefined && /^(E[A-Z]+|UND_ERR_\w+|ERR_SOCKET\w*)$/.test(networkCode)) return { kind: "network", ...code };
-  return { kind: "other", ...code };
-}
-
-/** Retry verdict for a failed attempt; HTTP answers go to the shared policy, transport failures are judged here. */
-export function classifyFailure(err: unknown): RetryVerdict {
-  if (!(isKeywireHttpError(err))) return { kind: "fatal" };
-  if (err.kind === "http") {
-    return classifyHttpFailure({
-      kind: "http",
-      ...(err.status !== undefined ? { status: err.status } : {}),
-      ...(err.retryAfterMs !== undefined ? { serverDelayMs: err.retryAfterMs } : {}),
-    });
-  }
-  if (err.kind === "timeout") return { kind: "unknown-outcome" };
-  if (err.kind === "network") return err.networkCode && NOT_SENT_CODES.includes(err.networkCode) ? { kind: "retry" } : { kind: "unknown-outcome" };
-  return { kind: "fatal" };
 }
 
 export interface RequestOptions {
@@ -392,7 +360,7 @@ export function createFreshserviceClient(o: FreshserviceClientOptions): Freshser
         policy,
         idempotent: opts.idempotent ?? method !== "POST",
         ...(opts.wasCommitted ? { wasCommitted: opts.wasCommitted } : {}),
-        classify: classifyFailure,
+        classify: classifyKeywireError,
         giveUp: (err, info) => final(err, info, operation),
       },
     );

@@ -9,9 +9,9 @@
  * resources/shared/redact.ts.
  */
 import type { AxiosResponse, AxiosStatic } from "axios";
-import { isKeywireHttpError, HttpErrorDetails, HttpFailureKind, KeywireError, KeywireErrorInit, KeywireHttpError, isKeywireError } from "../shared/errors";
-import { redactAndTrim, toSafeError } from "../shared/redact";
-import { GiveUpInfo, RetryPolicy, RetryVerdict, classifyHttpFailure, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
+import { isKeywireHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, KeywireHttpError, isKeywireError } from "../shared/errors";
+import { failureKind, redactAndTrim, toSafeError } from "../shared/redact";
+import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
 
 export const PLATFORM = "ivanti";
 /** Type tokens read `pulumi-nodejs:dynamic/keywire/ivanti:<Name>`. */
@@ -109,35 +109,6 @@ export function hintFor(status: number | undefined, code: string | undefined): s
   if (status === 429) return "The tenant throttled the calls; keywire waited as Retry-After asked. Run again later.";
   if (status !== undefined && status >= 500) return "The tenant had a server error; run again later.";
   return "Check the tenant URL and the network path to it, and try again.";
-}
-
-/** Codes meaning the exchange timed out / never reached the server. Arrays, not Sets: Sets do not survive closure serialization. */
-const TIMEOUT_CODES = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "ERR_CANCELED"];
-const NOT_SENT_CODES = ["ECONNREFUSED", "EAI_AGAIN", "ENOTFOUND", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"];
-
-/** How a thrown value failed; given to `toSafeError` so it never needs its module-level Set. */
-export function failureKind(err: unknown, timedOut: boolean): { kind: HttpFailureKind; networkCode?: string } {
-  const raw = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
-  const networkCode = typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(raw) ? raw : undefined;
-  const code = networkCode ? { networkCode } : {};
-  if (timedOut || (networkCode !== undefined && TIMEOUT_CODES.includes(networkCode))) return { kind: "timeout", ...code };
-  if (networkCode !== undefined && /^(E[A-Z]+|UND_ERR_\w+|ERR_SOCKET\w*)$/.test(networkCode)) return { kind: "network", ...code };
-  return { kind: "other", ...code };
-}
-
-/** Retry verdict: HTTP answers go to the shared policy, transport failures are judged here (reads only). */
-export function classifyFailure(err: unknown): RetryVerdict {
-  if (!(isKeywireHttpError(err))) return { kind: "fatal" };
-  if (err.kind === "http") {
-    return classifyHttpFailure({
-      kind: "http",
-      ...(err.status !== undefined ? { status: err.status } : {}),
-      ...(err.retryAfterMs !== undefined ? { serverDelayMs: err.retryAfterMs } : {}),
-    });
-  }
-  if (err.kind === "timeout") return { kind: "unknown-outcome" };
-  if (err.kind === "network") return err.networkCode && NOT_SENT_CODES.includes(err.networkCode) ? { kind: "retry" } : { kind: "unknown-outcome" };
-  return { kind: "fatal" };
 }
 
 export interface IvantiResult {
@@ -292,7 +263,7 @@ export function createIvantiClient(o: IvantiClientOptions): IvantiClient {
         if ((res.status >= 200 && res.status < 300) || accepted.has(res.status)) return res;
         throw failure(res, urlPath, operation);
       },
-      { policy, idempotent: true, classify: classifyFailure, giveUp: (err, info) => final(err, info, operation) },
+      { policy, idempotent: true, classify: classifyKeywireError, giveUp: (err, info) => final(err, info, operation) },
     );
   }
 

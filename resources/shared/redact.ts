@@ -106,7 +106,20 @@ export interface SafeErrorContext {
 
 /** Node and axios error codes that mean the exchange timed out. */
 // An array, not a Set: module-level Sets do not survive Pulumi's closure serialization.
-const TIMEOUT_CODES: readonly string[] = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT"];
+const TIMEOUT_CODES: readonly string[] = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "ERR_CANCELED"];
+
+/**
+ * How a thrown transport error failed (`timedOut`: the caller's own timer fired).
+ * Only the error's code is read: never a message, header or body.
+ */
+export function failureKind(err: unknown, timedOut: boolean): { kind: HttpFailureKind; networkCode?: string } {
+  const raw = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
+  const networkCode = typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(raw) ? raw : undefined;
+  const code = networkCode ? { networkCode } : {};
+  if (timedOut || (networkCode !== undefined && TIMEOUT_CODES.includes(networkCode))) return { kind: "timeout", ...code };
+  if (networkCode !== undefined && /^(E[A-Z]+|UND_ERR_\w+|ERR_SOCKET\w*)$/.test(networkCode)) return { kind: "network", ...code };
+  return { kind: "other", ...code };
+}
 /** Only codes made of these characters are kept: they are identifiers, never data. */
 const CODE_SHAPE = /^[A-Z][A-Z0-9_]{1,40}$/;
 

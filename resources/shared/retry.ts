@@ -8,6 +8,7 @@
  * 502/504) they are retried only after the caller's `wasCommitted()` check has shown the
  * write did not land; when it did, the check's result is returned instead.
  */
+import { isKeywireHttpError } from "./errors";
 
 export interface RetryPolicy {
   /** Attempts in total, the first included (1 = no retry). */
@@ -136,6 +137,21 @@ export function classifyHttpFailure(f: FailureFacts): RetryVerdict {
     if (!f.networkCode || MAYBE_SENT_CODES.includes(f.networkCode)) return { kind: "unknown-outcome" };
   }
   return { kind: "fatal" };
+}
+
+/**
+ * The retry verdict for anything an attempt threw: keywire HTTP errors by their
+ * facts, everything else (a bug, a usage error) fatal. Checked by shape, so it
+ * also holds inside a deserialized dynamic provider.
+ */
+export function classifyKeywireError(err: unknown): RetryVerdict {
+  if (!isKeywireHttpError(err)) return { kind: "fatal" };
+  return classifyHttpFailure({
+    kind: err.kind,
+    ...(err.status !== undefined ? { status: err.status } : {}),
+    ...(err.networkCode !== undefined ? { networkCode: err.networkCode } : {}),
+    ...(err.retryAfterMs !== undefined ? { serverDelayMs: err.retryAfterMs } : {}),
+  });
 }
 
 export type GiveUpReason =
