@@ -7,9 +7,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RawConfig } from "./stackConfig";
 
-export function pulumiRawConfig(): RawConfig {
+/** The environment variables the providers fall back to, by config key. */
+const ENV_FALLBACKS: Record<string, string> = {
+  "servicenow:instanceUrl": "SERVICENOW_INSTANCE_URL",
+  "servicenow:username": "SERVICENOW_USERNAME",
+  "servicenow:password": "SERVICENOW_PASSWORD",
+  "servicenow:clientId": "SERVICENOW_CLIENT_ID",
+  "servicenow:clientSecret": "SERVICENOW_CLIENT_SECRET",
+};
+
+export function pulumiRawConfig(env: NodeJS.ProcessEnv = process.env): RawConfig {
+  const fallback = (key: string): string | undefined => {
+    const name = ENV_FALLBACKS[key];
+    return name ? env[name] || undefined : undefined;
+  };
   return {
-    get: (key) => pulumi.runtime.getConfig(key),
-    has: (key) => pulumi.runtime.getConfig(key) !== undefined,
+    get: (key) => pulumi.runtime.getConfig(key) ?? fallback(key),
+    has: (key) => pulumi.runtime.getConfig(key) !== undefined || fallback(key) !== undefined,
   };
 }

@@ -199,6 +199,9 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
   if (basic && PLACEHOLDER.test(raw.get("servicenow:username") ?? "")) {
     problems.push({ key: "servicenow:username", message: "replace the placeholder with the deploying user's user_name" });
   }
+  if (oauth && PLACEHOLDER.test(raw.get("servicenow:clientId") ?? "")) {
+    problems.push({ key: "servicenow:clientId", message: "replace the placeholder with the OAuth client id (System OAuth > Application Registry)" });
+  }
   if (basic && !oauth && !raw.has("servicenow:password")) {
     problems.push({ key: "servicenow:password", message: "is required with servicenow:username: pulumi config set --secret servicenow:password <pw>" });
   }

@@ -69,7 +69,7 @@ export class RateLimitRule extends pulumi.dynamic.Resource {
     super(
       rateLimitRuleProvider(limitColumn),
       name,
-      { sysId: undefined, recordUrl: undefined, requestsPerHour: DEFAULT_REQUESTS_PER_HOUR, ...rest },
+      { sysId: undefined, recordUrl: undefined, ...rest, requestsPerHour: rest.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR },
       opts,
       SERVICENOW_MODULE,
       "RateLimitRule",

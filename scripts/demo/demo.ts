@@ -203,6 +203,8 @@ async function main(): Promise<void> {
 
     if (destroy) {
       await pl.run(["destroy", "--yes", "--skip-preview"]);
+      // The operator's token belonged to the destroyed key: the next demo starts afresh.
+      await pl.run(["config", "rm", "keywire:apiKeyToken"], { allowFail: true });
       log("stack destroyed: every record keywire created is gone; adopted records are as they were");
       return;
     }

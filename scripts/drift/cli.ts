@@ -31,7 +31,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--json") args.json = next();
     else if (a === "--markdown") args.markdown = next();
     else if (a === "--cwd") args.cwd = next();
-    else throw new Error(`unknown argument ${a}; usage: npm run drift -- --stack <name> [--json <file>] [--markdown <file>]`);
+    else throw new Error(`unknown argument ${a}; usage: npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--cwd <project dir>]`);
   }
   if (!args.stack) throw new Error("--stack <name> is required");
   return args as Args;

@@ -97,3 +97,24 @@ test.each<[string, Raw, string]>([
   const clean = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Raw;
   expect(Object.keys(problems(clean))).toContain(key);
 });
+
+test("the connection may come from the SERVICENOW_* environment, as the providers read it", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { pulumiRawConfig } = require("../../config/pulumiConfig") as typeof import("../../config/pulumiConfig");
+  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  pulumi.runtime.setAllConfig({
+    "keywire:integrationUser": JSON.stringify({ userName: "svc.events" }),
+    "keywire:pushConnector": JSON.stringify({ name: "AWS SNS push connector" }),
+    "keywire:sns": JSON.stringify({ enabled: false }),
+  });
+  const cfg = loadStackConfig(
+    pulumiRawConfig({ SERVICENOW_INSTANCE_URL: "https://dev12345.service-now.com", SERVICENOW_USERNAME: "deployer", SERVICENOW_PASSWORD: "x" }),
+  );
+  expect(cfg.instanceUrl).toBe("https://dev12345.service-now.com");
+  expect(cfg.authKind).toBe("basic");
+});
+
+test("a placeholder OAuth client id is refused", () => {
+  const { "servicenow:username": _u, "servicenow:password": _p, ...rest } = valid;
+  expect(problems({ ...rest, "servicenow:clientId": "<oauth client id>", "servicenow:clientSecret": "s" })["servicenow:clientId"]).toMatch(/placeholder/);
+});
