@@ -21,6 +21,7 @@ import {
   RecordOutputs,
   RecordSpec,
   SERVICENOW_MODULE,
+  lookupOnce,
   recordProvider,
   recordUrl,
 } from "./recordEngine";
@@ -73,13 +74,51 @@ function expiryColumn(inputs: Inputs, olds: RecordOutputs | undefined, now: Date
  * operator supplies the token (adoption re-activates it). Best effort: the manual
  * stop that follows is the message that matters.
  */
-async function parkKey(ctx: EngineContext, sysId: string): Promise<string> {
+async function parkKey(ctx: EngineContext, sysId: string, name: string): Promise<string> {
   try {
     await ctx.client.update("api_key", sysId, { active: "false" }, { fields: ["sys_id"] });
+    // A later create in this process must see it, as if it had asked the instance.
+    (await parkedKeys(ctx))?.push({ sys_id: sysId, name });
     return "keywire deactivated it until its token is proven";
   } catch {
     return "keywire could not deactivate it: deactivate it by hand if you will not use it";
   }
+}
+
+/** Above this many inactive keys, the parked-key check asks per key rather than keeping a list. */
+const PARKED_LIST_LIMIT = 1000;
+
+/**
+ * The instance's inactive keys (sys_id and name), listed once per provider
+ * process for every create's parked-key check, instead of one GET per key; or
+ * undefined when there are too many to keep, and each create asks for its own.
+ */
+function parkedKeys(ctx: EngineContext): Promise<Array<{ sys_id: string; name: string }> | undefined> {
+  return lookupOnce(ctx, "api_key parked", async () => {
+    const rows = await ctx.client.list("api_key", {
+      query: q().eq("active", "false").build(),
+      fields: ["sys_id", "name"],
+      limit: PARKED_LIST_LIMIT,
+    });
+    return rows.length < PARKED_LIST_LIMIT ? rows.map((r) => ({ sys_id: r.sys_id, name: r.name ?? "" })) : undefined;
+  });
+}
+
+/** A parked (inactive) key with this exact name, if any. */
+async function findParked(ctx: EngineContext, name: string): Promise<{ sys_id: string } | undefined> {
+  const known = await parkedKeys(ctx);
+  if (known) {
+    const i = known.findIndex((k) => k.name === name);
+    // Adopting a parked key re-activates it: forget it here so this process does
+    // not find it parked again.
+    return i === -1 ? undefined : known[i];
+  }
+  const rows = await ctx.client.list("api_key", {
+    query: q().eq("name", name).and().eq("active", "false").build(),
+    fields: ["sys_id"],
+    limit: 1,
+  });
+  return rows[0] ? { sys_id: rows[0].sys_id } : undefined;
 }
 
 const spec: RecordSpec = {
@@ -158,23 +197,37 @@ const spec: RecordSpec = {
       return expires === undefined ? {} : { expires };
     },
 
+    /**
+     * With an operator's token, the key to take over is the one an earlier run parked
+     * (inactive, same name) for its token; with none parked, a new key is created —
+     * never the active key of the same name that a rotation is replacing.
+     */
+    async implicitAdoption(ctx: EngineContext, inputs, columns) {
+      if (typeof inputs.token !== "string" || inputs.token === "") return undefined;
+      const parked = await findParked(ctx, columns.name);
+      if (!parked) return undefined;
+      const rec = await ctx.client.get("api_key", parked.sys_id, { fields: ["sys_id", "name", "description", "active", "user", "expires", "auth_scope"] });
+      if (rec?.active !== "false") return undefined;
+      // Taken over now, and re-activated: no longer parked for this process.
+      const known = await parkedKeys(ctx);
+      const at = known ? known.findIndex((k) => k.sys_id === rec.sys_id) : -1;
+      if (known && at !== -1) known.splice(at, 1);
+      return rec;
+    },
+
     async prepareCreate(ctx: EngineContext, inputs, columns) {
       // An inactive key with this name is most likely the one a previous run created
       // and parked (deactivated) when it stopped for the manual token step: never
       // make a second one. Active keys of the same name are left alone, so a rotation
       // can create the new key while the old one still serves.
-      const parked = await ctx.client.list("api_key", {
-        query: q().eq("name", columns.name).and().eq("active", "false").build(),
-        fields: ["sys_id"],
-        limit: 1,
-      });
-      if (parked.length > 0) {
-        const url = recordUrl(ctx.connection, "api_key", parked[0].sys_id);
+      const parked = await findParked(ctx, columns.name);
+      if (parked) {
+        const url = recordUrl(ctx.connection, "api_key", parked.sys_id);
         throw new KeywireError({
           platform: "servicenow",
           operation: `create api_key "${columns.name}"`,
           table: "api_key",
-          reason: `an inactive key with this name already exists (${parked[0].sys_id}), most likely parked by a run that stopped for its token`,
+          reason: `an inactive key with this name already exists (${parked.sys_id}), most likely parked by a run that stopped for its token`,
           hint:
             `Copy its token from ${url} and run \`pulumi config set --secret ${tokenConfigKeyOf(inputs)} <token>\`, then \`pulumi up\`: ` +
             "keywire adopts it, activates it and proves the token. Or delete that record, or give the new key another name.",
@@ -203,12 +256,16 @@ const spec: RecordSpec = {
         tokenStrategy: inputs.tokenStrategy,
         tokenConfigKey: inputs.tokenConfigKey,
       };
-      const operatorToken = typeof inputs.token === "string" && inputs.token !== "" ? inputs.token : undefined;
+      // An operator's token is proof for a record that already existed (adopted) or a
+      // new token for this one (update); a freshly created key never takes it, since
+      // it may be the token of the key this one replaces.
+      const operatorToken =
+        phase !== "create" && typeof inputs.token === "string" && inputs.token !== "" ? inputs.token : undefined;
       if (phase === "update" && olds && (operatorToken === undefined || operatorToken === olds.token)) {
         return { ...carried, token: olds.token, tokenSource: olds.tokenSource };
       }
       const acquired = await acquireToken(ctx, {
-        onManualStop: phase === "create" ? () => parkKey(ctx, record.sys_id) : undefined,
+        onManualStop: phase === "create" ? () => parkKey(ctx, record.sys_id, String(inputs.name)) : undefined,
         strategy: (inputs.tokenStrategy as TokenStrategy | undefined) ?? "auto",
         operatorToken,
         generatedToken: typeof prepared.generatedToken === "string" ? prepared.generatedToken : undefined,
@@ -286,7 +343,7 @@ export class ApiKey extends pulumi.dynamic.Resource {
       token: args.token === undefined ? undefined : pulumi.secret(args.token),
       // An operator-supplied token means the record exists: adopt it (keywire made it
       // or a person did) unless the program says which record to take.
-      adopt: args.adopt ?? (args.token === undefined ? undefined : true),
+      // A key taken over with an operator's token is keywire's own (parked by an earlier run).
       onDestroy: args.onDestroy ?? (args.token === undefined ? undefined : "delete"),
     };
     super(

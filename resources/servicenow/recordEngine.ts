@@ -28,7 +28,7 @@ import { FieldDef, InputValue, fromColumn, isSysId, needsLookup, sameColumnValue
 import { ServiceNowConnection, ConfigSource, resolveConnection } from "./client/connection";
 import { TableClient, SnRecord } from "./client/tableClient";
 import { EncodedQuery, q, where } from "./client/encodedQuery";
-import { KeywireError } from "../shared/errors";
+import { KeywireError, isKeywireHttpError } from "../shared/errors";
 
 /** Inputs every record resource accepts besides its own fields. */
 export interface AdoptionInputs {
@@ -111,6 +111,11 @@ export interface RecordHooks {
    * creation time); they win over the field's own conversion. Pure: diff calls it.
    */
   columnOverrides?(inputs: Inputs, olds?: RecordOutputs): Record<string, string>;
+  /**
+   * A record to take over although `adopt` is not set (the resource's own rule,
+   * e.g. the API key a stopped run parked); undefined means create as usual.
+   */
+  implicitAdoption?(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord | undefined>;
   /** Changes the generic field diff cannot see (a new operator token, a rotation). */
   diffExtra?(olds: RecordOutputs, news: Inputs): { changed: string[]; replaces: string[] };
   /** Extra validation needing more than the schema (cross-field rules); messages name the property. */
@@ -154,11 +159,56 @@ const CONFIG_SLOT = "keywire.servicenow.runtimeConfig";
 
 export function setRuntimeConfig(config: ConfigSource | undefined): void {
   (globalThis as Record<symbol, unknown>)[Symbol.for(CONFIG_SLOT)] = config;
+  // New settings may name another instance (or the same one, reset): forget what was looked up.
+  (globalThis as Record<symbol, unknown>)[Symbol.for(LOOKUP_SLOT)] = undefined;
 }
 
 export function runtimeConfig(): ConfigSource {
   const config = (globalThis as Record<symbol, unknown>)[Symbol.for(CONFIG_SLOT)] as ConfigSource | undefined;
   return config ?? { get: () => undefined };
+}
+
+/**
+ * Answers to lookups that every resource of a run asks the same way (a user by
+ * user_name, the shipped key-location rows, the parked keys): one request per
+ * provider process instead of one per resource. Kept on the global object like
+ * the configuration, and forgotten whenever configure runs. Failures are not kept.
+ */
+const LOOKUP_SLOT = "keywire.servicenow.lookups";
+
+interface LookupCache {
+  byKey: Record<string, Promise<unknown>>;
+  /** Custom resolvers are keyed by the function itself: two specs may share a type name. */
+  byResolver: WeakMap<Resolver, Record<string, Promise<ResolvedValue>>>;
+}
+
+function lookupCache(): LookupCache {
+  const g = globalThis as Record<symbol, LookupCache | undefined>;
+  return (g[Symbol.for(LOOKUP_SLOT)] ??= { byKey: Object.create(null) as Record<string, Promise<unknown>>, byResolver: new WeakMap() });
+}
+
+function remember<T>(entries: Record<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  const known = entries[key];
+  if (known) return known;
+  const made = make();
+  entries[key] = made;
+  made.catch(() => {
+    if (entries[key] === made) delete entries[key];
+  });
+  return made;
+}
+
+/**
+ * The result of `make`, asked once per provider process for `key` on this
+ * connection's instance. For reads whose answer does not change during a run.
+ */
+export function lookupOnce<T>(ctx: EngineContext, key: string, make: () => Promise<T>): Promise<T> {
+  return remember(lookupCache().byKey as Record<string, Promise<T>>, `${ctx.connection.instanceUrl} ${key}`, make);
+}
+
+/** Drops a remembered answer that turned out unusable (a name not found yet may exist later). */
+export function forgetLookup(ctx: EngineContext, key: string): void {
+  delete lookupCache().byKey[`${ctx.connection.instanceUrl} ${key}`];
 }
 
 export const ENGINE_PROPS = ["sysId", "columns", "resolved", "adoption", "recordUrl"] as const;
@@ -250,7 +300,13 @@ async function resolveColumns(
     }
     const custom = spec.resolvers?.[prop];
     if (custom) {
-      const r = await custom(ctx, String(value));
+      const cache = lookupCache();
+      let entries = cache.byResolver.get(custom);
+      if (!entries) {
+        entries = Object.create(null) as Record<string, Promise<ResolvedValue>>;
+        cache.byResolver.set(custom, entries);
+      }
+      const r = await remember(entries, `${ctx.connection.instanceUrl} ${String(value)}`, () => custom(ctx, String(value)));
       columns[def.column] = r.column;
       resolved[prop] = r;
       continue;
@@ -259,10 +315,14 @@ async function resolveColumns(
     const lookup = def.lookup;
     const names = (Array.isArray(value) ? value : String(value).split(",")).map((s) => String(s).trim()).filter(Boolean);
     const byName = names.filter((n) => !isSysId(n));
-    const rows = await ctx.client.list(lookup.table, {
-      query: q().in(lookup.by, byName).build(),
-      fields: ["sys_id", lookup.by],
-    });
+    // Every key of a run names the same user: one GET per process, not one per key.
+    const lookupKey = `${lookup.table} ${lookup.by} ${JSON.stringify(byName)}`;
+    const rows = await lookupOnce(ctx, lookupKey, () =>
+      ctx.client.list(lookup.table, {
+        query: q().in(lookup.by, byName).build(),
+        fields: ["sys_id", lookup.by],
+      }),
+    );
     const ids: string[] = [];
     for (const n of names) {
       if (isSysId(n)) {
@@ -271,6 +331,7 @@ async function resolveColumns(
       }
       const matches = rows.filter((r) => r[lookup.by] === n);
       if (matches.length !== 1) {
+        forgetLookup(ctx, lookupKey);
         throw new KeywireError({
           platform: "servicenow",
           operation: `resolve ${prop} of ${spec.typeName}`,
@@ -351,6 +412,9 @@ function outputsFrom(
   for (const key of ["adopt", "onDestroy"] as const) {
     if (inputs[key] !== undefined) out[key] = inputs[key];
   }
+  // The engine's gRPC Struct cannot carry `undefined` (an optional input the
+  // program left out, carried by a hook): leave such properties out.
+  for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k];
   return out;
 }
 
@@ -385,10 +449,128 @@ function adoptionSchema(z: typeof import("zod")) {
 }
 
 /**
- * Turns a spec into a dynamic provider. The returned object is what Pulumi
- * serializes; keep everything it reaches small and free of live clients.
+ * Turns a spec into a dynamic provider: the engine's provider (below), wrapped so
+ * that what Pulumi stores per resource is small (see compactProvider).
  */
 export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvider {
+  return compactProvider(engineProvider(spec));
+}
+
+type NamedProvider = pulumi.dynamic.ResourceProvider & { typeName: string };
+
+/** Where the program keeps each compact provider's live engine provider (a WeakMap, never captured). */
+const LIVE_PROVIDERS = "keywire.servicenow.liveProviders";
+/** Brotli quality for the stored code: 10 is within 2% of the smallest at a third of the time of 11. */
+const CODE_QUALITY = 10;
+
+/**
+ * Pulumi stores a dynamic provider's serialized code with every resource, in
+ * its inputs and again in its outputs, and the file backend rewrites the whole
+ * state after every step: the text's size costs time quadratic in the number of
+ * resources. The engine provider serializes to ~140-160 KB; this wrapper stores
+ * it brotli-compressed (~35 KB as base64) and unpacks it once per provider
+ * process.
+ *
+ * The code is still the state's own: `read` and `delete` run the code stored at
+ * the last `up`, as before. In the program (and in unit tests) the wrapper calls
+ * the live engine provider directly; only a deserialized wrapper unpacks.
+ */
+function compactProvider(real: NamedProvider): NamedProvider {
+  // Serialized (and compressed) only when Pulumi first serializes this wrapper.
+  const code = deferred(() => packCode(real));
+  const loaded: { provider?: Promise<pulumi.dynamic.ResourceProvider> } = {};
+  const load = (): Promise<pulumi.dynamic.ResourceProvider> => {
+    const live = (globalThis as Record<symbol, WeakMap<object, pulumi.dynamic.ResourceProvider> | undefined>)[Symbol.for(LIVE_PROVIDERS)]?.get(shim);
+    if (live) return Promise.resolve(live);
+    loaded.provider ??= unpackCode(code);
+    return loaded.provider;
+  };
+  const shim: NamedProvider = {
+    typeName: real.typeName,
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+      await (await load()).configure?.(req);
+    },
+    async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
+      return (await load()).check!(olds, news);
+    },
+    async diff(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+      return (await load()).diff!(id, olds, news);
+    },
+    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
+      return (await load()).create(inputs);
+    },
+    async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
+      return (await load()).read!(id, props);
+    },
+    async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
+      return (await load()).update!(id, olds, news);
+    },
+    async delete(id: string, props: RecordOutputs): Promise<void> {
+      return (await load()).delete!(id, props);
+    },
+  };
+  const g = globalThis as Record<symbol, WeakMap<object, pulumi.dynamic.ResourceProvider> | undefined>;
+  (g[Symbol.for(LIVE_PROVIDERS)] ??= new WeakMap()).set(shim, real);
+  return shim;
+}
+
+/**
+ * A promise whose work starts only when something awaits it. Closure
+ * serialization awaits a captured promise and stores its value, so the engine
+ * provider is serialized only by a program that creates resources, never by a
+ * module import.
+ */
+function deferred<T>(make: () => Promise<T>): Promise<T> {
+  let started: Promise<T> | undefined;
+  class Deferred extends Promise<T> {
+    override then<A = T, B = never>(
+      onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+      onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+    ): Promise<A | B> {
+      started ??= make();
+      return started.then(onFulfilled, onRejected);
+    }
+  }
+  return new Deferred(() => undefined);
+}
+
+/** The engine provider's serialized code, brotli-compressed, as base64. Runs in the program only. */
+async function packCode(real: NamedProvider): Promise<string> {
+  const { runtime } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+  // No secret may reach the stored code: fail rather than store one.
+  const sf = await runtime.serializeFunction(() => real, { allowSecrets: false });
+  const zlib = require("zlib") as typeof import("zlib");
+  const text = Buffer.from(sf.text, "utf8");
+  const params: Record<number, number> = {};
+  params[zlib.constants.BROTLI_PARAM_QUALITY] = CODE_QUALITY;
+  params[zlib.constants.BROTLI_PARAM_MODE] = zlib.constants.BROTLI_MODE_TEXT;
+  params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = text.length;
+  return zlib.brotliCompressSync(text, { params }).toString("base64");
+}
+
+/**
+ * Unpacks stored code inside the dynamic-provider process, as that process
+ * loads a `__provider` text: modules resolve from the working directory.
+ */
+async function unpackCode(code: Promise<string>): Promise<pulumi.dynamic.ResourceProvider> {
+  const zlib = require("zlib") as typeof import("zlib");
+  const Module = require("module") as {
+    new (id: string): { filename: string; paths: string[]; exports: { handler: () => pulumi.dynamic.ResourceProvider }; _compile(code: string, filename: string): void };
+    _nodeModulePaths(from: string): string[];
+  };
+  const text = zlib.brotliDecompressSync(Buffer.from(await code, "base64")).toString("utf8");
+  const m = new Module("");
+  m.filename = "";
+  m.paths = Module._nodeModulePaths(process.cwd());
+  m._compile(text, "");
+  return m.exports.handler();
+}
+
+/**
+ * The provider that does the work. Its serialized form is what the compact
+ * provider stores; keep everything it reaches small and free of live clients.
+ */
+function engineProvider(spec: RecordSpec): NamedProvider {
   async function findAdopted(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord> {
     const fields = ["sys_id", ...ownedColumns(spec)];
     if (typeof inputs.adopt === "string") {
@@ -419,6 +601,11 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
     return rows[0];
   }
 
+  function adoptionKey(inputs: Inputs, columns: Record<string, string>): string {
+    const which = typeof inputs.adopt === "string" ? inputs.adopt : naturalKeyQuery(spec, columns).toString();
+    return `${spec.table} adopt ${which}`;
+  }
+
   async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
     const ctx = contextFor();
     const wanted: Record<string, string> = {};
@@ -426,7 +613,8 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
       if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
     }
     Object.assign(wanted, spec.hooks?.columnOverrides?.(inputs, undefined));
-    const existing = await findAdopted(ctx, inputs, wanted);
+    // Kept for the create that follows in this run, so adopting reads the record once.
+    const existing = await lookupOnce(ctx, adoptionKey(inputs, wanted), () => findAdopted(ctx, inputs, wanted));
     const changes: Record<string, string> = {};
     for (const [column, value] of Object.entries(wanted)) {
       const have = existing[column] ?? "";
@@ -435,7 +623,7 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
     return { sysId: existing.sys_id, changes };
   }
 
-  const provider: pulumi.dynamic.ResourceProvider & { typeName: string } = {
+  const provider: NamedProvider = {
     typeName: spec.typeName,
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
@@ -507,9 +695,20 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
       let adoption: AdoptionState | undefined;
       let prepared: Record<string, unknown> = {};
       let phase: "create" | "adopt" = "create";
-      if (inputs.adopt) {
+      // A record the resource takes over without being told to (the API key an
+      // earlier run parked for its token): found by the resource's own rule.
+      const implicit = inputs.adopt ? undefined : await spec.hooks?.implicitAdoption?.(ctx, inputs, columns);
+      if (inputs.adopt || implicit) {
         phase = "adopt";
-        const existing = await findAdopted(ctx, inputs, columns);
+        let existing: SnRecord;
+        if (implicit) {
+          existing = implicit;
+        } else {
+          // The record as check found it moments ago in this run, if it did; read once either way.
+          const key = adoptionKey(inputs, columns);
+          existing = await lookupOnce(ctx, key, () => findAdopted(ctx, inputs, columns));
+          forgetLookup(ctx, key);
+        }
         const changes: Record<string, string> = {};
         const original: Record<string, string> = {};
         for (const [, def] of managedFields(spec, inputs)) {
@@ -591,9 +790,13 @@ export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvide
       const ctx = contextFor();
       if (mode === "restore" && props.adoption) {
         if (Object.keys(props.adoption.original).length === 0) return;
-        const existing = await ctx.client.get(spec.table, id, { fields: ["sys_id"] });
-        if (!existing) return;
-        await ctx.client.update(spec.table, id, props.adoption.original, { fields: ["sys_id"] });
+        // One PATCH; a record already gone (404) has nothing left to restore.
+        try {
+          await ctx.client.update(spec.table, id, props.adoption.original, { fields: ["sys_id"] });
+        } catch (err) {
+          if (isKeywireHttpError(err) && err.status === 404) return;
+          throw err;
+        }
         return;
       }
       await ctx.client.delete(spec.table, id);

@@ -90,6 +90,33 @@ describe("token strategy", () => {
     expect(emu.store.get("api_key", row.sys_id)).toBeUndefined();
   });
 
+  test("manual route: the operator's token adopts the parked key; a rotation never re-adopts the key it replaces", async () => {
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    await expect(keys.create(keyInputs)).rejects.toThrow(/pulumi config set --secret keywire:apiKeyToken/);
+    const first = emu.store.query("api_key", (r) => r.name === "keywire key")[0];
+    const firstToken = emu.tokenOf(first.sys_id)!;
+    // The operator sets the token: the parked key is taken over without `adopt`.
+    const live = await keys.create({ ...keyInputs, token: firstToken, onDestroy: "delete" });
+    expect(live.id).toBe(first.sys_id);
+    expect(live.outs.tokenSource).toBe("operator");
+    expect(emu.store.get("api_key", first.sys_id)!.active).toBe("true");
+
+    // A rotation replaces it: the replacement must be a new key, and the old token is not its token.
+    await expect(keys.create({ ...keyInputs, token: firstToken, onDestroy: "delete" })).rejects.toThrow(/pulumi config set --secret/);
+    const second = emu.store.query("api_key", (r) => r.name === "keywire key" && r.sys_id !== first.sys_id)[0];
+    expect(second.active).toBe("false");
+    expect(emu.store.get("api_key", first.sys_id)!.active).toBe("true");
+    // The operator copies the new key's token: the parked new key is taken over; the old one still serves.
+    const secondToken = emu.tokenOf(second.sys_id)!;
+    const rotated = await keys.create({ ...keyInputs, token: secondToken, onDestroy: "delete" });
+    expect(rotated.id).toBe(second.sys_id);
+    expect(rotated.outs.token).toBe(secondToken);
+    // Deleting the replaced resource deletes the old key only.
+    await keys.delete(live.id, live.outs);
+    expect(emu.store.get("api_key", first.sys_id)).toBeUndefined();
+    expect(emu.store.get("api_key", second.sys_id)!.active).toBe("true");
+  });
+
   test("an operator token that does not authenticate is refused and never stored", async () => {
     const keys = new ProviderDriver(apiKeyProvider, emu.url);
     const made = await keys.create({ ...keyInputs, tokenStrategy: "auto" }).catch(() => undefined);
