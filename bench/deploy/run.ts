@@ -1,0 +1,742 @@
+/**
+ * `npm run bench`: keywire through the real Pulumi engine against the bundled
+ * ServiceNow emulator with injected latency.
+ *
+ * For each N it deploys bench/deploy/program (one user, one policy, and N API keys
+ * with their inbound profiles and policy links) into a fresh temporary stack, then
+ * runs `up`, `preview`, `preview --refresh` and `destroy`, and measures for each:
+ *
+ * - ServiceNow calls (from the emulator's metrics) per resource, against the minimum;
+ * - wall time against the floor (see `floorMs`);
+ * - new TCP connections to the instance (through a loopback proxy that charges one
+ *   round trip per new connection, as a real instance 50–200 ms away does);
+ * - dynamic-provider start-up, `__provider` deserialization and the program's
+ *   closure serialization (timingPreload.js, loaded only into these runs);
+ * - peak resident memory of the engine, the program and the provider plugin
+ *   (sampled from /proc for the pulumi process group).
+ *
+ * It prints a table and writes JSON (default .bench/deploy.json). Every run is
+ * bounded in time; every process it starts is ended before it returns.
+ *
+ *   npm run bench -- --n 10,50,200 --latency-ms 50 [--parallel 8] [--json file]
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { startServiceNowEmulator, RunningEmulator, EmulatorMetrics } from "../../emulator/servicenow";
+import { ensurePulumi, REPO_ROOT, sdkVersion } from "../../scripts/pulumi/toolchain";
+
+const ADMIN_PASSWORD = "bench-Adm1n-pw";
+const STACK = "bench";
+const OPERATIONS = ["up", "preview", "preview --refresh", "destroy"] as const;
+type Operation = (typeof OPERATIONS)[number];
+const SAMPLE_EVERY_MS = 200;
+const KILL_GRACE_MS = 5_000;
+
+// ---------------------------------------------------------------- arguments
+
+interface Args {
+  n: number[];
+  latencyMs: number;
+  jitterMs: number;
+  /** Extra latency charged once per new TCP connection (default: one round trip = latencyMs). */
+  connectLatencyMs: number;
+  /** Engine parallelism; undefined = the CLI's default. */
+  parallel: number | undefined;
+  json: string;
+  timeoutMs: number;
+  ops: Operation[];
+}
+
+function usage(message?: string): never {
+  if (message) process.stderr.write(`bench: ${message}\n`);
+  process.stderr.write(
+    "usage: npm run bench -- [--n 10,50,200] [--latency-ms 50] [--jitter-ms 0] [--connect-latency-ms <latency>]\n" +
+      "                        [--parallel <engine parallelism>] [--json .bench/deploy.json] [--timeout-min 20]\n" +
+      "                        [--ops up,preview,refresh,destroy]\n",
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Args {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") usage();
+    if (!a.startsWith("--")) usage(`unexpected argument ${a}`);
+    const eq = a.indexOf("=");
+    if (eq > 0) values.set(a.slice(2, eq), a.slice(eq + 1));
+    else {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      values.set(a.slice(2), argv[++i]);
+    }
+  }
+  const known = ["n", "latency-ms", "jitter-ms", "connect-latency-ms", "parallel", "json", "timeout-min", "ops"];
+  for (const k of values.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
+  const num = (k: string, def: number | undefined, min: number, max: number): number | undefined => {
+    const v = values.get(k);
+    if (v === undefined) return def;
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < min || x > max) usage(`--${k} must be a number from ${min} to ${max}`);
+    return x;
+  };
+  const n = (values.get("n") ?? "10,50,200").split(",").map((s) => Number(s.trim()));
+  if (n.some((x) => !Number.isInteger(x) || x < 1 || x > 2000)) usage("--n takes integers from 1 to 2000, comma-separated");
+  const latencyMs = num("latency-ms", 50, 0, 10_000)!;
+  const opNames: Record<string, Operation> = { up: "up", preview: "preview", refresh: "preview --refresh", destroy: "destroy" };
+  const ops = (values.get("ops") ?? "up,preview,refresh,destroy").split(",").map((s) => {
+    const op = opNames[s.trim()];
+    if (!op) usage(`--ops takes up, preview, refresh, destroy`);
+    return op;
+  });
+  if (ops.some((o) => o !== "up") && !ops.includes("up")) usage("--ops needs up before anything else");
+  const parallel = num("parallel", undefined, 1, 1000);
+  return {
+    n,
+    latencyMs,
+    jitterMs: num("jitter-ms", 0, 0, 10_000)!,
+    connectLatencyMs: num("connect-latency-ms", latencyMs, 0, 10_000)!,
+    parallel: parallel === undefined ? undefined : Math.floor(parallel),
+    json: path.resolve(REPO_ROOT, values.get("json") ?? path.join(".bench", "deploy.json")),
+    timeoutMs: num("timeout-min", 20, 1, 120)! * 60_000,
+    ops: OPERATIONS.filter((o) => ops.includes(o)),
+  };
+}
+
+// ---------------------------------------------------------------- the minimum and the floor
+
+/** Resources in the stack: a user, the adopted policy, and per key a profile, a link and the key. */
+function resourceCount(n: number): number {
+  return 2 + 3 * n;
+}
+
+/**
+ * The fewest ServiceNow calls each operation can make: a create is 1 POST plus,
+ * for a key, what its token needs (the probe, 1 GET); adopting the policy is
+ * 1 GET; a plain preview makes none; a refresh reads each resource once; a
+ * destroy deletes (or, for the adopted policy, restores) each once.
+ */
+function minimumCalls(op: Operation, n: number): number {
+  switch (op) {
+    case "up":
+      return 2 + n * (1 + 1 + 2);
+    case "preview":
+      return 0;
+    case "preview --refresh":
+    case "destroy":
+      return resourceCount(n);
+  }
+}
+
+/**
+ * Dependency levels of each operation: how many resources can run at a level,
+ * and how many round trips one of them needs at the minimum, one after another.
+ */
+function levels(op: Operation, n: number): Array<{ count: number; roundTrips: number }> {
+  switch (op) {
+    case "up":
+      // user, policy and the profiles; then the links; then the keys (POST, then the probe).
+      return [
+        { count: n + 2, roundTrips: 1 },
+        { count: n, roundTrips: 1 },
+        { count: n, roundTrips: 2 },
+      ];
+    case "preview":
+      return [];
+    case "preview --refresh":
+      return [{ count: resourceCount(n), roundTrips: 1 }];
+    case "destroy":
+      // the keys; then the links and the user; then the profiles and the policy.
+      return [
+        { count: n, roundTrips: 1 },
+        { count: n + 1, roundTrips: 1 },
+        { count: n + 1, roundTrips: 1 },
+      ];
+  }
+}
+
+/**
+ * The wall-time floor: depth × latency × ⌈N / parallelism⌉, summed over the
+ * dependency levels (each level's resources share the engine's parallel slots).
+ */
+function floorMs(op: Operation, n: number, latencyMs: number, parallel: number): number {
+  return levels(op, n).reduce((sum, l) => sum + Math.ceil(l.count / parallel) * l.roundTrips * latencyMs, 0);
+}
+
+// ---------------------------------------------------------------- a latency proxy that counts connections
+
+interface ConnectionProxy {
+  url: string;
+  connections(): number;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A loopback TCP proxy in front of the emulator. The emulator charges its latency
+ * per request; a real instance also charges at least one round trip for every new
+ * connection (TCP, plus TLS on https). The proxy holds the first bytes of each new
+ * connection for `connectLatencyMs` and counts connections.
+ */
+async function startProxy(target: string, connectLatencyMs: number): Promise<ConnectionProxy> {
+  const t = new URL(target);
+  let count = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    count++;
+    sockets.add(client);
+    const upstream = net.connect(Number(t.port), t.hostname);
+    sockets.add(upstream);
+    const held: Buffer[] = [];
+    let open = connectLatencyMs <= 0;
+    const flush = () => {
+      open = true;
+      for (const b of held.splice(0)) upstream.write(b);
+    };
+    if (!open) setTimeout(flush, connectLatencyMs);
+    client.on("data", (b: Buffer) => (open ? upstream.write(b) : held.push(b)));
+    upstream.on("data", (b: Buffer) => client.write(b));
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("close", close);
+    upstream.on("close", close);
+    client.on("error", close);
+    upstream.on("error", close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => count,
+    reset: () => (count = 0),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------- memory of the pulumi process group
+
+type ProcessRole = "engine" | "program" | "provider" | "languageHost" | "other";
+
+interface MemoryReport {
+  /** Largest sum of RSS over the whole process group at one sample, MB. */
+  peakTotalMb: number;
+  /** Per role: the largest high-water mark (VmHWM) of one process of that role, MB. */
+  peakByRoleMb: Partial<Record<ProcessRole, number>>;
+  samples: number;
+}
+
+function roleOf(pid: number): ProcessRole {
+  let cmd = "";
+  try {
+    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return "other";
+  }
+  if (/dynamic-provider/.test(cmd)) return "provider";
+  if (/cmd[\\/]run/.test(cmd)) return "program";
+  if (/pulumi-language-nodejs/.test(cmd)) return "languageHost";
+  if (/(^|\/)pulumi(\s|$)/.test(cmd)) return "engine";
+  return "other";
+}
+
+/** The process `root` and all its descendants (the engine puts its plugins in process groups of their own). */
+function processTree(root: number): Array<{ pid: number; rssPages: number }> {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const all: Array<{ pid: number; ppid: number; rssPages: number }> = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
+      // Fields after "(comm) ": state ppid pgrp …; rss is field 24 of the line.
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      all.push({ pid: Number(e), ppid: Number(rest[1]), rssPages: Number(rest[21]) });
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  const inTree = new Set<number>([root]);
+  // Bounded: each pass adds at least one process or stops.
+  for (let grew = true, pass = 0; grew && pass < 64; pass++) {
+    grew = false;
+    for (const p of all) {
+      if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
+        inTree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((p) => inTree.has(p.pid));
+}
+
+/** Samples RSS and VmHWM of `root` and its descendants until stopped. */
+function startMemorySampler(root: number): { stop(): MemoryReport; pids(): number[] } {
+  const pageKb = 4; // Linux x86-64 and arm64 default page size, in KiB
+  const hwmKb = new Map<number, { role: ProcessRole; kb: number }>();
+  let peakTotalKb = 0;
+  let samples = 0;
+  let last: number[] = [];
+  const sample = () => {
+    let total = 0;
+    const tree = processTree(root);
+    last = tree.map((p) => p.pid);
+    for (const { pid, rssPages } of tree) {
+      total += rssPages * pageKb;
+      try {
+        const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+        const m = /VmHWM:\s+(\d+)\s+kB/.exec(status);
+        if (m) {
+          const known = hwmKb.get(pid);
+          hwmKb.set(pid, { role: known?.role ?? roleOf(pid), kb: Math.max(known?.kb ?? 0, Number(m[1])) });
+        }
+      } catch {
+        // The process ended between the two reads.
+      }
+    }
+    peakTotalKb = Math.max(peakTotalKb, total);
+    samples++;
+  };
+  sample();
+  const timer = setInterval(sample, SAMPLE_EVERY_MS);
+  return {
+    pids: () => last,
+    stop: () => {
+      clearInterval(timer);
+      const byRole: Partial<Record<ProcessRole, number>> = {};
+      for (const { role, kb } of hwmKb.values()) byRole[role] = Math.max(byRole[role] ?? 0, round1(kb / 1024));
+      return { peakTotalMb: round1(peakTotalKb / 1024), peakByRoleMb: byRole, samples };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- running pulumi
+
+interface Run {
+  startedAt: number;
+  code: number | null;
+  wallMs: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  memory: MemoryReport;
+}
+
+async function runPulumi(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
+  const started = Date.now();
+  const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const sampler = child.pid !== undefined ? startMemorySampler(child.pid) : undefined;
+  let stdout = "";
+  let stderr = "";
+  let timedOut = false;
+  child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+  // The engine's group, and its plugins (each in a group of its own) as last seen.
+  const signalGroup = (sig: NodeJS.Signals) => {
+    const pids = [...(sampler?.pids() ?? [])].filter((p) => p !== child.pid);
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  let killTimer: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    signalGroup("SIGTERM");
+    killTimer = setTimeout(() => signalGroup("SIGKILL"), KILL_GRACE_MS);
+  }, timeoutMs);
+  const code = await new Promise<number | null>((resolve) => {
+    child.on("error", (err) => {
+      stderr += String(err);
+      resolve(null);
+    });
+    child.on("close", (c) => resolve(c));
+  });
+  const wallMs = Date.now() - started;
+  clearTimeout(timer);
+  if (killTimer) clearTimeout(killTimer);
+  // A plugin the engine left behind would skew the next run: end it (by pid, role checked).
+  for (const pid of sampler?.pids() ?? []) {
+    if (pid === child.pid || roleOf(pid) === "other") continue;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  const memory = sampler?.stop() ?? { peakTotalMb: 0, peakByRoleMb: {}, samples: 0 };
+  return { startedAt: started, code, wallMs, stdout, stderr, timedOut, memory };
+}
+
+// ---------------------------------------------------------------- timing events from timingPreload.js
+
+interface TimingEvent {
+  pid: number;
+  role: "provider" | "program";
+  t: number;
+  event: "start" | "deserialize" | "method" | "serialize" | "exit";
+  startedAt?: number;
+  hookAt?: number;
+  ms?: number;
+  bytes?: number;
+  type?: string;
+  method?: string;
+  ok?: boolean;
+}
+
+interface TimingReport {
+  providerProcesses: number;
+  /** From the plugin process's start to its first deserialization (Node, SDK, gRPC, engine handshake), ms. */
+  providerStartupMs: number;
+  deserializations: number;
+  deserializeMs: number;
+  /** Size of each distinct `__provider` text, KB. */
+  providerTextKb: number[];
+  /** Closure serializations in the program, their summed time and the span from first start to last end. */
+  serializations: number;
+  serializeMs: number;
+  serializeSpanMs: number;
+  /** From the program's start to its exit, ms. */
+  programMs: number;
+  /** Provider method calls and the time spent in them, per method. */
+  methods: Record<string, { calls: number; totalMs: number; maxMs: number; failed: number }>;
+  /** When things happened, in ms after `pulumi` was started. */
+  timeline: {
+    programStart?: number;
+    firstSerializeStart?: number;
+    lastSerializeEnd?: number;
+    programExit?: number;
+    providerStart?: number;
+    firstProviderCall?: number;
+    lastProviderCallEnd?: number;
+  };
+}
+
+function readTiming(file: string, runStartedAt: number): TimingReport {
+  const events: TimingEvent[] = fs.existsSync(file)
+    ? fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as TimingEvent)
+    : [];
+  const starts = new Map<number, number>();
+  for (const e of events) if (e.event === "start") starts.set(e.pid, e.startedAt ?? e.t);
+  const providerPids = new Set(events.filter((e) => e.role === "provider").map((e) => e.pid));
+  let startup = 0;
+  for (const pid of providerPids) {
+    const first = events.find((e) => e.pid === pid && e.event === "deserialize");
+    const start = starts.get(pid);
+    if (first && start !== undefined) startup = Math.max(startup, first.t - (first.ms ?? 0) - start);
+  }
+  const des = events.filter((e) => e.event === "deserialize");
+  const ser = events.filter((e) => e.event === "serialize");
+  const methods: TimingReport["methods"] = {};
+  for (const e of events.filter((x) => x.event === "method")) {
+    const k = e.method ?? "?";
+    const m = (methods[k] ??= { calls: 0, totalMs: 0, maxMs: 0, failed: 0 });
+    m.calls++;
+    m.totalMs += e.ms ?? 0;
+    m.maxMs = Math.max(m.maxMs, e.ms ?? 0);
+    if (e.ok === false) m.failed++;
+  }
+  for (const m of Object.values(methods)) {
+    m.totalMs = Math.round(m.totalMs);
+    m.maxMs = Math.round(m.maxMs);
+  }
+  const programStart = events.find((e) => e.role === "program" && e.event === "start");
+  const programExit = events.find((e) => e.role === "program" && e.event === "exit");
+  const serStart = Math.min(...ser.map((e) => e.startedAt ?? e.t));
+  const serEnd = Math.max(...ser.map((e) => e.t));
+  const at = (t: number | undefined) => (t === undefined || !Number.isFinite(t) ? undefined : t - runStartedAt);
+  const providerStarts = events.filter((e) => e.role === "provider" && e.event === "start").map((e) => e.startedAt ?? e.t);
+  const calls = events.filter((e) => e.event === "method" && e.method !== "configure");
+  const timeline: TimingReport["timeline"] = {
+    programStart: at(programStart ? (programStart.startedAt ?? programStart.t) : undefined),
+    firstSerializeStart: ser.length ? at(serStart) : undefined,
+    lastSerializeEnd: ser.length ? at(serEnd) : undefined,
+    programExit: at(programExit?.t),
+    providerStart: providerStarts.length ? at(Math.min(...providerStarts)) : undefined,
+    firstProviderCall: calls.length ? at(Math.min(...calls.map((e) => e.startedAt ?? e.t))) : undefined,
+    lastProviderCallEnd: calls.length ? at(Math.max(...calls.map((e) => e.t))) : undefined,
+  };
+  return {
+    providerProcesses: providerPids.size,
+    providerStartupMs: Math.round(startup),
+    deserializations: des.length,
+    deserializeMs: Math.round(des.reduce((s, e) => s + (e.ms ?? 0), 0)),
+    providerTextKb: [...new Set(des.map((e) => e.bytes ?? 0))].map((b) => round1(b / 1024)),
+    serializations: ser.length,
+    serializeMs: Math.round(ser.reduce((s, e) => s + (e.ms ?? 0), 0)),
+    serializeSpanMs: ser.length ? serEnd - serStart : 0,
+    programMs: programStart && programExit ? programExit.t - (programStart.startedAt ?? programStart.t) : 0,
+    methods,
+    timeline,
+  };
+}
+
+// ---------------------------------------------------------------- one N
+
+interface OperationResult {
+  n: number;
+  operation: Operation;
+  exitCode: number | null;
+  ok: boolean;
+  resources: number;
+  calls: number;
+  callsPerResource: number;
+  minimumPerResource: number;
+  callsByTable: EmulatorMetrics["byTable"];
+  callsByRoute: EmulatorMetrics["byRoute"];
+  connections: number;
+  wallMs: number;
+  floorMs: number;
+  wallOverFloor: number | null;
+  timing: TimingReport;
+  memory: MemoryReport;
+  stateKb?: number;
+  error?: string;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** A temporary copy of the program laid out as in the checkout, so its relative imports resolve. */
+function prepareProgram(dir: string): string {
+  const program = path.join(dir, "bench", "deploy", "program");
+  fs.mkdirSync(program, { recursive: true });
+  for (const f of ["index.ts", "Pulumi.yaml"]) fs.copyFileSync(path.join(__dirname, "program", f), path.join(program, f));
+  for (const entry of ["node_modules", "resources", "tsconfig.json"]) {
+    fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(dir, entry));
+  }
+  return program;
+}
+
+function checkpointKb(stateDir: string): number | undefined {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory() && e.name !== "history" && e.name !== "backups") walk(p);
+      else if (e.isFile() && e.name === `${STACK}.json`) found.push(p);
+    }
+  };
+  if (fs.existsSync(stateDir)) walk(stateDir);
+  return found.length === 1 ? Math.round(fs.statSync(found[0]).size / 1024) : undefined;
+}
+
+async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.ProcessEnv, parallel: number): Promise<OperationResult[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `keywire-bench-${n}-`));
+  const results: OperationResult[] = [];
+  let emu: RunningEmulator | undefined;
+  let proxy: ConnectionProxy | undefined;
+  try {
+    emu = await startServiceNowEmulator({
+      adminPassword: ADMIN_PASSWORD,
+      tokenReadback: "input_display_value",
+      faults: { latencyMs: args.latencyMs, jitterMs: args.jitterMs },
+    });
+    proxy = await startProxy(emu.url, args.connectLatencyMs);
+    const stateDir = path.join(dir, "state");
+    fs.mkdirSync(stateDir);
+    fs.mkdirSync(path.join(dir, "home"));
+    const timingFile = path.join(dir, "timing.jsonl");
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv,
+      PULUMI_BACKEND_URL: `file://${stateDir}`,
+      PULUMI_HOME: path.join(dir, "home"),
+      PULUMI_CONFIG_PASSPHRASE: "keywire-bench-passphrase",
+      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+      KEYWIRE_BENCH_TIMING: timingFile,
+      NODE_OPTIONS: [baseEnv.NODE_OPTIONS, `--require ${path.join(__dirname, "timingPreload.js")}`].filter(Boolean).join(" "),
+    };
+    const cwd = prepareProgram(dir);
+    const setup = async (a: string[]) => {
+      const r = await runPulumi(bin, [...a, "--stack", STACK, "--non-interactive"], cwd, env, 2 * 60_000);
+      if (r.code !== 0) throw new Error(`pulumi ${a.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`);
+    };
+    await setup(["stack", "init"]);
+    await setup(["config", "set", "servicenow:instanceUrl", proxy.url]);
+    await setup(["config", "set", "servicenow:username", "admin"]);
+    await setup(["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]);
+    await setup(["config", "set", "bench:n", String(n)]);
+
+    for (const op of args.ops) {
+      const opArgs: Record<Operation, string[]> = {
+        up: ["up", "--yes", "--skip-preview"],
+        preview: ["preview", "--expect-no-changes"],
+        "preview --refresh": ["preview", "--refresh", "--expect-no-changes"],
+        destroy: ["destroy", "--yes", "--skip-preview"],
+      };
+      const a = [...opArgs[op], "--stack", STACK, "--non-interactive", ...(args.parallel ? ["--parallel", String(args.parallel)] : [])];
+      emu.resetMetrics();
+      proxy.reset();
+      fs.rmSync(timingFile, { force: true });
+      log(`N=${n}: pulumi ${opArgs[op].join(" ")} …`);
+      const run = await runPulumi(bin, a, cwd, env, args.timeoutMs);
+      const metrics = emu.metrics();
+      const resources = resourceCount(n);
+      const floor = floorMs(op, n, args.latencyMs, parallel);
+      let error: string | undefined;
+      if (run.timedOut) error = `timed out after ${Math.round(args.timeoutMs / 60_000)} min`;
+      else if (run.code !== 0) error = `exit ${run.code}: ${lastLines(run.stdout + "\n" + run.stderr, 25)}`;
+      else error = verify(op, n, emu);
+      results.push({
+        n,
+        operation: op,
+        exitCode: run.code,
+        ok: error === undefined,
+        resources,
+        calls: metrics.total,
+        callsPerResource: round2(metrics.total / resources),
+        minimumPerResource: round2(minimumCalls(op, n) / resources),
+        callsByTable: metrics.byTable,
+        callsByRoute: metrics.byRoute,
+        connections: proxy.connections(),
+        wallMs: run.wallMs,
+        floorMs: floor,
+        wallOverFloor: floor > 0 ? round2(run.wallMs / floor) : null,
+        timing: readTiming(timingFile, run.startedAt),
+        memory: run.memory,
+        ...(op === "up" ? { stateKb: checkpointKb(stateDir) } : {}),
+        ...(error ? { error } : {}),
+      });
+      const r = results[results.length - 1];
+      log(`N=${n}: ${op}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.calls} calls${error ? ` — FAILED: ${error.slice(0, 2000)}` : ""}`);
+      if (error && op === "up") break;
+    }
+  } finally {
+    await proxy?.stop();
+    await emu?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+/** What the emulator holds after an operation must match it, or the numbers mean nothing. */
+function verify(op: Operation, n: number, emu: RunningEmulator): string | undefined {
+  const count = (table: string, name: RegExp) => emu.store.query(table, (r) => name.test(r.name ?? "")).length;
+  const keys = count("api_key", /^keywire bench \d+$/);
+  const profiles = count("http_key_auth", /^keywire bench \d+ /);
+  if (op === "destroy") return keys + profiles === 0 ? undefined : `${keys} keys and ${profiles} profiles left after destroy`;
+  if (keys !== n || profiles !== n) return `expected ${n} keys and profiles, found ${keys} and ${profiles}`;
+  return undefined;
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trim().split("\n").slice(-count).join("\n");
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+// ---------------------------------------------------------------- output
+
+function table(results: OperationResult[]): string {
+  const head = [
+    "N",
+    "operation",
+    "calls/res",
+    "min/res",
+    "conns",
+    "wall s",
+    "floor s",
+    "wall/floor",
+    "provider start ms",
+    "deser n×ms",
+    "ser ms",
+    "peak MB total",
+    "engine",
+    "program",
+    "provider",
+  ];
+  const rows = results.map((r) => [
+    String(r.n),
+    r.operation + (r.ok ? "" : " (FAILED)"),
+    r.callsPerResource.toFixed(2),
+    r.minimumPerResource.toFixed(2),
+    String(r.connections),
+    (r.wallMs / 1000).toFixed(1),
+    (r.floorMs / 1000).toFixed(2),
+    r.wallOverFloor === null ? "-" : r.wallOverFloor.toFixed(2),
+    String(r.timing.providerStartupMs),
+    `${r.timing.deserializations}×${r.timing.deserializations ? Math.round(r.timing.deserializeMs / r.timing.deserializations) : 0}`,
+    String(r.timing.serializeMs),
+    r.memory.peakTotalMb.toFixed(0),
+    (r.memory.peakByRoleMb.engine ?? 0).toFixed(0),
+    (r.memory.peakByRoleMb.program ?? 0).toFixed(0),
+    (r.memory.peakByRoleMb.provider ?? 0).toFixed(0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+  return [line(head), "|" + widths.map((w, i) => (i < 2 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
+}
+
+async function defaultParallelism(bin: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const run = await runPulumi(bin, ["up", "--help"], os.tmpdir(), env, 60_000);
+  const m = /--parallel int32[^\n]*\(default (\d+)\)/.exec(run.stdout);
+  return m ? Number(m[1]) : 8;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const tc = await ensurePulumi({ log: (l) => log(`setup: ${l}`) });
+  const parallel = args.parallel ?? (await defaultParallelism(tc.pulumi, tc.env));
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGb: round1(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg().map(round2),
+    node: process.version,
+    pulumi: sdkVersion(),
+  };
+  log(`pulumi ${machine.pulumi}, parallelism ${parallel}, latency ${args.latencyMs} ms per request (+${args.connectLatencyMs} ms per new connection)`);
+  const results: OperationResult[] = [];
+  const startedAt = new Date().toISOString();
+  for (const n of args.n) {
+    results.push(...(await benchOne(n, args, tc.pulumi, tc.env, parallel)));
+    writeJson(args, machine, parallel, startedAt, results);
+  }
+  process.stdout.write(table(results) + "\n");
+  writeJson(args, machine, parallel, startedAt, results);
+  process.stdout.write(`\nJSON: ${path.relative(process.cwd(), args.json) || args.json}\n`);
+  if (results.some((r) => !r.ok)) process.exitCode = 1;
+}
+
+function writeJson(args: Args, machine: Record<string, unknown>, parallel: number, startedAt: string, results: OperationResult[]): void {
+  fs.mkdirSync(path.dirname(args.json), { recursive: true });
+  const settings = { n: args.n, latencyMs: args.latencyMs, jitterMs: args.jitterMs, connectLatencyMs: args.connectLatencyMs, parallel, ops: args.ops };
+  fs.writeFileSync(args.json, JSON.stringify({ startedAt, machine, settings, results }, null, 2) + "\n");
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

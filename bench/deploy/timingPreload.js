@@ -1,0 +1,96 @@
+/**
+ * Loaded with `node --require` into the Node processes the engine starts during a
+ * benchmark run (NODE_OPTIONS, set by run.ts only). It appends one JSON line per
+ * event to $KEYWIRE_BENCH_TIMING:
+ *
+ * - in the program: each closure serialization (`serializeFunction`), its duration
+ *   and text size, and the program's exit;
+ * - in the dynamic-provider plugin: the process start, each deserialization of a
+ *   `__provider` text (`require-from-string`) with its duration and size, and each
+ *   provider method call with its duration.
+ *
+ * Only names, sizes and times are written: never inputs, outputs or provider text.
+ * Plain JavaScript so that it runs before any TypeScript hook is installed.
+ */
+"use strict";
+const fs = require("fs");
+const Module = require("module");
+const { performance } = require("perf_hooks");
+
+const file = process.env.KEYWIRE_BENCH_TIMING;
+const script = String(process.argv[1] || "");
+const role = /dynamic-provider/.test(script) ? "provider" : /cmd[\\/]run/.test(script) ? "program" : undefined;
+
+if (file && role) {
+  const write = (event) => {
+    try {
+      fs.appendFileSync(file, JSON.stringify({ pid: process.pid, role, t: Date.now(), ...event }) + "\n");
+    } catch {
+      // Measuring must never change the outcome of the run.
+    }
+  };
+  // Epoch ms at which this process started, and the moment this hook ran.
+  write({ event: "start", startedAt: Math.round(performance.timeOrigin), hookAt: Date.now() });
+
+  const originalLoad = Module._load;
+  const wrapped = new WeakSet();
+  Module._load = function load(request, parent, isMain) {
+    const exported = originalLoad.apply(this, arguments);
+    if (role === "provider" && request === "require-from-string" && typeof exported === "function" && !wrapped.has(exported)) {
+      const timed = function requireFromStringTimed(code, filename, opts) {
+        const t0 = performance.now();
+        const mod = exported(code, filename, opts);
+        write({ event: "deserialize", ms: performance.now() - t0, bytes: Buffer.byteLength(String(code)) });
+        return wrapHandler(mod);
+      };
+      wrapped.add(timed);
+      return timed;
+    }
+    if (role === "program" && exported && typeof exported.serializeFunction === "function" && /closure[\\/]serializeClosure/.test(String(request))) {
+      if (!wrapped.has(exported)) {
+        wrapped.add(exported);
+        const original = exported.serializeFunction;
+        exported.serializeFunction = async function serializeFunctionTimed() {
+          const t0 = performance.now();
+          const startedAt = Date.now();
+          const result = await original.apply(this, arguments);
+          write({ event: "serialize", startedAt, ms: performance.now() - t0, bytes: Buffer.byteLength(String(result && result.text)) });
+          return result;
+        };
+      }
+    }
+    return exported;
+  };
+
+  /** Times each method of the provider the handler returns (one provider per distinct text). */
+  function wrapHandler(mod) {
+    if (!mod || typeof mod.handler !== "function") return mod;
+    const handler = mod.handler;
+    mod.handler = function timedHandler() {
+      const provider = handler.apply(this, arguments);
+      if (!provider || typeof provider !== "object") return provider;
+      const type = typeof provider.typeName === "string" ? provider.typeName : "unknown";
+      for (const name of ["configure", "check", "diff", "create", "read", "update", "delete"]) {
+        const fn = provider[name];
+        if (typeof fn !== "function") continue;
+        provider[name] = async function timedMethod() {
+          const t0 = performance.now();
+          const startedAt = Date.now();
+          let ok = true;
+          try {
+            return await fn.apply(provider, arguments);
+          } catch (err) {
+            ok = false;
+            throw err;
+          } finally {
+            write({ event: "method", type, method: name, startedAt, ms: performance.now() - t0, ok });
+          }
+        };
+      }
+      return provider;
+    };
+    return mod;
+  }
+
+  if (role === "program") process.on("exit", () => write({ event: "exit" }));
+}
