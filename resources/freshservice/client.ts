@@ -12,6 +12,7 @@
 import type { AxiosResponse, AxiosStatic } from "axios";
 import { isKeywireHttpError, HttpErrorDetails, KeywireError, KeywireHttpError, KeywireErrorInit, isKeywireError } from "../shared/errors";
 import { failureKind, redactAndTrim, toSafeError } from "../shared/redact";
+import { isLoopbackHost } from "../shared/url";
 import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
 
 export const PLATFORM = "freshservice";
@@ -32,12 +33,7 @@ export const KEY_HINT =
   "The agent then finds the current key under Profile Settings (right side, below Delegate Approvals); " +
   "a regenerated key replaces the old one, so store the new value as the stack secret again.";
 
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (h === "localhost" || h === "::1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return !!m && m.slice(1).every((o) => Number(o) <= 255);
-}
+export { isLoopbackHost };
 
 /**
  * Why a base URL override is unacceptable, or undefined when it is fine: an origin

@@ -11,6 +11,7 @@
 import type { AxiosResponse, AxiosStatic } from "axios";
 import { isKeywireHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, KeywireHttpError, isKeywireError } from "../shared/errors";
 import { failureKind, redactAndTrim, toSafeError } from "../shared/redact";
+import { isLoopbackHost } from "../shared/url";
 import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
 
 export const PLATFORM = "ivanti";
@@ -32,12 +33,7 @@ export const KEY_HINT =
   "that it was created in this tenant, and that this machine's address is on its IP list (Add New IP); " +
   "or create a new key for this tenant/IP with Add API Key and store its Reference ID as the stack secret.";
 
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (h === "localhost" || h === "::1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return !!m && m.slice(1).every((o) => Number(o) <= 255);
-}
+export { isLoopbackHost };
 
 /** Why a tenant URL is unacceptable, or undefined: an origin, HTTPS unless loopback, no credentials. */
 export function tenantUrlProblem(value: string): string | undefined {

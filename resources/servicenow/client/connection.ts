@@ -7,6 +7,7 @@
  * calls `credentials()` at request time and must not log the result.
  */
 import { KeywireConfigError } from "../../shared/errors";
+import { isLoopbackHost } from "../../shared/url";
 import { OAuthTokenCache, createOAuthTokenCache } from "./oauth";
 
 /** Anything with `get(key)`: a Pulumi `Config("servicenow")`, or a dynamic provider's `configure` request config. */
@@ -51,12 +52,6 @@ function configError(key: string | undefined, reason: string, hint: string): Key
   return new KeywireConfigError({ platform: PLATFORM, operation: OPERATION, reason, hint, ...(key ? { key } : {}) });
 }
 
-function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return !!m && m.slice(1).every((o) => Number(o) <= 255);
-}
 
 /**
  * Normalize an instance value to an origin (`https://host[:port]`).
