@@ -25,6 +25,7 @@ import {
   resolveBaseUrl,
 } from "./client";
 import { KeywireError } from "../shared/errors";
+import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
 export type AssignmentScope = "entire_helpdesk" | "member_groups" | "specified_groups" | "assigned_items";
 export type AgentOnDestroy = "deactivate" | "forget" | "retain";
@@ -248,7 +249,8 @@ function normalize(i: FreshserviceAgentInputs): FreshserviceAgentInputs {
   return { ...i, domain: i.domain.trim().toLowerCase(), email: i.email.trim() };
 }
 
-export const freshserviceAgentProvider: pulumi.dynamic.ResourceProvider = {
+const agentProvider: NamedProvider = {
+  typeName: "FreshserviceAgent",
   async check(_olds: FreshserviceAgentInputs, news: FreshserviceAgentInputs): Promise<pulumi.dynamic.CheckResult> {
     // Required here: zod schema objects do not survive closure serialization.
     const z: typeof import("zod") = require("zod");
@@ -395,6 +397,8 @@ export const freshserviceAgentProvider: pulumi.dynamic.ResourceProvider = {
     }
   },
 };
+
+export const freshserviceAgentProvider = referencedProvider(agentProvider, providerHome(__filename, "freshserviceAgentProvider"));
 
 export interface FreshserviceAgentArgs {
   /** The subdomain of the Freshservice URL (`mycompany`). */

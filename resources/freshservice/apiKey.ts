@@ -29,6 +29,7 @@ import {
 } from "./client";
 import type { RetryPolicy } from "../shared/retry";
 import { KeywireError } from "../shared/errors";
+import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
 export type VerificationProbe = "agents" | "tickets";
 
@@ -136,7 +137,8 @@ async function proveAndDescribe(raw: FreshserviceApiKeyInputs, mustWork: boolean
   };
 }
 
-export const freshserviceApiKeyProvider: pulumi.dynamic.ResourceProvider = {
+const keyProvider: NamedProvider = {
+  typeName: "FreshserviceApiKey",
   async check(_olds: FreshserviceApiKeyInputs, news: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.CheckResult> {
     // Required here: zod schema objects do not survive closure serialization.
     const z: typeof import("zod") = require("zod");
@@ -190,6 +192,8 @@ export const freshserviceApiKeyProvider: pulumi.dynamic.ResourceProvider = {
     // The key belongs to a person's agent: keywire never revokes it. Nothing to do remotely.
   },
 };
+
+export const freshserviceApiKeyProvider = referencedProvider(keyProvider, providerHome(__filename, "freshserviceApiKeyProvider"));
 
 export interface FreshserviceApiKeyArgs {
   /** The subdomain of the Freshservice URL: `mycompany` for `https://mycompany.freshservice.com`. */

@@ -27,6 +27,7 @@ import {
 } from "./client";
 import { KeywireError } from "../shared/errors";
 import type { RetryPolicy } from "../shared/retry";
+import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
 export type IvantiKeyStatus = "valid" | "refused" | "forbidden" | "invalid_path";
 
@@ -120,7 +121,8 @@ async function proveAndDescribe(raw: IvantiApiKeyInputs, mustWork: boolean): Pro
   return { ...i, odataBase: odataBase(i.tenantUrl, i.heatPrefix), fingerprint: ivantiKeyFingerprint(i.apiKey), ...v };
 }
 
-export const ivantiApiKeyProvider: pulumi.dynamic.ResourceProvider = {
+const keyProvider: NamedProvider = {
+  typeName: "IvantiApiKey",
   async check(_olds: IvantiApiKeyInputs, news: IvantiApiKeyInputs): Promise<pulumi.dynamic.CheckResult> {
     // Required here: zod schema objects do not survive closure serialization.
     const z: typeof import("zod") = require("zod");
@@ -189,6 +191,8 @@ export const ivantiApiKeyProvider: pulumi.dynamic.ResourceProvider = {
     // Keys are made and removed in the Configuration console only: nothing to do remotely.
   },
 };
+
+export const ivantiApiKeyProvider = referencedProvider(keyProvider, providerHome(__filename, "ivantiApiKeyProvider"));
 
 export interface IvantiApiKeyArgs {
   /** The tenant's origin, e.g. `https://mycompany.saasit.com` (HTTPS; loopback HTTP for the emulator). */

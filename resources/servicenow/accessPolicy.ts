@@ -15,6 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 
 export const TABLE_API_PATH = "now/table";
 export const EVENT_MANAGEMENT_API_PATH = "sn_em_connector/em";
@@ -74,7 +75,7 @@ const spec: RecordSpec = {
   },
 };
 
-export const accessPolicyProvider = recordProvider(spec);
+export const accessPolicyProvider = recordProvider(spec, providerHome(__filename, "accessPolicyProvider"));
 
 export interface AccessPolicyArgs extends AdoptionInputs {
   name: pulumi.Input<string>;

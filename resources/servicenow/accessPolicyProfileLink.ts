@@ -10,6 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 
@@ -28,7 +29,7 @@ const spec: RecordSpec = {
     }),
 };
 
-export const accessPolicyProfileLinkProvider = recordProvider(spec);
+export const accessPolicyProfileLinkProvider = recordProvider(spec, providerHome(__filename, "accessPolicyProfileLinkProvider"));
 
 export interface AccessPolicyProfileLinkArgs extends AdoptionInputs {
   /** sys_id of the access policy (e.g. `AccessPolicy.sysId`). */

@@ -25,6 +25,7 @@ import {
   recordProvider,
   recordUrl,
 } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 import { DEFAULT_PROBE, ProbeSettings, TokenStrategy, acquireToken, generateToken } from "./tokenAcquisition";
 import { KeywireError } from "../shared/errors";
 
@@ -293,7 +294,7 @@ const spec: RecordSpec = {
   },
 };
 
-export const apiKeyProvider = recordProvider(spec);
+export const apiKeyProvider = recordProvider(spec, providerHome(__filename, "apiKeyProvider"));
 
 export interface ApiKeyArgs extends AdoptionInputs {
   name: pulumi.Input<string>;

@@ -18,6 +18,7 @@ import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRunti
 import { parseDateTime } from "./fields";
 import { probeToken } from "./tokenAcquisition";
 import { KeywireError } from "../shared/errors";
+import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
 export interface VerificationInputs {
   token: string;
@@ -130,7 +131,8 @@ function failure(out: VerificationOutputs): KeywireError {
   });
 }
 
-export const apiKeyVerificationProvider: pulumi.dynamic.ResourceProvider = {
+const verificationProvider: NamedProvider = {
+  typeName: "ApiKeyVerification",
   async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
     setRuntimeConfig(req.config);
   },
@@ -179,6 +181,8 @@ export const apiKeyVerificationProvider: pulumi.dynamic.ResourceProvider = {
     // Nothing on the instance belongs to a verification.
   },
 };
+
+export const apiKeyVerificationProvider = referencedProvider(verificationProvider, providerHome(__filename, "apiKeyVerificationProvider"));
 
 export interface ApiKeyVerificationArgs {
   token: pulumi.Input<string>;

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 
 const spec: RecordSpec = {
   typeName: "BasicAuthProfile",
@@ -16,7 +17,7 @@ const spec: RecordSpec = {
   schema: (z) => z.object({ name: z.string().min(1, "is required") }),
 };
 
-export const basicAuthProfileProvider = recordProvider(spec);
+export const basicAuthProfileProvider = recordProvider(spec, providerHome(__filename, "basicAuthProfileProvider"));
 
 export interface BasicAuthProfileArgs {
   /** The profile's exact name (the shipped one ends with a space). */

@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "./client/encodedQuery";
 import { EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, recordProvider } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 import { KeywireError } from "../shared/errors";
 
 export type KeyLocation = "header" | "query";
@@ -67,7 +68,7 @@ const spec: RecordSpec = {
     }),
 };
 
-export const inboundProfileProvider = recordProvider(spec);
+export const inboundProfileProvider = recordProvider(spec, providerHome(__filename, "inboundProfileProvider"));
 
 export interface InboundProfileArgs extends AdoptionInputs {
   name: pulumi.Input<string>;

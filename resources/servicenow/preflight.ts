@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { q } from "./client/encodedQuery";
 import { KeywireError } from "../shared/errors";
 import { EngineContext, SERVICENOW_MODULE, contextFor, setRuntimeConfig } from "./recordEngine";
+import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
 export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
 /** Tables keywire writes; the deploying identity must be allowed to read and write them. */
@@ -147,7 +148,8 @@ function failure(problems: string[]): KeywireError {
   });
 }
 
-export const preflightProvider: pulumi.dynamic.ResourceProvider = {
+const checksProvider: NamedProvider = {
+  typeName: "Preflight",
   async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
     setRuntimeConfig(req.config);
   },
@@ -174,6 +176,8 @@ export const preflightProvider: pulumi.dynamic.ResourceProvider = {
     // Checks own nothing.
   },
 };
+
+export const preflightProvider = referencedProvider(checksProvider, providerHome(__filename, "preflightProvider"));
 
 export interface PreflightArgs {
   pushConnectorName?: pulumi.Input<string>;

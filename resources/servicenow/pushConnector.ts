@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "./client/encodedQuery";
 import { AdoptionInputs, EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 import { KeywireError } from "../shared/errors";
 
 /** The definition is found by its `source` value, which is what the endpoint must match. */
@@ -56,7 +57,7 @@ const spec: RecordSpec = {
   },
 };
 
-export const pushConnectorProvider = recordProvider(spec);
+export const pushConnectorProvider = recordProvider(spec, providerHome(__filename, "pushConnectorProvider"));
 
 export interface PushConnectorArgs extends AdoptionInputs {
   name: pulumi.Input<string>;

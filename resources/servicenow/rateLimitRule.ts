@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 
 export const DEFAULT_RATE_LIMIT_COLUMN = "max_requests_per_hour";
 /** A sensible default ceiling: SNS delivering alarms needs far fewer; a flood needs far more. */
@@ -43,7 +44,7 @@ export function rateLimitRuleProvider(limitColumn: string = DEFAULT_RATE_LIMIT_C
   if (!/^[a-z][a-z0-9_]{0,79}$/.test(limitColumn)) throw new Error(`RateLimitRule: "${limitColumn}" is not a column name`);
   let p = providers.get(limitColumn);
   if (!p) {
-    p = recordProvider(specFor(limitColumn));
+    p = recordProvider(specFor(limitColumn), providerHome(__filename, "rateLimitRuleProvider", [limitColumn]));
     providers.set(limitColumn, p);
   }
   return p;

@@ -29,6 +29,7 @@ import { ServiceNowConnection, ConfigSource, resolveConnection } from "./client/
 import { TableClient, SnRecord } from "./client/tableClient";
 import { EncodedQuery, q, where } from "./client/encodedQuery";
 import { KeywireError, isKeywireHttpError } from "../shared/errors";
+import { NamedProvider, ProviderHome, referencedProvider } from "../shared/providerReference";
 
 /** Inputs every record resource accepts besides its own fields. */
 export interface AdoptionInputs {
@@ -449,127 +450,14 @@ function adoptionSchema(z: typeof import("zod")) {
 }
 
 /**
- * Turns a spec into a dynamic provider: the engine's provider (below), wrapped so
- * that what Pulumi stores per resource is small (see compactProvider).
+ * Turns a spec into a dynamic provider, stored in the state as a reference to
+ * `home` (the module and export that hold it; see providerReference.ts).
  */
-export function recordProvider(spec: RecordSpec): pulumi.dynamic.ResourceProvider {
-  return compactProvider(engineProvider(spec));
+export function recordProvider(spec: RecordSpec, home: ProviderHome): pulumi.dynamic.ResourceProvider {
+  return referencedProvider(engineProvider(spec), home);
 }
 
-type NamedProvider = pulumi.dynamic.ResourceProvider & { typeName: string };
-
-/** Where the program keeps each compact provider's live engine provider (a WeakMap, never captured). */
-const LIVE_PROVIDERS = "keywire.servicenow.liveProviders";
-/** Brotli quality for the stored code: 10 is within 2% of the smallest at a third of the time of 11. */
-const CODE_QUALITY = 10;
-
-/**
- * Pulumi stores a dynamic provider's serialized code with every resource, in
- * its inputs and again in its outputs, and the file backend rewrites the whole
- * state after every step: the text's size costs time quadratic in the number of
- * resources. The engine provider serializes to ~140-160 KB; this wrapper stores
- * it brotli-compressed (~35 KB as base64) and unpacks it once per provider
- * process.
- *
- * The code is still the state's own: `read` and `delete` run the code stored at
- * the last `up`, as before. In the program (and in unit tests) the wrapper calls
- * the live engine provider directly; only a deserialized wrapper unpacks.
- */
-function compactProvider(real: NamedProvider): NamedProvider {
-  // Serialized (and compressed) only when Pulumi first serializes this wrapper.
-  const code = deferred(() => packCode(real));
-  const loaded: { provider?: Promise<pulumi.dynamic.ResourceProvider> } = {};
-  const load = (): Promise<pulumi.dynamic.ResourceProvider> => {
-    const live = (globalThis as Record<symbol, WeakMap<object, pulumi.dynamic.ResourceProvider> | undefined>)[Symbol.for(LIVE_PROVIDERS)]?.get(shim);
-    if (live) return Promise.resolve(live);
-    loaded.provider ??= unpackCode(code);
-    return loaded.provider;
-  };
-  const shim: NamedProvider = {
-    typeName: real.typeName,
-    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-      await (await load()).configure?.(req);
-    },
-    async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
-      return (await load()).check!(olds, news);
-    },
-    async diff(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
-      return (await load()).diff!(id, olds, news);
-    },
-    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
-      return (await load()).create(inputs);
-    },
-    async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
-      return (await load()).read!(id, props);
-    },
-    async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
-      return (await load()).update!(id, olds, news);
-    },
-    async delete(id: string, props: RecordOutputs): Promise<void> {
-      return (await load()).delete!(id, props);
-    },
-  };
-  const g = globalThis as Record<symbol, WeakMap<object, pulumi.dynamic.ResourceProvider> | undefined>;
-  (g[Symbol.for(LIVE_PROVIDERS)] ??= new WeakMap()).set(shim, real);
-  return shim;
-}
-
-/**
- * A promise whose work starts only when something awaits it. Closure
- * serialization awaits a captured promise and stores its value, so the engine
- * provider is serialized only by a program that creates resources, never by a
- * module import.
- */
-function deferred<T>(make: () => Promise<T>): Promise<T> {
-  let started: Promise<T> | undefined;
-  class Deferred extends Promise<T> {
-    override then<A = T, B = never>(
-      onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
-      onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-    ): Promise<A | B> {
-      started ??= make();
-      return started.then(onFulfilled, onRejected);
-    }
-  }
-  return new Deferred(() => undefined);
-}
-
-/** The engine provider's serialized code, brotli-compressed, as base64. Runs in the program only. */
-async function packCode(real: NamedProvider): Promise<string> {
-  const { runtime } = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  // No secret may reach the stored code: fail rather than store one.
-  const sf = await runtime.serializeFunction(() => real, { allowSecrets: false });
-  const zlib = require("zlib") as typeof import("zlib");
-  const text = Buffer.from(sf.text, "utf8");
-  const params: Record<number, number> = {};
-  params[zlib.constants.BROTLI_PARAM_QUALITY] = CODE_QUALITY;
-  params[zlib.constants.BROTLI_PARAM_MODE] = zlib.constants.BROTLI_MODE_TEXT;
-  params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = text.length;
-  return zlib.brotliCompressSync(text, { params }).toString("base64");
-}
-
-/**
- * Unpacks stored code inside the dynamic-provider process, as that process
- * loads a `__provider` text: modules resolve from the working directory.
- */
-async function unpackCode(code: Promise<string>): Promise<pulumi.dynamic.ResourceProvider> {
-  const zlib = require("zlib") as typeof import("zlib");
-  const Module = require("module") as {
-    new (id: string): { filename: string; paths: string[]; exports: { handler: () => pulumi.dynamic.ResourceProvider }; _compile(code: string, filename: string): void };
-    _nodeModulePaths(from: string): string[];
-  };
-  const text = zlib.brotliDecompressSync(Buffer.from(await code, "base64")).toString("utf8");
-  const m = new Module("");
-  m.filename = "";
-  m.paths = Module._nodeModulePaths(process.cwd());
-  m._compile(text, "");
-  return m.exports.handler();
-}
-
-/**
- * The provider that does the work. Its serialized form is what the compact
- * provider stores; keep everything it reaches small and free of live clients.
- */
+/** The provider that does the work: clients are built per call, never held. */
 function engineProvider(spec: RecordSpec): NamedProvider {
   async function findAdopted(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord> {
     const fields = ["sys_id", ...ownedColumns(spec)];

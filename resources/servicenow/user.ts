@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 
 const spec: RecordSpec = {
   typeName: "ServiceNowUser",
@@ -33,7 +34,7 @@ const spec: RecordSpec = {
     }),
 };
 
-export const serviceNowUserProvider = recordProvider(spec);
+export const serviceNowUserProvider = recordProvider(spec, providerHome(__filename, "serviceNowUserProvider"));
 
 export interface ServiceNowUserArgs extends AdoptionInputs {
   userName: pulumi.Input<string>;

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
+import { providerHome } from "../shared/providerReference";
 
 const spec: RecordSpec = {
   typeName: "UserRoleGrant",
@@ -21,7 +22,7 @@ const spec: RecordSpec = {
     }),
 };
 
-export const userRoleGrantProvider = recordProvider(spec);
+export const userRoleGrantProvider = recordProvider(spec, providerHome(__filename, "userRoleGrantProvider"));
 
 export interface UserRoleGrantArgs extends AdoptionInputs {
   /** user_name or sys_id. */

@@ -9,16 +9,22 @@ import * as path from "path";
 
 export interface ProjectCopyOptions {
   stack: string;
-  /** Copy resources/ instead of linking it (tests that change provider code). */
-  copyResources?: boolean;
+  /**
+   * Copy the program's sources (index.ts, config/, resources/) instead of linking
+   * them, for tests that change provider code: a linked index.ts would import
+   * the checkout's resources, since Node resolves imports from a link's target.
+   */
+  copySources?: boolean;
 }
+
+const SOURCES = ["index.ts", "config", "resources"];
 
 export function prepareProject(root: string, into: string, opts: ProjectCopyOptions): string {
   fs.mkdirSync(path.join(into, "stacks"), { recursive: true });
   for (const entry of ["index.ts", "package.json", "tsconfig.json", "node_modules", "config", "resources"]) {
     const target = path.join(into, entry);
     if (fs.existsSync(target)) continue;
-    if (entry === "resources" && opts.copyResources) fs.cpSync(path.join(root, entry), target, { recursive: true });
+    if (opts.copySources && SOURCES.includes(entry)) fs.cpSync(path.join(root, entry), target, { recursive: true });
     else fs.symlinkSync(path.join(root, entry), target);
   }
   fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(into, "Pulumi.yaml"));

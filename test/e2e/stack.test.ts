@@ -2,7 +2,7 @@
  * keywire's local stack through the real Pulumi engine, against the in-process
  * emulator: what mocks and provider tests cannot see — serialized providers,
  * secrets in the state file, refresh and drift, repairs, destroy, and state
- * written by an older provider version.
+ * written by an older provider version, run by the changed code.
  *
  * The steps build on each other, so they run in order in one file.
  */
@@ -83,7 +83,7 @@ beforeAll(async () => {
   emu = await startEmulator({ tokenReadback: "input_display_value" });
   shippedBefore = emu.store.query("sys_api_access_policy", (r) => r.name.startsWith("Table ")).map((r) => ({ ...r }));
   backend = createTempBackend("keywire-e2e-stack-");
-  project = prepareProject(REPO_ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-project-")), { stack: STACK, copyResources: true });
+  project = prepareProject(REPO_ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-project-")), { stack: STACK, copySources: true });
   // tsc already checks every file; the engine need not type-check the program again.
   env = { ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
   await ok(["stack", "init"]);
@@ -167,18 +167,29 @@ test("out-of-band changes are drift, named by resource and property; up repairs 
   expect(after.apiKeySysId).not.toBe(keyId);
 });
 
-test("state written by an older provider version is refreshed and destroyed by that version; destroy leaves the instance as it was", async () => {
-  // The new code's read and delete would fail; the engine must use the code stored in the state.
+test("state written by an older provider version is refreshed and destroyed by the changed code; destroy leaves the instance as it was", async () => {
+  // The state stores a reference to the provider's module, so refresh and destroy run
+  // the checkout's code (as a provider plugin would) on what the older code wrote.
+  // The changed code here records every read and delete it runs.
   const engine = path.join(project, "resources", "servicenow", "recordEngine.ts");
+  const calls = path.join(project, "provider-calls.log");
   const source = fs.readFileSync(engine, "utf8");
-  const broken = source
-    .replace("async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {", 'async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {\n      throw new Error("this provider version cannot read");')
-    .replace("async delete(id: string, props: RecordOutputs): Promise<void> {", 'async delete(id: string, props: RecordOutputs): Promise<void> {\n      throw new Error("this provider version cannot delete");');
-  expect(broken).not.toBe(source);
-  fs.writeFileSync(engine, broken);
+  const changed = source
+    .replace("async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {", `async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {\n      require("fs").appendFileSync(${JSON.stringify(calls)}, "read\\n");`)
+    .replace("async delete(id: string, props: RecordOutputs): Promise<void> {", `async delete(id: string, props: RecordOutputs): Promise<void> {\n      require("fs").appendFileSync(${JSON.stringify(calls)}, "delete\\n");`);
+  expect(changed).not.toBe(source);
+  fs.writeFileSync(engine, changed);
+  const count = (what: string) => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter((l) => l === what).length : 0);
 
+  // Every ServiceNow record resource in the state (the probe and preflight are not records).
+  const records = (JSON.parse(stateFile()).checkpoint.latest.resources as Array<{ type: string }>).filter((r) =>
+    /keywire\/servicenow:(?!ApiKeyVerification$|Preflight$)/.test(r.type),
+  ).length;
+  expect(records).toBeGreaterThan(5);
   await ok(["refresh", "--yes", "--skip-preview"]);
+  expect(count("read")).toBe(records);
   await ok(["destroy", "--yes", "--skip-preview"]);
+  expect(count("delete")).toBe(records);
 
   // Nothing keywire created is left.
   for (const table of ["api_key", "http_key_auth", "sys_auth_profile_mapping", "sys_rate_limit_rules", "sys_user_has_role"]) {

@@ -1,5 +1,9 @@
 /** Closure-serialization round trip, as Pulumi stores and reloads a dynamic provider. */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const requireFromString: (code: string, filename: string) => Record<string, unknown> = require("require-from-string");
 
 export interface RoundTrip<T> {
   text: string;
@@ -9,19 +13,17 @@ export interface RoundTrip<T> {
 
 /**
  * Serializes `() => provider` the way `pulumi.dynamic.Resource` does, then loads the text
- * as a module (the dynamic-provider host loads it with require-from-string) and calls
- * its exported factory.
+ * as the dynamic-provider host does (require-from-string, outside jest's module
+ * registry) and calls its exported factory: the provider it returns loads its module
+ * from the checkout, as in a provider process.
  */
 export async function roundTrip<T>(provider: T): Promise<RoundTrip<T>> {
   const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-  const mod: { exports: Record<string, unknown> } = { exports: {} };
-  // Same shape as Node's module wrapper; `require` resolves packages from this project.
-  const load = new Function("exports", "require", "module", sf.text) as (e: unknown, r: NodeRequire, m: unknown) => void;
-  load(mod.exports, require, mod);
-  // Only packages are required by name; the SDK itself is never captured.
+  // The stored text names its module and loader; it requires nothing but `path`.
   const required = [...sf.text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
-  for (const r of required) if (!["axios", "zod", "crypto"].includes(r)) throw new Error(`the provider text requires ${r}`);
-  const factory = mod.exports[sf.exportName] as () => T;
+  for (const r of required) if (r !== "path") throw new Error(`the provider text requires ${r}`);
+  const exported = requireFromString(sf.text, path.join(process.cwd(), "__provider.js"));
+  const factory = exported[sf.exportName] as () => T;
   return { text: sf.text, containsSecrets: sf.containsSecrets, provider: factory() };
 }
 

@@ -1,20 +1,22 @@
 /**
- * The code Pulumi stores with every record resource (`__provider`): compressed,
- * free of credentials once unpacked, and what a provider process really runs.
+ * What Pulumi stores with every record resource (`__provider`): a small reference
+ * to the module that holds the provider, free of credentials, that a provider
+ * process resolves to the checkout's code; and the earlier self-contained format,
+ * which states written by older keywire versions still carry.
  */
+import * as fs from "fs";
 import * as path from "path";
-import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
+import { rateLimitRuleProvider } from "../../resources/servicenow/rateLimitRule";
 import { ADMIN_PASSWORD, ProviderDriver, configFor, startEmulator } from "../support/serviceNow";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString: (code: string, filename: string) => { handler: () => pulumi.dynamic.ResourceProvider } = require("require-from-string");
 
 const CLIENT_SECRET = "oauth-client-secret-value-456";
-const LIVE_PROVIDERS = Symbol.for("keywire.servicenow.liveProviders");
 let emu: RunningEmulator;
 
 beforeAll(async () => {
@@ -32,46 +34,56 @@ async function serialized(provider: pulumi.dynamic.ResourceProvider): Promise<st
   return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false })).text;
 }
 
-/** The compressed engine code inside a serialized provider, unpacked. */
-function unpacked(text: string): string {
-  const packed = /"([A-Za-z0-9+/]{2000,}={0,2})"/.exec(text);
-  expect(packed).not.toBeNull();
-  return zlib.brotliDecompressSync(Buffer.from(packed![1], "base64")).toString("utf8");
+/** A provider as a fresh provider process gets it: deserialized from the text alone. */
+function revive(text: string): pulumi.dynamic.ResourceProvider {
+  return requireFromString(text, path.join(process.cwd(), "__provider.js")).handler();
 }
 
-test("the stored text is a fraction of the engine code it carries, and neither holds a credential", async () => {
+/** Create, read and delete an inbound profile through `provider`, checking the emulator's records. */
+async function roundTrip(provider: pulumi.dynamic.ResourceProvider, name: string): Promise<void> {
+  const p = new ProviderDriver(provider, emu.url);
+  const created = await p.create({ name, keyLocation: "query" });
+  expect(emu.store.get("http_key_auth", created.id)?.name).toBe(name);
+  expect((await p.read(created.id, created.outs)).props!.keyLocation).toBe("query");
+  await p.delete(created.id, created.outs);
+  expect(emu.store.get("http_key_auth", created.id)).toBeUndefined();
+}
+
+test("the stored text is a few kilobytes naming the provider's module, and holds no credential", async () => {
   await apiKeyProvider.configure?.({ config: configFor(emu.url, { "servicenow:clientSecret": CLIENT_SECRET }) });
   const text = await serialized(apiKeyProvider);
-  const code = unpacked(text);
-  expect(code).toContain("exports.handler");
-  expect(code).toContain("api_key");
-  // What every resource stores, twice (inputs and outputs): well under the code's own size.
-  expect(text.length).toBeLessThan(code.length / 3);
-  for (const t of [text, code]) {
-    expect(t).not.toContain(ADMIN_PASSWORD);
-    expect(t).not.toContain(CLIENT_SECRET);
-    expect(t).not.toContain(emu.url);
-  }
+  // Every resource stores it twice (inputs and outputs); the engine code itself is ~150 KB.
+  expect(text.length).toBeLessThan(4000);
+  expect(text).toContain('"resources/servicenow/apiKey.ts"');
+  expect(text).toContain('"apiKeyProvider"');
+  expect(text).not.toContain("api_key");
+  expect(text).not.toContain(ADMIN_PASSWORD);
+  expect(text).not.toContain(CLIENT_SECRET);
+  expect(text).not.toContain(emu.url);
+  // A provider made per column stores its column, and resolves to that same provider.
+  const perColumn = await serialized(rateLimitRuleProvider("u_hourly_limit"));
+  expect(perColumn).toContain('"rateLimitRuleProvider"');
+  expect(perColumn).toContain('"u_hourly_limit"');
 });
 
-test("a provider process runs the stored code, not the program's live provider", async () => {
+test("a provider process loads the provider from the checkout and runs it", async () => {
   const text = await serialized(inboundProfileProvider);
-  const g = globalThis as Record<symbol, unknown>;
-  const live = g[LIVE_PROVIDERS];
-  // As in a fresh provider process: no live provider to fall back on.
-  g[LIVE_PROVIDERS] = undefined;
-  try {
-    const revived = requireFromString(text, path.join(process.cwd(), "__provider.js")).handler();
-    expect(revived).not.toBe(inboundProfileProvider);
-    const p = new ProviderDriver(revived, emu.url);
-    const created = await p.create({ name: "from stored code", keyLocation: "query" });
-    expect(emu.store.get("http_key_auth", created.id)?.name).toBe("from stored code");
-    expect((await p.read(created.id, created.outs)).props!.keyLocation).toBe("query");
-    await p.delete(created.id, created.outs);
-    expect(emu.store.get("http_key_auth", created.id)).toBeUndefined();
-  } finally {
-    g[LIVE_PROVIDERS] = live;
-  }
+  const revived = revive(text);
+  expect(revived).not.toBe(inboundProfileProvider);
+  await roundTrip(revived, "loaded from the checkout");
+});
+
+test("a provider stored as a reference to a module that is gone fails naming where it looked", async () => {
+  const text = (await serialized(inboundProfileProvider)).replace('"resources/servicenow/inboundProfile.ts"', '"resources/servicenow/gone.ts"');
+  await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(/no provider code at .*gone\.ts; run pulumi from the keywire program's directory/);
+});
+
+test("a __provider in the earlier self-contained format (compressed engine code) still runs", async () => {
+  // Serialized by keywire before providers were stored by reference: states deployed
+  // then keep it in their outputs until the resource is next updated.
+  const text = fs.readFileSync(path.join(__dirname, "fixtures", "inboundProfile-provider.compressed-code.txt"), "utf8");
+  expect(text).not.toContain("resources/servicenow");
+  await roundTrip(revive(text), "from the earlier format");
 });
 
 test("importing a provider serializes nothing: the code is packed only when Pulumi serializes it", async () => {
