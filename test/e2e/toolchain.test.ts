@@ -74,6 +74,29 @@ beforeAll(async () => {
 
 afterAll(() => backend?.cleanup());
 
+let projects: string | undefined;
+
+/**
+ * A fixture program copied into an ignored directory of the checkout, so that the
+ * stack files the CLI writes (`stack init`, `config set`) never land in tracked
+ * files, while npm, node_modules and tsconfig.json resolve as from any subdirectory.
+ */
+function fixtureProject(name: string): string {
+  fs.mkdirSync(path.join(REPO_ROOT, ".e2e"), { recursive: true });
+  projects ??= fs.mkdtempSync(path.join(REPO_ROOT, ".e2e", "toolchain-"));
+  const dir = path.join(projects, name);
+  if (fs.existsSync(dir)) return dir;
+  fs.mkdirSync(dir);
+  for (const f of fs.readdirSync(path.join(FIXTURES, name))) {
+    if (!/^Pulumi\.[^.]+\.yaml$/.test(f)) fs.copyFileSync(path.join(FIXTURES, name, f), path.join(dir, f));
+  }
+  return dir;
+}
+
+afterAll(() => {
+  if (projects) fs.rmSync(projects, { recursive: true, force: true });
+});
+
 describe("npm run pulumi", () => {
   test(
     "runs the CLI pinned to the installed @pulumi/pulumi version",
@@ -92,7 +115,7 @@ describe("npm run pulumi", () => {
     "runs in the caller's directory with the caller's backend, and passes the exit code through",
     async () => {
       const npm = which("npm") as string;
-      const cwd = path.join(FIXTURES, "dynamic");
+      const cwd = fixtureProject("dynamic");
       const env = { ...process.env, ...backend.env };
       const who = await runCommand(npm, ["run", "-s", "pulumi", "--", "whoami", "--verbose"], env, STEP_TIMEOUT_MS, cwd);
       expect(who.code).toBe(0);
@@ -155,7 +178,7 @@ describe("npm run pulumi", () => {
 });
 
 describe("a dynamic resource through the real engine", () => {
-  const cwd = path.join(FIXTURES, "dynamic");
+  let cwd: string;
   let dataDir: string;
   const calls = (): string[] => fs.readFileSync(path.join(dataDir, "calls.log"), "utf8").trim().split("\n");
   const marker = (): string => path.join(dataDir, "marker.txt");
@@ -170,6 +193,7 @@ describe("a dynamic resource through the real engine", () => {
   };
 
   beforeAll(async () => {
+    cwd = fixtureProject("dynamic");
     dataDir = fs.mkdtempSync(path.join(backend.dir, "data-"));
     expectExit(await runPulumi(["stack", "init", STACK, "--non-interactive"], { cwd, env: backend.env }), 0);
     expectExit(await run("config", "set", "markerDir", dataDir), 0);
@@ -240,7 +264,10 @@ describe("a dynamic resource through the real engine", () => {
 });
 
 describe("a program importing @pulumi/aws without AWS resources", () => {
-  const cwd = path.join(FIXTURES, "aws-import");
+  let cwd: string;
+  beforeAll(() => {
+    cwd = fixtureProject("aws-import");
+  });
   const run = (...args: string[]): Promise<RunPulumiResult> =>
     runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd, env: programEnv(), timeoutMs: STEP_TIMEOUT_MS });
 
