@@ -10,10 +10,12 @@
  * - wall time against the floor (see `floorMs`);
  * - new TCP connections to the instance (through a loopback proxy that charges one
  *   round trip per new connection, as a real instance 50–200 ms away does);
- * - dynamic-provider start-up, `__provider` deserialization and the program's
+ * - dynamic-provider start-up, the time until its code is ready (deserializing
+ *   `__provider` and loading the referenced modules) and the span of the program's
  *   closure serialization (timingPreload.js, loaded only into these runs);
  * - peak resident memory of the engine, the program and the provider plugin
- *   (sampled from /proc for the pulumi process group).
+ *   (sampled from /proc for the pulumi process group), the checkpoint's size after
+ *   `up`, and the machine's load average (other work lengthens the times).
  *
  * It prints a table and writes JSON (default .bench/deploy.json). Every run is
  * bounded in time; every process it starts is ended before it returns.
@@ -48,6 +50,8 @@ interface Args {
   json: string;
   timeoutMs: number;
   ops: Operation[];
+  /** Diagnosis only: run the engine with PULUMI_SKIP_CHECKPOINTS=true (no state written between steps). */
+  skipCheckpoints: boolean;
 }
 
 function usage(message?: string): never {
@@ -55,7 +59,7 @@ function usage(message?: string): never {
   process.stderr.write(
     "usage: npm run bench -- [--n 10,50,200] [--latency-ms 50] [--jitter-ms 0] [--connect-latency-ms <latency>]\n" +
       "                        [--parallel <engine parallelism>] [--json .bench/deploy.json] [--timeout-min 20]\n" +
-      "                        [--ops up,preview,refresh,destroy]\n",
+      "                        [--ops up,preview,refresh,destroy] [--skip-checkpoints]\n",
   );
   process.exit(2);
 }
@@ -66,6 +70,10 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i];
     if (a === "--help" || a === "-h") usage();
     if (!a.startsWith("--")) usage(`unexpected argument ${a}`);
+    if (a === "--skip-checkpoints") {
+      values.set("skip-checkpoints", "true");
+      continue;
+    }
     const eq = a.indexOf("=");
     if (eq > 0) values.set(a.slice(2, eq), a.slice(eq + 1));
     else {
@@ -73,7 +81,7 @@ function parseArgs(argv: string[]): Args {
       values.set(a.slice(2), argv[++i]);
     }
   }
-  const known = ["n", "latency-ms", "jitter-ms", "connect-latency-ms", "parallel", "json", "timeout-min", "ops"];
+  const known = ["n", "latency-ms", "jitter-ms", "connect-latency-ms", "parallel", "json", "timeout-min", "ops", "skip-checkpoints"];
   for (const k of values.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, def: number | undefined, min: number, max: number): number | undefined => {
     const v = values.get(k);
@@ -102,6 +110,7 @@ function parseArgs(argv: string[]): Args {
     json: path.resolve(REPO_ROOT, values.get("json") ?? path.join(".bench", "deploy.json")),
     timeoutMs: num("timeout-min", 20, 1, 120)! * 60_000,
     ops: OPERATIONS.filter((o) => ops.includes(o)),
+    skipCheckpoints: values.get("skip-checkpoints") === "true",
   };
 }
 
@@ -411,6 +420,12 @@ interface TimingReport {
   providerStartupMs: number;
   deserializations: number;
   deserializeMs: number;
+  /**
+   * Time until the provider code is ready in the plugin: the deserializations plus
+   * the `configure` calls, in which a referenced provider loads its module (and
+   * ts-node) from the checkout, ms, summed over provider processes.
+   */
+  codeLoadMs: number;
   /** Size of each distinct `__provider` text, KB. */
   providerTextKb: number[];
   /** Closure serializations in the program, their summed time and the span from first start to last end. */
@@ -486,6 +501,7 @@ function readTiming(file: string, runStartedAt: number): TimingReport {
     providerStartupMs: Math.round(startup),
     deserializations: des.length,
     deserializeMs: Math.round(des.reduce((s, e) => s + (e.ms ?? 0), 0)),
+    codeLoadMs: Math.round(des.reduce((s, e) => s + (e.ms ?? 0), 0) + (methods.configure?.totalMs ?? 0)),
     providerTextKb: [...new Set(des.map((e) => e.bytes ?? 0))].map((b) => round1(b / 1024)),
     serializations: ser.length,
     serializeMs: Math.round(ser.reduce((s, e) => s + (e.ms ?? 0), 0)),
@@ -516,6 +532,8 @@ interface OperationResult {
   timing: TimingReport;
   memory: MemoryReport;
   stateKb?: number;
+  /** The machine's 1-minute load average when the operation ended (other work skews the times). */
+  loadAverage: number;
   error?: string;
 }
 
@@ -574,6 +592,7 @@ async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.Proc
       PULUMI_NODEJS_TRANSPILE_ONLY: "true",
       KEYWIRE_BENCH_TIMING: timingFile,
       NODE_OPTIONS: [baseEnv.NODE_OPTIONS, `--require ${path.join(__dirname, "timingPreload.js")}`].filter(Boolean).join(" "),
+      ...(args.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
     };
     const cwd = prepareProgram(dir);
     const setup = async (a: string[]) => {
@@ -624,6 +643,7 @@ async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.Proc
         timing: readTiming(timingFile, run.startedAt),
         memory: run.memory,
         ...(op === "up" ? { stateKb: checkpointKb(stateDir) } : {}),
+        loadAverage: round2(os.loadavg()[0]),
         ...(error ? { error } : {}),
       });
       const r = results[results.length - 1];
@@ -669,12 +689,14 @@ function table(results: OperationResult[]): string {
     "floor s",
     "wall/floor",
     "provider start ms",
-    "deser n×ms",
-    "ser ms",
+    "code load ms",
+    "ser span ms",
     "peak MB total",
     "engine",
     "program",
     "provider",
+    "state MB",
+    "load",
   ];
   const rows = results.map((r) => [
     String(r.n),
@@ -686,12 +708,14 @@ function table(results: OperationResult[]): string {
     (r.floorMs / 1000).toFixed(2),
     r.wallOverFloor === null ? "-" : r.wallOverFloor.toFixed(2),
     String(r.timing.providerStartupMs),
-    `${r.timing.deserializations}×${r.timing.deserializations ? Math.round(r.timing.deserializeMs / r.timing.deserializations) : 0}`,
-    String(r.timing.serializeMs),
+    String(r.timing.codeLoadMs),
+    String(r.timing.serializeSpanMs),
     r.memory.peakTotalMb.toFixed(0),
     (r.memory.peakByRoleMb.engine ?? 0).toFixed(0),
     (r.memory.peakByRoleMb.program ?? 0).toFixed(0),
     (r.memory.peakByRoleMb.provider ?? 0).toFixed(0),
+    r.stateKb === undefined ? "" : (r.stateKb / 1024).toFixed(1),
+    r.loadAverage.toFixed(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => "| " + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
@@ -732,7 +756,15 @@ async function main(): Promise<void> {
 
 function writeJson(args: Args, machine: Record<string, unknown>, parallel: number, startedAt: string, results: OperationResult[]): void {
   fs.mkdirSync(path.dirname(args.json), { recursive: true });
-  const settings = { n: args.n, latencyMs: args.latencyMs, jitterMs: args.jitterMs, connectLatencyMs: args.connectLatencyMs, parallel, ops: args.ops };
+  const settings = {
+    n: args.n,
+    latencyMs: args.latencyMs,
+    jitterMs: args.jitterMs,
+    connectLatencyMs: args.connectLatencyMs,
+    parallel,
+    ops: args.ops,
+    skipCheckpoints: args.skipCheckpoints,
+  };
   fs.writeFileSync(args.json, JSON.stringify({ startedAt, machine, settings, results }, null, 2) + "\n");
 }
 
