@@ -82,6 +82,8 @@ export type Inputs = Record<string, unknown> & AdoptionInputs;
 export interface EngineContext {
   client: TableClient;
   connection: ServiceNowConnection;
+  /** Whose remembered lookups this call shares (the resource type); see lookupOnce. */
+  lookupScope?: string;
 }
 
 export interface PreparedCreate {
@@ -158,10 +160,12 @@ function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, value: I
  */
 const CONFIG_SLOT = "keywire.servicenow.runtimeConfig";
 
-export function setRuntimeConfig(config: ConfigSource | undefined): void {
+export function setRuntimeConfig(config: ConfigSource | undefined, lookupScope = ""): void {
   (globalThis as Record<symbol, unknown>)[Symbol.for(CONFIG_SLOT)] = config;
-  // New settings may name another instance (or the same one, reset): forget what was looked up.
-  (globalThis as Record<symbol, unknown>)[Symbol.for(LOOKUP_SLOT)] = undefined;
+  // New settings may name another instance (or the same one, reset): this type
+  // forgets what it looked up. Only its own: the engine configures each type of a
+  // run as its first resource arrives, while the other types' calls are under way.
+  delete lookupScopes()[lookupScope];
 }
 
 export function runtimeConfig(): ConfigSource {
@@ -172,8 +176,9 @@ export function runtimeConfig(): ConfigSource {
 /**
  * Answers to lookups that every resource of a run asks the same way (a user by
  * user_name, the shipped key-location rows, the parked keys): one request per
- * provider process instead of one per resource. Kept on the global object like
- * the configuration, and forgotten whenever configure runs. Failures are not kept.
+ * provider process instead of one per resource, per resource type (lookupScope).
+ * Kept on the global object like the configuration; a type forgets its own when
+ * its configure runs. Failures are not kept.
  */
 const LOOKUP_SLOT = "keywire.servicenow.lookups";
 
@@ -183,9 +188,13 @@ interface LookupCache {
   byResolver: WeakMap<Resolver, Record<string, Promise<ResolvedValue>>>;
 }
 
-function lookupCache(): LookupCache {
-  const g = globalThis as Record<symbol, LookupCache | undefined>;
-  return (g[Symbol.for(LOOKUP_SLOT)] ??= { byKey: Object.create(null) as Record<string, Promise<unknown>>, byResolver: new WeakMap() });
+function lookupScopes(): Record<string, LookupCache> {
+  const g = globalThis as Record<symbol, Record<string, LookupCache> | undefined>;
+  return (g[Symbol.for(LOOKUP_SLOT)] ??= Object.create(null) as Record<string, LookupCache>);
+}
+
+function lookupCache(ctx: EngineContext): LookupCache {
+  return (lookupScopes()[ctx.lookupScope ?? ""] ??= { byKey: Object.create(null) as Record<string, Promise<unknown>>, byResolver: new WeakMap() });
 }
 
 function remember<T>(entries: Record<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
@@ -204,12 +213,12 @@ function remember<T>(entries: Record<string, Promise<T>>, key: string, make: () 
  * connection's instance. For reads whose answer does not change during a run.
  */
 export function lookupOnce<T>(ctx: EngineContext, key: string, make: () => Promise<T>): Promise<T> {
-  return remember(lookupCache().byKey as Record<string, Promise<T>>, `${ctx.connection.instanceUrl} ${key}`, make);
+  return remember(lookupCache(ctx).byKey as Record<string, Promise<T>>, `${ctx.connection.instanceUrl} ${key}`, make);
 }
 
 /** Drops a remembered answer that turned out unusable (a name not found yet may exist later). */
 export function forgetLookup(ctx: EngineContext, key: string): void {
-  delete lookupCache().byKey[`${ctx.connection.instanceUrl} ${key}`];
+  delete lookupCache(ctx).byKey[`${ctx.connection.instanceUrl} ${key}`];
 }
 
 export const ENGINE_PROPS = ["sysId", "columns", "resolved", "adoption", "recordUrl"] as const;
@@ -229,9 +238,9 @@ export function containsUnknown(value: unknown): boolean {
 }
 
 /** Builds the client for one provider call, from configure's settings or the environment. */
-export function contextFor(): EngineContext {
+export function contextFor(lookupScope?: string): EngineContext {
   const connection = resolveConnection(runtimeConfig(), process.env);
-  return { connection, client: new TableClient(connection) };
+  return { connection, client: new TableClient(connection), ...(lookupScope === undefined ? {} : { lookupScope }) };
 }
 
 export function recordUrl(connection: ServiceNowConnection, table: string, sysId: string): string {
@@ -301,7 +310,7 @@ async function resolveColumns(
     }
     const custom = spec.resolvers?.[prop];
     if (custom) {
-      const cache = lookupCache();
+      const cache = lookupCache(ctx);
       let entries = cache.byResolver.get(custom);
       if (!entries) {
         entries = Object.create(null) as Record<string, Promise<ResolvedValue>>;
@@ -495,7 +504,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
   }
 
   async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
-    const ctx = contextFor();
+    const ctx = contextFor(spec.typeName);
     const wanted: Record<string, string> = {};
     for (const [prop, def] of managedFields(spec, inputs)) {
       if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
@@ -515,7 +524,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     typeName: spec.typeName,
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-      setRuntimeConfig(req.config);
+      setRuntimeConfig(req.config, spec.typeName);
     },
 
     async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
@@ -577,7 +586,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = contextFor();
+      const ctx = contextFor(spec.typeName);
       const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
       let record: SnRecord;
       let adoption: AdoptionState | undefined;
@@ -630,7 +639,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
-      const ctx = contextFor();
+      const ctx = contextFor(spec.typeName);
       const record = await ctx.client.get(spec.table, id, { fields: ["sys_id", ...ownedColumns(spec)] });
       if (!record) return {};
       const olds = (props ?? {}) as RecordOutputs;
@@ -643,7 +652,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
-      const ctx = contextFor();
+      const ctx = contextFor(spec.typeName);
       const { columns, resolved } = await resolveColumns(ctx, spec, news, olds);
       const changes: Record<string, string> = {};
       for (const [, def] of managedFields(spec, news)) {
@@ -675,7 +684,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     async delete(id: string, props: RecordOutputs): Promise<void> {
       const mode = props.onDestroy ?? (props.adoption ? "restore" : "delete");
       if (mode === "retain") return;
-      const ctx = contextFor();
+      const ctx = contextFor(spec.typeName);
       if (mode === "restore" && props.adoption) {
         if (Object.keys(props.adoption.original).length === 0) return;
         // One PATCH; a record already gone (404) has nothing left to restore.

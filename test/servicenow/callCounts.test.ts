@@ -55,6 +55,18 @@ test("keys created in one process: 1 POST and 1 probe each; the user and the par
   expect(emu.metrics().total).toBe(4 + 1 + 1 + 4);
 });
 
+test("configuring another resource type mid-run keeps this type's lookups: the key-location rows are read once", async () => {
+  emu.resetMetrics();
+  const profiles = new ProviderDriver(inboundProfileProvider, emu.url);
+  await profiles.create({ name: "first of the run", keyLocation: "query" });
+  // The engine configures each type as its first resource arrives, while others are under way.
+  new ProviderDriver(apiKeyProvider, emu.url);
+  new ProviderDriver(serviceNowUserProvider, emu.url);
+  await profiles.create({ name: "second of the run", keyLocation: "query" });
+  expect(calls(emu, "http_key_auth", "POST")).toBe(2);
+  expect(calls(emu, "sys_token_auth_parameter", "GET")).toBe(1);
+});
+
 test("a key whose optional inputs are left out has outputs the engine can carry", async () => {
   await chain("svc.plain");
   const { outs } = await new ProviderDriver(apiKeyProvider, emu.url).create({ name: "plain", user: "svc.plain" });
