@@ -124,13 +124,16 @@ function resourceCount(n: number): number {
 /**
  * The fewest ServiceNow calls each operation can make: a create is 1 POST plus,
  * for a key, what its token needs (the probe, 1 GET); adopting the policy is
- * 1 GET; a plain preview makes none; a refresh reads each resource once; a
- * destroy deletes (or, for the adopted policy, restores) each once.
+ * 1 GET; and once per run, 3 GETs no program can skip: the sys_id of the user the
+ * keys name by user_name, the sys_ids of the shipped key-location rows, and the
+ * inactive keys (a create never makes a second key where one is parked). A plain
+ * preview makes none; a refresh reads each resource once; a destroy deletes (or,
+ * for the adopted policy, restores) each once.
  */
 function minimumCalls(op: Operation, n: number): number {
   switch (op) {
     case "up":
-      return 2 + n * (1 + 1 + 2);
+      return 2 + n * (1 + 1 + 2) + 3;
     case "preview":
       return 0;
     case "preview --refresh":
