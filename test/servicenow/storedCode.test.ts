@@ -78,6 +78,13 @@ test("a provider stored as a reference to a module that is gone fails naming whe
   await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(/no provider code at .*gone\.ts; run pulumi from the keywire program's directory/);
 });
 
+test("a reference to an export that holds no keywire provider fails naming the module and the export", async () => {
+  const text = (await serialized(inboundProfileProvider)).replace('"inboundProfileProvider"', '"nothingHere"');
+  await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(
+    "keywire: resources/servicenow/inboundProfile.ts exports no keywire provider named nothingHere",
+  );
+});
+
 test("a __provider in the earlier self-contained format (compressed engine code) still runs", async () => {
   // Serialized by keywire before providers were stored by reference: states deployed
   // then keep it in their outputs until the resource is next updated.
