@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "./client/encodedQuery";
+import type { SnRecord } from "./client/tableClient";
 import { KeywireError } from "../shared/errors";
 import { EngineContext, SERVICENOW_MODULE, contextFor, setRuntimeConfig } from "./recordEngine";
 import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
@@ -98,14 +99,35 @@ export async function runPreflight(ctx: EngineContext, inputs: PreflightInputs):
   return problems;
 }
 
+/**
+ * Rows of an Event Management connector table, or undefined when the deploying
+ * identity may not read it (a problem naming the role, not the raw refusal).
+ */
+async function connectorRows(
+  ctx: EngineContext,
+  problems: string[],
+  table: string,
+  opts: Parameters<EngineContext["client"]["list"]>[1],
+): Promise<SnRecord[] | undefined> {
+  try {
+    return await ctx.client.list(table, opts);
+  } catch (e) {
+    if (status(e) !== 403) throw e;
+    problems.push(`the deploying identity may not read ${table}: give it admin, or evt_mgmt_admin (Event Management administrator)`);
+    return undefined;
+  }
+}
+
 async function connectorAndColumnChecks(ctx: EngineContext, inputs: PreflightInputs, problems: string[]): Promise<void> {
   if (inputs.pushConnectorName) {
-    const rows = await ctx.client.list("sn_em_connector_push_instance", {
+    const rows = await connectorRows(ctx, problems, "sn_em_connector_push_instance", {
       query: q().eq("name", inputs.pushConnectorName).build(),
       fields: ["sys_id", "active"],
       limit: 2,
     });
-    if (rows.length === 0) {
+    if (!rows) {
+      // Reported by connectorRows.
+    } else if (rows.length === 0) {
       problems.push(`no push connector instance is named "${inputs.pushConnectorName}": create it in Event Management > Connectors, or set keywire:pushConnector.create true`);
     } else if (rows.length > 1) {
       problems.push(`more than one push connector instance is named "${inputs.pushConnectorName}": rename one`);
@@ -114,12 +136,12 @@ async function connectorAndColumnChecks(ctx: EngineContext, inputs: PreflightInp
     }
   }
   if (inputs.pushConnectorSource) {
-    const rows = await ctx.client.list("sn_em_connector_listener", {
+    const rows = await connectorRows(ctx, problems, "sn_em_connector_listener", {
       query: q().eq("source", inputs.pushConnectorSource).build(),
       fields: ["sys_id"],
       limit: 2,
     });
-    if (rows.length !== 1) problems.push(`expected one push connector definition with source "${inputs.pushConnectorSource}", found ${rows.length}: is Event Management installed?`);
+    if (rows && rows.length !== 1) problems.push(`expected one push connector definition with source "${inputs.pushConnectorSource}", found ${rows.length}: is Event Management installed?`);
   }
   for (const tc of inputs.requiredColumns ?? []) {
     const [table, column] = tc.split(".", 2);
