@@ -9,9 +9,9 @@
  * other origins are not followed) and never put in a message. Providers build a client
  * inside each method and drop it afterwards.
  */
-import type { AxiosResponse, AxiosStatic } from "axios";
-import { isKeywireHttpError, HttpErrorDetails, KeywireError, KeywireHttpError, KeywireErrorInit, isKeywireError } from "../shared/errors";
-import { failureKind, redactAndTrim, toSafeError } from "../shared/redact";
+import { HttpErrorDetails, KeywireError, KeywireHttpError, KeywireErrorInit, isKeywireError } from "../shared/errors";
+import { exchange } from "../shared/http";
+import { redactAndTrim, toSafeError, transportFailureInit } from "../shared/redact";
 import { isLoopbackHost } from "../shared/url";
 import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
 
@@ -246,8 +246,6 @@ export function createFreshserviceClient(o: FreshserviceClientOptions): Freshser
   };
 
   async function send(method: Method, path: string, opts: RequestOptions, operation: string, timeoutMs: number): Promise<FreshserviceResult> {
-    // Required here, not at module top: keeps closure serialization of providers small.
-    const axios = (require("axios") as { default: AxiosStatic }).default;
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, String(v));
     const qs = params.toString();
@@ -261,46 +259,20 @@ export function createFreshserviceClient(o: FreshserviceClientOptions): Freshser
       data = JSON.stringify(opts.json);
       headers["Content-Type"] = "application/json";
     }
-    // One deadline for the whole exchange, body included.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    let res: AxiosResponse<unknown>;
-    try {
-      res = await axios.request<unknown>({
-        method,
-        url: `${origin}${path}${qs ? `?${qs}` : ""}`,
-        headers,
-        data,
-        responseType: "text",
-        transformResponse: [(d: unknown) => d],
-        validateStatus: () => true,
-        // A redirect would carry the key elsewhere; Freshservice API calls do not redirect.
-        maxRedirects: 0,
-        maxContentLength: MAX_RESPONSE_BYTES,
-        maxBodyLength: MAX_RESPONSE_BYTES,
-        signal: controller.signal,
-        ...(loopback ? { proxy: false as const } : {}),
-      });
-    } catch (err) {
-      const { kind, networkCode } = failureKind(err, timedOut);
-      const safe = toSafeError(err, { platform: PLATFORM, operation, secrets: secrets(), hint: hintFor(undefined, undefined), kind });
-      const what = kind === "timeout" ? `no answer within ${timeoutMs} ms` : kind === "network" ? "the connection failed" : "the request failed";
-      throw new FreshserviceError({
-        ...(isKeywireHttpError(safe) ? safe.toInit() : { platform: PLATFORM, operation, hint: hintFor(undefined, undefined), retryable: false }),
-        kind,
-        method,
-        path,
-        ...(networkCode ? { networkCode } : {}),
-        retryable: kind !== "other",
-        reason: `${what}${networkCode ? ` (${networkCode})` : ""}`,
-      });
-    } finally {
-      clearTimeout(timer);
+    const sent = await exchange({
+      method,
+      url: `${origin}${path}${qs ? `?${qs}` : ""}`,
+      headers,
+      ...(data !== undefined ? { data } : {}),
+      timeoutMs,
+      maxBytes: MAX_RESPONSE_BYTES,
+      loopback,
+    });
+    if (!sent.ok) {
+      const ctx = { platform: PLATFORM, operation, method, path, timeoutMs, hint: hintFor(undefined, undefined), secrets: secrets() };
+      throw new FreshserviceError(transportFailureInit(sent.error, sent.timedOut, ctx));
     }
+    const res = sent.res;
     return { status: res.status, headers: lowerHeaders(res.headers), data: parseJson(res.data) };
   }
 

@@ -8,9 +8,9 @@
  * Retries follow resources/shared/retry.ts; errors are rebuilt through
  * resources/shared/redact.ts.
  */
-import type { AxiosResponse, AxiosStatic } from "axios";
-import { isKeywireHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, KeywireHttpError, isKeywireError } from "../shared/errors";
-import { failureKind, redactAndTrim, toSafeError } from "../shared/redact";
+import { HttpErrorDetails, KeywireError, KeywireErrorInit, KeywireHttpError, isKeywireError } from "../shared/errors";
+import { exchange } from "../shared/http";
+import { redactAndTrim, toSafeError, transportFailureInit } from "../shared/redact";
 import { isLoopbackHost } from "../shared/url";
 import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
 
@@ -170,50 +170,24 @@ export function createIvantiClient(o: IvantiClientOptions): IvantiClient {
   const secrets = () => [apiKey, `rest_api_key=${apiKey}`];
 
   async function send(path: string, opts: GetOptions, operation: string, timeoutMs: number): Promise<IvantiResult> {
-    // Required here, not at module top: keeps closure serialization of providers small.
-    const axios = (require("axios") as { default: AxiosStatic }).default;
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, String(v));
     const qs = params.toString();
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    let res: AxiosResponse<unknown>;
-    const urlPath = new URL(`${base}/${path}`).pathname;
-    try {
-      res = await axios.request<unknown>({
-        method: "GET",
-        url: `${base}/${path}${qs ? `?${qs}` : ""}`,
-        // The documented form: no space, no "Bearer".
-        headers: { Accept: "application/json", Authorization: `rest_api_key=${apiKey}`, "User-Agent": "keywire" },
-        responseType: "text",
-        transformResponse: [(d: unknown) => d],
-        validateStatus: () => true,
-        // A redirect would carry the key elsewhere (and usually means a login page).
-        maxRedirects: 0,
-        maxContentLength: MAX_RESPONSE_BYTES,
-        signal: controller.signal,
-        ...(loopback ? { proxy: false as const } : {}),
-      });
-    } catch (err) {
-      const { kind, networkCode } = failureKind(err, timedOut);
-      const safe = toSafeError(err, { platform: PLATFORM, operation, secrets: secrets(), hint: hintFor(undefined, undefined), kind });
-      const what = kind === "timeout" ? `no answer within ${timeoutMs} ms` : kind === "network" ? "the connection failed" : "the request failed";
-      throw new IvantiError({
-        ...(isKeywireHttpError(safe) ? safe.toInit() : { platform: PLATFORM, operation, hint: hintFor(undefined, undefined), retryable: false }),
-        kind,
-        method: "GET",
-        path: urlPath,
-        ...(networkCode ? { networkCode } : {}),
-        retryable: kind !== "other",
-        reason: `${what}${networkCode ? ` (${networkCode})` : ""}`,
-      });
-    } finally {
-      clearTimeout(timer);
+    const sent = await exchange({
+      method: "GET",
+      url: `${base}/${path}${qs ? `?${qs}` : ""}`,
+      // The documented form: no space, no "Bearer".
+      headers: { Accept: "application/json", Authorization: `rest_api_key=${apiKey}`, "User-Agent": "keywire" },
+      timeoutMs,
+      maxBytes: MAX_RESPONSE_BYTES,
+      loopback,
+    });
+    if (!sent.ok) {
+      const urlPath = new URL(`${base}/${path}`).pathname;
+      const ctx = { platform: PLATFORM, operation, method: "GET", path: urlPath, timeoutMs, hint: hintFor(undefined, undefined), secrets: secrets() };
+      throw new IvantiError(transportFailureInit(sent.error, sent.timedOut, ctx));
     }
+    const res = sent.res;
     const headers = lowerHeaders(res.headers);
     return { status: res.status, headers, data: parseBody(res.data, headers["content-type"]) };
   }

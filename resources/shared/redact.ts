@@ -6,7 +6,7 @@
  * `response.config`; printing or serializing one leaks credentials. `toSafeError` copies
  * out a few plain fields, redacts every piece of text it keeps, and drops the rest.
  */
-import { HttpFailureKind, KeywireError, KeywireHttpError, isKeywireError } from "./errors";
+import { HttpErrorDetails, HttpFailureKind, KeywireError, KeywireErrorInit, KeywireHttpError, isKeywireError, isKeywireHttpError } from "./errors";
 
 export const REDACTED = "[REDACTED]";
 
@@ -248,3 +248,28 @@ export function toSafeError(err: unknown, ctx: SafeErrorContext = {}): KeywireEr
     ...(serverMessage !== undefined ? { serverMessage } : {}),
   });
 }
+
+/**
+ * The constructor input of a safe error for a request that got no answer (a
+ * timeout, a refused or broken connection): what went wrong in words, the code,
+ * and whether a retry may help. Built from the library error's code only.
+ */
+export function transportFailureInit(
+  err: unknown,
+  timedOut: boolean,
+  ctx: { platform: string; operation: string; method: string; path: string; timeoutMs: number; hint: string; secrets: Iterable<string | undefined> },
+): KeywireErrorInit & HttpErrorDetails {
+  const { kind, networkCode } = failureKind(err, timedOut);
+  const safe = toSafeError(err, { platform: ctx.platform, operation: ctx.operation, secrets: ctx.secrets, hint: ctx.hint, kind });
+  const what = kind === "timeout" ? `no answer within ${ctx.timeoutMs} ms` : kind === "network" ? "the connection failed" : "the request failed";
+  return {
+    ...(isKeywireHttpError(safe) ? safe.toInit() : { platform: ctx.platform, operation: ctx.operation, hint: ctx.hint, retryable: false }),
+    kind,
+    method: ctx.method,
+    path: ctx.path,
+    ...(networkCode ? { networkCode } : {}),
+    retryable: kind !== "other",
+    reason: `${what}${networkCode ? ` (${networkCode})` : ""}`,
+  };
+}
+

@@ -6,7 +6,7 @@
  * `ServiceNowError` from safe fields, with the reason and hint failureHints.ts
  * gives: library errors, headers and bodies never leave this file.
  */
-import type { AxiosResponse, AxiosStatic } from "axios";
+import type { AxiosResponse } from "axios";
 import { isKeywireHttpError, KeywireError, KeywireHttpError, HttpErrorDetails, isKeywireError } from "../../shared/errors";
 import { redactAndTrim, toSafeError } from "../../shared/redact";
 import {
@@ -19,6 +19,7 @@ import {
 } from "../../shared/retry";
 import { ServiceNowConnection } from "./connection";
 import { EncodedQuery, q } from "./encodedQuery";
+import { exchange } from "../../shared/http";
 import { describeFailure } from "./failureHints";
 import { OAUTH_TOKEN_PATH, fetchClientCredentialsToken } from "./oauth";
 
@@ -475,8 +476,6 @@ export class TableClient {
     timeoutMs: number,
     authorization: string | undefined,
   ): Promise<HttpResult> {
-    // Required here, not at module top: keeps closure serialization of providers small.
-    const axios = (require("axios") as { default: AxiosStatic }).default;
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, v);
     const qs = params.toString();
@@ -495,42 +494,26 @@ export class TableClient {
       headers["Content-Type"] = "application/x-www-form-urlencoded";
     }
 
-    // One deadline for the whole exchange, body included (axios' own timeout is per socket phase).
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    let res: AxiosResponse<unknown>;
-    try {
-      res = await axios.request<unknown>({
-        method,
-        url: `${url.origin}${url.pathname}${qs ? `?${qs}` : ""}`,
-        headers,
-        data,
-        responseType: "text",
-        transformResponse: [(d: unknown) => d],
-        validateStatus: () => true,
-        // A redirect would carry the credentials elsewhere, and on ServiceNow means a sleeping instance or a wrong URL.
-        maxRedirects: 0,
-        maxContentLength: MAX_RESPONSE_BYTES,
-        maxBodyLength: MAX_RESPONSE_BYTES,
-        signal: controller.signal,
-        ...(isLoopback(url.origin) ? { proxy: false as const } : {}),
-      });
-    } catch (err) {
+    const sent = await exchange({
+      method,
+      url: `${url.origin}${url.pathname}${qs ? `?${qs}` : ""}`,
+      headers,
+      ...(data !== undefined ? { data } : {}),
+      timeoutMs,
+      maxBytes: MAX_RESPONSE_BYTES,
+      loopback: isLoopback(url.origin),
+    });
+    if (!sent.ok) {
       this.notify({ method, ...(opts.table ? { table: opts.table } : {}), attempt });
-      throw toSafeError(err, {
+      throw toSafeError(sent.error, {
         platform: "servicenow",
         operation: opts.operation ?? `${method} ${url.pathname}`,
         ...(opts.table ? { table: opts.table } : {}),
         secrets: [...this.secretsFor(opts), ...(authorization ? [authorization] : [])],
-        ...(timedOut ? { kind: "timeout" as const } : {}),
+        ...(sent.timedOut ? { kind: "timeout" as const } : {}),
       });
-    } finally {
-      clearTimeout(timer);
     }
+    const res = sent.res;
     this.notify({ method, ...(opts.table ? { table: opts.table } : {}), status: res.status, attempt });
     const resHeaders = lowerHeaders(res.headers);
     const { data: parsed } = parseBody(res.data, resHeaders["content-type"]);

@@ -1,0 +1,56 @@
+/**
+ * One HTTP exchange, as every keywire client makes it:
+ * - one deadline for the whole exchange, body included (axios' own timeout is per
+ *   socket phase);
+ * - no redirects: they would carry the credentials elsewhere, and on these
+ *   platforms mean a login page, a sleeping instance or a wrong URL;
+ * - any status is an answer, for the caller to judge; the body stays text, at most
+ *   `maxBytes`;
+ * - no proxy for a loopback host (the bundled emulators).
+ * A failure comes back as the library's error, which carries request headers: the
+ * caller rebuilds it through redact.ts and never shows it as it is.
+ */
+import type { AxiosResponse, AxiosStatic } from "axios";
+
+export interface Exchange {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  data?: string;
+  timeoutMs: number;
+  maxBytes: number;
+  loopback: boolean;
+}
+
+export type ExchangeResult = { ok: true; res: AxiosResponse<unknown> } | { ok: false; error: unknown; timedOut: boolean };
+
+export async function exchange(x: Exchange): Promise<ExchangeResult> {
+  const axios = (require("axios") as { default: AxiosStatic }).default;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, x.timeoutMs);
+  try {
+    const res = await axios.request<unknown>({
+      method: x.method,
+      url: x.url,
+      headers: x.headers,
+      data: x.data,
+      responseType: "text",
+      transformResponse: [(d: unknown) => d],
+      validateStatus: () => true,
+      maxRedirects: 0,
+      maxContentLength: x.maxBytes,
+      maxBodyLength: x.maxBytes,
+      signal: controller.signal,
+      ...(x.loopback ? { proxy: false as const } : {}),
+    });
+    return { ok: true, res };
+  } catch (error) {
+    return { ok: false, error, timedOut };
+  } finally {
+    clearTimeout(timer);
+  }
+}
