@@ -9,10 +9,10 @@
  * other origins are not followed) and never put in a message. Providers build a client
  * inside each method and drop it afterwards.
  */
-import { HttpErrorDetails, KeywireError, KeywireHttpError, KeywireErrorInit, isKeywireError } from "../shared/errors";
+import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, isKeywireError } from "../shared/errors";
 import { exchange } from "../shared/http";
 import { redactAndTrim, toSafeError, transportFailureInit } from "../shared/redact";
-import { isLoopbackHost } from "../shared/url";
+import { isLoopbackHost, originProblem } from "../shared/url";
 import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
 
 export const PLATFORM = "freshservice";
@@ -40,18 +40,7 @@ export { isLoopbackHost };
  * only, HTTPS unless the host is a loopback address, no credentials.
  */
 export function baseUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "is not a URL";
-  }
-  if (url.username || url.password) return "must not contain credentials";
-  if (url.search || url.hash) return "must not have a query or fragment";
-  if (url.pathname !== "/" && url.pathname !== "") return "must be an origin only (scheme, host, port), without a path";
-  if (url.protocol === "https:") return undefined;
-  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
-  return "must use https:// (plain http:// is accepted only for a loopback address such as the bundled emulator)";
+  return originProblem(value, { notUrl: "is not a URL", path: () => "must be an origin only (scheme, host, port), without a path" });
 }
 
 /** The origin requests go to. Inputs are expected to have passed `check` already. */
@@ -111,18 +100,10 @@ export interface FreshserviceResult {
 }
 
 /** An HTTP failure with the Freshservice error code (`invalid_credentials`, `access_denied`, …). */
-export class FreshserviceError extends KeywireHttpError {
-  readonly errorCode?: string;
-  /** The reason part of the message (already redacted), kept to rebuild the error. */
-  readonly reason: string;
+export class FreshserviceError extends CodedHttpError {
   constructor(init: KeywireErrorInit & HttpErrorDetails & { errorCode?: string }) {
     super(init);
     this.name = "FreshserviceError";
-    this.reason = init.reason;
-    if (init.errorCode !== undefined) this.errorCode = init.errorCode;
-  }
-  override toJSON() {
-    return this.errorCode === undefined ? super.toJSON() : { ...super.toJSON(), errorCode: this.errorCode };
   }
 }
 
@@ -186,17 +167,6 @@ export interface FreshserviceClientOptions {
 }
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
-
-function lowerHeaders(h: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof h !== "object" || h === null) return out;
-  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
-    if (typeof v === "string") out[k.toLowerCase()] = v;
-    else if (typeof v === "number") out[k.toLowerCase()] = String(v);
-    else if (Array.isArray(v)) out[k.toLowerCase()] = v.join(", ");
-  }
-  return out;
-}
 
 function parseJson(text: unknown): unknown {
   if (typeof text !== "string") return text;
@@ -272,8 +242,7 @@ export function createFreshserviceClient(o: FreshserviceClientOptions): Freshser
       const ctx = { platform: PLATFORM, operation, method, path, timeoutMs, hint: hintFor(undefined, undefined), secrets: secrets() };
       throw new FreshserviceError(transportFailureInit(sent.error, sent.timedOut, ctx));
     }
-    const res = sent.res;
-    return { status: res.status, headers: lowerHeaders(res.headers), data: parseJson(res.data) };
+    return { status: sent.status, headers: sent.headers, data: parseJson(sent.body) };
   }
 
   function failure(res: FreshserviceResult, method: Method, path: string, operation: string): FreshserviceError {

@@ -8,10 +8,10 @@
  * Retries follow resources/shared/retry.ts; errors are rebuilt through
  * resources/shared/redact.ts.
  */
-import { HttpErrorDetails, KeywireError, KeywireErrorInit, KeywireHttpError, isKeywireError } from "../shared/errors";
+import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, isKeywireError } from "../shared/errors";
 import { exchange } from "../shared/http";
 import { redactAndTrim, toSafeError, transportFailureInit } from "../shared/redact";
-import { isLoopbackHost } from "../shared/url";
+import { isLoopbackHost, originProblem } from "../shared/url";
 import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
 
 export const PLATFORM = "ivanti";
@@ -37,20 +37,13 @@ export { isLoopbackHost };
 
 /** Why a tenant URL is unacceptable, or undefined: an origin, HTTPS unless loopback, no credentials. */
 export function tenantUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "is not a URL (e.g. https://mycompany.saasit.com)";
-  }
-  if (url.username || url.password) return "must not contain credentials";
-  if (url.search || url.hash) return "must not have a query or fragment";
-  const path = url.pathname.replace(/\/+$/, "");
-  if (/^\/heat$/i.test(path)) return "must not include /HEAT: give the origin and set heatPrefix: true";
-  if (path !== "") return "must be the tenant origin only (scheme, host, port), without a path such as /api";
-  if (url.protocol === "https:") return undefined;
-  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
-  return "must use https:// (plain http:// is accepted only for a loopback address such as the bundled emulator)";
+  return originProblem(value, {
+    notUrl: "is not a URL (e.g. https://mycompany.saasit.com)",
+    path: (path) =>
+      /^\/heat$/i.test(path)
+        ? "must not include /HEAT: give the origin and set heatPrefix: true"
+        : "must be the tenant origin only (scheme, host, port), without a path such as /api",
+  });
 }
 
 /** The tenant's origin; inputs are expected to have passed `check`. */
@@ -65,18 +58,10 @@ export function odataBase(tenantUrl: string, heatPrefix: boolean): string {
 }
 
 /** An HTTP failure with the ISM error code (`ISM_4001`, …). */
-export class IvantiError extends KeywireHttpError {
-  readonly errorCode?: string;
-  /** The reason part of the message (already redacted), kept to rebuild the error. */
-  readonly reason: string;
+export class IvantiError extends CodedHttpError {
   constructor(init: KeywireErrorInit & HttpErrorDetails & { errorCode?: string }) {
     super(init);
     this.name = "IvantiError";
-    this.reason = init.reason;
-    if (init.errorCode !== undefined) this.errorCode = init.errorCode;
-  }
-  override toJSON() {
-    return this.errorCode === undefined ? super.toJSON() : { ...super.toJSON(), errorCode: this.errorCode };
   }
 }
 
@@ -138,17 +123,6 @@ export interface IvantiClient {
   toJSON(): Record<string, string>;
 }
 
-function lowerHeaders(h: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof h !== "object" || h === null) return out;
-  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
-    if (typeof v === "string") out[k.toLowerCase()] = v;
-    else if (typeof v === "number") out[k.toLowerCase()] = String(v);
-    else if (Array.isArray(v)) out[k.toLowerCase()] = v.join(", ");
-  }
-  return out;
-}
-
 function parseBody(text: unknown, contentType: string | undefined): unknown {
   if (typeof text !== "string") return text;
   if (!/json/i.test(contentType ?? "") && !/^\s*[[{]/.test(text)) return text;
@@ -187,9 +161,7 @@ export function createIvantiClient(o: IvantiClientOptions): IvantiClient {
       const ctx = { platform: PLATFORM, operation, method: "GET", path: urlPath, timeoutMs, hint: hintFor(undefined, undefined), secrets: secrets() };
       throw new IvantiError(transportFailureInit(sent.error, sent.timedOut, ctx));
     }
-    const res = sent.res;
-    const headers = lowerHeaders(res.headers);
-    return { status: res.status, headers, data: parseBody(res.data, headers["content-type"]) };
+    return { status: sent.status, headers: sent.headers, data: parseBody(sent.body, sent.headers["content-type"]) };
   }
 
   function failure(res: IvantiResult, path: string, operation: string): IvantiError {

@@ -244,6 +244,25 @@ function httpErrorJSON(e: KeywireHttpError): KeywireHttpErrorJSON {
 }
 
 /**
+ * An HTTP failure that also carries the platform's own error code (Freshservice's
+ * `invalid_credentials`, Ivanti's `ISM_4001`, …), and the reason part of its
+ * message (already redacted), to rebuild the error.
+ */
+export class CodedHttpError extends KeywireHttpError {
+  readonly errorCode?: string;
+  readonly reason: string;
+  constructor(init: KeywireErrorInit & HttpErrorDetails & { errorCode?: string }) {
+    super(init);
+    this.name = "CodedHttpError";
+    this.reason = init.reason;
+    if (init.errorCode !== undefined) this.errorCode = init.errorCode;
+  }
+  override toJSON(): KeywireHttpErrorJSON & { errorCode?: string } {
+    return this.errorCode === undefined ? super.toJSON() : { ...super.toJSON(), errorCode: this.errorCode };
+  }
+}
+
+/**
  * Whether a value is a keywire error. Checked by shape, not `instanceof`: inside a
  * deserialized dynamic provider, classes are rebuilt by closure serialization and
  * their prototype chains are not the originals.

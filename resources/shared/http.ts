@@ -10,7 +10,7 @@
  * A failure comes back as the library's error, which carries request headers: the
  * caller rebuilds it through redact.ts and never shows it as it is.
  */
-import type { AxiosResponse, AxiosStatic } from "axios";
+import type { AxiosStatic } from "axios";
 
 export interface Exchange {
   method: string;
@@ -22,7 +22,10 @@ export interface Exchange {
   loopback: boolean;
 }
 
-export type ExchangeResult = { ok: true; res: AxiosResponse<unknown> } | { ok: false; error: unknown; timedOut: boolean };
+/** An answer (any status; header names lower-cased; the body as the server sent it), or what went wrong. */
+export type ExchangeResult =
+  | { ok: true; status: number; headers: Record<string, string>; body: unknown }
+  | { ok: false; error: unknown; timedOut: boolean };
 
 export async function exchange(x: Exchange): Promise<ExchangeResult> {
   const axios = (require("axios") as { default: AxiosStatic }).default;
@@ -47,10 +50,21 @@ export async function exchange(x: Exchange): Promise<ExchangeResult> {
       signal: controller.signal,
       ...(x.loopback ? { proxy: false as const } : {}),
     });
-    return { ok: true, res };
+    return { ok: true, status: res.status, headers: lowerHeaders(res.headers), body: res.data };
   } catch (error) {
     return { ok: false, error, timedOut };
   } finally {
     clearTimeout(timer);
   }
+}
+
+function lowerHeaders(h: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof h !== "object" || h === null) return out;
+  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
+    if (typeof v === "string") out[k.toLowerCase()] = v;
+    else if (typeof v === "number" || typeof v === "boolean") out[k.toLowerCase()] = String(v);
+    else if (Array.isArray(v)) out[k.toLowerCase()] = v.join(", ");
+  }
+  return out;
 }

@@ -8,3 +8,25 @@ export function isLoopbackHost(hostname: string): boolean {
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
   return !!m && m.slice(1).every((o) => Number(o) <= 255);
 }
+
+/**
+ * Why a value is not an acceptable service origin, or undefined when it is: a URL
+ * with scheme, host and port only, no credentials, HTTPS unless the host is a
+ * loopback address. `says` words the two problems that differ by platform.
+ */
+export function originProblem(value: string, says: { notUrl: string; path: (path: string) => string }): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return says.notUrl;
+  }
+  if (url.username || url.password) return "must not contain credentials";
+  if (url.search || url.hash) return "must not have a query or fragment";
+  const path = url.pathname.replace(/\/+$/, "");
+  if (path !== "") return says.path(path);
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
+  return "must use https:// (plain http:// is accepted only for a loopback address such as the bundled emulator)";
+}
+

@@ -6,7 +6,6 @@
  * `ServiceNowError` from safe fields, with the reason and hint failureHints.ts
  * gives: library errors, headers and bodies never leave this file.
  */
-import type { AxiosResponse } from "axios";
 import { isKeywireHttpError, KeywireError, KeywireHttpError, HttpErrorDetails, isKeywireError } from "../../shared/errors";
 import { redactAndTrim, toSafeError } from "../../shared/redact";
 import {
@@ -154,15 +153,6 @@ export function toSnRecord(raw: unknown): SnRecord {
       out[k] = o.value === undefined || o.value === null ? "" : String(o.value);
       if ("display_value" in o) out[`dv_${k}`] = o.display_value === null ? "" : String(o.display_value);
     } else out[k] = JSON.stringify(v);
-  }
-  return out;
-}
-
-function lowerHeaders(h: AxiosResponse["headers"]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h ?? {})) {
-    if (v === undefined || v === null) continue;
-    out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
   }
   return out;
 }
@@ -513,11 +503,9 @@ export class TableClient {
         ...(sent.timedOut ? { kind: "timeout" as const } : {}),
       });
     }
-    const res = sent.res;
-    this.notify({ method, ...(opts.table ? { table: opts.table } : {}), status: res.status, attempt });
-    const resHeaders = lowerHeaders(res.headers);
-    const { data: parsed } = parseBody(res.data, resHeaders["content-type"]);
-    return { status: res.status, headers: resHeaders, data: parsed };
+    this.notify({ method, ...(opts.table ? { table: opts.table } : {}), status: sent.status, attempt });
+    const { data: parsed } = parseBody(sent.body, sent.headers["content-type"]);
+    return { status: sent.status, headers: sent.headers, data: parsed };
   }
 
   /** A non-accepted answer as a safe error carrying what the retry policy needs. */
