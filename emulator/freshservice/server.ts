@@ -6,8 +6,8 @@
  * It stands in for `https://<domain>.freshservice.com`; the API lives under `/api/v2`.
  * Keys are made by test controls only, as a person makes them in the UI.
  */
-import { createServer, IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenOnLoopback } from "../shared/loopbackServer";
 import { sendJson, readBody } from "./http";
 import { RateLimiter } from "./rateLimit";
 import { AccountState, AgentEntry, publicAgent, publicRole } from "./state";
@@ -400,37 +400,16 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
     await handleApi(ctx, route, rl);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      count("(internal)", 500);
-      sendJson(res, 500, codeBody("server_error"));
-    });
-  });
-  server.requestTimeout = requestTimeoutMs;
-  server.headersTimeout = Math.min(requestTimeoutMs, 10_000);
-  server.keepAliveTimeout = 2_000;
-  server.maxHeadersCount = 100;
-  server.maxConnections = 256;
-  const sockets = new Set<Socket>();
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.setTimeout(requestTimeoutMs, () => s.destroy());
-    s.on("close", () => sockets.delete(s));
-  });
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://127.0.0.1:${port}`;
+  const listening = await listenOnLoopback(
+    (req, res) => {
+      handle(req, res).catch(() => {
+        count("(internal)", 500);
+        sendJson(res, 500, codeBody("server_error"));
+      });
+    },
+    { ...(opts.port !== undefined ? { port: opts.port } : {}), requestTimeoutMs },
+  );
+  baseUrl = listening.url;
 
   const mustAgent = (id: number): AgentEntry => {
     const a = state.agents.get(id);
@@ -444,12 +423,7 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
     get adminAgentId() {
       return state.adminAgentId;
     },
-    async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
+    stop: () => listening.close(),
     metrics: () => structuredClone(metrics),
     resetMetrics: () => {
       metrics = emptyMetrics();

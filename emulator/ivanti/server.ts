@@ -4,9 +4,9 @@
  * optional IP list, and the `ISM_4001` refusal. Keys are made by test controls only, as
  * a person makes them in the Configuration console.
  */
-import { createServer, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
-import type { AddressInfo, Socket } from "node:net";
+import { listenOnLoopback } from "../shared/loopbackServer";
 import { randomBytes } from "node:crypto";
 import {
   BoRecord,
@@ -236,32 +236,13 @@ export async function startIvantiEmulator(opts: IvantiEmulatorOptions = {}): Pro
     return list(res, routeName, def.set, url.searchParams);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch(() => json(res, "(internal)", 500, ismError("ISM_5000", "Internal Server Error", "Unexpected failure")));
-  });
-  server.requestTimeout = requestTimeoutMs;
-  server.headersTimeout = Math.min(requestTimeoutMs, 10_000);
-  server.keepAliveTimeout = 2_000;
-  server.maxHeadersCount = 100;
-  server.maxConnections = 256;
-  const sockets = new Set<Socket>();
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.setTimeout(requestTimeoutMs, () => s.destroy());
-    s.on("close", () => sockets.delete(s));
-  });
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenOnLoopback(
+    (req, res) => {
+      handle(req, res).catch(() => json(res, "(internal)", 500, ismError("ISM_5000", "Internal Server Error", "Unexpected failure")));
+    },
+    { ...(opts.port !== undefined ? { port: opts.port } : {}), requestTimeoutMs },
+  );
+  baseUrl = listening.url;
 
   const mustKey = (id: string): IvantiKeyRecord => {
     const k = keys.get(id);
@@ -277,12 +258,7 @@ export async function startIvantiEmulator(opts: IvantiEmulatorOptions = {}): Pro
   return {
     url: baseUrl,
     tenant,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
+    stop: () => listening.close(),
     metrics: () => structuredClone(metrics),
     resetMetrics() {
       metrics = emptyMetrics();
