@@ -64,7 +64,7 @@ export function referencedProvider(real: NamedProvider, home: ProviderHome): Nam
   // `load`, `ref` and the methods below are what the state stores: keep them this small.
   const load = (): CompleteProvider =>
     (globalThis as Record<symbol, LiveProviders | undefined>)[Symbol.for(LIVE_PROVIDERS)]?.get(shim) ??
-    (loaded.provider ??= require(require("path").resolve(process.cwd(), ref.loader))(ref));
+    (loaded.provider ??= (require(require("path").resolve(process.cwd(), ref.loader)) as (r: typeof ref) => CompleteProvider)(ref));
   const shim: NamedProvider = {
     typeName: real.typeName,
     configure: async (req) => load().configure(req),
