@@ -1,7 +1,8 @@
 import { startFreshserviceEmulator, RunningFreshserviceEmulator } from "../../emulator/freshservice";
 import { FreshserviceAgentInputs, FreshserviceAgentOutputs, freshserviceAgentProvider as provider } from "../../resources/freshservice/agent";
 import { KeywireError } from "../../resources/shared/errors";
-import { rejection, roundTrip } from "./serialization";
+import { roundTrip } from "../support/providerText";
+import { rejection } from "../support/rejection";
 
 let emu: RunningFreshserviceEmulator;
 let key: string;

@@ -6,7 +6,8 @@ import {
 } from "../../resources/freshservice/apiKey";
 import { UNKNOWN_INPUT, keyFingerprint } from "../../resources/freshservice/client";
 import { KeywireError } from "../../resources/shared/errors";
-import { rejection, roundTrip } from "./serialization";
+import { roundTrip } from "../support/providerText";
+import { rejection } from "../support/rejection";
 
 let emu: RunningFreshserviceEmulator;
 let key: string;

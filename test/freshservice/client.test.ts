@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { startFreshserviceEmulator, RunningFreshserviceEmulator } from "../../emulator/freshservice";
 import { createFreshserviceClient, nextLink, planForLimit } from "../../resources/freshservice/client";
-import { rejection } from "./serialization";
+import { rejection } from "../support/rejection";
 
 let emu: RunningFreshserviceEmulator;
 let key: string;

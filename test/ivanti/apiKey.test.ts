@@ -1,7 +1,8 @@
 import { startIvantiEmulator, RunningIvantiEmulator } from "../../emulator/ivanti";
 import { IvantiApiKeyInputs, IvantiApiKeyOutputs, ivantiApiKeyProvider as provider, ivantiKeyFingerprint, verifyIvantiKey } from "../../resources/ivanti/apiKey";
 import { UNKNOWN_INPUT } from "../../resources/ivanti/client";
-import { rejection, roundTrip } from "../freshservice/serialization";
+import { roundTrip } from "../support/providerText";
+import { rejection } from "../support/rejection";
 
 let emu: RunningIvantiEmulator;
 let key: string;

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { startIvantiEmulator, RunningIvantiEmulator } from "../../emulator/ivanti";
 import { createIvantiClient, odataBase, tenantUrlProblem } from "../../resources/ivanti/client";
-import { rejection } from "../freshservice/serialization";
+import { rejection } from "../support/rejection";
 
 let emu: RunningIvantiEmulator;
 

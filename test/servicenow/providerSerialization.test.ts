@@ -4,8 +4,7 @@
  * methods directly never see serialization failures, so this round trip is
  * tested on its own, with credentials present in the process.
  */
-import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
@@ -14,10 +13,8 @@ import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/acce
 import { serviceNowUserProvider } from "../../resources/servicenow/user";
 import { userRoleGrantProvider } from "../../resources/servicenow/userRoleGrant";
 import { pushConnectorProvider } from "../../resources/servicenow/pushConnector";
+import { roundTrip } from "../support/providerText";
 import { ADMIN_PASSWORD, ProviderDriver, configFor, startEmulator } from "../support/serviceNow";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const requireFromString: (code: string, filename: string) => { handler: () => pulumi.dynamic.ResourceProvider } = require("require-from-string");
 
 let emu: RunningEmulator;
 const CLIENT_SECRET = "oauth-client-secret-value-123";
@@ -43,15 +40,12 @@ const providers: Array<[string, pulumi.dynamic.ResourceProvider]> = [
   ["PushConnector", pushConnectorProvider],
 ];
 
-async function roundTrip(provider: pulumi.dynamic.ResourceProvider): Promise<{ text: string; revived: pulumi.dynamic.ResourceProvider }> {
-  const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false });
-  const revived = requireFromString(sf.text, path.join(process.cwd(), "__provider.js"))[sf.exportName as "handler"]();
-  return { text: sf.text, revived };
-}
+/** No secret may reach the stored text: fail rather than store one. */
+const stored = (provider: pulumi.dynamic.ResourceProvider) => roundTrip(provider, { allowSecrets: false });
 
 test.each(providers)("%s serializes without any credential, even after configure ran", async (_name, provider) => {
   await provider.configure?.({ config: configFor(emu.url, { "servicenow:clientSecret": CLIENT_SECRET }) });
-  const { text } = await roundTrip(provider);
+  const { text } = await stored(provider);
   expect(text).not.toContain(ADMIN_PASSWORD);
   expect(text).not.toContain(CLIENT_SECRET);
   expect(text).not.toContain(emu.url);
@@ -60,8 +54,8 @@ test.each(providers)("%s serializes without any credential, even after configure
 });
 
 test("deserialized providers create, read, update and delete against the emulator", async () => {
-  const profile = await roundTrip(inboundProfileProvider);
-  const p = new ProviderDriver(profile.revived, emu.url);
+  const profile = await stored(inboundProfileProvider);
+  const p = new ProviderDriver(profile.provider, emu.url);
   const created = await p.create({ name: "revived", keyLocation: "header" });
   expect(emu.store.get("http_key_auth", created.id)?.name).toBe("revived");
   const read = await p.read(created.id, created.outs);
@@ -69,29 +63,29 @@ test("deserialized providers create, read, update and delete against the emulato
   const updated = await p.update(created.id, read.props!, { name: "revived", keyLocation: "query" });
   expect(updated.keyLocation).toBe("query");
 
-  const link = await roundTrip(accessPolicyProfileLinkProvider);
+  const link = await stored(accessPolicyProfileLinkProvider);
   const policy = emu.store.query("sys_api_access_policy", (r) => r.name === "Table GET API Access Policy")[0];
-  const l = await new ProviderDriver(link.revived, emu.url).create({ policy: policy.sys_id, profile: created.id });
+  const l = await new ProviderDriver(link.provider, emu.url).create({ policy: policy.sys_id, profile: created.id });
   expect(emu.store.get("sys_auth_profile_mapping", l.id)).toBeDefined();
 
-  await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.revived" });
-  const key = await roundTrip(apiKeyProvider);
-  const k = await new ProviderDriver(key.revived, emu.url).create({ name: "revived key", user: "svc.revived", probe: { via: "query" } });
+  await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.provider" });
+  const key = await stored(apiKeyProvider);
+  const k = await new ProviderDriver(key.provider, emu.url).create({ name: "revived key", user: "svc.provider", probe: { via: "query" } });
   expect(k.outs.token).toBe(emu.tokenOf(k.id));
-  await new ProviderDriver(key.revived, emu.url).delete(k.id, k.outs);
+  await new ProviderDriver(key.provider, emu.url).delete(k.id, k.outs);
   await p.delete(created.id, updated);
   expect(emu.store.get("api_key", k.id)).toBeUndefined();
   expect(emu.store.get("http_key_auth", created.id)).toBeUndefined();
 });
 
 test("errors thrown by a deserialized provider keep their message (the engine shows it) and no secret", async () => {
-  const key = await roundTrip(apiKeyProvider);
+  const key = await stored(apiKeyProvider);
   emu.setOptions({ tokenReadback: "none" });
   try {
     await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.errors" });
     let err: unknown;
     try {
-      await new ProviderDriver(key.revived, emu.url).create({ name: "no token", user: "svc.errors" });
+      await new ProviderDriver(key.provider, emu.url).create({ name: "no token", user: "svc.errors" });
     } catch (e) {
       err = e;
     }
@@ -111,8 +105,8 @@ test("errors thrown by a deserialized provider keep their message (the engine sh
 });
 
 test("a deserialized provider still retries: dropped connections, 503 and 429 with Retry-After, commit-then-fail without a duplicate", async () => {
-  const profile = await roundTrip(inboundProfileProvider);
-  const p = new ProviderDriver(profile.revived, emu.url);
+  const profile = await stored(inboundProfileProvider);
+  const p = new ProviderDriver(profile.provider, emu.url);
   const created = await p.create({ name: "resilient", keyLocation: "query" });
   emu.setFaults({ dropNext: { count: 1, methods: ["GET"] } });
   expect((await p.read(created.id, created.outs)).props!.keyLocation).toBe("query");

@@ -6,15 +6,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
 import { rateLimitRuleProvider } from "../../resources/servicenow/rateLimitRule";
+import { revive, storedText } from "../support/providerText";
 import { ADMIN_PASSWORD, ProviderDriver, configFor, startEmulator } from "../support/serviceNow";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const requireFromString: (code: string, filename: string) => { handler: () => pulumi.dynamic.ResourceProvider } = require("require-from-string");
 
 const CLIENT_SECRET = "oauth-client-secret-value-456";
 let emu: RunningEmulator;
@@ -30,17 +28,13 @@ afterAll(async () => {
   await emu.stop();
 });
 
+/** The text every resource stores; no secret may reach it (fail rather than store one). */
 async function serialized(provider: pulumi.dynamic.ResourceProvider): Promise<string> {
-  return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: false })).text;
-}
-
-/** A provider as a fresh provider process gets it: deserialized from the text alone. */
-function revive(text: string): pulumi.dynamic.ResourceProvider {
-  return requireFromString(text, path.join(process.cwd(), "__provider.js")).handler();
+  return (await storedText(provider, { allowSecrets: false })).text;
 }
 
 /** Create, read and delete an inbound profile through `provider`, checking the emulator's records. */
-async function roundTrip(provider: pulumi.dynamic.ResourceProvider, name: string): Promise<void> {
+async function manageProfile(provider: pulumi.dynamic.ResourceProvider, name: string): Promise<void> {
   const p = new ProviderDriver(provider, emu.url);
   const created = await p.create({ name, keyLocation: "query" });
   expect(emu.store.get("http_key_auth", created.id)?.name).toBe(name);
@@ -70,7 +64,7 @@ test("a provider process loads the provider from the checkout and runs it", asyn
   const text = await serialized(inboundProfileProvider);
   const revived = revive(text);
   expect(revived).not.toBe(inboundProfileProvider);
-  await roundTrip(revived, "loaded from the checkout");
+  await manageProfile(revived, "loaded from the checkout");
 });
 
 test("a provider stored as a reference to a module that is gone fails naming where it looked", async () => {
@@ -90,7 +84,7 @@ test("a __provider in the earlier self-contained format (compressed engine code)
   // then keep it in their outputs until the resource is next updated.
   const text = fs.readFileSync(path.join(__dirname, "fixtures", "inboundProfile-provider.compressed-code.txt"), "utf8");
   expect(text).not.toContain("resources/servicenow");
-  await roundTrip(revive(text), "from the earlier format");
+  await manageProfile(revive(text), "from the earlier format");
 });
 
 test("importing a provider serializes nothing: the code is packed only when Pulumi serializes it", async () => {
