@@ -2,43 +2,26 @@
  * Preflight through the real engine: on an instance that is not ready, `up`
  * stops before anything is written and says what to fix.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { RunningEmulator } from "../../emulator/servicenow";
-import { prepareProject } from "../../scripts/demo/project";
-import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
-import { PULUMI_SETUP_TIMEOUT_MS, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "../support/pulumiCli";
+import { LocalStack, createLocalStack } from "../support/localStack";
+import { PULUMI_SETUP_TIMEOUT_MS } from "../support/pulumiCli";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
 
 jest.setTimeout(10 * 60_000);
 
-const STACK = "local";
 let emu: RunningEmulator;
-let backend: TempBackend;
-let project: string;
-let env: NodeJS.ProcessEnv;
+let stack: LocalStack;
 
-async function pulumi(args: string[]) {
-  return runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd: project, env, timeoutMs: 5 * 60_000 });
-}
+const pulumi = (args: string[]) => stack.run(args);
 
 beforeAll(async () => {
-  await ensurePulumi();
   emu = await startEmulator({ plugin: "inactive" });
-  backend = createTempBackend("keywire-e2e-preflight-");
-  project = prepareProject(REPO_ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-preflight-")), { stack: STACK });
-  env = { ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
-  for (const args of [["stack", "init"], ["config", "set", "servicenow:instanceUrl", emu.url], ["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]]) {
-    const res = await pulumi(args);
-    if (res.code !== 0) throw new Error(`pulumi ${args.join(" ")}: ${res.stderr}`);
-  }
+  stack = await createLocalStack("preflight", emu.url);
 }, PULUMI_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await emu?.stop();
-  backend?.cleanup();
-  if (project) fs.rmSync(project, { recursive: true, force: true });
+  stack?.cleanup();
 });
 
 test("an inactive plugin and a missing push connector stop up before any record is written", async () => {

@@ -3,26 +3,19 @@
  * the drift check; `up` creates and proves the new key before the old one is
  * deleted, so at no moment is the integration left without a working key.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { RunningEmulator } from "../../emulator/servicenow";
-import { prepareProject } from "../../scripts/demo/project";
-import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
 import { buildDriftReport, PreviewJson } from "../../scripts/drift/driftReport";
-import { PULUMI_SETUP_TIMEOUT_MS, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "../support/pulumiCli";
-import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
+import { LOCAL_STACK, LocalStack, createLocalStack } from "../support/localStack";
+import { PULUMI_SETUP_TIMEOUT_MS } from "../support/pulumiCli";
+import { startEmulator } from "../support/serviceNow";
 
 jest.setTimeout(10 * 60_000);
 
-const STACK = "local";
 let emu: RunningEmulator;
-let backend: TempBackend;
-let project: string;
-let env: NodeJS.ProcessEnv;
+let stack: LocalStack;
 
 async function ok(args: string[]) {
-  const res = await runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd: project, env, timeoutMs: 5 * 60_000 });
+  const res = await stack.run(args);
   if (res.code !== 0 && !(args.includes("--expect-no-changes") && res.code === 7)) {
     throw new Error(`pulumi ${args.join(" ")} exited ${res.code}\n${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
   }
@@ -37,22 +30,15 @@ async function accepted(token: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  await ensurePulumi();
   emu = await startEmulator({ tokenReadback: "input_display_value" });
-  backend = createTempBackend("keywire-e2e-rotation-");
-  project = prepareProject(REPO_ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-rotation-")), { stack: STACK });
-  env = { ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
-  await ok(["stack", "init"]);
-  await ok(["config", "set", "servicenow:instanceUrl", emu.url]);
-  await ok(["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]);
+  stack = await createLocalStack("rotation", emu.url);
   await ok(["config", "set", "--path", "keywire:apiKey.rotation.trigger", "2026-11"]);
   await ok(["up", "--yes", "--skip-preview"]);
 }, PULUMI_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await emu?.stop();
-  backend?.cleanup();
-  if (project) fs.rmSync(project, { recursive: true, force: true });
+  stack?.cleanup();
 });
 
 test("a changed trigger rotates the key with no moment in which the integration is refused", async () => {
@@ -66,7 +52,7 @@ test("a changed trigger rotates the key with no moment in which the integration 
   // The scheduled drift check flags the rotation before anyone runs up.
   const preview = await ok(["preview", "--refresh", "--expect-no-changes", "--json"]);
   expect(preview.code).toBe(7);
-  const report = buildDriftReport(STACK, JSON.parse(preview.stdout) as PreviewJson);
+  const report = buildDriftReport(LOCAL_STACK, JSON.parse(preview.stdout) as PreviewJson);
   const keyItem = report.items.find((i) => i.resource === "ApiKey keywire-key");
   expect(keyItem?.action).toBe("replace");
   expect(keyItem?.summary).toMatch(/rotation due/);

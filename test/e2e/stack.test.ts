@@ -7,30 +7,26 @@
  * The steps build on each other, so they run in order in one file.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { spawn } from "child_process";
 import { RunningEmulator } from "../../emulator/servicenow";
-import { prepareProject } from "../../scripts/demo/project";
 import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
-import { PULUMI_SETUP_TIMEOUT_MS, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "../support/pulumiCli";
+import { LOCAL_STACK, LocalStack, createLocalStack } from "../support/localStack";
+import { PULUMI_SETUP_TIMEOUT_MS, TempBackend, ensurePulumi } from "../support/pulumiCli";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
 import type { DriftReport } from "../../scripts/drift/driftReport";
 
 jest.setTimeout(10 * 60_000);
 
-const STACK = "local";
+const STACK = LOCAL_STACK;
 let emu: RunningEmulator;
+let stack: LocalStack;
 let backend: TempBackend;
 let project: string;
 let env: NodeJS.ProcessEnv;
 
-async function pulumi(args: string[], timeoutMs = 5 * 60_000) {
-  return runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd: project, env, timeoutMs });
-}
-
 async function ok(args: string[]) {
-  const res = await pulumi(args);
+  const res = await stack.run(args);
   if (res.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${res.code}\n${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
   return res;
 }
@@ -79,22 +75,16 @@ function stateFile(): string {
 let shippedBefore: Record<string, string>[] = [];
 
 beforeAll(async () => {
-  await ensurePulumi();
   emu = await startEmulator({ tokenReadback: "input_display_value" });
   shippedBefore = emu.store.query("sys_api_access_policy", (r) => r.name.startsWith("Table ")).map((r) => ({ ...r }));
-  backend = createTempBackend("keywire-e2e-stack-");
-  project = prepareProject(REPO_ROOT, fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-project-")), { stack: STACK, copySources: true });
-  // tsc already checks every file; the engine need not type-check the program again.
-  env = { ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
-  await ok(["stack", "init"]);
-  await ok(["config", "set", "servicenow:instanceUrl", emu.url]);
-  await ok(["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]);
+  // Sources copied: a test below changes the provider code.
+  stack = await createLocalStack("stack", emu.url, { copySources: true });
+  ({ backend, project, env } = stack);
 }, PULUMI_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await emu?.stop();
-  backend?.cleanup();
-  if (project) fs.rmSync(project, { recursive: true, force: true });
+  stack?.cleanup();
 });
 
 test("up creates the chain; a second up changes nothing", async () => {
