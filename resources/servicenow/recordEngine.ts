@@ -12,8 +12,8 @@
  * - read asks for the owned columns only (1 GET) and reports a 404 as gone;
  * - update PATCHes only the columns that differ (1 PATCH, none when nothing does);
  * - delete of a missing record succeeds (1 DELETE);
- * - create is 1 POST, made idempotent by the client's natural-key lookup when the
- *   outcome of the POST is unknown;
+ * - create is 1 POST under a sys_id the client chooses, so an unknown outcome is
+ *   settled by asking for that sys_id (see TableClient.create), never by name;
  * - an existing record can be adopted instead of created, and is restored (not
  *   deleted) on destroy unless told otherwise.
  *
@@ -628,7 +628,6 @@ function engineProvider(spec: RecordSpec): NamedProvider {
         record = await ctx.client.create(spec.table, prep.columns, {
           fields: ["sys_id", ...ownedColumns(spec)],
           inputDisplayValue: prep.inputDisplayValue,
-          findExisting: naturalKeyQuery(spec, columns),
         });
         assertColumnsExist(spec, columns, record);
       }

@@ -61,6 +61,8 @@ export class KeywireError extends Error implements KeywireErrorFields {
   readonly platform: string;
   readonly operation: string;
   declare readonly table?: string;
+  /** Why it failed, as in the message; kept so a caller can rebuild the error with a better hint. */
+  readonly reason: string;
   readonly hint: string;
   readonly retryable: boolean;
   declare readonly cause?: KeywireError | string;
@@ -80,6 +82,7 @@ export class KeywireError extends Error implements KeywireErrorFields {
     this.platform = init.platform;
     this.operation = init.operation;
     if (init.table !== undefined) this.table = init.table;
+    this.reason = init.reason;
     this.hint = init.hint;
     this.retryable = init.retryable ?? false;
     ownMethod(this, "toJSON", () => baseErrorJSON(this));
@@ -245,16 +248,13 @@ function httpErrorJSON(e: KeywireHttpError): KeywireHttpErrorJSON {
 
 /**
  * An HTTP failure that also carries the platform's own error code (Freshservice's
- * `invalid_credentials`, Ivanti's `ISM_4001`, …), and the reason part of its
- * message (already redacted), to rebuild the error.
+ * `invalid_credentials`, Ivanti's `ISM_4001`, …).
  */
 export class CodedHttpError extends KeywireHttpError {
   readonly errorCode?: string;
-  readonly reason: string;
   constructor(init: KeywireErrorInit & HttpErrorDetails & { errorCode?: string }) {
     super(init);
     this.name = "CodedHttpError";
-    this.reason = init.reason;
     if (init.errorCode !== undefined) this.errorCode = init.errorCode;
   }
   override toJSON(): KeywireHttpErrorJSON & { errorCode?: string } {

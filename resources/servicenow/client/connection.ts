@@ -25,6 +25,8 @@ export interface ServiceNowConnectionSettings {
   /** Instance short name (`dev12345`), host (`dev12345.service-now.com`) or URL. */
   instance: string;
   credentials: ServiceNowCredentials;
+  /** Deadline of one request, connection to last byte; the client's default when absent. */
+  requestTimeoutMs?: number;
 }
 
 const NAMESPACE = "servicenow";
@@ -38,6 +40,7 @@ export const CONFIG_KEYS = {
   password: "servicenow:password",
   clientId: "servicenow:clientId",
   clientSecret: "servicenow:clientSecret",
+  requestTimeoutSeconds: "servicenow:requestTimeoutSeconds",
 } as const;
 
 export const ENV_KEYS = {
@@ -46,6 +49,7 @@ export const ENV_KEYS = {
   password: "SERVICENOW_PASSWORD",
   clientId: "SERVICENOW_CLIENT_ID",
   clientSecret: "SERVICENOW_CLIENT_SECRET",
+  requestTimeoutSeconds: "SERVICENOW_REQUEST_TIMEOUT_SECONDS",
 } as const;
 
 function configError(key: string | undefined, reason: string, hint: string): KeywireConfigError {
@@ -102,6 +106,8 @@ export class ServiceNowConnection {
   readonly authKind: "basic" | "oauth";
   /** Basic auth user name (not secret). */
   readonly username?: string;
+  /** Deadline of one request, when the stack sets one (`servicenow:requestTimeoutSeconds`). */
+  readonly requestTimeoutMs?: number;
   /** The credentials, for building a request. Never log the result. */
   declare readonly credentials: () => ServiceNowCredentials;
   /** The OAuth token cache shared by every client built on this connection. */
@@ -114,6 +120,7 @@ export class ServiceNowConnection {
     const c: ServiceNowCredentials = { ...settings.credentials };
     this.authKind = c.kind;
     if (c.kind === "basic") this.username = c.username;
+    if (settings.requestTimeoutMs !== undefined) this.requestTimeoutMs = settings.requestTimeoutMs;
     const tokens = c.kind === "oauth" ? createOAuthTokenCache() : undefined;
     const hidden = (value: unknown): PropertyDescriptor => ({ value, enumerable: false, writable: false, configurable: false });
     Object.defineProperties(this, {
@@ -175,6 +182,7 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
     password: read(CONFIG_KEYS.password) ?? fromEnv(ENV_KEYS.password),
     clientId: read(CONFIG_KEYS.clientId) ?? fromEnv(ENV_KEYS.clientId),
     clientSecret: read(CONFIG_KEYS.clientSecret) ?? fromEnv(ENV_KEYS.clientSecret),
+    requestTimeoutSeconds: read(CONFIG_KEYS.requestTimeoutSeconds) ?? fromEnv(ENV_KEYS.requestTimeoutSeconds),
   };
 
   // Shape check only; messages are written below so no value is ever echoed.
@@ -188,6 +196,7 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
       password: optionalText,
       clientId: optionalText,
       clientSecret: optionalText,
+      requestTimeoutSeconds: optionalText,
     })
     .safeParse(raw);
   if (!parsed.success) {
@@ -248,5 +257,18 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
     );
   }
 
-  return new ServiceNowConnection({ instance: instanceUrl, credentials });
+  let requestTimeoutMs: number | undefined;
+  if (s.requestTimeoutSeconds !== undefined) {
+    const seconds = Number(s.requestTimeoutSeconds);
+    if (!/^\d+(\.\d+)?$/.test(s.requestTimeoutSeconds.trim()) || !(seconds >= 0.25 && seconds <= 600)) {
+      throw configError(
+        CONFIG_KEYS.requestTimeoutSeconds,
+        `${CONFIG_KEYS.requestTimeoutSeconds} must be a number of seconds from 0.25 to 600`,
+        `Run: pulumi config set ${CONFIG_KEYS.requestTimeoutSeconds} 30`,
+      );
+    }
+    requestTimeoutMs = Math.round(seconds * 1000);
+  }
+
+  return new ServiceNowConnection({ instance: instanceUrl, credentials, ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
 }

@@ -21,6 +21,12 @@ import { EncodedQuery, q } from "./encodedQuery";
 import { exchange } from "../../shared/http";
 import { describeFailure } from "./failureHints";
 import { OAUTH_TOKEN_PATH, fetchClientCredentialsToken } from "./oauth";
+import { randomBytes } from "crypto";
+
+/** A new record's sys_id: 32 lowercase hex characters from a CSPRNG, as the platform's own. */
+export function newSysId(): string {
+  return randomBytes(16).toString("hex");
+}
 
 /** Every value a string: references are flattened by `sysparm_exclude_reference_link=true`. */
 export type SnRecord = Record<string, string>;
@@ -74,6 +80,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   /** Non-2xx statuses returned to the caller instead of thrown. */
   acceptStatus?: readonly number[];
+  /** A 5xx may come after the write committed (a failing after-insert rule): treat it as an unknown outcome. */
+  serverErrorsMayHaveCommitted?: boolean;
   /** For non-idempotent writes: learns whether a write with unknown outcome landed. */
   wasCommitted?: () => Promise<HttpResult | undefined>;
   timeoutMs?: number;
@@ -188,7 +196,7 @@ export class TableClient {
   constructor(conn: ServiceNowConnection, opts: TableClientOptions = {}) {
     this.conn = conn;
     this.finalErrors = new WeakSet<object>();
-    this.timeoutMs = Math.max(MIN_TIMEOUT_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.timeoutMs = Math.max(MIN_TIMEOUT_MS, opts.timeoutMs ?? conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.retry = resolveRetryPolicy(opts.retry);
     this.userAgent = opts.userAgent ?? "keywire";
     this.onRequest = opts.onRequest;
@@ -266,57 +274,86 @@ export class TableClient {
   }
 
   /**
-   * Insert one record (one POST). If the outcome is unknown (dropped connection, timeout,
-   * 502/504), `findExisting` — the record's natural key — is queried: a match is returned
-   * instead of posting again; without `findExisting` such a failure is not retried.
+   * Insert one record (one POST) under a sys_id the client chooses, so that an
+   * unknown outcome is settled by asking for that sys_id, never by guessing.
+   *
+   * After a dropped connection, a timeout or a 5xx the record is looked up by its
+   * sys_id before any retry; the retry re-sends the same sys_id, which the instance
+   * refuses if the first write landed after all, so a late write can never make a
+   * second record. A refusal is also checked by sys_id (a retry refused as a
+   * duplicate is the first write's record). When the request got no answer at all,
+   * the final check waits one request timeout first, for a write still in flight.
    */
   async create(
     table: string,
     body: Record<string, string>,
-    opts: { fields?: string[]; inputDisplayValue?: boolean; displayValue?: DisplayValue; findExisting?: EncodedQuery } = {},
+    opts: { fields?: string[]; inputDisplayValue?: boolean; displayValue?: DisplayValue; sysId?: string } = {},
   ): Promise<SnRecord> {
     const operation = `create ${table}`;
     checkTable(table, operation);
     const fields = checkFields(opts.fields, operation);
-    const findExisting = opts.findExisting;
+    const sysId = opts.sysId ?? newSysId();
+    checkSysId(sysId, operation);
+    const readBack = { ...(opts.fields ? { fields: opts.fields } : {}), ...(opts.displayValue ? { displayValue: opts.displayValue } : {}) };
     let checked: SnRecord | undefined;
-    const res = await this.call("POST", TABLE_PREFIX + table, {
-      operation,
-      table,
-      json: body,
-      query: {
-        sysparm_fields: fields,
-        sysparm_display_value: opts.displayValue,
-        sysparm_input_display_value: opts.inputDisplayValue ? "true" : undefined,
-        sysparm_exclude_reference_link: "true",
-      },
-      ...(findExisting
-        ? {
-            wasCommitted: async () => {
-              const found = await this.list(table, {
-                query: findExisting,
-                limit: 2,
-                ...(opts.fields ? { fields: opts.fields } : {}),
-                ...(opts.displayValue ? { displayValue: opts.displayValue } : {}),
-              });
-              if (found.length > 1) {
-                throw new ServiceNowError({
-                  kind: "other",
-                  operation,
-                  table,
-                  outcomeUnknown: true,
-                  reason: `the write's outcome is unknown and ${found.length} existing records match its natural key`,
-                  hint: `Remove the duplicate ${table} records, then run again`,
-                });
-              }
-              checked = found[0];
-              return checked ? { status: 200, headers: {}, data: undefined } : undefined;
-            },
-          }
-        : {}),
-    });
+    let res: HttpResult;
+    try {
+      res = await this.call("POST", TABLE_PREFIX + table, {
+        operation,
+        table,
+        json: { ...body, sys_id: sysId },
+        query: {
+          sysparm_fields: fields,
+          sysparm_display_value: opts.displayValue,
+          sysparm_input_display_value: opts.inputDisplayValue ? "true" : undefined,
+          sysparm_exclude_reference_link: "true",
+        },
+        serverErrorsMayHaveCommitted: true,
+        wasCommitted: async () => {
+          checked = await this.get(table, sysId, readBack);
+          return checked ? { status: 200, headers: {}, data: undefined } : undefined;
+        },
+      });
+    } catch (err) {
+      const found = await this.settleCreate(table, sysId, readBack, err);
+      if (found) return found;
+      throw this.withSysId(err, sysId, table);
+    }
     if (checked && res.data === undefined) return checked;
     return toSnRecord(this.result(res, operation, table, "object"));
+  }
+
+  /**
+   * The record a failed create may still have made, found by its sys_id. Refusals
+   * before any work (401, 429) cannot have written; an answer without a body may
+   * hide a write in flight, so that check waits one request timeout first.
+   */
+  private async settleCreate(table: string, sysId: string, readBack: { fields?: string[]; displayValue?: DisplayValue }, err: unknown): Promise<SnRecord | undefined> {
+    if (!isKeywireHttpError(err)) return undefined;
+    if (err.kind === "http" && (err.status === 401 || err.status === 429)) return undefined;
+    if (err.kind === "other") return undefined;
+    if (err.kind !== "http") await this.retry.sleep(this.timeoutMs);
+    try {
+      return await this.get(table, sysId, readBack);
+    } catch {
+      // The check failed too: the caller reports the write's outcome as unknown.
+      return undefined;
+    }
+  }
+
+  /** The create's failure, naming the sys_id it was sent with so a person can look for it. */
+  private withSysId(err: unknown, sysId: string, table: string): unknown {
+    if (!isKeywireHttpError(err)) return err;
+    const mayHaveLanded = err.kind !== "http" || (err.status !== undefined && err.status >= 500);
+    if (!mayHaveLanded) return err;
+    return new ServiceNowError({
+      ...err.toInit(),
+      outcomeUnknown: true,
+      reason: err.reason,
+      hint:
+        `keywire sent it with sys_id ${sysId} and did not find that record afterwards. If it appears on ${table} later, ` +
+        `delete it or adopt it (\`adopt: "${sysId}"\`); otherwise run again. ${err.hint ?? ""}`.trim(),
+    });
   }
 
   /** Change fields of one record (one PATCH; repeating it is harmless, so it is retried). */
@@ -410,7 +447,9 @@ export class TableClient {
         idempotent,
         ...(opts.wasCommitted ? { wasCommitted: opts.wasCommitted } : {}),
         classify: (err) =>
-          isKeywireHttpError(err) && !this.finalErrors.has(err)
+          opts.serverErrorsMayHaveCommitted && isKeywireHttpError(err) && err.kind === "http" && (err.status ?? 0) >= 500 && err.status !== 503
+            ? { kind: "unknown-outcome" }
+            : isKeywireHttpError(err) && !this.finalErrors.has(err)
             ? classifyHttpFailure({
                 kind: err.kind,
                 ...(err.status !== undefined ? { status: err.status } : {}),

@@ -37,7 +37,7 @@ it("creates exactly one record when the emulator drops the connection after comm
   const name = `keywire dropped ${Date.now()}`;
   em.resetMetrics();
   em.setFaults({ commitThenFailNext: { count: 1, mode: "drop", methods: ["POST"], table: "incident" } });
-  const rec = await c.create("incident", { short_description: name }, { findExisting: where({ short_description: name }) });
+  const rec = await c.create("incident", { short_description: name });
   expect(rec.short_description).toBe(name);
   expect(em.store.query("incident", (r) => r.short_description === name)).toHaveLength(1);
   expect(em.metrics().byTable.incident?.POST).toBe(1);

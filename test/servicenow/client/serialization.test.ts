@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { RunningEmulator, startServiceNowEmulator } from "../../../emulator/servicenow";
 import { resolveConnection } from "../../../resources/servicenow/client/connection";
-import { q, where } from "../../../resources/servicenow/client/encodedQuery";
+import { q } from "../../../resources/servicenow/client/encodedQuery";
 import { TableClient } from "../../../resources/servicenow/client/tableClient";
 
 const PASSWORD = "Ser1alized-Admin-Pw";
@@ -30,7 +30,7 @@ afterAll(async () => {
 async function providerMethod(instanceUrl: string, name: string): Promise<{ created: string; listed: number; got: string | undefined }> {
   const conn = resolveConnection({ get: (k: string) => (k === "servicenow:instanceUrl" ? instanceUrl : undefined) }, process.env);
   const client = new TableClient(conn, { retry: { maxAttempts: 2 } });
-  const created = await client.create("incident", { short_description: name }, { findExisting: where({ short_description: name }) });
+  const created = await client.create("incident", { short_description: name });
   const listed = await client.list("incident", { query: q().eq("short_description", name).orderBy("number").build() });
   const got = await client.get("incident", created.sys_id as string, { fields: ["short_description"] });
   await client.delete("incident", created.sys_id as string);

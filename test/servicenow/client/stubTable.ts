@@ -49,8 +49,11 @@ export function stubTable(table: string): StubTable {
         return sendJson(res, 200, { result: all.slice(offset, offset + limit).map((r) => pick(r, fields)) }, { "X-Total-Count": String(all.length) });
       }
       if (req.method === "POST" && !id) {
-        const sysId = randomBytes(16).toString("hex");
-        const row: Row = { ...(JSON.parse(req.body) as Row), sys_id: sysId };
+        const body = JSON.parse(req.body) as Row;
+        // A client may choose the sys_id; a second insert under it fails as a unique key would.
+        const sysId = body.sys_id ?? randomBytes(16).toString("hex");
+        if (t.rows.has(sysId)) return sendSnError(res, 403, "Operation Failed", `Error during insert of ${table}`);
+        const row: Row = { ...body, sys_id: sysId };
         t.rows.set(sysId, row);
         if (t.after?.(req, res, row)) return;
         return sendJson(res, 201, { result: pick(row, fields) }, { Location: `${prefix}/${sysId}` });

@@ -1,9 +1,8 @@
 import type * as http from "node:http";
 import { ServiceNowConnection } from "../../../resources/servicenow/client/connection";
-import { where } from "../../../resources/servicenow/client/encodedQuery";
 import { ServiceNowError, TableClient } from "../../../resources/servicenow/client/tableClient";
 import { RetryPolicy } from "../../../resources/shared/retry";
-import { HttpStub, dropConnection, hang, sendSnError, startHttpStub } from "../../support/httpStub";
+import { HttpStub, StubRequest, dropConnection, hang, sendSnError, startHttpStub } from "../../support/httpStub";
 import { FakeClock, fakeClock } from "../../shared/fakeClock";
 import { StubTable, stubTable } from "./stubTable";
 
@@ -135,7 +134,18 @@ describe("retries", () => {
 });
 
 describe("writes with unknown outcome", () => {
-  it("POST dropped after the record was stored: findExisting returns it, exactly one POST and one record", async () => {
+  const sentSysId = (i = 0) => (JSON.parse(stub.requests.filter((r) => r.method === "POST")[i].body) as Record<string, string>).sys_id;
+
+  it("every create sends a sys_id of its own choosing: 32 lowercase hex, new each time", async () => {
+    const a = await client().create("incident", { short_description: "a" });
+    const b = await client().create("incident", { short_description: "b" });
+    expect(sentSysId(0)).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.sys_id).toBe(sentSysId(0));
+    expect(b.sys_id).toBe(sentSysId(1));
+    expect(a.sys_id).not.toBe(b.sys_id);
+  });
+
+  it("POST dropped after the record was stored: found by its sys_id, exactly one POST and one record", async () => {
     let dropped = false;
     table.after = (req, res) => {
       if (req.method !== "POST" || dropped) return false;
@@ -143,18 +153,29 @@ describe("writes with unknown outcome", () => {
       dropConnection(res);
       return true;
     };
-    const rec = await client().create("incident", { short_description: "only once" }, { findExisting: where({ short_description: "only once" }) });
+    const rec = await client().create("incident", { short_description: "only once" });
     expect(posts()).toBe(1);
+    expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["POST /api/now/table/incident", `GET /api/now/table/incident/${sentSysId()}`]);
     expect(table.rows.size).toBe(1);
-    expect(rec.sys_id).toBe([...table.rows.keys()][0]);
+    expect(rec.sys_id).toBe(sentSysId());
     expect(rec.short_description).toBe("only once");
   });
 
-  it("POST dropped before commit: checked, then retried once, one record", async () => {
+  it("a record with the same natural key made by someone else is never taken for ours", async () => {
+    table.rows.set("a".repeat(32), { sys_id: "a".repeat(32), short_description: "same name" });
     failFirst(1, dropConnection);
-    const rec = await client().create("incident", { short_description: "second try" }, { findExisting: where({ short_description: "second try" }) });
+    const rec = await client().create("incident", { short_description: "same name" });
+    expect(rec.sys_id).not.toBe("a".repeat(32));
+    expect(rec.sys_id).toBe(sentSysId(0));
+    expect(table.rows.size).toBe(2);
+  });
+
+  it("POST dropped before commit: checked by sys_id, then retried with the same sys_id, one record", async () => {
+    failFirst(1, dropConnection);
+    const rec = await client().create("incident", { short_description: "second try" });
     expect(posts()).toBe(2);
     expect(stub.requests.map((r) => r.method)).toEqual(["POST", "GET", "POST"]);
+    expect(sentSysId(1)).toBe(sentSysId(0));
     expect(table.rows.size).toBe(1);
     expect(rec.short_description).toBe("second try");
   });
@@ -166,23 +187,52 @@ describe("writes with unknown outcome", () => {
       slow = false;
       return true; // stored, never answered
     };
-    const rec = await client({}, 300).create("incident", { short_description: "slow" }, { findExisting: where({ short_description: "slow" }) });
+    const rec = await client({}, 300).create("incident", { short_description: "slow" });
     expect(posts()).toBe(1);
     expect(table.rows.size).toBe(1);
     expect(rec.short_description).toBe("slow");
   });
 
-  it("POST answered 502 after commit is checked, not repeated", async () => {
-    let once = true;
-    table.after = (req, res) => {
-      if (req.method !== "POST" || !once) return false;
-      once = false;
-      sendSnError(res, 502, "Bad Gateway");
-      return true;
+  it("a write that lands after the check is refused as a duplicate on the retry, then found: one record", async () => {
+    // The first POST is held and stored only after the client's check found nothing.
+    let phase: "first" | "held" | "landed" = "first";
+    let held: StubRequest | undefined;
+    const nowhere = { writeHead: () => undefined, end: () => undefined, setHeader: () => undefined } as unknown as http.ServerResponse;
+    table.before = (req, res) => {
+      if (req.method === "POST" && phase === "first") {
+        phase = "held";
+        held = req;
+        dropConnection(res);
+        return true;
+      }
+      if (req.method === "GET" && phase === "held") {
+        phase = "landed";
+        setImmediate(() => table.handle(held!, nowhere));
+      }
+      return false;
     };
-    await client().create("incident", { short_description: "gw" }, { findExisting: where({ short_description: "gw" }) });
-    expect(posts()).toBe(1);
+    const rec = await client().create("incident", { short_description: "late" });
     expect(table.rows.size).toBe(1);
+    expect(rec.sys_id).toBe(sentSysId(0));
+    expect(rec.short_description).toBe("late");
+  });
+
+  it("POST answered 502 or 500 after commit is checked by sys_id, not repeated", async () => {
+    for (const status of [502, 500]) {
+      table.rows.clear();
+      stub.requests.length = 0;
+      let once = true;
+      table.after = (req, res) => {
+        if (req.method !== "POST" || !once) return false;
+        once = false;
+        sendSnError(res, status, status === 500 ? "Internal Server Error" : "Bad Gateway");
+        return true;
+      };
+      const rec = await client().create("incident", { short_description: "gw" });
+      expect(posts()).toBe(1);
+      expect(table.rows.size).toBe(1);
+      expect(rec.sys_id).toBe(sentSysId());
+    }
   });
 
   it("POST refused with 503 or 429 is retried without a check", async () => {
@@ -192,32 +242,29 @@ describe("writes with unknown outcome", () => {
     expect(table.rows.size).toBe(1);
   });
 
-  it("POST with unknown outcome and no findExisting is not repeated", async () => {
-    table.after = (req, res) => {
+  it("a create that never gets an answer waits one request timeout for a late write, then names the sys_id it sent", async () => {
+    table.before = (req, res) => {
       if (req.method !== "POST") return false;
       dropConnection(res);
       return true;
     };
-    const e = await failure(client().create("incident", { short_description: "unknown" }));
-    expect(posts()).toBe(1);
+    const e = await failure(client({ maxAttempts: 2 }, 400).create("incident", { short_description: "unknown" }));
+    expect(posts()).toBe(2);
+    expect(clock.waits).toContain(400);
+    // Checked at once after each attempt, and once more after waiting for a write in flight.
+    expect(stub.requests.map((r) => r.method)).toEqual(["POST", "GET", "POST", "GET", "GET"]);
     expect(e.outcomeUnknown).toBe(true);
     expect(e.kind).toBe("network");
-    expect(e.message).toMatch(/may or may not have been applied/);
-    expect(e.hint).toMatch(/Look for the record in incident/);
+    expect(e.hint).toContain(`sys_id ${sentSysId()}`);
+    expect(table.rows.size).toBe(0);
   });
 
-  it("POST with unknown outcome where the natural key matches several records fails clearly", async () => {
-    table.rows.set("a".repeat(32), { sys_id: "a".repeat(32), short_description: "dup" });
-    table.rows.set("b".repeat(32), { sys_id: "b".repeat(32), short_description: "dup" });
-    table.after = (req, res) => {
-      if (req.method !== "POST") return false;
-      dropConnection(res);
-      return true;
-    };
-    const e = await failure(client().create("incident", { short_description: "dup" }, { findExisting: where({ short_description: "dup" }) }));
-    expect(posts()).toBe(1);
-    expect(e.outcomeUnknown).toBe(true);
-    expect(e.message).toMatch(/existing records match its natural key/);
+  it("a refusal (400) is checked once by sys_id and reported as it was", async () => {
+    failFirst(1, (res) => sendSnError(res, 400, "Invalid request", "bad field"));
+    const e = await failure(client().create("incident", { short_description: "bad" }));
+    expect(e.status).toBe(400);
+    expect(e.outcomeUnknown).toBeUndefined();
+    expect(stub.requests.map((r) => r.method)).toEqual(["POST", "GET"]);
   });
 
   it("DELETE whose answer was lost is repeated and reports absent", async () => {
