@@ -7,9 +7,15 @@
  * so it is carried; ApiKeyVerification proves it again on every refresh.
  *
  * Rotation: a key can carry a maximum age and/or a number of days before expiry
- * at which it is due, and an explicit trigger. A due rotation shows in `pulumi
- * preview` as a replacement; the replacement is created (and proven) before the
- * old key is deleted, so consumers such as the SNS subscription move first.
+ * at which it is due, and an explicit trigger. A due rotation raises the key's
+ * generation in check, so `pulumi preview` shows a replacement; the replacement is
+ * a new record under its own sys_id, named `<name> #<generation>` so people can
+ * tell it from the key it replaces, and it is created and proven before the old
+ * key is deleted, so consumers such as the SNS subscription move first.
+ *
+ * No unproven key stays active: when a new key's token cannot be proven, the key
+ * is deactivated (the manual route: a person copies its token) or deleted (the
+ * probe's answer proved nothing) before the error surfaces.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { formatGlideDateTime, parseDateTime } from "./fields";
@@ -26,8 +32,16 @@ import {
   recordUrl,
 } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
-import { DEFAULT_PROBE, ProbeSettings, TokenStrategy, acquireToken, generateToken } from "./tokenAcquisition";
-import { KeywireError } from "../shared/errors";
+import { DEFAULT_PROBE, ProbeSettings } from "./probe";
+import {
+  DEFAULT_TOKEN_CONFIG_KEY,
+  TokenStrategy,
+  acquireToken,
+  generateToken,
+  generatesToken,
+  tokenFailureOf,
+} from "./tokenAcquisition";
+import { KeywireError, isKeywireError } from "../shared/errors";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -42,16 +56,48 @@ export interface RotationSettings {
 
 /** Why a key is due for rotation at `now`, or undefined. Pure, so preview can show it without a call. */
 export function rotationDue(olds: RecordOutputs, rotation: RotationSettings | undefined, now: Date): string | undefined {
-  if (!rotation) return undefined;
   const created = typeof olds.createdAt === "string" ? parseDateTime(olds.createdAt) : undefined;
-  if (rotation.maxAgeDays !== undefined && created && now.getTime() - created.getTime() >= rotation.maxAgeDays * DAY_MS) {
+  const expires = olds.columns?.expires ? parseDateTime(olds.columns.expires) : undefined;
+  return dueReason(created, expires, rotation, now);
+}
+
+function dueReason(issued: Date | undefined, expires: Date | undefined, rotation: RotationSettings | undefined, now: Date): string | undefined {
+  if (!rotation) return undefined;
+  if (rotation.maxAgeDays !== undefined && issued && now.getTime() - issued.getTime() >= rotation.maxAgeDays * DAY_MS) {
     return `older than ${rotation.maxAgeDays} days`;
   }
-  const expires = olds.columns?.expires ? parseDateTime(olds.columns.expires) : undefined;
   if (rotation.rotateBeforeExpiryDays !== undefined && expires && expires.getTime() - now.getTime() <= rotation.rotateBeforeExpiryDays * DAY_MS) {
     return `expires within ${rotation.rotateBeforeExpiryDays} days`;
   }
   return undefined;
+}
+
+/** The record's name: the program's name, with the generation from the first rotation on. */
+export function keyRecordName(name: string, generation: number | undefined): string {
+  return generation !== undefined && generation > 1 ? `${name} #${generation}` : name;
+}
+
+/**
+ * The key's generation and when it was issued, derived in check from the old
+ * inputs: a changed trigger or a due rotation starts the next generation. Pure.
+ */
+export function keyGeneration(olds: Inputs, news: Inputs, now: Date): { generation: number; issuedAt: string } {
+  const previous = typeof olds.generation === "number" ? olds.generation : undefined;
+  const issuedAt = typeof olds.issuedAt === "string" ? olds.issuedAt : undefined;
+  const fresh = formatGlideDateTime(now);
+  if (previous === undefined || issuedAt === undefined) return { generation: previous ?? 1, issuedAt: issuedAt ?? fresh };
+  const rotation = news.rotation as RotationSettings | undefined;
+  const oldRotation = olds.rotation as RotationSettings | undefined;
+  const triggered = rotation?.trigger !== undefined && rotation.trigger !== oldRotation?.trigger;
+  const issued = parseDateTime(issuedAt);
+  const expires =
+    typeof news.expires === "string" && news.expires !== ""
+      ? parseDateTime(news.expires)
+      : typeof news.expiresInDays === "number" && issued
+        ? new Date(issued.getTime() + news.expiresInDays * DAY_MS)
+        : undefined;
+  if (triggered || dueReason(issued, expires, rotation, now)) return { generation: previous + 1, issuedAt: fresh };
+  return { generation: previous, issuedAt };
 }
 
 function probeOf(inputs: Inputs): ProbeSettings {
@@ -60,30 +106,59 @@ function probeOf(inputs: Inputs): ProbeSettings {
 }
 
 function tokenConfigKeyOf(inputs: Inputs): string {
-  return typeof inputs.tokenConfigKey === "string" ? inputs.tokenConfigKey : "keywire:apiKeyToken";
+  return typeof inputs.tokenConfigKey === "string" ? inputs.tokenConfigKey : DEFAULT_TOKEN_CONFIG_KEY;
 }
 
-/** The expiry to write: an explicit date, or now + expiresInDays (kept stable across runs). */
+/** The expiry to write: an explicit date, or issue time + expiresInDays (kept stable across runs). */
 function expiryColumn(inputs: Inputs, olds: RecordOutputs | undefined, now: Date): string | undefined {
   if (typeof inputs.expiresInDays !== "number") return undefined;
   if (olds && olds.expiresInDays === inputs.expiresInDays && typeof olds.expiresAt === "string") return olds.expiresAt;
-  return formatGlideDateTime(new Date(now.getTime() + inputs.expiresInDays * DAY_MS));
+  const issued = typeof inputs.issuedAt === "string" ? parseDateTime(inputs.issuedAt) : undefined;
+  return formatGlideDateTime(new Date((issued ?? now).getTime() + inputs.expiresInDays * DAY_MS));
 }
 
 /**
- * A key whose token nobody can prove must not stay usable: deactivate it until an
- * operator supplies the token (adoption re-activates it). Best effort: the manual
- * stop that follows is the message that matters.
+ * Takes a key whose token is not proven out of service: `park` deactivates it
+ * (a person will copy its token from the form), `delete` removes it (nothing will
+ * ever prove it). Each falls back to the other. Returns a sentence for the error.
  */
-async function parkKey(ctx: EngineContext, sysId: string, name: string): Promise<string> {
-  try {
+async function retireUnprovenKey(ctx: EngineContext, sysId: string, name: string, first: "park" | "delete"): Promise<string> {
+  const park = async (): Promise<string> => {
     await ctx.client.update("api_key", sysId, { active: "false" }, { fields: ["sys_id"] });
     // A later create in this process must see it, as if it had asked the instance.
-    (await parkedKeys(ctx))?.push({ sys_id: sysId, name });
-    return "keywire deactivated it until its token is proven";
+    (await parkedKeys(ctx).catch(() => undefined))?.push({ sys_id: sysId, name });
+    return `keywire deactivated the key (sys_id ${sysId}) until its token is proven`;
+  };
+  const remove = async (): Promise<string> => {
+    await ctx.client.delete("api_key", sysId);
+    return `keywire deleted the new key (sys_id ${sysId}) so that no unproven key stays active`;
+  };
+  const [a, b] = first === "park" ? [park, remove] : [remove, park];
+  try {
+    return await a();
   } catch {
-    return "keywire could not deactivate it: deactivate it by hand if you will not use it";
+    try {
+      return await b();
+    } catch {
+      return `keywire could neither deactivate nor delete the key (sys_id ${sysId}): deactivate it by hand`;
+    }
   }
+}
+
+/** The same error with what happened to the key said first. */
+function withKeyFate(err: unknown, fate: string): unknown {
+  if (!isKeywireError(err)) return err;
+  const rebuilt = new KeywireError({
+    platform: err.platform,
+    operation: err.operation,
+    ...(err.table !== undefined ? { table: err.table } : {}),
+    ...(err.status !== undefined ? { status: err.status } : {}),
+    reason: err.reason,
+    hint: `${fate}. ${err.hint}`,
+  });
+  const kind = tokenFailureOf(err);
+  if (kind) Object.defineProperty(rebuilt, "tokenFailure", { value: kind, enumerable: false });
+  return rebuilt;
 }
 
 /** Above this many inactive keys, the parked-key check asks per key rather than keeping a list. */
@@ -135,7 +210,7 @@ const spec: RecordSpec = {
   },
   naturalKey: ["name"],
   secretInputs: ["token"],
-  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt", "expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey"],
+  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt", "expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
   schema: (z) =>
     z.object({
       name: z
@@ -193,9 +268,16 @@ const spec: RecordSpec = {
       return failures;
     },
 
+    derivedInputs(olds, news, now) {
+      return keyGeneration(olds, news, now);
+    },
+
     columnOverrides(inputs, olds): Record<string, string> {
+      const out: Record<string, string> = {};
+      if (typeof inputs.name === "string") out.name = keyRecordName(inputs.name, inputs.generation as number | undefined);
       const expires = expiryColumn(inputs, olds, new Date());
-      return expires === undefined ? {} : { expires };
+      if (expires !== undefined) out.expires = expires;
+      return out;
     },
 
     /**
@@ -230,13 +312,13 @@ const spec: RecordSpec = {
           table: "api_key",
           reason: `an inactive key with this name already exists (${parked.sys_id}), most likely parked by a run that stopped for its token`,
           hint:
-            `Copy its token from ${url} and run \`pulumi config set --secret ${tokenConfigKeyOf(inputs)} <token>\`, then \`pulumi up\`: ` +
+            `Copy its token from ${url} and run \`pulumi config set --secret ${tokenConfigKeyOf(inputs)}\` (it reads the token from standard input), then \`pulumi up\`: ` +
             "keywire adopts it, activates it and proves the token. Or delete that record, or give the new key another name.",
         });
       }
       const strategy = (inputs.tokenStrategy as TokenStrategy | undefined) ?? "auto";
       const now = formatGlideDateTime(new Date());
-      if (strategy === "auto" || strategy === "input_display_value") {
+      if (generatesToken(strategy)) {
         const generated = generateToken();
         return {
           columns: { ...columns, token: generated },
@@ -256,6 +338,8 @@ const spec: RecordSpec = {
         probe: inputs.probe,
         tokenStrategy: inputs.tokenStrategy,
         tokenConfigKey: inputs.tokenConfigKey,
+        generation: inputs.generation,
+        issuedAt: inputs.issuedAt,
       };
       // An operator's token is proof for a record that already existed (adopted) or a
       // new token for this one (update); a freshly created key never takes it, since
@@ -265,18 +349,29 @@ const spec: RecordSpec = {
       if (phase === "update" && olds && (operatorToken === undefined || operatorToken === olds.token)) {
         return { ...carried, token: olds.token, tokenSource: olds.tokenSource };
       }
-      const acquired = await acquireToken(ctx, {
-        onManualStop: phase === "create" ? () => parkKey(ctx, record.sys_id, String(inputs.name)) : undefined,
-        strategy: (inputs.tokenStrategy as TokenStrategy | undefined) ?? "auto",
-        operatorToken,
-        generatedToken: typeof prepared.generatedToken === "string" ? prepared.generatedToken : undefined,
-        keySysId: record.sys_id,
-        keyName: String(inputs.name),
-        recordUrl: recordUrl(ctx.connection, "api_key", record.sys_id),
-        tokenConfigKey: tokenConfigKeyOf(inputs),
-        probe: probeOf(inputs),
-      });
-      return { ...carried, token: acquired.token, tokenSource: acquired.source };
+      try {
+        const acquired = await acquireToken(ctx, {
+          strategy: (inputs.tokenStrategy as TokenStrategy | undefined) ?? "auto",
+          operatorToken,
+          generatedToken: typeof prepared.generatedToken === "string" ? prepared.generatedToken : undefined,
+          keySysId: record.sys_id,
+          keyName: record.name || String(inputs.name),
+          recordUrl: recordUrl(ctx.connection, "api_key", record.sys_id),
+          tokenConfigKey: tokenConfigKeyOf(inputs),
+          probe: probeOf(inputs),
+        });
+        return { ...carried, token: acquired.token, tokenSource: acquired.source };
+      } catch (err) {
+        // A key this run made, or the parked key it just re-activated, must not stay
+        // active unproven: park it when a person will copy its token, else delete it.
+        // An update's key keeps serving with its proven token; an explicitly adopted
+        // key is someone else's to handle.
+        const ours = phase === "create" || (phase === "adopt" && !inputs.adopt);
+        if (!ours) throw err;
+        const kind = tokenFailureOf(err);
+        const first = kind === "manual" || kind === "refused-operator" || phase === "adopt" ? "park" : "delete";
+        throw withKeyFate(err, await retireUnprovenKey(ctx, record.sys_id, record.name || String(inputs.name), first));
+      }
     },
 
     diffExtra(olds, news) {
@@ -286,8 +381,11 @@ const spec: RecordSpec = {
       if (operatorToken !== undefined && operatorToken !== olds.token) changed.push("token");
       const rotation = news.rotation as RotationSettings | undefined;
       const oldRotation = olds.rotation as RotationSettings | undefined;
-      if (rotation?.trigger !== undefined && rotation.trigger !== oldRotation?.trigger) replaces.push("rotation");
-      else if (rotationDue(olds, rotation, new Date())) replaces.push("rotation");
+      // The generation check derived (a trigger or a due rotation), or a due rotation
+      // of a key whose state predates generations.
+      if (news.generation !== undefined && olds.generation !== undefined && news.generation !== olds.generation) replaces.push("generation");
+      else if (rotation?.trigger !== undefined && rotation.trigger !== oldRotation?.trigger) replaces.push("rotation");
+      else if (olds.generation === undefined && rotationDue(olds, rotation, new Date())) replaces.push("rotation");
       if ((news.expiresInDays ?? undefined) !== (olds.expiresInDays ?? undefined)) changed.push("expiresInDays");
       return { changed, replaces };
     },

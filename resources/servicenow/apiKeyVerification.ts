@@ -16,7 +16,7 @@ import { q } from "./client/encodedQuery";
 import type { SnRecord } from "./client/tableClient";
 import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "./recordEngine";
 import { parseDateTime } from "./fields";
-import { probeToken } from "./tokenAcquisition";
+import { probeToken } from "./probe";
 import { KeywireError } from "../shared/errors";
 import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
@@ -33,6 +33,8 @@ export interface VerificationInputs {
 
 export interface VerificationOutputs extends VerificationInputs {
   verified: boolean;
+  /** What the probe's answer was ("HTTP 200 with ServiceNow's JSON result", "HTTP 401: …", "an HTML page …"). */
+  probeSaw: string;
   /** Empty when verified; otherwise which link broke and what to do. */
   brokenLink: string;
 }
@@ -107,17 +109,18 @@ export async function diagnose(ctx: EngineContext, inputs: VerificationInputs): 
 
 async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> {
   const ctx = contextFor();
-  const accepted =
-    (await probeToken(ctx, inputs.token, { path: `/api/now/table/${inputs.probeTable}?sysparm_limit=1&sysparm_fields=sys_id`, via: inputs.via })) ===
-    "accepted";
-  if (!accepted) return { ...inputs, verified: false, brokenLink: await diagnose(ctx, inputs) };
+  const probe = await probeToken(ctx, inputs.token, { path: `/api/now/table/${inputs.probeTable}?sysparm_limit=1&sysparm_fields=sys_id`, via: inputs.via });
+  if (probe.outcome === "unknown") {
+    return { ...inputs, verified: false, probeSaw: probe.seen, brokenLink: `the probe saw ${probe.seen}, which neither proves nor refuses the key: check that the instance answers normally and run again` };
+  }
+  if (probe.outcome === "refused") return { ...inputs, verified: false, probeSaw: probe.seen, brokenLink: await diagnose(ctx, inputs) };
   if (inputs.requiredRoles.length > 0) {
     const key = await ctx.client.get("api_key", inputs.keySysId, { fields: ["user.sys_id", "user.user_name"] });
     const user = { sys_id: key?.["user.sys_id"] ?? "", user_name: key?.["user.user_name"] ?? "" };
     const missing = await missingRoleMessage(ctx, inputs, user);
-    if (missing) return { ...inputs, verified: false, brokenLink: missing };
+    if (missing) return { ...inputs, verified: false, probeSaw: probe.seen, brokenLink: missing };
   }
-  return { ...inputs, verified: true, brokenLink: "" };
+  return { ...inputs, verified: true, probeSaw: probe.seen, brokenLink: "" };
 }
 
 function failure(out: VerificationOutputs): KeywireError {
@@ -125,8 +128,8 @@ function failure(out: VerificationOutputs): KeywireError {
     platform: "servicenow",
     operation: "verify the API key chain",
     table: "api_key",
-    status: 401,
-    reason: `a request authenticated only by the key was refused: ${out.brokenLink}`,
+    ...(/^HTTP 401/.test(out.probeSaw) ? { status: 401 } : {}),
+    reason: `a request authenticated only by the key was not proven (the probe saw ${out.probeSaw}): ${out.brokenLink}`,
     hint: "Fix the link named above, then run pulumi up again.",
   });
 }

@@ -121,6 +121,11 @@ export interface RecordHooks {
   implicitAdoption?(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord | undefined>;
   /** Changes the generic field diff cannot see (a new operator token, a rotation). */
   diffExtra?(olds: RecordOutputs, news: Inputs): { changed: string[]; replaces: string[] };
+  /**
+   * Inputs the resource derives from its old and new inputs in check (a key's
+   * generation), so that preview shows them and create receives them. Pure.
+   */
+  derivedInputs?(olds: Inputs, news: Inputs, now: Date): Record<string, unknown>;
   /** Extra validation needing more than the schema (cross-field rules); messages name the property. */
   validate?(inputs: Inputs): pulumi.dynamic.CheckFailure[];
 }
@@ -541,7 +546,8 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       const known = failures.filter((f) => !containsUnknown(news[f.property.split(".")[0]]));
       if (known.length > 0) return { inputs: news, failures: known };
       if (failures.length > 0 || containsUnknown(news)) return { inputs: news };
-      const inputs: Inputs = { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) };
+      let inputs: Inputs = { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) };
+      if (spec.hooks?.derivedInputs) inputs = { ...inputs, ...spec.hooks.derivedInputs(olds, inputs, new Date()) };
       // Normalise the values the engine compares, so a diff never sees formatting.
       for (const [prop, def] of Object.entries(spec.fields)) {
         if (def.kind === "datetime" && typeof inputs[prop] === "string" && inputs[prop] !== "") {

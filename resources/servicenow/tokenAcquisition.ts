@@ -10,56 +10,45 @@
  *    and writes it on insert with `sysparm_input_display_value=true`;
  * 3. `display_value` — a privileged read with `sysparm_display_value=true`.
  *
- * Each candidate is trusted only after a probe request authenticated with it
- * (`x-sn-apikey`) is accepted. When no route yields a proven token, keywire stops
- * with the record's URL and the exact `pulumi config set --secret` command; it
- * never stores a token that failed the probe.
+ * `tokenPlan` decides which routes a key walks, in order; each candidate is
+ * trusted only after the strict probe (probe.ts) proves it. The walk ends in one
+ * of three ways: a proven token; a manual stop (no route yielded a token the
+ * instance accepts: a person copies it from the form); or an unknown outcome (a
+ * probe answer that proves nothing either way). It never returns an unproven token.
  */
 import { randomBytes } from "crypto";
 import { KeywireError } from "../shared/errors";
 import type { EngineContext } from "./recordEngine";
+import { ProbeSettings, ProbeVerdict, probeToken } from "./probe";
 
-export type TokenStrategy = "auto" | "operator" | "input_display_value" | "display_value";
-export type TokenSource = "operator" | "input_display_value" | "display_value";
-
-export interface ProbeSettings {
-  /** Path (and query) of a GET the key's user may call; any answer but 401 proves the key. */
-  path: string;
-  /** How the probe sends the key; must match the inbound profile linked for that API. */
-  via: "header" | "query";
-}
-
-export const DEFAULT_PROBE: ProbeSettings = {
-  path: "/api/now/table/sys_user?sysparm_limit=1&sysparm_fields=sys_id",
-  via: "header",
-};
+export const TOKEN_STRATEGIES = ["auto", "operator", "input_display_value", "display_value"] as const;
+export type TokenStrategy = (typeof TOKEN_STRATEGIES)[number];
+export type TokenSource = Exclude<TokenStrategy, "auto">;
 
 /** `now_` + 86 base64url characters: the shape the instance itself generates. */
 export function generateToken(): string {
   return `now_${randomBytes(64).toString("base64url")}`;
 }
 
+/** The config key the manual route's instructions name unless the key says otherwise. */
+export const DEFAULT_TOKEN_CONFIG_KEY = "keywire:apiKeyToken";
+
 /**
- * Sends one request authenticated only by the candidate token. 401 means the
- * instance did not accept it; 2xx and 403 mean it did (403: authenticated, but the
- * key's user may not read that table, which still proves the token).
+ * The routes a key's token is sought by, in order. Pure. An operator's token is
+ * an explicit instruction: when there is one it is the only route.
  */
-export async function probeToken(ctx: EngineContext, token: string, probe: ProbeSettings): Promise<"accepted" | "refused"> {
-  const [path, rawQuery] = probe.path.split("?", 2);
-  const query = new URLSearchParams(rawQuery ?? "");
-  const headers: Record<string, string> = {};
-  if (probe.via === "header") headers["x-sn-apikey"] = token;
-  else query.set("x-sn-apikey", token);
-  const res = await ctx.client.request("GET", path, {
-    auth: "none",
-    headers,
-    query: Object.fromEntries(query.entries()),
-    secrets: [token],
-    acceptStatus: [401, 403],
-    operation: "probe api_key token",
-  });
-  if (res.status === 401) return "refused";
-  return "accepted";
+export function tokenPlan(p: { strategy: TokenStrategy; operatorToken?: string; generatedToken?: string }): TokenSource[] {
+  if (p.operatorToken) return ["operator"];
+  const allows = (route: TokenSource) => p.strategy === "auto" || p.strategy === route;
+  const plan: TokenSource[] = [];
+  if (p.generatedToken && allows("input_display_value")) plan.push("input_display_value");
+  if (allows("display_value")) plan.push("display_value");
+  return plan;
+}
+
+/** Whether keywire should generate the token and write it on insert. Pure. */
+export function generatesToken(strategy: TokenStrategy): boolean {
+  return strategy === "auto" || strategy === "input_display_value";
 }
 
 export interface AcquireRequest {
@@ -72,18 +61,35 @@ export interface AcquireRequest {
   recordUrl: string;
   tokenConfigKey: string;
   probe: ProbeSettings;
-  /** Runs before the manual stop is thrown; returns a sentence for the message. */
-  onManualStop?: () => Promise<string>;
 }
 
 export interface AcquiredToken {
   token: string;
   source: TokenSource;
+  /** What the probe saw that proved it. */
+  proof: string;
 }
 
-async function manualStop(req: AcquireRequest, tried: string[]): Promise<KeywireError> {
-  const parked = req.onManualStop ? ` (${await req.onManualStop()})` : "";
-  return new KeywireError({
+/** How a walk that found no proven token ended: a person must act, or nothing is known yet. */
+export type TokenFailureKind = "manual" | "refused-operator" | "unknown";
+
+/** The error a walk without a proven token ends with; `tokenFailure` tells the caller what to do with the key. */
+export class TokenNotProvenError extends KeywireError {
+  readonly tokenFailure: TokenFailureKind;
+  constructor(kind: TokenFailureKind, init: ConstructorParameters<typeof KeywireError>[0]) {
+    super(init);
+    this.name = "TokenNotProvenError";
+    this.tokenFailure = kind;
+  }
+}
+
+export function tokenFailureOf(err: unknown): TokenFailureKind | undefined {
+  const kind = (err as { tokenFailure?: unknown } | null)?.tokenFailure;
+  return kind === "manual" || kind === "refused-operator" || kind === "unknown" ? kind : undefined;
+}
+
+function manualStop(req: AcquireRequest, tried: string[]): TokenNotProvenError {
+  return new TokenNotProvenError("manual", {
     platform: "servicenow",
     operation: `obtain the token of api_key "${req.keyName}"`,
     table: "api_key",
@@ -91,53 +97,56 @@ async function manualStop(req: AcquireRequest, tried: string[]): Promise<Keywire
       `the instance did not reveal a token that authenticates (tried: ${tried.join(", ") || "nothing"}); ` +
       "on most instances the token can only be copied from the form",
     hint:
-      `The key record exists${parked}: open ${req.recordUrl}, unlock the Token field and copy it, then run ` +
-      `\`pulumi config set --secret ${req.tokenConfigKey} <token>\` (add --stack <name> if needed) and run \`pulumi up\` again; ` +
-      "keywire adopts that record and proves the token before using it. If the probe itself cannot succeed yet, check that the " +
+      `Open ${req.recordUrl}, unlock the Token field and copy it, then run ` +
+      `\`pulumi config set --secret ${req.tokenConfigKey}\` (it reads the token from standard input; add --stack <name> if needed) and run \`pulumi up\` again; ` +
+      "keywire takes that record over and proves the token before using it (docs/runbook.md). If the probe itself cannot succeed yet, check that the " +
       "inbound profile is linked to the access policy that governs the probe path (see ApiKeyVerification).",
   });
 }
 
-/** Runs the routes the strategy allows, in order, until one yields a proven token. */
+function unknownOutcome(req: AcquireRequest, route: TokenSource, verdict: ProbeVerdict): TokenNotProvenError {
+  return new TokenNotProvenError("unknown", {
+    platform: "servicenow",
+    operation: `prove the token of api_key "${req.keyName}"`,
+    table: "api_key",
+    reason: `the probe of the ${route} token saw ${verdict.seen}, which neither proves nor refuses it`,
+    hint:
+      "Run `pulumi up` again once the instance answers normally. If a proxy or a maintenance page stands in front of the instance, " +
+      "the probe path must reach the instance itself (ApiKey.probe).",
+  });
+}
+
+/** Walks the plan until a route yields a proven token; throws a TokenNotProvenError otherwise. */
 export async function acquireToken(ctx: EngineContext, req: AcquireRequest): Promise<AcquiredToken> {
-  const allows = (route: TokenSource) => req.strategy === "auto" || req.strategy === route;
+  const plan = tokenPlan(req);
   const tried: string[] = [];
-
-  if (req.operatorToken) {
-    // An operator's token is an explicit instruction: no silent fallback if it fails.
-    if ((await probeToken(ctx, req.operatorToken, req.probe)) === "accepted") {
-      return { token: req.operatorToken, source: "operator" };
+  for (const route of plan) {
+    let candidate: string | undefined;
+    if (route === "operator") candidate = req.operatorToken;
+    else if (route === "input_display_value") candidate = req.generatedToken;
+    else {
+      const rec = await ctx.client.get("api_key", req.keySysId, { fields: ["token"], displayValue: "true" });
+      // Only a value of the token's own shape is worth a probe; the encrypted blob is not.
+      candidate = /^now_[A-Za-z0-9_-]{20,}$/.test(rec?.token ?? "") ? rec?.token : undefined;
     }
-    throw new KeywireError({
-      platform: "servicenow",
-      operation: `prove the operator-supplied token of api_key "${req.keyName}"`,
-      table: "api_key",
-      status: 401,
-      reason: `the instance refused a request authenticated with the token from ${req.tokenConfigKey}`,
-      hint:
-        `Copy the token again from ${req.recordUrl} (it belongs to that record, which must be active with an active user) and ` +
-        `set it with \`pulumi config set --secret ${req.tokenConfigKey} <token>\`; if it is right, the access policy/profile link ` +
-        "for the probe path is missing or inactive.",
-    });
-  }
-  if (req.strategy === "operator") throw await manualStop(req, tried);
-
-  if (req.generatedToken && allows("input_display_value")) {
-    tried.push("input_display_value");
-    if ((await probeToken(ctx, req.generatedToken, req.probe)) === "accepted") {
-      return { token: req.generatedToken, source: "input_display_value" };
-    }
-  }
-
-  if (allows("display_value")) {
-    tried.push("display_value");
-    const rec = await ctx.client.get("api_key", req.keySysId, { fields: ["token"], displayValue: "true" });
-    const candidate = rec?.token ?? "";
-    // Only a value of the token's own shape is worth a probe; the encrypted blob is not.
-    if (/^now_[A-Za-z0-9_-]{20,}$/.test(candidate) && (await probeToken(ctx, candidate, req.probe)) === "accepted") {
-      return { token: candidate, source: "display_value" };
+    tried.push(route);
+    if (candidate === undefined) continue;
+    const verdict = await probeToken(ctx, candidate, req.probe);
+    if (verdict.outcome === "proven") return { token: candidate, source: route, proof: verdict.seen };
+    if (verdict.outcome === "unknown") throw unknownOutcome(req, route, verdict);
+    if (route === "operator") {
+      throw new TokenNotProvenError("refused-operator", {
+        platform: "servicenow",
+        operation: `prove the operator-supplied token of api_key "${req.keyName}"`,
+        table: "api_key",
+        status: 401,
+        reason: `the instance refused a request authenticated with the token from ${req.tokenConfigKey}`,
+        hint:
+          `Copy the token again from ${req.recordUrl} (it belongs to that record, which must be active with an active user) and ` +
+          `set it with \`pulumi config set --secret ${req.tokenConfigKey}\`; if it is right, the access policy/profile link ` +
+          "for the probe path is missing or inactive.",
+      });
     }
   }
-
-  throw await manualStop(req, tried);
+  throw manualStop(req, tried.filter((r) => r !== "operator"));
 }

@@ -70,7 +70,7 @@ describe("token strategy", () => {
     }
     const row = emu.store.query("api_key", (r) => r.name === "keywire key")[0];
     expect(message).toContain(`nav_to.do?uri=${encodeURIComponent(`api_key.do?sys_id=${row.sys_id}`)}`);
-    expect(message).toContain("pulumi config set --secret keywire:snsApiKeyToken <token>");
+    expect(message).toContain("pulumi config set --secret keywire:snsApiKeyToken` (it reads the token from standard input");
     expect(message).toContain("tried: input_display_value, display_value");
     expect(message).not.toContain(emu.tokenOf(row.sys_id)!);
     expect(row.active).toBe("false");
@@ -177,20 +177,33 @@ describe("the key record", () => {
     expect(emu.metrics().total).toBe(0);
   });
 
-  test("rotation: a trigger change or an age past maxAgeDays is a replacement that preview can show", async () => {
+  test("rotation: a trigger change or an age past maxAgeDays starts the next generation, a replacement that preview can show", async () => {
     emu.setOptions({ tokenReadback: "input_display_value" });
     const keys = new ProviderDriver(apiKeyProvider, emu.url);
     const withRotation = { ...keyInputs, rotation: { maxAgeDays: 30, trigger: "1" } };
     const { id, outs } = await keys.create(withRotation);
+    expect(outs.generation).toBe(1);
+    expect(outs.name).toBe("keywire key");
     expect((await keys.diff(id, outs, withRotation)).replaces).toEqual([]);
-    expect((await keys.diff(id, outs, { ...keyInputs, rotation: { maxAgeDays: 30, trigger: "2" } })).replaces).toEqual(["rotation"]);
-    const old = { ...outs, createdAt: "2020-01-01 00:00:00" } as unknown as RecordOutputs;
+    const triggered = { ...keyInputs, rotation: { maxAgeDays: 30, trigger: "2" } };
+    expect((await keys.diff(id, outs, triggered)).replaces).toEqual(["generation"]);
+    const old = { ...outs, issuedAt: "2020-01-01 00:00:00", createdAt: "2020-01-01 00:00:00" } as unknown as RecordOutputs;
     expect(rotationDue(old, { maxAgeDays: 30 }, new Date())).toBe("older than 30 days");
-    expect((await keys.diff(id, old, withRotation)).replaces).toEqual(["rotation"]);
-    // While the old key still serves, a new one of the same name can be created and proven.
-    const next = await keys.create(withRotation);
+    expect((await keys.diff(id, old, withRotation)).replaces).toEqual(["generation"]);
+    // A state written before generations existed still rotates by its creation time.
+    const legacy = { ...old, generation: undefined, issuedAt: undefined } as unknown as RecordOutputs;
+    expect((await keys.diff(id, legacy, withRotation)).replaces).toEqual(["rotation"]);
+
+    // The replacement is a record of its own, named so people can tell it apart, created
+    // while the old key still serves.
+    expect((await keys.checked(triggered, outs)).generation).toBe(2);
+    const next = await keys.create(triggered, outs);
     expect(next.id).not.toBe(id);
+    expect(next.outs.name).toBe("keywire key #2");
+    expect(emu.store.get("api_key", next.id)!.name).toBe("keywire key #2");
+    expect(emu.store.get("api_key", id)!.active).toBe("true");
     expect(next.outs.token).not.toBe(outs.token);
+    expect((await keys.diff(next.id, next.outs, triggered)).changes).toBe(false);
   });
 });
 

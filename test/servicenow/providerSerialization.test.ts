@@ -91,7 +91,7 @@ test("errors thrown by a deserialized provider keep their message (the engine sh
     }
     const e = err as Error & { details?: unknown };
     expect(e.message).toMatch(/obtain the token of api_key "no token" failed/);
-    expect(`${e}`).toContain("pulumi config set --secret keywire:apiKeyToken <token>");
+    expect(`${e}`).toContain("pulumi config set --secret keywire:apiKeyToken` (it reads the token from standard input");
     // gRPC takes an error's `details` as its text: it must not be a method.
     expect(typeof e.details).not.toBe("function");
     const row = emu.store.query("api_key", (r) => r.name === "no token")[0];

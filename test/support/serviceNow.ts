@@ -55,8 +55,9 @@ export class ProviderDriver {
     return res.inputs as Props;
   }
 
-  async create(news: Props): Promise<{ id: string; outs: Props; inputs: Props }> {
-    const inputs = await this.checked(news);
+  /** `olds`: the replaced resource's inputs, as the engine checks a replacement against them. */
+  async create(news: Props, olds: Props = {}): Promise<{ id: string; outs: Props; inputs: Props }> {
+    const inputs = await this.checked(news, olds);
     const res = await this.provider.create(inputs);
     return { id: res.id, outs: res.outs as Props, inputs };
   }
