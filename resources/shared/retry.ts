@@ -1,7 +1,7 @@
 /**
  * A generic retry policy: exponential backoff with full jitter, server-requested delays
- * (`Retry-After`, `X-RateLimit-Reset`), bounded by a number of attempts AND a total time
- * budget. Sleep, clock and randomness are injectable so tests never wait for real.
+ * (`Retry-After`, `X-RateLimit-Reset`, never below a floor), bounded by a number of
+ * attempts AND a total time budget. Sleep, clock and randomness are injectable so tests never wait for real.
  *
  * Writes that are not idempotent get special care: when their outcome is unknown (the
  * connection dropped or timed out after the request went out, or a gateway answered
@@ -25,6 +25,12 @@ export interface RetryPolicy {
   /** Uniform in [0, 1). */
   random: () => number;
 }
+
+/**
+ * The shortest wait a server's `Retry-After` can ask for: a server answering "0"
+ * to a burst would otherwise be hammered as fast as the client can send.
+ */
+export const SERVER_DELAY_FLOOR_MS = 250;
 
 /** Hard limits so no configuration can make a loop unbounded. */
 const MAX_ATTEMPTS_LIMIT = 20;
@@ -219,7 +225,7 @@ export async function withRetry<T>(attemptFn: (ctx: AttemptContext) => Promise<T
       if (needsCheck && !options.wasCommitted) throw fail(err, { reason: "unknown-outcome", attempts: attempt, verdict });
       if (attempt >= policy.maxAttempts && !needsCheck) throw fail(err, { reason: "attempts", attempts: attempt, verdict });
 
-      const delay = verdict.serverDelayMs ?? backoffDelay(attempt, policy);
+      const delay = verdict.serverDelayMs !== undefined ? Math.max(SERVER_DELAY_FLOOR_MS, verdict.serverDelayMs) : backoffDelay(attempt, policy);
       const elapsed = policy.now() - start;
       // A write that may have landed is checked even when no retry follows, so the caller
       // learns the truth instead of an "unknown" error; the wait before the check is skipped then.

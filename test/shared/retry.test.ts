@@ -1,4 +1,5 @@
 import {
+  SERVER_DELAY_FLOOR_MS,
   GiveUpInfo,
   RetryVerdict,
   backoffDelay,
@@ -86,6 +87,21 @@ describe("withRetry", () => {
     );
     expect(out).toBe("ok");
     expect(clock.waits).toEqual([7000, 1000]); // 7 s asked; then jitter 0.5 × (1000 × 2^1)
+  });
+
+  it("never waits less than the floor when a server asks for no delay (Retry-After: 0)", async () => {
+    const clock = fakeClock();
+    let n = 0;
+    await withRetry(
+      async () => {
+        n++;
+        if (n < 4) throw new Failure({ kind: "retry", serverDelayMs: n === 1 ? 0 : n === 2 ? 100 : 400 });
+        return "ok";
+      },
+      { policy: clock, classify, idempotent: true },
+    );
+    expect(clock.waits).toEqual([SERVER_DELAY_FLOOR_MS, SERVER_DELAY_FLOOR_MS, 400]);
+    expect(SERVER_DELAY_FLOOR_MS).toBeGreaterThanOrEqual(250);
   });
 
   it("stops at maxAttempts", async () => {
