@@ -80,8 +80,6 @@ export interface RequestOptions {
   idempotent?: boolean;
   /** Non-2xx statuses returned to the caller instead of thrown. */
   acceptStatus?: readonly number[];
-  /** A 5xx may come after the write committed (a failing after-insert rule): treat it as an unknown outcome. */
-  serverErrorsMayHaveCommitted?: boolean;
   /** For non-idempotent writes: learns whether a write with unknown outcome landed. */
   wasCommitted?: () => Promise<HttpResult | undefined>;
   timeoutMs?: number;
@@ -308,7 +306,6 @@ export class TableClient {
           sysparm_input_display_value: opts.inputDisplayValue ? "true" : undefined,
           sysparm_exclude_reference_link: "true",
         },
-        serverErrorsMayHaveCommitted: true,
         wasCommitted: async () => {
           checked = await this.get(table, sysId, readBack);
           return checked ? { status: 200, headers: {}, data: undefined } : undefined;
@@ -446,8 +443,11 @@ export class TableClient {
         policy,
         idempotent,
         ...(opts.wasCommitted ? { wasCommitted: opts.wasCommitted } : {}),
+        // The instance answers 500 when a business rule fails after the write
+        // committed: a 5xx never shows that a request had no effect, so it is an
+        // unknown outcome (repeated when idempotent, checked when not).
         classify: (err) =>
-          opts.serverErrorsMayHaveCommitted && isKeywireHttpError(err) && err.kind === "http" && (err.status ?? 0) >= 500 && err.status !== 503
+          isKeywireHttpError(err) && !this.finalErrors.has(err) && err.kind === "http" && (err.status ?? 0) >= 500 && err.status !== 503
             ? { kind: "unknown-outcome" }
             : isKeywireHttpError(err) && !this.finalErrors.has(err)
             ? classifyHttpFailure({
