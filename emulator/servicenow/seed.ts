@@ -56,6 +56,7 @@ export function seedStore(store: Store, opts: ResolvedOptions): void {
 
   const tableApi = ins(store, "sys_ws_definition", { name: "Table API", namespace: "now", service_id: "table", base_uri: "/api/now/table" });
   ins(store, "sys_ws_definition", { name: "Event Management Connector API", namespace: "sn_em_connector", service_id: "em", base_uri: "/api/sn_em_connector/em" });
+  ins(store, "sys_ws_definition", { name: "Attachment API", namespace: "now", service_id: "attachment", base_uri: "/api/now/attachment" });
 
   ins(store, "sys_token_auth_parameter", { parameter_name: "x-sn-apikey", type: "auth_header" });
   ins(store, "sys_token_auth_parameter", { parameter_name: "x-sn-apikey", type: opts.queryParameterType });
