@@ -139,9 +139,11 @@ async function main(): Promise<void> {
   try {
     const list = await call(agent, url, "GET", "/api/now/table/incident?sysparm_fields=sys_id");
     const ids = (JSON.parse(list.text) as { result: Array<{ sys_id: string }> }).result.map((r) => r.sys_id);
-    // Give the list scenario a realistic table: a few hundred incidents.
+    // Give the list scenario a realistic table: a few hundred incidents, every impact/urgency
+    // pair in turn, so the derived priorities spread over 1..5.
     for (let i = 0; i < 500; i++) {
-      await call(agent, url, "POST", "/api/now/table/incident", JSON.stringify({ short_description: `seeded ${i}`, priority: (i % 5) + 1, active: i % 3 !== 0 }));
+      const fields = { short_description: `seeded ${i}`, impact: (i % 3) + 1, urgency: (Math.floor(i / 3) % 3) + 1, active: i % 4 !== 0 };
+      await call(agent, url, "POST", "/api/now/table/incident", JSON.stringify(fields));
     }
     const pid = child.pid!;
     results.push(await run("GET by sys_id", agent, url, pid, (i) => ({ method: "GET", path: `/api/now/table/incident/${ids[i % ids.length]}` }), 200));

@@ -15,9 +15,12 @@ export interface ResolvedOptions {
   rateLimitColumn: string;
   authScopeColumn: string;
   maxBodyBytes: number;
+  maxAttachmentBytes: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** The platform's default (com.glide.attachment.max_size) is 1 GiB; an emulator holds files in memory. */
+export const DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
 export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
   return {
@@ -33,6 +36,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
     rateLimitColumn: o.rateLimitColumn ?? "max_requests_per_hour",
     authScopeColumn: o.authScopeColumn ?? "auth_scope",
     maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxAttachmentBytes: o.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
   };
 }
 
@@ -67,6 +71,7 @@ export const runtimeOptionsSchema = z
     rateLimitColumn: columnName.optional(),
     authScopeColumn: columnName.optional(),
     maxBodyBytes: z.number().int().min(1).optional(),
+    maxAttachmentBytes: z.number().int().min(0).optional(),
     faults: faultSchema.optional(),
   })
   .strict();

@@ -102,6 +102,7 @@ export class Renderer {
         return { display_value: display, value: blob };
       }
       default:
+        if (f.choices && Object.hasOwn(f.choices, v)) display = f.choices[v];
         break;
     }
     if (o.displayValue === "false") return v;

@@ -3,6 +3,7 @@
  * The schema depends on two options (the names of two columns nobody has confirmed), so it
  * is built per emulator and rebuilt when those options change.
  */
+import { HOLD_REASON_CHOICES, IMPACT_CHOICES, PRIORITY_CHOICES, URGENCY_CHOICES } from "./incident";
 
 export type FieldType =
   | "GUID"
@@ -31,6 +32,8 @@ export interface FieldDef {
   readOnly?: boolean;
   /** Table that declares the column (for sys_dictionary). */
   declaredOn: string;
+  /** Choice labels by value: the display value of a stored choice. Other values are still accepted. */
+  choices?: Record<string, string>;
 }
 
 /** Role requirement: any one of the sets, each set needing all its roles; [] = any authenticated user. */
@@ -118,14 +121,15 @@ function tableSpecs(cols: SchemaColumns): TableSpec[] {
     ["description", "string", { maxLength: 4000 }],
     ["state", "integer", { defaultValue: "1" }],
     ["active", "boolean", { defaultValue: T }],
-    ["priority", "integer", { defaultValue: "4" }],
-    ["impact", "integer", { defaultValue: "3" }],
-    ["urgency", "integer", { defaultValue: "3" }],
+    ["priority", "integer", { defaultValue: "4", choices: PRIORITY_CHOICES }],
+    ["impact", "integer", { defaultValue: "3", choices: IMPACT_CHOICES }],
+    ["urgency", "integer", { defaultValue: "3", choices: URGENCY_CHOICES }],
     ["assigned_to", "reference", { reference: "sys_user" }],
     ["assignment_group", "reference", { reference: "sys_user_group" }],
     ["opened_by", "reference", { reference: "sys_user" }],
     ["opened_at", "glide_date_time"],
     ["cmdb_ci", "reference", { reference: "cmdb_ci", label: "Configuration item" }],
+    ["close_notes", "string", { maxLength: 4000 }],
   ];
   return [
     {
@@ -430,6 +434,10 @@ function tableSpecs(cols: SchemaColumns): TableSpec[] {
         ["caller_id", "reference", { reference: "sys_user", label: "Caller" }],
         ["category", "choice", { defaultValue: "inquiry" }],
         ["severity", "integer", { defaultValue: "3" }],
+        ["hold_reason", "integer", { label: "On hold reason", choices: HOLD_REASON_CHOICES }],
+        ["close_code", "choice", { label: "Resolution code", maxLength: 40 }],
+        ["resolved_at", "glide_date_time", { label: "Resolved" }],
+        ["resolved_by", "reference", { reference: "sys_user" }],
       ],
     },
     { name: "problem", label: "Problem", superClass: "task", displayField: "number", numberPrefix: "PRB", access: { read: ITIL, write: ITIL }, columns: [["known_error", "boolean", { defaultValue: F }]] },
@@ -452,6 +460,33 @@ function tableSpecs(cols: SchemaColumns): TableSpec[] {
         ["serial_number", "string"],
         ["ip_address", "string"],
         ["operational_status", "integer", { defaultValue: "1" }],
+      ],
+    },
+    {
+      // Written only through the Attachment API, so metadata and content stay together.
+      name: "sys_attachment",
+      label: "Attachment",
+      displayField: "file_name",
+      access: { read: ADMIN_ONLY },
+      columns: [
+        ["file_name", "string", { maxLength: 100 }],
+        ["content_type", "string", { maxLength: 100 }],
+        ["size_bytes", "integer"],
+        ["table_name", "string", { maxLength: 80 }],
+        ["table_sys_id", "string", { maxLength: 32 }],
+        ["hash", "string", { maxLength: 64 }],
+      ],
+    },
+    {
+      name: "sys_attachment_doc",
+      label: "Attachment Document",
+      access: { read: ADMIN_ONLY },
+      columns: [
+        ["sys_attachment", "reference", { reference: "sys_attachment" }],
+        ["position", "integer"],
+        ["length", "integer"],
+        // The whole file as base64 in one row; read-only so no write path truncates it.
+        ["data", "string", { readOnly: true, maxLength: 2_147_483_647 }],
       ],
     },
     {
@@ -566,5 +601,6 @@ function toField(c: Col, declaredOn: string): FieldDef {
     defaultValue: extra?.defaultValue,
     readOnly: extra?.readOnly,
     declaredOn,
+    choices: extra?.choices,
   };
 }

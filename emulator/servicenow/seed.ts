@@ -56,6 +56,7 @@ export function seedStore(store: Store, opts: ResolvedOptions): void {
 
   const tableApi = ins(store, "sys_ws_definition", { name: "Table API", namespace: "now", service_id: "table", base_uri: "/api/now/table" });
   ins(store, "sys_ws_definition", { name: "Event Management Connector API", namespace: "sn_em_connector", service_id: "em", base_uri: "/api/sn_em_connector/em" });
+  ins(store, "sys_ws_definition", { name: "Attachment API", namespace: "now", service_id: "attachment", base_uri: "/api/now/attachment" });
 
   ins(store, "sys_token_auth_parameter", { parameter_name: "x-sn-apikey", type: "auth_header" });
   ins(store, "sys_token_auth_parameter", { parameter_name: "x-sn-apikey", type: opts.queryParameterType });
@@ -97,13 +98,14 @@ export function seedStore(store: Store, opts: ResolvedOptions): void {
     active: true,
   });
 
-  const incidents: Array<[string, number]> = [
-    ["Email server is not responding", 1],
-    ["Unable to connect to VPN", 3],
-    ["Printer on floor 2 jams", 4],
+  // Priority follows from impact and urgency (the priority lookup): 1, 3 and 4 here.
+  const incidents: Array<[string, number, number]> = [
+    ["Email server is not responding", 1, 1],
+    ["Unable to connect to VPN", 2, 2],
+    ["Printer on floor 2 jams", 2, 3],
   ];
-  for (const [short_description, priority] of incidents) {
-    ins(store, "incident", { short_description, priority, caller_id: caller.sys_id, assignment_group: group.sys_id, cmdb_ci: ci.sys_id });
+  for (const [short_description, impact, urgency] of incidents) {
+    ins(store, "incident", { short_description, impact, urgency, caller_id: caller.sys_id, assignment_group: group.sys_id, cmdb_ci: ci.sys_id });
   }
 
   applyVariants(store, opts, ["plugin", "shippedPolicies", "restApiKeyProfile", "queryParameterType"]);

@@ -4,6 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { handleAdmin } from "./admin";
+import { attachmentBodyLimit, attachmentCall, attachmentRoute, attachmentRouteName, handleAttachment, type AttachmentRoute } from "./attachmentApi";
+import { ATTACHMENT_TABLE } from "./attachmentStore";
 import { rolesAllow } from "./auth/directory";
 import { authenticate } from "./auth/judge";
 import type { ApiCall } from "./auth/policy";
@@ -15,6 +17,7 @@ import { handleTable } from "./tableApi";
 
 type Route =
   | { kind: "table"; version: string; table: string; sysId?: string }
+  | AttachmentRoute
   | { kind: "event" }
   | { kind: "oauth" }
   | { kind: "unknown" };
@@ -39,6 +42,8 @@ function route(path: string): Route {
     if (version && version !== "v1" && version !== "v2") return { kind: "unknown" };
     return { kind: "table", version, table: safeDecode(t[2]), sysId: t[3] === undefined ? undefined : safeDecode(t[3]) };
   }
+  const a = attachmentRoute(path);
+  if (a) return a;
   if (EVENT_PATH.test(path)) return { kind: "event" };
   if (path === "/oauth_token.do") return { kind: "oauth" };
   return { kind: "unknown" };
@@ -48,6 +53,8 @@ function routeName(method: string, r: Route): string {
   switch (r.kind) {
     case "table":
       return `${method} now/table${r.sysId === undefined ? "" : "/{sys_id}"}`;
+    case "attachment":
+      return attachmentRouteName(method, r);
     case "event":
       return `${method} em/inbound_event`;
     case "oauth":
@@ -82,15 +89,17 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
   }
 
   const r = route(path);
-  const table = r.kind === "table" ? r.table : undefined;
+  // Attachment requests count, and match fault filters, under the table that holds them.
+  const table = r.kind === "table" ? r.table : r.kind === "attachment" ? ATTACHMENT_TABLE : undefined;
   em.metrics.count(method, routeName(method, r), table);
 
-  const read = await readBody(req, em.opts.maxBodyBytes);
+  const bodyLimit = r.kind === "attachment" ? attachmentBodyLimit(em) : em.opts.maxBodyBytes;
+  const read = await readBody(req, bodyLimit);
   if ("gone" in read) return;
   if ("tooLarge" in read) {
     return writeReply(
       res,
-      errorReply(413, "Request entity too large", `The request body exceeds ${em.opts.maxBodyBytes} bytes`, { Connection: "close" }),
+      errorReply(413, "Request entity too large", `The request body exceeds ${bodyLimit} bytes`, { Connection: "close" }),
     );
   }
 
@@ -119,7 +128,9 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
             version: r.version || "v2",
             table: r.table,
           }
-        : { apiPath: "sn_em_connector/em", resource: "/sn_em_connector/em/inbound_event", method, version: "v1" };
+        : r.kind === "attachment"
+          ? attachmentCall(method, r)
+          : { apiPath: "sn_em_connector/em", resource: "/sn_em_connector/em/inbound_event", method, version: "v1" };
     const judged = authenticate(em, req, query, call);
     if ("reply" in judged) return writeReply(res, judged.reply);
     const principal = judged.principal;
@@ -127,6 +138,8 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     if (rate.refusal) return writeReply(res, rate.refusal);
     if (r.kind === "table") {
       reply = handleTable(em, { method, version: r.version, table: r.table, sysId: r.sysId, query, body: read.body, principal });
+    } else if (r.kind === "attachment") {
+      reply = handleAttachment(em, { method, route: r, query, headers: req.headers, bytes: read.bytes, principal });
     } else if (method !== "POST") {
       reply = errorReply(405, "Method not Supported", "Use POST");
     } else if (!rolesAllow(principal.roles, [["evt_mgmt_integration"]])) {

@@ -3,6 +3,7 @@
  * so a record is found through its own table or any table it extends. Values are strings.
  */
 import { randomBytes } from "node:crypto";
+import { deleteDependents } from "./attachmentStore";
 import type { Schema, TableDef } from "./schema";
 import type { GlideRecord } from "./types";
 import { applyWrite, type WriteContext } from "./writeRules";
@@ -120,6 +121,7 @@ export class Store {
     this.tables.get(cls)!.delete(sysId);
     this.classOf.delete(sysId);
     this.touched(cls);
+    deleteDependents(this, cls, sysId);
     return true;
   }
 

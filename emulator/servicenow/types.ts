@@ -29,6 +29,8 @@ export interface EmulatorOptions {
   faults?: FaultSettings;
   /** Largest accepted request body; default 1 MiB. */
   maxBodyBytes?: number;
+  /** Largest file the Attachment API accepts; default 25 MiB. */
+  maxAttachmentBytes?: number;
 }
 
 export interface FaultFilter {

@@ -7,6 +7,7 @@ import type { FieldDef, TableDef } from "./schema";
 import type { Store } from "./store";
 import type { GlideRecord } from "./types";
 import { glideDateTime, isSysId, newApiKeyToken, newOpaqueToken, newSysId, parseGlideDateTime } from "./glide";
+import { applyPriorityLookup } from "./incident";
 
 export interface WriteContext {
   /** user_name recorded in sys_created_by / sys_updated_by */
@@ -142,4 +143,5 @@ function applyTableRules(store: Store, def: TableDef, rec: GlideRecord, insert: 
     if (!rec.client_secret) rec.client_secret = newOpaqueToken(12);
   }
   if (insert && store.schema.extendsTable(def.name, "task") && !rec.opened_at) rec.opened_at = rec.sys_created_on;
+  if (store.schema.extendsTable(def.name, "incident")) applyPriorityLookup(rec);
 }

@@ -4,7 +4,7 @@ import type { ServerResponse } from "node:http";
 export interface Reply {
   status: number;
   headers?: Record<string, string>;
-  /** Objects are sent as JSON; strings as they are; undefined = no body. */
+  /** Objects are sent as JSON; strings and Buffers as they are; undefined = no body. */
   body?: unknown;
 }
 
@@ -26,7 +26,7 @@ export function writeReply(res: ServerResponse, reply: Reply): void {
     res.end();
     return;
   }
-  const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+  const text = typeof reply.body === "string" || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body);
   if (!headers["Content-Type"]) headers["Content-Type"] = JSON_TYPE;
   headers["Content-Length"] = Buffer.byteLength(text);
   res.writeHead(reply.status, headers);

@@ -7,6 +7,8 @@ export interface Res {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
+  /** The body as received, for binary answers. */
+  raw: Buffer;
   // `any`: tests inspect arbitrary JSON answers field by field.
   body: any;
 }
@@ -40,14 +42,15 @@ export function call(base: string, method: string, path: string, o: CallOptions 
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", reject);
       res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
+        const raw = Buffer.concat(chunks);
+        const text = raw.toString("utf8");
         let body: unknown;
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
           body = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, raw, body });
       });
     });
     req.setTimeout(10_000, () => req.destroy(new Error("request timed out")));

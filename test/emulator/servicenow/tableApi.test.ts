@@ -40,7 +40,7 @@ describe("3. Table API", () => {
 
   describe("CRUD", () => {
     test("POST creates: 201, Location, whole record, 32-hex sys_id, glide dates, strings only", async () => {
-      const res = await api.post("/api/now/table/incident", { short_description: "Disk full", priority: 2, active: true });
+      const res = await api.post("/api/now/table/incident", { short_description: "Disk full", impact: 1, urgency: 2, active: true });
       expect(res.status).toBe(201);
       const r = res.body.result;
       expect(r.sys_id).toMatch(SYS_ID);
@@ -78,7 +78,7 @@ describe("3. Table API", () => {
       expect(patched.body.result.sys_created_on).toBe(created.sys_created_on);
       expect(patched.body.result.sys_mod_count).toBe("1");
       expect(patched.body.result.number).toBe(created.number);
-      const put = await api.put(`/api/now/table/incident/${created.sys_id}`, { priority: "1" });
+      const put = await api.put(`/api/now/table/incident/${created.sys_id}`, { impact: "1", urgency: "1" });
       expect(put.status).toBe(200);
       expect(put.body.result.priority).toBe("1");
       expect(put.body.result.short_description).toBe("after");
@@ -118,8 +118,8 @@ describe("3. Table API", () => {
       const ok = await api.post("/api/now/table/api_key", { name: "k2", active: false, expires: "2031-02-03 04:05:06" });
       expect(ok.body.result.active).toBe("false");
       expect(ok.body.result.expires).toBe("2031-02-03 04:05:06");
-      const inc = await api.post("/api/now/table/incident", { priority: "high", impact: 2.7 });
-      expect(inc.body.result.priority).toBe("");
+      const inc = await api.post("/api/now/table/incident", { severity: "high", impact: 2.7 });
+      expect(inc.body.result.severity).toBe("");
       expect(inc.body.result.impact).toBe("2");
     });
 
