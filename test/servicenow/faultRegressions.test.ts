@@ -3,6 +3,7 @@
  * against the emulator: a rotation that lost the live key, a probe that proved
  * too much, active unproven orphan keys, and a 500 after commit taken as final.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey";
 import { apiKeyVerificationProvider } from "../../resources/servicenow/apiKeyVerification";
@@ -26,7 +27,7 @@ afterAll(async () => {
 
 // Short deadlines keep the fault cases quick; the client's retry policy is the real one.
 const fast = { "servicenow:requestTimeoutSeconds": "1" };
-const driver = (provider: Parameters<typeof ProviderDriver.prototype.constructor>[0]) => new ProviderDriver(provider, emu.url, fast);
+const driver = (provider: pulumi.dynamic.ResourceProvider) => new ProviderDriver(provider, emu.url, fast);
 
 beforeEach(async () => {
   emu.reset();
