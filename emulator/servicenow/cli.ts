@@ -18,6 +18,7 @@ Serves a ServiceNow instance emulator on 127.0.0.1.
   --rate-limit-column <name>     per-hour limit column of sys_rate_limit_rules (default max_requests_per_hour)
   --auth-scope-column <name>     auth-scope column of api_key (default auth_scope)
   --max-body-bytes <n>           largest accepted request body (default 1048576)
+  --duplicate-sys-id-status <n>  answer to an insert whose sys_id exists: 403 | 400 | 409 (default 403)
   --latency-ms <n>               added latency per request
   --jitter-ms <n>                extra random latency, 0..n ms
   --error-rate <share>           share (0..1) of requests answered 500/502/503
@@ -91,6 +92,9 @@ export function parseArgs(argv: string[]): EmulatorOptions | "help" {
         break;
       case "--max-body-bytes":
         o.maxBodyBytes = number(flag, value());
+        break;
+      case "--duplicate-sys-id-status":
+        o.duplicateSysIdStatus = Number(oneOf(flag, value(), ["403", "400", "409"] as const)) as 403 | 400 | 409;
         break;
       case "--latency-ms":
         faults.latencyMs = number(flag, value());

@@ -1,6 +1,6 @@
 /** Option defaults and validation, shared by the in-process API, the CLI and the admin API. */
 import { z } from "zod";
-import type { EmulatorOptions } from "./types";
+import type { DuplicateSysIdStatus, EmulatorOptions } from "./types";
 
 export interface ResolvedOptions {
   port: number;
@@ -15,6 +15,7 @@ export interface ResolvedOptions {
   rateLimitColumn: string;
   authScopeColumn: string;
   maxBodyBytes: number;
+  duplicateSysIdStatus: DuplicateSysIdStatus;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -33,6 +34,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
     rateLimitColumn: o.rateLimitColumn ?? "max_requests_per_hour",
     authScopeColumn: o.authScopeColumn ?? "auth_scope",
     maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    duplicateSysIdStatus: o.duplicateSysIdStatus ?? 403,
   };
 }
 
@@ -67,6 +69,7 @@ export const runtimeOptionsSchema = z
     rateLimitColumn: columnName.optional(),
     authScopeColumn: columnName.optional(),
     maxBodyBytes: z.number().int().min(1).optional(),
+    duplicateSysIdStatus: z.union([z.literal(403), z.literal(400), z.literal(409)]).optional(),
     faults: faultSchema.optional(),
   })
   .strict();

@@ -2,6 +2,8 @@
 
 export type Variant3 = "active" | "inactive" | "absent";
 export type TokenReadback = "none" | "display_value" | "input_display_value" | "both";
+/** What a POST answers when its chosen sys_id is taken; the platform's answer is undocumented. */
+export type DuplicateSysIdStatus = 403 | 400 | 409;
 
 export interface EmulatorOptions {
   /** Default 0: the system picks a free port. */
@@ -29,6 +31,8 @@ export interface EmulatorOptions {
   faults?: FaultSettings;
   /** Largest accepted request body; default 1 MiB. */
   maxBodyBytes?: number;
+  /** Status of the "Operation Failed" answer to an insert whose sys_id exists; default 403. */
+  duplicateSysIdStatus?: DuplicateSysIdStatus;
 }
 
 export interface FaultFilter {
