@@ -53,6 +53,8 @@ export const faultSchema = z
       .optional(),
     dropNext: z.object({ count, ...filter }).strict().optional(),
     commitThenFailNext: z.object({ count, mode: z.enum(["drop", "500"]), ...filter }).strict().optional(),
+    lateCommitNext: z.object({ count, delayMs: z.number().int().min(0).max(600_000), ...filter }).strict().optional(),
+    resetMidBodyNext: z.object({ count, ...filter }).strict().optional(),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import { rolesAllow } from "./auth/directory";
 import { authenticate } from "./auth/judge";
 import type { ApiCall } from "./auth/policy";
 import type { Emulator } from "./emulator";
+import { writeCutOff } from "./faults";
 import { readBody } from "./http/body";
 import { errorReply, writeReply, type Reply } from "./http/reply";
 import { handleInboundEvent } from "./inboundEvent";
@@ -67,6 +68,7 @@ function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
 }
 
 async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const arrived = Date.now();
   const method = (req.method ?? "GET").toUpperCase();
   const url = req.url ?? "/";
   const q = url.indexOf("?");
@@ -125,6 +127,12 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     const principal = judged.principal;
     const rate = em.rateLimiter.check(principal.user.sys_id, principal.roles, call);
     if (rate.refusal) return writeReply(res, rate.refusal);
+    const lateMs = em.faults.takeLateCommit(method, table);
+    // A late commit is held before the handler runs, so the record is absent until delayMs after arrival.
+    if (lateMs !== undefined && !(await em.faults.hold(arrived + lateMs - Date.now()))) {
+      req.socket.destroy();
+      return;
+    }
     if (r.kind === "table") {
       reply = handleTable(em, { method, version: r.version, table: r.table, sysId: r.sysId, query, body: read.body, principal });
     } else if (method !== "POST") {
@@ -135,6 +143,11 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
       reply = await handleInboundEvent(em, { query, headers: req.headers, body: read.body, principal });
     }
     reply = withHeaders(reply, rate.headers);
+    if (lateMs !== undefined) {
+      // The write has been carried out (or refused); either way the client, likely gone by now, never hears of it.
+      req.socket.destroy();
+      return;
+    }
     if (reply.status < 300 && method !== "GET") {
       const lose = em.faults.takeCommitThenFail(method, table);
       if (lose === "drop") {
@@ -144,6 +157,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
       if (lose === "500") reply = errorReply(500, "Internal Server Error", "Injected fault after commit");
     }
   }
+  if (reply.body !== undefined && em.faults.takeResetMidBody(method, table)) return writeCutOff(res, reply);
   writeReply(res, reply);
 }
 

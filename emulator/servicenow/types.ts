@@ -48,6 +48,10 @@ export interface FaultSettings {
   failNext?: { count: number; status: number; retryAfterSeconds?: number } & FaultFilter;
   dropNext?: { count: number } & FaultFilter;
   commitThenFailNext?: { count: number; mode: "drop" | "500" } & FaultFilter;
+  /** Hold the next N matching writes uncommitted, commit each delayMs after it arrived, never answer. */
+  lateCommitNext?: { count: number; delayMs: number } & FaultFilter;
+  /** Send the status, headers and part of the body of the next N matching answers, then cut the connection. */
+  resetMidBodyNext?: { count: number } & FaultFilter;
 }
 
 export interface EmulatorMetrics {
