@@ -1,8 +1,9 @@
 /**
  * The HTTP server and its request pipeline:
- * admin routes | count -> read body -> injected faults -> authenticate -> rate limit -> handler.
+ * Host/Origin check -> admin routes | count -> read body -> injected faults -> authenticate -> rate limit -> handler.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { foreignRequest } from "../shared/loopbackGuard";
 import { handleAdmin } from "./admin";
 import { rolesAllow } from "./auth/directory";
 import { authenticate } from "./auth/judge";
@@ -74,6 +75,10 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
   const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+
+  // Before anything else, admin routes included: neither a rebound DNS name nor another site's page may drive the emulator.
+  const foreign = foreignRequest(req.headers);
+  if (foreign) return writeReply(res, errorReply(foreign.status, foreign.message, foreign.detail));
 
   if (path.startsWith("/__emulator/")) {
     if (!LOOPBACK.has(req.socket.remoteAddress ?? "")) return writeReply(res, { status: 403, body: { error: "admin API is loopback-only" } });
