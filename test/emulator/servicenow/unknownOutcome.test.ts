@@ -143,7 +143,7 @@ describe("faults with an unknown outcome", () => {
   });
 
   describe("commit after a delay (lateCommitNext)", () => {
-    const DELAY = 1200;
+    const DELAY = 2000;
 
     test("the client times out, the record is absent, then appears delayMs after the request arrived", async () => {
       em.setFaults({ lateCommitNext: { count: 1, delayMs: DELAY } });
