@@ -23,6 +23,7 @@ import * as path from "path";
 import { randomBytes } from "crypto";
 import { AddressInfo } from "net";
 import { startServiceNowEmulator, RunningEmulator } from "../../emulator/servicenow";
+import { DEFAULT_ADMIN_PASSWORD_FILE, readOrCreatePasswordFile } from "../../emulator/servicenow/adminPassword";
 import { ensurePulumi, runCommand, REPO_ROOT } from "../pulumi/toolchain";
 import { redact } from "../../resources/shared/redact";
 import { prepareProject } from "./project";
@@ -189,7 +190,8 @@ async function deliver(emu: RunningEmulator, endpoint: string): Promise<void> {
 async function main(): Promise<void> {
   const destroy = process.argv.includes("--destroy");
   fs.mkdirSync(DEMO_DIR, { recursive: true });
-  const adminPassword = persisted("admin-password", () => randomBytes(18).toString("base64url"));
+  // The same file `npm run emulator` uses by default, so both serve the demo's data with one password.
+  const adminPassword = readOrCreatePasswordFile(DEFAULT_ADMIN_PASSWORD_FILE).password;
   const port = Number(persisted("port", () => "0")) || (await freePort());
   fs.writeFileSync(path.join(DEMO_DIR, "port"), `${port}\n`);
   const emu = await startServiceNowEmulator({ port, adminPassword, dataFile: path.join(DEMO_DIR, "servicenow.json") });
