@@ -28,7 +28,7 @@ import {
 import { providerHome } from "../shared/providerReference";
 import { DEFAULT_PROBE, ProbeSettings, TokenStrategy, acquireToken, generateToken } from "./tokenAcquisition";
 import { KeywireError } from "../shared/errors";
-import { description, recordName } from "./inputRules";
+import { recordDescription, recordName } from "./inputRules";
 import { rotationProblems, rotationSchema } from "./rotationRules";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -141,7 +141,7 @@ const spec: RecordSpec = {
   schema: (z) =>
     z.object({
       name: recordName(z),
-      description: description(z).optional(),
+      description: recordDescription(z).optional(),
       // Explicit even when adopting: a key keywire hands to a consumer must be usable.
       active: z.boolean().default(true),
       user: z.string().min(1, "is required: the user the key acts as (user_name or sys_id)"),
@@ -184,7 +184,12 @@ const spec: RecordSpec = {
         });
       }
       // A key due for rotation when it is made would be replaced on every update.
-      const key = { expiresInDays: inputs.expiresInDays as number | undefined, expires: inputs.expires as string | undefined, rotation: inputs.rotation as RotationSettings | undefined };
+      // The schema has passed by now, so these inputs have the types it checked.
+      const key = {
+        expiresInDays: inputs.expiresInDays as number | undefined,
+        expires: inputs.expires as string | undefined,
+        rotation: inputs.rotation as RotationSettings | undefined,
+      };
       for (const p of rotationProblems(key, new Date())) {
         const property = p.path.join(".");
         failures.push({ property, reason: `ApiKey.${property}: ${p.message}` });

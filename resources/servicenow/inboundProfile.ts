@@ -12,7 +12,7 @@ import { q } from "./client/encodedQuery";
 import { EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, recordProvider } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
 import { KeywireError } from "../shared/errors";
-import { description, recordName } from "./inputRules";
+import { recordDescription, recordName } from "./inputRules";
 
 export type KeyLocation = "header" | "query";
 
@@ -63,7 +63,7 @@ const spec: RecordSpec = {
   schema: (z) =>
     z.object({
       name: recordName(z),
-      description: description(z).optional(),
+      description: recordDescription(z).optional(),
       active: z.boolean().optional(),
       keyLocation: z.enum(["header", "query"], { message: 'must be "header" or "query"' }),
     }),

@@ -6,9 +6,9 @@
  *   error (the emulator does the same), and the shortened value would then read
  *   as drift on every refresh. Names are capped at 100 characters, descriptions
  *   at 1000.
- * - Names are one line: a line break or other control character in a record's
- *   name cannot be looked up again (encoded queries cannot carry line breaks)
- *   and is invisible in the instance's lists.
+ * - Names are one line: a record whose name has a line break cannot be found by
+ *   name again (encoded queries cannot carry one), and other control characters
+ *   are invisible in the instance's lists and forms.
  * - Values that become query values (names looked up, natural keys) must not
  *   start with `javascript:`, which the instance runs as a script inside a query
  *   (see encodedQuery.ts, which refuses them too).
@@ -56,7 +56,7 @@ export function recordName(z: Zod) {
 }
 
 /** A record's description: at most 1000 characters; line breaks are fine here. */
-export function description(z: Zod) {
+export function recordDescription(z: Zod) {
   return z.string().max(DESCRIPTION_MAX);
 }
 

@@ -11,7 +11,7 @@ import { q } from "./client/encodedQuery";
 import { AdoptionInputs, EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
 import { KeywireError } from "../shared/errors";
-import { description, recordName } from "./inputRules";
+import { recordDescription, recordName } from "./inputRules";
 
 /** The definition is found by its `source` value, which is what the endpoint must match. */
 async function resolveDefinition(ctx: EngineContext, source: string): Promise<ResolvedValue> {
@@ -45,7 +45,7 @@ const spec: RecordSpec = {
   schema: (z) =>
     z.object({
       name: recordName(z),
-      description: description(z).optional(),
+      description: recordDescription(z).optional(),
       active: z.boolean().optional(),
       source: z.string().regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"').optional(),
     }),
