@@ -30,6 +30,8 @@ import { TableClient, SnRecord } from "./client/tableClient";
 import { EncodedQuery, q, where } from "./client/encodedQuery";
 import { KeywireError, isKeywireHttpError } from "../shared/errors";
 import { NamedProvider, ProviderHome, referencedProvider } from "../shared/providerReference";
+import { inputErrorMap } from "../shared/inputMessages";
+import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 
 /** Inputs every record resource accepts besides its own fields. */
 export interface AdoptionInputs {
@@ -453,6 +455,23 @@ function failuresFrom(error: { issues: Array<{ path: PropertyKey[]; message: str
   });
 }
 
+/**
+ * Inputs keywire puts into queries: names it looks up, the natural key it finds
+ * records by, and values custom resolvers search for. A value starting with
+ * `javascript:` would run as a script there; the query builder refuses it at
+ * the call, and this names the property before any call is made.
+ */
+function scriptValueFailures(spec: RecordSpec, inputs: Inputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    if (!def.lookup && !spec.naturalKey.includes(prop) && !spec.resolvers?.[prop]) continue;
+    const value = inputs[prop];
+    const items = Array.isArray(value) ? value : def.kind === "list" && typeof value === "string" ? value.split(",") : [value];
+    if (items.some(isScriptValue)) failures.push({ property: prop, reason: `${spec.typeName}.${prop}: ${SCRIPT_MESSAGE}` });
+  }
+  return failures;
+}
+
 /** The zod schema of the engine's own inputs, merged into every resource's. */
 function adoptionSchema(z: typeof import("zod")) {
   return z.object({
@@ -538,10 +557,11 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       const z: typeof import("zod") = require("zod");
       const schema = spec.schema(z);
       const failures: pulumi.dynamic.CheckFailure[] = [];
-      const own = schema.safeParse(withoutEngineInputs(news));
+      const own = schema.safeParse(withoutEngineInputs(news), { error: inputErrorMap });
       if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
-      const engine = adoptionSchema(z).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy });
+      const engine = adoptionSchema(z).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy }, { error: inputErrorMap });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
+      failures.push(...scriptValueFailures(spec, news));
       if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
       const known = failures.filter((f) => !containsUnknown(news[f.property.split(".")[0]]));
       if (known.length > 0) return { inputs: news, failures: known };
