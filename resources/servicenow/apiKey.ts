@@ -212,7 +212,8 @@ const spec: RecordSpec = {
   },
   naturalKey: ["name"],
   secretInputs: ["token"],
-  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt", "expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
+  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
+  carriedInputs: ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
   schema: (z) =>
     z.object({
       name: recordName(z),

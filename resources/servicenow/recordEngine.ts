@@ -146,6 +146,12 @@ export interface RecordSpec {
   secretInputs?: string[];
   /** Outputs the engine carries through read untouched (values only the program knows). */
   carriedOutputs?: string[];
+  /**
+   * Inputs the instance does not store (settings, values derived in check), carried
+   * through read like carriedOutputs and kept in read's inputs, so a refresh does
+   * not make them look unset to the next check.
+   */
+  carriedInputs?: string[];
   /** Input properties resolved by a custom lookup rather than `FieldDef.lookup`. */
   resolvers?: Record<string, Resolver>;
   hooks?: RecordHooks;
@@ -436,6 +442,10 @@ function outputsFrom(
 }
 
 /** The input-space view of outputs, as `read` reports it (drift shows per property). */
+function carriedProps(spec: RecordSpec): string[] {
+  return [...(spec.carriedOutputs ?? []), ...(spec.carriedInputs ?? [])];
+}
+
 function inputsView(spec: RecordSpec, outs: RecordOutputs, olds: Record<string, unknown>): Record<string, unknown> {
   const view: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(olds)) {
@@ -669,7 +679,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       if (!record) return {};
       const olds = (props ?? {}) as RecordOutputs;
       const carried: Record<string, unknown> = {};
-      for (const k of spec.carriedOutputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
+      for (const k of carriedProps(spec)) if (olds[k] !== undefined) carried[k] = olds[k];
       for (const k of spec.secretInputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
       const outs = outputsFrom(spec, ctx, record, olds as Inputs, olds.resolved ?? {}, carried);
       if (olds.adoption) outs.adoption = olds.adoption;
@@ -699,7 +709,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
         adoption = { ...adoption, original };
       }
       const carried: Record<string, unknown> = {};
-      for (const k of spec.carriedOutputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
+      for (const k of carriedProps(spec)) if (olds[k] !== undefined) carried[k] = olds[k];
       const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, "update", record, news, carried, olds) : carried;
       const outs = outputsFrom(spec, ctx, record, news, resolved, extra);
       if (adoption) outs.adoption = adoption;
