@@ -7,9 +7,13 @@
  */
 import * as fs from "fs";
 import { spawn } from "child_process";
-import { ensurePulumi } from "../pulumi/toolchain";
-import { buildDriftReport, formatDriftMarkdown, formatDriftText, PreviewJson } from "./driftReport";
+import { ensurePulumi, runCommand, type Toolchain } from "../pulumi/toolchain";
+import { buildDriftReport, configSecrets, formatDriftMarkdown, formatDriftText, PreviewJson, pulumiFailureText, redactDriftReport } from "./driftReport";
 import { redact } from "../../resources/shared/redact";
+
+/** The stack's secret values, once read: everything printed is redacted with them. */
+const knownSecrets: string[] = [];
+const CONFIG_TIMEOUT_MS = 2 * 60_000;
 
 interface Args {
   stack: string;
@@ -37,9 +41,37 @@ function parseArgs(argv: string[]): Args {
   return args as Args;
 }
 
+/**
+ * The stack's secret configuration values. Without them the engine's output could
+ * only be redacted by pattern, so a run that cannot read them stops here.
+ */
+async function stackSecrets(tc: Toolchain, args: Args): Promise<string[]> {
+  const res = await runCommand(tc.pulumi, ["config", "--json", "--show-secrets", "--non-interactive", "--stack", args.stack], {
+    cwd: args.cwd,
+    env: tc.env,
+    timeoutMs: CONFIG_TIMEOUT_MS,
+  });
+  const unreadable = (why: string) =>
+    new Error(
+      `could not read stack ${args.stack}'s secrets to keep them out of the report (pulumi config ${why}). ` +
+        "Check that the stack exists and that its passphrase (PULUMI_CONFIG_PASSPHRASE) or secrets provider is available, then run the drift check again.",
+    );
+  if (res.timedOut) throw unreadable(`did not finish within ${CONFIG_TIMEOUT_MS / 1000} s`);
+  if (res.code !== 0) throw unreadable(`exited ${res.code ?? res.signal}: ${redact(res.stderr).trim().split("\n").pop() ?? ""}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(res.stdout);
+  } catch {
+    // Never echo the text: it holds the stack's secrets.
+    throw unreadable("did not print JSON");
+  }
+  return configSecrets(parsed);
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const tc = await ensurePulumi();
+  knownSecrets.push(...(await stackSecrets(tc, args)));
   const child = spawn(tc.pulumi, ["preview", "--refresh", "--expect-no-changes", "--json", "--non-interactive", "--stack", args.stack], {
     cwd: args.cwd,
     env: tc.env,
@@ -51,7 +83,7 @@ async function main(): Promise<number> {
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
   if (code !== 0 && code !== 7) {
-    process.stderr.write(redact(stderr || stdout).slice(-4000) + "\n");
+    process.stderr.write(pulumiFailureText(stderr, stdout, knownSecrets) + "\n");
     process.stderr.write(`drift check failed (pulumi exited ${code})\n`);
     return code;
   }
@@ -62,7 +94,7 @@ async function main(): Promise<number> {
     process.stderr.write("drift check failed: pulumi did not print JSON\n");
     return 1;
   }
-  const report = buildDriftReport(args.stack, preview);
+  const report = redactDriftReport(buildDriftReport(args.stack, preview), knownSecrets);
   process.stdout.write(formatDriftText(report));
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(report, null, 2) + "\n");
   if (args.markdown) fs.writeFileSync(args.markdown, formatDriftMarkdown(report));
@@ -73,7 +105,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`drift: ${redact(err instanceof Error ? err.message : String(err))}\n`);
+    process.stderr.write(`drift: ${redact(err instanceof Error ? err.message : String(err), knownSecrets)}\n`);
     process.exit(2);
   },
 );

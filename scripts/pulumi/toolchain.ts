@@ -166,6 +166,8 @@ interface CommandOptions {
   timeoutMs: number;
   /** Called for each complete stderr line (go prints its progress there). */
   onStderrLine?: (line: string) => void;
+  /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
+  input?: string;
 }
 
 /** Runs a command to completion with a hard time limit; never throws for a non-zero exit. */
@@ -175,11 +177,12 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
     try {
       // detached: the command gets its own process group, so a timeout stops its
       // children too (go build runs compile/link as children).
-      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], detached: true });
     } catch (err) {
       resolve({ code: null, signal: null, stdout: "", stderr: String(err), timedOut: false });
       return;
     }
+    if (opts.input !== undefined) sendInput(child, opts.input);
     let stdout = "";
     let stderr = "";
     let pending = "";
@@ -221,6 +224,17 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
+}
+
+/**
+ * Writes `input` to a child's piped stdin and closes it. A child that exits without
+ * reading makes the write fail (EPIPE); its exit code tells what happened, so that
+ * error is not raised again here.
+ */
+export function sendInput(child: ChildProcess, input: string): void {
+  if (!child.stdin) return;
+  child.stdin.on("error", () => undefined);
+  child.stdin.end(input);
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];

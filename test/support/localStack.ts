@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { prepareProject } from "../../scripts/demo/project";
 import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
+import { setSecretConfigCommand } from "../../scripts/pulumi/secretConfig";
 import { RunPulumiResult, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "./pulumiCli";
 import { ADMIN_PASSWORD } from "./serviceNow";
 
@@ -19,8 +20,8 @@ export interface LocalStack {
   backend: TempBackend;
   /** The environment every `pulumi` call of the suite runs with. */
   env: NodeJS.ProcessEnv;
-  /** `pulumi <args> --stack local --non-interactive` in the project, at most `timeoutMs`. */
-  run(args: string[], timeoutMs?: number): Promise<RunPulumiResult>;
+  /** `pulumi <args> --stack local --non-interactive` in the project, at most `timeoutMs`; `input` goes to its stdin. */
+  run(args: string[], timeoutMs?: number, input?: string): Promise<RunPulumiResult>;
   cleanup(): void;
 }
 
@@ -41,14 +42,20 @@ export async function createLocalStack(name: string, emulatorUrl: string, opts: 
     project,
     backend,
     env,
-    run: (args, timeoutMs = 5 * 60_000) => runPulumi([...args, "--stack", LOCAL_STACK, "--non-interactive"], { cwd: project, env, timeoutMs }),
+    run: (args, timeoutMs = 5 * 60_000, input?: string) =>
+      runPulumi([...args, "--stack", LOCAL_STACK, "--non-interactive"], { cwd: project, env, timeoutMs, ...(input !== undefined ? { input } : {}) }),
     cleanup: () => {
       backend.cleanup();
       fs.rmSync(project, { recursive: true, force: true });
     },
   };
-  for (const args of [["stack", "init"], ["config", "set", "servicenow:instanceUrl", emulatorUrl], ["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]]) {
-    const res = await stack.run(args);
+  const steps: { args: string[]; input?: string }[] = [
+    { args: ["stack", "init"] },
+    { args: ["config", "set", "servicenow:instanceUrl", emulatorUrl] },
+    setSecretConfigCommand("servicenow:password", ADMIN_PASSWORD),
+  ];
+  for (const { args, input } of steps) {
+    const res = await stack.run(args, undefined, input);
     if (res.code !== 0) {
       stack.cleanup();
       throw new Error(`pulumi ${args.join(" ")} exited ${res.code}: ${res.stderr.slice(-3000)}`);

@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePulumi as ensureToolchain, type Toolchain } from "../../scripts/pulumi/toolchain";
+import { ensurePulumi as ensureToolchain, sendInput, type Toolchain } from "../../scripts/pulumi/toolchain";
 
 /** A cold cache builds the CLI from source: 8–9 minutes on 2 idle cores, 23 minutes
  * seen on a busy machine (docs/toolchain.md). Give beforeAll this much. */
@@ -45,6 +45,8 @@ export interface RunPulumiOptions {
   /** Added to (and overriding) the toolchain's environment; keep its PATH. */
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Written to the command's stdin (a secret config value); without it stdin is closed. */
+  input?: string;
 }
 
 export interface RunPulumiResult {
@@ -65,14 +67,15 @@ export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise
     const child = spawn(tc.bin, args, {
       cwd: opts.cwd,
       env: { ...tc.env, ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       detached: true,
     });
+    if (opts.input !== undefined) sendInput(child, opts.input);
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
     const signalGroup = (sig: NodeJS.Signals): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, sig);
