@@ -1,15 +1,21 @@
 /**
- * `npm run drift -- --stack <name> [--json <file>] [--markdown <file>]`
+ * `npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--summary <file>]`
  *
  * Runs `pulumi preview --refresh --expect-no-changes --json` for the stack and
- * prints which resource and property drifted, expected → actual.
- * Exit codes: 0 no drift, 7 drift, anything else an error (the CLI's own code).
+ * prints which resource and property drifted, expected → actual. The Markdown
+ * report and a diagram of the chain with its broken link are appended to
+ * `--summary <file>`, or to $GITHUB_STEP_SUMMARY in a GitHub Actions job.
+ * Exit codes (exitCodes.ts): 0 no drift, 7 drift, anything else an error (the
+ * Pulumi CLI's own code, 1 when it printed no JSON, 2 when the check could not run).
  */
 import * as fs from "fs";
 import { spawn } from "child_process";
 import { ensurePulumi, runCommand, type Toolchain } from "../pulumi/toolchain";
 import { buildDriftReport, configSecrets, formatDriftMarkdown, formatDriftText, PreviewJson, pulumiFailureText, redactDriftReport } from "./driftReport";
 import { redact } from "../../resources/shared/redact";
+import { formatDriftChain } from "../chain/chainDiagram";
+import { appendSummary, summaryTarget } from "../chain/stepSummary";
+import { DRIFT_EXIT, PULUMI_CHANGES_FOUND, driftExitCode } from "./exitCodes";
 
 /** The stack's secret values, once read: everything printed is redacted with them. */
 const knownSecrets: string[] = [];
@@ -19,6 +25,7 @@ interface Args {
   stack: string;
   json?: string;
   markdown?: string;
+  summary?: string;
   cwd: string;
 }
 
@@ -34,8 +41,9 @@ function parseArgs(argv: string[]): Args {
     if (a === "--stack") args.stack = next();
     else if (a === "--json") args.json = next();
     else if (a === "--markdown") args.markdown = next();
+    else if (a === "--summary") args.summary = next();
     else if (a === "--cwd") args.cwd = next();
-    else throw new Error(`unknown argument ${a}; usage: npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--cwd <project dir>]`);
+    else throw new Error(`unknown argument ${a}; usage: npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--summary <file>] [--cwd <project dir>]`);
   }
   if (!args.stack) throw new Error("--stack <name> is required");
   return args as Args;
@@ -82,30 +90,31 @@ async function main(): Promise<number> {
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
-  if (code !== 0 && code !== 7) {
+  if (code !== 0 && code !== PULUMI_CHANGES_FOUND) {
     process.stderr.write(pulumiFailureText(stderr, stdout, knownSecrets) + "\n");
     process.stderr.write(`drift check failed (pulumi exited ${code})\n`);
-    return code;
+    return driftExitCode(code, false);
   }
   let preview: PreviewJson;
   try {
     preview = JSON.parse(stdout) as PreviewJson;
   } catch {
     process.stderr.write("drift check failed: pulumi did not print JSON\n");
-    return 1;
+    return driftExitCode(code, false);
   }
   const report = redactDriftReport(buildDriftReport(args.stack, preview), knownSecrets);
   process.stdout.write(formatDriftText(report));
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(report, null, 2) + "\n");
   if (args.markdown) fs.writeFileSync(args.markdown, formatDriftMarkdown(report));
-  // The engine's verdict decides: 7 means it would change something.
-  return code === 7 ? 7 : 0;
+  const summary = summaryTarget(args.summary);
+  if (summary) appendSummary(summary, `${formatDriftMarkdown(report)}\n${formatDriftChain(report)}`);
+  return driftExitCode(code, true);
 }
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     process.stderr.write(`drift: ${redact(err instanceof Error ? err.message : String(err), knownSecrets)}\n`);
-    process.exit(2);
+    process.exit(DRIFT_EXIT.cannotRun);
   },
 );
