@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import { spawn } from "child_process";
-import { ensurePulumi } from "../pulumi/toolchain";
+import { ensurePulumi, pulumiEnv } from "../pulumi/toolchain";
 import { buildDriftReport, formatDriftMarkdown, formatDriftText, PreviewJson } from "./driftReport";
 import { redact } from "../../resources/shared/redact";
 
@@ -42,7 +42,8 @@ async function main(): Promise<number> {
   const tc = await ensurePulumi();
   const child = spawn(tc.pulumi, ["preview", "--refresh", "--expect-no-changes", "--json", "--non-interactive", "--stack", args.stack], {
     cwd: args.cwd,
-    env: tc.env,
+    // The backend a project in --cwd names (backend.url) is found from there.
+    env: pulumiEnv(tc.binDir, process.env, args.cwd),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
