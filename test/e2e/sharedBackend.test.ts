@@ -193,6 +193,7 @@ test("two ups at once: the lock refuses the second while the first holds the sta
   // which of two exactly simultaneous starts wins is not defined. The second up
   // starts once the first one's lock is in the bucket, while the first one runs.
   const lock = await waitForLock();
+  expect(lock).toMatch(new RegExp(`^\\.pulumi/locks/organization/keywire/${LOCAL_STACK}/[0-9a-f-]+\\.json$`));
   const second = await b.run(["up", "--yes"]);
   const winner = await first;
 
