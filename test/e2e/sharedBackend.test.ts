@@ -145,9 +145,18 @@ test("the first checkout's up keeps the state in the bucket, names no checkout p
   expect(keys).toContain(STATE_KEY);
   expect(await s3.listKeys(LOCKS)).toEqual([]);
 
+  // Each provider is stored as a reference to its module and loader, relative to the
+  // program's directory, and no path of any checkout is in the state.
   const state = await s3.getObject(STATE_KEY);
-  expect(state).toContain("__provider");
-  for (const checkout of [a.project, b.project, REPO_ROOT, os.tmpdir()]) expect(state).not.toContain(checkout);
+  const providers = (JSON.parse(state) as { checkpoint: { latest: { resources: Array<{ inputs?: { __provider?: unknown } }> } } }).checkpoint.latest.resources
+    .map((r) => r.inputs?.__provider)
+    .filter((p): p is string => typeof p === "string");
+  expect(providers.length).toBeGreaterThan(5);
+  for (const text of providers) {
+    expect(text).toContain("resources/shared/loadProvider.js");
+    expect(text).toMatch(/resources\/servicenow\/[A-Za-z]+\.ts/);
+  }
+  for (const checkout of [a.project, b.project, REPO_ROOT]) expect(state).not.toContain(checkout);
 });
 
 test("the second checkout, at another path and without the first one's files, previews, refreshes and updates the stack", async () => {
