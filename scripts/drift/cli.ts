@@ -10,7 +10,7 @@
  */
 import * as fs from "fs";
 import { spawn } from "child_process";
-import { ensurePulumi, runCommand, type Toolchain } from "../pulumi/toolchain";
+import { ensurePulumi, pulumiEnv, runCommand, type Toolchain } from "../pulumi/toolchain";
 import { buildDriftReport, configSecrets, formatDriftMarkdown, formatDriftText, PreviewJson, pulumiFailureText, redactDriftReport } from "./driftReport";
 import { redact } from "../../resources/shared/redact";
 import { formatDriftChain } from "../chain/chainDiagram";
@@ -82,7 +82,8 @@ async function main(): Promise<number> {
   knownSecrets.push(...(await stackSecrets(tc, args)));
   const child = spawn(tc.pulumi, ["preview", "--refresh", "--expect-no-changes", "--json", "--non-interactive", "--stack", args.stack], {
     cwd: args.cwd,
-    env: tc.env,
+    // The backend a project in --cwd names (backend.url) is found from there.
+    env: pulumiEnv(tc.binDir, process.env, args.cwd),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -6,7 +6,7 @@
  * reach the caller unchanged.
  */
 import { spawn } from "child_process";
-import { ensureBackendDir, ensurePulumi, ToolchainError } from "./toolchain";
+import { ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
 
 /** The CLI handles stop signals itself (a first Ctrl-C cancels gracefully, a second
  * one hard). Ctrl-C and a terminal hang-up already reach it, since it shares the
@@ -22,7 +22,7 @@ async function main(args: string[]): Promise<number> {
   // npm runs scripts from the package root and leaves the caller's directory in
   // INIT_CWD: run where the caller stood, so `npm run pulumi` works in any project dir.
   const cwd = process.env.INIT_CWD || process.cwd();
-  const child = spawn(tc.pulumi, args, { cwd, env: tc.env, stdio: "inherit" });
+  const child = spawn(tc.pulumi, args, { cwd, env: envForCommand(args, tc.env), stdio: "inherit" });
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
   };

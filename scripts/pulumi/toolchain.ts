@@ -125,27 +125,92 @@ export function ensureBackendDir(env: NodeJS.ProcessEnv): void {
   }
 }
 
+/** The project file the CLI reads for a run in `dir`: the nearest Pulumi.yaml (or .yml) upwards. */
+function projectFile(dir: string): string | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    for (const name of ["Pulumi.yaml", "Pulumi.yml"]) {
+      if (fs.existsSync(path.join(d, name))) return path.join(d, name);
+    }
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * `backend.url` of a Pulumi.yaml, in the block form Pulumi documents
+ * (`backend:` then an indented `url: …`) or the flow form (`backend: { url: … }`).
+ * A line-level read, not a YAML parser: keywire has no YAML dependency, and only
+ * whether the project names a backend matters here.
+ */
+export function projectBackendUrl(yamlText: string): string | undefined {
+  const unquote = (v: string): string => v.trim().replace(/^(["'])(.*)\1$/, "$2").trim();
+  const flow = /^backend:[ \t]*\{([^}]*)\}/m.exec(yamlText);
+  if (flow) {
+    const url = /(?:^|,)\s*url:\s*([^,]+)/.exec(flow[1]);
+    return url && unquote(url[1]) ? unquote(url[1]) : undefined;
+  }
+  const block = /^backend:[ \t]*(?:#.*)?\r?\n((?:(?:[ \t]+.*|[ \t]*)(?:\r?\n|$))*)/m.exec(yamlText);
+  if (!block) return undefined;
+  const url = /^[ \t]+url:[ \t]*(.*?)[ \t]*(?:[ \t]#.*)?$/m.exec(block[1]);
+  return url && unquote(url[1]) ? unquote(url[1]) : undefined;
+}
+
+/**
+ * The backend the caller chose, where PULUMI_BACKEND_URL does not name one: the
+ * project's `backend.url`, else the current `pulumi login` recorded in the Pulumi
+ * home (the CLI's own order). Undefined when neither: the CLI would then use Pulumi
+ * Cloud, which keywire never picks for anyone.
+ */
+export function chosenBackend(pulumiHome: string, projectDir: string): string | undefined {
+  const project = projectFile(projectDir);
+  const fromProject = project ? projectBackendUrl(fs.readFileSync(project, "utf8")) : undefined;
+  if (fromProject) return fromProject;
+  try {
+    const creds = JSON.parse(fs.readFileSync(path.join(pulumiHome, "credentials.json"), "utf8")) as { current?: unknown };
+    return typeof creds.current === "string" && creds.current !== "" ? creds.current : undefined;
+  } catch {
+    return undefined; // no login yet (or a file the CLI will complain about itself)
+  }
+}
+
 /**
  * The environment the CLI runs with. Offline-safe: no update check, no automatic plugin
  * download. The toolchain's bin dir and node_modules/.bin come first on PATH, so the
  * engine finds keywire's plugins and every plugin runs the project's Node 22. A
  * caller's PULUMI_HOME, PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE(_FILE) win.
+ * The local file backend is the default only where the caller chose no backend
+ * (chosenBackend, for a run in `projectDir`: npm's INIT_CWD for the wrapper): a
+ * team's `pulumi login s3://…` or `backend.url` must not be overridden by it.
  */
-export function pulumiEnv(binDir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function pulumiEnv(binDir: string, base: NodeJS.ProcessEnv = process.env, projectDir = base.INIT_CWD || process.cwd()): NodeJS.ProcessEnv {
   const nodeBin = path.join(REPO_ROOT, "node_modules", ".bin");
   const rest = (base.PATH ?? "").split(path.delimiter).filter((p) => p !== "" && p !== binDir && p !== nodeBin);
+  const home = base.PULUMI_HOME || defaultPulumiHome(base);
   const env: NodeJS.ProcessEnv = {
     ...base,
     PATH: [binDir, nodeBin, ...rest].join(path.delimiter),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_HOME: base.PULUMI_HOME || defaultPulumiHome(base),
+    PULUMI_HOME: home,
   };
-  if (!base.PULUMI_BACKEND_URL) {
+  if (!base.PULUMI_BACKEND_URL && !chosenBackend(home, projectDir)) {
     // The directory is made by the wrapper when it runs the CLI (ensureBackendDir).
     env.PULUMI_BACKEND_URL = `file://${defaultBackendDir()}`;
   }
   return env;
+}
+
+/**
+ * The environment for one CLI command. `pulumi login <url>` records the caller's own
+ * choice of backend: pulumiEnv's file default must not stand beside it (the CLI would
+ * warn that PULUMI_BACKEND_URL conflicts with the login, and later commands follow
+ * the login anyway).
+ */
+export function envForCommand(args: string[], env: NodeJS.ProcessEnv, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const loginTo = args[0] === "login" && args.slice(1).some((a) => /^[a-z][a-z0-9+.-]*:\/\//i.test(a));
+  if (!loginTo || base.PULUMI_BACKEND_URL || env.PULUMI_BACKEND_URL !== `file://${defaultBackendDir()}`) return env;
+  const { PULUMI_BACKEND_URL: _default, ...rest } = env;
+  void _default;
+  return rest;
 }
 
 // ---------------------------------------------------------------------------

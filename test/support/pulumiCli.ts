@@ -100,26 +100,37 @@ export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise
 }
 
 export interface TempBackend {
-  /** Root of the temporary directory (state/, home/, and room for the test's own files). */
+  /** Root of the temporary directory (state/ for a file backend, home/, and room for the test's own files). */
   dir: string;
   /** PULUMI_BACKEND_URL, PULUMI_HOME and PULUMI_CONFIG_PASSPHRASE for runPulumi. */
   env: NodeJS.ProcessEnv;
   cleanup(): void;
 }
 
-/** A local file backend and Pulumi home in a fresh temporary directory. */
-export function createTempBackend(prefix = "keywire-pulumi-"): TempBackend {
+/** The passphrase of every test stack: checkouts that share a stack must share it. */
+export const TEST_PASSPHRASE = "keywire-e2e-passphrase";
+
+/**
+ * A Pulumi home in a fresh temporary directory, and the state in a local file backend
+ * there, or at `opts.url` (e.g. an s3:// bucket several checkouts share). Each
+ * backend has a home of its own, as each CI runner or laptop has its own ~/.pulumi.
+ */
+export function createTempBackend(prefix = "keywire-pulumi-", opts: { url?: string } = {}): TempBackend {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const state = path.join(dir, "state");
   const home = path.join(dir, "home");
-  fs.mkdirSync(state);
   fs.mkdirSync(home);
+  let url = opts.url;
+  if (url === undefined) {
+    const state = path.join(dir, "state");
+    fs.mkdirSync(state);
+    url = `file://${state}`;
+  }
   return {
     dir,
     env: {
-      PULUMI_BACKEND_URL: `file://${state}`,
+      PULUMI_BACKEND_URL: url,
       PULUMI_HOME: home,
-      PULUMI_CONFIG_PASSPHRASE: "keywire-e2e-passphrase",
+      PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
     },
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
