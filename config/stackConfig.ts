@@ -274,10 +274,10 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
     problems.push({ key: "servicenow:clientId", message: "replace the placeholder with the OAuth client id (System OAuth > Application Registry)" });
   }
   if (basic && !oauth && !raw.has("servicenow:password")) {
-    problems.push({ key: "servicenow:password", message: "is required with servicenow:username: pulumi config set --secret servicenow:password <pw>" });
+    problems.push({ key: "servicenow:password", message: "is required with servicenow:username: pulumi config set --secret servicenow:password (reads the value from standard input)" });
   }
   if (oauth && !raw.has("servicenow:clientSecret")) {
-    problems.push({ key: "servicenow:clientSecret", message: "is required with servicenow:clientId: pulumi config set --secret servicenow:clientSecret <secret>" });
+    problems.push({ key: "servicenow:clientSecret", message: "is required with servicenow:clientId: pulumi config set --secret servicenow:clientSecret (reads the value from standard input)" });
   }
 
   const input: Record<string, unknown> = {};
