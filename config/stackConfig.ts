@@ -14,7 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CONFIG_KEYS, normalizeInstanceUrl } from "../resources/servicenow/client/connection";
-import { inputErrorMap, nearest } from "../resources/shared/inputMessages";
+import { inputErrorMap, nearest } from "../resources/core/inputMessages";
 import { oneLine, queryValue, recordName } from "../resources/servicenow/inputRules";
 import { rotationProblems, rotationSchema } from "../resources/servicenow/rotationRules";
 import { deliveryPolicyProblems } from "../resources/aws/deliveryPolicy";

@@ -10,7 +10,7 @@
  * secret configuration values: the engine masks secrets in its JSON, but a value a
  * provider keeps in a plain property, or echoes in a diagnostic, would be in clear.
  */
-import { redact } from "../../resources/shared/redact";
+import { redact } from "../../resources/core/redact";
 
 export interface PreviewStep {
   op: string;
