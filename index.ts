@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/stackConfig";
 import { pulumiRawConfig } from "./config/pulumiConfig";
-import { keywireStack } from "./resources/components/keywireStack";
+import { keywireStack } from "./config/keywireStack";
 
 const cfg = loadStackConfig(pulumiRawConfig());
 const operatorToken = cfg.hasOperatorToken ? new pulumi.Config("keywire").requireSecret("apiKeyToken") : undefined;

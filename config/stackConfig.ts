@@ -15,8 +15,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CONFIG_KEYS, normalizeInstanceUrl } from "../resources/servicenow/client/connection";
 import { inputErrorMap, nearest } from "../resources/core/inputMessages";
-import { oneLine, queryValue, recordName } from "../resources/servicenow/inputRules";
-import { rotationProblems, rotationSchema } from "../resources/servicenow/rotationRules";
+import { oneLine, queryValue, recordName } from "../resources/servicenow/engine/inputRules";
+import { rotationProblems, rotationSchema } from "../resources/servicenow/apiKey/rotation";
 import { deliveryPolicyProblems } from "../resources/aws/deliveryPolicy";
 
 const PLACEHOLDER = /^<.*>$|^(changeme|todo|tbd)$/i;

@@ -154,7 +154,7 @@ test("the first checkout's up keeps the state in the bucket, names no checkout p
   expect(providers.length).toBeGreaterThan(5);
   for (const text of providers) {
     expect(text).toContain("resources/core/loadProvider.js");
-    expect(text).toMatch(/resources\/servicenow\/[A-Za-z]+\.ts/);
+    expect(text).toMatch(/resources\/servicenow\/[A-Za-z]+\/[A-Za-z]+\.ts/);
   }
   for (const checkout of [a.project, b.project, REPO_ROOT]) expect(state).not.toContain(checkout);
 });

@@ -24,13 +24,13 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ZodType } from "zod";
-import { FieldDef, InputValue, fromColumn, isSysId, needsLookup, sameColumnValue, toColumn } from "./fields";
-import { ServiceNowConnection, ConfigSource, resolveConnection } from "./client/connection";
-import { TableClient, SnRecord } from "./client/tableClient";
-import { EncodedQuery, q, where } from "./client/encodedQuery";
-import { KeywireError, isKeywireHttpError } from "../core/errors";
-import { NamedProvider, ProviderHome, referencedProvider } from "../core/providerReference";
-import { inputErrorMap } from "../core/inputMessages";
+import { FieldDef, InputValue, fromColumn, isSysId, needsLookup, sameColumnValue, toColumn } from "./columns";
+import { ServiceNowConnection, ConfigSource, resolveConnection } from "../client/connection";
+import { TableClient, SnRecord } from "../client/tableClient";
+import { EncodedQuery, q, where } from "../client/encodedQuery";
+import { KeywireError, isKeywireHttpError } from "../../core/errors";
+import { NamedProvider, ProviderHome, referencedProvider } from "../../core/providerReference";
+import { inputErrorMap } from "../../core/inputMessages";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 
 /** Inputs every record resource accepts besides its own fields. */

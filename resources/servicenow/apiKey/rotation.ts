@@ -11,7 +11,7 @@
 import type * as zod from "zod";
 
 type Zod = typeof zod.z;
-import { parseDateTime } from "./fields";
+import { parseDateTime } from "../engine/columns";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

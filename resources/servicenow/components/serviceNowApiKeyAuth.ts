@@ -17,17 +17,17 @@
  * probe through the very chain the integration will use.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AccessPolicy, EVENT_MANAGEMENT_API_PATH, SHIPPED_TABLE_POLICIES, TABLE_API_PATH } from "../servicenow/accessPolicy";
-import { AccessPolicyProfileLink } from "../servicenow/accessPolicyProfileLink";
-import { ApiKey, RotationSettings } from "../servicenow/apiKey";
-import { BasicAuthProfile } from "../servicenow/basicAuthProfile";
-import { InboundProfile } from "../servicenow/inboundProfile";
-import { ServiceNowUser } from "../servicenow/user";
-import { UserRoleGrant } from "../servicenow/userRoleGrant";
-import { TokenStrategy } from "../servicenow/tokenAcquisition";
-import { Preflight } from "../servicenow/preflight";
-import { RateLimitRule } from "../servicenow/rateLimitRule";
-import { ApiKeyVerification } from "../servicenow/apiKeyVerification";
+import { AccessPolicy, EVENT_MANAGEMENT_API_PATH, SHIPPED_TABLE_POLICIES, TABLE_API_PATH } from "../records/accessPolicy";
+import { AccessPolicyProfileLink } from "../records/accessPolicyProfileLink";
+import { ApiKey, RotationSettings } from "../apiKey/apiKey";
+import { BasicAuthProfile } from "../records/basicAuthProfile";
+import { InboundProfile } from "../records/inboundProfile";
+import { ServiceNowUser } from "../records/user";
+import { UserRoleGrant } from "../records/userRoleGrant";
+import { TokenStrategy } from "../apiKey/tokenPlan";
+import { Preflight } from "../checks/preflight";
+import { RateLimitRule } from "../records/rateLimitRule";
+import { ApiKeyVerification } from "../checks/apiKeyVerification";
 
 export type PolicyMode = "attach" | "dedicated";
 

@@ -12,13 +12,13 @@
  * Auth Restriction).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { q } from "./client/encodedQuery";
-import type { SnRecord } from "./client/tableClient";
-import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "./recordEngine";
-import { parseDateTime } from "./fields";
-import { probeToken } from "./probe";
-import { KeywireError } from "../core/errors";
-import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
+import { q } from "../client/encodedQuery";
+import type { SnRecord } from "../client/tableClient";
+import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "../engine/recordEngine";
+import { parseDateTime } from "../engine/columns";
+import { probeToken } from "../apiKey/probe";
+import { KeywireError } from "../../core/errors";
+import { NamedProvider, providerHome, referencedProvider } from "../../core/providerReference";
 
 export interface VerificationInputs {
   token: string;

@@ -18,8 +18,8 @@
  * probe's answer proved nothing) before the error surfaces.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { formatGlideDateTime, parseDateTime } from "./fields";
-import { q } from "./client/encodedQuery";
+import { formatGlideDateTime, parseDateTime } from "../engine/columns";
+import { q } from "../client/encodedQuery";
 import {
   AdoptionInputs,
   EngineContext,
@@ -30,8 +30,8 @@ import {
   lookupOnce,
   recordProvider,
   recordUrl,
-} from "./recordEngine";
-import { providerHome } from "../core/providerReference";
+} from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
 import { DEFAULT_PROBE, ProbeSettings } from "./probe";
 import {
   DEFAULT_TOKEN_CONFIG_KEY,
@@ -40,10 +40,10 @@ import {
   generateToken,
   generatesToken,
   tokenFailureOf,
-} from "./tokenAcquisition";
-import { KeywireError, isKeywireError } from "../core/errors";
-import { recordDescription, recordName } from "./inputRules";
-import { rotationProblems, rotationSchema } from "./rotationRules";
+} from "./tokenPlan";
+import { KeywireError, isKeywireError } from "../../core/errors";
+import { recordDescription, recordName } from "../engine/inputRules";
+import { rotationProblems, rotationSchema } from "./rotation";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -8,9 +8,9 @@
  * refusal. Anything else — an HTML page, a proxy's refusal, a 5xx, no answer — is
  * unknown: it proves nothing either way.
  */
-import { isKeywireHttpError } from "../core/errors";
-import type { HttpResult } from "./client/tableClient";
-import type { EngineContext } from "./recordEngine";
+import { isKeywireHttpError } from "../../core/errors";
+import type { HttpResult } from "../client/tableClient";
+import type { EngineContext } from "../engine/recordEngine";
 
 export interface ProbeSettings {
   /** Path (and query) of a Table API GET the key's user may call. */

@@ -4,11 +4,11 @@
  * index.ts calls this; tests call it under mocks with each configuration.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../../config/stackConfig";
-import { ServiceNowApiKeyAuth } from "./serviceNowApiKeyAuth";
-import { SnsEventIntegration } from "./snsEventIntegration";
-import { inboundEventEndpoint } from "./eventEndpoint";
-import { PushConnector } from "../servicenow/pushConnector";
+import { StackConfig } from "./stackConfig";
+import { ServiceNowApiKeyAuth } from "../resources/servicenow/components/serviceNowApiKeyAuth";
+import { SnsEventIntegration } from "../resources/aws/snsEventIntegration";
+import { inboundEventEndpoint } from "../resources/servicenow/components/eventEndpoint";
+import { PushConnector } from "../resources/servicenow/records/pushConnector";
 
 export interface KeywireStackOutputs {
   inboundEndpoint: pulumi.Output<string>;

@@ -7,12 +7,12 @@
  * a plugin deactivated later shows as drift.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { q } from "./client/encodedQuery";
-import type { SnRecord } from "./client/tableClient";
-import { KeywireError } from "../core/errors";
-import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "./recordEngine";
-import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
-import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
+import { q } from "../client/encodedQuery";
+import type { SnRecord } from "../client/tableClient";
+import { KeywireError } from "../../core/errors";
+import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "../engine/recordEngine";
+import { SCRIPT_MESSAGE, isScriptValue } from "../engine/inputRules";
+import { NamedProvider, providerHome, referencedProvider } from "../../core/providerReference";
 
 export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
 /** Tables keywire writes; the deploying identity must be allowed to read and write them. */
