@@ -25,8 +25,11 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ZodType } from "zod";
 import { FieldDef, InputValue, fromColumn, isSysId, needsLookup, sameColumnValue, toColumn } from "./columns";
-import { ServiceNowConnection, ConfigSource, resolveConnection } from "../client/connection";
-import { TableClient, SnRecord } from "../client/tableClient";
+import { ServiceNowConnection } from "../client/connection";
+import { SnRecord } from "../client/tableClient";
+import { EngineContext, Runtime, createRuntime } from "./runtime";
+
+export type { EngineContext } from "./runtime";
 import { EncodedQuery, q, where } from "../client/encodedQuery";
 import { KeywireError, isKeywireHttpError } from "../../core/errors";
 import { NamedProvider, ProviderHome, referencedProvider } from "../../core/providerReference";
@@ -79,14 +82,6 @@ export interface RecordOutputs {
 }
 
 export type Inputs = Record<string, unknown> & AdoptionInputs;
-
-/** What a hook sees: the client for this call and the connection it came from. */
-export interface EngineContext {
-  client: TableClient;
-  connection: ServiceNowConnection;
-  /** Whose remembered lookups this call shares (the resource type); see lookupOnce. */
-  lookupScope?: string;
-}
 
 export interface PreparedCreate {
   columns: Record<string, string>;
@@ -166,72 +161,16 @@ function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, value: I
 }
 
 /**
- * The stack configuration a provider process received through `configure`.
- * It lives on the process's global object, not in any closure, so that even a
- * provider serialized after configure ran (as tests do) can never carry it into
- * the state. All providers in one process share one stack, hence one slot.
- */
-const CONFIG_SLOT = "keywire.servicenow.runtimeConfig";
-
-export function setRuntimeConfig(config: ConfigSource | undefined, lookupScope = ""): void {
-  (globalThis as Record<symbol, unknown>)[Symbol.for(CONFIG_SLOT)] = config;
-  // New settings may name another instance (or the same one, reset): this type
-  // forgets what it looked up. Only its own: the engine configures each type of a
-  // run as its first resource arrives, while the other types' calls are under way.
-  delete lookupScopes()[lookupScope];
-}
-
-export function runtimeConfig(): ConfigSource {
-  const config = (globalThis as Record<symbol, unknown>)[Symbol.for(CONFIG_SLOT)] as ConfigSource | undefined;
-  return config ?? { get: () => undefined };
-}
-
-/**
- * Answers to lookups that every resource of a run asks the same way (a user by
- * user_name, the shipped key-location rows, the parked keys): one request per
- * provider process instead of one per resource, per resource type (lookupScope).
- * Kept on the global object like the configuration; a type forgets its own when
- * its configure runs. Failures are not kept.
- */
-const LOOKUP_SLOT = "keywire.servicenow.lookups";
-
-interface LookupCache {
-  byKey: Record<string, Promise<unknown>>;
-  /** Custom resolvers are keyed by the function itself: two specs may share a type name. */
-  byResolver: WeakMap<Resolver, Record<string, Promise<ResolvedValue>>>;
-}
-
-function lookupScopes(): Record<string, LookupCache> {
-  const g = globalThis as Record<symbol, Record<string, LookupCache> | undefined>;
-  return (g[Symbol.for(LOOKUP_SLOT)] ??= Object.create(null) as Record<string, LookupCache>);
-}
-
-function lookupCache(ctx: EngineContext): LookupCache {
-  return (lookupScopes()[ctx.lookupScope ?? ""] ??= { byKey: Object.create(null) as Record<string, Promise<unknown>>, byResolver: new WeakMap() });
-}
-
-function remember<T>(entries: Record<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-  const known = entries[key];
-  if (known) return known;
-  const made = make();
-  entries[key] = made;
-  made.catch(() => {
-    if (entries[key] === made) delete entries[key];
-  });
-  return made;
-}
-
-/**
- * The result of `make`, asked once per provider process for `key` on this
- * connection's instance. For reads whose answer does not change during a run.
+ * The result of `make`, asked once per provider process for `key` (on this
+ * runtime's instance). For reads whose answer does not change during a run.
  */
 export function lookupOnce<T>(ctx: EngineContext, key: string, make: () => Promise<T>): Promise<T> {
-  return remember(lookupCache(ctx).byKey as Record<string, Promise<T>>, `${ctx.connection.instanceUrl} ${key}`, make);
+  return ctx.runtime.lookupOnce(key, make);
 }
 
 /** Drops a remembered answer that turned out unusable (a name not found yet may exist later). */
 export function forgetLookup(ctx: EngineContext, key: string): void {
-  delete lookupCache(ctx).byKey[`${ctx.connection.instanceUrl} ${key}`];
+  ctx.runtime.forget(key);
 }
 
 export const ENGINE_PROPS = ["sysId", "columns", "resolved", "adoption", "recordUrl"] as const;
@@ -248,12 +187,6 @@ export function containsUnknown(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(containsUnknown);
   if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
   return false;
-}
-
-/** Builds the client for one provider call, from configure's settings or the environment. */
-export function contextFor(lookupScope?: string): EngineContext {
-  const connection = resolveConnection(runtimeConfig(), process.env);
-  return { connection, client: new TableClient(connection), ...(lookupScope === undefined ? {} : { lookupScope }) };
 }
 
 export function recordUrl(connection: ServiceNowConnection, table: string, sysId: string): string {
@@ -323,13 +256,7 @@ async function resolveColumns(
     }
     const custom = spec.resolvers?.[prop];
     if (custom) {
-      const cache = lookupCache(ctx);
-      let entries = cache.byResolver.get(custom);
-      if (!entries) {
-        entries = Object.create(null) as Record<string, Promise<ResolvedValue>>;
-        cache.byResolver.set(custom, entries);
-      }
-      const r = await remember(entries, `${ctx.connection.instanceUrl} ${String(value)}`, () => custom(ctx, String(value)));
+      const r = await lookupOnce(ctx, `resolve ${prop} ${String(value)}`, () => custom(ctx, String(value)));
       columns[def.column] = r.column;
       resolved[prop] = r;
       continue;
@@ -502,6 +429,9 @@ export function recordProvider(spec: RecordSpec, home: ProviderHome): pulumi.dyn
 
 /** The provider that does the work: clients are built per call, never held. */
 function engineProvider(spec: RecordSpec): NamedProvider {
+  // Until the engine calls configure, the environment alone (as in unit tests of a hook).
+  let runtime: Runtime = createRuntime(undefined);
+
   async function findAdopted(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord> {
     const fields = ["sys_id", ...ownedColumns(spec)];
     if (typeof inputs.adopt === "string") {
@@ -538,7 +468,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
   }
 
   async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
-    const ctx = contextFor(spec.typeName);
+    const ctx = runtime.context();
     const wanted: Record<string, string> = {};
     for (const [prop, def] of managedFields(spec, inputs)) {
       if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
@@ -558,7 +488,8 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     typeName: spec.typeName,
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-      setRuntimeConfig(req.config, spec.typeName);
+      // New settings may name another instance: a new runtime, with nothing remembered.
+      runtime = createRuntime(req.config);
     },
 
     async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
@@ -622,7 +553,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = contextFor(spec.typeName);
+      const ctx = runtime.context();
       const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
       let record: SnRecord;
       let adoption: AdoptionState | undefined;
@@ -674,7 +605,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
-      const ctx = contextFor(spec.typeName);
+      const ctx = runtime.context();
       const record = await ctx.client.get(spec.table, id, { fields: ["sys_id", ...ownedColumns(spec)] });
       if (!record) return {};
       const olds = (props ?? {}) as RecordOutputs;
@@ -687,7 +618,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
-      const ctx = contextFor(spec.typeName);
+      const ctx = runtime.context();
       const { columns, resolved } = await resolveColumns(ctx, spec, news, olds);
       const changes: Record<string, string> = {};
       for (const [, def] of managedFields(spec, news)) {
@@ -719,7 +650,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     async delete(id: string, props: RecordOutputs): Promise<void> {
       const mode = props.onDestroy ?? (props.adoption ? "restore" : "delete");
       if (mode === "retain") return;
-      const ctx = contextFor(spec.typeName);
+      const ctx = runtime.context();
       if (mode === "restore" && props.adoption) {
         if (Object.keys(props.adoption.original).length === 0) return;
         // One PATCH; a record already gone (404) has nothing left to restore.
