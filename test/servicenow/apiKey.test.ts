@@ -8,7 +8,7 @@ import { inboundProfileProvider } from "../../resources/servicenow/records/inbou
 import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { generateToken } from "../../resources/servicenow/apiKey/tokenPlan";
-import { RecordOutputs } from "../../resources/servicenow/engine/recordEngine";
+import { RecordOutputs } from "../../resources/servicenow/engine/spec";
 import { ProviderDriver, calls, startEmulator } from "../support/serviceNow";
 
 let emu: RunningEmulator;

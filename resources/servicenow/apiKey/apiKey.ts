@@ -20,17 +20,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { formatGlideDateTime, parseDateTime } from "../engine/columns";
 import { q } from "../client/encodedQuery";
-import {
-  AdoptionInputs,
-  EngineContext,
-  Inputs,
-  RecordOutputs,
-  RecordSpec,
-  SERVICENOW_MODULE,
-  lookupOnce,
-  recordProvider,
-  recordUrl,
-} from "../engine/recordEngine";
+import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { EngineContext, lookupOnce } from "../engine/runtime";
+import { recordProvider } from "../engine/recordEngine";
+import { recordUrl } from "../engine/columns";
 import { providerHome } from "../../core/providerReference";
 import { DEFAULT_PROBE, ProbeSettings } from "./probe";
 import {

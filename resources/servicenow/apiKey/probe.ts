@@ -10,7 +10,7 @@
  */
 import { isKeywireHttpError } from "../../core/errors";
 import type { HttpResult } from "../client/tableClient";
-import type { EngineContext } from "../engine/recordEngine";
+import type { EngineContext } from "../engine/runtime";
 
 export interface ProbeSettings {
   /** Path (and query) of a Table API GET the key's user may call. */

@@ -18,7 +18,7 @@
  */
 import { randomBytes } from "crypto";
 import { KeywireError } from "../../core/errors";
-import type { EngineContext } from "../engine/recordEngine";
+import type { EngineContext } from "../engine/runtime";
 import { ProbeSettings, ProbeVerdict, probeToken } from "./probe";
 
 export const TOKEN_STRATEGIES = ["auto", "operator", "input_display_value", "display_value"] as const;

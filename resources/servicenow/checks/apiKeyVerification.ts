@@ -14,7 +14,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
 import type { SnRecord } from "../client/tableClient";
-import { SERVICENOW_MODULE, containsUnknown } from "../engine/recordEngine";
+import { SERVICENOW_MODULE } from "../engine/spec";
+import { containsUnknown } from "../../core/unknown";
 import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
 import { parseDateTime } from "../engine/columns";
 import { probeToken } from "../apiKey/probe";

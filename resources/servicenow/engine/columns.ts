@@ -1,39 +1,21 @@
 /**
- * How a resource property maps to a ServiceNow column, and how values are
- * normalised on both sides so that nothing shows false drift.
+ * Column space: how a resource's properties map to ServiceNow columns, how values
+ * are normalised on both sides so that nothing shows false drift, and the record
+ * engine's column work (what to write, what to resolve, what to show back).
  *
  * The Table API speaks only strings ("true", "", "2027-01-01 00:00:00"); programs
  * speak booleans, ISO dates and names. Every comparison the record engine makes is
  * done in *column space* (the exact strings the instance stores), and every value
  * shown back to the program is converted to *input space* here, in one place.
  */
+import { KeywireError } from "../../core/errors";
+import type { SnRecord } from "../client/tableClient";
+import { EncodedQuery, q, where } from "../client/encodedQuery";
+import type { ServiceNowConnection } from "../client/connection";
+import { ENGINE_PROPS, FieldDef, Inputs, InputValue, RecordOutputs, RecordSpec, ResolvedValue } from "./spec";
+import { EngineContext, forgetLookup, lookupOnce } from "./runtime";
 
-export type FieldKind = "string" | "boolean" | "datetime" | "integer" | "reference" | "list";
-
-export interface FieldDef {
-  /** ServiceNow column name. */
-  column: string;
-  kind: FieldKind;
-  /** Changing this field cannot be done in place: the record is replaced. */
-  replaceOnChange?: boolean;
-  /**
-   * Column value written when the input is absent. (Not named `default`: the
-   * closure serializer mistakes any object with a `default` key for a module.)
-   */
-  defaultValue?: string;
-  /**
-   * For references and lists given by name rather than sys_id: the table and
-   * the column that holds the name (e.g. sys_user.user_name).
-   */
-  lookup?: { table: string; by: string };
-  /**
-   * Never compare or write this field after creation (e.g. a value only the
-   * instance can change). Still read and shown.
-   */
-  createOnly?: boolean;
-}
-
-export type InputValue = string | boolean | number | string[] | undefined | null;
+export type { FieldDef, FieldKind, InputValue } from "./spec";
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 
@@ -160,4 +142,206 @@ export function needsLookup(def: FieldDef, value: InputValue): boolean {
     return items.some((s) => s.trim() !== "" && !isSysId(s.trim()));
   }
   return false;
+}
+
+export function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, value: InputValue): boolean {
+  if (spec.resolvers?.[prop]) return typeof value === "string" && value !== "" && !isSysId(value);
+  return needsLookup(def, value);
+}
+
+/**
+ * The fields keywire manages for these inputs: all of them for a record it
+ * creates; for an adopted record only those the program gives, so taking over a
+ * shipped record never rewrites what the program did not mention.
+ */
+export function managedFields(spec: RecordSpec, inputs: Inputs): Array<[string, FieldDef]> {
+  const all = Object.entries(spec.fields);
+  if (!inputs.adopt) return all;
+  return all.filter(([prop]) => inputs[prop] !== undefined && inputs[prop] !== null);
+}
+
+export function ownedColumns(spec: RecordSpec): string[] {
+  return Object.values(spec.fields).map((f) => f.column);
+}
+
+/**
+ * Column values the inputs ask for, using `resolved` (from a previous run) for
+ * names; a name not resolved yet yields `undefined` ("will change, value known
+ * after the lookup").
+ */
+export function desiredColumns(
+  spec: RecordSpec,
+  inputs: Inputs,
+  olds: RecordOutputs,
+): Record<string, string | undefined> {
+  const resolved = olds.resolved ?? {};
+  const out: Record<string, string | undefined> = {};
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    const value = inputs[prop] as InputValue;
+    if (needsResolution(spec, prop, def, value)) {
+      const prior = resolved[prop];
+      out[def.column] = prior && JSON.stringify(prior.input) === JSON.stringify(value) ? prior.column : undefined;
+    } else {
+      out[def.column] = toColumn(def, value);
+    }
+  }
+  return { ...out, ...spec.hooks?.columnOverrides?.(inputs, olds) };
+}
+
+/** Resolves names to sys_ids with one GET per field that needs it. */
+export async function resolveColumns(
+  ctx: EngineContext,
+  spec: RecordSpec,
+  inputs: Inputs,
+  olds: RecordOutputs | undefined,
+): Promise<{ columns: Record<string, string>; resolved: Record<string, ResolvedValue> }> {
+  const prior = olds?.resolved ?? {};
+  const columns: Record<string, string> = {};
+  const resolved: Record<string, ResolvedValue> = {};
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    const value = inputs[prop] as InputValue;
+    if (!needsResolution(spec, prop, def, value)) {
+      columns[def.column] = toColumn(def, value);
+      continue;
+    }
+    const known = prior[prop];
+    if (known && JSON.stringify(known.input) === JSON.stringify(value)) {
+      columns[def.column] = known.column;
+      resolved[prop] = known;
+      continue;
+    }
+    const custom = spec.resolvers?.[prop];
+    if (custom) {
+      const r = await lookupOnce(ctx, `resolve ${prop} ${String(value)}`, () => custom(ctx, String(value)));
+      columns[def.column] = r.column;
+      resolved[prop] = r;
+      continue;
+    }
+    if (!def.lookup) throw new Error(`${spec.typeName}.${prop} needs a lookup but declares none`);
+    const lookup = def.lookup;
+    const names = (Array.isArray(value) ? value : String(value).split(",")).map((s) => String(s).trim()).filter(Boolean);
+    const byName = names.filter((n) => !isSysId(n));
+    // Every key of a run names the same user: one GET per process, not one per key.
+    const lookupKey = `${lookup.table} ${lookup.by} ${JSON.stringify(byName)}`;
+    const rows = await lookupOnce(ctx, lookupKey, () =>
+      ctx.client.list(lookup.table, {
+        query: q().in(lookup.by, byName).build(),
+        fields: ["sys_id", lookup.by],
+      }),
+    );
+    const ids: string[] = [];
+    for (const n of names) {
+      if (isSysId(n)) {
+        ids.push(n);
+        continue;
+      }
+      const matches = rows.filter((r) => r[lookup.by] === n);
+      if (matches.length !== 1) {
+        forgetLookup(ctx, lookupKey);
+        throw new KeywireError({
+          platform: "servicenow",
+          operation: `resolve ${prop} of ${spec.typeName}`,
+          table: lookup.table,
+          reason:
+            matches.length === 0
+              ? `${spec.typeName}.${prop}: no ${lookup.table} record has ${lookup.by} "${n}"`
+              : `${spec.typeName}.${prop}: ${matches.length} ${lookup.table} records have ${lookup.by} "${n}"`,
+          hint:
+            matches.length === 0
+              ? `Check the spelling, or create it first; a sys_id is accepted too.`
+              : `Give the sys_id of the one you mean instead of the name.`,
+        });
+      }
+      ids.push(matches[0].sys_id);
+    }
+    const column = def.kind === "reference" ? ids[0] ?? "" : ids.join(",");
+    columns[def.column] = column;
+    resolved[prop] = { input: Array.isArray(value) ? names : String(value), column };
+  }
+  Object.assign(columns, spec.hooks?.columnOverrides?.(inputs, olds));
+  return { columns, resolved };
+}
+
+/**
+ * The Table API silently drops columns a table does not have. A column keywire
+ * wrote that is missing from the answer would read as drift forever: stop and
+ * say so instead.
+ */
+export function assertColumnsExist(spec: RecordSpec, written: Record<string, string>, record: SnRecord): void {
+  const missing = Object.keys(written).filter((c) => record[c] === undefined && Object.values(spec.fields).some((f) => f.column === c));
+  if (missing.length === 0) return;
+  throw new KeywireError({
+    platform: "servicenow",
+    operation: `write ${spec.typeName}`,
+    table: spec.table,
+    reason: `the instance has no column ${missing.join(", ")} on ${spec.table} and ignored ${missing.length > 1 ? "them" : "it"}`,
+    hint: "The column name differs on this release; check sys_dictionary for the table (preflight lists candidates) and report it.",
+  });
+}
+
+export function naturalKeyQuery(spec: RecordSpec, columns: Record<string, string>): EncodedQuery {
+  const key: Record<string, string> = {};
+  for (const prop of spec.naturalKey) {
+    const def = spec.fields[prop];
+    key[def.column] = columns[def.column] ?? "";
+  }
+  return where(key);
+}
+
+/** Builds the outputs from a record as read or written. */
+export function outputsFrom(
+  spec: RecordSpec,
+  ctx: EngineContext,
+  record: SnRecord,
+  inputs: Inputs,
+  resolved: Record<string, ResolvedValue>,
+  extra: Record<string, unknown>,
+): RecordOutputs {
+  const columns: Record<string, string> = {};
+  const view: Record<string, unknown> = {};
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    const live = record[def.column] ?? "";
+    columns[def.column] = live;
+    const r = resolved[prop];
+    // A reference given by name is shown by that name while it still points at the
+    // same record; once it points elsewhere, the sys_id it points at is shown.
+    view[prop] = r && sameColumnValue(def, r.column, live) ? r.input : r?.aliases?.[live] ?? fromColumn(def, live);
+  }
+  const out: RecordOutputs = {
+    ...extra,
+    ...view,
+    sysId: record.sys_id,
+    columns,
+    resolved,
+    recordUrl: recordUrl(ctx.connection, spec.table, record.sys_id),
+  };
+  for (const key of ["adopt", "onDestroy"] as const) {
+    if (inputs[key] !== undefined) out[key] = inputs[key];
+  }
+  // The engine's gRPC Struct cannot carry `undefined` (an optional input the
+  // program left out, carried by a hook): leave such properties out.
+  for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k];
+  return out;
+}
+
+/** The input-space view of outputs, as `read` reports it (drift shows per property). */
+export function carriedProps(spec: RecordSpec): string[] {
+  return [...(spec.carriedOutputs ?? []), ...(spec.carriedInputs ?? [])];
+}
+
+export function inputsView(spec: RecordSpec, outs: RecordOutputs, olds: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(olds)) {
+    if (k === "__provider" || (ENGINE_PROPS as readonly string[]).includes(k)) continue;
+    if (spec.secretInputs?.includes(k)) continue;
+    if ((spec.carriedOutputs ?? []).includes(k)) continue;
+    view[k] = v;
+  }
+  for (const prop of Object.keys(spec.fields)) view[prop] = outs[prop];
+  return view;
+}
+
+/** Link to the record in the instance UI (for people, never parsed). */
+export function recordUrl(connection: ServiceNowConnection, table: string, sysId: string): string {
+  return `${connection.instanceUrl}/nav_to.do?uri=${encodeURIComponent(`${table}.do?sys_id=${sysId}`)}`;
 }

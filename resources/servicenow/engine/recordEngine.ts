@@ -7,7 +7,7 @@
  * Pulumi dynamic provider whose check/diff/create/read/update/delete all follow
  * the same rules:
  *
- * - only owned fields are diffed, in column space (see fields.ts), so server-filled
+ * - only owned fields are diffed, in column space (see columns.ts), so server-filled
  *   fields and formatting never show as drift;
  * - read asks for the owned columns only (1 GET) and reports a 404 as gone;
  * - update PATCHes only the columns that differ (1 PATCH, none when nothing does);
@@ -17,373 +17,35 @@
  * - an existing record can be adopted instead of created, and is restored (not
  *   deleted) on destroy unless told otherwise.
  *
- * The provider object is serialized into the Pulumi state, so it captures only the
- * spec and this module's functions. Connection settings arrive through
- * `configure` (or the environment) at run time, and clients are built inside each
- * method.
+ * The state stores the provider by reference (core/providerReference.ts). Its
+ * runtime (runtime.ts) is built from the settings `configure` receives and hands
+ * each call a client in its context.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { ZodType } from "zod";
-import { FieldDef, InputValue, fromColumn, isSysId, needsLookup, sameColumnValue, toColumn } from "./columns";
-import { ServiceNowConnection } from "../client/connection";
-import { SnRecord } from "../client/tableClient";
-import { EngineContext, Runtime, createRuntime } from "./runtime";
-
-export type { EngineContext } from "./runtime";
-import { EncodedQuery, q, where } from "../client/encodedQuery";
+import {
+  InputValue,
+  assertColumnsExist,
+  carriedProps,
+  desiredColumns,
+  inputsView,
+  managedFields,
+  naturalKeyQuery,
+  needsResolution,
+  outputsFrom,
+  ownedColumns,
+  resolveColumns,
+  sameColumnValue,
+  toColumn,
+} from "./columns";
+import type { SnRecord } from "../client/tableClient";
 import { KeywireError, isKeywireHttpError } from "../../core/errors";
 import { NamedProvider, ProviderHome, referencedProvider } from "../../core/providerReference";
 import { inputErrorMap } from "../../core/inputMessages";
+import { containsUnknown } from "../../core/unknown";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
+import { EngineContext, Runtime, createRuntime, forgetLookup, lookupOnce } from "./runtime";
+import { AdoptionState, Inputs, PreparedCreate, RecordOutputs, RecordSpec } from "./spec";
 
-/** Inputs every record resource accepts besides its own fields. */
-export interface AdoptionInputs {
-  /**
-   * Take over an existing record instead of creating one: `true` finds it by the
-   * resource's natural key, a sys_id names it directly.
-   */
-  adopt?: boolean | string;
-  /**
-   * What destroy does: `delete` the record, `restore` the owned fields keywire
-   * changed on an adopted record, or `retain` it untouched. Defaults to `delete`
-   * for records keywire created and `restore` for adopted ones.
-   */
-  onDestroy?: "delete" | "restore" | "retain";
-}
-
-/** What the engine remembers about an adopted record. */
-export interface AdoptionState {
-  sysId: string;
-  /** Owned columns as they were before keywire changed them. */
-  original: Record<string, string>;
-}
-
-/** A name → sys_id resolution, kept so diffs need no lookup (a plain preview makes no call). */
-export interface ResolvedValue {
-  input: string | string[];
-  column: string;
-  /** Other column values the resolver knows names for, so drift reads as a name. */
-  aliases?: Record<string, string>;
-}
-
-/** Resolves one input value to its column value when a plain name lookup will not do. */
-export type Resolver = (ctx: EngineContext, value: string) => Promise<ResolvedValue>;
-
-/** The engine's part of every record resource's outputs. */
-export interface RecordOutputs {
-  sysId: string;
-  /** Live owned columns, exactly as the instance stores them. */
-  columns: Record<string, string>;
-  resolved: Record<string, ResolvedValue>;
-  adoption?: AdoptionState;
-  /** Link to the record in the instance UI (for people, never parsed). */
-  recordUrl: string;
-  [prop: string]: unknown;
-}
-
-export type Inputs = Record<string, unknown> & AdoptionInputs;
-
-export interface PreparedCreate {
-  columns: Record<string, string>;
-  inputDisplayValue?: boolean;
-  /** Outputs that the hook already knows (e.g. which token route is in use). */
-  outputs?: Record<string, unknown>;
-}
-
-export interface RecordHooks {
-  /** Adjust the columns or request options of the create POST. */
-  prepareCreate?(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<PreparedCreate>;
-  /**
-   * Runs after a create, adoption or update has been written; returns extra
-   * outputs. Throwing here fails the operation (the API key's token probe does
-   * so when no token can be proven).
-   */
-  afterWrite?(
-    ctx: EngineContext,
-    phase: "create" | "adopt" | "update",
-    record: SnRecord,
-    inputs: Inputs,
-    prepared: Record<string, unknown>,
-    olds?: RecordOutputs,
-  ): Promise<Record<string, unknown>>;
-  /**
-   * Column values computed from more than one input (an expiry relative to the
-   * creation time); they win over the field's own conversion. Pure: diff calls it.
-   */
-  columnOverrides?(inputs: Inputs, olds?: RecordOutputs): Record<string, string>;
-  /**
-   * A record to take over although `adopt` is not set (the resource's own rule,
-   * e.g. the API key a stopped run parked); undefined means create as usual.
-   */
-  implicitAdoption?(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord | undefined>;
-  /** Changes the generic field diff cannot see (a new operator token, a rotation). */
-  diffExtra?(olds: RecordOutputs, news: Inputs): { changed: string[]; replaces: string[] };
-  /**
-   * Inputs the resource derives from its old and new inputs in check (a key's
-   * generation), so that preview shows them and create receives them. Pure.
-   */
-  derivedInputs?(olds: Inputs, news: Inputs, now: Date): Record<string, unknown>;
-  /** Extra validation needing more than the schema (cross-field rules); messages name the property. */
-  validate?(inputs: Inputs): pulumi.dynamic.CheckFailure[];
-}
-
-export interface RecordSpec {
-  /** Resource type name, e.g. "ApiKey"; also the last part of its type token. */
-  typeName: string;
-  table: string;
-  /** Input property → column. */
-  fields: Record<string, FieldDef>;
-  /** Input properties that identify the record (for adoption and idempotent create). */
-  naturalKey: string[];
-  /** Builds the zod schema for the resource's own inputs; called inside check only. */
-  schema: (z: typeof import("zod")) => ZodType;
-  /** Inputs that are secrets: never echoed into read's inputs. */
-  secretInputs?: string[];
-  /** Outputs the engine carries through read untouched (values only the program knows). */
-  carriedOutputs?: string[];
-  /**
-   * Inputs the instance does not store (settings, values derived in check), carried
-   * through read like carriedOutputs and kept in read's inputs, so a refresh does
-   * not make them look unset to the next check.
-   */
-  carriedInputs?: string[];
-  /** Input properties resolved by a custom lookup rather than `FieldDef.lookup`. */
-  resolvers?: Record<string, Resolver>;
-  hooks?: RecordHooks;
-}
-
-/** Type tokens read `pulumi-nodejs:dynamic/keywire/servicenow:<Name>`. */
-export const SERVICENOW_MODULE = "keywire/servicenow";
-
-function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, value: InputValue): boolean {
-  if (spec.resolvers?.[prop]) return typeof value === "string" && value !== "" && !isSysId(value);
-  return needsLookup(def, value);
-}
-
-/**
- * The result of `make`, asked once per provider process for `key` (on this
- * runtime's instance). For reads whose answer does not change during a run.
- */
-export function lookupOnce<T>(ctx: EngineContext, key: string, make: () => Promise<T>): Promise<T> {
-  return ctx.runtime.lookupOnce(key, make);
-}
-
-/** Drops a remembered answer that turned out unusable (a name not found yet may exist later). */
-export function forgetLookup(ctx: EngineContext, key: string): void {
-  ctx.runtime.forget(key);
-}
-
-export const ENGINE_PROPS = ["sysId", "columns", "resolved", "adoption", "recordUrl"] as const;
-
-/**
- * During a preview, inputs that come from other resources' outputs are not known
- * yet and reach the provider as this sentinel. Validation skips them; they are
- * checked again once known, before anything is written.
- */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export function containsUnknown(value: unknown): boolean {
-  if (value === UNKNOWN) return true;
-  if (Array.isArray(value)) return value.some(containsUnknown);
-  if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
-  return false;
-}
-
-export function recordUrl(connection: ServiceNowConnection, table: string, sysId: string): string {
-  return `${connection.instanceUrl}/nav_to.do?uri=${encodeURIComponent(`${table}.do?sys_id=${sysId}`)}`;
-}
-
-/**
- * The fields keywire manages for these inputs: all of them for a record it
- * creates; for an adopted record only those the program gives, so taking over a
- * shipped record never rewrites what the program did not mention.
- */
-export function managedFields(spec: RecordSpec, inputs: Inputs): Array<[string, FieldDef]> {
-  const all = Object.entries(spec.fields);
-  if (!inputs.adopt) return all;
-  return all.filter(([prop]) => inputs[prop] !== undefined && inputs[prop] !== null);
-}
-
-function ownedColumns(spec: RecordSpec): string[] {
-  return Object.values(spec.fields).map((f) => f.column);
-}
-
-/**
- * Column values the inputs ask for, using `resolved` (from a previous run) for
- * names; a name not resolved yet yields `undefined` ("will change, value known
- * after the lookup").
- */
-export function desiredColumns(
-  spec: RecordSpec,
-  inputs: Inputs,
-  olds: RecordOutputs,
-): Record<string, string | undefined> {
-  const resolved = olds.resolved ?? {};
-  const out: Record<string, string | undefined> = {};
-  for (const [prop, def] of Object.entries(spec.fields)) {
-    const value = inputs[prop] as InputValue;
-    if (needsResolution(spec, prop, def, value)) {
-      const prior = resolved[prop];
-      out[def.column] = prior && JSON.stringify(prior.input) === JSON.stringify(value) ? prior.column : undefined;
-    } else {
-      out[def.column] = toColumn(def, value);
-    }
-  }
-  return { ...out, ...spec.hooks?.columnOverrides?.(inputs, olds) };
-}
-
-/** Resolves names to sys_ids with one GET per field that needs it. */
-async function resolveColumns(
-  ctx: EngineContext,
-  spec: RecordSpec,
-  inputs: Inputs,
-  olds: RecordOutputs | undefined,
-): Promise<{ columns: Record<string, string>; resolved: Record<string, ResolvedValue> }> {
-  const prior = olds?.resolved ?? {};
-  const columns: Record<string, string> = {};
-  const resolved: Record<string, ResolvedValue> = {};
-  for (const [prop, def] of Object.entries(spec.fields)) {
-    const value = inputs[prop] as InputValue;
-    if (!needsResolution(spec, prop, def, value)) {
-      columns[def.column] = toColumn(def, value);
-      continue;
-    }
-    const known = prior[prop];
-    if (known && JSON.stringify(known.input) === JSON.stringify(value)) {
-      columns[def.column] = known.column;
-      resolved[prop] = known;
-      continue;
-    }
-    const custom = spec.resolvers?.[prop];
-    if (custom) {
-      const r = await lookupOnce(ctx, `resolve ${prop} ${String(value)}`, () => custom(ctx, String(value)));
-      columns[def.column] = r.column;
-      resolved[prop] = r;
-      continue;
-    }
-    if (!def.lookup) throw new Error(`${spec.typeName}.${prop} needs a lookup but declares none`);
-    const lookup = def.lookup;
-    const names = (Array.isArray(value) ? value : String(value).split(",")).map((s) => String(s).trim()).filter(Boolean);
-    const byName = names.filter((n) => !isSysId(n));
-    // Every key of a run names the same user: one GET per process, not one per key.
-    const lookupKey = `${lookup.table} ${lookup.by} ${JSON.stringify(byName)}`;
-    const rows = await lookupOnce(ctx, lookupKey, () =>
-      ctx.client.list(lookup.table, {
-        query: q().in(lookup.by, byName).build(),
-        fields: ["sys_id", lookup.by],
-      }),
-    );
-    const ids: string[] = [];
-    for (const n of names) {
-      if (isSysId(n)) {
-        ids.push(n);
-        continue;
-      }
-      const matches = rows.filter((r) => r[lookup.by] === n);
-      if (matches.length !== 1) {
-        forgetLookup(ctx, lookupKey);
-        throw new KeywireError({
-          platform: "servicenow",
-          operation: `resolve ${prop} of ${spec.typeName}`,
-          table: lookup.table,
-          reason:
-            matches.length === 0
-              ? `${spec.typeName}.${prop}: no ${lookup.table} record has ${lookup.by} "${n}"`
-              : `${spec.typeName}.${prop}: ${matches.length} ${lookup.table} records have ${lookup.by} "${n}"`,
-          hint:
-            matches.length === 0
-              ? `Check the spelling, or create it first; a sys_id is accepted too.`
-              : `Give the sys_id of the one you mean instead of the name.`,
-        });
-      }
-      ids.push(matches[0].sys_id);
-    }
-    const column = def.kind === "reference" ? ids[0] ?? "" : ids.join(",");
-    columns[def.column] = column;
-    resolved[prop] = { input: Array.isArray(value) ? names : String(value), column };
-  }
-  Object.assign(columns, spec.hooks?.columnOverrides?.(inputs, olds));
-  return { columns, resolved };
-}
-
-/**
- * The Table API silently drops columns a table does not have. A column keywire
- * wrote that is missing from the answer would read as drift forever: stop and
- * say so instead.
- */
-export function assertColumnsExist(spec: RecordSpec, written: Record<string, string>, record: SnRecord): void {
-  const missing = Object.keys(written).filter((c) => record[c] === undefined && Object.values(spec.fields).some((f) => f.column === c));
-  if (missing.length === 0) return;
-  throw new KeywireError({
-    platform: "servicenow",
-    operation: `write ${spec.typeName}`,
-    table: spec.table,
-    reason: `the instance has no column ${missing.join(", ")} on ${spec.table} and ignored ${missing.length > 1 ? "them" : "it"}`,
-    hint: "The column name differs on this release; check sys_dictionary for the table (preflight lists candidates) and report it.",
-  });
-}
-
-export function naturalKeyQuery(spec: RecordSpec, columns: Record<string, string>): EncodedQuery {
-  const key: Record<string, string> = {};
-  for (const prop of spec.naturalKey) {
-    const def = spec.fields[prop];
-    key[def.column] = columns[def.column] ?? "";
-  }
-  return where(key);
-}
-
-/** Builds the outputs from a record as read or written. */
-function outputsFrom(
-  spec: RecordSpec,
-  ctx: EngineContext,
-  record: SnRecord,
-  inputs: Inputs,
-  resolved: Record<string, ResolvedValue>,
-  extra: Record<string, unknown>,
-): RecordOutputs {
-  const columns: Record<string, string> = {};
-  const view: Record<string, unknown> = {};
-  for (const [prop, def] of Object.entries(spec.fields)) {
-    const live = record[def.column] ?? "";
-    columns[def.column] = live;
-    const r = resolved[prop];
-    // A reference given by name is shown by that name while it still points at the
-    // same record; once it points elsewhere, the sys_id it points at is shown.
-    view[prop] = r && sameColumnValue(def, r.column, live) ? r.input : r?.aliases?.[live] ?? fromColumn(def, live);
-  }
-  const out: RecordOutputs = {
-    ...extra,
-    ...view,
-    sysId: record.sys_id,
-    columns,
-    resolved,
-    recordUrl: recordUrl(ctx.connection, spec.table, record.sys_id),
-  };
-  for (const key of ["adopt", "onDestroy"] as const) {
-    if (inputs[key] !== undefined) out[key] = inputs[key];
-  }
-  // The engine's gRPC Struct cannot carry `undefined` (an optional input the
-  // program left out, carried by a hook): leave such properties out.
-  for (const [k, v] of Object.entries(out)) if (v === undefined) delete out[k];
-  return out;
-}
-
-/** The input-space view of outputs, as `read` reports it (drift shows per property). */
-function carriedProps(spec: RecordSpec): string[] {
-  return [...(spec.carriedOutputs ?? []), ...(spec.carriedInputs ?? [])];
-}
-
-function inputsView(spec: RecordSpec, outs: RecordOutputs, olds: Record<string, unknown>): Record<string, unknown> {
-  const view: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(olds)) {
-    if (k === "__provider" || (ENGINE_PROPS as readonly string[]).includes(k)) continue;
-    if (spec.secretInputs?.includes(k)) continue;
-    if ((spec.carriedOutputs ?? []).includes(k)) continue;
-    view[k] = v;
-  }
-  for (const prop of Object.keys(spec.fields)) view[prop] = outs[prop];
-  return view;
-}
 
 function failuresFrom(error: { issues: Array<{ path: PropertyKey[]; message: string }> }, typeName: string): pulumi.dynamic.CheckFailure[] {
   return error.issues.map((issue) => {

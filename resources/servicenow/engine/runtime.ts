@@ -55,3 +55,15 @@ export function createRuntime(config: ConfigSource | undefined, env: NodeJS.Proc
   };
   return runtime;
 }
+
+/**
+ * The result of `make`, asked once per provider runtime for `key`. For reads whose answer does not change during a run.
+ */
+export function lookupOnce<T>(ctx: EngineContext, key: string, make: () => Promise<T>): Promise<T> {
+  return ctx.runtime.lookupOnce(key, make);
+}
+
+/** Drops a remembered answer that turned out unusable (a name not found yet may exist later). */
+export function forgetLookup(ctx: EngineContext, key: string): void {
+  ctx.runtime.forget(key);
+}

@@ -14,7 +14,8 @@
  * A global policy can never admit token auth, so `applyGlobal` is refused.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "../engine/recordEngine";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
 import { providerHome } from "../../core/providerReference";
 import { oneLine, recordName } from "../engine/inputRules";
 

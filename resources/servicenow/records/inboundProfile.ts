@@ -9,7 +9,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
-import { EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, recordProvider } from "../engine/recordEngine";
+import { EngineContext } from "../engine/runtime";
+import { RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
 import { providerHome } from "../../core/providerReference";
 import { KeywireError } from "../../core/errors";
 import { recordDescription, recordName } from "../engine/inputRules";

@@ -8,7 +8,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
-import { AdoptionInputs, EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, recordProvider } from "../engine/recordEngine";
+import { AdoptionInputs, RecordSpec, ResolvedValue, SERVICENOW_MODULE } from "../engine/spec";
+import { EngineContext } from "../engine/runtime";
+import { recordProvider } from "../engine/recordEngine";
 import { providerHome } from "../../core/providerReference";
 import { KeywireError } from "../../core/errors";
 import { recordDescription, recordName } from "../engine/inputRules";

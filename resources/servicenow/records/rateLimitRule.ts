@@ -8,7 +8,8 @@
  * column is given to the resource so its provider writes exactly that column.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "../engine/recordEngine";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
 import { providerHome } from "../../core/providerReference";
 import { recordName } from "../engine/inputRules";
 
