@@ -33,7 +33,6 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     keepBasicAuth: cfg.keepBasicAuth,
     apiKey: cfg.apiKey,
     operatorToken,
-    tokenConfigKey: "keywire:apiKeyToken",
     rateLimit: cfg.rateLimit.enabled ? { requestsPerHour: cfg.rateLimit.requestsPerHour, limitColumn: cfg.rateLimit.limitColumn } : undefined,
     pushConnector: cfg.pushConnector,
   });

@@ -29,6 +29,9 @@ export function rotationSchema(z: Zod) {
     .strict();
 }
 
+/** The rotation settings, as the schema accepts them. */
+export type RotationSettings = zod.infer<ReturnType<typeof rotationSchema>>;
+
 /** What the rule reads: the key's expiry (relative or explicit) and its rotation. */
 export interface RotatedKey {
   expiresInDays?: number;

@@ -18,7 +18,7 @@ import { SERVICENOW_MODULE } from "../engine/spec";
 import { containsUnknown } from "../../core/unknown";
 import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
 import { parseDateTime } from "../engine/columns";
-import { probeToken } from "../apiKey/probe";
+import { probeToken, tableProbe } from "../apiKey/probe";
 import { KeywireError } from "../../core/errors";
 import { NamedProvider, providerHome, referencedProvider } from "../../core/providerReference";
 
@@ -110,7 +110,7 @@ export async function diagnose(ctx: EngineContext, inputs: VerificationInputs): 
 }
 
 async function verify(ctx: EngineContext, inputs: VerificationInputs): Promise<VerificationOutputs> {
-  const probe = await probeToken(ctx, inputs.token, { path: `/api/now/table/${inputs.probeTable}?sysparm_limit=1&sysparm_fields=sys_id`, via: inputs.via });
+  const probe = await probeToken(ctx, inputs.token, tableProbe(inputs.probeTable, inputs.via));
   if (probe.outcome === "unknown") {
     return { ...inputs, verified: false, probeSaw: probe.seen, brokenLink: `the probe saw ${probe.seen}, which neither proves nor refuses the key: check that the instance answers normally and run again` };
   }
