@@ -22,6 +22,7 @@
  * each call a client in its context.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import * as zod from "zod";
 import {
   InputValue,
   assertColumnsExist,
@@ -155,14 +156,11 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
-      // zod is required here, not at module scope: schema objects do not survive
-      // closure serialization.
-      const z: typeof import("zod") = require("zod");
-      const schema = spec.schema(z);
+      const schema = spec.schema(zod);
       const failures: pulumi.dynamic.CheckFailure[] = [];
       const own = schema.safeParse(withoutEngineInputs(news), { error: inputErrorMap });
       if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
-      const engine = adoptionSchema(z).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy }, { error: inputErrorMap });
+      const engine = adoptionSchema(zod).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy }, { error: inputErrorMap });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
       failures.push(...scriptValueFailures(spec, news));
       if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));

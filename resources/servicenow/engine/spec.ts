@@ -17,10 +17,7 @@ export interface FieldDef {
   kind: FieldKind;
   /** Changing this field cannot be done in place: the record is replaced. */
   replaceOnChange?: boolean;
-  /**
-   * Column value written when the input is absent. (Not named `default`: the
-   * closure serializer mistakes any object with a `default` key for a module.)
-   */
+  /** Column value written when the input is absent. */
   defaultValue?: string;
   /**
    * For references and lists given by name rather than sys_id: the table and
@@ -135,7 +132,7 @@ export interface RecordSpec {
   fields: Record<string, FieldDef>;
   /** Input properties that identify the record (for adoption and idempotent create). */
   naturalKey: string[];
-  /** Builds the zod schema for the resource's own inputs; called inside check only. */
+  /** Builds the zod schema for the resource's own inputs. */
   schema: (z: typeof import("zod")) => ZodType;
   /** Inputs that are secrets: never echoed into read's inputs. */
   secretInputs?: string[];
