@@ -14,7 +14,7 @@ import { Schema, type TableDef } from "./schema";
 import { applyVariants, seedStore, type VariantKey } from "./seed";
 import { Store, type Snapshot } from "./store";
 import type { EmulatorOptions, EmulatorStore, GlideRecord } from "./types";
-import type { WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
 
 const QUERY_CACHE_SIZE = 512;
 const OUT_OF_BAND: WriteContext = { userName: "system", trusted: true, acceptToken: true };

@@ -10,7 +10,7 @@ import type { Emulator } from "./emulator";
 import { glideDateTime, isSysId } from "./glide";
 import { errorReply, type Reply } from "./http/reply";
 import type { GlideRecord } from "./types";
-import type { WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
 
 const CONFIRM_TIMEOUT_MS = 5000;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { deleteDependents } from "./attachmentStore";
 import type { Schema, TableDef } from "./schema";
 import type { GlideRecord } from "./types";
-import { applyWrite, type WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
+import { applyWrite } from "./writeRules";
 
 export class StoreConstraintError extends Error {
   constructor(

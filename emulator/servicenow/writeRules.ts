@@ -6,17 +6,9 @@ import { createHash, randomBytes } from "node:crypto";
 import type { FieldDef, TableDef } from "./schema";
 import type { Store } from "./store";
 import type { GlideRecord } from "./types";
+import type { WriteContext } from "./writeContext";
 import { glideDateTime, isSysId, newApiKeyToken, newOpaqueToken, newSysId, parseGlideDateTime } from "./glide";
 import { applyPriorityLookup } from "./incident";
-
-export interface WriteContext {
-  /** user_name recorded in sys_created_by / sys_updated_by */
-  userName: string;
-  /** Out-of-band writes (tests, seed): system and read-only fields may be set. */
-  trusted: boolean;
-  /** A token supplied on insert is kept (the input_display_value read-back variant). */
-  acceptToken: boolean;
-}
 
 /** Turns any JSON value into the string the platform would store. */
 export function coerce(raw: unknown): string {
