@@ -44,7 +44,13 @@ export class Emulator {
     this.directory = new Directory(this.store);
     this.policies = new PolicyResolver(this.store);
     this.oauth = new OAuthTokens(this.store, this.directory);
-    this.rateLimiter = new RateLimiter(this);
+    this.rateLimiter = new RateLimiter({
+      rules: () => this.store.scan("sys_rate_limit_rules"),
+      limitColumn: () => this.opts.rateLimitColumn,
+      roleName: (sysId) => this.store.get("sys_user_role", sysId)?.name,
+      apiPathOf: (rule) => this.policies.apiPathOf(rule),
+      now: () => Date.now(),
+    });
     this.renderer = new Renderer(this.store, this.schema);
     if (options.faults) this.faults.set(options.faults);
   }
