@@ -100,7 +100,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
   const table = r.kind === "table" ? r.table : r.kind === "attachment" ? ATTACHMENT_TABLE : undefined;
   em.metrics.count(method, routeName(method, r), table);
 
-  const bodyLimit = r.kind === "attachment" ? attachmentBodyLimit(em) : em.opts.maxBodyBytes;
+  const bodyLimit = r.kind === "attachment" ? attachmentBodyLimit(em.opts) : em.opts.maxBodyBytes;
   const read = await readBody(req, bodyLimit);
   if ("gone" in read) return;
   if ("tooLarge" in read) {
@@ -158,7 +158,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     } else if (!rolesAllow(principal.roles, [["evt_mgmt_integration"]])) {
       reply = errorReply(403, "Insufficient rights", "The user needs the evt_mgmt_integration role to send events");
     } else {
-      reply = await handleInboundEvent(em, { query, headers: req.headers, body: read.body, principal });
+      reply = await handleInboundEvent(em.store, { query, headers: req.headers, body: read.body, principal });
     }
     reply = withHeaders(reply, rate.headers);
     if (lateMs !== undefined) {
