@@ -7,7 +7,7 @@
 import { loadStackConfig } from "./config/stackConfig";
 import { pulumiRawConfig, secretSetting } from "./config/pulumiConfig";
 import { keywireStack } from "./config/keywireStack";
-import { DEFAULT_TOKEN_CONFIG_KEY } from "./resources/servicenow/apiKey/tokenPlan";
+import { DEFAULT_TOKEN_CONFIG_KEY } from "./resources/servicenow";
 
 const cfg = loadStackConfig(pulumiRawConfig());
 const operatorToken = cfg.hasOperatorToken ? secretSetting(DEFAULT_TOKEN_CONFIG_KEY) : undefined;

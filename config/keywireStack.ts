@@ -5,10 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./stackConfig";
-import { ServiceNowApiKeyAuth } from "../resources/servicenow/components/serviceNowApiKeyAuth";
-import { SnsEventIntegration } from "../resources/aws/snsEventIntegration";
-import { inboundEventEndpoint } from "../resources/servicenow/components/eventEndpoint";
-import { PushConnector } from "../resources/servicenow/records/pushConnector";
+import { ServiceNowApiKeyAuth, SnsEventIntegration, inboundEventEndpoint } from "../resources";
+import { PushConnector } from "../resources/servicenow";
 
 export interface KeywireStackOutputs {
   inboundEndpoint: pulumi.Output<string>;

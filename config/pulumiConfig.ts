@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RawConfig } from "./stackConfig";
-import { CONFIG_KEYS, ENV_KEYS } from "../resources/servicenow/client/connection";
+import { CONFIG_KEYS, ENV_KEYS } from "../resources/servicenow";
 
 /** The environment variables the providers fall back to, by config key (connection.ts's own pairs). */
 const ENV_FALLBACKS: Record<string, string> = Object.fromEntries(

@@ -13,13 +13,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CONFIG_KEYS, normalizeInstanceUrl } from "../resources/servicenow/client/connection";
-import { inputErrorMap, nearest } from "../resources/core/inputMessages";
-import { oneLine, queryValue, recordName } from "../resources/servicenow/engine/inputRules";
-import { rotationProblems } from "../resources/servicenow/apiKey/rotation";
-import { keySettingsSchema } from "../resources/servicenow/apiKey/inputs";
-import { DEFAULT_TOKEN_CONFIG_KEY } from "../resources/servicenow/apiKey/tokenPlan";
-import { deliveryPolicyProblems } from "../resources/aws/deliveryPolicy";
+import { inputErrorMap, nearest } from "../resources";
+import {
+  CONFIG_KEYS,
+  DEFAULT_TOKEN_CONFIG_KEY,
+  keySettingsSchema,
+  normalizeInstanceUrl,
+  oneLine,
+  queryValue,
+  recordName,
+  rotationProblems,
+} from "../resources/servicenow";
+import { deliveryPolicyProblems } from "../resources/aws";
 
 const PLACEHOLDER = /^<.*>$|^(changeme|todo|tbd)$/i;
 
