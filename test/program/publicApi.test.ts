@@ -9,8 +9,26 @@ import * as path from "path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-/** The public modules, as paths from the checkout's root (the package's `exports` map them). */
-const PUBLIC = ["resources", "resources/servicenow", "resources/freshservice", "resources/ivanti", "resources/aws"];
+
+interface PackageJson {
+  exports: Record<string, string | { types: string; default: string }>;
+  typesVersions: Record<string, Record<string, string[]>>;
+  files: string[];
+}
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
+
+/** The package's code modules: subpath (`.`, `./servicenow`) → what it names in dist/. */
+const CODE_EXPORTS = Object.entries(PKG.exports).flatMap(([subpath, target]) => (typeof target === "string" ? [] : [{ subpath, target }]));
+
+/** The build compiles resources/ into dist/ (tsconfig.build.json): the source of a compiled module. */
+function sourceOf(compiled: string): string {
+  const m = /^\.\/dist\/(.*)\.js$/.exec(compiled);
+  if (!m) throw new Error(`${compiled} is not a module of dist/`);
+  return `resources/${m[1]}.ts`;
+}
+
+/** The public modules, as paths from the checkout's root: what the package exports, as sources. */
+const PUBLIC = CODE_EXPORTS.map(({ target }) => sourceOf(target.default).replace(/\/index\.ts$/, ""));
 
 function programFiles(): string[] {
   const config = fs.readdirSync(path.join(ROOT, "config")).filter((f) => f.endsWith(".ts")).map((f) => path.join(ROOT, "config", f));
@@ -41,6 +59,21 @@ test("the program imports the library only through its public modules", () => {
   expect(intoLibrary).toEqual(expect.arrayContaining(["resources", "resources/servicenow"]));
 });
 
-test("each public module is an index file", () => {
-  for (const m of PUBLIC) expect(fs.existsSync(path.join(ROOT, m, "index.ts"))).toBe(true);
+test("the package exports the root and one module per platform, each an index module with its types", () => {
+  expect(CODE_EXPORTS.map((e) => e.subpath).sort()).toEqual([".", "./aws", "./freshservice", "./ivanti", "./servicenow"]);
+  for (const { target } of CODE_EXPORTS) {
+    expect(target.default).toMatch(/\/index\.js$/);
+    expect(fs.existsSync(path.join(ROOT, sourceOf(target.default)))).toBe(true);
+    expect(target.types).toBe(target.default.replace(/\.js$/, ".d.ts"));
+  }
+  expect(PKG.files).toContain("dist");
+});
+
+test("programs whose TypeScript resolves modules the older way (moduleResolution node) find each module's types", () => {
+  // That resolution ignores `exports`; typesVersions maps the subpaths for it.
+  const mapped = PKG.typesVersions["*"];
+  for (const { subpath, target } of CODE_EXPORTS) {
+    if (subpath === ".") continue;
+    expect(mapped[subpath.slice(2)]).toEqual([target.types.slice(2)]);
+  }
 });
