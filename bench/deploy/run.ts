@@ -424,9 +424,9 @@ interface TimingReport {
   deserializations: number;
   deserializeMs: number;
   /**
-   * Time until the provider code is ready in the plugin: the deserializations plus
-   * the `configure` calls, in which a referenced provider loads its module (and
-   * ts-node) from the checkout, ms, summed over provider processes.
+   * Time until the provider code is ready in the plugin: the deserializations, in
+   * which a reference loads its module (and, in keywire's checkout, ts-node), plus the
+   * `configure` calls, ms, summed over provider processes.
    */
   codeLoadMs: number;
   /** Size of each distinct `__provider` text, KB. */

@@ -6,8 +6,9 @@
  * - in the program: each closure serialization (`serializeFunction`), its duration
  *   and text size, and the program's exit;
  * - in the dynamic-provider plugin: the process start, each deserialization of a
- *   `__provider` text (`require-from-string`) with its duration and size, and each
- *   provider method call with its duration.
+ *   `__provider` text (`require-from-string`, then its handler, in which a reference
+ *   loads its module) with its duration and size, and each provider method call with
+ *   its duration.
  *
  * Only names, sizes and times are written: never inputs, outputs or provider text.
  * Plain JavaScript so that it runs before any TypeScript hook is installed.
@@ -40,8 +41,7 @@ if (file && role) {
       const timed = function requireFromStringTimed(code, filename, opts) {
         const t0 = performance.now();
         const mod = exported(code, filename, opts);
-        write({ event: "deserialize", ms: performance.now() - t0, bytes: Buffer.byteLength(String(code)) });
-        return wrapHandler(mod);
+        return wrapHandler(mod, performance.now() - t0, Buffer.byteLength(String(code)));
       };
       wrapped.add(timed);
       return timed;
@@ -62,12 +62,25 @@ if (file && role) {
     return exported;
   };
 
-  /** Times each method of the provider the handler returns (one provider per distinct text). */
-  function wrapHandler(mod) {
-    if (!mod || typeof mod.handler !== "function") return mod;
+  /**
+   * Writes the deserialization when the handler has run (the SDK calls it at once: a
+   * reference loads its module there), and times each method of the provider it
+   * returns (one provider per distinct text).
+   */
+  function wrapHandler(mod, compileMs, bytes) {
+    if (!mod || typeof mod.handler !== "function") {
+      write({ event: "deserialize", ms: compileMs, bytes });
+      return mod;
+    }
     const handler = mod.handler;
     mod.handler = function timedHandler() {
-      const provider = handler.apply(this, arguments);
+      const t0 = performance.now();
+      let provider;
+      try {
+        provider = handler.apply(this, arguments);
+      } finally {
+        write({ event: "deserialize", ms: compileMs + performance.now() - t0, bytes });
+      }
       if (!provider || typeof provider !== "object") return provider;
       const type = typeof provider.typeName === "string" ? provider.typeName : "unknown";
       for (const name of ["configure", "check", "diff", "create", "read", "update", "delete"]) {

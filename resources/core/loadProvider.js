@@ -1,15 +1,25 @@
 /**
  * Loads a referenced provider inside the dynamic-provider process (see
- * providerReference.ts): resolves the module the state names against the working
- * directory (the Pulumi program's), registers ts-node for a TypeScript module, and
- * returns the provider that module registered.
+ * providerReference.ts). Exported as `keywire/loadProvider`: the text every resource
+ * stores resolves it from the working directory, which Pulumi sets to the program's.
  *
- * Plain JavaScript because it runs before any TypeScript hook exists; kept here, not
- * in the state, so that what every resource stores stays a few lines.
+ * Two reference formats reach it:
+ * - `{ m, e, a? }` (keywire 0.2 on): a public module of the package (`keywire/servicenow`)
+ *   and its export. A program that installed keywire gets the module the way it would
+ *   import it, compiled JavaScript from the package. keywire's own program (its checkout:
+ *   the program's package is keywire) gets the TypeScript source of that module, which
+ *   is what the program itself runs there.
+ * - `{ loader, module, exportName, args? }` (keywire 0.1): a file relative to the program's
+ *   directory, written by keywire's own program; such a state still refreshes and
+ *   destroys from the checkout.
+ *
+ * Plain JavaScript because it runs before any TypeScript hook exists, and so that a
+ * checkout need not be built for its program's providers to load.
  */
 "use strict";
 const fs = require("fs");
 const path = require("path");
+const { createRequire } = require("module");
 
 /**
  * Provider modules that moved, by the path states written before the move name
@@ -29,6 +39,9 @@ const MOVED = {
   "resources/servicenow/userRoleGrant.ts": "resources/servicenow/records/userRoleGrant.ts",
 };
 
+/** How far up from the working directory a program's package.json may be (a program in a subfolder). */
+const MAX_PACKAGE_DEPTH = 32;
+
 /** The module's path today, for a reference that may name where it used to be. */
 function currentModule(module) {
   for (const [was, is] of Object.entries(MOVED)) {
@@ -37,21 +50,88 @@ function currentModule(module) {
   return module;
 }
 
-/** @param {{ module: string, exportName: string, args?: string[] }} ref */
-module.exports = function loadProvider(ref) {
-  const file = path.resolve(process.cwd(), currentModule(ref.module));
+/** The package a bare specifier names: `keywire` for `keywire/servicenow`. */
+function packageName(specifier) {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
+/** The package.json nearest at or above `dir` (Node's package scope), or undefined. */
+function packageScope(dir) {
+  let at = dir;
+  for (let i = 0; i < MAX_PACKAGE_DEPTH; i++) {
+    const file = path.join(at, "package.json");
+    if (fs.existsSync(file)) return { dir: at, json: JSON.parse(fs.readFileSync(file, "utf8")) };
+    const up = path.dirname(at);
+    if (up === at) return undefined;
+    at = up;
+  }
+  return undefined;
+}
+
+/**
+ * The source file of `specifier` in keywire's checkout at `root`: the file its
+ * `exports` entry names, or for a compiled module (`./dist/<p>.js`, which
+ * tsconfig.build.json builds from `resources/<p>.ts`) that module's source.
+ */
+function checkoutSource(root, exportsMap, specifier) {
+  const subpath = `.${specifier.slice(packageName(specifier).length)}`;
+  const entry = exportsMap && exportsMap[subpath];
+  const target = typeof entry === "string" ? entry : entry && (entry.require || entry.default);
+  if (typeof target !== "string") {
+    throw new Error(`keywire: the state names ${specifier}, which keywire's package.json (${root}) does not export`);
+  }
+  const compiled = /^\.\/dist\/(.+)\.js$/.exec(target);
+  return path.join(root, compiled ? `resources/${compiled[1]}.ts` : target);
+}
+
+/** The file that holds `specifier` for the program in the working directory. */
+function moduleFile(specifier) {
+  const program = process.cwd();
+  const own = packageScope(program);
+  if (own && own.json.name === packageName(specifier)) return checkoutSource(own.dir, own.json.exports, specifier);
+  try {
+    return createRequire(path.join(program, "noop.js")).resolve(specifier);
+  } catch (err) {
+    throw new Error(
+      `keywire: the state names ${specifier}, which the program in ${program} cannot load (${err.message.split("\n")[0]}). ` +
+        `Run pulumi from the program's directory, with keywire installed there (npm install keywire).`,
+    );
+  }
+}
+
+/** Requires `file`, registering ts-node first for TypeScript (keywire's checkout only). */
+function requireModule(file) {
   if (!fs.existsSync(file)) {
-    throw new Error(`keywire: no provider code at ${file}; run pulumi from the keywire program's directory (the state refers to ${ref.module})`);
+    throw new Error(`keywire: no provider code at ${file}; run pulumi from the keywire program's directory`);
   }
   if (/\.ts$/.test(file) && !require.extensions[".ts"]) {
     // Transpile only: type checking is the program's job (and `npm test`'s).
     const tsNode = require(require.resolve("ts-node", { paths: [file, process.cwd()] }));
     tsNode.register({ transpileOnly: true, cwd: path.dirname(file) });
   }
-  const exported = require(file)[ref.exportName];
-  const there = typeof exported === "function" ? exported(...(ref.args || [])) : exported;
-  const live = globalThis[Symbol.for("keywire.liveProviders")];
-  const provider = live && there ? live.get(there) : undefined;
+  return require(file);
+}
+
+/** The provider an export holds (or, given `args`, the one the exported function returns for them), if it is a keywire provider. */
+function providerIn(exported, args) {
+  const there = args && typeof exported === "function" ? exported(...args) : exported;
+  const isProvider = there && typeof there === "object" && there.reference && typeof there.create === "function";
+  return isProvider ? there : undefined;
+}
+
+/** @param {{ m: string, e: string, a?: string[] } | { module: string, exportName: string, args?: string[] }} ref */
+module.exports = function loadProvider(ref) {
+  if (typeof ref.m === "string") {
+    const provider = providerIn(requireModule(moduleFile(ref.m))[ref.e], ref.a);
+    if (!provider) throw new Error(`keywire: ${ref.m} exports no keywire provider named ${ref.e}`);
+    return provider;
+  }
+  const file = path.resolve(process.cwd(), currentModule(ref.module));
+  if (!fs.existsSync(file)) {
+    throw new Error(`keywire: no provider code at ${file}; run pulumi from the keywire program's directory (the state refers to ${ref.module})`);
+  }
+  const provider = providerIn(requireModule(file)[ref.exportName], ref.args);
   if (!provider) throw new Error(`keywire: ${ref.module} exports no keywire provider named ${ref.exportName}`);
   return provider;
 };

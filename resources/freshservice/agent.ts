@@ -26,7 +26,7 @@ import {
   resolveBaseUrl,
 } from "./client";
 import { KeywireError } from "../core/errors";
-import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../core/providerReference";
 
 export type AssignmentScope = "entire_helpdesk" | "member_groups" | "specified_groups" | "assigned_items";
 export type AgentOnDestroy = "deactivate" | "forget" | "retain";
@@ -401,7 +401,7 @@ const agentProvider: NamedProvider = {
   },
 };
 
-export const freshserviceAgentProvider = referencedProvider(agentProvider, providerHome(__filename, "freshserviceAgentProvider"));
+export const freshserviceAgentProvider = referencedProvider(agentProvider, providerReference("keywire/freshservice", "freshserviceAgentProvider"));
 
 export interface FreshserviceAgentArgs {
   /** The subdomain of the Freshservice URL (`mycompany`). */
@@ -425,7 +425,7 @@ export interface FreshserviceAgentArgs {
   onDestroy?: pulumi.Input<AgentOnDestroy>;
 }
 
-export class FreshserviceAgent extends pulumi.dynamic.Resource {
+export class FreshserviceAgent extends ReferencedResource {
   declare readonly agentId: pulumi.Output<number>;
   declare readonly domain: pulumi.Output<string>;
   declare readonly baseUrl: pulumi.Output<string>;

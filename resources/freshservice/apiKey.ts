@@ -33,7 +33,7 @@ import {
 import type { RetryPolicy } from "../core/retry";
 import { KeywireError } from "../core/errors";
 import { keyResourceId, refreshedKeyResourceId } from "../core/keyResourceId";
-import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../core/providerReference";
 
 export type VerificationProbe = "agents" | "tickets";
 
@@ -200,7 +200,7 @@ const keyProvider: NamedProvider = {
   },
 };
 
-export const freshserviceApiKeyProvider = referencedProvider(keyProvider, providerHome(__filename, "freshserviceApiKeyProvider"));
+export const freshserviceApiKeyProvider = referencedProvider(keyProvider, providerReference("keywire/freshservice", "freshserviceApiKeyProvider"));
 
 export interface FreshserviceApiKeyArgs {
   /** The subdomain of the Freshservice URL: `mycompany` for `https://mycompany.freshservice.com`. */
@@ -216,7 +216,7 @@ export interface FreshserviceApiKeyArgs {
   probe?: pulumi.Input<VerificationProbe>;
 }
 
-export class FreshserviceApiKey extends pulumi.dynamic.Resource {
+export class FreshserviceApiKey extends ReferencedResource {
   declare readonly domain: pulumi.Output<string>;
   declare readonly baseUrl: pulumi.Output<string>;
   declare readonly probe: pulumi.Output<VerificationProbe>;

@@ -19,3 +19,8 @@ export {
   type ResolvedRole,
 } from "./agent";
 export { FreshserviceError } from "./client";
+
+// The dynamic providers, under the names the states of every stack refer to them by
+// (core/providerReference.ts): renaming or dropping one breaks refresh and destroy.
+export { freshserviceApiKeyProvider } from "./apiKey";
+export { freshserviceAgentProvider } from "./agent";

@@ -31,7 +31,7 @@ import {
 import { KeywireError } from "../core/errors";
 import type { RetryPolicy } from "../core/retry";
 import { keyResourceId, refreshedKeyResourceId } from "../core/keyResourceId";
-import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../core/providerReference";
 
 export type IvantiKeyStatus = "valid" | "refused" | "forbidden" | "invalid_path";
 
@@ -204,7 +204,7 @@ const keyProvider: NamedProvider = {
   },
 };
 
-export const ivantiApiKeyProvider = referencedProvider(keyProvider, providerHome(__filename, "ivantiApiKeyProvider"));
+export const ivantiApiKeyProvider = referencedProvider(keyProvider, providerReference("keywire/ivanti", "ivantiApiKeyProvider"));
 
 export interface IvantiApiKeyArgs {
   /** The tenant's origin, e.g. `https://mycompany.saasit.com` (HTTPS; loopback HTTP for the emulator). */
@@ -217,7 +217,7 @@ export interface IvantiApiKeyArgs {
   probeObject?: pulumi.Input<string>;
 }
 
-export class IvantiApiKey extends pulumi.dynamic.Resource {
+export class IvantiApiKey extends ReferencedResource {
   declare readonly tenantUrl: pulumi.Output<string>;
   declare readonly heatPrefix: pulumi.Output<boolean>;
   declare readonly probeObject: pulumi.Output<string>;

@@ -4,3 +4,7 @@
  */
 export { IvantiApiKey, verifyIvantiKey, type IvantiApiKeyArgs, type IvantiKeyStatus, type IvantiKeyVerification } from "./apiKey";
 export { IvantiError } from "./client";
+
+// The dynamic provider, under the name the states of every stack refer to it by
+// (core/providerReference.ts): renaming or dropping it breaks refresh and destroy.
+export { ivantiApiKeyProvider } from "./apiKey";

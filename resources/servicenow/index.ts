@@ -31,3 +31,17 @@ export { ApiKeyVerification, type ApiKeyVerificationArgs } from "./checks/apiKey
 
 export { CONFIG_KEYS, ENV_KEYS, normalizeInstanceUrl } from "./client/connection";
 export { ServiceNowError } from "./client/tableClient";
+
+// The dynamic providers, under the names the states of every stack refer to them by
+// (core/providerReference.ts): renaming or dropping one breaks refresh and destroy.
+export { apiKeyProvider } from "./apiKey/apiKey";
+export { accessPolicyProvider } from "./records/accessPolicy";
+export { accessPolicyProfileLinkProvider } from "./records/accessPolicyProfileLink";
+export { basicAuthProfileProvider } from "./records/basicAuthProfile";
+export { inboundProfileProvider } from "./records/inboundProfile";
+export { pushConnectorProvider } from "./records/pushConnector";
+export { rateLimitRuleProvider } from "./records/rateLimitRule";
+export { serviceNowUserProvider } from "./records/user";
+export { userRoleGrantProvider } from "./records/userRoleGrant";
+export { preflightProvider } from "./checks/preflight";
+export { apiKeyVerificationProvider } from "./checks/apiKeyVerification";

@@ -28,7 +28,7 @@ async function runProgram(config: Record<string, string>, token: string) {
   return { registered, program };
 }
 
-// The first run serializes every provider (closure serialization is slow on a busy machine).
+// Loading the AWS SDK and registering every resource is slow on a busy machine.
 jest.setTimeout(180_000);
 
 const TOKEN = "now_ABCdef-_123";
@@ -104,6 +104,23 @@ test("attach mode adopts both shipped Table policies; dedicated mode owns one an
   expect(keyInputs.user).toBe("svc.keywire.events");
   expect(keyInputs.authScopes).toEqual(["useraccount"]);
   expect(dedicated.program.policyMode).toBe("dedicated");
+});
+
+test("every dynamic resource stores its provider as a reference of at most 300 bytes, and nothing is serialized", async () => {
+  const serialize = jest.spyOn(pulumi.runtime, "serializeFunction");
+  try {
+    const { registered } = await runProgram({ ...baseConfig, "keywire:policyMode": "dedicated" }, TOKEN);
+    const dynamic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:"));
+    expect(dynamic.length).toBeGreaterThan(5);
+    for (const r of dynamic) {
+      const stored = String(r.inputs.__provider);
+      expect(stored).toMatch(/^exports\.handler=\(\)=>require\("module"\)\.createRequire\(process\.cwd\(\)\+"\/"\)\("keywire\/loadProvider"\)\(\{"m":"keywire\/servicenow","e":"[A-Za-z]+Provider"(,"a":\["[a-z_]+"\])?\}\);\n$/);
+      expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(300);
+    }
+    expect(serialize).not.toHaveBeenCalled();
+  } finally {
+    serialize.mockRestore();
+  }
 });
 
 test("every dynamic resource has its own type token", async () => {

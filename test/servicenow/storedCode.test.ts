@@ -1,12 +1,15 @@
 /**
  * What Pulumi stores with every record resource (`__provider`): a small reference
- * to the module that holds the provider, free of credentials, that a provider
- * process resolves to the checkout's code; and the earlier self-contained format,
- * which states written by older keywire versions still carry.
+ * to the public module that exports the provider, free of credentials, that a
+ * provider process resolves from the program's directory (here keywire's own
+ * checkout, so to its sources); and the earlier formats, which states written by
+ * older keywire versions still carry: the checkout-relative reference of 0.1, and the
+ * self-contained serialized code before it.
  */
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
+import type { ReferencedProvider } from "../../resources/core/providerReference";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
@@ -28,10 +31,11 @@ afterAll(async () => {
   await emu.stop();
 });
 
-/** The text every resource stores; no secret may reach it (fail rather than store one). */
-async function serialized(provider: pulumi.dynamic.ResourceProvider): Promise<string> {
-  return (await storedText(provider, { allowSecrets: false })).text;
-}
+/** The text every resource stores. */
+const serialized = (provider: ReferencedProvider): string => storedText(provider);
+
+/** `__provider` texts that keywire 0.1 stored (checkout-relative references), by type token. */
+const STORED_BY_0_1 = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "core", "fixtures", "provider-references-0.1.0.json"), "utf8")) as Record<string, string>;
 
 /** Create, read and delete an inbound profile through `provider`, checking the emulator's records. */
 async function manageProfile(provider: pulumi.dynamic.ResourceProvider, name: string): Promise<void> {
@@ -43,40 +47,68 @@ async function manageProfile(provider: pulumi.dynamic.ResourceProvider, name: st
   expect(emu.store.get("http_key_auth", created.id)).toBeUndefined();
 }
 
-test("the stored text is a few kilobytes naming the provider's module, and holds no credential", async () => {
-  await apiKeyProvider.configure?.({ config: configFor(emu.url, { "servicenow:clientSecret": CLIENT_SECRET }) });
-  const text = await serialized(apiKeyProvider);
-  // Every resource stores it twice (inputs and outputs); the engine code itself is ~150 KB.
-  expect(text.length).toBeLessThan(4000);
-  expect(text).toContain('"resources/servicenow/apiKey/apiKey.ts"');
-  expect(text).toContain('"apiKeyProvider"');
+test("the stored text names the provider's public module and export, and holds no credential", async () => {
+  await apiKeyProvider.configure({ config: configFor(emu.url, { "servicenow:clientSecret": CLIENT_SECRET }) });
+  const text = serialized(apiKeyProvider);
+  expect(Buffer.byteLength(text)).toBeLessThanOrEqual(300);
+  expect(text).toContain('{"m":"keywire/servicenow","e":"apiKeyProvider"}');
+  expect(text).toContain('"keywire/loadProvider"');
+  // Nothing about where this checkout is: the same text works wherever keywire is installed.
+  expect(text).not.toContain("resources/");
+  expect(text).not.toContain(process.cwd());
   expect(text).not.toContain("api_key");
   expect(text).not.toContain(ADMIN_PASSWORD);
   expect(text).not.toContain(CLIENT_SECRET);
   expect(text).not.toContain(emu.url);
-  // A provider made per column stores its column, and resolves to that same provider.
-  const perColumn = await serialized(rateLimitRuleProvider("u_hourly_limit"));
-  expect(perColumn).toContain('"rateLimitRuleProvider"');
-  expect(perColumn).toContain('"u_hourly_limit"');
+  // A provider made per column stores its column, and resolves to a provider for that column.
+  const perColumn = serialized(rateLimitRuleProvider("u_hourly_limit"));
+  expect(perColumn).toContain('{"m":"keywire/servicenow","e":"rateLimitRuleProvider","a":["u_hourly_limit"]}');
+  expect(revive(perColumn).reference).toEqual(rateLimitRuleProvider("u_hourly_limit").reference);
 });
 
-test("a provider process loads the provider from the checkout and runs it", async () => {
-  const text = await serialized(inboundProfileProvider);
+test("in keywire's checkout a provider process loads the provider from the checkout's sources and runs it", async () => {
+  const text = serialized(inboundProfileProvider);
   const revived = revive(text);
+  // Loaded by the loader, outside jest's module registry: another object than jest's.
   expect(revived).not.toBe(inboundProfileProvider);
   await manageProfile(revived, "loaded from the checkout");
 });
 
-test("a provider stored as a reference to a module that is gone fails naming where it looked", async () => {
-  const text = (await serialized(inboundProfileProvider)).replace('"resources/servicenow/records/inboundProfile.ts"', '"resources/servicenow/gone.ts"');
-  await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(/no provider code at .*gone\.ts; run pulumi from the keywire program's directory/);
+test("a reference to a module keywire does not export fails naming it", async () => {
+  const text = serialized(inboundProfileProvider).replace('"keywire/servicenow"', '"keywire/gone"');
+  expect(() => revive(text)).toThrow("keywire: the state names keywire/gone, which keywire's package.json");
 });
 
 test("a reference to an export that holds no keywire provider fails naming the module and the export", async () => {
-  const text = (await serialized(inboundProfileProvider)).replace('"inboundProfileProvider"', '"nothingHere"');
-  await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(
-    "keywire: resources/servicenow/records/inboundProfile.ts exports no keywire provider named nothingHere",
-  );
+  const text = serialized(inboundProfileProvider).replace('"inboundProfileProvider"', '"ServiceNowApiKeyAuth"');
+  expect(() => revive(text)).toThrow("keywire: keywire/servicenow exports no keywire provider named ServiceNowApiKeyAuth");
+});
+
+test("every __provider that keywire 0.1 stored (checkout-relative) still loads its provider", async () => {
+  const types = Object.keys(STORED_BY_0_1);
+  expect(types.length).toBe(14);
+  for (const type of types) {
+    const text = STORED_BY_0_1[type];
+    expect(text).toContain('"resources/core/loadProvider.js"');
+    const revived = revive<Required<pulumi.dynamic.ResourceProvider>>(text);
+    // The 0.1 text wraps the provider it loads on the first call; each answers as its type does.
+    const typeName = type.split(":")[1];
+    if (typeName === "Preflight") {
+      // Preflight takes any inputs; it runs again whenever it has not passed.
+      expect((await revived.diff("preflight", { passed: false }, {})).changes).toBe(true);
+    } else {
+      expect((await revived.check({}, {})).failures?.[0]?.reason).toMatch(new RegExp(`^${typeName}\\.`));
+    }
+  }
+});
+
+test("a __provider stored by keywire 0.1 runs against the instance: create, read and delete", async () => {
+  await manageProfile(revive(STORED_BY_0_1["keywire/servicenow:InboundProfile"]), "from a 0.1 reference");
+});
+
+test("a 0.1 reference to a module that is gone fails naming where it looked", async () => {
+  const text = STORED_BY_0_1["keywire/servicenow:InboundProfile"].replace('"resources/servicenow/records/inboundProfile.ts"', '"resources/servicenow/gone.ts"');
+  await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(/no provider code at .*gone\.ts; run pulumi from the keywire program's directory/);
 });
 
 test("a __provider in the earlier self-contained format (compressed engine code) still runs", async () => {
@@ -87,7 +119,7 @@ test("a __provider in the earlier self-contained format (compressed engine code)
   await manageProfile(revive(text), "from the earlier format");
 });
 
-test("importing a provider serializes nothing: the code is packed only when Pulumi serializes it", async () => {
+test("importing a provider serializes nothing", async () => {
   let spy: jest.SpyInstance | undefined;
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,40 +1,35 @@
 /**
- * What Pulumi stores of a dynamic provider (`__provider`), and the provider a
- * dynamic-provider process revives from it: require-from-string, outside jest's
- * module registry, so the revived provider loads its module from the checkout as
- * in a real provider process.
+ * What a keywire resource stores of its dynamic provider (`__provider`), and the
+ * provider a dynamic-provider process gets from such a text: require-from-string,
+ * as the process does it, outside jest's module registry, so the revived provider's
+ * module is loaded (by the loader, from the checkout) as in a real provider process.
  */
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+import { ReferencedProvider, providerText } from "../../resources/core/providerReference";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString: (code: string, filename: string) => Record<string, unknown> = require("require-from-string");
 
-/**
- * The text `pulumi.dynamic.Resource` stores for `provider`. Pulumi itself allows
- * captured secrets (and marks the text secret); `allowSecrets: false` fails instead.
- */
-export async function storedText(provider: unknown, opts: { allowSecrets?: boolean } = {}): Promise<{ text: string; containsSecrets: boolean }> {
-  const sf = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: opts.allowSecrets ?? true });
-  return { text: sf.text, containsSecrets: sf.containsSecrets };
+/** The text a keywire resource stores as `__provider` for `provider`. */
+export function storedText(provider: ReferencedProvider): string {
+  return providerText(provider.reference);
 }
 
-/** The provider a provider process gets from a stored text. */
-export function revive<T = pulumi.dynamic.ResourceProvider>(text: string): T {
+/** The provider a provider process gets from a stored text (any format, old ones included). */
+export function revive<T = ReferencedProvider>(text: string): T {
   return (requireFromString(text, path.join(process.cwd(), "__provider.js")).handler as () => T)();
 }
 
 export interface RoundTrip<T> {
   text: string;
-  containsSecrets: boolean;
   provider: T;
 }
 
-/** Stores `provider` as Pulumi does and revives it; the text may require nothing but `path`. */
-export async function roundTrip<T>(provider: T, opts: { allowSecrets?: boolean } = {}): Promise<RoundTrip<T>> {
-  const { text, containsSecrets } = await storedText(provider, opts);
-  // The stored text names its module and loader; it requires nothing but `path`.
+/** Stores `provider` as a keywire resource does and revives it; the text may require nothing but `module`. */
+export function roundTrip<T extends ReferencedProvider>(provider: T): RoundTrip<T> {
+  const text = storedText(provider);
+  // The text only asks Node to resolve the loader from the program's directory.
   const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
-  for (const r of required) if (r !== "path") throw new Error(`the provider text requires ${r}`);
-  return { text, containsSecrets, provider: revive<T>(text) };
+  for (const r of required) if (r !== "module") throw new Error(`the provider text requires ${r}`);
+  return { text, provider: revive<T>(text) };
 }

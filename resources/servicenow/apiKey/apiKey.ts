@@ -24,7 +24,7 @@ import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE } 
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
 import { recordUrl } from "../engine/columns";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { DEFAULT_PROBE, ProbeSettings } from "./probe";
 import {
   DEFAULT_TOKEN_CONFIG_KEY,
@@ -349,12 +349,12 @@ const spec: RecordSpec = {
   },
 };
 
-export const apiKeyProvider = recordProvider(spec, providerHome(__filename, "apiKeyProvider"));
+export const apiKeyProvider = recordProvider(spec, providerReference("keywire/servicenow", "apiKeyProvider"));
 
 /** The ApiKey resource's arguments: its input schema's fields, each a Pulumi input. */
 export type ApiKeyArgs = AdoptionInputs & { [K in keyof ApiKeyInputs]: pulumi.Input<ApiKeyInputs[K]> };
 
-export class ApiKey extends pulumi.dynamic.Resource {
+export class ApiKey extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
   declare readonly active: pulumi.Output<boolean>;

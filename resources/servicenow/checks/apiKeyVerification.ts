@@ -20,7 +20,7 @@ import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
 import { parseDateTime } from "../engine/columns";
 import { probeToken, tableProbe } from "../apiKey/probe";
 import { KeywireError } from "../../core/errors";
-import { NamedProvider, providerHome, referencedProvider } from "../../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerReference";
 
 export interface VerificationInputs {
   token: string;
@@ -189,7 +189,7 @@ function verificationProvider(): NamedProvider {
   };
 }
 
-export const apiKeyVerificationProvider = referencedProvider(verificationProvider(), providerHome(__filename, "apiKeyVerificationProvider"));
+export const apiKeyVerificationProvider = referencedProvider(verificationProvider(), providerReference("keywire/servicenow", "apiKeyVerificationProvider"));
 
 export interface ApiKeyVerificationArgs {
   token: pulumi.Input<string>;
@@ -201,7 +201,7 @@ export interface ApiKeyVerificationArgs {
   via: pulumi.Input<"header" | "query">;
 }
 
-export class ApiKeyVerification extends pulumi.dynamic.Resource {
+export class ApiKeyVerification extends ReferencedResource {
   declare readonly verified: pulumi.Output<boolean>;
   declare readonly brokenLink: pulumi.Output<string>;
 

@@ -14,7 +14,7 @@ import { SERVICENOW_MODULE } from "../engine/spec";
 import { containsUnknown } from "../../core/unknown";
 import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
 import { SCRIPT_MESSAGE, isScriptValue } from "../engine/inputRules";
-import { NamedProvider, providerHome, referencedProvider } from "../../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerReference";
 
 export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
 /** Tables keywire writes; the deploying identity must be allowed to read and write them. */
@@ -233,7 +233,7 @@ function checksProvider(): NamedProvider {
   };
 }
 
-export const preflightProvider = referencedProvider(checksProvider(), providerHome(__filename, "preflightProvider"));
+export const preflightProvider = referencedProvider(checksProvider(), providerReference("keywire/servicenow", "preflightProvider"));
 
 export interface PreflightArgs {
   pushConnectorName?: pulumi.Input<string>;
@@ -242,7 +242,7 @@ export interface PreflightArgs {
   extraTables?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
-export class Preflight extends pulumi.dynamic.Resource {
+export class Preflight extends ReferencedResource {
   declare readonly passed: pulumi.Output<boolean>;
   declare readonly problems: pulumi.Output<string[]>;
 

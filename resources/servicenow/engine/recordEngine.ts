@@ -40,7 +40,7 @@ import {
 } from "./columns";
 import type { SnRecord } from "../client/tableClient";
 import { KeywireError, isKeywireHttpError } from "../../core/errors";
-import { NamedProvider, ProviderHome, referencedProvider } from "../../core/providerReference";
+import { NamedProvider, ProviderReference, ReferencedProvider, referencedProvider } from "../../core/providerReference";
 import { inputErrorMap } from "../../core/inputMessages";
 import { containsUnknown } from "../../core/unknown";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
@@ -83,11 +83,11 @@ function adoptionSchema(z: typeof import("zod")) {
 }
 
 /**
- * Turns a spec into a dynamic provider, stored in the state as a reference to
- * `home` (the module and export that hold it; see providerReference.ts).
+ * Turns a spec into a dynamic provider, stored in the state as `reference` (the
+ * public module and export that hold it; see providerReference.ts).
  */
-export function recordProvider(spec: RecordSpec, home: ProviderHome): pulumi.dynamic.ResourceProvider {
-  return referencedProvider(engineProvider(spec), home);
+export function recordProvider(spec: RecordSpec, reference: ProviderReference): ReferencedProvider {
+  return referencedProvider(engineProvider(spec), reference);
 }
 
 /** The provider that does the work: clients are built per call, never held. */

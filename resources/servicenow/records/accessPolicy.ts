@@ -16,7 +16,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { oneLine, recordName } from "../engine/inputRules";
 
 export const TABLE_API_PATH = "now/table";
@@ -77,7 +77,7 @@ const spec: RecordSpec = {
   },
 };
 
-export const accessPolicyProvider = recordProvider(spec, providerHome(__filename, "accessPolicyProvider"));
+export const accessPolicyProvider = recordProvider(spec, providerReference("keywire/servicenow", "accessPolicyProvider"));
 
 export interface AccessPolicyArgs extends AdoptionInputs {
   name: pulumi.Input<string>;
@@ -98,7 +98,7 @@ export interface AccessPolicyArgs extends AdoptionInputs {
   advertiseAllAuthSchemes?: pulumi.Input<boolean>;
 }
 
-export class AccessPolicy extends pulumi.dynamic.Resource {
+export class AccessPolicy extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
   declare readonly active: pulumi.Output<boolean>;

@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedResource, providerReference } from "../../core/providerReference";
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 
@@ -30,7 +30,7 @@ const spec: RecordSpec = {
     }),
 };
 
-export const accessPolicyProfileLinkProvider = recordProvider(spec, providerHome(__filename, "accessPolicyProfileLinkProvider"));
+export const accessPolicyProfileLinkProvider = recordProvider(spec, providerReference("keywire/servicenow", "accessPolicyProfileLinkProvider"));
 
 export interface AccessPolicyProfileLinkArgs extends AdoptionInputs {
   /** sys_id of the access policy (e.g. `AccessPolicy.sysId`). */
@@ -39,7 +39,7 @@ export interface AccessPolicyProfileLinkArgs extends AdoptionInputs {
   profile: pulumi.Input<string>;
 }
 
-export class AccessPolicyProfileLink extends pulumi.dynamic.Resource {
+export class AccessPolicyProfileLink extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly policy: pulumi.Output<string>;
   declare readonly profile: pulumi.Output<string>;

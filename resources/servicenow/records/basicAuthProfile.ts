@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { recordName } from "../engine/inputRules";
 
 const spec: RecordSpec = {
@@ -19,14 +19,14 @@ const spec: RecordSpec = {
   schema: (z) => z.object({ name: recordName(z) }),
 };
 
-export const basicAuthProfileProvider = recordProvider(spec, providerHome(__filename, "basicAuthProfileProvider"));
+export const basicAuthProfileProvider = recordProvider(spec, providerReference("keywire/servicenow", "basicAuthProfileProvider"));
 
 export interface BasicAuthProfileArgs {
   /** The profile's exact name (the shipped one ends with a space). */
   name: pulumi.Input<string>;
 }
 
-export class BasicAuthProfile extends pulumi.dynamic.Resource {
+export class BasicAuthProfile extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
 

@@ -12,7 +12,7 @@ import { q } from "../client/encodedQuery";
 import { EngineContext } from "../engine/runtime";
 import { RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { KeywireError } from "../../core/errors";
 import { recordDescription, recordName } from "../engine/inputRules";
 
@@ -71,7 +71,7 @@ const spec: RecordSpec = {
     }),
 };
 
-export const inboundProfileProvider = recordProvider(spec, providerHome(__filename, "inboundProfileProvider"));
+export const inboundProfileProvider = recordProvider(spec, providerReference("keywire/servicenow", "inboundProfileProvider"));
 
 export interface InboundProfileArgs extends AdoptionInputs {
   name: pulumi.Input<string>;
@@ -82,7 +82,7 @@ export interface InboundProfileArgs extends AdoptionInputs {
   keyLocation: pulumi.Input<KeyLocation>;
 }
 
-export class InboundProfile extends pulumi.dynamic.Resource {
+export class InboundProfile extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
   declare readonly active: pulumi.Output<boolean>;

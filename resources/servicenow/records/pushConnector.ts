@@ -11,7 +11,7 @@ import { q } from "../client/encodedQuery";
 import { AdoptionInputs, RecordSpec, ResolvedValue, SERVICENOW_MODULE } from "../engine/spec";
 import { EngineContext } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { KeywireError } from "../../core/errors";
 import { recordDescription, recordName } from "../engine/inputRules";
 
@@ -60,7 +60,7 @@ const spec: RecordSpec = {
   },
 };
 
-export const pushConnectorProvider = recordProvider(spec, providerHome(__filename, "pushConnectorProvider"));
+export const pushConnectorProvider = recordProvider(spec, providerReference("keywire/servicenow", "pushConnectorProvider"));
 
 export interface PushConnectorArgs extends AdoptionInputs {
   name: pulumi.Input<string>;
@@ -70,7 +70,7 @@ export interface PushConnectorArgs extends AdoptionInputs {
   source?: pulumi.Input<string>;
 }
 
-export class PushConnector extends pulumi.dynamic.Resource {
+export class PushConnector extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly name: pulumi.Output<string>;
   declare readonly recordUrl: pulumi.Output<string>;

@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedProvider, ReferencedResource, providerReference } from "../../core/providerReference";
 import { recordName } from "../engine/inputRules";
 
 export const DEFAULT_RATE_LIMIT_COLUMN = "max_requests_per_hour";
@@ -39,14 +39,14 @@ function specFor(limitColumn: string): RecordSpec {
   };
 }
 
-const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
+const providers = new Map<string, ReferencedProvider>();
 
-/** One provider per limit column, made once so serialization is shared too. */
-export function rateLimitRuleProvider(limitColumn: string = DEFAULT_RATE_LIMIT_COLUMN): pulumi.dynamic.ResourceProvider {
+/** One provider per limit column, made once: every rule on that column shares it, and its reference names the column. */
+export function rateLimitRuleProvider(limitColumn: string = DEFAULT_RATE_LIMIT_COLUMN): ReferencedProvider {
   if (!/^[a-z][a-z0-9_]{0,79}$/.test(limitColumn)) throw new Error(`RateLimitRule: "${limitColumn}" is not a column name`);
   let p = providers.get(limitColumn);
   if (!p) {
-    p = recordProvider(specFor(limitColumn), providerHome(__filename, "rateLimitRuleProvider", [limitColumn]));
+    p = recordProvider(specFor(limitColumn), providerReference("keywire/servicenow", "rateLimitRuleProvider", [limitColumn]));
     providers.set(limitColumn, p);
   }
   return p;
@@ -63,7 +63,7 @@ export interface RateLimitRuleArgs extends AdoptionInputs {
   limitColumn?: string;
 }
 
-export class RateLimitRule extends pulumi.dynamic.Resource {
+export class RateLimitRule extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly requestsPerHour: pulumi.Output<string>;
 

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { oneLine } from "../engine/inputRules";
 
 const spec: RecordSpec = {
@@ -36,7 +36,7 @@ const spec: RecordSpec = {
     }),
 };
 
-export const serviceNowUserProvider = recordProvider(spec, providerHome(__filename, "serviceNowUserProvider"));
+export const serviceNowUserProvider = recordProvider(spec, providerReference("keywire/servicenow", "serviceNowUserProvider"));
 
 export interface ServiceNowUserArgs extends AdoptionInputs {
   userName: pulumi.Input<string>;
@@ -48,7 +48,7 @@ export interface ServiceNowUserArgs extends AdoptionInputs {
   webServiceAccessOnly?: pulumi.Input<boolean>;
 }
 
-export class ServiceNowUser extends pulumi.dynamic.Resource {
+export class ServiceNowUser extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly userName: pulumi.Output<string>;
   declare readonly active: pulumi.Output<boolean>;

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
-import { providerHome } from "../../core/providerReference";
+import { ReferencedResource, providerReference } from "../../core/providerReference";
 
 const spec: RecordSpec = {
   typeName: "UserRoleGrant",
@@ -23,7 +23,7 @@ const spec: RecordSpec = {
     }),
 };
 
-export const userRoleGrantProvider = recordProvider(spec, providerHome(__filename, "userRoleGrantProvider"));
+export const userRoleGrantProvider = recordProvider(spec, providerReference("keywire/servicenow", "userRoleGrantProvider"));
 
 export interface UserRoleGrantArgs extends AdoptionInputs {
   /** user_name or sys_id. */
@@ -32,7 +32,7 @@ export interface UserRoleGrantArgs extends AdoptionInputs {
   role: pulumi.Input<string>;
 }
 
-export class UserRoleGrant extends pulumi.dynamic.Resource {
+export class UserRoleGrant extends ReferencedResource {
   declare readonly sysId: pulumi.Output<string>;
   declare readonly user: pulumi.Output<string>;
   declare readonly role: pulumi.Output<string>;
