@@ -1,0 +1,177 @@
+/**
+ * keywire as a team installs it: `npm pack` makes the package, the example program
+ * (examples/servicenow-api-key, a Pulumi program of its own) installs that tarball
+ * with `npm install`, and the real engine deploys it against the in-process
+ * emulator, refreshes it and destroys it.
+ *
+ * The example's other dependencies are resolved through the checkout's lockfile, so
+ * npm takes every tarball from the cache the checkout's own install filled (offline
+ * where it can). Nothing of the checkout is linked into the example: it sees only
+ * what the package ships.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { RunningEmulator } from "../../emulator/servicenow";
+import { REPO_ROOT, runCommand } from "../../scripts/pulumi/toolchain";
+import { setSecretConfigCommand } from "../../scripts/pulumi/secretConfig";
+import { PULUMI_SETUP_TIMEOUT_MS, PulumiToolchain, RunPulumiResult, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "../support/pulumiCli";
+import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
+
+jest.setTimeout(5 * 60_000);
+
+const EXAMPLE = path.join(REPO_ROOT, "examples", "servicenow-api-key");
+const STACK = "local";
+const NPM_TIMEOUT_MS = 4 * 60_000;
+const DYNAMIC = "pulumi-nodejs:dynamic/";
+
+/**
+ * Loaded into every Node process the engine starts (NODE_OPTIONS). In the
+ * dynamic-provider process it records each keywire file Node compiles, and whether a
+ * TypeScript hook was registered by then.
+ */
+const RECORD_LOADS = `"use strict";
+const fs = require("fs");
+const path = require("path");
+const Module = require("module");
+const out = process.env.KEYWIRE_E2E_LOADS;
+if (out && /dynamic-provider/.test(String(process.argv[1] || ""))) {
+  const compile = Module.prototype._compile;
+  Module.prototype._compile = function (content, filename) {
+    if (String(filename).includes(path.sep + "keywire" + path.sep)) {
+      fs.appendFileSync(out, JSON.stringify({ file: filename, tsHook: ".ts" in require.extensions }) + "\\n");
+    }
+    return compile.apply(this, arguments);
+  };
+}
+`;
+
+interface PackedFile {
+  path: string;
+}
+interface StateResource {
+  type: string;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+}
+
+let emu: RunningEmulator;
+let tc: PulumiToolchain;
+let work: string;
+let project: string;
+let backend: TempBackend;
+let packed: string[] = [];
+let loadsFile: string;
+let env: NodeJS.ProcessEnv;
+
+async function npm(args: string[], cwd: string) {
+  const res = await runCommand("npm", args, { cwd, env: tc.env, timeoutMs: NPM_TIMEOUT_MS });
+  if (res.code !== 0) throw new Error(`npm ${args.join(" ")} exited ${res.code}${res.timedOut ? " (timed out)" : ""}\n${res.stderr.slice(-3000)}`);
+  return res;
+}
+
+async function pulumi(args: string[], input?: string): Promise<RunPulumiResult> {
+  const res = await runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd: project, env, ...(input !== undefined ? { input } : {}) });
+  if (res.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${res.code}\n${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
+  return res;
+}
+
+beforeAll(async () => {
+  emu = await startEmulator({ tokenReadback: "input_display_value" });
+  tc = await ensurePulumi();
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-package-"));
+
+  // npm pack runs `prepare`, which builds dist/.
+  const pack = await npm(["pack", "--json", "--pack-destination", work], REPO_ROOT);
+  const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: PackedFile[] }>;
+  packed = info.files.map((f) => f.path);
+  const tarball = path.join(work, info.filename);
+
+  project = path.join(work, "example");
+  fs.cpSync(EXAMPLE, project, { recursive: true });
+  fs.copyFileSync(path.join(REPO_ROOT, "package-lock.json"), path.join(project, "package-lock.json"));
+  await npm(["install", tarball, "--prefer-offline", "--no-audit", "--no-fund"], project);
+
+  loadsFile = path.join(work, "provider-loads.jsonl");
+  const preload = path.join(work, "record-loads.js");
+  fs.writeFileSync(preload, RECORD_LOADS);
+  backend = createTempBackend("keywire-e2e-package-backend-");
+  // The example is type-checked once below, with its own TypeScript.
+  env = { ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true", NODE_OPTIONS: `--require ${preload}`, KEYWIRE_E2E_LOADS: loadsFile };
+  await pulumi(["stack", "init"]);
+  await pulumi(["config", "set", "servicenow:instanceUrl", emu.url]);
+  const secret = setSecretConfigCommand("servicenow:password", ADMIN_PASSWORD);
+  await pulumi(secret.args, secret.input);
+}, PULUMI_SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  await emu?.stop();
+  backend?.cleanup();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+test("the package holds compiled JavaScript, declarations, the provider loader and the license, and no sources", () => {
+  for (const f of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/loadProvider.js", "dist/index.js", "dist/index.d.ts"]) {
+    expect(packed).toContain(f);
+  }
+  for (const sub of ["servicenow", "freshservice", "ivanti", "aws"]) expect(packed).toContain(`dist/${sub}/index.js`);
+  const unexpected = packed.filter(
+    (f) => !["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/loadProvider.js"].includes(f) && !/^dist\/.+\.(js|d\.ts)$/.test(f),
+  );
+  expect(unexpected).toEqual([]);
+  // What the example installed is the package, not a link to the checkout.
+  const installed = path.join(project, "node_modules", "keywire");
+  expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false);
+  expect(fs.existsSync(path.join(installed, "resources", "servicenow", "index.ts"))).toBe(false);
+  expect(fs.existsSync(path.join(project, "node_modules", "ts-node"))).toBe(false);
+});
+
+test("the example type-checks against the package's declarations, with TypeScript's older module resolution", async () => {
+  const tsc = await runCommand(path.join(project, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], { cwd: project, env: tc.env, timeoutMs: NPM_TIMEOUT_MS });
+  expect(`${tsc.stdout}${tsc.stderr}`).toBe("");
+  expect(tsc.code).toBe(0);
+});
+
+test("up deploys the example through the installed package; its provider process runs the package's JavaScript", async () => {
+  await pulumi(["up", "--yes", "--skip-preview"]);
+  const outputs = JSON.parse((await pulumi(["stack", "output", "--json", "--show-secrets"])).stdout) as Record<string, unknown>;
+  expect(outputs.verified).toBe(true);
+  const key = emu.store.get("api_key", String(outputs.apiKeySysId));
+  expect(key?.name).toMatch(/^example/);
+  expect(String(outputs.inboundEndpoint)).toContain(`x-sn-apikey=${emu.tokenOf(String(outputs.apiKeySysId))}`);
+
+  // Each resource stores a reference to the package's public module, not a path.
+  const state = JSON.parse((await pulumi(["stack", "export"])).stdout) as { deployment: { resources: StateResource[] } };
+  const dynamic = state.deployment.resources.filter((r) => r.type.startsWith(DYNAMIC));
+  expect(dynamic.length).toBeGreaterThan(8);
+  for (const r of dynamic) {
+    const stored = String(r.outputs?.__provider);
+    expect(stored).toContain('"keywire/loadProvider"');
+    expect(stored).toContain('"m":"keywire/servicenow"');
+    expect(stored).not.toContain(project);
+    expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(300);
+  }
+
+  const loads = fs
+    .readFileSync(loadsFile, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { file: string; tsHook: boolean });
+  const installed = fs.realpathSync(path.join(project, "node_modules", "keywire"));
+  const files = loads.map((l) => path.relative(installed, l.file).split(path.sep).join("/"));
+  expect(files).toEqual(expect.arrayContaining(["resources/core/loadProvider.js", "dist/servicenow/index.js"]));
+  expect(files.filter((f) => f.startsWith("..") || !f.endsWith(".js"))).toEqual([]);
+  expect(loads.filter((l) => l.tsHook)).toEqual([]);
+});
+
+test("refresh and destroy run through the installed package; destroy removes what up created", async () => {
+  await pulumi(["refresh", "--yes", "--skip-preview"]);
+  const outputs = JSON.parse((await pulumi(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
+  expect(outputs.verified).toBe(true);
+  await pulumi(["destroy", "--yes", "--skip-preview"]);
+  expect(emu.store.query("api_key", (r) => r.sys_created_by === "admin")).toEqual([]);
+  expect(emu.store.query("http_key_auth", (r) => r.sys_created_by === "admin")).toEqual([]);
+  expect(emu.store.query("sys_user", (r) => r.user_name === "svc.example.events")).toEqual([]);
+  // The adopted push connector is left as it was.
+  expect(emu.store.query("sn_em_connector_push_instance", (r) => r.name === "AWS SNS push connector")).toHaveLength(1);
+});
