@@ -145,16 +145,18 @@ test("the first checkout's up keeps the state in the bucket, names no checkout p
   expect(keys).toContain(STATE_KEY);
   expect(await s3.listKeys(LOCKS)).toEqual([]);
 
-  // Each provider is stored as a reference to its module and loader, relative to the
-  // program's directory, and no path of any checkout is in the state.
+  // Each provider is stored as a reference to keywire's public module and export, which
+  // each checkout resolves from its own program directory, and no path of any checkout
+  // is in the state.
   const state = await s3.getObject(STATE_KEY);
   const providers = (JSON.parse(state) as { checkpoint: { latest: { resources: Array<{ inputs?: { __provider?: unknown } }> } } }).checkpoint.latest.resources
     .map((r) => r.inputs?.__provider)
     .filter((p): p is string => typeof p === "string");
   expect(providers.length).toBeGreaterThan(5);
   for (const text of providers) {
-    expect(text).toContain("resources/core/loadProvider.js");
-    expect(text).toMatch(/resources\/servicenow\/[A-Za-z]+\/[A-Za-z]+\.ts/);
+    expect(text).toContain('"keywire/loadProvider"');
+    expect(text).toMatch(/\{"m":"keywire\/servicenow","e":"[A-Za-z]+Provider"/);
+    expect(text).not.toContain("resources/");
   }
   for (const checkout of [a.project, b.project, REPO_ROOT]) expect(state).not.toContain(checkout);
 });
