@@ -5,10 +5,13 @@
  * composes the components and exports what operators need.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { assertNodeVersion } from "./config/nodeVersion";
 import { loadStackConfig } from "./config/stackConfig";
 import { pulumiRawConfig } from "./config/pulumiConfig";
 import { keywireStack } from "./resources/components/keywireStack";
 
+// The engine runs this program with whatever `node` is first on PATH.
+assertNodeVersion();
 const cfg = loadStackConfig(pulumiRawConfig());
 const operatorToken = cfg.hasOperatorToken ? new pulumi.Config("keywire").requireSecret("apiKeyToken") : undefined;
 const out = keywireStack(cfg, operatorToken);

@@ -1,4 +1,5 @@
 /** `npm run emulator -- --port <p> [--data <file>] [--admin-password <pw>] [switches]` */
+import "../../scripts/tools/preflight";
 import { startServiceNowEmulator } from "./index";
 import type { EmulatorOptions, FaultSettings } from "./types";
 

@@ -9,6 +9,7 @@
  * above it, 2 = the audit could not run. Nothing secret is printed: errors go through
  * the shared redaction with every secret this process knows.
  */
+import "../tools/preflight";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";

@@ -17,6 +17,7 @@
  * No secret is printed: the token and the password only travel to the engine and
  * to the emulator.
  */
+import "../tools/preflight";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";

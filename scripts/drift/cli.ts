@@ -5,6 +5,7 @@
  * prints which resource and property drifted, expected → actual.
  * Exit codes: 0 no drift, 7 drift, anything else an error (the CLI's own code).
  */
+import "../tools/preflight";
 import * as fs from "fs";
 import { spawn } from "child_process";
 import { ensurePulumi } from "../pulumi/toolchain";

@@ -5,6 +5,7 @@
  * and exits with the CLI's own exit code, so `--expect-no-changes` (7) and friends
  * reach the caller unchanged.
  */
+import "../tools/preflight";
 import { spawn } from "child_process";
 import { ensureBackendDir, ensurePulumi, ToolchainError } from "./toolchain";
 

@@ -3,6 +3,7 @@
  * installed @pulumi/pulumi (see toolchain.ts for the routes) and prints where it is.
  * Safe to run any number of times: a current cache is left as it is.
  */
+import "../tools/preflight";
 import { ensurePulumi, formatDuration, ToolchainError } from "./toolchain";
 
 async function main(argv: string[]): Promise<number> {
