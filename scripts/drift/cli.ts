@@ -8,7 +8,7 @@
 import "../tools/preflight";
 import * as fs from "fs";
 import { spawn } from "child_process";
-import { ensurePulumi } from "../pulumi/toolchain";
+import { ensureBackendDir, ensurePulumi } from "../pulumi/toolchain";
 import { buildDriftReport, formatDriftMarkdown, formatDriftText, PreviewJson } from "./driftReport";
 import { redact } from "../../resources/shared/redact";
 
@@ -40,7 +40,8 @@ function parseArgs(argv: string[]): Args {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const tc = await ensurePulumi();
+  const tc = await ensurePulumi({ cwd: args.cwd });
+  ensureBackendDir(tc.env);
   const child = spawn(tc.pulumi, ["preview", "--refresh", "--expect-no-changes", "--json", "--non-interactive", "--stack", args.stack], {
     cwd: args.cwd,
     env: tc.env,

@@ -1,12 +1,13 @@
 /**
- * `npm run -s pulumi -- <args>`: runs the pulumi CLI pinned to the installed
- * @pulumi/pulumi version, in keywire's environment (toolchain.ts pulumiEnv). Provides
- * the CLI first if needed (progress on stderr), then hands over stdin/stdout/stderr
- * and exits with the CLI's own exit code, so `--expect-no-changes` (7) and friends
- * reach the caller unchanged.
+ * `npm run -s pulumi -- <args>`: runs a pulumi CLI at least as new as the installed
+ * @pulumi/pulumi: the team's own from PATH, else one keywire provides (toolchain.ts).
+ * Says on stderr which one and in what environment, then hands over
+ * stdin/stdout/stderr and exits with the CLI's own exit code, so
+ * `--expect-no-changes` (7) and friends reach the caller unchanged.
  */
 import "../tools/preflight";
 import { spawn } from "child_process";
+import * as path from "path";
 import { ensureBackendDir, ensurePulumi, ToolchainError } from "./toolchain";
 
 /** The CLI handles stop signals itself (a first Ctrl-C cancels gracefully, a second
@@ -17,12 +18,27 @@ const FROM_TERMINAL: NodeJS.Signals[] = ["SIGINT", "SIGHUP"];
 const FORWARDED: NodeJS.Signals[] = ["SIGTERM"];
 const ignore = (): void => undefined;
 
+/**
+ * The directory whose project the CLI will load: `--cwd`/`-C` resolved against the
+ * caller's directory, else that directory. The environment decision reads the
+ * project's backend.url from there.
+ */
+export function projectDir(args: string[], callerDir: string): string {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") break;
+    if ((a === "--cwd" || a === "-C") && i + 1 < args.length) return path.resolve(callerDir, args[i + 1]);
+    if (a.startsWith("--cwd=")) return path.resolve(callerDir, a.slice("--cwd=".length));
+  }
+  return callerDir;
+}
+
 async function main(args: string[]): Promise<number> {
-  const tc = await ensurePulumi();
-  ensureBackendDir(tc.env);
   // npm runs scripts from the package root and leaves the caller's directory in
   // INIT_CWD: run where the caller stood, so `npm run pulumi` works in any project dir.
   const cwd = process.env.INIT_CWD || process.cwd();
+  const tc = await ensurePulumi({ cwd: projectDir(args, cwd), log: (l) => process.stderr.write(`[pulumi] ${l}\n`) });
+  ensureBackendDir(tc.env);
   const child = spawn(tc.pulumi, args, { cwd, env: tc.env, stdio: "inherit" });
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
@@ -43,11 +59,13 @@ async function main(args: string[]): Promise<number> {
   });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const msg = err instanceof ToolchainError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-    process.stderr.write(`[pulumi] ${msg}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      const msg = err instanceof ToolchainError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(`[pulumi] ${msg}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -13,10 +13,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const started = Date.now();
-  const tc = await ensurePulumi({ force: argv.includes("--force") });
+  // ensurePulumi has already named the CLI, its route and environment.
+  await ensurePulumi({ force: argv.includes("--force"), cwd: process.env.INIT_CWD || process.cwd() });
   process.stderr.write(
-    `[pulumi-setup] pulumi v${tc.version} (${tc.route}) at ${tc.pulumi}; ready in ${formatDuration(Date.now() - started)}\n` +
-      `[pulumi-setup] run it with: npm run -s pulumi -- <args>\n`,
+    `[pulumi-setup] ready in ${formatDuration(Date.now() - started)}; run it with: npm run -s pulumi -- <args>\n`,
   );
   return 0;
 }

@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePulumi as ensureToolchain, type Toolchain } from "../../scripts/pulumi/toolchain";
+import { ensurePulumi as ensureToolchain, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
 
 /** A cold cache builds the CLI from source: 8–9 minutes on 2 idle cores, 23 minutes
  * seen on a busy machine (docs/toolchain.md). Give beforeAll this much. */
@@ -20,10 +20,13 @@ const KILL_GRACE_MS = 5_000;
 export interface PulumiToolchain {
   /** Absolute path of the pulumi executable. */
   bin: string;
-  /** The environment `npm run pulumi` uses (offline-safe, plugins and Node 22 on PATH). */
+  /** The environment `npm run pulumi` uses (toolchain.ts pulumiEnv: the team's own for a
+   * pulumi from PATH, keywire's offline-safe one for a CLI keywire provided). */
   env: NodeJS.ProcessEnv;
-  /** e.g. "3.259.0", the installed @pulumi/pulumi version. */
+  /** e.g. "3.276.0", the installed @pulumi/pulumi version. */
   version: string;
+  /** Where the CLI came from: "path" (the team's own), "installer" or "go". */
+  route: Route;
 }
 
 let pending: Promise<Toolchain> | undefined;
@@ -33,7 +36,7 @@ export async function ensurePulumi(): Promise<PulumiToolchain> {
   pending ??= ensureToolchain({ log: (l) => process.stderr.write(`[pulumi-setup] ${l}\n`) });
   try {
     const tc = await pending;
-    return { bin: tc.pulumi, env: tc.env, version: tc.version };
+    return { bin: tc.pulumi, env: tc.env, version: tc.version, route: tc.route };
   } catch (err) {
     pending = undefined; // let a later call try again
     throw err;
