@@ -5,6 +5,7 @@
  */
 import "../scripts/tools/preflight";
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { join } from "node:path";
@@ -12,7 +13,9 @@ import { join } from "node:path";
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20000);
 const WARMUP = Math.min(2000, Math.floor(REQUESTS / 5));
-const AUTH = `Basic ${Buffer.from("admin:admin").toString("base64")}`;
+/** Handed to the emulator through the environment, so it neither shows in `ps` nor lands in .demo/. */
+const ADMIN_PASSWORD = randomBytes(18).toString("base64url");
+const AUTH = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`;
 
 interface Result {
   name: string;
@@ -56,7 +59,8 @@ function startChild(baseline = false): Promise<{ child: ChildProcess; url: strin
   const args = baseline
     ? ["-e", BASELINE]
     : [join(root, "node_modules/ts-node/dist/bin.js"), "--transpile-only", join(root, "emulator/servicenow/cli.ts"), "--port", "0"];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const env = { ...process.env, KEYWIRE_EMULATOR_ADMIN_PASSWORD: ADMIN_PASSWORD };
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("emulator did not start within 60 s")), 60_000);
     let out = "";

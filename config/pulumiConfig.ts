@@ -24,5 +24,7 @@ export function pulumiRawConfig(env: NodeJS.ProcessEnv = process.env): RawConfig
   return {
     get: (key) => pulumi.runtime.getConfig(key) ?? fallback(key),
     has: (key) => pulumi.runtime.getConfig(key) !== undefined || fallback(key) !== undefined,
+    // Names only: the values of keys keywire does not know are never read.
+    keys: () => Object.keys(pulumi.runtime.allConfig()),
   };
 }

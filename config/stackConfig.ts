@@ -5,23 +5,24 @@
  * so a new stack file is filled in in one pass rather than one failure at a time.
  * Secrets (the ServiceNow password or client secret, an operator-supplied API-key
  * token) are only checked for presence here: their values never enter the
- * program's view of the configuration.
+ * program's view of the configuration, and no message repeats a value that may
+ * be a secret (see inputMessages.ts).
+ *
+ * Where a setting becomes a resource's input, its rules are the resource's own
+ * (inputRules.ts, rotationRules.ts, deliveryPolicy.ts), not a copy.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { normalizeInstanceUrl } from "../resources/servicenow/client/connection";
+import { CONFIG_KEYS, normalizeInstanceUrl } from "../resources/servicenow/client/connection";
+import { inputErrorMap, nearest } from "../resources/shared/inputMessages";
+import { oneLine, queryValue, recordName } from "../resources/servicenow/inputRules";
+import { rotationProblems, rotationSchema } from "../resources/servicenow/rotationRules";
+import { deliveryPolicyProblems } from "../resources/aws/deliveryPolicy";
 
 const PLACEHOLDER = /^<.*>$|^(changeme|todo|tbd)$/i;
 
 const notPlaceholder = (what: string) =>
   z.string().refine((v) => !PLACEHOLDER.test(v.trim()), { message: `replace the placeholder with ${what}` });
-
-const rotationSchema = z
-  .object({
-    maxAgeDays: z.number().int().positive().optional(),
-    rotateBeforeExpiryDays: z.number().int().nonnegative().optional(),
-    trigger: z.string().optional(),
-  })
-  .strict();
 
 export const keywireConfigSchema = z
   .object({
@@ -37,9 +38,9 @@ export const keywireConfigSchema = z
         ),
         /** true: keywire creates the user (web-service only, no password) and grants its roles. */
         create: z.boolean().default(true),
-        firstName: z.string().optional(),
-        lastName: z.string().optional(),
-        email: z.string().email().optional(),
+        firstName: oneLine(z, 100).optional(),
+        lastName: oneLine(z, 100).optional(),
+        email: z.string().max(100).email().optional(),
         /** Roles the user needs; Event Management inbound needs only evt_mgmt_integration. */
         roles: z.array(z.string().regex(/^[a-z0-9_.]+$/, "must be role names")).default(["evt_mgmt_integration"]),
       })
@@ -54,13 +55,16 @@ export const keywireConfigSchema = z
     keepBasicAuth: z.boolean().default(true),
     apiKey: z
       .object({
-        name: z.string().min(1).max(100).optional(),
+        name: queryValue(recordName(z)).optional(),
         expiresInDays: z.number().int().positive().max(3650).optional(),
-        authScopes: z.array(z.string().min(1)).default(["useraccount"]),
+        authScopes: z.array(queryValue(z.string().min(1))).default(["useraccount"]),
         tokenStrategy: z.enum(["auto", "operator", "input_display_value", "display_value"]).default("auto"),
-        rotation: rotationSchema.optional(),
+        rotation: rotationSchema(z).optional(),
       })
       .strict()
+      .superRefine((key, ctx) => {
+        for (const p of rotationProblems(key, new Date())) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+      })
       .default({ authScopes: ["useraccount"], tokenStrategy: "auto" }),
     /** A per-hour ceiling for the integration user (sys_rate_limit_rules). */
     rateLimit: z
@@ -75,10 +79,10 @@ export const keywireConfigSchema = z
     pushConnector: z
       .object({
         /** Name of the push connector instance the endpoint names. */
-        name: notPlaceholder("the push connector instance's name"),
+        name: notPlaceholder("the push connector instance's name").pipe(queryValue(recordName(z))),
         /** true: keywire creates it; false: it exists and is only looked up. */
         create: z.boolean().default(false),
-        source: z.string().regex(/^[a-z0-9_]+$/).default("aws"),
+        source: z.string().regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"').default("aws"),
       })
       .strict(),
     sns: z
@@ -104,6 +108,9 @@ export const keywireConfigSchema = z
             maxReceivesPerSecond: z.number().int().positive().optional(),
           })
           .strict()
+          .superRefine((policy, ctx) => {
+            for (const p of deliveryPolicyProblems(policy)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+          })
           .default({ numRetries: 10, minDelayTarget: 20, maxDelayTarget: 600, backoffFunction: "exponential" }),
         allowCloudWatchAlarms: z.boolean().default(true),
       })
@@ -133,7 +140,11 @@ export interface ConfigProblem {
   message: string;
 }
 
-export class StackConfigError extends Error {
+/**
+ * A RunError: Pulumi prints its message alone, without a stack trace, which
+ * would only point at this file.
+ */
+export class StackConfigError extends pulumi.RunError {
   constructor(readonly problems: ConfigProblem[]) {
     super(
       `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
@@ -151,10 +162,70 @@ export interface RawConfig {
   get(key: string): string | undefined;
   /** Whether a key is set at all; used for secrets, whose values are not read here. */
   has(key: string): boolean;
+  /** Every key the stack sets, in every namespace (`keywire:sns`, `aws:region`, …). */
+  keys(): string[];
 }
 
 const KEYWIRE_KEYS = ["namePrefix", "integrationUser", "policyMode", "keepBasicAuth", "apiKey", "rateLimit", "pushConnector", "sns"] as const;
 const OBJECT_KEYS = new Set(["integrationUser", "apiKey", "rateLimit", "pushConnector", "sns"]);
+/**
+ * keywire: keys that are not part of the schema but are not mistakes either: the
+ * operator's token (a secret, checked for presence only), and the settings the
+ * platform examples (stacks/examples) document for programs that add Freshservice
+ * or Ivanti, which this program does not read.
+ */
+const OTHER_KEYWIRE_KEYS = ["apiKeyToken", "freshservice", "ivanti"] as const;
+const KNOWN_KEYWIRE_KEYS: readonly string[] = [...KEYWIRE_KEYS, ...OTHER_KEYWIRE_KEYS];
+
+/**
+ * The `keywire:` namespace is this program's: a key it does not know is a
+ * mistake, most often a misspelling, or a nested setting set without `--path`
+ * (Pulumi then stores `keywire:sns.enabled` as one key with a dot in its name).
+ * Values are never read here: an unknown key may hold a secret.
+ */
+function unknownKeywireKeys(keys: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const full of keys) {
+    if (!full.startsWith("keywire:")) continue;
+    const name = full.slice("keywire:".length);
+    if (KNOWN_KEYWIRE_KEYS.includes(name)) continue;
+    const head = name.split(".")[0];
+    if (name.includes(".") && OBJECT_KEYS.has(head)) {
+      problems.push({
+        key: full,
+        message:
+          `is stored as one key named "${name}", which keywire does not read: a nested setting needs --path. ` +
+          `Run \`pulumi config rm ${full}\`, then \`pulumi config set --path ${full} <value>\``,
+      });
+      continue;
+    }
+    const guess = nearest(head, KNOWN_KEYWIRE_KEYS);
+    problems.push({
+      key: full,
+      message: `is not a keywire setting${guess ? `: did you mean keywire:${guess}?` : ` (keywire reads ${KEYWIRE_KEYS.map((k) => `keywire:${k}`).join(", ")})`}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The servicenow: keys keywire reads. The namespace is the platform's, not
+ * keywire's: other programs and providers sharing the stack may read keys of
+ * their own there, so an unknown one is not refused. A misspelling still shows:
+ * the problem that names the key it was meant to be points at it.
+ */
+const SERVICENOW_KEYS: readonly string[] = Object.values(CONFIG_KEYS);
+
+function pointAtMisspellings(problems: ConfigProblem[], keys: readonly string[]): void {
+  for (const stray of keys) {
+    if (!stray.startsWith("servicenow:") || SERVICENOW_KEYS.includes(stray)) continue;
+    const meant = nearest(stray, SERVICENOW_KEYS);
+    if (!meant) continue;
+    const names = new RegExp(`${meant.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![A-Za-z])`);
+    const problem = problems.find((p) => p.key === meant || names.test(p.message));
+    if (problem) problem.message += ` (${stray} is set: did you mean ${meant}?)`;
+  }
+}
 
 function parseValue(key: string, raw: string, problems: ConfigProblem[]): unknown {
   if (OBJECT_KEYS.has(key)) {
@@ -180,7 +251,7 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
   if (instance === undefined || instance.trim() === "") {
     problems.push({ key: "servicenow:instance", message: "is required: your instance name (dev12345) or servicenow:instanceUrl" });
   } else if (PLACEHOLDER.test(instance.trim())) {
-    problems.push({ key: instanceKey, message: `replace the placeholder "${instance}" with your instance name (e.g. dev12345)` });
+    problems.push({ key: instanceKey, message: "replace the placeholder with your instance name (e.g. dev12345)" });
   } else {
     try {
       instanceUrl = normalizeInstanceUrl(instance, instanceKey);
@@ -214,14 +285,13 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
     const v = raw.get(`keywire:${key}`);
     if (v !== undefined) input[key] = parseValue(key, v, problems);
   }
-  const parsed = keywireConfigSchema.safeParse(input);
+  problems.push(...unknownKeywireKeys(raw.keys()));
+  const parsed = keywireConfigSchema.safeParse(input, { error: inputErrorMap });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const [head, ...rest] = issue.path.map(String);
       const key = head ? `keywire:${head}${rest.length ? `.${rest.join(".")}` : ""}` : "keywire";
-      const message =
-        issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
-      problems.push({ key, message });
+      problems.push({ key, message: issue.message });
     }
   }
   if (parsed.success) {
@@ -236,6 +306,7 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
       problems.push({ key: "keywire:sns.enabled", message: "SNS delivers to https endpoints only; turn it off for a loopback instance" });
     }
   }
+  pointAtMisspellings(problems, raw.keys());
   if (problems.length > 0 || !parsed.success) throw new StackConfigError(problems);
   return {
     ...parsed.data,

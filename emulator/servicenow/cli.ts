@@ -1,7 +1,11 @@
-/** `npm run emulator -- --port <p> [--data <file>] [--admin-password <pw>] [switches]` */
+/** `npm run emulator -- --port <p> [--data <file>] [--admin-password-file <file>] [switches]` */
 import "../../scripts/tools/preflight";
+import { ADMIN_PASSWORD_ENV, resolveAdminPassword } from "./adminPassword";
 import { startServiceNowEmulator } from "./index";
 import type { EmulatorOptions, FaultSettings } from "./types";
+
+/** The emulator's options plus what only the CLI needs to resolve them. */
+export type CliOptions = EmulatorOptions & { adminPasswordFile?: string };
 
 export const HELP = `Usage: npm run emulator -- [options]
 
@@ -9,7 +13,10 @@ Serves a ServiceNow instance emulator on 127.0.0.1.
 
   --port <n>                     port to listen on; 0 picks a free one (default 0)
   --data <file>                  persist records to this JSON file (default: memory only)
-  --admin-password <pw>          password of the seeded admin user (default "admin")
+  --admin-password-file <file>   read the seeded admin user's password from the file's first line;
+                                 a missing file is created (mode 0600) with a random password
+  --admin-password <pw>          the password itself (visible to other local users: prefer the
+                                 file or the environment)
   --plugin <state>               com.glide.tokenbased_auth: active | inactive | absent (default active)
   --shipped-policies <state>     Table GET/POST API Access Policies: active | inactive (default active)
   --rest-api-key-profile <state> "Rest api key policy" profile: active | inactive | absent (default absent)
@@ -20,10 +27,14 @@ Serves a ServiceNow instance emulator on 127.0.0.1.
   --auth-scope-column <name>     auth-scope column of api_key (default auth_scope)
   --max-body-bytes <n>           largest accepted request body (default 1048576)
   --max-attachment-bytes <n>     largest file the Attachment API accepts (default 26214400)
+  --duplicate-sys-id-status <n>  answer to an insert whose sys_id exists: 403 | 400 | 409 (default 403)
   --latency-ms <n>               added latency per request
   --jitter-ms <n>                extra random latency, 0..n ms
   --error-rate <share>           share (0..1) of requests answered 500/502/503
   --help                         this text
+
+Without either flag the password is $${ADMIN_PASSWORD_ENV} if set, otherwise the
+random one in .demo/admin-password (created on first use, shared with npm run demo).
 
 Admin API (loopback, no auth): GET /__emulator/metrics, POST /__emulator/metrics/reset,
 POST /__emulator/reset, GET|PUT /__emulator/faults, GET|PATCH /__emulator/options.
@@ -42,8 +53,8 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
   return v as T;
 }
 
-export function parseArgs(argv: string[]): EmulatorOptions | "help" {
-  const o: EmulatorOptions = {};
+export function parseArgs(argv: string[]): CliOptions | "help" {
+  const o: CliOptions = {};
   const faults: FaultSettings = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -66,6 +77,9 @@ export function parseArgs(argv: string[]): EmulatorOptions | "help" {
         break;
       case "--admin-password":
         o.adminPassword = value();
+        break;
+      case "--admin-password-file":
+        o.adminPasswordFile = value();
         break;
       case "--plugin":
         o.plugin = oneOf(flag, value(), ["active", "inactive", "absent"] as const);
@@ -97,6 +111,9 @@ export function parseArgs(argv: string[]): EmulatorOptions | "help" {
       case "--max-attachment-bytes":
         o.maxAttachmentBytes = number(flag, value());
         break;
+      case "--duplicate-sys-id-status":
+        o.duplicateSysIdStatus = Number(oneOf(flag, value(), ["403", "400", "409"] as const)) as 403 | 400 | 409;
+        break;
       case "--latency-ms":
         faults.latencyMs = number(flag, value());
         break;
@@ -115,18 +132,25 @@ export function parseArgs(argv: string[]): EmulatorOptions | "help" {
 }
 
 async function main(): Promise<void> {
-  let parsed: EmulatorOptions | "help";
+  let parsed: CliOptions | "help";
+  let options: EmulatorOptions;
   try {
     parsed = parseArgs(process.argv.slice(2));
+    if (parsed === "help") {
+      process.stdout.write(HELP);
+      return;
+    }
+    const { adminPasswordFile, ...rest } = parsed;
+    const admin = resolveAdminPassword({ flag: rest.adminPassword, file: adminPasswordFile, env: process.env });
+    // stderr, so that stdout stays the one "listening" line scripts wait for.
+    process.stderr.write(`admin password: ${admin.source}\n`);
+    if (admin.warning) process.stderr.write(`warning: ${admin.warning}\n`);
+    options = { ...rest, adminPassword: admin.password };
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
   }
-  if (parsed === "help") {
-    process.stdout.write(HELP);
-    return;
-  }
-  const emulator = await startServiceNowEmulator(parsed);
+  const emulator = await startServiceNowEmulator(options);
   process.stdout.write(`servicenow emulator listening on ${emulator.url}\n`);
   let stopping = false;
   const shutdown = (): void => {

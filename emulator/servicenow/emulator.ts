@@ -111,6 +111,8 @@ export class Emulator {
   }
 
   reset(): void {
+    // A held write landing after the reset would leak a record into the fresh seed.
+    this.faults.cancelHeld();
     this.seed();
     this.queryCache.clear();
     this.oauth.clear();

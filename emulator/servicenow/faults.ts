@@ -1,5 +1,9 @@
-/** Fault injection: latency, a share of 5xx answers, the next N failures, drops, commit-then-fail. */
-import { errorReply, type Reply } from "./http/reply";
+/**
+ * Fault injection: latency, a share of 5xx answers, the next N failures, drops, commit-then-fail,
+ * late commits and answers cut off mid-body.
+ */
+import type { ServerResponse } from "node:http";
+import { errorReply, JSON_TYPE, type Reply } from "./http/reply";
 import type { FaultFilter, FaultSettings } from "./types";
 
 const WRITE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -26,6 +30,8 @@ export class Faults {
   private s: FaultSettings = {};
   private errorCredit = 0;
   private errorIndex = 0;
+  /** Requests held by lateCommitNext: each timer, and how to tell its request it was cancelled. */
+  private held = new Map<NodeJS.Timeout, () => void>();
 
   set(f: FaultSettings): void {
     this.s = structuredClone(f);
@@ -76,4 +82,51 @@ export class Faults {
     c.count--;
     return c.mode;
   }
+
+  /** For writes: how long after its arrival the write should land (it is never answered). */
+  takeLateCommit(method: string, table: string | undefined): number | undefined {
+    const l = this.s.lateCommitNext;
+    if (!l || l.count <= 0 || !matches(l, method, table, WRITE_METHODS)) return undefined;
+    l.count--;
+    return l.delayMs;
+  }
+
+  /** For any answer with a body: whether to cut the connection partway through it. */
+  takeResetMidBody(method: string, table: string | undefined): boolean {
+    const r = this.s.resetMidBodyNext;
+    if (!r || r.count <= 0 || !matches(r, method, table)) return false;
+    r.count--;
+    return true;
+  }
+
+  /** Waits ms; false when cancelled first (the emulator stopped or was reset), so the held write never lands. */
+  hold(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.held.delete(timer);
+        resolve(true);
+      }, Math.max(0, ms));
+      this.held.set(timer, () => resolve(false));
+    });
+  }
+
+  cancelHeld(): void {
+    for (const [timer, cancel] of this.held) {
+      clearTimeout(timer);
+      cancel();
+    }
+    this.held.clear();
+  }
+}
+
+/**
+ * Sends the status line, the headers (with the full Content-Length) and about half the body,
+ * then closes the connection: the client sees a response begin and break off.
+ */
+export function writeCutOff(res: ServerResponse, reply: Reply): void {
+  const bytes = Buffer.from(typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body), "utf8");
+  res.writeHead(reply.status, { "Content-Type": JSON_TYPE, ...reply.headers, "Content-Length": bytes.length });
+  const sent = Math.min(Math.max(1, Math.floor(bytes.length / 2)), bytes.length - 1);
+  // Destroy only once the partial body has left, or the client might see no body at all.
+  res.write(bytes.subarray(0, sent), () => res.destroy());
 }

@@ -43,6 +43,7 @@ export async function startServiceNowEmulator(options: EmulatorOptions = {}): Pr
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      em.faults.cancelHeld();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,6 +1,6 @@
 /** Option defaults and validation, shared by the in-process API, the CLI and the admin API. */
 import { z } from "zod";
-import type { EmulatorOptions } from "./types";
+import type { DuplicateSysIdStatus, EmulatorOptions } from "./types";
 
 export interface ResolvedOptions {
   port: number;
@@ -16,6 +16,7 @@ export interface ResolvedOptions {
   authScopeColumn: string;
   maxBodyBytes: number;
   maxAttachmentBytes: number;
+  duplicateSysIdStatus: DuplicateSysIdStatus;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -37,6 +38,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
     authScopeColumn: o.authScopeColumn ?? "auth_scope",
     maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxAttachmentBytes: o.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
+    duplicateSysIdStatus: o.duplicateSysIdStatus ?? 403,
   };
 }
 
@@ -55,6 +57,8 @@ export const faultSchema = z
       .optional(),
     dropNext: z.object({ count, ...filter }).strict().optional(),
     commitThenFailNext: z.object({ count, mode: z.enum(["drop", "500"]), ...filter }).strict().optional(),
+    lateCommitNext: z.object({ count, delayMs: z.number().int().min(0).max(600_000), ...filter }).strict().optional(),
+    resetMidBodyNext: z.object({ count, ...filter }).strict().optional(),
   })
   .strict();
 
@@ -72,6 +76,7 @@ export const runtimeOptionsSchema = z
     authScopeColumn: columnName.optional(),
     maxBodyBytes: z.number().int().min(1).optional(),
     maxAttachmentBytes: z.number().int().min(0).optional(),
+    duplicateSysIdStatus: z.union([z.literal(403), z.literal(400), z.literal(409)]).optional(),
     faults: faultSchema.optional(),
   })
   .strict();

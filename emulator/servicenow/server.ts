@@ -1,8 +1,9 @@
 /**
  * The HTTP server and its request pipeline:
- * admin routes | count -> read body -> injected faults -> authenticate -> rate limit -> handler.
+ * Host/Origin check -> admin routes | count -> read body -> injected faults -> authenticate -> rate limit -> handler.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { foreignRequest } from "../shared/loopbackGuard";
 import { handleAdmin } from "./admin";
 import { attachmentBodyLimit, attachmentCall, attachmentRoute, attachmentRouteName, handleAttachment, type AttachmentRoute } from "./attachmentApi";
 import { ATTACHMENT_TABLE } from "./attachmentStore";
@@ -10,6 +11,7 @@ import { rolesAllow } from "./auth/directory";
 import { authenticate } from "./auth/judge";
 import type { ApiCall } from "./auth/policy";
 import type { Emulator } from "./emulator";
+import { writeCutOff } from "./faults";
 import { readBody } from "./http/body";
 import { errorReply, writeReply, type Reply } from "./http/reply";
 import { handleInboundEvent } from "./inboundEvent";
@@ -74,11 +76,16 @@ function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
 }
 
 async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const arrived = Date.now();
   const method = (req.method ?? "GET").toUpperCase();
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
   const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+
+  // Before anything else, admin routes included: neither a rebound DNS name nor another site's page may drive the emulator.
+  const foreign = foreignRequest(req.headers);
+  if (foreign) return writeReply(res, errorReply(foreign.status, foreign.message, foreign.detail));
 
   if (path.startsWith("/__emulator/")) {
     if (!LOOPBACK.has(req.socket.remoteAddress ?? "")) return writeReply(res, { status: 403, body: { error: "admin API is loopback-only" } });
@@ -136,6 +143,12 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     const principal = judged.principal;
     const rate = em.rateLimiter.check(principal.user.sys_id, principal.roles, call);
     if (rate.refusal) return writeReply(res, rate.refusal);
+    const lateMs = em.faults.takeLateCommit(method, table);
+    // A late commit is held before the handler runs, so the record is absent until delayMs after arrival.
+    if (lateMs !== undefined && !(await em.faults.hold(arrived + lateMs - Date.now()))) {
+      req.socket.destroy();
+      return;
+    }
     if (r.kind === "table") {
       reply = handleTable(em, { method, version: r.version, table: r.table, sysId: r.sysId, query, body: read.body, principal });
     } else if (r.kind === "attachment") {
@@ -148,6 +161,11 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
       reply = await handleInboundEvent(em, { query, headers: req.headers, body: read.body, principal });
     }
     reply = withHeaders(reply, rate.headers);
+    if (lateMs !== undefined) {
+      // The write has been carried out (or refused); either way the client, likely gone by now, never hears of it.
+      req.socket.destroy();
+      return;
+    }
     if (reply.status < 300 && method !== "GET") {
       const lose = em.faults.takeCommitThenFail(method, table);
       if (lose === "drop") {
@@ -157,6 +175,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
       if (lose === "500") reply = errorReply(500, "Internal Server Error", "Injected fault after commit");
     }
   }
+  if (reply.body !== undefined && em.faults.takeResetMidBody(method, table)) return writeCutOff(res, reply);
   writeReply(res, reply);
 }
 

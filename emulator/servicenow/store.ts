@@ -17,6 +17,9 @@ export class StoreConstraintError extends Error {
   }
 }
 
+/** An insert whose sys_id is already taken, in any table: sys_ids are unique across the instance. */
+export class DuplicateSysIdError extends StoreConstraintError {}
+
 export interface Snapshot {
   format: "keywire-servicenow-emulator";
   version: 1;
@@ -93,7 +96,7 @@ export class Store {
 
   insert(def: TableDef, fields: Record<string, unknown>, ctx: WriteContext): GlideRecord {
     const record = applyWrite(this, def, undefined, fields, ctx);
-    if (this.classOf.has(record.sys_id)) throw new StoreConstraintError(def.name, "duplicate sys_id");
+    if (this.classOf.has(record.sys_id)) throw new DuplicateSysIdError(def.name, this.schema.displayOf(def, record));
     this.checkUnique(def, record);
     this.tableMap(def.name).set(record.sys_id, record);
     this.classOf.set(record.sys_id, def.name);

@@ -7,7 +7,7 @@ import { errorReply, type Reply } from "./http/reply";
 import { resolvePath } from "./fieldPath";
 import type { Term } from "./query";
 import { resolveFieldList, type DisplayMode, type RenderOptions } from "./render";
-import { StoreConstraintError } from "./store";
+import { DuplicateSysIdError, StoreConstraintError } from "./store";
 import type { TableDef } from "./schema";
 import type { GlideRecord } from "./types";
 
@@ -165,9 +165,23 @@ function writeContext(em: Emulator, r: TableRequest) {
   };
 }
 
+/**
+ * A client may choose the new record's sys_id. Absent, null or "" lets the instance pick one;
+ * anything else must be 32 lowercase hex, or the insert is refused rather than silently given
+ * another sys_id the client would not know to look for.
+ */
+function invalidChosenSysId(fields: Record<string, unknown>): Reply | undefined {
+  const v = fields.sys_id;
+  if (v === undefined || v === null || v === "") return undefined;
+  if (typeof v === "string" && isSysId(v)) return undefined;
+  return errorReply(400, "Invalid sys_id", "A sys_id must be 32 lowercase hexadecimal characters");
+}
+
 function create(em: Emulator, def: TableDef, r: TableRequest, o: RenderOptions): Reply {
   const parsed = parseJsonObject(r.body);
   if ("reply" in parsed) return parsed.reply;
+  const badSysId = invalidChosenSysId(parsed.fields);
+  if (badSysId) return badSysId;
   try {
     const rec = em.store.insert(def, parsed.fields, writeContext(em, r));
     return {
@@ -176,6 +190,7 @@ function create(em: Emulator, def: TableDef, r: TableRequest, o: RenderOptions):
       body: { result: em.renderer.render(def, rec, o) },
     };
   } catch (e) {
+    if (e instanceof DuplicateSysIdError) return errorReply(em.opts.duplicateSysIdStatus, "Operation Failed", e.message);
     if (e instanceof StoreConstraintError) return errorReply(403, "Operation Failed", e.message);
     throw e;
   }

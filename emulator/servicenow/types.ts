@@ -2,6 +2,8 @@
 
 export type Variant3 = "active" | "inactive" | "absent";
 export type TokenReadback = "none" | "display_value" | "input_display_value" | "both";
+/** What a POST answers when its chosen sys_id is taken; the platform's answer is undocumented. */
+export type DuplicateSysIdStatus = 403 | 400 | 409;
 
 export interface EmulatorOptions {
   /** Default 0: the system picks a free port. */
@@ -31,6 +33,8 @@ export interface EmulatorOptions {
   maxBodyBytes?: number;
   /** Largest file the Attachment API accepts; default 25 MiB. */
   maxAttachmentBytes?: number;
+  /** Status of the "Operation Failed" answer to an insert whose sys_id exists; default 403. */
+  duplicateSysIdStatus?: DuplicateSysIdStatus;
 }
 
 export interface FaultFilter {
@@ -46,6 +50,10 @@ export interface FaultSettings {
   failNext?: { count: number; status: number; retryAfterSeconds?: number } & FaultFilter;
   dropNext?: { count: number } & FaultFilter;
   commitThenFailNext?: { count: number; mode: "drop" | "500" } & FaultFilter;
+  /** Hold the next N matching writes uncommitted, commit each delayMs after it arrived, never answer. */
+  lateCommitNext?: { count: number; delayMs: number } & FaultFilter;
+  /** Send the status, headers and part of the body of the next N matching answers, then cut the connection. */
+  resetMidBodyNext?: { count: number } & FaultFilter;
 }
 
 export interface EmulatorMetrics {

@@ -1,11 +1,13 @@
 /**
  * An emulator's HTTP server: bound to 127.0.0.1 only, bounded (request and header
  * deadlines, idle sockets, connection and header counts), answering a malformed
- * request with 400 rather than failing, and closed together with every connection
+ * request with 400 rather than failing, refusing requests addressed to another host or
+ * sent from another site's page, and closed together with every connection
  * it holds so that a test's stop never waits on a keep-alive socket.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { refuseForeign } from "./loopbackGuard";
 
 export interface LoopbackServer {
   server: Server;
@@ -18,7 +20,9 @@ export async function listenOnLoopback(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   opts: { port?: number; requestTimeoutMs: number },
 ): Promise<LoopbackServer> {
-  const server = createServer(handler);
+  const server = createServer((req, res) => {
+    if (!refuseForeign(req, res)) handler(req, res);
+  });
   server.requestTimeout = opts.requestTimeoutMs;
   server.headersTimeout = Math.min(opts.requestTimeoutMs, 10_000);
   server.keepAliveTimeout = 2_000;

@@ -12,6 +12,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { deliveryPolicyProblems } from "../aws/deliveryPolicy";
 
 export interface DeliveryPolicySettings {
   numRetries: number;
@@ -57,6 +58,10 @@ export class SnsEventIntegration extends pulumi.ComponentResource {
     const child = { parent: this };
     if (!args.topicName === !args.existingTopicArn) {
       throw new Error("SnsEventIntegration: give exactly one of topicName and existingTopicArn");
+    }
+    const policyProblem = deliveryPolicyProblems(args.deliveryPolicy)[0];
+    if (policyProblem) {
+      throw new pulumi.ResourceError(`SnsEventIntegration.deliveryPolicy.${policyProblem.path.join(".")}: ${policyProblem.message}`, this, true);
     }
 
     let topicArn: pulumi.Output<string>;

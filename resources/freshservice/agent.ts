@@ -77,7 +77,10 @@ export interface FreshserviceAgentOutputs {
   /** True when keywire took over an agent that already existed. */
   adopted: boolean;
   onDestroy: AgentOnDestroy;
-  /** Fingerprint of the managing key (tells a key change apart without the key). */
+  /**
+   * Secret (additionalSecretOutputs): fingerprint of the managing key, to tell a key change
+   * apart. Secret because a plain hash of a key is a guessing oracle.
+   */
   keyFingerprint: string;
   /** Secret (additionalSecretOutputs): the managing key, kept so refresh and destroy can call. */
   apiKey: string;
@@ -450,7 +453,7 @@ export class FreshserviceAgent extends pulumi.dynamic.Resource {
         ...args,
         apiKey: pulumi.secret(args.apiKey),
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "keyFingerprint"] }),
       FRESHSERVICE_MODULE,
       "Agent",
     );

@@ -8,8 +8,10 @@
  * key switched off under Admin > Agents > Permissions shows as drift (`verified: false`).
  * Nothing is created or deleted on Freshservice.
  *
- * The id is `<domain>/<fingerprint>`: the first 16 hex digits of the key's SHA-256, never
- * the key. A different key is a different resource (replace); so is another domain.
+ * The id is `<domain>/<random>`: ids are stored in clear, so nothing in one comes from
+ * the key. The `fingerprint` output (the first 16 hex digits of the key's SHA-256) tells
+ * keys apart; it is a secret output, since a plain hash of a key is a guessing oracle.
+ * A different key is a different resource (replace); so is another domain.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -29,6 +31,7 @@ import {
 } from "./client";
 import type { RetryPolicy } from "../shared/retry";
 import { KeywireError } from "../shared/errors";
+import { keyResourceId, refreshedKeyResourceId } from "../shared/keyResourceId";
 import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
 export type VerificationProbe = "agents" | "tickets";
@@ -63,6 +66,10 @@ export interface FreshserviceApiKeyOutputs extends FreshserviceKeyVerification {
   /** The `baseUrl` input as given ("" when absent), to tell a changed override from the default. */
   baseUrlInput: string;
   probe: VerificationProbe;
+  /**
+   * Secret (additionalSecretOutputs): first 16 hex digits of the key's SHA-256, to tell a
+   * new key from the stored one. States written before it was secret hold the same value.
+   */
   fingerprint: string;
   /** Secret (additionalSecretOutputs): kept so a refresh can prove it again. */
   apiKey: string;
@@ -165,7 +172,7 @@ const keyProvider: NamedProvider = {
 
   async create(inputs: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.CreateResult> {
     const outs = await proveAndDescribe(inputs, true);
-    return { id: `${outs.domain}/${outs.fingerprint}`, outs };
+    return { id: keyResourceId(outs.domain), outs };
   },
 
   async read(id: string, props: FreshserviceApiKeyOutputs): Promise<pulumi.dynamic.ReadResult> {
@@ -181,7 +188,7 @@ const keyProvider: NamedProvider = {
       { domain: props.domain, apiKey: props.apiKey, ...(props.baseUrlInput ? { baseUrl: props.baseUrlInput } : {}), probe: props.probe },
       false,
     );
-    return { id, props: outs };
+    return { id: refreshedKeyResourceId(id, outs.fingerprint), props: outs };
   },
 
   async update(_id: string, _olds: FreshserviceApiKeyOutputs, news: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.UpdateResult> {
@@ -213,6 +220,7 @@ export class FreshserviceApiKey extends pulumi.dynamic.Resource {
   declare readonly domain: pulumi.Output<string>;
   declare readonly baseUrl: pulumi.Output<string>;
   declare readonly probe: pulumi.Output<VerificationProbe>;
+  /** Secret. */
   declare readonly fingerprint: pulumi.Output<string>;
   declare readonly verified: pulumi.Output<boolean>;
   declare readonly status: pulumi.Output<FreshserviceKeyStatus>;
@@ -242,7 +250,7 @@ export class FreshserviceApiKey extends pulumi.dynamic.Resource {
         // Secret whether or not the caller marked it so.
         apiKey: pulumi.secret(args.apiKey),
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "fingerprint"] }),
       FRESHSERVICE_MODULE,
       "ApiKey",
     );

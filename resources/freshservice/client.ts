@@ -405,7 +405,11 @@ export function failuresFrom(error: import("zod").ZodError, typeName: string): C
   return out;
 }
 
-/** First 16 hex digits of the key's SHA-256: tells keys apart without revealing them. */
+/**
+ * First 16 hex digits of the key's SHA-256: tells keys apart without holding the key. It
+ * still lets anyone who has it test guesses of the key, so it is kept only in secret
+ * outputs, never in an id or a plain output.
+ */
 export function keyFingerprint(apiKey: string): string {
   const { createHash } = require("crypto") as typeof import("crypto");
   return createHash("sha256").update(apiKey, "utf8").digest("hex").slice(0, 16);

@@ -9,7 +9,9 @@
  * tenant, a caller IP that is not on the key's list, or a role that lost access shows as
  * drift (`verified: false`). Nothing is created or deleted on the tenant.
  *
- * The id is `<tenant host>/<fingerprint>` (SHA-256 prefix of the key, never the key).
+ * The id is `<tenant host>/<random>`: ids are stored in clear, so nothing in one comes
+ * from the key. The `fingerprint` output (SHA-256 prefix of the key) tells keys apart; it
+ * is a secret output, since a plain hash of a key is a guessing oracle.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -27,6 +29,7 @@ import {
 } from "./client";
 import { KeywireError } from "../shared/errors";
 import type { RetryPolicy } from "../shared/retry";
+import { keyResourceId, refreshedKeyResourceId } from "../shared/keyResourceId";
 import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
 export type IvantiKeyStatus = "valid" | "refused" | "forbidden" | "invalid_path";
@@ -54,6 +57,10 @@ export interface IvantiApiKeyOutputs extends IvantiKeyVerification {
   probeObject: string;
   /** `<tenant>[/HEAT]/api/odata`: where consumers send their calls. */
   odataBase: string;
+  /**
+   * Secret (additionalSecretOutputs): first 16 hex digits of the key's SHA-256, to tell a
+   * new key from the stored one. States written before it was secret hold the same value.
+   */
   fingerprint: string;
   /** Secret (additionalSecretOutputs): kept so a refresh can prove it again. */
   apiKey: string;
@@ -61,6 +68,11 @@ export interface IvantiApiKeyOutputs extends IvantiKeyVerification {
 
 const DEFAULT_PROBE = "incidents";
 
+/**
+ * First 16 hex digits of the key's SHA-256: tells keys apart without holding the key. It
+ * still lets anyone who has it test guesses of the key, so it is kept only in a secret
+ * output, never in an id or a plain output.
+ */
 export function ivantiKeyFingerprint(apiKey: string): string {
   const { createHash } = require("crypto") as typeof import("crypto");
   return createHash("sha256").update(apiKey, "utf8").digest("hex").slice(0, 16);
@@ -172,7 +184,7 @@ const keyProvider: NamedProvider = {
 
   async create(inputs: IvantiApiKeyInputs): Promise<pulumi.dynamic.CreateResult> {
     const outs = await proveAndDescribe(inputs, true);
-    return { id: `${new URL(outs.tenantUrl).host}/${outs.fingerprint}`, outs };
+    return { id: keyResourceId(new URL(outs.tenantUrl).host), outs };
   },
 
   async read(id: string, props: IvantiApiKeyOutputs): Promise<pulumi.dynamic.ReadResult> {
@@ -180,7 +192,7 @@ const keyProvider: NamedProvider = {
       throw new KeywireError({ platform: PLATFORM, operation: "refresh IvantiApiKey", reason: "the state holds no key to verify", hint: "Run `pulumi up` so the key is verified and recorded again." });
     }
     const outs = await proveAndDescribe({ tenantUrl: props.tenantUrl, apiKey: props.apiKey, heatPrefix: props.heatPrefix, probeObject: props.probeObject }, false);
-    return { id, props: outs };
+    return { id: refreshedKeyResourceId(id, outs.fingerprint), props: outs };
   },
 
   async update(_id: string, _olds: IvantiApiKeyOutputs, news: IvantiApiKeyInputs): Promise<pulumi.dynamic.UpdateResult> {
@@ -210,6 +222,7 @@ export class IvantiApiKey extends pulumi.dynamic.Resource {
   declare readonly heatPrefix: pulumi.Output<boolean>;
   declare readonly probeObject: pulumi.Output<string>;
   declare readonly odataBase: pulumi.Output<string>;
+  /** Secret. */
   declare readonly fingerprint: pulumi.Output<string>;
   declare readonly verified: pulumi.Output<boolean>;
   declare readonly status: pulumi.Output<IvantiKeyStatus>;
@@ -235,7 +248,7 @@ export class IvantiApiKey extends pulumi.dynamic.Resource {
         // Secret whether or not the caller marked it so.
         apiKey: pulumi.secret(args.apiKey),
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey"] }),
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "fingerprint"] }),
       IVANTI_MODULE,
       "ApiKey",
     );

@@ -16,6 +16,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
+import { oneLine, recordName } from "./inputRules";
 
 export const TABLE_API_PATH = "now/table";
 export const EVENT_MANAGEMENT_API_PATH = "sn_em_connector/em";
@@ -42,16 +43,16 @@ const spec: RecordSpec = {
   naturalKey: ["name"],
   schema: (z) =>
     z.object({
-      name: z.string().min(1, "is required").max(100, "is longer than 100 characters"),
+      name: recordName(z),
       active: z.boolean().optional(),
       apiPath: z
         .string()
         .regex(/^[a-z0-9_]+(\/[a-z0-9_]+)*$/, 'must be an API path such as "now/table" (no leading slash)')
         .optional(),
-      api: z.string().optional(),
+      api: oneLine(z).optional(),
       httpMethod: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).optional(),
-      apiResource: z.string().optional(),
-      version: z.string().optional(),
+      apiResource: oneLine(z).optional(),
+      version: oneLine(z).optional(),
       tables: z.array(z.string().regex(/^[a-z0-9_]+$/, "must be table names")).optional(),
       applyAllMethods: z.boolean().optional(),
       applyAllResources: z.boolean().optional(),

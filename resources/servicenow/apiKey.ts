@@ -42,6 +42,8 @@ import {
   tokenFailureOf,
 } from "./tokenAcquisition";
 import { KeywireError, isKeywireError } from "../shared/errors";
+import { recordDescription, recordName } from "./inputRules";
+import { rotationProblems, rotationSchema } from "./rotationRules";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -210,14 +212,12 @@ const spec: RecordSpec = {
   },
   naturalKey: ["name"],
   secretInputs: ["token"],
-  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt", "expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
+  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
+  carriedInputs: ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
   schema: (z) =>
     z.object({
-      name: z
-        .string()
-        .min(1, "is required")
-        .max(100, "is longer than 100 characters"),
-      description: z.string().max(1000).optional(),
+      name: recordName(z),
+      description: recordDescription(z).optional(),
       // Explicit even when adopting: a key keywire hands to a consumer must be usable.
       active: z.boolean().default(true),
       user: z.string().min(1, "is required: the user the key acts as (user_name or sys_id)"),
@@ -225,7 +225,7 @@ const spec: RecordSpec = {
         .string()
         .optional()
         .refine((v) => v === undefined || v === "" || parseDateTime(v) !== undefined, {
-          message: "must be a date-time such as 2027-01-31T00:00:00Z or 2027-01-31 00:00:00 (UTC)",
+          message: "must be a date and time that exists, such as 2027-01-31T00:00:00Z or 2027-01-31 00:00:00 (UTC)",
         })
         .refine((v) => v === undefined || v === "" || (parseDateTime(v)?.getTime() ?? 0) > Date.now(), {
           message: "is in the past: the instance would refuse the key at once",
@@ -245,13 +245,7 @@ const spec: RecordSpec = {
         })
         .partial()
         .optional(),
-      rotation: z
-        .object({
-          maxAgeDays: z.number().int().positive().optional(),
-          rotateBeforeExpiryDays: z.number().int().nonnegative().optional(),
-          trigger: z.string().optional(),
-        })
-        .optional(),
+      rotation: rotationSchema(z).optional(),
     }),
   hooks: {
     validate(inputs) {
@@ -264,6 +258,17 @@ const spec: RecordSpec = {
           property: "active",
           reason: "ApiKey.active: a key created inactive cannot have its token proven; create it active",
         });
+      }
+      // A key due for rotation when it is made would be replaced on every update.
+      // The schema has passed by now, so these inputs have the types it checked.
+      const key = {
+        expiresInDays: inputs.expiresInDays as number | undefined,
+        expires: inputs.expires as string | undefined,
+        rotation: inputs.rotation as RotationSettings | undefined,
+      };
+      for (const p of rotationProblems(key, new Date())) {
+        const property = p.path.join(".");
+        failures.push({ property, reason: `ApiKey.${property}: ${p.message}` });
       }
       return failures;
     },

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
+import { recordName } from "./inputRules";
 
 const spec: RecordSpec = {
   typeName: "BasicAuthProfile",
@@ -14,7 +15,7 @@ const spec: RecordSpec = {
     name: { column: "name", kind: "string" },
   },
   naturalKey: ["name"],
-  schema: (z) => z.object({ name: z.string().min(1, "is required") }),
+  schema: (z) => z.object({ name: recordName(z) }),
 };
 
 export const basicAuthProfileProvider = recordProvider(spec, providerHome(__filename, "basicAuthProfileProvider"));

@@ -12,6 +12,7 @@ import { q } from "./client/encodedQuery";
 import { EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, recordProvider } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
 import { KeywireError } from "../shared/errors";
+import { recordDescription, recordName } from "./inputRules";
 
 export type KeyLocation = "header" | "query";
 
@@ -61,8 +62,8 @@ const spec: RecordSpec = {
   resolvers: { keyLocation: resolveKeyLocation },
   schema: (z) =>
     z.object({
-      name: z.string().min(1, "is required").max(100, "is longer than 100 characters"),
-      description: z.string().max(1000).optional(),
+      name: recordName(z),
+      description: recordDescription(z).optional(),
       active: z.boolean().optional(),
       keyLocation: z.enum(["header", "query"], { message: 'must be "header" or "query"' }),
     }),

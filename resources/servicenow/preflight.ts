@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { q } from "./client/encodedQuery";
 import type { SnRecord } from "./client/tableClient";
 import { KeywireError } from "../shared/errors";
-import { EngineContext, SERVICENOW_MODULE, contextFor, setRuntimeConfig } from "./recordEngine";
+import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "./recordEngine";
+import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
 
 export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
@@ -170,10 +171,38 @@ function failure(problems: string[]): KeywireError {
   });
 }
 
+const TABLE = /^[a-z0-9_]{1,80}$/;
+const TABLE_COLUMN = /^[a-z0-9_]{1,80}\.[a-z0-9_]{1,80}$/;
+
+/** Every input becomes part of a query or a table path: refused before any call when it cannot be one. */
+function preflightFailures(news: PreflightInputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  for (const prop of ["pushConnectorName", "pushConnectorSource"] as const) {
+    if (isScriptValue(news[prop])) failures.push({ property: prop, reason: `Preflight.${prop}: ${SCRIPT_MESSAGE}` });
+  }
+  const allMatch = (values: unknown, pattern: RegExp): boolean =>
+    values === undefined || (Array.isArray(values) && values.every((v) => typeof v === "string" && pattern.test(v)));
+  if (!allMatch(news.requiredColumns, TABLE_COLUMN)) {
+    failures.push({
+      property: "requiredColumns",
+      reason: "Preflight.requiredColumns: must be table.column names, such as sys_rate_limit_rules.max_requests_per_hour",
+    });
+  }
+  if (!allMatch(news.extraTables, TABLE)) {
+    failures.push({ property: "extraTables", reason: "Preflight.extraTables: must be table names, such as sys_user" });
+  }
+  // Values from other resources are unknown during a preview: checked once known.
+  return failures.filter((f) => !containsUnknown(news[f.property as keyof PreflightInputs]));
+}
+
 const checksProvider: NamedProvider = {
   typeName: "Preflight",
   async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
     setRuntimeConfig(req.config);
+  },
+  async check(_olds: PreflightInputs, news: PreflightInputs): Promise<pulumi.dynamic.CheckResult> {
+    const failures = preflightFailures(news);
+    return failures.length > 0 ? { inputs: news, failures } : { inputs: news };
   },
   async diff(_id: string, olds: PreflightOutputs, news: PreflightInputs): Promise<pulumi.dynamic.DiffResult> {
     const keys: Array<keyof PreflightInputs> = ["pushConnectorName", "pushConnectorSource", "requiredColumns", "extraTables"];

@@ -66,10 +66,10 @@ export function judgeProbeAnswer(res: HttpResult): ProbeVerdict {
     }
     return {
       outcome: "unknown",
-      seen: message !== undefined ? `HTTP 403 "${message.slice(0, 80)}", which does not show the caller was authenticated` : "HTTP 403 without ServiceNow's error envelope (a proxy or firewall?)",
+      seen: message !== undefined ? `HTTP 403 "${message.slice(0, 80)}" (not an answer only an authenticated caller gets)` : "HTTP 403 without ServiceNow's error envelope (a proxy or firewall?)",
     };
   }
-  return { outcome: "unknown", seen: `HTTP ${status}, which neither proves nor refuses the token` };
+  return { outcome: "unknown", seen: `HTTP ${status}` };
 }
 
 /** Sends one probe authenticated only by `token` and judges the answer; never throws for an HTTP outcome. */
@@ -85,8 +85,8 @@ export async function probeToken(ctx: EngineContext, token: string, probe: Probe
       headers,
       query: Object.fromEntries(query.entries()),
       secrets: [token],
-      // Every answer but a transient one is judged here; 429, 502, 503 and 504 are retried first.
-      acceptStatus: [300, 301, 302, 303, 307, 308, 400, 401, 403, 404, 405, 406, 407, 409, 410, 500],
+      // Every answer but a transient one is judged here; 429 and 5xx are retried first.
+      acceptStatus: [300, 301, 302, 303, 307, 308, 400, 401, 403, 404, 405, 406, 407, 409, 410],
       operation: "probe api_key token",
     });
     return judgeProbeAnswer(res);

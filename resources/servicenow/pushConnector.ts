@@ -11,6 +11,7 @@ import { q } from "./client/encodedQuery";
 import { AdoptionInputs, EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
 import { KeywireError } from "../shared/errors";
+import { recordDescription, recordName } from "./inputRules";
 
 /** The definition is found by its `source` value, which is what the endpoint must match. */
 async function resolveDefinition(ctx: EngineContext, source: string): Promise<ResolvedValue> {
@@ -43,8 +44,8 @@ const spec: RecordSpec = {
   resolvers: { source: resolveDefinition },
   schema: (z) =>
     z.object({
-      name: z.string().min(1, "is required").max(100),
-      description: z.string().max(1000).optional(),
+      name: recordName(z),
+      description: recordDescription(z).optional(),
       active: z.boolean().optional(),
       source: z.string().regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"').optional(),
     }),

@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
+import { recordName } from "./inputRules";
 
 export const DEFAULT_RATE_LIMIT_COLUMN = "max_requests_per_hour";
 /** A sensible default ceiling: SNS delivering alarms needs far fewer; a flood needs far more. */
@@ -29,7 +30,7 @@ function specFor(limitColumn: string): RecordSpec {
     naturalKey: ["name"],
     schema: (z) =>
       z.object({
-        name: z.string().min(1, "is required").max(100),
+        name: recordName(z),
         active: z.boolean().optional(),
         user: z.string().min(1, "is required (user_name or sys_id)"),
         requestsPerHour: z.number().int().positive("must be a positive number of requests").max(10_000_000),

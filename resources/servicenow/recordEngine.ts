@@ -30,6 +30,8 @@ import { TableClient, SnRecord } from "./client/tableClient";
 import { EncodedQuery, q, where } from "./client/encodedQuery";
 import { KeywireError, isKeywireHttpError } from "../shared/errors";
 import { NamedProvider, ProviderHome, referencedProvider } from "../shared/providerReference";
+import { inputErrorMap } from "../shared/inputMessages";
+import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 
 /** Inputs every record resource accepts besides its own fields. */
 export interface AdoptionInputs {
@@ -144,6 +146,12 @@ export interface RecordSpec {
   secretInputs?: string[];
   /** Outputs the engine carries through read untouched (values only the program knows). */
   carriedOutputs?: string[];
+  /**
+   * Inputs the instance does not store (settings, values derived in check), carried
+   * through read like carriedOutputs and kept in read's inputs, so a refresh does
+   * not make them look unset to the next check.
+   */
+  carriedInputs?: string[];
   /** Input properties resolved by a custom lookup rather than `FieldDef.lookup`. */
   resolvers?: Record<string, Resolver>;
   hooks?: RecordHooks;
@@ -434,6 +442,10 @@ function outputsFrom(
 }
 
 /** The input-space view of outputs, as `read` reports it (drift shows per property). */
+function carriedProps(spec: RecordSpec): string[] {
+  return [...(spec.carriedOutputs ?? []), ...(spec.carriedInputs ?? [])];
+}
+
 function inputsView(spec: RecordSpec, outs: RecordOutputs, olds: Record<string, unknown>): Record<string, unknown> {
   const view: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(olds)) {
@@ -451,6 +463,23 @@ function failuresFrom(error: { issues: Array<{ path: PropertyKey[]; message: str
     const property = issue.path.map(String).join(".") || "(inputs)";
     return { property, reason: `${typeName}.${property}: ${issue.message}` };
   });
+}
+
+/**
+ * Inputs keywire puts into queries: names it looks up, the natural key it finds
+ * records by, and values custom resolvers search for. A value starting with
+ * `javascript:` would run as a script there; the query builder refuses it at
+ * the call, and this names the property before any call is made.
+ */
+function scriptValueFailures(spec: RecordSpec, inputs: Inputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    if (!def.lookup && !spec.naturalKey.includes(prop) && !spec.resolvers?.[prop]) continue;
+    const value = inputs[prop];
+    const items = Array.isArray(value) ? value : def.kind === "list" && typeof value === "string" ? value.split(",") : [value];
+    if (items.some(isScriptValue)) failures.push({ property: prop, reason: `${spec.typeName}.${prop}: ${SCRIPT_MESSAGE}` });
+  }
+  return failures;
 }
 
 /** The zod schema of the engine's own inputs, merged into every resource's. */
@@ -538,10 +567,11 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       const z: typeof import("zod") = require("zod");
       const schema = spec.schema(z);
       const failures: pulumi.dynamic.CheckFailure[] = [];
-      const own = schema.safeParse(withoutEngineInputs(news));
+      const own = schema.safeParse(withoutEngineInputs(news), { error: inputErrorMap });
       if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
-      const engine = adoptionSchema(z).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy });
+      const engine = adoptionSchema(z).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy }, { error: inputErrorMap });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
+      failures.push(...scriptValueFailures(spec, news));
       if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
       const known = failures.filter((f) => !containsUnknown(news[f.property.split(".")[0]]));
       if (known.length > 0) return { inputs: news, failures: known };
@@ -649,7 +679,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       if (!record) return {};
       const olds = (props ?? {}) as RecordOutputs;
       const carried: Record<string, unknown> = {};
-      for (const k of spec.carriedOutputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
+      for (const k of carriedProps(spec)) if (olds[k] !== undefined) carried[k] = olds[k];
       for (const k of spec.secretInputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
       const outs = outputsFrom(spec, ctx, record, olds as Inputs, olds.resolved ?? {}, carried);
       if (olds.adoption) outs.adoption = olds.adoption;
@@ -679,7 +709,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
         adoption = { ...adoption, original };
       }
       const carried: Record<string, unknown> = {};
-      for (const k of spec.carriedOutputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
+      for (const k of carriedProps(spec)) if (olds[k] !== undefined) carried[k] = olds[k];
       const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, "update", record, news, carried, olds) : carried;
       const outs = outputsFrom(spec, ctx, record, news, resolved, extra);
       if (adoption) outs.adoption = adoption;

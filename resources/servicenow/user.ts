@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
 import { providerHome } from "../shared/providerReference";
+import { oneLine } from "./inputRules";
 
 const spec: RecordSpec = {
   typeName: "ServiceNowUser",
@@ -26,9 +27,9 @@ const spec: RecordSpec = {
       userName: z
         .string()
         .regex(/^[A-Za-z0-9._@-]{1,80}$/, "must be 1-80 letters, digits, '.', '_', '@' or '-'"),
-      firstName: z.string().max(100).optional(),
-      lastName: z.string().max(100).optional(),
-      email: z.string().email("must be an e-mail address").optional(),
+      firstName: oneLine(z, 100).optional(),
+      lastName: oneLine(z, 100).optional(),
+      email: z.string().max(100).email("must be an e-mail address").optional(),
       active: z.boolean().optional(),
       webServiceAccessOnly: z.boolean().optional(),
     }),

@@ -5,7 +5,7 @@
  * - no redirects: they would carry the credentials elsewhere, and on these
  *   platforms mean a login page, a sleeping instance or a wrong URL;
  * - any status is an answer, for the caller to judge; the body stays text, at most
- *   `maxBytes`;
+ *   `maxBytes`; a body cut short of its Content-Length is a reset connection;
  * - no proxy for a loopback host (the bundled emulators).
  * A failure comes back as the library's error, which carries request headers: the
  * caller rebuilds it through redact.ts and never shows it as it is.
@@ -52,6 +52,12 @@ export async function exchange(x: Exchange): Promise<ExchangeResult> {
     });
     return { ok: true, status: res.status, headers: lowerHeaders(res.headers), body: res.data };
   } catch (error) {
+    // axios reports an answer cut off mid-body as a bad response carrying the status
+    // it had read: it is a connection that broke, not an answer.
+    const e = error as { code?: unknown; message?: unknown };
+    if (!timedOut && e.code === "ERR_BAD_RESPONSE" && /aborted/i.test(String(e.message))) {
+      return { ok: false, error: Object.assign(new Error("the answer was cut off mid-body"), { code: "ECONNRESET" }), timedOut };
+    }
     return { ok: false, error, timedOut };
   } finally {
     clearTimeout(timer);

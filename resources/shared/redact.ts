@@ -16,30 +16,103 @@ const MIN_SECRET_LENGTH = 3;
 const MAX_KEPT_TEXT = 300;
 
 /**
- * Patterns that look like credentials whatever their value. Each replacement keeps the
- * name part (group 1) so the redacted text still says what was there.
+ * Names whose value is a credential, whatever the syntax around them. Each is matched
+ * as a whole name, case-insensitively, in every syntax `NAMED_VALUE_SYNTAXES` knows.
  */
-const SECRET_PATTERNS: readonly [RegExp, string][] = [
-  // ServiceNow API-key tokens.
-  [/now_[A-Za-z0-9_-]{20,}/g, REDACTED],
-  // Credentials in URLs: scheme://user:pass@host
-  [/([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]*:[^\s/@]*@/gi, `$1${REDACTED}@`],
-  // JSON pairs: "authorization":"…", "password":"…", "access_token":"…"
-  [
-    /("(?:(?:proxy-)?authorization|password|client_secret|access_token|refresh_token|x-sn-apikey|token|api_key|apikey)"\s*:\s*")(?:[^"\\]|\\.)*/gi,
-    `$1${REDACTED}`,
-  ],
-  // Header lines and header-like pairs: "Authorization: Basic …", "x-sn-apikey: …"
-  [
-    /((?:proxy-)?authorization\s*[:=]\s*)(?:(?:basic|bearer|digest|negotiate)\s+)?[^\s,;"'}&]+/gi,
-    `$1${REDACTED}`,
-  ],
-  [/((?:x-sn-apikey|password|passwd|client_secret)\s*:\s*)[^\s,;"'}&]+/gi, `$1${REDACTED}`],
-  // Query strings and form bodies: x-sn-apikey=…, password=…, client_secret=…
-  [
-    /((?:^|[?&\s;,])(?:x-sn-apikey|password|passwd|client_secret|access_token|refresh_token|api_key|apikey|token)=)[^&\s#"']*/gi,
-    `$1${REDACTED}`,
-  ],
+const SECRET_NAMES: readonly string[] = [
+  // HTTP authentication headers; Ivanti's header value is `rest_api_key=<key>`.
+  "authorization",
+  "proxy-authorization",
+  // ServiceNow's API-key header and query parameter, and Ivanti's key name.
+  "x-sn-apikey",
+  "rest_api_key",
+  "api_key",
+  "apikey",
+  // Passwords: sys_user.user_password is how ServiceNow names a user's password field.
+  "password",
+  "passwd",
+  "user_password",
+  // OAuth.
+  "client_secret",
+  "access_token",
+  "refresh_token",
+  "id_token",
+  "token",
+  // Session cookies: the headers that carry them, and the cookies ServiceNow and its
+  // load balancer set, which are a logged-in session on their own.
+  "cookie",
+  "set-cookie",
+  "jsessionid",
+  "glide_user_route",
+  "glide_user_session",
+  "glide_user",
+  "glide_session_store",
+];
+
+/** Headers whose whole value (to the end of the line) is cookies: every cookie in it goes. */
+const COOKIE_HEADERS: readonly string[] = ["cookie", "set-cookie"];
+
+/** Authorization schemes kept in front of a redacted value, so the text still says which one it was. */
+const AUTH_SCHEME = String.raw`(?:basic|bearer|digest|negotiate)`;
+
+/**
+ * The start of a name: not the tail of a longer word (`password` is not found inside
+ * `user_password`, which has its own entry), but found right after a URL-encoded
+ * character (`%26password%3D…`).
+ */
+const NAME_START = String.raw`(?:(?<![A-Za-z0-9_-])|(?<=%[0-9A-Fa-f]{2}))`;
+
+function namesPattern(names: readonly string[]): string {
+  // Longest first, so `glide_user_route` is tried before `glide_user`.
+  return [...names].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|");
+}
+
+/**
+ * Every syntax a named value is written in, each built from the same name list, so a
+ * name added to `SECRET_NAMES` is covered in all of them. In each pattern group 1 is
+ * what is kept (the name, separator, opening quote and auth scheme); the rest of the
+ * match is the value.
+ */
+function namedValueSyntaxes(names: readonly string[], cookieHeaders: readonly string[]): RegExp[] {
+  const name = namesPattern(names);
+  const cookie = namesPattern(cookieHeaders);
+  const sep = String.raw`\s*[:=]\s*`;
+  // A name as is or in quotes (inspect quotes names with a dash; JSON quotes all).
+  const quotedName = (n: string) => String.raw`${NAME_START}(?<nameQuote>["']?)(?:${n})\k<nameQuote>`;
+  const scheme = String.raw`(?:${AUTH_SCHEME}\s+)?`;
+  // URL-encoded: `%3D` is `=`, `%3A` is `:`, `%20` or `+` a space, `%22`/`%27` quotes;
+  // the value ends at an encoded space, quote, `&`, `,`, `;` or line break.
+  const encSep = String.raw`%3[AaDd](?:%20|\+)*`;
+  const encQuote = String.raw`(?:%2[27])?`;
+  const encValueChar = String.raw`(?:[^\s&"'#,;%]|%(?!2[0267Cc]|3[Bb]|0[AaDd])[0-9A-Fa-f]{2})`;
+  return [
+    // Quoted values: Node inspect `'x-sn-apikey': 'now_…'`, `password: '…'`,
+    // `Authorization: 'Bearer …'`; JSON `"client_secret":"…"`. The value runs to the
+    // matching quote; an escaped quote does not end it.
+    new RegExp(String.raw`(${quotedName(name)}${sep}(?<valueQuote>["'])${scheme})(?:(?!\k<valueQuote>)[^\\\r\n]|\\.)+`, "gi"),
+    // Cookie header lines, `Cookie: JSESSIONID=…; glide_user_route=…` and
+    // `Set-Cookie: …`: the whole rest of the line, whichever cookies it holds.
+    new RegExp(String.raw`(${quotedName(cookie)}\s*:\s*)[^\r\n"']+`, "gi"),
+    // Unquoted values: header `Authorization: Bearer …`, `x-sn-apikey: …`; form
+    // bodies and queries `user_password=…`, `api_key=…`.
+    new RegExp(String.raw`(${quotedName(name)}${sep}${scheme})[^\s,;"'}&]+`, "gi"),
+    // URL-encoded: `x-sn-apikey%3D…`, `x-sn-apikey%3A%20…`, `%22password%22%3A%22…`.
+    new RegExp(String.raw`(${NAME_START}${encQuote}(?:${name})${encQuote}${encSep}${encQuote}(?:${AUTH_SCHEME}(?:%20|\+)+)?)${encValueChar}+`, "gi"),
+  ];
+}
+
+const NAMED_VALUE_SYNTAXES: readonly RegExp[] = namedValueSyntaxes(SECRET_NAMES, COOKIE_HEADERS);
+
+/** Values that are credentials whatever name they are under. */
+const SECRET_SHAPES: readonly [RegExp, string][] = [
+  // ServiceNow API-key tokens: `now_` and base64url, 86 characters when issued, any
+  // length in tests and other tools. A random token almost always has an upper-case
+  // letter, a digit or a dash; snake_case identifiers that start with `now_` have none.
+  [/(?<![A-Za-z0-9_])now_(?=[A-Za-z0-9_-]*[A-Z0-9-])[A-Za-z0-9_-]{8,}/g, REDACTED],
+  // Userinfo in URLs: scheme://user:pass@host. Up to the last `@` before the path, so
+  // a password with a raw `@` goes whole. The scheme must start a word and the userinfo
+  // is bounded: otherwise a long run of letters costs time quadratic in its length.
+  [/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/?#'"<>]{1,1024}@/gi, `$1${REDACTED}@`],
   // A scheme followed by something credential-shaped (has a digit or base64 punctuation),
   // so prose such as "Basic authentication" is left alone.
   [/(\b(?:basic|bearer)\s+)(?=[A-Za-z0-9+/._~-]*[0-9+/=])[A-Za-z0-9+/._~-]{8,}=*/gi, `$1${REDACTED}`],
@@ -73,7 +146,8 @@ export function redact(text: string, secrets: Iterable<string | undefined> = [])
   // Longest first, so a secret that contains another is removed whole.
   all.sort((a, b) => b.length - a.length);
   for (const s of all) out = out.replace(new RegExp(escapeRegExp(s), "g"), REDACTED);
-  for (const [re, replacement] of SECRET_PATTERNS) out = out.replace(re, replacement);
+  for (const pattern of NAMED_VALUE_SYNTAXES) out = out.replace(pattern, (_match, kept: string) => `${kept}${REDACTED}`);
+  for (const [re, replacement] of SECRET_SHAPES) out = out.replace(re, replacement);
   return out;
 }
 

@@ -1,13 +1,15 @@
 /**
  * `npm run audit -- --stack <name> [--state <file>]… [--instance-url <url>] [--json <file>]
- *   [--markdown <file>] [--expiring-within-days N] [--fail-on high|medium|low|none]`
+ *   [--markdown <file>] [--summary <file>] [--expiring-within-days N] [--fail-on high|medium|low|none]`
  *
  * Lists every API key on the ServiceNow instance with its findings (auditKeys.ts).
  * Which keys keywire manages comes from Pulumi state: `--state` files (`pulumi stack
  * export` output, one per stack) or, without them, an export of `--stack` through the
  * Pulumi CLI wrapper. Exit codes: 0 = nothing at or above --fail-on, 1 = findings at or
  * above it, 2 = the audit could not run. Nothing secret is printed: errors go through
- * the shared redaction with every secret this process knows.
+ * the shared redaction with every secret this process knows. The Markdown report and
+ * a diagram of each managed key's chain are appended to `--summary <file>`, or to
+ * $GITHUB_STEP_SUMMARY in a GitHub Actions job.
  */
 import "../tools/preflight";
 import { spawn } from "child_process";
@@ -19,6 +21,8 @@ import { isKeywireError } from "../../resources/shared/errors";
 import { redact, redactAndTrim } from "../../resources/shared/redact";
 import { AuditReport, DEFAULT_EXPIRING_WITHIN_DAYS, SEVERITY_ORDER, Severity, auditKeys } from "./auditKeys";
 import { formatMarkdown, formatTable } from "./format";
+import { formatAuditChains } from "../chain/chainDiagram";
+import { appendSummary, summaryTarget } from "../chain/stepSummary";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const WRAPPER = path.join(REPO_ROOT, "scripts", "pulumi", "run.ts");
@@ -32,7 +36,7 @@ const SYS_ID = /^[0-9a-f]{32}$/;
 const STACK_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.\-/]{0,199}$/;
 
 const USAGE =
-  "usage: npm run audit -- --stack <name> [--state <file>]... [--instance-url <url>] [--json <file>] [--markdown <file>]\n" +
+  "usage: npm run audit -- --stack <name> [--state <file>]... [--instance-url <url>] [--json <file>] [--markdown <file>] [--summary <file>]\n" +
   "                        [--expiring-within-days N] [--fail-on high|medium|low|none]\n" +
   "  --stack may be left out when every stack is given with --state.";
 
@@ -50,6 +54,7 @@ interface CliOptions {
   instanceUrl?: string;
   json?: string;
   markdown?: string;
+  summary?: string;
   expiringWithinDays: number;
   failOn: FailOn;
 }
@@ -67,6 +72,7 @@ function parseCli(argv: string[]): CliOptions {
         "instance-url": { type: "string" },
         json: { type: "string" },
         markdown: { type: "string" },
+        summary: { type: "string" },
         "expiring-within-days": { type: "string" },
         "fail-on": { type: "string" },
       },
@@ -88,6 +94,7 @@ function parseCli(argv: string[]): CliOptions {
     ...(values["instance-url"] !== undefined ? { instanceUrl: values["instance-url"] } : {}),
     ...(values.json !== undefined ? { json: values.json } : {}),
     ...(values.markdown !== undefined ? { markdown: values.markdown } : {}),
+    ...(values.summary !== undefined ? { summary: values.summary } : {}),
     expiringWithinDays: Number(daysText),
     failOn: failOn as FailOn,
   };
@@ -274,6 +281,8 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(formatTable(report));
   if (o.json) writeOutput(o.json, `${JSON.stringify(report, null, 2)}\n`);
   if (o.markdown) writeOutput(o.markdown, formatMarkdown(report));
+  const summary = summaryTarget(o.summary);
+  if (summary) appendSummary(summary, `${formatMarkdown(report)}\n${formatAuditChains(report)}`);
   const failing = atOrAbove(report, o.failOn);
   if (failing > 0) {
     process.stderr.write(`audit: ${failing} finding${failing === 1 ? "" : "s"} at or above ${o.failOn} (--fail-on ${o.failOn})\n`);

@@ -14,8 +14,8 @@
  *    prints the `em_event` the instance recorded;
  * 5. stops everything. Running it again changes nothing; `-- --destroy` tears it down.
  *
- * No secret is printed: the token and the password only travel to the engine and
- * to the emulator.
+ * No secret is printed: the token and the password only travel to the engine (on
+ * stdin, never in a command line) and to the emulator.
  */
 import "../tools/preflight";
 import * as fs from "fs";
@@ -24,7 +24,9 @@ import * as path from "path";
 import { randomBytes } from "crypto";
 import { AddressInfo } from "net";
 import { startServiceNowEmulator, RunningEmulator } from "../../emulator/servicenow";
+import { DEFAULT_ADMIN_PASSWORD_FILE, readOrCreatePasswordFile } from "../../emulator/servicenow/adminPassword";
 import { ensurePulumi, runCommand, REPO_ROOT } from "../pulumi/toolchain";
+import { setSecretConfigCommand } from "../pulumi/secretConfig";
 import { redact } from "../../resources/shared/redact";
 import { prepareProject } from "./project";
 
@@ -55,7 +57,8 @@ async function freePort(): Promise<number> {
 }
 
 interface Pulumi {
-  run(args: string[], opts?: { allowFail?: boolean }): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** `input`: what the command reads on stdin (a secret config value). */
+  run(args: string[], opts?: { allowFail?: boolean; input?: string }): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 async function pulumi(secrets: string[]): Promise<Pulumi> {
@@ -74,6 +77,7 @@ async function pulumi(secrets: string[]): Promise<Pulumi> {
         cwd,
         env,
         timeoutMs: 20 * 60_000,
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
       });
       const code = res.code ?? 1;
       if (code !== 0 && !opts.allowFail) {
@@ -190,7 +194,8 @@ async function deliver(emu: RunningEmulator, endpoint: string): Promise<void> {
 async function main(): Promise<void> {
   const destroy = process.argv.includes("--destroy");
   fs.mkdirSync(DEMO_DIR, { recursive: true });
-  const adminPassword = persisted("admin-password", () => randomBytes(18).toString("base64url"));
+  // The same file `npm run emulator` uses by default, so both serve the demo's data with one password.
+  const adminPassword = readOrCreatePasswordFile(DEFAULT_ADMIN_PASSWORD_FILE).password;
   const port = Number(persisted("port", () => "0")) || (await freePort());
   fs.writeFileSync(path.join(DEMO_DIR, "port"), `${port}\n`);
   const emu = await startServiceNowEmulator({ port, adminPassword, dataFile: path.join(DEMO_DIR, "servicenow.json") });
@@ -200,7 +205,8 @@ async function main(): Promise<void> {
     const pl = await pulumi(secrets);
     await pl.run(["stack", "select", "--create"]);
     await pl.run(["config", "set", "servicenow:instanceUrl", emu.url]);
-    await pl.run(["config", "set", "--secret", "servicenow:password", adminPassword]);
+    const setPassword = setSecretConfigCommand("servicenow:password", adminPassword);
+    await pl.run(setPassword.args, { input: setPassword.input });
 
     if (destroy) {
       await pl.run(["destroy", "--yes", "--skip-preview"]);
@@ -222,7 +228,8 @@ async function main(): Promise<void> {
       if (!token) throw new Error(redact(up.stdout + up.stderr, secrets).slice(-3000));
       secrets.push(token);
       log("the instance did not reveal the new key's token (as real instances do not): copying it from the key's form");
-      await pl.run(["config", "set", "--secret", "keywire:apiKeyToken", token]);
+      const setToken = setSecretConfigCommand("keywire:apiKeyToken", token);
+      await pl.run(setToken.args, { input: setToken.input });
       log("pulumi up (with the operator-supplied token) …");
       up = await pl.run(["up", "--yes", "--skip-preview"], { allowFail: true });
     }

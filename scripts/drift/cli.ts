@@ -1,21 +1,32 @@
 /**
- * `npm run drift -- --stack <name> [--json <file>] [--markdown <file>]`
+ * `npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--summary <file>]`
  *
  * Runs `pulumi preview --refresh --expect-no-changes --json` for the stack and
- * prints which resource and property drifted, expected → actual.
- * Exit codes: 0 no drift, 7 drift, anything else an error (the CLI's own code).
+ * prints which resource and property drifted, expected → actual. The Markdown
+ * report and a diagram of the chain with its broken link are appended to
+ * `--summary <file>`, or to $GITHUB_STEP_SUMMARY in a GitHub Actions job.
+ * Exit codes (exitCodes.ts): 0 no drift, 7 drift, anything else an error (the
+ * Pulumi CLI's own code, 1 when it printed no JSON, 2 when the check could not run).
  */
 import "../tools/preflight";
 import * as fs from "fs";
 import { spawn } from "child_process";
-import { ensureBackendDir, ensurePulumi } from "../pulumi/toolchain";
-import { buildDriftReport, formatDriftMarkdown, formatDriftText, PreviewJson } from "./driftReport";
+import { ensureBackendDir, ensurePulumi, runCommand, type Toolchain } from "../pulumi/toolchain";
+import { buildDriftReport, configSecrets, formatDriftMarkdown, formatDriftText, PreviewJson, pulumiFailureText, redactDriftReport } from "./driftReport";
 import { redact } from "../../resources/shared/redact";
+import { formatDriftChain } from "../chain/chainDiagram";
+import { appendSummary, summaryTarget } from "../chain/stepSummary";
+import { DRIFT_EXIT, PULUMI_CHANGES_FOUND, driftExitCode } from "./exitCodes";
+
+/** The stack's secret values, once read: everything printed is redacted with them. */
+const knownSecrets: string[] = [];
+const CONFIG_TIMEOUT_MS = 2 * 60_000;
 
 interface Args {
   stack: string;
   json?: string;
   markdown?: string;
+  summary?: string;
   cwd: string;
 }
 
@@ -31,17 +42,47 @@ function parseArgs(argv: string[]): Args {
     if (a === "--stack") args.stack = next();
     else if (a === "--json") args.json = next();
     else if (a === "--markdown") args.markdown = next();
+    else if (a === "--summary") args.summary = next();
     else if (a === "--cwd") args.cwd = next();
-    else throw new Error(`unknown argument ${a}; usage: npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--cwd <project dir>]`);
+    else throw new Error(`unknown argument ${a}; usage: npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--summary <file>] [--cwd <project dir>]`);
   }
   if (!args.stack) throw new Error("--stack <name> is required");
   return args as Args;
 }
 
+/**
+ * The stack's secret configuration values. Without them the engine's output could
+ * only be redacted by pattern, so a run that cannot read them stops here.
+ */
+async function stackSecrets(tc: Toolchain, args: Args): Promise<string[]> {
+  const res = await runCommand(tc.pulumi, ["config", "--json", "--show-secrets", "--non-interactive", "--stack", args.stack], {
+    cwd: args.cwd,
+    env: tc.env,
+    timeoutMs: CONFIG_TIMEOUT_MS,
+  });
+  const unreadable = (why: string) =>
+    new Error(
+      `could not read stack ${args.stack}'s secrets to keep them out of the report (pulumi config ${why}). ` +
+        "Check that the stack exists and that its passphrase (PULUMI_CONFIG_PASSPHRASE) or secrets provider is available, then run the drift check again.",
+    );
+  if (res.timedOut) throw unreadable(`did not finish within ${CONFIG_TIMEOUT_MS / 1000} s`);
+  if (res.code !== 0) throw unreadable(`exited ${res.code ?? res.signal}: ${redact(res.stderr).trim().split("\n").pop() ?? ""}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(res.stdout);
+  } catch {
+    // Never echo the text: it holds the stack's secrets.
+    throw unreadable("did not print JSON");
+  }
+  return configSecrets(parsed);
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  // The project in --cwd is the one whose backend.url counts, for `config` and `preview` alike.
   const tc = await ensurePulumi({ cwd: args.cwd });
   ensureBackendDir(tc.env);
+  knownSecrets.push(...(await stackSecrets(tc, args)));
   const child = spawn(tc.pulumi, ["preview", "--refresh", "--expect-no-changes", "--json", "--non-interactive", "--stack", args.stack], {
     cwd: args.cwd,
     env: tc.env,
@@ -52,30 +93,31 @@ async function main(): Promise<number> {
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
-  if (code !== 0 && code !== 7) {
-    process.stderr.write(redact(stderr || stdout).slice(-4000) + "\n");
+  if (code !== 0 && code !== PULUMI_CHANGES_FOUND) {
+    process.stderr.write(pulumiFailureText(stderr, stdout, knownSecrets) + "\n");
     process.stderr.write(`drift check failed (pulumi exited ${code})\n`);
-    return code;
+    return driftExitCode(code, false);
   }
   let preview: PreviewJson;
   try {
     preview = JSON.parse(stdout) as PreviewJson;
   } catch {
     process.stderr.write("drift check failed: pulumi did not print JSON\n");
-    return 1;
+    return driftExitCode(code, false);
   }
-  const report = buildDriftReport(args.stack, preview);
+  const report = redactDriftReport(buildDriftReport(args.stack, preview), knownSecrets);
   process.stdout.write(formatDriftText(report));
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(report, null, 2) + "\n");
   if (args.markdown) fs.writeFileSync(args.markdown, formatDriftMarkdown(report));
-  // The engine's verdict decides: 7 means it would change something.
-  return code === 7 ? 7 : 0;
+  const summary = summaryTarget(args.summary);
+  if (summary) appendSummary(summary, `${formatDriftMarkdown(report)}\n${formatDriftChain(report)}`);
+  return driftExitCode(code, true);
 }
 
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`drift: ${redact(err instanceof Error ? err.message : String(err))}\n`);
-    process.exit(2);
+    process.stderr.write(`drift: ${redact(err instanceof Error ? err.message : String(err), knownSecrets)}\n`);
+    process.exit(DRIFT_EXIT.cannotRun);
   },
 );

@@ -8,7 +8,7 @@
 import "../tools/preflight";
 import { spawn } from "child_process";
 import * as path from "path";
-import { ensureBackendDir, ensurePulumi, ToolchainError } from "./toolchain";
+import { ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
 
 /** The CLI handles stop signals itself (a first Ctrl-C cancels gracefully, a second
  * one hard). Ctrl-C and a terminal hang-up already reach it, since it shares the
@@ -33,13 +33,27 @@ export function projectDir(args: string[], callerDir: string): string {
   return callerDir;
 }
 
+/**
+ * Where the caller stood: npm runs scripts from the package root and leaves the
+ * caller's directory in INIT_CWD. The CLI runs there, so `npm run pulumi` works in any
+ * project directory.
+ */
+export function callerDir(env: NodeJS.ProcessEnv): string {
+  return env.INIT_CWD || process.cwd();
+}
+
 async function main(args: string[]): Promise<number> {
-  // npm runs scripts from the package root and leaves the caller's directory in
-  // INIT_CWD: run where the caller stood, so `npm run pulumi` works in any project dir.
-  const cwd = process.env.INIT_CWD || process.cwd();
-  const tc = await ensurePulumi({ cwd: projectDir(args, cwd), log: (l) => process.stderr.write(`[pulumi] ${l}\n`) });
+  const log = (l: string): void => {
+    process.stderr.write(`[pulumi] ${l}\n`);
+  };
+  const cwd = callerDir(process.env);
+  const tc = await ensurePulumi({ cwd: projectDir(args, cwd), log });
   ensureBackendDir(tc.env);
-  const child = spawn(tc.pulumi, args, { cwd, env: tc.env, stdio: "inherit" });
+  const env = envForCommand(args, tc.env);
+  // The line ensurePulumi logged names keywire's defaults; say which this command runs without.
+  const dropped = ["PULUMI_BACKEND_URL", "PULUMI_HOME"].filter((k) => tc.env[k] !== undefined && env[k] === undefined);
+  if (dropped.length > 0) log(`this login runs without keywire's ${dropped.join(" and ")}, so that later runs find the login it records`);
+  const child = spawn(tc.pulumi, args, { cwd, env, stdio: "inherit" });
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
   };

@@ -244,24 +244,51 @@ export function findProjectFile(dir: string): string | undefined {
   }
 }
 
+/** What projectBackendUrl returns for a `backend:` it cannot read: the CLI may well
+ * find a url there, so keywire must not set a backend of its own. */
+export const UNREAD_PROJECT_BACKEND = "Pulumi.yaml backend";
+
 /**
- * The `backend.url` of a project file, or "Pulumi.yaml backend" when a top-level
- * `backend:` key is there but its url is written in a form this reader does not
- * follow: either way the CLI uses the project's backend, so keywire must not set one.
+ * The `backend.url` of a project file, in the block form Pulumi documents (`backend:`
+ * then an indented `url: …`) or the flow form (`backend: { url: … }`); undefined when
+ * the project names none, or an empty one, since the CLI then goes on to the login.
+ * A line-level read, not a YAML parser (keywire's runtime has no YAML dependency):
+ * a top-level `backend:` written in a form it does not follow (a tag, an alias, a
+ * block scalar, a url on the line below, a mapping spread over lines) gives
+ * UNREAD_PROJECT_BACKEND.
  */
 export function projectBackendUrl(projectYaml: string): string | undefined {
   const lines = projectYaml.split(/\r?\n/);
   const at = lines.findIndex((l) => /^backend\s*:/.test(l));
   if (at < 0) return undefined;
-  const clean = (v: string): string => v.replace(/\s+#.*$/, "").trim().replace(/^(["'])(.*)\1$/, "$2");
-  const flow = /^backend\s*:\s*\{.*\burl\s*:\s*([^,}]+)/.exec(lines[at]);
-  if (flow) return clean(flow[1]);
-  for (const line of lines.slice(at + 1)) {
-    if (/^\S/.test(line)) break; // the next top-level key: the backend block ended
-    const m = /^\s+url\s*:\s*(.+)$/.exec(line);
-    if (m && clean(m[1])) return clean(m[1]);
+  const uncomment = (v: string): string => v.replace(/(^|\s)#.*$/, "").trim();
+  // The url's value: a quoted or plain scalar on its line. Anything else (a tag !, an
+  // anchor &, an alias *, a block scalar | >, a collection, an unclosed quote) is unread.
+  const value = (raw: string): string | undefined => {
+    const quoted = /^\s*(["'])(.*?)\1\s*(?:#.*)?$/.exec(raw);
+    const v = quoted ? quoted[2] : uncomment(raw);
+    if (!quoted && /^[!&*|>{["']/.test(v)) return UNREAD_PROJECT_BACKEND;
+    return v === "" ? undefined : v;
+  };
+  const rest = uncomment(lines[at].replace(/^backend\s*:/, ""));
+  if (rest.startsWith("{")) {
+    const flow = /^\{([^}]*)\}$/.exec(rest);
+    if (!flow) return UNREAD_PROJECT_BACKEND;
+    const url = /(?:^|,)\s*url\s*:([^,]*)/.exec(flow[1]);
+    return url ? value(url[1]) : undefined;
   }
-  return "Pulumi.yaml backend";
+  if (rest !== "") return UNREAD_PROJECT_BACKEND;
+  for (let i = at + 1; i < lines.length; i++) {
+    if (/^\S/.test(lines[i])) break; // the next top-level key: the backend block ended
+    const m = /^(\s+)url\s*:(.*)$/.exec(lines[i]);
+    if (!m) continue;
+    // `url:` alone with a deeper line below: the value is on that line.
+    const next = lines[i + 1] ?? "";
+    const continued = next.trim() !== "" && next.length - next.trimStart().length > m[1].length;
+    if (uncomment(m[2]) === "" && continued) return UNREAD_PROJECT_BACKEND;
+    return value(m[2]);
+  }
+  return undefined;
 }
 
 /** Reads the team's login and the project's backend for pulumiEnv. Unreadable or
@@ -290,6 +317,22 @@ export function readTeamSetup(base: NodeJS.ProcessEnv, cwd: string): TeamSetup {
   return team;
 }
 
+/**
+ * The environment for one CLI command. `pulumi login <url>` records the caller's own
+ * choice of backend, so it runs without keywire's defaults: without the file backend
+ * (the CLI would warn that PULUMI_BACKEND_URL conflicts with the login URL) and
+ * without keywire's PULUMI_HOME, so the login lands in the credentials.json that
+ * readTeamSetup reads, and later commands follow it. What the caller set is kept.
+ */
+export function envForCommand(args: string[], env: NodeJS.ProcessEnv, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const loginTo = args[0] === "login" && args.slice(1).some((a) => /^[a-z][a-z0-9+.-]*:\/\//i.test(a));
+  if (!loginTo) return env;
+  const out = { ...env };
+  if (!base.PULUMI_BACKEND_URL && out.PULUMI_BACKEND_URL === `file://${defaultBackendDir()}`) delete out.PULUMI_BACKEND_URL;
+  if (!base.PULUMI_HOME && out.PULUMI_HOME === defaultPulumiHome(base)) delete out.PULUMI_HOME;
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Child processes
 // ---------------------------------------------------------------------------
@@ -308,6 +351,8 @@ interface CommandOptions {
   timeoutMs: number;
   /** Called for each complete stderr line (go prints its progress there). */
   onStderrLine?: (line: string) => void;
+  /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
+  input?: string;
 }
 
 /** Runs a command to completion with a hard time limit; never throws for a non-zero exit. */
@@ -317,11 +362,12 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
     try {
       // detached: the command gets its own process group, so a timeout stops its
       // children too (go build runs compile/link as children).
-      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], detached: true });
     } catch (err) {
       resolve({ code: null, signal: null, stdout: "", stderr: String(err), timedOut: false });
       return;
     }
+    if (opts.input !== undefined) sendInput(child, opts.input);
     let stdout = "";
     let stderr = "";
     let pending = "";
@@ -363,6 +409,17 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
+}
+
+/**
+ * Writes `input` to a child's piped stdin and closes it. A child that exits without
+ * reading makes the write fail (EPIPE); its exit code tells what happened, so that
+ * error is not raised again here.
+ */
+export function sendInput(child: ChildProcess, input: string): void {
+  if (!child.stdin) return;
+  child.stdin.on("error", () => undefined);
+  child.stdin.end(input);
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];

@@ -41,7 +41,8 @@ interface Run {
 
 /** The CLI as `npm run audit` starts it, with only the emulator's connection in its environment. */
 function audit(args: string[], password = ADMIN_PASSWORD): Promise<Run> {
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SERVICENOW_")));
+  // Without GITHUB_STEP_SUMMARY: run inside a CI job, the audit would append to that job's summary.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SERVICENOW_") && k !== "GITHUB_STEP_SUMMARY"));
   Object.assign(env, { SERVICENOW_INSTANCE_URL: emu.url, SERVICENOW_USERNAME: "admin", SERVICENOW_PASSWORD: password });
   const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "scripts/audit/cli.ts", ...args], { cwd: ROOT, env });
   let stdout = "";
@@ -177,6 +178,28 @@ test("the table, the JSON and the Markdown of the seeded mix; exit 0 by default;
     for (const text of [run.stdout, run.stderr, JSON.stringify(report), md]) expect(text).not.toContain(token);
   }
   for (const text of [run.stdout, JSON.stringify(report), md]) expect(text).not.toContain(ADMIN_PASSWORD);
+});
+
+test("--summary appends the Markdown and one chain per managed key, its broken link marked", async () => {
+  const events = user("svc.events", ["evt_mgmt_integration"]);
+  const legacy = user("svc.legacy", ["evt_mgmt_integration"], { active: "false" });
+  const state = stateFile("dev", [key("managed-healthy", events, 90), key("inactive-owner", legacy, 90)]);
+  key("hand-made", events, 90);
+  const summary = path.join(dir, "out", "audit-summary.md");
+  fs.mkdirSync(path.dirname(summary), { recursive: true });
+  fs.writeFileSync(summary, "before\n\n");
+  const run = await audit(["--state", state, "--summary", summary]);
+  expect(run.code).toBe(0);
+  const text = fs.readFileSync(summary, "utf8");
+  expect(text.startsWith("before\n\n### API-key audit of")).toBe(true);
+  expect(text).toContain("#### The chains of keywire's keys");
+  // Two managed keys, two diagrams; the unmanaged key has no keywire chain.
+  const blocks = [...text.matchAll(/##### (.+)\n\n```mermaid\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]);
+  expect(blocks.map(([heading]) => heading).sort()).toEqual(["inactive-owner (stack dev)", "managed-healthy (stack dev)"]);
+  const diagram = Object.fromEntries(blocks);
+  expect(diagram["inactive-owner (stack dev)"]).toMatch(/^ {2}class user broken$/m);
+  expect(diagram["managed-healthy (stack dev)"]).not.toContain("broken");
+  expect(diagram["managed-healthy (stack dev)"]).toMatch(/^ {2}class user,key ok$/m);
 });
 
 test("--fail-on high with the mix: exit 1, and the reason on stderr", async () => {

@@ -2,7 +2,15 @@
  * The drift report from `pulumi preview --refresh --json`: per resource and
  * property, instance changes told apart from program changes.
  */
-import { buildDriftReport, formatDriftMarkdown, formatDriftText, PreviewJson } from "../../scripts/drift/driftReport";
+import {
+  buildDriftReport,
+  configSecrets,
+  formatDriftMarkdown,
+  formatDriftText,
+  PreviewJson,
+  pulumiFailureText,
+  redactDriftReport,
+} from "../../scripts/drift/driftReport";
 
 const urn = (type: string, name: string) => `urn:pulumi:dev::keywire::keywire:servicenow:ApiKeyAuth$${type}::${name}`;
 const KEY = "pulumi-nodejs:dynamic/keywire/servicenow:ApiKey";
@@ -73,4 +81,68 @@ test("markdown cannot be broken by names from the instance", () => {
   });
   const md = formatDriftMarkdown(report);
   expect(md).toContain("a\\|b \\`c\\`");
+});
+
+describe("the stack's secrets never reach the output", () => {
+  // Neither is credential-shaped: only the stack's own list can catch them.
+  const PASSWORD = "correct horse battery staple";
+  const TOKEN = "plain-token-value-4711";
+  const configJson = {
+    "servicenow:instanceUrl": { value: "https://dev1.service-now.com", secret: false },
+    "servicenow:password": { value: PASSWORD, secret: true },
+    "keywire:apiKeyToken": { value: TOKEN, secret: true },
+    "keywire:apiKey": { value: '{"name":"events"}', objectValue: { name: "events" }, secret: false },
+  };
+  const secretPreview: PreviewJson = {
+    steps: [
+      {
+        op: "update",
+        urn: urn(PROFILE, "keywire-profile"),
+        // The engine should print secrets as [secret]; a provider that stored one in a
+        // plain property, or a display bug, puts it in the diff in clear.
+        oldState: { type: PROFILE, inputs: { name: "p", note: `old ${PASSWORD}` }, outputs: { name: "p", note: `old ${PASSWORD}`, nested: { t: TOKEN } } },
+        newState: { type: PROFILE, inputs: { name: "p", note: `new ${TOKEN}`, nested: { t: "x" } } },
+      },
+    ],
+    diagnostics: [{ severity: "error", urn: urn(PROFILE, "keywire-profile"), message: `read failed: login ${PASSWORD} refused; token ${JSON.stringify(TOKEN)}` }],
+  };
+
+  test("configSecrets takes the values marked secret, and only those", () => {
+    expect(configSecrets(configJson).sort()).toEqual([PASSWORD, TOKEN].sort());
+    expect(configSecrets({ "k:o": { value: '{"a":{"b":"leafSecret"}}', objectValue: { a: { b: "leafSecret" } }, secret: true } })).toContain("leafSecret");
+    expect(configSecrets("not an object")).toEqual([]);
+    expect(configSecrets(null)).toEqual([]);
+  });
+
+  test("a secret in a diff is not in the text, markdown or JSON report", () => {
+    const secrets = configSecrets(configJson);
+    const raw = buildDriftReport("dev", secretPreview);
+    // Without the list the secret would be printed: the test shows the list is what stops it.
+    expect(formatDriftText(raw)).toContain(PASSWORD);
+    const report = redactDriftReport(raw, secrets);
+    const printed = [formatDriftText(report), formatDriftMarkdown(report), JSON.stringify(report)].join("\n");
+    for (const s of [PASSWORD, TOKEN]) expect(printed).not.toContain(s);
+    expect(report.items[0].properties.map((p) => p.property)).toEqual(["note", "nested"]);
+    expect(formatDriftText(report)).toContain("note: expected new [REDACTED] → actual old [REDACTED]");
+  });
+
+  test("a secret in a diagnostic is not in what a failed run prints", () => {
+    const secrets = configSecrets(configJson);
+    const stdout = JSON.stringify(secretPreview, null, 2);
+    expect(stdout).toContain(PASSWORD);
+    const text = pulumiFailureText("", stdout, secrets);
+    for (const s of [PASSWORD, TOKEN]) expect(text).not.toContain(s);
+    expect(text).toContain("read failed: login [REDACTED] refused");
+    // stderr wins when there is one, redacted the same way.
+    expect(pulumiFailureText(`error: ${PASSWORD}`, stdout, secrets)).toBe("error: [REDACTED]");
+  });
+
+  test("only the end of a long output is kept, cut after redaction so no secret is half-kept", () => {
+    // The password straddles the cut: cutting first would keep its last characters.
+    const long = `${PASSWORD}${"y".repeat(3996)}`;
+    const text = pulumiFailureText(long, "", [PASSWORD]);
+    expect(text).toHaveLength(4000);
+    expect(text).not.toContain("aple");
+    expect(text.endsWith("y".repeat(3996))).toBe(true);
+  });
 });

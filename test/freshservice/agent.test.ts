@@ -1,7 +1,8 @@
 import { startFreshserviceEmulator, RunningFreshserviceEmulator } from "../../emulator/freshservice";
-import { FreshserviceAgentInputs, FreshserviceAgentOutputs, freshserviceAgentProvider as provider } from "../../resources/freshservice/agent";
+import { FreshserviceAgent, FreshserviceAgentInputs, FreshserviceAgentOutputs, freshserviceAgentProvider as provider } from "../../resources/freshservice/agent";
 import { KeywireError } from "../../resources/shared/errors";
 import { roundTrip } from "../support/providerText";
+import { registrationOptions } from "../support/registration";
 import { rejection } from "../support/rejection";
 
 let emu: RunningFreshserviceEmulator;
@@ -217,6 +218,15 @@ describe("FreshserviceAgent against the emulator", () => {
     const { id, outs } = await create();
     await asAdmin("DELETE", `/agents/${outs.agentId}/forget`);
     await expect(provider.update!(id, outs, inputs({ jobTitle: "x" }))).rejects.toThrow(/pulumi refresh/);
+  });
+});
+
+describe("FreshserviceAgent in the state", () => {
+  test("the managing key's fingerprint is a secret output, like the key", async () => {
+    const opts = await registrationOptions(
+      (o) => new FreshserviceAgent("a", { domain, apiKey: "a-key-1", email: "integration@example.com", firstName: "Integration", roles: [{ roleName: "SD Agent" }] }, o),
+    );
+    expect(opts.additionalSecretOutputs).toEqual(expect.arrayContaining(["apiKey", "keyFingerprint"]));
   });
 });
 

@@ -1,5 +1,6 @@
 import { startFreshserviceEmulator, RunningFreshserviceEmulator } from "../../emulator/freshservice";
 import {
+  FreshserviceApiKey,
   FreshserviceApiKeyOutputs,
   freshserviceApiKeyProvider as provider,
   verifyFreshserviceKey,
@@ -7,6 +8,7 @@ import {
 import { UNKNOWN_INPUT, keyFingerprint } from "../../resources/freshservice/client";
 import { KeywireError } from "../../resources/shared/errors";
 import { roundTrip } from "../support/providerText";
+import { registrationOptions } from "../support/registration";
 import { rejection } from "../support/rejection";
 
 let emu: RunningFreshserviceEmulator;
@@ -78,8 +80,9 @@ describe("FreshserviceApiKey against the emulator", () => {
   test("create verifies with one cheap call and reports the rate-limit figures", async () => {
     emu.resetMetrics();
     const { id, outs } = await createOk();
-    expect(id).toBe(`${domain}/${keyFingerprint(key)}`);
+    expect(id).toMatch(/^keywire-test\/[0-9a-f]{16}$/);
     expect(id).not.toContain(key);
+    expect(id).not.toContain(keyFingerprint(key));
     expect(outs).toMatchObject({ verified: true, status: "valid", httpStatus: 200, errorCode: "", rateLimitPerMinute: 200, plan: "growth", baseUrl: emu.url, probe: "agents" });
     expect(outs.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(emu.metrics().total).toBe(1);
@@ -223,6 +226,38 @@ describe("FreshserviceApiKey against the emulator", () => {
     expect(err).toBeInstanceOf(KeywireError);
     expect((err as KeywireError).retryable).toBe(true);
     expectNoKey(JSON.stringify(err));
+  });
+});
+
+describe("FreshserviceApiKey in the state", () => {
+  test("the fingerprint is a secret output, like the key", async () => {
+    const opts = await registrationOptions((o) => new FreshserviceApiKey("k", { domain, apiKey: "a-key-1" }, o));
+    expect(opts.additionalSecretOutputs).toEqual(expect.arrayContaining(["apiKey", "fingerprint"]));
+  });
+
+  test("the id, stored in clear, holds nothing derived from the key", async () => {
+    const a = await createOk();
+    const b = await createOk();
+    for (const id of [a.id, b.id]) {
+      expect(id).not.toContain(keyFingerprint(key));
+      expect(id).not.toContain(key);
+    }
+    expect(a.id).not.toBe(b.id);
+  });
+
+  test("a state written by an earlier version: refresh replaces its id, and diffs still compare", async () => {
+    const { outs } = await createOk();
+    // Earlier versions used the fingerprint as the id's suffix and kept it as a plain output.
+    const oldId = `${domain}/${keyFingerprint(key)}`;
+    const old: FreshserviceApiKeyOutputs = { ...outs, fingerprint: keyFingerprint(key) };
+    expect(await provider.diff!(oldId, old, inputs())).toMatchObject({ changes: false });
+    expect((await provider.diff!(oldId, old, inputs({ apiKey: "another-key" }))).replaces).toEqual(["apiKey"]);
+    const refreshed = await provider.read!(oldId, old);
+    expect(refreshed.id).toMatch(/^keywire-test\/[0-9a-f]{16}$/);
+    expect(refreshed.id).not.toBe(oldId);
+    expect(refreshed.props).toMatchObject({ verified: true, fingerprint: old.fingerprint });
+    // Once refreshed, the id stays.
+    expect((await provider.read!(refreshed.id!, refreshed.props as FreshserviceApiKeyOutputs)).id).toBe(refreshed.id);
   });
 });
 

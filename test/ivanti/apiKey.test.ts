@@ -1,7 +1,15 @@
 import { startIvantiEmulator, RunningIvantiEmulator } from "../../emulator/ivanti";
-import { IvantiApiKeyInputs, IvantiApiKeyOutputs, ivantiApiKeyProvider as provider, ivantiKeyFingerprint, verifyIvantiKey } from "../../resources/ivanti/apiKey";
+import {
+  IvantiApiKey,
+  IvantiApiKeyInputs,
+  IvantiApiKeyOutputs,
+  ivantiApiKeyProvider as provider,
+  ivantiKeyFingerprint,
+  verifyIvantiKey,
+} from "../../resources/ivanti/apiKey";
 import { UNKNOWN_INPUT } from "../../resources/ivanti/client";
 import { roundTrip } from "../support/providerText";
+import { registrationOptions } from "../support/registration";
 import { rejection } from "../support/rejection";
 
 let emu: RunningIvantiEmulator;
@@ -55,8 +63,10 @@ describe("IvantiApiKey against the emulator", () => {
   test("create proves the key through OData with one call", async () => {
     emu.resetMetrics();
     const { id, outs } = await createOk();
-    expect(id).toBe(`${new URL(emu.url).host}/${ivantiKeyFingerprint(key)}`);
+    expect(id.startsWith(`${new URL(emu.url).host}/`)).toBe(true);
+    expect(id).toMatch(/\/[0-9a-f]{16}$/);
     expect(id).not.toContain(key);
+    expect(id).not.toContain(ivantiKeyFingerprint(key));
     expect(outs).toMatchObject({ verified: true, status: "valid", httpStatus: 200, errorCode: "", tenantUrl: emu.url, odataBase: `${emu.url}/api/odata`, heatPrefix: false, probeObject: "incidents" });
     expect(emu.metrics().total).toBe(1);
     expect(emu.metrics().byRoute["GET businessobject/{object}"]).toBe(1);
@@ -163,6 +173,38 @@ describe("IvantiApiKey against the emulator", () => {
     emu.resetMetrics();
     await provider.delete!(id, outs);
     expect(emu.metrics().total).toBe(0);
+  });
+});
+
+describe("IvantiApiKey in the state", () => {
+  test("the fingerprint is a secret output, like the key", async () => {
+    const opts = await registrationOptions((o) => new IvantiApiKey("k", { tenantUrl: "https://mycompany.saasit.com", apiKey: "A-KEY-1" }, o));
+    expect(opts.additionalSecretOutputs).toEqual(expect.arrayContaining(["apiKey", "fingerprint"]));
+  });
+
+  test("the id, stored in clear, holds nothing derived from the key", async () => {
+    const a = await createOk();
+    const b = await createOk();
+    for (const id of [a.id, b.id]) {
+      expect(id).not.toContain(ivantiKeyFingerprint(key));
+      expect(id).not.toContain(key);
+    }
+    expect(a.id).not.toBe(b.id);
+  });
+
+  test("a state written by an earlier version: refresh replaces its id, and diffs still compare", async () => {
+    const { outs } = await createOk();
+    // Earlier versions used the fingerprint as the id's suffix and kept it as a plain output.
+    const host = new URL(emu.url).host;
+    const oldId = `${host}/${ivantiKeyFingerprint(key)}`;
+    const old: IvantiApiKeyOutputs = { ...outs, fingerprint: ivantiKeyFingerprint(key) };
+    expect(await provider.diff!(oldId, old, inputs())).toMatchObject({ changes: false });
+    expect((await provider.diff!(oldId, old, inputs({ apiKey: "OTHERKEY" }))).replaces).toEqual(["apiKey"]);
+    const refreshed = await provider.read!(oldId, old);
+    expect(refreshed.id!.startsWith(`${host}/`)).toBe(true);
+    expect(refreshed.id).not.toBe(oldId);
+    expect(refreshed.props).toMatchObject({ verified: true, fingerprint: old.fingerprint });
+    expect((await provider.read!(refreshed.id!, refreshed.props as IvantiApiKeyOutputs)).id).toBe(refreshed.id);
   });
 });
 

@@ -59,3 +59,18 @@ test("a new token gives a new endpoint, replaced create-before-delete, and stays
   expect(after.endpoint.secret).toBe(true);
   expect(JSON.parse(String(after.sub.inputs.redrivePolicy))).toEqual({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:123456789012:dlq" });
 });
+
+test("a delivery policy whose shortest delay exceeds its longest is refused before any AWS resource", () => {
+  const before = registered.length;
+  expect(
+    () =>
+      new SnsEventIntegration("bad-policy", {
+        endpoint: pulumi.secret("https://dev12345.service-now.com/api/sn_em_connector/em/inbound_event"),
+        topicName: "alarms",
+        deliveryPolicy: { numRetries: 3, minDelayTarget: 60, maxDelayTarget: 20, backoffFunction: "linear" },
+        confirmationTimeoutInMinutes: 5,
+        allowCloudWatchAlarms: true,
+      }),
+  ).toThrow(/SnsEventIntegration\.deliveryPolicy\.minDelayTarget: must be at most maxDelayTarget \(20\)/);
+  expect(registered.slice(before).filter((r) => r.type.startsWith("aws:"))).toEqual([]);
+});

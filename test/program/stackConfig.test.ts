@@ -4,13 +4,18 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { StackConfigError, loadStackConfig } from "../../config/stackConfig";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: { load(text: string): unknown } = require("js-yaml");
 
 type Raw = Record<string, string>;
-const raw = (values: Raw) => ({ get: (k: string) => values[k], has: (k: string) => values[k] !== undefined });
+const raw = (values: Raw) => ({
+  get: (k: string) => values[k],
+  has: (k: string) => values[k] !== undefined,
+  keys: () => Object.keys(values).filter((k) => values[k] !== undefined),
+});
 
 /** Pulumi hands object values to the program as JSON strings; do the same with a stack file. */
 function stackFile(name: string, secrets: string[] = []): Raw {
@@ -101,7 +106,6 @@ test.each<[string, Raw, string]>([
 test("the connection may come from the SERVICENOW_* environment, as the providers read it", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { pulumiRawConfig } = require("../../config/pulumiConfig") as typeof import("../../config/pulumiConfig");
-  const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   pulumi.runtime.setAllConfig({
     "keywire:integrationUser": JSON.stringify({ userName: "svc.events" }),
     "keywire:pushConnector": JSON.stringify({ name: "AWS SNS push connector" }),
@@ -117,4 +121,141 @@ test("the connection may come from the SERVICENOW_* environment, as the provider
 test("a placeholder OAuth client id is refused", () => {
   const { "servicenow:username": _u, "servicenow:password": _p, ...rest } = valid;
   expect(problems({ ...rest, "servicenow:clientId": "<oauth client id>", "servicenow:clientSecret": "s" })["servicenow:clientId"]).toMatch(/placeholder/);
+});
+
+describe("bad input is refused with what to do, in one message", () => {
+  test("the error is a RunError, so Pulumi prints the problems without a stack trace", () => {
+    let thrown: unknown;
+    try {
+      loadStackConfig(raw({ ...valid, "keywire:policyMode": "sideways" }));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(pulumi.RunError.isInstance(thrown)).toBe(true);
+    expect((thrown as Error).message).toContain("keywire:policyMode");
+  });
+
+  test.each<[string, Raw, string, RegExp]>([
+    ["a boolean given as a word", { "keywire:keepBasicAuth": "yes" }, "keywire:keepBasicAuth", /^must be a boolean \(got string "yes"\)/],
+    ["a number given as text", { "keywire:apiKey": JSON.stringify({ expiresInDays: "90" }) }, "keywire:apiKey.expiresInDays", /^must be a number \(got string "90"\)/],
+    ["a list given as text", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", roles: "itil" }) }, "keywire:integrationUser.roles", /^must be a list \(got string "itil"\)/],
+    ["an object given as a list", { "keywire:sns": JSON.stringify([1]) }, "keywire:sns", /^must be an object \(got a list\)/],
+  ])("a wrong type reads as a wrong type, not as missing: %s", (_label, values, key, message) => {
+    const p = problems({ ...valid, ...values });
+    expect(p[key]).toMatch(message);
+    expect(p[key]).not.toMatch(/required/);
+  });
+
+  test("a missing value still reads as required", () => {
+    const { "keywire:pushConnector": _omit, ...rest } = valid;
+    expect(problems(rest)["keywire:pushConnector"]).toBe("is required");
+  });
+
+  test("an unknown keywire key is refused, naming the nearest known key", () => {
+    const p = problems({ ...valid, "keywire:keepBasicAuht": "true", "keywire:somethingElse": "1" });
+    expect(p["keywire:keepBasicAuht"]).toMatch(/not a keywire setting.*did you mean keywire:keepBasicAuth\?/);
+    expect(p["keywire:somethingElse"]).toMatch(/not a keywire setting/);
+    expect(p["keywire:somethingElse"]).not.toMatch(/did you mean/);
+  });
+
+  test("an unknown nested key names the nearest one in its object", () => {
+    const p = problems({ ...valid, "keywire:apiKey": JSON.stringify({ expiresInDay: 3 }) });
+    expect(p["keywire:apiKey"]).toMatch(/expiresInDay.*did you mean "expiresInDays"\?/);
+  });
+
+  test("a dotted key set without --path is refused with the --path command", () => {
+    const p = problems({ ...valid, "keywire:sns.enabled": "false", "keywire:apiKey.rotation.maxAgeDays": "30" });
+    expect(p["keywire:sns.enabled"]).toContain("pulumi config set --path keywire:sns.enabled");
+    expect(p["keywire:sns.enabled"]).toContain("pulumi config rm keywire:sns.enabled");
+    expect(p["keywire:apiKey.rotation.maxAgeDays"]).toContain("pulumi config set --path keywire:apiKey.rotation.maxAgeDays");
+    // The value is not repeated: it is the user's to type again.
+    expect(p["keywire:sns.enabled"]).not.toContain("false");
+  });
+
+  test("keys of other namespaces, the operator token and the documented platform keys are not refused", () => {
+    const cfg = loadStackConfig(
+      raw({
+        ...valid,
+        "aws:region": "eu-west-1",
+        "freshservice:domain": "mycompany",
+        "keywire:apiKeyToken": "now_secret",
+        "keywire:freshservice": JSON.stringify({ probe: "agents" }),
+        "keywire:ivanti": JSON.stringify({ heatPrefix: false }),
+        "servicenow:proxy": "unrelated",
+      }),
+    );
+    expect(cfg.hasOperatorToken).toBe(true);
+  });
+
+  test("a misspelt servicenow key is not refused, but the missing key's problem points at it", () => {
+    const { "servicenow:instance": _omit, ...rest } = valid;
+    const p = problems({ ...rest, "servicenow:instanceURL": "https://dev12345.service-now.com" });
+    expect(Object.keys(p)).toEqual(["servicenow:instance"]);
+    expect(p["servicenow:instance"]).toContain("servicenow:instanceURL is set: did you mean servicenow:instanceUrl?");
+  });
+
+  test.each<[string, Record<string, unknown>, string, RegExp]>([
+    ["rotation before expiry as long as the key lives (due at creation)", { expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 30 } }, "keywire:apiKey.rotation.rotateBeforeExpiryDays", /less than expiresInDays \(30\)/],
+    ["rotation before expiry longer than the key lives", { expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 45 } }, "keywire:apiKey.rotation.rotateBeforeExpiryDays", /less than expiresInDays/],
+    ["a maximum age past the expiry", { expiresInDays: 30, rotation: { maxAgeDays: 31 } }, "keywire:apiKey.rotation.maxAgeDays", /at most expiresInDays \(30\)/],
+    ["a maximum age of zero", { expiresInDays: 30, rotation: { maxAgeDays: 0 } }, "keywire:apiKey.rotation.maxAgeDays", /greater than 0/],
+  ])("a key due for rotation when it is made is refused: %s", (_label, apiKey, key, message) => {
+    const p = problems({ ...valid, "keywire:apiKey": JSON.stringify(apiKey) });
+    expect(p[key]).toMatch(message);
+  });
+
+  test("rotation settings that leave the key time to serve are accepted", () => {
+    for (const rotation of [{ rotateBeforeExpiryDays: 29 }, { maxAgeDays: 30 }, { maxAgeDays: 20, rotateBeforeExpiryDays: 5 }]) {
+      expect(() => loadStackConfig(raw({ ...valid, "keywire:apiKey": JSON.stringify({ expiresInDays: 30, rotation }) }))).not.toThrow();
+    }
+  });
+
+  test("a rotation problem is reported along with the other problems", () => {
+    const p = problems({
+      ...valid,
+      "keywire:policyMode": "sideways",
+      "keywire:apiKey": JSON.stringify({ expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 30 } }),
+    });
+    expect(Object.keys(p).sort()).toEqual(["keywire:apiKey.rotation.rotateBeforeExpiryDays", "keywire:policyMode"]);
+  });
+
+  test("a delivery policy whose minimum delay exceeds its maximum is refused", () => {
+    const p = problems({ ...valid, "keywire:sns": JSON.stringify({ topicName: "alarms", deliveryPolicy: { minDelayTarget: 700 } }) });
+    expect(p["keywire:sns.deliveryPolicy.minDelayTarget"]).toMatch(/maxDelayTarget \(600\)/);
+  });
+
+  test.each<[string, Raw, string]>([
+    ["an over-long key name", { "keywire:apiKey": JSON.stringify({ name: "k".repeat(101) }) }, "keywire:apiKey.name"],
+    ["a key name with a line break", { "keywire:apiKey": JSON.stringify({ name: "a\nb" }) }, "keywire:apiKey.name"],
+    ["a connector name with a control character", { "keywire:pushConnector": JSON.stringify({ name: "AWS\u0007" }) }, "keywire:pushConnector.name"],
+    ["an over-long connector name", { "keywire:pushConnector": JSON.stringify({ name: "c".repeat(101) }) }, "keywire:pushConnector.name"],
+    ["an over-long first name", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", firstName: "f".repeat(101) }) }, "keywire:integrationUser.firstName"],
+    ["a connector name the instance would run as a script", { "keywire:pushConnector": JSON.stringify({ name: " JavaScript:gs.getUserID()" }) }, "keywire:pushConnector.name"],
+    ["a key name the instance would run as a script", { "keywire:apiKey": JSON.stringify({ name: "javascript:1" }) }, "keywire:apiKey.name"],
+    ["an auth scope the instance would run as a script", { "keywire:apiKey": JSON.stringify({ authScopes: ["javascript:1"] }) }, "keywire:apiKey.authScopes.0"],
+  ])("%s is refused, naming the key", (_label, values, key) => {
+    expect(Object.keys(problems({ ...valid, ...values }))).toContain(key);
+  });
+
+  test("a value that may hold credentials is never repeated", () => {
+    const e = (() => {
+      try {
+        loadStackConfig(
+          raw({
+            ...valid,
+            "servicenow:instance": "<https://admin:hunter2@dev1.service-now.com>",
+            "keywire:keepBasicAuth": "https://admin:hunter3@example.com",
+            "keywire:namePrefix": "now_abcdefghijklmnopqrstuvwxyz0123",
+          }),
+        );
+      } catch (err) {
+        return err as StackConfigError;
+      }
+      throw new Error("expected the configuration to be refused");
+    })();
+    const keys = e.problems.map((p) => p.key);
+    expect(keys).toEqual(expect.arrayContaining(["servicenow:instance", "keywire:keepBasicAuth", "keywire:namePrefix"]));
+    for (const secret of ["hunter2", "hunter3", "abcdefghijklmnopqrstuvwxyz"]) expect(e.message).not.toContain(secret);
+    expect(e.problems.find((p) => p.key === "keywire:keepBasicAuth")!.message).toMatch(/must be a boolean \(got a string\)/);
+  });
 });

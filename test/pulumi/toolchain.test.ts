@@ -1,7 +1,9 @@
 /**
  * Which pulumi CLI keywire uses and the environment it runs it in, without building
  * or installing anything: fake `pulumi` scripts on PATH, a fake cache, temporary
- * homes and projects.
+ * homes and projects. For the backend: the caller's PULUMI_BACKEND_URL, else the one
+ * the caller chose the CLI's own ways (`backend.url` in Pulumi.yaml, then `pulumi
+ * login`, then PULUMI_ACCESS_TOKEN), and only otherwise keywire's local file backend.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -13,6 +15,7 @@ import {
   defaultPulumiHome,
   dynamicProviderFingerprint,
   ensurePulumi,
+  envForCommand,
   languageHostFingerprint,
   parseVersion,
   projectBackendUrl,
@@ -20,9 +23,10 @@ import {
   readTeamSetup,
   REPO_ROOT,
   sdkVersion,
+  UNREAD_PROJECT_BACKEND,
   type Route,
 } from "../../scripts/pulumi/toolchain";
-import { projectDir } from "../../scripts/pulumi/run";
+import { callerDir, projectDir } from "../../scripts/pulumi/run";
 
 const NODE_BIN = path.join(REPO_ROOT, "node_modules", ".bin");
 const SDK = sdkVersion();
@@ -195,16 +199,37 @@ describe("what the team has set up", () => {
     expect(readTeamSetup({ HOME: mkdir("home") }, sub)).toEqual({});
   });
 
-  test("backend.url in the forms Pulumi.yaml uses", () => {
-    expect(projectBackendUrl("name: k\nbackend:\n  url: s3://b/k\nruntime: nodejs\n")).toBe("s3://b/k");
-    expect(projectBackendUrl('name: k\nbackend:\n    url: "file://~/state"   # local\n')).toBe("file://~/state");
-    expect(projectBackendUrl("backend: { url: 'gs://g/k' }\n")).toBe("gs://g/k");
-    expect(projectBackendUrl("backend:\n  # url: later\n  url: https://api.pulumi.com\n")).toBe("https://api.pulumi.com");
-    // A key this reader cannot follow still means the project chose a backend.
-    expect(projectBackendUrl("backend: !custom thing\n")).toBe("Pulumi.yaml backend");
-    // keywire's own project file names none, and a nested url elsewhere is no backend.
+  test.each([
+    ["block", "name: keywire\nbackend:\n  url: s3://b?region=us-east-1\nruntime: nodejs\n", "s3://b?region=us-east-1"],
+    ["block, double-quoted, with a comment", 'name: k\nbackend:\n    url: "file://~/state"   # local\n', "file://~/state"],
+    ["block, quoted, with comments", "backend: # team state\n  url: 's3://b' # shared\n", "s3://b"],
+    ["block after blank lines", "backend:\n\n    url: \"gs://b/keywire\"\n", "gs://b/keywire"],
+    ["block with a commented-out url first", "backend:\n  # url: later\n  url: https://api.pulumi.com\n", "https://api.pulumi.com"],
+    ["a # inside the url", "backend:\n  url: s3://b?region=x#frag\n", "s3://b?region=x#frag"],
+    ["a quoted url with ' #' in it", "backend:\n  url: \"s3://b #1\" # shared\n", "s3://b #1"],
+    ["an explicit null url", "backend:\n  url:\n", undefined],
+    ["flow", "backend: { url: s3://b }\n", "s3://b"],
+    ["flow, quoted", "backend: { url: 'gs://g/k' }\n", "gs://g/k"],
+    ["no backend", "name: keywire\nruntime: nodejs\n", undefined],
+    // The CLI treats a backend without a url, or an empty one, as none and goes on to the login.
+    ["backend without url", "backend:\n  other: x\nurl: s3://not-the-backend\n", undefined],
+    ["an empty url", "backend:\n  url: ''\n", undefined],
+    ["flow without url", "backend: { other: x }\n", undefined],
+    ["a nested key named backend", "options:\n  backend:\n    url: s3://b\n", undefined],
+    ["a url under another key", "name: k\ntemplate:\n  url: https://x\nplugins:\n  backend: no\n", undefined],
+    // Forms this reader cannot follow may still name a backend: keywire must not set one.
+    ["a tag", "backend: !custom thing\n", UNREAD_PROJECT_BACKEND],
+    ["an alias", "backend: *shared\n", UNREAD_PROJECT_BACKEND],
+    ["a block scalar url", "backend:\n  url: >-\n    s3://b\n", UNREAD_PROJECT_BACKEND],
+    ["a flow mapping over several lines", "backend: {\n  url: s3://b }\n", UNREAD_PROJECT_BACKEND],
+    ["an unclosed quote", "backend:\n  url: 's3://b\n", UNREAD_PROJECT_BACKEND],
+    ["a url on the line below", "backend:\n  url:\n    s3://b\n", UNREAD_PROJECT_BACKEND],
+  ])("projectBackendUrl: %s", (_name, yaml, want) => {
+    expect(projectBackendUrl(yaml)).toBe(want);
+  });
+
+  test("keywire's own project file names no backend", () => {
     expect(projectBackendUrl(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"))).toBeUndefined();
-    expect(projectBackendUrl("name: k\ntemplate:\n  url: https://x\nplugins:\n  backend: no\n")).toBeUndefined();
   });
 
   test("the wrapper reads the project of --cwd / -C, else the caller's directory", () => {
@@ -213,6 +238,85 @@ describe("what the team has set up", () => {
     expect(projectDir(["--cwd=/abs", "up"], "/work/x")).toBe("/abs");
     expect(projectDir(["-C", "../y", "preview"], "/work/x")).toBe("/work/y");
     expect(projectDir(["config", "set", "k", "--", "--cwd", "v"], "/work/x")).toBe("/work/x");
+  });
+
+  test("the caller's directory is where npm was called (INIT_CWD), not the package root npm runs scripts in", () => {
+    expect(callerDir({ INIT_CWD: "/work/x" })).toBe("/work/x");
+    expect(callerDir({})).toBe(process.cwd());
+  });
+});
+
+describe("the backend a keywire-provided CLI gets, from what is on disk", () => {
+  const BUCKET = "s3://team-state?region=eu-west-1";
+  const FILE_DEFAULT = `file://${defaultBackendDir()}`;
+  let home: string;
+  let project: string;
+
+  beforeEach(() => {
+    home = mkdir("pulumi-home");
+    project = mkdir("checkout");
+    mkdir("checkout", "stacks");
+    fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: keywire\nruntime: nodejs\n");
+  });
+
+  /** The backend ensurePulumi gives a cached CLI run in `cwd` by a caller with its own PULUMI_HOME. */
+  const backendFor = (base: NodeJS.ProcessEnv, cwd = project): string | undefined => {
+    const caller = { PATH: "/usr/bin", HOME: mkdir("home"), KEYWIRE_TOOLS_DIR: mkdir("tools"), PULUMI_HOME: home, ...base };
+    return pulumiEnv("go", "/nonexistent/bin", caller, readTeamSetup(caller, cwd)).env.PULUMI_BACKEND_URL;
+  };
+
+  function login(dir: string, url: string): void {
+    fs.writeFileSync(path.join(dir, "credentials.json"), JSON.stringify({ current: url, accessTokens: { [url]: "" } }));
+  }
+
+  test("with no choice anywhere, the local file backend (never Pulumi Cloud)", () => {
+    expect(backendFor({})).toBe(FILE_DEFAULT);
+    login(home, ""); // after `pulumi logout`
+    expect(backendFor({})).toBe(FILE_DEFAULT);
+  });
+
+  test("a `pulumi login` in the caller's Pulumi home is left to the CLI", () => {
+    login(home, BUCKET);
+    expect(backendFor({})).toBeUndefined();
+  });
+
+  test("backend.url in the project's Pulumi.yaml, found from a subdirectory too, is left to the CLI", () => {
+    fs.appendFileSync(path.join(project, "Pulumi.yaml"), `backend:\n  url: ${BUCKET}\n`);
+    expect(backendFor({})).toBeUndefined();
+    expect(backendFor({}, path.join(project, "stacks"))).toBeUndefined();
+  });
+
+  test("the caller's PULUMI_BACKEND_URL always wins", () => {
+    login(home, BUCKET);
+    expect(backendFor({ PULUMI_BACKEND_URL: "file:///srv/state" })).toBe("file:///srv/state");
+  });
+
+  test("`pulumi login <url>` runs without the file default, so the CLI records the login without a conflict warning", () => {
+    const base = { PATH: "/usr/bin", PULUMI_HOME: home };
+    const env = pulumiEnv("go", "/nonexistent/bin", base, readTeamSetup(base, project)).env;
+    expect(env.PULUMI_BACKEND_URL).toBe(FILE_DEFAULT);
+    expect(envForCommand(["login", BUCKET], env, base).PULUMI_BACKEND_URL).toBeUndefined();
+    expect(envForCommand(["login", BUCKET], env, base).PULUMI_HOME).toBe(home);
+    expect(envForCommand(["login", "--local"], env, base)).toBe(env);
+    expect(envForCommand(["up", "--yes"], env, base)).toBe(env);
+    // A caller's own PULUMI_BACKEND_URL is theirs to keep, for login too.
+    const own = { ...base, PULUMI_BACKEND_URL: "file:///srv/state" };
+    expect(envForCommand(["login", BUCKET], { ...env, ...own }, own).PULUMI_BACKEND_URL).toBe("file:///srv/state");
+  });
+
+  test("without a PULUMI_HOME of the caller's, `pulumi login <url>` is recorded in ~/.pulumi, and later runs follow it", () => {
+    const base = { PATH: "/usr/bin", HOME: mkdir("home"), KEYWIRE_TOOLS_DIR: mkdir("tools") };
+    const env = pulumiEnv("go", "/nonexistent/bin", base, readTeamSetup(base, project)).env;
+    expect(env.PULUMI_HOME).toBe(defaultPulumiHome(base));
+    const forLogin = envForCommand(["login", BUCKET], env, base);
+    expect(forLogin).not.toHaveProperty("PULUMI_HOME");
+    expect(forLogin).not.toHaveProperty("PULUMI_BACKEND_URL");
+    // What the CLI then writes, where it writes it:
+    fs.mkdirSync(path.dirname(credentialsFile(base)), { recursive: true });
+    login(path.dirname(credentialsFile(base)), BUCKET);
+    const after = pulumiEnv("go", "/nonexistent/bin", base, readTeamSetup(base, project)).env;
+    expect(after).not.toHaveProperty("PULUMI_HOME");
+    expect(after).not.toHaveProperty("PULUMI_BACKEND_URL");
   });
 });
 

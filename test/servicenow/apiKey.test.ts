@@ -207,6 +207,22 @@ describe("the key record", () => {
   });
 });
 
+test("a refresh keeps the key's generation, issue time and rotation in its inputs: the next check derives the same ones", async () => {
+  emu.setOptions({ tokenReadback: "input_display_value" });
+  const keys = new ProviderDriver(apiKeyProvider, emu.url);
+  const program = { ...keyInputs, rotation: { maxAgeDays: 60, trigger: "1" } };
+  const { id, outs } = await keys.create(program);
+  const refreshed = await keys.read(id, outs);
+  const inputs = refreshed.inputs as Record<string, unknown>;
+  expect(inputs.generation).toBe(1);
+  expect(inputs.issuedAt).toBe(outs.issuedAt);
+  expect(inputs.rotation).toEqual(program.rotation);
+  const next = await keys.checked(program, inputs);
+  expect(next.generation).toBe(1);
+  expect(next.issuedAt).toBe(outs.issuedAt);
+  expect((await keys.diff(id, refreshed.props as Record<string, unknown>, program)).changes).toBe(false);
+});
+
 describe("validation happens in check, before any call", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ["over-long name", { ...keyInputs, name: "x".repeat(101) }, "name"],

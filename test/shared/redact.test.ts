@@ -37,6 +37,69 @@ describe("redact", () => {
     }
   });
 
+  // Shapes found leaking in issue 12: Node's inspect output, quoted values, URL-encoded
+  // separators, names the patterns did not list, and short tokens.
+  const SHORT = "now_Xy7-Qp2_Lm";
+  const leaks: Array<[string, string, string]> = [
+    ["inspect, single quotes", `{ 'x-sn-apikey': '${TOKEN}', accept: 'application/json' }`, TOKEN],
+    ["inspect, single quotes, value not token-shaped", "{ 'x-sn-apikey': 'plainKeyValue42' }", "plainKeyValue42"],
+    ["inspect, double-quoted value", 'headers: { x-sn-apikey: "plainKeyValue42" }', "plainKeyValue42"],
+    ["JSON, no spaces", '{"x-sn-apikey":"plainKeyValue42"}', "plainKeyValue42"],
+    ["inspect password", "auth: { username: 'bob', password: 'hunter2hunter2' }", "hunter2hunter2"],
+    ["inspect Bearer", "headers: { Authorization: 'Bearer abc.def.ghi' }", "abc.def.ghi"],
+    ["inspect Basic", "headers: { Authorization: 'Basic dXNlcjpwYXNzd29yZA==' }", "dXNlcjpwYXNzd29yZA"],
+    ["inspect Ivanti header", "headers: { Authorization: 'rest_api_key=IVANTIKEY123' }", "IVANTIKEY123"],
+    ["JSON rest_api_key", '{"rest_api_key": "IVANTIKEY123"}', "IVANTIKEY123"],
+    ["URL-encoded =", "GET /api?x-sn-apikey%3DplainKeyValue42%26x%3D1", "plainKeyValue42"],
+    ["URL-encoded header", "h=x-sn-apikey%3A%20plainKeyValue42", "plainKeyValue42"],
+    ["user_password JSON", '{"user_name":"svc","user_password":"Pw-for-user-1"}', "Pw-for-user-1"],
+    ["user_password form", "user_name=svc&user_password=Pw-for-user-1", "Pw-for-user-1"],
+    ["user_password query", "/api/now/table/sys_user?user_password=Pw-for-user-1", "Pw-for-user-1"],
+    ["Cookie header", "Cookie: JSESSIONID=A1B2C3D4E5; glide_user_route=glide.f00dcafe", "A1B2C3D4E5"],
+    ["Cookie header, second cookie", "Cookie: JSESSIONID=A1B2C3D4E5; glide_user_route=glide.f00dcafe", "glide.f00dcafe"],
+    ["Set-Cookie header", "Set-Cookie: glide_user_route=glide.f00dcafe; Path=/; HttpOnly", "glide.f00dcafe"],
+    ["inspect cookie", "{ cookie: 'JSESSIONID=A1B2C3D4E5; glide_user_route=glide.f00dcafe' }", "glide.f00dcafe"],
+    ["a session cookie on its own", "sent JSESSIONID=A1B2C3D4E5 again", "A1B2C3D4E5"],
+    ["short now_ token", `key ${SHORT} refused`, SHORT],
+    ["inspect client_secret", "data: { client_id: 'id', client_secret: 'oauth-S3cret' }", "oauth-S3cret"],
+    ["inspect access_token", "{ access_token: 'tok-value-1', refresh_token: 'ref-value-2' }", "tok-value-1"],
+    ["inspect refresh_token", "{ access_token: 'tok-value-1', refresh_token: 'ref-value-2' }", "ref-value-2"],
+    ["refresh_token form", "grant_type=refresh_token&refresh_token=ref-value-2", "ref-value-2"],
+    ["api_key at the start", "api_key=plainKeyValue42&x=1", "plainKeyValue42"],
+    ["api_key quoted", "\"api_key=plainKeyValue42\"", "plainKeyValue42"],
+    ["URL userinfo, encoded password", "https://bob:p%40ss%2Fword@dev1.service-now.com/api", "p%40ss%2Fword"],
+    ["URL userinfo, raw @ in password", "https://bob:p@ss@dev1.service-now.com/api", "ss@dev1"],
+    ["URL userinfo in inspect", "{ url: 'https://bob:hunter2@dev1.service-now.com/api' }", "hunter2"],
+  ];
+
+  it.each(leaks)("removes credentials the named-value table covers: %s", (_label, text, secret) => {
+    const out = redact(text);
+    expect(out).not.toContain(secret);
+    expect(out).toContain(REDACTED);
+  });
+
+  it("keeps the name and the shape around a redacted value", () => {
+    expect(redact("{ 'x-sn-apikey': 'plainKeyValue42', accept: 'application/json' }")).toBe(`{ 'x-sn-apikey': '${REDACTED}', accept: 'application/json' }`);
+    expect(redact('{"user_password":"Pw-1","user_name":"svc"}')).toBe(`{"user_password":"${REDACTED}","user_name":"svc"}`);
+    expect(redact("headers: { Authorization: 'Bearer abc.def.ghi' }")).toBe(`headers: { Authorization: 'Bearer ${REDACTED}' }`);
+    expect(redact("user_name=svc&user_password=Pw-1&x=1")).toBe(`user_name=svc&user_password=${REDACTED}&x=1`);
+    expect(redact("x-sn-apikey%3A%20plainKeyValue42%26x%3D1")).toBe(`x-sn-apikey%3A%20${REDACTED}%26x%3D1`);
+  });
+
+  it("leaves ordinary sentences that mention a secret's name alone", () => {
+    for (const prose of [
+      "the table api_key has no record",
+      "the password policy requires 12 characters",
+      "no access_token in the answer; check the OAuth application",
+      "set a cookie path and try again",
+      "Authorization failed for user admin",
+      "GET /api/now/table/api_key?sysparm_limit=1",
+      "the api_key table has 3 records; see now_table_api docs",
+    ]) {
+      expect(redact(prose)).toBe(prose);
+    }
+  });
+
   it("leaves ordinary prose alone", () => {
     const prose = "Basic authentication failed for user admin; Basic Auth Restriction may apply";
     expect(redact(prose)).toBe(prose);

@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePulumi as ensureToolchain, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
+import { ensurePulumi as ensureToolchain, sendInput, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
 
 /** A cold cache builds the CLI from source: 8–9 minutes on 2 idle cores, 23 minutes
  * seen on a busy machine (docs/toolchain.md). Give beforeAll this much. */
@@ -48,6 +48,8 @@ export interface RunPulumiOptions {
   /** Added to (and overriding) the toolchain's environment; keep its PATH. */
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Written to the command's stdin (a secret config value); without it stdin is closed. */
+  input?: string;
 }
 
 export interface RunPulumiResult {
@@ -68,14 +70,15 @@ export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise
     const child = spawn(tc.bin, args, {
       cwd: opts.cwd,
       env: { ...tc.env, ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       detached: true,
     });
+    if (opts.input !== undefined) sendInput(child, opts.input);
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
     const signalGroup = (sig: NodeJS.Signals): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, sig);
@@ -100,26 +103,37 @@ export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise
 }
 
 export interface TempBackend {
-  /** Root of the temporary directory (state/, home/, and room for the test's own files). */
+  /** Root of the temporary directory (state/ for a file backend, home/, and room for the test's own files). */
   dir: string;
   /** PULUMI_BACKEND_URL, PULUMI_HOME and PULUMI_CONFIG_PASSPHRASE for runPulumi. */
   env: NodeJS.ProcessEnv;
   cleanup(): void;
 }
 
-/** A local file backend and Pulumi home in a fresh temporary directory. */
-export function createTempBackend(prefix = "keywire-pulumi-"): TempBackend {
+/** The passphrase of every test stack: checkouts that share a stack must share it. */
+export const TEST_PASSPHRASE = "keywire-e2e-passphrase";
+
+/**
+ * A Pulumi home in a fresh temporary directory, and the state in a local file backend
+ * there, or at `opts.url` (e.g. an s3:// bucket several checkouts share). Each
+ * backend has a home of its own, as each CI runner or laptop has its own ~/.pulumi.
+ */
+export function createTempBackend(prefix = "keywire-pulumi-", opts: { url?: string } = {}): TempBackend {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const state = path.join(dir, "state");
   const home = path.join(dir, "home");
-  fs.mkdirSync(state);
   fs.mkdirSync(home);
+  let url = opts.url;
+  if (url === undefined) {
+    const state = path.join(dir, "state");
+    fs.mkdirSync(state);
+    url = `file://${state}`;
+  }
   return {
     dir,
     env: {
-      PULUMI_BACKEND_URL: `file://${state}`,
+      PULUMI_BACKEND_URL: url,
       PULUMI_HOME: home,
-      PULUMI_CONFIG_PASSPHRASE: "keywire-e2e-passphrase",
+      PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
     },
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };

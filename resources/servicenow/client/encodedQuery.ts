@@ -5,6 +5,11 @@
  * input into a query is an injection: a name containing `^ORactive=true` would add an
  * OR clause. Here every value is escaped (`^` → `^^`), field names are checked, and an
  * `EncodedQuery` can only be made by this builder: there is no way to pass raw text.
+ *
+ * A value starting with `javascript:` is not data to the instance: it evaluates the rest
+ * as a server-side script (`name=javascript:gs.getUserID()`), with the caller's rights.
+ * No escape exists for that prefix, so such values are refused here, the one place
+ * queries are built; resource checks refuse them earlier, naming the property.
  */
 
 const FIELD_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/;
@@ -30,9 +35,16 @@ function checkField(field: string): string {
   return field;
 }
 
+/** Whether the instance would run `value` as a script in a query: `javascript:` first, any case, after blanks. */
+export function startsWithScript(value: string): boolean {
+  return /^javascript:/i.test(value.trim());
+}
+
 /** `^` is the term separator; ServiceNow reads `^^` as a literal caret. */
 function escapeValue(value: string, field: string): string {
   if (typeof value !== "string") throw invalid(`the value for ${field} must be a string`);
+  // The value itself is not repeated: it came from input and is refused unseen.
+  if (startsWithScript(value)) throw invalid(`the value for ${field} starts with "javascript:", which the instance would run as a script`);
   if (value === "") throw invalid(`the value for ${field} is empty; use isEmpty("${field}") to match empty fields`);
   if (/[\r\n]/.test(value)) throw invalid(`the value for ${field} contains a line break, which encoded queries cannot carry`);
   return value.replace(/\^/g, "^^");

@@ -1,39 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { HELP, parseArgs } from "../../../emulator/servicenow/cli";
+import { spawnCli } from "./cliProcess";
 import { ADMIN, call, client } from "./helpers";
-
-const ROOT = join(__dirname, "../../..");
-const LINE = /^servicenow emulator listening on http:\/\/127\.0\.0\.1:(\d+)$/m;
-
-function spawnCli(args: string[]): { child: ChildProcess; ready: Promise<string>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(ROOT, "node_modules/ts-node/dist/bin.js"), "--transpile-only", join(ROOT, "emulator/servicenow/cli.ts"), ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line; output: ${out}`)), 25_000);
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = LINE.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${m[1]}`);
-      }
-    });
-    child.on("exit", () => {
-      clearTimeout(timer);
-      reject(new Error(`exited early; output: ${out}`));
-    });
-  });
-  ready.catch(() => undefined);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, ready, exited };
-}
 
 describe("1. start and stop", () => {
   let dir: string;

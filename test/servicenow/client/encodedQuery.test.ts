@@ -62,6 +62,19 @@ describe("encoded query builder", () => {
     expect(() => q().eq("a", "1").or().nq()).toThrow(/two joiners/);
   });
 
+  it("refuses values the instance would run as a script, in every operator and list", () => {
+    // ServiceNow evaluates a value starting with javascript: on the server.
+    for (const v of ["javascript:gs.getUserID()", "  JavaScript:1", "JAVASCRIPT:x", "\tjavascript:x"]) {
+      expect(() => q().eq("name", v)).toThrow(/javascript:/);
+      expect(() => q().like("name", v)).toThrow(/javascript:/);
+      expect(() => q().in("name", ["a", v])).toThrow(/javascript:/);
+      expect(() => where({ name: v })).toThrow(/javascript:/);
+    }
+    // Only as a prefix: the word elsewhere in a value is literal text.
+    expect(q().eq("name", "not javascript:x").build().toString()).toBe("name=not javascript:x");
+    expect(q().eq("name", "javascript").build().toString()).toBe("name=javascript");
+  });
+
   it("cannot be made from raw text", () => {
     const fake = { toString: () => "active=true^ORname=x", hasOrder: false } as unknown as EncodedQuery;
     expect(fake instanceof EncodedQuery).toBe(false);

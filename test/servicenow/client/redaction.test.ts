@@ -24,7 +24,17 @@ const SECRETS = () => [
   ISSUED_TOKEN,
 ];
 
-type Mode = "401" | "500" | "drop" | "timeout";
+/** Values only the server knows: the client cannot list them as secrets, so patterns must catch them. */
+const SESSION = "A1B2C3D4E5F6a7b8c9d0";
+const ROUTE = "glide.0f1e2d3c4b5a69788796";
+const NEW_USER_PASSWORD = "New-User-Pw-77!";
+
+/** What a server's debug page prints: the session cookies and the parsed body, as Node's inspect writes them. */
+function inspectEcho(body: string): Record<string, unknown> {
+  return { cookie: `JSESSIONID=${SESSION}; glide_user_route=${ROUTE}`, body: JSON.parse(body) as unknown };
+}
+
+type Mode = "401" | "500" | "drop" | "timeout" | "inspect";
 let mode: Mode = "401";
 let stub: HttpStub;
 
@@ -38,6 +48,7 @@ beforeAll(async () => {
     if (mode === "401") return sendSnError(res, 401, `User Not Authenticated ${echo}`, echo);
     if (mode === "500") return sendSnError(res, 500, `Operation Failed ${echo}`, echo);
     if (mode === "drop") return dropConnection(res);
+    if (mode === "inspect") return sendSnError(res, 500, `Operation Failed ${util.inspect(inspectEcho(req.body))}`, `Set-Cookie: JSESSIONID=${SESSION}; Path=/; HttpOnly`);
     hang();
   });
 });
@@ -125,4 +136,18 @@ it("server messages are still shown, with the secrets cut out", async () => {
   const { err } = await failWith(basicConn(), (c) => c.list("incident"));
   expect((err as Error).message).toContain("User Not Authenticated");
   expect((err as Error).message).toContain("[REDACTED]");
+});
+
+it("a server echo in Node's inspect format loses the session cookies and a password the client was not told about", async () => {
+  mode = "inspect";
+  const { err, events } = await failWith(basicConn(), (c) => c.create("sys_user", { user_name: "svc.new", user_password: NEW_USER_PASSWORD }));
+  const all = surfaces(err, events);
+  for (const [where, text] of Object.entries(all)) {
+    for (const s of [NEW_USER_PASSWORD, SESSION, ROUTE, ...SECRETS().filter((x) => x !== "")]) {
+      if (text.includes(s)) throw new Error(`secret leaked into ${where}: …${text.slice(Math.max(0, text.indexOf(s) - 40), text.indexOf(s) + 10)}…`);
+    }
+  }
+  // The echo is still there, with its names, so the failure can be understood.
+  expect((err as Error).message).toContain("user_password: '[REDACTED]'");
+  expect((err as Error).message).toContain("Set-Cookie: [REDACTED]");
 });

@@ -1,0 +1,64 @@
+/**
+ * The program itself (index.ts) under Pulumi's mocks: a stack configuration with
+ * problems stops the run before any resource is registered, so no provider is
+ * asked to do anything and no request leaves for the instance.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Registered, mockRuntime } from "../support/programMocks";
+import { HttpStub, sendSnError, startHttpStub } from "../support/httpStub";
+
+jest.setTimeout(120_000);
+
+let stub: HttpStub;
+beforeAll(async () => {
+  stub = await startHttpStub((_req, res) => sendSnError(res, 500, "no request was expected"));
+});
+afterAll(async () => {
+  await stub.stop();
+});
+
+function runProgram(): unknown {
+  let thrown: unknown;
+  jest.isolateModules(() => {
+    try {
+      require("../../index");
+    } catch (e) {
+      thrown = e;
+    }
+  });
+  return thrown;
+}
+
+test("bad configuration is one RunError naming every key, and nothing is registered or called", async () => {
+  const registered: Registered[] = [];
+  await mockRuntime("unused", registered);
+  pulumi.runtime.setAllConfig(
+    {
+      "servicenow:instanceUrl": stub.url,
+      "servicenow:username": "deployer",
+      "servicenow:password": "hunter2-deployer",
+      "keywire:integrationUser": JSON.stringify({ userName: "svc.events" }),
+      "keywire:pushConnector": JSON.stringify({ name: "javascript:gs.getUserID()" }),
+      "keywire:sns": JSON.stringify({ enabled: false }),
+      "keywire:sns.enabled": "false",
+      "keywire:keepBasicAuth": "yes",
+      "keywire:apiKey": JSON.stringify({ expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 30 } }),
+    },
+    ["servicenow:password"],
+  );
+  const thrown = runProgram();
+  expect(pulumi.RunError.isInstance(thrown)).toBe(true);
+  const message = (thrown as Error).message;
+  for (const key of [
+    "keywire:pushConnector.name",
+    "keywire:sns.enabled",
+    "keywire:keepBasicAuth",
+    "keywire:apiKey.rotation.rotateBeforeExpiryDays",
+  ]) {
+    expect(message).toContain(`${key}:`);
+  }
+  expect(message).not.toContain("hunter2-deployer");
+  await new Promise((r) => setTimeout(r, 50));
+  expect(registered).toEqual([]);
+  expect(stub.requests).toEqual([]);
+});

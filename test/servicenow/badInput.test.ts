@@ -1,0 +1,118 @@
+/**
+ * Bad input is refused by the providers' check, before any HTTP call: every
+ * provider points at a stub that records requests, and each case asserts both
+ * the failure (naming Type.property and what to do) and that the stub heard
+ * nothing.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { HttpStub, sendJson, startHttpStub } from "../support/httpStub";
+import { ProviderDriver } from "../support/serviceNow";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey";
+import { accessPolicyProvider } from "../../resources/servicenow/accessPolicy";
+import { basicAuthProfileProvider } from "../../resources/servicenow/basicAuthProfile";
+import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
+import { pushConnectorProvider } from "../../resources/servicenow/pushConnector";
+import { rateLimitRuleProvider } from "../../resources/servicenow/rateLimitRule";
+import { serviceNowUserProvider } from "../../resources/servicenow/user";
+import { userRoleGrantProvider } from "../../resources/servicenow/userRoleGrant";
+import { preflightProvider } from "../../resources/servicenow/preflight";
+import { formatGlideDateTime } from "../../resources/servicenow/fields";
+
+let stub: HttpStub;
+beforeAll(async () => {
+  // Any request is a failure of the property under test; answer as an empty table would.
+  stub = await startHttpStub((_req, res) => sendJson(res, 200, { result: [] }));
+});
+afterAll(async () => {
+  await stub.stop();
+});
+beforeEach(() => {
+  stub.requests.length = 0;
+});
+
+type Props = Record<string, unknown>;
+
+async function failures(provider: pulumi.dynamic.ResourceProvider, inputs: Props): Promise<pulumi.dynamic.CheckFailure[]> {
+  const res = await new ProviderDriver(provider, stub.url).check(inputs);
+  return res.failures ?? [];
+}
+
+function reasonFor(found: pulumi.dynamic.CheckFailure[], property: string): string {
+  const f = found.find((x) => x.property === property);
+  if (!f) throw new Error(`no failure for ${property}; got ${JSON.stringify(found)}`);
+  return f.reason;
+}
+
+const key = { name: "keywire key", user: "svc.key", authScopes: ["useraccount"], expiresInDays: 90 };
+const inDays = (days: number) => formatGlideDateTime(new Date(Date.now() + days * 24 * 60 * 60 * 1000));
+const SECRET_TOKEN_NUMBER = 918273645546372;
+
+describe("every case is refused in check, naming the property, with no request made", () => {
+  const cases: Array<[string, pulumi.dynamic.ResourceProvider, Props, string, RegExp]> = [
+    // Wrong types read as wrong types.
+    ["ApiKey: a number given as text", apiKeyProvider, { ...key, expiresInDays: "90" }, "expiresInDays", /^ApiKey\.expiresInDays: must be a number \(got string "90"\)/],
+    ["ApiKey: a boolean given as a word", apiKeyProvider, { ...key, active: "yes" }, "active", /^ApiKey\.active: must be a boolean \(got string "yes"\)/],
+    ["ApiKey: a token of the wrong type is not repeated", apiKeyProvider, { ...key, token: SECRET_TOKEN_NUMBER }, "token", /^ApiKey\.token: must be a string \(got a number\)$/],
+    // Rotation: never due when the key is made.
+    ["ApiKey: a 30/30 key", apiKeyProvider, { ...key, expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 30 } }, "rotation.rotateBeforeExpiryDays", /^ApiKey\.rotation\.rotateBeforeExpiryDays: must be less than expiresInDays \(30\)/],
+    ["ApiKey: rotation before expiry longer than the key lives", apiKeyProvider, { ...key, expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 60 } }, "rotation.rotateBeforeExpiryDays", /less than expiresInDays/],
+    ["ApiKey: a maximum age past the expiry", apiKeyProvider, { ...key, expiresInDays: 30, rotation: { maxAgeDays: 31 } }, "rotation.maxAgeDays", /^ApiKey\.rotation\.maxAgeDays: must be at most expiresInDays \(30\)/],
+    ["ApiKey: a maximum age of zero", apiKeyProvider, { ...key, rotation: { maxAgeDays: 0 } }, "rotation.maxAgeDays", /^ApiKey\.rotation\.maxAgeDays: must be greater than 0/],
+    ["ApiKey: an explicit expiry inside the rotation window", apiKeyProvider, { ...key, expiresInDays: undefined, expires: inDays(10), rotation: { rotateBeforeExpiryDays: 14 } }, "rotation.rotateBeforeExpiryDays", /is due already/],
+    ["ApiKey: a misspelt rotation setting", apiKeyProvider, { ...key, rotation: { maxAgeDay: 30 } }, "rotation", /did you mean "maxAgeDays"\?/],
+    // Dates that do not exist.
+    ["ApiKey: February 30", apiKeyProvider, { ...key, expiresInDays: undefined, expires: "2099-02-30" }, "expires", /^ApiKey\.expires: must be/],
+    ["ApiKey: month 13", apiKeyProvider, { ...key, expiresInDays: undefined, expires: "2099-13-01 00:00:00" }, "expires", /^ApiKey\.expires: must be/],
+    ["ApiKey: 24:61", apiKeyProvider, { ...key, expiresInDays: undefined, expires: "2099-01-01 24:61:00" }, "expires", /^ApiKey\.expires: must be/],
+    // Lengths and one-line names.
+    ["ApiKey: a name with a line break", apiKeyProvider, { ...key, name: "a\nb" }, "name", /^ApiKey\.name: must be one line/],
+    ["ApiKey: an over-long description", apiKeyProvider, { ...key, description: "d".repeat(1001) }, "description", /^ApiKey\.description: must be at most 1000 characters/],
+    ["InboundProfile: a name with a tab", inboundProfileProvider, { name: "a\tb", keyLocation: "query" }, "name", /^InboundProfile\.name: must be one line/],
+    ["BasicAuthProfile: an over-long name", basicAuthProfileProvider, { name: "b".repeat(101) }, "name", /^BasicAuthProfile\.name: must be at most 100 characters/],
+    ["BasicAuthProfile: a name with a control character", basicAuthProfileProvider, { name: "basic\u0000" }, "name", /must be one line/],
+    ["PushConnector: a name with a line break", pushConnectorProvider, { name: "AWS\r\n", source: "aws" }, "name", /^PushConnector\.name: must be one line/],
+    ["AccessPolicy: an over-long API resource", accessPolicyProvider, { name: "p", apiPath: "now/table", applyAllMethods: true, apiResource: "r".repeat(256) }, "apiResource", /^AccessPolicy\.apiResource: must be at most 255 characters/],
+    ["AccessPolicy: a name with a line break", accessPolicyProvider, { name: "p\n", apiPath: "now/table", applyAllMethods: true }, "name", /must be one line/],
+    ["RateLimitRule: an over-long name", rateLimitRuleProvider(), { name: "r".repeat(101), user: "svc.key", requestsPerHour: 10 }, "name", /^RateLimitRule\.name: must be at most 100 characters/],
+    ["ServiceNowUser: a first name with a line break", serviceNowUserProvider, { userName: "svc.key", firstName: "a\nb" }, "firstName", /^ServiceNowUser\.firstName: must be one line/],
+    ["ServiceNowUser: an over-long e-mail address", serviceNowUserProvider, { userName: "svc.key", email: `${"e".repeat(95)}@example.com` }, "email", /^ServiceNowUser\.email: must be at most 100 characters/],
+    // Values the instance would run as a script in a query.
+    ["ApiKey: a user looked up by name", apiKeyProvider, { ...key, user: "javascript:gs.getUserID()" }, "user", /^ApiKey\.user: must not start with "javascript:"/],
+    ["ApiKey: a name (its natural key)", apiKeyProvider, { ...key, name: "  JavaScript:1" }, "name", /^ApiKey\.name: must not start with "javascript:"/],
+    ["ApiKey: an auth scope", apiKeyProvider, { ...key, authScopes: ["useraccount", "javascript:1"] }, "authScopes", /^ApiKey\.authScopes: must not start with "javascript:"/],
+    ["UserRoleGrant: a user", userRoleGrantProvider, { user: "JAVASCRIPT:gs.getUserID()", role: "itil" }, "user", /^UserRoleGrant\.user: must not start with "javascript:"/],
+    ["RateLimitRule: a user", rateLimitRuleProvider(), { name: "r", user: "javascript:x", requestsPerHour: 10 }, "user", /^RateLimitRule\.user: must not start/],
+    ["AccessPolicy: an adopted policy's name", accessPolicyProvider, { name: "javascript:x", adopt: true }, "name", /^AccessPolicy\.name: must not start/],
+    ["AccessPolicy: a REST API by name", accessPolicyProvider, { name: "p", apiPath: "now/table", applyAllMethods: true, api: "javascript:x" }, "api", /^AccessPolicy\.api: must not start/],
+    ["PushConnector: an adopted connector's name", pushConnectorProvider, { name: "javascript:x", adopt: true }, "name", /^PushConnector\.name: must not start/],
+    ["BasicAuthProfile: a name", basicAuthProfileProvider, { name: "javascript:x" }, "name", /^BasicAuthProfile\.name: must not start/],
+    ["Preflight: a connector name", preflightProvider, { pushConnectorName: "javascript:x" }, "pushConnectorName", /^Preflight\.pushConnectorName: must not start/],
+    ["Preflight: a required column", preflightProvider, { requiredColumns: ["sys_rate_limit_rules.javascript:x"] }, "requiredColumns", /^Preflight\.requiredColumns: must be table\.column names/],
+  ];
+
+  test.each(cases)("%s", async (_label, provider, inputs, property, reason) => {
+    const found = await failures(provider, inputs);
+    expect(reasonFor(found, property)).toMatch(reason);
+    expect(JSON.stringify(found)).not.toContain(String(SECRET_TOKEN_NUMBER));
+    expect(stub.requests).toEqual([]);
+  });
+});
+
+describe("what is not refused", () => {
+  test.each<[string, Props]>([
+    ["a maximum age equal to the lifetime", { ...key, expiresInDays: 30, rotation: { maxAgeDays: 30 } }],
+    ["rotation before expiry inside the lifetime", { ...key, expiresInDays: 30, rotation: { maxAgeDays: 20, rotateBeforeExpiryDays: 7 } }],
+    ["an explicit expiry beyond the rotation window", { ...key, expiresInDays: undefined, expires: inDays(60), rotation: { rotateBeforeExpiryDays: 14 } }],
+    ["javascript: inside a name, not as its prefix", { ...key, name: "not javascript:1" }],
+    ["a description over several lines", { ...key, description: "line one\nline two" }],
+  ])("ApiKey: %s", async (_label, inputs) => {
+    expect(await failures(apiKeyProvider, inputs)).toEqual([]);
+  });
+
+  test("the stub does hear what check asks once the input is good (adoption preview)", async () => {
+    await expect(new ProviderDriver(accessPolicyProvider, stub.url).check({ name: "Table GET API Access Policy", adopt: true })).rejects.toThrow(
+      /no sys_api_access_policy record matches/,
+    );
+    expect(stub.requests.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,206 @@
+/**
+ * The fault matrix: every ServiceNow record resource, through its provider,
+ * under every fault the emulator can inject, for create, update and delete.
+ * After each scenario the instance must hold exactly what the program declares:
+ * the record once (create), with the new values (update), or not at all
+ * (delete); no duplicate, no orphan, and an API key only ever with a proven token.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { RunningEmulator } from "../../../emulator/servicenow";
+import type { FaultFilter, FaultSettings } from "../../../emulator/servicenow/types";
+import { accessPolicyProvider } from "../../../resources/servicenow/accessPolicy";
+import { accessPolicyProfileLinkProvider } from "../../../resources/servicenow/accessPolicyProfileLink";
+import { apiKeyProvider } from "../../../resources/servicenow/apiKey";
+import { basicAuthProfileProvider } from "../../../resources/servicenow/basicAuthProfile";
+import { inboundProfileProvider } from "../../../resources/servicenow/inboundProfile";
+import { pushConnectorProvider } from "../../../resources/servicenow/pushConnector";
+import { rateLimitRuleProvider } from "../../../resources/servicenow/rateLimitRule";
+import { serviceNowUserProvider } from "../../../resources/servicenow/user";
+import { userRoleGrantProvider } from "../../../resources/servicenow/userRoleGrant";
+import { ProviderDriver } from "../../support/serviceNow";
+
+export type Op = "create" | "update" | "delete";
+type Row = Record<string, string>;
+
+/** Each fault, aimed at the operation's method on the resource's table. */
+export const FAULTS: Record<string, (target: FaultFilter) => FaultSettings> = {
+  "dropped before commit": (t) => ({ dropNext: { count: 1, ...t } }),
+  "dropped after commit": (t) => ({ commitThenFailNext: { count: 1, mode: "drop", ...t } }),
+  "500 after commit": (t) => ({ commitThenFailNext: { count: 1, mode: "500", ...t } }),
+  // The write lands 1.2 s after it arrived, after the client's 1 s deadline.
+  "late commit": (t) => ({ lateCommitNext: { count: 1, delayMs: 1200, ...t } }),
+  "429 burst with Retry-After": (t) => ({ failNext: { count: 3, status: 429, retryAfterSeconds: 0, ...t } }),
+  // Every request, of any table: a third answered 500, 502 or 503.
+  "5xx share": () => ({ errorRate: 0.34 }),
+  "connection reset mid-body": (t) => ({ resetMidBodyNext: { count: 1, ...t } }),
+};
+
+/** Short deadlines keep the late-commit cases quick; the retry policy is the real one. */
+export const FAST = { "servicenow:requestTimeoutSeconds": "1" };
+
+export interface ResourceCase {
+  name: string;
+  table: string;
+  provider: () => pulumi.dynamic.ResourceProvider;
+  /** Creates what the resource needs (fault-free) and returns its inputs. */
+  setup(emu: RunningEmulator, url: string): Promise<Record<string, unknown>>;
+  /** The rows that are this resource's record. */
+  mine(row: Row, inputs: Record<string, unknown>): boolean;
+  /** A change an update makes, and how the row shows it; absent when every field replaces. */
+  update?: { inputs: Record<string, unknown>; shows(row: Row): boolean };
+}
+
+const user = (url: string, userName: string) => new ProviderDriver(serviceNowUserProvider, url).create({ userName });
+const tableGetPolicy = (emu: RunningEmulator) => emu.store.query("sys_api_access_policy", (r) => r.name === "Table GET API Access Policy")[0].sys_id;
+
+export const CASES: ResourceCase[] = [
+  {
+    name: "InboundProfile",
+    table: "http_key_auth",
+    provider: () => inboundProfileProvider,
+    setup: async () => ({ name: "matrix profile", keyLocation: "query" }),
+    mine: (r) => r.name === "matrix profile",
+    update: { inputs: { description: "changed" }, shows: (r) => r.description === "changed" },
+  },
+  {
+    name: "AccessPolicy",
+    table: "sys_api_access_policy",
+    provider: () => accessPolicyProvider,
+    setup: async () => ({ name: "matrix policy", apiPath: "now/table", applyAllMethods: true, applyAllResources: true, applyAllVersions: true, applyAllTables: true }),
+    mine: (r) => r.name === "matrix policy",
+    update: { inputs: { active: false }, shows: (r) => r.active === "false" },
+  },
+  {
+    name: "AccessPolicyProfileLink",
+    table: "sys_auth_profile_mapping",
+    provider: () => accessPolicyProfileLinkProvider,
+    setup: async (emu, url) => {
+      const profile = await new ProviderDriver(inboundProfileProvider, url).create({ name: "linked", keyLocation: "header" });
+      return { policy: tableGetPolicy(emu), profile: profile.id };
+    },
+    mine: (r, i) => r.inbound_auth_profile === i.profile,
+  },
+  {
+    name: "BasicAuthProfile",
+    table: "std_http_auth",
+    provider: () => basicAuthProfileProvider,
+    setup: async () => ({ name: "matrix basic" }),
+    mine: (r) => r.name === "matrix basic" || r.name === "matrix basic 2",
+    update: { inputs: { name: "matrix basic 2" }, shows: (r) => r.name === "matrix basic 2" },
+  },
+  {
+    name: "ServiceNowUser",
+    table: "sys_user",
+    provider: () => serviceNowUserProvider,
+    setup: async () => ({ userName: "matrix.user" }),
+    mine: (r) => r.user_name === "matrix.user",
+    update: { inputs: { firstName: "Changed" }, shows: (r) => r.first_name === "Changed" },
+  },
+  {
+    name: "UserRoleGrant",
+    table: "sys_user_has_role",
+    provider: () => userRoleGrantProvider,
+    setup: async (_emu, url) => {
+      const u = await user(url, "matrix.grantee");
+      return { user: u.id, role: "evt_mgmt_integration" };
+    },
+    mine: (r, i) => r.user === i.user,
+  },
+  {
+    name: "PushConnector",
+    table: "sn_em_connector_push_instance",
+    provider: () => pushConnectorProvider,
+    setup: async () => ({ name: "matrix connector", source: "aws" }),
+    mine: (r) => r.name === "matrix connector",
+    update: { inputs: { description: "changed" }, shows: (r) => r.description === "changed" },
+  },
+  {
+    name: "RateLimitRule",
+    table: "sys_rate_limit_rules",
+    provider: () => rateLimitRuleProvider(),
+    setup: async (_emu, url) => {
+      const u = await user(url, "matrix.limited");
+      return { name: "matrix limit", user: u.id, requestsPerHour: 100 };
+    },
+    mine: (r) => r.name === "matrix limit",
+    update: { inputs: { requestsPerHour: 200 }, shows: (r) => r.max_requests_per_hour === "200" },
+  },
+  {
+    name: "ApiKey",
+    table: "api_key",
+    provider: () => apiKeyProvider,
+    setup: async (emu, url) => {
+      const profile = await new ProviderDriver(inboundProfileProvider, url).create({ name: "key hdr", keyLocation: "header" });
+      await new ProviderDriver(accessPolicyProfileLinkProvider, url).create({ policy: tableGetPolicy(emu), profile: profile.id });
+      const u = await user(url, "matrix.key");
+      return { name: "matrix key", user: u.id };
+    },
+    mine: () => true,
+    update: { inputs: { description: "changed" }, shows: (r) => r.description === "changed" },
+  },
+];
+
+const METHOD: Record<Op, string> = { create: "POST", update: "PATCH", delete: "DELETE" };
+
+export interface Outcome {
+  survived: boolean;
+  why?: string;
+}
+
+/** Runs one scenario on a freshly reset emulator and judges what the instance holds afterwards. */
+export async function runScenario(emu: RunningEmulator, c: ResourceCase, op: Op, fault: string): Promise<Outcome> {
+  emu.reset();
+  emu.setOptions({ tokenReadback: "input_display_value" });
+  emu.setFaults({});
+  const inputs = await c.setup(emu, emu.url);
+  const drive = new ProviderDriver(c.provider(), emu.url, FAST);
+  const rows = () => emu.store.query(c.table, (r) => c.mine(r, inputs));
+  const others = () => emu.store.query(c.table, (r) => !c.mine(r, inputs)).length;
+  let id = "";
+  let outs: Record<string, unknown> = {};
+  let declared = inputs;
+  if (op !== "create") {
+    ({ id, outs } = await drive.create(inputs));
+    if (op === "update") declared = { ...inputs, ...c.update!.inputs };
+  }
+  const othersBefore = others();
+  const faults = FAULTS[fault]({ methods: [METHOD[op]], table: c.table });
+  emu.setFaults(faults);
+  try {
+    if (op === "create") ({ id, outs } = await drive.create(inputs));
+    else if (op === "update") outs = await drive.update(id, outs, declared);
+    else await drive.delete(id, outs);
+  } catch (e) {
+    return { survived: false, why: `the ${op} failed: ${(e as Error).message.slice(0, 300)}` };
+  } finally {
+    emu.setFaults({});
+  }
+  // A late write may still be in flight: wait it out before judging.
+  await new Promise((r) => setTimeout(r, 1300));
+  const mine = rows();
+  if (others() !== othersBefore) return { survived: false, why: `${others() - othersBefore} unexpected ${c.table} record(s) appeared` };
+  if (op === "delete") return mine.length === 0 ? { survived: true } : { survived: false, why: `${mine.length} record(s) left after delete` };
+  if (mine.length !== 1) return { survived: false, why: `${mine.length} ${c.table} records instead of one` };
+  if (mine[0].sys_id !== id) return { survived: false, why: "the record on the instance is not the one in the state" };
+  if (op === "update" && !c.update!.shows(mine[0])) return { survived: false, why: "the update is not on the instance" };
+  if (c.table === "api_key") {
+    if (mine[0].active !== "true") return { survived: false, why: "the key is not active" };
+    if (outs.token !== emu.tokenOf(id)) return { survived: false, why: "the stored token is not the key's token" };
+  }
+  return { survived: true };
+}
+
+/** The matrix as a table: one row per resource, one column per fault, "survived/tried" per cell. */
+export function formatMatrix(op: Op, results: Array<{ resource: string; fault: string; outcome: Outcome }>): string {
+  const faults = Object.keys(FAULTS);
+  const resources = [...new Set(results.map((r) => r.resource))];
+  const cell = (resource: string, fault: string) => {
+    const r = results.filter((x) => x.resource === resource && x.fault === fault);
+    return r.length === 0 ? "n/a" : `${r.filter((x) => x.outcome.survived).length}/${r.length}`;
+  };
+  const lines = [`| ${op} | ${faults.join(" | ")} |`, `|---|${faults.map(() => "---").join("|")}|`];
+  for (const resource of resources) lines.push(`| ${resource} | ${faults.map((f) => cell(resource, f)).join(" | ")} |`);
+  const survived = results.filter((r) => r.outcome.survived).length;
+  lines.push(`fault matrix (${op}): ${results.length} tried, ${survived} survived`);
+  return lines.join("\n");
+}
