@@ -14,7 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CONFIG_KEYS, normalizeInstanceUrl } from "../resources/servicenow/client/connection";
-import { inputErrorMap, nearest } from "../resources/shared/inputMessages";
+import { inputErrorMap, nearest } from "../resources/core/inputMessages";
 import { oneLine, queryValue, recordName } from "../resources/servicenow/inputRules";
 import { rotationProblems, rotationSchema } from "../resources/servicenow/rotationRules";
 import { deliveryPolicyProblems } from "../resources/aws/deliveryPolicy";
@@ -274,10 +274,10 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
     problems.push({ key: "servicenow:clientId", message: "replace the placeholder with the OAuth client id (System OAuth > Application Registry)" });
   }
   if (basic && !oauth && !raw.has("servicenow:password")) {
-    problems.push({ key: "servicenow:password", message: "is required with servicenow:username: pulumi config set --secret servicenow:password <pw>" });
+    problems.push({ key: "servicenow:password", message: "is required with servicenow:username: pulumi config set --secret servicenow:password (reads the value from standard input)" });
   }
   if (oauth && !raw.has("servicenow:clientSecret")) {
-    problems.push({ key: "servicenow:clientSecret", message: "is required with servicenow:clientId: pulumi config set --secret servicenow:clientSecret <secret>" });
+    problems.push({ key: "servicenow:clientSecret", message: "is required with servicenow:clientId: pulumi config set --secret servicenow:clientSecret (reads the value from standard input)" });
   }
 
   const input: Record<string, unknown> = {};

@@ -24,8 +24,8 @@ import {
   keyFingerprint,
   resolveBaseUrl,
 } from "./client";
-import { KeywireError } from "../shared/errors";
-import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
+import { KeywireError } from "../core/errors";
+import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
 
 export type AssignmentScope = "entire_helpdesk" | "member_groups" | "specified_groups" | "assigned_items";
 export type AgentOnDestroy = "deactivate" | "forget" | "retain";

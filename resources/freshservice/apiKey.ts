@@ -29,10 +29,10 @@ import {
   rateLimitFigures,
   resolveBaseUrl,
 } from "./client";
-import type { RetryPolicy } from "../shared/retry";
-import { KeywireError } from "../shared/errors";
-import { keyResourceId, refreshedKeyResourceId } from "../shared/keyResourceId";
-import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
+import type { RetryPolicy } from "../core/retry";
+import { KeywireError } from "../core/errors";
+import { keyResourceId, refreshedKeyResourceId } from "../core/keyResourceId";
+import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
 
 export type VerificationProbe = "agents" | "tickets";
 

@@ -1,7 +1,7 @@
 /**
  * Freshservice API v2 client: HTTP Basic with the agent's API key as user name, retries
- * on 429/503 honouring Retry-After (resources/shared/retry.ts), errors rebuilt from safe
- * parts only (resources/shared/redact.ts).
+ * on 429/503 honouring Retry-After (resources/core/retry.ts), errors rebuilt from safe
+ * parts only (resources/core/redact.ts).
  *
  * Where requests go: `https://<domain>.freshservice.com`, or `baseUrl` when given
  * (an HTTPS origin, or plain HTTP on a loopback address for the bundled emulator). The
@@ -9,11 +9,11 @@
  * other origins are not followed) and never put in a message. Providers build a client
  * inside each method and drop it afterwards.
  */
-import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, isKeywireError } from "../shared/errors";
-import { exchange } from "../shared/http";
-import { redactAndTrim, toSafeError, transportFailureInit } from "../shared/redact";
-import { isLoopbackHost, originProblem } from "../shared/url";
-import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
+import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, isKeywireError } from "../core/errors";
+import { exchange } from "../core/http";
+import { redactAndTrim, toSafeError, transportFailureInit } from "../core/redact";
+import { isLoopbackHost, originProblem } from "../core/url";
+import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../core/retry";
 
 export const PLATFORM = "freshservice";
 const API_ROOT = "/api/v2";

@@ -27,10 +27,10 @@ import {
   tenantOrigin,
   tenantUrlProblem,
 } from "./client";
-import { KeywireError } from "../shared/errors";
-import type { RetryPolicy } from "../shared/retry";
-import { keyResourceId, refreshedKeyResourceId } from "../shared/keyResourceId";
-import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
+import { KeywireError } from "../core/errors";
+import type { RetryPolicy } from "../core/retry";
+import { keyResourceId, refreshedKeyResourceId } from "../core/keyResourceId";
+import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
 
 export type IvantiKeyStatus = "valid" | "refused" | "forbidden" | "invalid_path";
 

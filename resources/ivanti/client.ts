@@ -5,14 +5,14 @@
  * Requests go to the tenant URL (an HTTPS origin, or plain HTTP on a loopback address for
  * the bundled emulator), under `/api/odata` or, for tenants that need it, `/HEAT/api/odata`.
  * The key stays in a closure, is sent only to that origin and never put in a message.
- * Retries follow resources/shared/retry.ts; errors are rebuilt through
- * resources/shared/redact.ts.
+ * Retries follow resources/core/retry.ts; errors are rebuilt through
+ * resources/core/redact.ts.
  */
-import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, isKeywireError } from "../shared/errors";
-import { exchange } from "../shared/http";
-import { redactAndTrim, toSafeError, transportFailureInit } from "../shared/redact";
-import { isLoopbackHost, originProblem } from "../shared/url";
-import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../shared/retry";
+import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, isKeywireError } from "../core/errors";
+import { exchange } from "../core/http";
+import { redactAndTrim, toSafeError, transportFailureInit } from "../core/redact";
+import { isLoopbackHost, originProblem } from "../core/url";
+import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../core/retry";
 
 export const PLATFORM = "ivanti";
 /** Type tokens read `pulumi-nodejs:dynamic/keywire/ivanti:<Name>`. */

@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../shared/providerReference";
+import { providerHome } from "../core/providerReference";
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 

@@ -31,7 +31,7 @@ import {
   recordProvider,
   recordUrl,
 } from "./recordEngine";
-import { providerHome } from "../shared/providerReference";
+import { providerHome } from "../core/providerReference";
 import { DEFAULT_PROBE, ProbeSettings } from "./probe";
 import {
   DEFAULT_TOKEN_CONFIG_KEY,
@@ -41,7 +41,7 @@ import {
   generatesToken,
   tokenFailureOf,
 } from "./tokenAcquisition";
-import { KeywireError, isKeywireError } from "../shared/errors";
+import { KeywireError, isKeywireError } from "../core/errors";
 import { recordDescription, recordName } from "./inputRules";
 import { rotationProblems, rotationSchema } from "./rotationRules";
 

@@ -17,8 +17,8 @@ import type { SnRecord } from "./client/tableClient";
 import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "./recordEngine";
 import { parseDateTime } from "./fields";
 import { probeToken } from "./probe";
-import { KeywireError } from "../shared/errors";
-import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
+import { KeywireError } from "../core/errors";
+import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
 
 export interface VerificationInputs {
   token: string;

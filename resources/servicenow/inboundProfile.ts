@@ -10,8 +10,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "./client/encodedQuery";
 import { EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, recordProvider } from "./recordEngine";
-import { providerHome } from "../shared/providerReference";
-import { KeywireError } from "../shared/errors";
+import { providerHome } from "../core/providerReference";
+import { KeywireError } from "../core/errors";
 import { recordDescription, recordName } from "./inputRules";
 
 export type KeyLocation = "header" | "query";

@@ -9,10 +9,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "./client/encodedQuery";
 import type { SnRecord } from "./client/tableClient";
-import { KeywireError } from "../shared/errors";
+import { KeywireError } from "../core/errors";
 import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "./recordEngine";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
-import { NamedProvider, providerHome, referencedProvider } from "../shared/providerReference";
+import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
 
 export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
 /** Tables keywire writes; the deploying identity must be allowed to read and write them. */

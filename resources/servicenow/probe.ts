@@ -8,7 +8,7 @@
  * refusal. Anything else — an HTML page, a proxy's refusal, a 5xx, no answer — is
  * unknown: it proves nothing either way.
  */
-import { isKeywireHttpError } from "../shared/errors";
+import { isKeywireHttpError } from "../core/errors";
 import type { HttpResult } from "./client/tableClient";
 import type { EngineContext } from "./recordEngine";
 

@@ -9,8 +9,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "./client/encodedQuery";
 import { AdoptionInputs, EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../shared/providerReference";
-import { KeywireError } from "../shared/errors";
+import { providerHome } from "../core/providerReference";
+import { KeywireError } from "../core/errors";
 import { recordDescription, recordName } from "./inputRules";
 
 /** The definition is found by its `source` value, which is what the endpoint must match. */

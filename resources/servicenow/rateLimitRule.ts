@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../shared/providerReference";
+import { providerHome } from "../core/providerReference";
 import { recordName } from "./inputRules";
 
 export const DEFAULT_RATE_LIMIT_COLUMN = "max_requests_per_hour";

@@ -28,9 +28,9 @@ import { FieldDef, InputValue, fromColumn, isSysId, needsLookup, sameColumnValue
 import { ServiceNowConnection, ConfigSource, resolveConnection } from "./client/connection";
 import { TableClient, SnRecord } from "./client/tableClient";
 import { EncodedQuery, q, where } from "./client/encodedQuery";
-import { KeywireError, isKeywireHttpError } from "../shared/errors";
-import { NamedProvider, ProviderHome, referencedProvider } from "../shared/providerReference";
-import { inputErrorMap } from "../shared/inputMessages";
+import { KeywireError, isKeywireHttpError } from "../core/errors";
+import { NamedProvider, ProviderHome, referencedProvider } from "../core/providerReference";
+import { inputErrorMap } from "../core/inputMessages";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 
 /** Inputs every record resource accepts besides its own fields. */

@@ -17,7 +17,7 @@
  * probe answer that proves nothing either way). It never returns an unproven token.
  */
 import { randomBytes } from "crypto";
-import { KeywireError } from "../shared/errors";
+import { KeywireError } from "../core/errors";
 import type { EngineContext } from "./recordEngine";
 import { ProbeSettings, ProbeVerdict, probeToken } from "./probe";
 

@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../shared/providerReference";
+import { providerHome } from "../core/providerReference";
 import { oneLine } from "./inputRules";
 
 const spec: RecordSpec = {

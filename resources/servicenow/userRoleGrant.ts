@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../shared/providerReference";
+import { providerHome } from "../core/providerReference";
 
 const spec: RecordSpec = {
   typeName: "UserRoleGrant",

@@ -8,7 +8,7 @@
  * the report, a log or a CI comment.
  */
 import { SnRecord, TableClient, q } from "../../resources/servicenow/client";
-import { KeywireError } from "../../resources/shared/errors";
+import { KeywireError } from "../../resources/core/errors";
 
 export type Severity = "high" | "medium" | "low";
 

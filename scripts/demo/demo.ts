@@ -27,7 +27,7 @@ import { startServiceNowEmulator, RunningEmulator } from "../../emulator/service
 import { DEFAULT_ADMIN_PASSWORD_FILE, readOrCreatePasswordFile } from "../../emulator/servicenow/adminPassword";
 import { ensurePulumi, runCommand, REPO_ROOT } from "../pulumi/toolchain";
 import { setSecretConfigCommand } from "../pulumi/secretConfig";
-import { redact } from "../../resources/shared/redact";
+import { redact } from "../../resources/core/redact";
 import { prepareProject } from "./project";
 
 const DEMO_DIR = path.join(REPO_ROOT, ".demo");

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import { spawn } from "child_process";
 import { ensureBackendDir, ensurePulumi, runCommand, type Toolchain } from "../pulumi/toolchain";
 import { buildDriftReport, configSecrets, formatDriftMarkdown, formatDriftText, PreviewJson, pulumiFailureText, redactDriftReport } from "./driftReport";
-import { redact } from "../../resources/shared/redact";
+import { redact } from "../../resources/core/redact";
 import { formatDriftChain } from "../chain/chainDiagram";
 import { appendSummary, summaryTarget } from "../chain/stepSummary";
 import { DRIFT_EXIT, PULUMI_CHANGES_FOUND, driftExitCode } from "./exitCodes";

@@ -10,7 +10,7 @@
  * secret configuration values: the engine masks secrets in its JSON, but a value a
  * provider keeps in a plain property, or echoes in a diagnostic, would be in clear.
  */
-import { redact } from "../../resources/shared/redact";
+import { redact } from "../../resources/core/redact";
 
 export interface PreviewStep {
   op: string;
@@ -71,8 +71,13 @@ function same(a: unknown, b: unknown): boolean {
 /** How the engine marks a value it will only know during the update. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** Properties whose refreshed value differs from what the program asks for. */
-export function propertyDrift(step: PreviewStep): PropertyDrift[] {
+/**
+ * Properties whose refreshed value differs from what the program asks for.
+ * `refresh` is the step in which the engine refreshed this resource, when the
+ * preview shows it: a property the refresh changed moved on the instance; any
+ * other difference is the program's own change.
+ */
+export function propertyDrift(step: PreviewStep, refresh?: PreviewStep): PropertyDrift[] {
   const live = step.oldState?.outputs ?? {};
   const refreshedInputs = step.oldState?.inputs ?? {};
   const wanted = step.newState?.inputs ?? {};
@@ -80,10 +85,15 @@ export function propertyDrift(step: PreviewStep): PropertyDrift[] {
   for (const [key, expected] of Object.entries(wanted)) {
     if (INTERNAL.has(key) || expected === undefined || expected === UNKNOWN || !(key in live)) continue;
     if (same(expected, live[key])) continue;
-    // keywire's reads report live values as inputs for the properties the instance
-    // holds; a property only the program knows (a rotation trigger, a probe) is not
-    // among them, so a difference there is the program's own change.
-    const source = key in refreshedInputs ? "instance" : "program";
+    const source = refresh?.oldState?.outputs
+      ? same(refresh.oldState.outputs[key], refresh.newState?.outputs?.[key])
+        ? "program"
+        : "instance"
+      : // Without the refresh step: keywire's reads report live values as inputs for the
+        // properties the instance holds, so a property absent there is the program's.
+        key in refreshedInputs
+        ? "instance"
+        : "program";
     out.push({ property: key, expected, actual: live[key], source });
   }
   // Checks whose result is the drift (verification, preflight).
@@ -96,6 +106,7 @@ export function propertyDrift(step: PreviewStep): PropertyDrift[] {
 
 export function buildDriftReport(stack: string, preview: PreviewJson): DriftReport {
   const items: DriftItem[] = [];
+  const refreshes = new Map((preview.steps ?? []).filter((s) => s.op === "refresh").map((s) => [s.urn, s]));
   for (const step of preview.steps ?? []) {
     const type = step.newState?.type ?? step.oldState?.type ?? step.urn.split("::")[2] ?? "";
     if (type === "pulumi:pulumi:Stack" || step.op === "same" || step.op === "refresh" || step.op === "read") continue;
@@ -108,7 +119,7 @@ export function buildDriftReport(stack: string, preview: PreviewJson): DriftRepo
       items.push({ resource, type, urn: step.urn, action: "delete", summary: "in the state but no longer in the program", properties: [] });
       continue;
     }
-    const properties = propertyDrift(step);
+    const properties = propertyDrift(step, refreshes.get(step.urn));
     const replace = step.op === "replace" || step.op.startsWith("create-replacement") || step.op.startsWith("delete-replaced");
     if (step.op.startsWith("delete-replaced")) continue;
     const onInstance = properties.filter((p) => p.source === "instance").map((p) => p.property);

@@ -48,8 +48,8 @@ beforeAll(() => {
     `#!${process.execPath}`,
     "const fs = require('fs');",
     `if (process.argv[2] === 'version') { process.stdout.write('v${sdkVersion()}\\n'); process.exit(0); }`,
-    // The drift CLI reads the stack's secrets first, to redact them: this stack has none.
-    "if (process.argv[2] === 'config') { process.stdout.write('{}\\n'); process.exit(0); }",
+    // The drift command reads the stack's secrets first, to redact them from all it prints.
+    "if (process.argv[2] === 'config') { process.stdout.write('{}'); process.exit(0); }",
     "if (process.argv[2] !== 'preview') process.exit(99);",
     "process.stdout.write(fs.readFileSync(process.env.FAKE_PREVIEW_OUTPUT, 'utf8'));",
     "process.stderr.write('fake pulumi stderr\\n');",

@@ -146,3 +146,21 @@ describe("the stack's secrets never reach the output", () => {
     expect(text.endsWith("y".repeat(3996))).toBe(true);
   });
 });
+
+test("with the engine's refresh step, a property the refresh changed is the instance's and a carried setting is the program's", () => {
+  const key = urn(KEY, "keywire-key");
+  const before = { name: "k", active: true, rotation: { trigger: "1" }, generation: 1 };
+  const report = buildDriftReport("dev", {
+    steps: [
+      { op: "refresh", urn: key, oldState: { type: KEY, outputs: before }, newState: { type: KEY, outputs: { ...before, active: false } } },
+      {
+        op: "replace",
+        urn: key,
+        oldState: { type: KEY, inputs: { ...before, active: false }, outputs: { ...before, active: false } },
+        newState: { type: KEY, inputs: { name: "k", active: true, rotation: { trigger: "2" }, generation: 2 } },
+      },
+    ],
+  });
+  const props = Object.fromEntries(report.items[0].properties.map((p) => [p.property, p.source]));
+  expect(props).toEqual({ active: "instance", rotation: "program", generation: "program" });
+});

@@ -8,6 +8,7 @@ import { buildDriftReport, PreviewJson } from "../../scripts/drift/driftReport";
 import { LOCAL_STACK, LocalStack, createLocalStack } from "../support/localStack";
 import { PULUMI_SETUP_TIMEOUT_MS } from "../support/pulumiCli";
 import { startEmulator } from "../support/serviceNow";
+import { KeySample, accepted, watchKeys } from "../support/keyWatch";
 
 jest.setTimeout(10 * 60_000);
 
@@ -20,13 +21,6 @@ async function ok(args: string[]) {
     throw new Error(`pulumi ${args.join(" ")} exited ${res.code}\n${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
   }
   return res;
-}
-
-async function accepted(token: string): Promise<boolean> {
-  const q = new URLSearchParams({ sysparm_limit: "1", "x-sn-apikey": token });
-  const res = await fetch(`${emu.url}/api/now/table/incident?${q.toString()}`);
-  await res.arrayBuffer();
-  return res.status !== 401;
 }
 
 beforeAll(async () => {
@@ -45,7 +39,7 @@ test("a changed trigger rotates the key with no moment in which the integration 
   const before = JSON.parse((await ok(["stack", "output", "--json", "--show-secrets"])).stdout) as Record<string, unknown>;
   const oldId = String(before.apiKeySysId);
   const oldToken = new URL(String(before.inboundEndpoint)).searchParams.get("x-sn-apikey")!;
-  expect(await accepted(oldToken)).toBe(true);
+  expect(await accepted(emu, oldToken)).toBe(true);
 
   await ok(["config", "set", "--path", "keywire:apiKey.rotation.trigger", "2026-12"]);
 
@@ -59,28 +53,12 @@ test("a changed trigger rotates the key with no moment in which the integration 
 
   // Watch the instance while up rotates: the integration holds the old token until the
   // new key exists and is proven; every sample must find a usable key.
-  let watching = true;
-  const samples: Array<{ old: boolean; next: boolean; oldExists: boolean; newExists: boolean }> = [];
-  const watcher = (async () => {
-    const deadline = Date.now() + 5 * 60_000;
-    while (watching && Date.now() < deadline) {
-      const keys = emu.store.query("api_key", (r) => r.name.startsWith("keywire-local"));
-      const next = keys.find((k) => k.sys_id !== oldId);
-      const nextToken = next ? emu.tokenOf(next.sys_id) : undefined;
-      samples.push({
-        old: await accepted(oldToken),
-        next: nextToken ? await accepted(nextToken) : false,
-        oldExists: keys.some((k) => k.sys_id === oldId),
-        newExists: next !== undefined,
-      });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
+  const watch = watchKeys(emu, "keywire-local", oldId, oldToken);
+  let samples: KeySample[];
   try {
     await ok(["up", "--yes", "--skip-preview"]);
   } finally {
-    watching = false;
-    await watcher;
+    samples = await watch.stop();
   }
 
   const after = JSON.parse((await ok(["stack", "output", "--json", "--show-secrets"])).stdout) as Record<string, unknown>;
@@ -89,8 +67,8 @@ test("a changed trigger rotates the key with no moment in which the integration 
   expect(newToken).not.toBe(oldToken);
   expect(after.verified).toBe(true);
   expect(emu.store.get("api_key", oldId)).toBeUndefined();
-  expect(await accepted(newToken)).toBe(true);
-  expect(await accepted(oldToken)).toBe(false);
+  expect(await accepted(emu, newToken)).toBe(true);
+  expect(await accepted(emu, oldToken)).toBe(false);
 
   expect(samples.length).toBeGreaterThan(3);
   // Never a moment without a working key...

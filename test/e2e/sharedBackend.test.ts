@@ -153,7 +153,7 @@ test("the first checkout's up keeps the state in the bucket, names no checkout p
     .filter((p): p is string => typeof p === "string");
   expect(providers.length).toBeGreaterThan(5);
   for (const text of providers) {
-    expect(text).toContain("resources/shared/loadProvider.js");
+    expect(text).toContain("resources/core/loadProvider.js");
     expect(text).toMatch(/resources\/servicenow\/[A-Za-z]+\.ts/);
   }
   for (const checkout of [a.project, b.project, REPO_ROOT]) expect(state).not.toContain(checkout);

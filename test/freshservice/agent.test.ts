@@ -1,6 +1,6 @@
 import { startFreshserviceEmulator, RunningFreshserviceEmulator } from "../../emulator/freshservice";
 import { FreshserviceAgent, FreshserviceAgentInputs, FreshserviceAgentOutputs, freshserviceAgentProvider as provider } from "../../resources/freshservice/agent";
-import { KeywireError } from "../../resources/shared/errors";
+import { KeywireError } from "../../resources/core/errors";
 import { roundTrip } from "../support/providerText";
 import { registrationOptions } from "../support/registration";
 import { rejection } from "../support/rejection";

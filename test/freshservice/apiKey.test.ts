@@ -6,7 +6,7 @@ import {
   verifyFreshserviceKey,
 } from "../../resources/freshservice/apiKey";
 import { UNKNOWN_INPUT, keyFingerprint } from "../../resources/freshservice/client";
-import { KeywireError } from "../../resources/shared/errors";
+import { KeywireError } from "../../resources/core/errors";
 import { roundTrip } from "../support/providerText";
 import { registrationOptions } from "../support/registration";
 import { rejection } from "../support/rejection";

@@ -143,3 +143,13 @@ describe("4. a 500 after commit is settled by the record's sys_id", () => {
     expect(emu.store.query("sys_user", (r) => r.user_name === "svc.second").map((r) => r.sys_id)).toEqual([id]);
   });
 });
+
+describe("5. a write that lands after the client gave up is not repeated into a second record", () => {
+  test("a POST committed 1.2 s after the client's 1 s deadline: one record", async () => {
+    emu.setFaults({ lateCommitNext: { count: 1, delayMs: 2200, methods: ["POST"], table: "sys_user" } });
+    const { id } = await driver(serviceNowUserProvider).create({ userName: "svc.late" });
+    // Anything still in flight has landed by now.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(emu.store.query("sys_user", (r) => r.user_name === "svc.late").map((r) => r.sys_id)).toEqual([id]);
+  });
+});

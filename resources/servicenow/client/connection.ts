@@ -6,8 +6,8 @@
  * property, so `JSON.stringify` and `util.inspect` never show it; code that needs it
  * calls `credentials()` at request time and must not log the result.
  */
-import { KeywireConfigError } from "../../shared/errors";
-import { isLoopbackHost } from "../../shared/url";
+import { KeywireConfigError } from "../../core/errors";
+import { isLoopbackHost } from "../../core/url";
 import { OAuthTokenCache, createOAuthTokenCache } from "./oauth";
 
 /** Anything with `get(key)`: a Pulumi `Config("servicenow")`, or a dynamic provider's `configure` request config. */

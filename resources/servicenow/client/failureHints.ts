@@ -4,8 +4,8 @@
  * missing plugin, a missing role, Basic Auth Restriction, a rate limit, a
  * deadline), from safe fields only.
  */
-import type { HttpErrorDetails } from "../../shared/errors";
-import type { GiveUpReason } from "../../shared/retry";
+import type { HttpErrorDetails } from "../../core/errors";
+import type { GiveUpReason } from "../../core/retry";
 import { OAUTH_TOKEN_PATH } from "./oauth";
 
 /** Tables of the API Key and HMAC Authentication plugin: "Invalid table" on one of them means the plugin is off. */

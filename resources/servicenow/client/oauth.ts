@@ -6,7 +6,7 @@
  * `send` function (the TableClient), so timeouts, retries and redaction are the same as
  * for every other request.
  */
-import { KeywireError } from "../../shared/errors";
+import { KeywireError } from "../../core/errors";
 
 export const OAUTH_TOKEN_PATH = "/oauth_token.do";
 

@@ -6,8 +6,8 @@
  * `ServiceNowError` from safe fields, with the reason and hint failureHints.ts
  * gives: library errors, headers and bodies never leave this file.
  */
-import { isKeywireHttpError, KeywireError, KeywireHttpError, HttpErrorDetails, isKeywireError } from "../../shared/errors";
-import { redactAndTrim, toSafeError } from "../../shared/redact";
+import { isKeywireHttpError, KeywireError, KeywireHttpError, HttpErrorDetails, isKeywireError } from "../../core/errors";
+import { redactAndTrim, toSafeError } from "../../core/redact";
 import {
   GiveUpInfo,
   RetryPolicy,
@@ -15,10 +15,10 @@ import {
   resolveRetryPolicy,
   serverRequestedDelay,
   withRetry,
-} from "../../shared/retry";
+} from "../../core/retry";
 import { ServiceNowConnection } from "./connection";
 import { EncodedQuery, q } from "./encodedQuery";
-import { exchange } from "../../shared/http";
+import { exchange } from "../../core/http";
 import { describeFailure } from "./failureHints";
 import { OAUTH_TOKEN_PATH, fetchClientCredentialsToken } from "./oauth";
 import { randomBytes } from "crypto";

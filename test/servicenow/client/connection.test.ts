@@ -1,5 +1,5 @@
 import * as util from "node:util";
-import { KeywireConfigError } from "../../../resources/shared/errors";
+import { KeywireConfigError } from "../../../resources/core/errors";
 import { ConfigSource, ServiceNowConnection, resolveConnection } from "../../../resources/servicenow/client/connection";
 
 /** Like the dynamic provider's configure config: full `namespace:key` names. */

@@ -3,7 +3,7 @@ import { RunningEmulator, startServiceNowEmulator } from "../../../emulator/serv
 import { ServiceNowConnection } from "../../../resources/servicenow/client/connection";
 import { where } from "../../../resources/servicenow/client/encodedQuery";
 import { ServiceNowError, TableClient } from "../../../resources/servicenow/client/tableClient";
-import { fakeClock } from "../../shared/fakeClock";
+import { fakeClock } from "../../core/fakeClock";
 
 let em: RunningEmulator;
 beforeAll(async () => {

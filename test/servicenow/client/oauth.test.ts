@@ -2,7 +2,7 @@ import { ServiceNowConnection } from "../../../resources/servicenow/client/conne
 import { createOAuthTokenCache, parseTokenResponse } from "../../../resources/servicenow/client/oauth";
 import { ServiceNowError, TableClient } from "../../../resources/servicenow/client/tableClient";
 import { HttpStub, StubHandler, StubRequest, sendJson, sendSnError, startHttpStub } from "../../support/httpStub";
-import { FakeClock, fakeClock } from "../../shared/fakeClock";
+import { FakeClock, fakeClock } from "../../core/fakeClock";
 
 const CLIENT_ID = "keywire-client";
 const CLIENT_SECRET = "oauth-Client-S3cret-xyz";

@@ -7,7 +7,7 @@ import * as util from "node:util";
 import { ServiceNowConnection } from "../../../resources/servicenow/client/connection";
 import { RequestEvent, TableClient } from "../../../resources/servicenow/client/tableClient";
 import { HttpStub, dropConnection, hang, sendJson, sendSnError, startHttpStub } from "../../support/httpStub";
-import { fakeClock } from "../../shared/fakeClock";
+import { fakeClock } from "../../core/fakeClock";
 
 const USER = "svc.keywire";
 const PASSWORD = "Pa55-word^secret!";

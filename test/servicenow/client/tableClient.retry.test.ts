@@ -1,9 +1,9 @@
 import type * as http from "node:http";
 import { ServiceNowConnection } from "../../../resources/servicenow/client/connection";
 import { ServiceNowError, TableClient } from "../../../resources/servicenow/client/tableClient";
-import { RetryPolicy } from "../../../resources/shared/retry";
+import { RetryPolicy } from "../../../resources/core/retry";
 import { HttpStub, StubRequest, dropConnection, hang, sendSnError, startHttpStub } from "../../support/httpStub";
-import { FakeClock, fakeClock } from "../../shared/fakeClock";
+import { FakeClock, fakeClock } from "../../core/fakeClock";
 import { StubTable, stubTable } from "./stubTable";
 
 let stub: HttpStub;

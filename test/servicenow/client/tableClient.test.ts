@@ -2,7 +2,7 @@ import { ServiceNowConnection } from "../../../resources/servicenow/client/conne
 import { q, where } from "../../../resources/servicenow/client/encodedQuery";
 import { ServiceNowError, TableClient, toSnRecord } from "../../../resources/servicenow/client/tableClient";
 import { HttpStub, sendJson, sendSnError, startHttpStub } from "../../support/httpStub";
-import { fakeClock } from "../../shared/fakeClock";
+import { fakeClock } from "../../core/fakeClock";
 import { StubTable, stubTable } from "./stubTable";
 
 let stub: HttpStub;

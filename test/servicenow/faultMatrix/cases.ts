@@ -7,7 +7,6 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { RunningEmulator } from "../../../emulator/servicenow";
-import type { FaultFilter, FaultSettings } from "../../../emulator/servicenow/types";
 import { accessPolicyProvider } from "../../../resources/servicenow/accessPolicy";
 import { accessPolicyProfileLinkProvider } from "../../../resources/servicenow/accessPolicyProfileLink";
 import { apiKeyProvider } from "../../../resources/servicenow/apiKey";
@@ -18,22 +17,12 @@ import { rateLimitRuleProvider } from "../../../resources/servicenow/rateLimitRu
 import { serviceNowUserProvider } from "../../../resources/servicenow/user";
 import { userRoleGrantProvider } from "../../../resources/servicenow/userRoleGrant";
 import { ProviderDriver } from "../../support/serviceNow";
+import { FAULTS } from "../../support/faultCatalog";
+
+export { FAULTS };
 
 export type Op = "create" | "update" | "delete";
 type Row = Record<string, string>;
-
-/** Each fault, aimed at the operation's method on the resource's table. */
-export const FAULTS: Record<string, (target: FaultFilter) => FaultSettings> = {
-  "dropped before commit": (t) => ({ dropNext: { count: 1, ...t } }),
-  "dropped after commit": (t) => ({ commitThenFailNext: { count: 1, mode: "drop", ...t } }),
-  "500 after commit": (t) => ({ commitThenFailNext: { count: 1, mode: "500", ...t } }),
-  // The write lands 1.2 s after it arrived, after the client's 1 s deadline.
-  "late commit": (t) => ({ lateCommitNext: { count: 1, delayMs: 1200, ...t } }),
-  "429 burst with Retry-After": (t) => ({ failNext: { count: 3, status: 429, retryAfterSeconds: 0, ...t } }),
-  // Every request, of any table: a third answered 500, 502 or 503.
-  "5xx share": () => ({ errorRate: 0.34 }),
-  "connection reset mid-body": (t) => ({ resetMidBodyNext: { count: 1, ...t } }),
-};
 
 /** Short deadlines keep the late-commit cases quick; the retry policy is the real one. */
 export const FAST = { "servicenow:requestTimeoutSeconds": "1" };

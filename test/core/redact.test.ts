@@ -1,7 +1,7 @@
 import * as util from "node:util";
 import axios from "axios";
-import { KeywireError, KeywireHttpError } from "../../resources/shared/errors";
-import { REDACTED, redact, toSafeError } from "../../resources/shared/redact";
+import { KeywireError, KeywireHttpError } from "../../resources/core/errors";
+import { REDACTED, redact, toSafeError } from "../../resources/core/redact";
 import { HttpStub, dropConnection, sendJson, startHttpStub } from "../support/httpStub";
 
 const TOKEN = `now_${"AbC123_-".repeat(11)}`;

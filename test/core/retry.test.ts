@@ -9,7 +9,7 @@ import {
   resolveRetryPolicy,
   serverRequestedDelay,
   withRetry,
-} from "../../resources/shared/retry";
+} from "../../resources/core/retry";
 import { fakeClock } from "./fakeClock";
 
 class Failure extends Error {

@@ -1,5 +1,5 @@
 import * as util from "node:util";
-import { KeywireConfigError, KeywireError, KeywireHttpError, formatErrorMessage, isKeywireError } from "../../resources/shared/errors";
+import { KeywireConfigError, KeywireError, KeywireHttpError, formatErrorMessage, isKeywireError } from "../../resources/core/errors";
 
 describe("KeywireError", () => {
   it("formats 'what failed: why. What to do.'", () => {
