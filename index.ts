@@ -4,16 +4,16 @@
  * (stacks/Pulumi.<stack>.yaml). This file only reads validated configuration,
  * composes the components and exports what operators need.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { assertNodeVersion } from "./config/nodeVersion";
 import { loadStackConfig } from "./config/stackConfig";
-import { pulumiRawConfig } from "./config/pulumiConfig";
-import { keywireStack } from "./resources/components/keywireStack";
+import { pulumiRawConfig, secretSetting } from "./config/pulumiConfig";
+import { keywireStack } from "./config/keywireStack";
+import { DEFAULT_TOKEN_CONFIG_KEY } from "./resources/servicenow/apiKey/tokenPlan";
 
 // The engine runs this program with whatever `node` is first on PATH.
 assertNodeVersion();
 const cfg = loadStackConfig(pulumiRawConfig());
-const operatorToken = cfg.hasOperatorToken ? new pulumi.Config("keywire").requireSecret("apiKeyToken") : undefined;
+const operatorToken = cfg.hasOperatorToken ? secretSetting(DEFAULT_TOKEN_CONFIG_KEY) : undefined;
 const out = keywireStack(cfg, operatorToken);
 
 /** The SNS subscription endpoint, token included. Secret: `pulumi stack output --show-secrets inboundEndpoint`. */

@@ -6,15 +6,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RawConfig } from "./stackConfig";
+import { CONFIG_KEYS, ENV_KEYS } from "../resources/servicenow/client/connection";
 
-/** The environment variables the providers fall back to, by config key. */
-const ENV_FALLBACKS: Record<string, string> = {
-  "servicenow:instanceUrl": "SERVICENOW_INSTANCE_URL",
-  "servicenow:username": "SERVICENOW_USERNAME",
-  "servicenow:password": "SERVICENOW_PASSWORD",
-  "servicenow:clientId": "SERVICENOW_CLIENT_ID",
-  "servicenow:clientSecret": "SERVICENOW_CLIENT_SECRET",
-};
+/** The environment variables the providers fall back to, by config key (connection.ts's own pairs). */
+const ENV_FALLBACKS: Record<string, string> = Object.fromEntries(
+  (Object.keys(ENV_KEYS) as Array<keyof typeof ENV_KEYS>).map((k) => [CONFIG_KEYS[k], ENV_KEYS[k]]),
+);
+
+/** A secret stack setting (`namespace:key`) as a secret output, for the components that take it. */
+export function secretSetting(key: string): pulumi.Output<string> {
+  const [namespace, name] = key.split(":", 2);
+  return new pulumi.Config(namespace).requireSecret(name);
+}
 
 export function pulumiRawConfig(env: NodeJS.ProcessEnv = process.env): RawConfig {
   const fallback = (key: string): string | undefined => {

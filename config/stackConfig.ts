@@ -15,8 +15,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CONFIG_KEYS, normalizeInstanceUrl } from "../resources/servicenow/client/connection";
 import { inputErrorMap, nearest } from "../resources/core/inputMessages";
-import { oneLine, queryValue, recordName } from "../resources/servicenow/inputRules";
-import { rotationProblems, rotationSchema } from "../resources/servicenow/rotationRules";
+import { oneLine, queryValue, recordName } from "../resources/servicenow/engine/inputRules";
+import { rotationProblems } from "../resources/servicenow/apiKey/rotation";
+import { keySettingsSchema } from "../resources/servicenow/apiKey/inputs";
+import { DEFAULT_TOKEN_CONFIG_KEY } from "../resources/servicenow/apiKey/tokenPlan";
 import { deliveryPolicyProblems } from "../resources/aws/deliveryPolicy";
 
 const PLACEHOLDER = /^<.*>$|^(changeme|todo|tbd)$/i;
@@ -53,15 +55,7 @@ export const keywireConfigSchema = z
     policyMode: z.enum(["attach", "dedicated"], { message: 'must be "attach" or "dedicated"' }).default("attach"),
     /** Keep Basic auth working on every policy keywire links an API-key profile to. */
     keepBasicAuth: z.boolean().default(true),
-    apiKey: z
-      .object({
-        name: queryValue(recordName(z)).optional(),
-        expiresInDays: z.number().int().positive().max(3650).optional(),
-        authScopes: z.array(queryValue(z.string().min(1))).default(["useraccount"]),
-        tokenStrategy: z.enum(["auto", "operator", "input_display_value", "display_value"]).default("auto"),
-        rotation: rotationSchema(z).optional(),
-      })
-      .strict()
+    apiKey: keySettingsSchema(z)
       .superRefine((key, ctx) => {
         for (const p of rotationProblems(key, new Date())) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
       })
@@ -312,6 +306,6 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
     ...parsed.data,
     instanceUrl,
     authKind: oauth ? "oauth" : "basic",
-    hasOperatorToken: raw.has("keywire:apiKeyToken"),
+    hasOperatorToken: raw.has(DEFAULT_TOKEN_CONFIG_KEY),
   };
 }

@@ -1,8 +1,18 @@
 /** The loopback-only admin API under `/__emulator/`: metrics, reset, faults, options. No auth. */
-import type { Emulator } from "./emulator";
+import type { Faults } from "./faults";
 import type { Reply } from "./http/reply";
-import { describeZodError, faultSchema, runtimeOptionsSchema } from "./options";
+import type { Metrics } from "./metrics";
+import { describeZodError, faultSchema, runtimeOptionsSchema, type ResolvedOptions } from "./options";
 import type { EmulatorOptions, FaultSettings } from "./types";
+
+/** The controls the admin API drives; the emulator provides them. */
+export interface AdminTarget {
+  readonly opts: ResolvedOptions;
+  readonly faults: Pick<Faults, "get" | "set">;
+  readonly metrics: Pick<Metrics, "snapshot" | "reset">;
+  reset(): void;
+  setOptions(o: Partial<EmulatorOptions>): void;
+}
 
 function bad(message: string): Reply {
   return { status: 400, body: { error: message } };
@@ -16,14 +26,14 @@ function parse(body: string): { value: unknown } | { reply: Reply } {
   }
 }
 
-export function publicOptions(em: Emulator): Record<string, unknown> {
+export function publicOptions(em: AdminTarget): Record<string, unknown> {
   // The admin password is a credential: never echoed.
   const { adminPassword: _omit, ...rest } = em.opts;
   void _omit;
   return rest;
 }
 
-export function handleAdmin(em: Emulator, method: string, path: string, body: string): Reply {
+export function handleAdmin(em: AdminTarget, method: string, path: string, body: string): Reply {
   const route = `${method} ${path.replace(/\/+$/, "")}`;
   switch (route) {
     case "GET /__emulator/metrics":

@@ -13,6 +13,7 @@ import { resolvePath } from "./fieldPath";
 import { isSysId } from "./glide";
 import { formBoundary, parseMultipart } from "./http/multipart";
 import { errorReply, type Reply } from "./http/reply";
+import type { ResolvedOptions } from "./options";
 import type { Term } from "./query";
 import type { RenderOptions } from "./render";
 import type { RoleRule } from "./schema";
@@ -37,6 +38,9 @@ export interface AttachmentRequest {
   bytes: Buffer;
   principal: Principal;
 }
+
+/** The parts of the emulator the Attachment API reads and writes through. */
+export type AttachmentApiContext = Pick<Emulator, "opts" | "schema" | "store" | "renderer" | "baseUrl" | "compiledQuery" | "tableDef" | "visibleClasses">;
 
 const ATTACHMENT_PATH = /^\/api\/now\/(?:(v\d+)\/)?attachment(?:\/([^/]+)(?:\/(file))?)?\/?$/;
 const DEFAULT_LIMIT = 10000;
@@ -90,8 +94,8 @@ export function attachmentCall(method: string, r: AttachmentRoute): ApiCall {
 }
 
 /** The largest request body an Attachment API call may carry. */
-export function attachmentBodyLimit(em: Emulator): number {
-  return em.opts.maxAttachmentBytes + MULTIPART_ALLOWANCE;
+export function attachmentBodyLimit(opts: Pick<ResolvedOptions, "maxAttachmentBytes">): number {
+  return opts.maxAttachmentBytes + MULTIPART_ALLOWANCE;
 }
 
 const NOT_FOUND = errorReply(404, "No Record found", "Record doesn't exist or ACL restricts the record retrieval");
@@ -100,7 +104,7 @@ function methodNotSupported(method: string): Reply {
   return errorReply(405, "Method not Supported", `HTTP method ${method} is not supported on this resource`);
 }
 
-export function handleAttachment(em: Emulator, r: AttachmentRequest): Reply {
+export function handleAttachment(em: AttachmentApiContext, r: AttachmentRequest): Reply {
   const { method, route } = r;
   switch (route.target) {
     case "collection":
@@ -119,7 +123,7 @@ export function handleAttachment(em: Emulator, r: AttachmentRequest): Reply {
 }
 
 /** Whether the principal may read (or write) records of the table an attachment belongs to. */
-function tableAllows(em: Emulator, principal: Principal, tableName: string, mode: "read" | "write"): boolean {
+function tableAllows(em: AttachmentApiContext, principal: Principal, tableName: string, mode: "read" | "write"): boolean {
   const def = em.tableDef(tableName);
   // An attachment on a table this instance does not know is left to admin.
   if (!def) return rolesAllow(principal.roles, ADMIN_ONLY);
@@ -127,7 +131,7 @@ function tableAllows(em: Emulator, principal: Principal, tableName: string, mode
 }
 
 /** The attachment with this sys_id, if the principal may read the record it belongs to. */
-function readable(em: Emulator, r: AttachmentRequest): GlideRecord | undefined {
+function readable(em: AttachmentApiContext, r: AttachmentRequest): GlideRecord | undefined {
   const id = r.route.sysId ?? "";
   const rec = isSysId(id) ? em.store.get(ATTACHMENT_TABLE, id) : undefined;
   if (!rec || !tableAllows(em, r.principal, rec.table_name, "read")) return undefined;
@@ -135,7 +139,7 @@ function readable(em: Emulator, r: AttachmentRequest): GlideRecord | undefined {
 }
 
 /** Metadata as the API shows it: the sys_attachment row plus its download link. */
-function render(em: Emulator, rec: GlideRecord): Record<string, unknown> {
+function render(em: AttachmentApiContext, rec: GlideRecord): Record<string, unknown> {
   const def = em.schema.get(ATTACHMENT_TABLE)!;
   const o: RenderOptions = { displayValue: "false", excludeReferenceLink: true, baseUrl: em.baseUrl, revealSecrets: false };
   return { ...em.renderer.render(def, rec, o), download_link: `${em.baseUrl}/api/now/attachment/${rec.sys_id}/file` };
@@ -147,7 +151,7 @@ function nonNegativeInt(s: string | null): number | undefined {
 }
 
 /** Plain `column=value` parameters (`table_name`, `table_sys_id`, …) filter like encoded terms. */
-function parameterFilters(em: Emulator, q: URLSearchParams): Term[] {
+function parameterFilters(em: AttachmentApiContext, q: URLSearchParams): Term[] {
   const terms: Term[] = [];
   for (const [k, v] of q) {
     if (k.startsWith("sysparm_")) continue;
@@ -156,7 +160,7 @@ function parameterFilters(em: Emulator, q: URLSearchParams): Term[] {
   return terms;
 }
 
-function list(em: Emulator, r: AttachmentRequest): Reply {
+function list(em: AttachmentApiContext, r: AttachmentRequest): Reply {
   const q = r.query;
   const limit = nonNegativeInt(q.get("sysparm_limit")) || DEFAULT_LIMIT;
   const offset = nonNegativeInt(q.get("sysparm_offset")) ?? 0;
@@ -185,7 +189,7 @@ function list(em: Emulator, r: AttachmentRequest): Reply {
   return { status: 200, headers, body: { result: rows.map((rec) => render(em, rec)) } };
 }
 
-function linkHeader(em: Emulator, r: AttachmentRequest, limit: number, offset: number, total: number): string {
+function linkHeader(em: AttachmentApiContext, r: AttachmentRequest, limit: number, offset: number, total: number): string {
   const p = new URLSearchParams(r.query);
   p.delete("x-sn-apikey");
   p.delete("sysparm_limit");
@@ -201,7 +205,7 @@ function linkHeader(em: Emulator, r: AttachmentRequest, limit: number, offset: n
   return links.join(",");
 }
 
-function metadata(em: Emulator, r: AttachmentRequest): Reply {
+function metadata(em: AttachmentApiContext, r: AttachmentRequest): Reply {
   const rec = readable(em, r);
   if (!rec) return NOT_FOUND;
   return { status: 200, body: { result: render(em, rec) } };
@@ -212,7 +216,7 @@ function asciiJson(v: unknown): string {
   return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-function download(em: Emulator, r: AttachmentRequest): Reply {
+function download(em: AttachmentApiContext, r: AttachmentRequest): Reply {
   const rec = readable(em, r);
   if (!rec) return NOT_FOUND;
   return {
@@ -222,7 +226,7 @@ function download(em: Emulator, r: AttachmentRequest): Reply {
   };
 }
 
-function remove(em: Emulator, r: AttachmentRequest): Reply {
+function remove(em: AttachmentApiContext, r: AttachmentRequest): Reply {
   const rec = readable(em, r);
   if (!rec) return NOT_FOUND;
   if (!tableAllows(em, r.principal, rec.table_name, "write")) {
@@ -241,7 +245,7 @@ function missing(name: string): Reply {
   return errorReply(400, `Missing mandatory parameter: ${name}`, `The ${name} parameter is required to upload an attachment`);
 }
 
-function tooLarge(em: Emulator, size: number): Reply {
+function tooLarge(em: AttachmentApiContext, size: number): Reply {
   return errorReply(413, "Request entity too large", `The attachment is ${size} bytes; the largest accepted is ${em.opts.maxAttachmentBytes} bytes`);
 }
 
@@ -254,7 +258,7 @@ interface Upload {
 }
 
 /** Checks the target record and the caller's rights, then stores the file. */
-function attach(em: Emulator, r: AttachmentRequest, u: Upload): Reply {
+function attach(em: AttachmentApiContext, r: AttachmentRequest, u: Upload): Reply {
   if (u.content.length > em.opts.maxAttachmentBytes) return tooLarge(em, u.content.length);
   const def = em.tableDef(u.tableName);
   const target = def && isSysId(u.tableSysId) ? em.store.get(def.name, u.tableSysId) : undefined;
@@ -286,7 +290,7 @@ function attach(em: Emulator, r: AttachmentRequest, u: Upload): Reply {
 }
 
 /** `POST /attachment/file?table_name=&table_sys_id=&file_name=`: the body is the file, its type the Content-Type. */
-function uploadRaw(em: Emulator, r: AttachmentRequest): Reply {
+function uploadRaw(em: AttachmentApiContext, r: AttachmentRequest): Reply {
   for (const name of ["table_name", "table_sys_id", "file_name"]) if (!r.query.get(name)) return missing(name);
   return attach(em, r, {
     tableName: r.query.get("table_name")!,
@@ -300,7 +304,7 @@ function uploadRaw(em: Emulator, r: AttachmentRequest): Reply {
 const NO_FILE_PART = "Failed to create the attachment. File part might be missing in the request.";
 
 /** `POST /attachment/upload`: multipart form with table_name, table_sys_id, then the file part. */
-function uploadForm(em: Emulator, r: AttachmentRequest): Reply {
+function uploadForm(em: AttachmentApiContext, r: AttachmentRequest): Reply {
   const boundary = formBoundary(header(r.headers, "content-type"));
   if (!boundary) return errorReply(400, NO_FILE_PART, "The request must be multipart/form-data with a boundary");
   const parts = parseMultipart(r.bytes, boundary);

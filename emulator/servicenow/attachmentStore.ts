@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { TableDef } from "./schema";
 import type { Store } from "./store";
 import type { GlideRecord } from "./types";
-import type { WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
 
 export const ATTACHMENT_TABLE = "sys_attachment";
 export const ATTACHMENT_DOC_TABLE = "sys_attachment_doc";

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Store } from "./store";
-import type { WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
 
 const CTX: WriteContext = { userName: "system", trusted: true, acceptToken: false };
 

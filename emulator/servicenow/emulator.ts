@@ -1,4 +1,5 @@
 /** The emulator's state: options, schema, store and the services built on them. */
+import { deleteDependents } from "./attachmentStore";
 import { Directory } from "./auth/directory";
 import { OAuthTokens } from "./auth/oauth";
 import { PolicyResolver } from "./auth/policy";
@@ -12,12 +13,15 @@ import { RateLimiter } from "./rateLimit";
 import { Renderer } from "./render";
 import { Schema, type TableDef } from "./schema";
 import { applyVariants, seedStore, type VariantKey } from "./seed";
-import { Store, type Snapshot } from "./store";
+import { Store, type Snapshot, type StoreHooks } from "./store";
 import type { EmulatorOptions, EmulatorStore, GlideRecord } from "./types";
-import type { WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
+import { applyWrite } from "./writeRules";
 
 const QUERY_CACHE_SIZE = 512;
 const OUT_OF_BAND: WriteContext = { userName: "system", trusted: true, acceptToken: true };
+/** Every write goes through the platform's field rules; a deleted record takes its attachments along. */
+const STORE_HOOKS: StoreHooks = { write: applyWrite, afterDelete: deleteDependents };
 
 export class Emulator {
   opts: ResolvedOptions;
@@ -36,11 +40,17 @@ export class Emulator {
   constructor(options: EmulatorOptions) {
     this.opts = resolveOptions(options);
     this.schema = new Schema(this.opts);
-    this.store = new Store(this.schema);
+    this.store = new Store(this.schema, STORE_HOOKS);
     this.directory = new Directory(this.store);
     this.policies = new PolicyResolver(this.store);
     this.oauth = new OAuthTokens(this.store, this.directory);
-    this.rateLimiter = new RateLimiter(this);
+    this.rateLimiter = new RateLimiter({
+      rules: () => this.store.scan("sys_rate_limit_rules"),
+      limitColumn: () => this.opts.rateLimitColumn,
+      roleName: (sysId) => this.store.get("sys_user_role", sysId)?.name,
+      apiPathOf: (rule) => this.policies.apiPathOf(rule),
+      now: () => Date.now(),
+    });
     this.renderer = new Renderer(this.store, this.schema);
     if (options.faults) this.faults.set(options.faults);
   }

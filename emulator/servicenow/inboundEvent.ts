@@ -6,11 +6,11 @@
  */
 import { request as httpRequest } from "node:http";
 import type { Principal } from "./auth/judge";
-import type { Emulator } from "./emulator";
 import { glideDateTime, isSysId } from "./glide";
 import { errorReply, type Reply } from "./http/reply";
+import type { Store } from "./store";
 import type { GlideRecord } from "./types";
-import type { WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
 
 const CONFIRM_TIMEOUT_MS = 5000;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -81,13 +81,13 @@ function asAlarm(message: string): Alarm | undefined {
   return undefined;
 }
 
-export async function handleInboundEvent(em: Emulator, r: InboundRequest): Promise<Reply> {
+export async function handleInboundEvent(store: Store, r: InboundRequest): Promise<Reply> {
   const source = r.query.get("source");
   const instanceId = r.query.get("sys_id");
   if (!source) return errorReply(400, "Missing parameter: source", "The source URL parameter names the push connector definition's source, e.g. source=aws");
   if (!instanceId) return errorReply(400, "Missing parameter: sys_id", "The sys_id URL parameter is the sys_id of the push connector instance");
-  const instance = isSysId(instanceId) ? em.store.get("sn_em_connector_push_instance", instanceId) : undefined;
-  const definition = instance ? em.store.get("sn_em_connector_listener", instance.push_connector_definition) : undefined;
+  const instance = isSysId(instanceId) ? store.get("sn_em_connector_push_instance", instanceId) : undefined;
+  const definition = instance ? store.get("sn_em_connector_listener", instance.push_connector_definition) : undefined;
   if (!instance || !definition) return errorReply(404, "Push connector not found", `No push connector instance with sys_id ${instanceId}`);
   if (instance.active !== "true" || definition.active !== "true") return errorReply(404, "Push connector not found", "The push connector instance or its definition is inactive");
   if (definition.source !== source) return errorReply(400, "Invalid source", `The push connector expects source=${definition.source}`);
@@ -105,7 +105,7 @@ export async function handleInboundEvent(em: Emulator, r: InboundRequest): Promi
 
   const ctx: WriteContext = { userName: r.principal.user.user_name, trusted: false, acceptToken: false };
   const log = (fields: Record<string, unknown>): GlideRecord =>
-    em.store.insert(em.schema.get("sn_em_connector_push_log")!, { push_connector_instance: instance.sys_id, message_type: type, message_id: str(msg.MessageId), topic_arn: str(msg.TopicArn), ...fields }, ctx);
+    store.insert(store.schema.get("sn_em_connector_push_log")!, { push_connector_instance: instance.sys_id, message_type: type, message_id: str(msg.MessageId), topic_arn: str(msg.TopicArn), ...fields }, ctx);
 
   switch (type) {
     case "SubscriptionConfirmation": {
@@ -186,7 +186,7 @@ export async function handleInboundEvent(em: Emulator, r: InboundRequest): Promi
       }
       fields.additional_info = JSON.stringify(additional);
       fields.state = "Ready";
-      const event = em.store.insert(em.schema.get("em_event")!, fields, ctx);
+      const event = store.insert(store.schema.get("em_event")!, fields, ctx);
       return { status: 200, body: { result: { status: "accepted", em_event: event.sys_id } } };
     }
     default:

@@ -1,10 +1,9 @@
 /** The ServiceNow emulator's public in-process API. */
-import type { AddressInfo } from "node:net";
 import { Emulator } from "./emulator";
 import { describeZodError, faultSchema, runtimeOptionsSchema, startOptionsSchema } from "./options";
 import { readSnapshot, SnapshotWriter } from "./persistence";
 import type { VariantKey } from "./seed";
-import { createEmulatorServer } from "./server";
+import { listenServiceNow } from "./server";
 import type { EmulatorOptions, RunningEmulator } from "./types";
 
 export type { EmulatorMetrics, EmulatorOptions, EmulatorStore, FaultSettings, GlideRecord, RunningEmulator } from "./types";
@@ -28,26 +27,15 @@ export async function startServiceNowEmulator(options: EmulatorOptions = {}): Pr
     em.seed();
   }
 
-  const server = createEmulatorServer(em);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const listening = await listenServiceNow(em, options.port);
+  const url = listening.url;
   em.baseUrl = url;
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       em.faults.cancelHeld();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await listening.close();
       if (writer) await writer.flush();
     })();
     return stopping;

@@ -20,6 +20,9 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Upper bounds of the latency faults (latencyMs, jitterMs) and of a late commit's delay. */
+export const MAX_LATENCY_MS = 60_000;
+export const MAX_LATE_COMMIT_MS = 600_000;
 /** The platform's default (com.glide.attachment.max_size) is 1 GiB; an emulator holds files in memory. */
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
@@ -48,8 +51,8 @@ const count = z.number().int().min(0);
 
 export const faultSchema = z
   .object({
-    latencyMs: z.number().min(0).max(60_000).optional(),
-    jitterMs: z.number().min(0).max(60_000).optional(),
+    latencyMs: z.number().min(0).max(MAX_LATENCY_MS).optional(),
+    jitterMs: z.number().min(0).max(MAX_LATENCY_MS).optional(),
     errorRate: z.number().min(0).max(1).optional(),
     failNext: z
       .object({ count, status: z.number().int().min(400).max(599), retryAfterSeconds: z.number().int().min(0).optional(), ...filter })
@@ -57,7 +60,7 @@ export const faultSchema = z
       .optional(),
     dropNext: z.object({ count, ...filter }).strict().optional(),
     commitThenFailNext: z.object({ count, mode: z.enum(["drop", "500"]), ...filter }).strict().optional(),
-    lateCommitNext: z.object({ count, delayMs: z.number().int().min(0).max(600_000), ...filter }).strict().optional(),
+    lateCommitNext: z.object({ count, delayMs: z.number().int().min(0).max(MAX_LATE_COMMIT_MS), ...filter }).strict().optional(),
     resetMidBodyNext: z.object({ count, ...filter }).strict().optional(),
   })
   .strict();

@@ -6,7 +6,6 @@
  */
 import type { ApiCall } from "./auth/policy";
 import { resourceMatches } from "./auth/policy";
-import type { Emulator } from "./emulator";
 import { errorReply, type Reply } from "./http/reply";
 import type { GlideRecord } from "./types";
 
@@ -29,35 +28,49 @@ export interface RateDecision {
   refusal?: Reply;
 }
 
+/** What the limiter reads on every request, so edits to rules, roles and options apply at once. */
+export interface RateLimitSources {
+  /** The rows of sys_rate_limit_rules. */
+  rules(): Iterable<GlideRecord>;
+  /** The per-hour limit column, which an option can rename while running. */
+  limitColumn(): string;
+  /** The name of the sys_user_role row with this sys_id. */
+  roleName(sysId: string): string | undefined;
+  /** The API path a rule's `api` or `api_path` names, as policies resolve it. */
+  apiPathOf(rule: GlideRecord): string;
+  /** Wall-clock time in ms, which sets the hourly window. */
+  now(): number;
+}
+
 export class RateLimiter {
   private counts = new Map<string, number>();
   private window = -1;
 
-  constructor(private readonly em: Emulator) {}
+  constructor(private readonly sources: RateLimitSources) {}
 
   reset(): void {
     this.counts.clear();
   }
 
   private governingRule(userId: string, roles: Set<string>, call: ApiCall): { rule: GlideRecord; limit: number } | undefined {
-    const em = this.em;
-    const column = em.opts.rateLimitColumn;
+    const src = this.sources;
+    const column = src.limitColumn();
     const best: Record<Kind, { rule: GlideRecord; limit: number } | undefined> = { user: undefined, role: undefined, all: undefined };
-    for (const rule of em.store.scan("sys_rate_limit_rules")) {
+    for (const rule of src.rules()) {
       if (rule.active !== "true") continue;
       const raw = rule[column];
       if (raw === undefined || raw === "" || !/^\d+$/.test(raw)) continue;
       const limit = Number(raw);
       if (rule.api || rule.api_path) {
-        if (em.policies.apiPathOf(rule) !== call.apiPath) continue;
+        if (src.apiPathOf(rule) !== call.apiPath) continue;
       }
       if (rule.api_resource && !resourceMatches(rule.api_resource.split("/").filter(Boolean), call.resource)) continue;
       if (rule.http_method && rule.http_method.toUpperCase() !== call.method) continue;
       const kind = kindOf(rule);
       if (kind === "user" && rule.user !== userId) continue;
       if (kind === "role") {
-        const role = rule.role ? em.store.get("sys_user_role", rule.role) : undefined;
-        if (!role || !roles.has(role.name)) continue;
+        const role = rule.role ? src.roleName(rule.role) : undefined;
+        if (role === undefined || !roles.has(role)) continue;
       }
       const cur = best[kind];
       if (!cur || limit < cur.limit) best[kind] = { rule, limit };
@@ -66,7 +79,7 @@ export class RateLimiter {
   }
 
   /** Counts the request and says whether it may go on, with the headers to send either way. */
-  check(userId: string, roles: Set<string>, call: ApiCall, now = Date.now()): RateDecision {
+  check(userId: string, roles: Set<string>, call: ApiCall, now = this.sources.now()): RateDecision {
     const gov = this.governingRule(userId, roles, call);
     if (!gov) return { headers: {} };
     const window = Math.floor(now / HOUR_MS);

@@ -2,7 +2,7 @@
 import type { ResolvedOptions } from "./options";
 import type { Store } from "./store";
 import type { GlideRecord } from "./types";
-import type { WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
 
 export const TOKEN_PLUGIN_ID = "com.glide.tokenbased_auth";
 export const BASIC_PROFILE_NAME = "BasicAuth for none public processors ";

@@ -1,9 +1,10 @@
 /**
  * The HTTP server and its request pipeline:
- * Host/Origin check -> admin routes | count -> read body -> injected faults -> authenticate -> rate limit -> handler.
+ * Host/Origin check (the shared loopback server) -> admin routes | count -> read body -> injected faults
+ * -> authenticate -> rate limit -> handler.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { foreignRequest } from "../shared/loopbackGuard";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenOnLoopback, type LoopbackServer } from "../shared/loopbackServer";
 import { handleAdmin } from "./admin";
 import { attachmentBodyLimit, attachmentCall, attachmentRoute, attachmentRouteName, handleAttachment, type AttachmentRoute } from "./attachmentApi";
 import { ATTACHMENT_TABLE } from "./attachmentStore";
@@ -15,6 +16,7 @@ import { writeCutOff } from "./faults";
 import { readBody } from "./http/body";
 import { errorReply, writeReply, type Reply } from "./http/reply";
 import { handleInboundEvent } from "./inboundEvent";
+import { MAX_LATE_COMMIT_MS, MAX_LATENCY_MS } from "./options";
 import { handleTable } from "./tableApi";
 
 type Route =
@@ -28,6 +30,18 @@ const TABLE_PATH = /^\/api\/now\/(?:(v\d+)\/)?table\/([^/]+)(?:\/([^/]+))?\/?$/;
 const EVENT_PATH = /^\/api\/sn_em_connector\/(?:v\d+\/)?em\/inbound_event\/?$/;
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 const NO_RESOURCE = errorReply(400, "Requested URI does not represent any resource", null);
+/** Deadline for receiving a whole request: roomier than the other emulators', for attachment uploads. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * Injected latency (with jitter) and a late commit's hold leave a socket silent; their longest
+ * values together, plus a minute, bound any such silence, so the idle-socket limit never cuts a held request.
+ */
+const HELD_SOCKET_MS = 2 * MAX_LATENCY_MS + MAX_LATE_COMMIT_MS + 60_000;
+/**
+ * Longer than the idle time of Node's default keep-alive agent (5 s), which keywire's clients use,
+ * so the client drops an idle connection first and never sends a request on one the server is closing.
+ */
+const KEEP_ALIVE_MS = 30_000;
 
 function safeDecode(s: string): string {
   try {
@@ -83,10 +97,6 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
   const path = q < 0 ? url : url.slice(0, q);
   const query = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
 
-  // Before anything else, admin routes included: neither a rebound DNS name nor another site's page may drive the emulator.
-  const foreign = foreignRequest(req.headers);
-  if (foreign) return writeReply(res, errorReply(foreign.status, foreign.message, foreign.detail));
-
   if (path.startsWith("/__emulator/")) {
     if (!LOOPBACK.has(req.socket.remoteAddress ?? "")) return writeReply(res, { status: 403, body: { error: "admin API is loopback-only" } });
     const body = await readBody(req, em.opts.maxBodyBytes);
@@ -100,7 +110,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
   const table = r.kind === "table" ? r.table : r.kind === "attachment" ? ATTACHMENT_TABLE : undefined;
   em.metrics.count(method, routeName(method, r), table);
 
-  const bodyLimit = r.kind === "attachment" ? attachmentBodyLimit(em) : em.opts.maxBodyBytes;
+  const bodyLimit = r.kind === "attachment" ? attachmentBodyLimit(em.opts) : em.opts.maxBodyBytes;
   const read = await readBody(req, bodyLimit);
   if ("gone" in read) return;
   if ("tooLarge" in read) {
@@ -158,7 +168,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     } else if (!rolesAllow(principal.roles, [["evt_mgmt_integration"]])) {
       reply = errorReply(403, "Insufficient rights", "The user needs the evt_mgmt_integration role to send events");
     } else {
-      reply = await handleInboundEvent(em, { query, headers: req.headers, body: read.body, principal });
+      reply = await handleInboundEvent(em.store, { query, headers: req.headers, body: read.body, principal });
     }
     reply = withHeaders(reply, rate.headers);
     if (lateMs !== undefined) {
@@ -179,18 +189,23 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
   writeReply(res, reply);
 }
 
-export function createEmulatorServer(em: Emulator): Server {
-  const server = createServer((req, res) => {
-    handle(em, req, res).catch(() => {
-      // Whatever went wrong, answer like the platform's generic failure instead of crashing.
-      if (!res.headersSent && !res.destroyed) writeReply(res, errorReply(500, "Internal Server Error", null));
-      else res.destroy();
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    else socket.destroy();
-  });
-  return server;
+/** Serves the emulator on 127.0.0.1 through the server all the emulators share. */
+export function listenServiceNow(em: Emulator, port: number | undefined): Promise<LoopbackServer> {
+  return listenOnLoopback(
+    (req, res) => {
+      handle(em, req, res).catch(() => {
+        // Whatever went wrong, answer like the platform's generic failure instead of crashing.
+        if (!res.headersSent && !res.destroyed) writeReply(res, errorReply(500, "Internal Server Error", null));
+        else res.destroy();
+      });
+    },
+    {
+      ...(port !== undefined ? { port } : {}),
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      idleSocketMs: HELD_SOCKET_MS,
+      keepAliveMs: KEEP_ALIVE_MS,
+      // Refusals carry the platform's error envelope, like every other answer of this emulator.
+      refuse: (res, foreign) => writeReply(res, errorReply(foreign.status, foreign.message, foreign.detail)),
+    },
+  );
 }

@@ -3,10 +3,9 @@
  * so a record is found through its own table or any table it extends. Values are strings.
  */
 import { randomBytes } from "node:crypto";
-import { deleteDependents } from "./attachmentStore";
 import type { Schema, TableDef } from "./schema";
 import type { GlideRecord } from "./types";
-import { applyWrite, type WriteContext } from "./writeRules";
+import type { WriteContext } from "./writeContext";
 
 export class StoreConstraintError extends Error {
   constructor(
@@ -28,6 +27,17 @@ export interface Snapshot {
   tables: Record<string, GlideRecord[]>;
 }
 
+/**
+ * The platform behaviour the store applies but does not define, given at construction so the
+ * store imports none of it: how client input becomes a row, and what goes with a deleted record.
+ */
+export interface StoreHooks {
+  /** Builds the next version of a row (a new object; `current` is left untouched). */
+  write(store: Store, def: TableDef, current: GlideRecord | undefined, fields: Record<string, unknown>, ctx: WriteContext): GlideRecord;
+  /** Runs after a record is deleted, with the class it was stored under. */
+  afterDelete(store: Store, table: string, sysId: string): void;
+}
+
 export class Store {
   private tables = new Map<string, Map<string, GlideRecord>>();
   private classOf = new Map<string, string>();
@@ -37,7 +47,10 @@ export class Store {
   secret = randomBytes(32).toString("hex");
   onChange: (() => void) | undefined;
 
-  constructor(public schema: Schema) {}
+  constructor(
+    public schema: Schema,
+    private readonly hooks: StoreHooks,
+  ) {}
 
   private tableMap(table: string): Map<string, GlideRecord> {
     let m = this.tables.get(table);
@@ -95,7 +108,7 @@ export class Store {
   }
 
   insert(def: TableDef, fields: Record<string, unknown>, ctx: WriteContext): GlideRecord {
-    const record = applyWrite(this, def, undefined, fields, ctx);
+    const record = this.hooks.write(this, def, undefined, fields, ctx);
     if (this.classOf.has(record.sys_id)) throw new DuplicateSysIdError(def.name, this.schema.displayOf(def, record));
     this.checkUnique(def, record);
     this.tableMap(def.name).set(record.sys_id, record);
@@ -109,7 +122,7 @@ export class Store {
     if (!current) return undefined;
     const cls = this.classOf.get(sysId)!;
     const clsDef = this.schema.get(cls) ?? def;
-    const next = applyWrite(this, clsDef, current, fields, ctx);
+    const next = this.hooks.write(this, clsDef, current, fields, ctx);
     this.checkUnique(clsDef, next);
     // Records are replaced, never mutated, so a reader holding the old object sees a consistent row.
     this.tables.get(cls)!.set(sysId, next);
@@ -124,7 +137,7 @@ export class Store {
     this.tables.get(cls)!.delete(sysId);
     this.classOf.delete(sysId);
     this.touched(cls);
-    deleteDependents(this, cls, sysId);
+    this.hooks.afterDelete(this, cls, sysId);
     return true;
   }
 

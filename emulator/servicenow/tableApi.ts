@@ -11,6 +11,9 @@ import { DuplicateSysIdError, StoreConstraintError } from "./store";
 import type { TableDef } from "./schema";
 import type { GlideRecord } from "./types";
 
+/** The parts of the emulator the Table API reads and writes through. */
+export type TableApiContext = Pick<Emulator, "opts" | "schema" | "store" | "renderer" | "baseUrl" | "compiledQuery" | "tableDef" | "visibleClasses">;
+
 export interface TableRequest {
   method: string;
   /** "", "v1" or "v2" as written in the path */
@@ -67,7 +70,7 @@ export function parseJsonObject(body: string): { fields: Record<string, unknown>
   return { fields: parsed as Record<string, unknown> };
 }
 
-export function handleTable(em: Emulator, r: TableRequest): Reply {
+export function handleTable(em: TableApiContext, r: TableRequest): Reply {
   const def = em.tableDef(r.table);
   if (!def) return invalidTable(r.table);
   const roles = r.principal.roles;
@@ -110,7 +113,7 @@ export function handleTable(em: Emulator, r: TableRequest): Reply {
 }
 
 /** Plain `field=value` parameters filter like an encoded `field=value` term. */
-function parameterFilters(em: Emulator, def: TableDef, q: URLSearchParams): Term[] {
+function parameterFilters(em: TableApiContext, def: TableDef, q: URLSearchParams): Term[] {
   const terms: Term[] = [];
   for (const [k, v] of q) {
     if (k.startsWith("sysparm_") || k === "x-sn-apikey") continue;
@@ -119,7 +122,7 @@ function parameterFilters(em: Emulator, def: TableDef, q: URLSearchParams): Term
   return terms;
 }
 
-function list(em: Emulator, def: TableDef, r: TableRequest, o: RenderOptions): Reply {
+function list(em: TableApiContext, def: TableDef, r: TableRequest, o: RenderOptions): Reply {
   const q = r.query;
   const limit = nonNegativeInt(q.get("sysparm_limit")) || DEFAULT_LIMIT;
   const offset = nonNegativeInt(q.get("sysparm_offset")) ?? 0;
@@ -140,7 +143,7 @@ function list(em: Emulator, def: TableDef, r: TableRequest, o: RenderOptions): R
   return { status: 200, headers, body: { result: rows.map((rec) => em.renderer.render(def, rec, o)) } };
 }
 
-function linkHeader(em: Emulator, r: TableRequest, limit: number, offset: number, total: number): string {
+function linkHeader(em: TableApiContext, r: TableRequest, limit: number, offset: number, total: number): string {
   const p = new URLSearchParams(r.query);
   p.delete("x-sn-apikey");
   p.delete("sysparm_limit");
@@ -156,7 +159,7 @@ function linkHeader(em: Emulator, r: TableRequest, limit: number, offset: number
 }
 
 /** sysparm_input_display_value matters for the token read-back variant only: references resolve display values in both modes. */
-function writeContext(em: Emulator, r: TableRequest) {
+function writeContext(em: TableApiContext, r: TableRequest) {
   const inputDisplayValue = flag(r.query, "sysparm_input_display_value");
   return {
     userName: r.principal.user.user_name,
@@ -177,7 +180,7 @@ function invalidChosenSysId(fields: Record<string, unknown>): Reply | undefined 
   return errorReply(400, "Invalid sys_id", "A sys_id must be 32 lowercase hexadecimal characters");
 }
 
-function create(em: Emulator, def: TableDef, r: TableRequest, o: RenderOptions): Reply {
+function create(em: TableApiContext, def: TableDef, r: TableRequest, o: RenderOptions): Reply {
   const parsed = parseJsonObject(r.body);
   if ("reply" in parsed) return parsed.reply;
   const badSysId = invalidChosenSysId(parsed.fields);
@@ -196,7 +199,7 @@ function create(em: Emulator, def: TableDef, r: TableRequest, o: RenderOptions):
   }
 }
 
-function update(em: Emulator, def: TableDef, r: TableRequest, o: RenderOptions): Reply {
+function update(em: TableApiContext, def: TableDef, r: TableRequest, o: RenderOptions): Reply {
   const sysId = r.sysId!;
   const current = isSysId(sysId) ? em.store.get(def.name, sysId) : undefined;
   if (!current || !em.visibleClasses(def.name).includes(current.sys_class_name)) return NOT_FOUND;

@@ -3,19 +3,18 @@
  * defaults, system fields, and the per-table rules (numbers, user names, generated tokens).
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { FieldDef, TableDef } from "./schema";
-import type { Store } from "./store";
-import type { GlideRecord } from "./types";
 import { glideDateTime, isSysId, newApiKeyToken, newOpaqueToken, newSysId, parseGlideDateTime } from "./glide";
 import { applyPriorityLookup } from "./incident";
+import type { FieldDef, Schema, TableDef } from "./schema";
+import type { GlideRecord } from "./types";
+import type { WriteContext } from "./writeContext";
 
-export interface WriteContext {
-  /** user_name recorded in sys_created_by / sys_updated_by */
-  userName: string;
-  /** Out-of-band writes (tests, seed): system and read-only fields may be set. */
-  trusted: boolean;
-  /** A token supplied on insert is kept (the input_display_value read-back variant). */
-  acceptToken: boolean;
+/** What the rules read from the store: references are resolved and numbers drawn through it. */
+export interface RecordSource {
+  readonly schema: Schema;
+  get(table: string, sysId: string): GlideRecord | undefined;
+  scan(table: string): Iterable<GlideRecord>;
+  nextNumber(prefix: string): string;
 }
 
 /** Turns any JSON value into the string the platform would store. */
@@ -39,7 +38,7 @@ export function verifyPassword(stored: string, pw: string): boolean {
   return createHash("sha256").update(salt + pw).digest("hex") === hex;
 }
 
-function resolveReference(store: Store, refTable: string, value: string): string {
+function resolveReference(store: RecordSource, refTable: string, value: string): string {
   const v = value.trim();
   if (!v) return "";
   if (isSysId(v) && store.get(refTable, v)) return v;
@@ -54,7 +53,7 @@ function resolveReference(store: Store, refTable: string, value: string): string
   return v;
 }
 
-function normalize(store: Store, f: FieldDef, raw: unknown): string {
+function normalize(store: RecordSource, f: FieldDef, raw: unknown): string {
   const s = coerce(raw);
   switch (f.type) {
     case "boolean": {
@@ -89,7 +88,7 @@ const SYSTEM_FIELDS = new Set(["sys_id", "sys_created_on", "sys_created_by", "sy
 
 /** Builds the next version of a row (a new object; `current` is left untouched). */
 export function applyWrite(
-  store: Store,
+  store: RecordSource,
   def: TableDef,
   current: GlideRecord | undefined,
   fields: Record<string, unknown>,
@@ -132,7 +131,7 @@ export function applyWrite(
   return rec;
 }
 
-function applyTableRules(store: Store, def: TableDef, rec: GlideRecord, insert: boolean): void {
+function applyTableRules(store: RecordSource, def: TableDef, rec: GlideRecord, insert: boolean): void {
   if (def.name === "sys_user") {
     rec.name = [rec.first_name, rec.last_name].filter(Boolean).join(" ");
   }

@@ -5,7 +5,7 @@
  * emulator, which a `text/plain` form or fetch can do without any CORS preflight). Tools
  * such as curl, Node clients and the Pulumi providers send a loopback Host and no Origin.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 
 export interface ForeignRequest {
   /** 421 Misdirected Request for a foreign Host, 403 for a foreign Origin. */
@@ -43,11 +43,8 @@ export function foreignRequest(headers: IncomingHttpHeaders): ForeignRequest | u
 }
 
 /** For servers without an error format of their own: a JSON answer naming the refusal. */
-export function refuseForeign(req: IncomingMessage, res: ServerResponse): boolean {
-  const foreign = foreignRequest(req.headers);
-  if (!foreign) return false;
+export function writePlainRefusal(res: ServerResponse, foreign: ForeignRequest): void {
   const body = JSON.stringify({ error: foreign.message, detail: foreign.detail });
   res.writeHead(foreign.status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
   res.end(body);
-  return true;
 }

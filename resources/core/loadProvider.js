@@ -11,9 +11,35 @@
 const fs = require("fs");
 const path = require("path");
 
+/**
+ * Provider modules that moved, by the path states written before the move name
+ * (relative to keywire's root): such a state still refreshes and destroys.
+ */
+const MOVED = {
+  "resources/servicenow/accessPolicy.ts": "resources/servicenow/records/accessPolicy.ts",
+  "resources/servicenow/accessPolicyProfileLink.ts": "resources/servicenow/records/accessPolicyProfileLink.ts",
+  "resources/servicenow/apiKey.ts": "resources/servicenow/apiKey/apiKey.ts",
+  "resources/servicenow/apiKeyVerification.ts": "resources/servicenow/checks/apiKeyVerification.ts",
+  "resources/servicenow/basicAuthProfile.ts": "resources/servicenow/records/basicAuthProfile.ts",
+  "resources/servicenow/inboundProfile.ts": "resources/servicenow/records/inboundProfile.ts",
+  "resources/servicenow/preflight.ts": "resources/servicenow/checks/preflight.ts",
+  "resources/servicenow/pushConnector.ts": "resources/servicenow/records/pushConnector.ts",
+  "resources/servicenow/rateLimitRule.ts": "resources/servicenow/records/rateLimitRule.ts",
+  "resources/servicenow/user.ts": "resources/servicenow/records/user.ts",
+  "resources/servicenow/userRoleGrant.ts": "resources/servicenow/records/userRoleGrant.ts",
+};
+
+/** The module's path today, for a reference that may name where it used to be. */
+function currentModule(module) {
+  for (const [was, is] of Object.entries(MOVED)) {
+    if (module === was || module.endsWith(`/${was}`)) return module.slice(0, module.length - was.length) + is;
+  }
+  return module;
+}
+
 /** @param {{ module: string, exportName: string, args?: string[] }} ref */
 module.exports = function loadProvider(ref) {
-  const file = path.resolve(process.cwd(), ref.module);
+  const file = path.resolve(process.cwd(), currentModule(ref.module));
   if (!fs.existsSync(file)) {
     throw new Error(`keywire: no provider code at ${file}; run pulumi from the keywire program's directory (the state refers to ${ref.module})`);
   }

@@ -11,6 +11,7 @@
  * that on the agent's Permissions tab (see docs/resources/freshservice-agent.md). The
  * `apiKey` input is the key of an agent allowed to manage agents (an admin's), secret.
  */
+import * as zod from "zod";
 import * as pulumi from "@pulumi/pulumi";
 import {
   FRESHSERVICE_MODULE,
@@ -255,8 +256,7 @@ function normalize(i: FreshserviceAgentInputs): FreshserviceAgentInputs {
 const agentProvider: NamedProvider = {
   typeName: "FreshserviceAgent",
   async check(_olds: FreshserviceAgentInputs, news: FreshserviceAgentInputs): Promise<pulumi.dynamic.CheckResult> {
-    // Required here: zod schema objects do not survive closure serialization.
-    const z: typeof import("zod") = require("zod");
+    const z = zod;
     const scope = z.enum(["entire_helpdesk", "member_groups", "specified_groups", "assigned_items"], {
       error: "must be entire_helpdesk, member_groups, specified_groups or assigned_items",
     });

@@ -13,6 +13,7 @@
  * keys apart; it is a secret output, since a plain hash of a key is a guessing oracle.
  * A different key is a different resource (replace); so is another domain.
  */
+import * as zod from "zod";
 import * as pulumi from "@pulumi/pulumi";
 import {
   FRESHSERVICE_MODULE,
@@ -147,8 +148,7 @@ async function proveAndDescribe(raw: FreshserviceApiKeyInputs, mustWork: boolean
 const keyProvider: NamedProvider = {
   typeName: "FreshserviceApiKey",
   async check(_olds: FreshserviceApiKeyInputs, news: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.CheckResult> {
-    // Required here: zod schema objects do not survive closure serialization.
-    const z: typeof import("zod") = require("zod");
+    const z = zod;
     const schema = z.object({ ...connectionShape(z), probe: z.enum(["agents", "tickets"], { error: 'must be "agents" or "tickets"' }).optional() });
     const parsed = schema.safeParse(news);
     if (!parsed.success) return { inputs: news, failures: failuresFrom(parsed.error, "FreshserviceApiKey") };

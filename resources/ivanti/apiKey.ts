@@ -13,6 +13,7 @@
  * from the key. The `fingerprint` output (SHA-256 prefix of the key) tells keys apart; it
  * is a secret output, since a plain hash of a key is a guessing oracle.
  */
+import * as zod from "zod";
 import * as pulumi from "@pulumi/pulumi";
 import {
   BUSINESS_OBJECT_PATTERN,
@@ -136,8 +137,7 @@ async function proveAndDescribe(raw: IvantiApiKeyInputs, mustWork: boolean): Pro
 const keyProvider: NamedProvider = {
   typeName: "IvantiApiKey",
   async check(_olds: IvantiApiKeyInputs, news: IvantiApiKeyInputs): Promise<pulumi.dynamic.CheckResult> {
-    // Required here: zod schema objects do not survive closure serialization.
-    const z: typeof import("zod") = require("zod");
+    const z = zod;
     const known = <T extends import("zod").ZodType>(s: T) => z.union([z.literal(UNKNOWN_INPUT), s]);
     const schema = z.object({
       tenantUrl: known(

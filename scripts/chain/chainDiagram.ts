@@ -91,7 +91,7 @@ export function nodeForType(type: string): ChainNodeId | undefined {
 
 /**
  * Which link ApiKeyVerification's diagnosis names. Its messages start with the
- * record they blame (resources/servicenow/apiKeyVerification.ts, diagnose()).
+ * record they blame (resources/servicenow/checks/apiKeyVerification.ts, diagnose()).
  */
 export function nodeForBrokenLink(message: string): ChainNodeId {
   const m = message.trim();

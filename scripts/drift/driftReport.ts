@@ -10,6 +10,7 @@
  * secret configuration values: the engine masks secrets in its JSON, but a value a
  * provider keeps in a plain property, or echoes in a diagnostic, would be in clear.
  */
+import { UNKNOWN } from "../../resources/core/unknown";
 import { redact } from "../../resources/core/redact";
 
 export interface PreviewStep {
@@ -68,8 +69,6 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
-/** How the engine marks a value it will only know during the update. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /**
  * Properties whose refreshed value differs from what the program asks for.

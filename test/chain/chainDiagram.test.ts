@@ -192,7 +192,7 @@ describe("from a drift report", () => {
 });
 
 test("each diagnosis of ApiKeyVerification points at its link", () => {
-  // The messages diagnose() writes (resources/servicenow/apiKeyVerification.ts).
+  // The messages diagnose() writes (resources/servicenow/checks/apiKeyVerification.ts).
   const cases: Array<[string, ChainNodeId]> = [
     ["the key record 0123 no longer exists: run pulumi up to create a new one", "key"],
     ["the key is inactive: run pulumi up to re-activate it", "key"],

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Registered, isSecretWrapped, mockRuntime, settle, unwrap } from "../support/programMocks";
 import { loadStackConfig } from "../../config/stackConfig";
-import { keywireStack } from "../../resources/components/keywireStack";
+import { keywireStack } from "../../config/keywireStack";
 
 const baseConfig: Record<string, string> = {
   "servicenow:instance": "dev12345",

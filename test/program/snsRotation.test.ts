@@ -5,8 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Registered, mockRuntime, settle, unwrap } from "../support/programMocks";
-import { SnsEventIntegration } from "../../resources/components/snsEventIntegration";
-import { inboundEventEndpoint } from "../../resources/components/eventEndpoint";
+import { SnsEventIntegration } from "../../resources/aws/snsEventIntegration";
+import { inboundEventEndpoint } from "../../resources/servicenow/components/eventEndpoint";
 
 jest.setTimeout(120_000);
 

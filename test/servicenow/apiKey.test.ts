@@ -3,12 +3,12 @@
  * the emulator can play, including the manual route.
  */
 import { RunningEmulator } from "../../emulator/servicenow";
-import { apiKeyProvider, rotationDue } from "../../resources/servicenow/apiKey";
-import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
-import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/accessPolicyProfileLink";
-import { serviceNowUserProvider } from "../../resources/servicenow/user";
-import { generateToken } from "../../resources/servicenow/tokenAcquisition";
-import { RecordOutputs } from "../../resources/servicenow/recordEngine";
+import { apiKeyProvider, rotationDue } from "../../resources/servicenow/apiKey/apiKey";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
+import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
+import { generateToken } from "../../resources/servicenow/apiKey/tokenPlan";
+import { RecordOutputs } from "../../resources/servicenow/engine/spec";
 import { ProviderDriver, calls, startEmulator } from "../support/serviceNow";
 
 let emu: RunningEmulator;

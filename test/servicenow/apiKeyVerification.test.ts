@@ -3,12 +3,12 @@
  * check, re-proven on refresh, and each broken link named.
  */
 import { RunningEmulator } from "../../emulator/servicenow";
-import { apiKeyProvider } from "../../resources/servicenow/apiKey";
-import { apiKeyVerificationProvider } from "../../resources/servicenow/apiKeyVerification";
-import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
-import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/accessPolicyProfileLink";
-import { serviceNowUserProvider } from "../../resources/servicenow/user";
-import { userRoleGrantProvider } from "../../resources/servicenow/userRoleGrant";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
+import { apiKeyVerificationProvider } from "../../resources/servicenow/checks/apiKeyVerification";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
+import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
+import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
 import { ProviderDriver, startEmulator } from "../support/serviceNow";
 
 let emu: RunningEmulator;

@@ -7,16 +7,16 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { HttpStub, sendJson, startHttpStub } from "../support/httpStub";
 import { ProviderDriver } from "../support/serviceNow";
-import { apiKeyProvider } from "../../resources/servicenow/apiKey";
-import { accessPolicyProvider } from "../../resources/servicenow/accessPolicy";
-import { basicAuthProfileProvider } from "../../resources/servicenow/basicAuthProfile";
-import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
-import { pushConnectorProvider } from "../../resources/servicenow/pushConnector";
-import { rateLimitRuleProvider } from "../../resources/servicenow/rateLimitRule";
-import { serviceNowUserProvider } from "../../resources/servicenow/user";
-import { userRoleGrantProvider } from "../../resources/servicenow/userRoleGrant";
-import { preflightProvider } from "../../resources/servicenow/preflight";
-import { formatGlideDateTime } from "../../resources/servicenow/fields";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
+import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
+import { basicAuthProfileProvider } from "../../resources/servicenow/records/basicAuthProfile";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { pushConnectorProvider } from "../../resources/servicenow/records/pushConnector";
+import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLimitRule";
+import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
+import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
+import { preflightProvider } from "../../resources/servicenow/checks/preflight";
+import { formatGlideDateTime } from "../../resources/servicenow/engine/columns";
 
 let stub: HttpStub;
 beforeAll(async () => {

@@ -5,11 +5,11 @@
  * engine's gRPC Struct can carry.
  */
 import { RunningEmulator } from "../../emulator/servicenow";
-import { apiKeyProvider } from "../../resources/servicenow/apiKey";
-import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
-import { accessPolicyProvider } from "../../resources/servicenow/accessPolicy";
-import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/accessPolicyProfileLink";
-import { serviceNowUserProvider } from "../../resources/servicenow/user";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
+import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
+import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { ProviderDriver, calls, startEmulator } from "../support/serviceNow";
 
 let emu: RunningEmulator;

@@ -5,11 +5,11 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { RunningEmulator } from "../../emulator/servicenow";
-import { apiKeyProvider } from "../../resources/servicenow/apiKey";
-import { apiKeyVerificationProvider } from "../../resources/servicenow/apiKeyVerification";
-import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
-import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/accessPolicyProfileLink";
-import { serviceNowUserProvider } from "../../resources/servicenow/user";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
+import { apiKeyVerificationProvider } from "../../resources/servicenow/checks/apiKeyVerification";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
+import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { ProviderDriver, startEmulator } from "../support/serviceNow";
 import { HttpStub, sendJson, startHttpStub } from "../support/httpStub";
 

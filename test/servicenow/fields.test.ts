@@ -2,7 +2,7 @@
  * Dates a program gives are read strictly: a date that does not exist is refused,
  * never rolled over into another day by JavaScript's Date.
  */
-import { formatGlideDateTime, parseDateTime } from "../../resources/servicenow/fields";
+import { formatGlideDateTime, parseDateTime } from "../../resources/servicenow/engine/columns";
 
 describe("parseDateTime", () => {
   test.each([

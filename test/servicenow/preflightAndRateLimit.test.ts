@@ -3,9 +3,9 @@
  * RateLimitRule (enforced by the instance once created).
  */
 import { RunningEmulator } from "../../emulator/servicenow";
-import { preflightProvider } from "../../resources/servicenow/preflight";
-import { rateLimitRuleProvider } from "../../resources/servicenow/rateLimitRule";
-import { serviceNowUserProvider } from "../../resources/servicenow/user";
+import { preflightProvider } from "../../resources/servicenow/checks/preflight";
+import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLimitRule";
+import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { ProviderDriver, startEmulator } from "../support/serviceNow";
 
 let emu: RunningEmulator;

@@ -6,13 +6,13 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { RunningEmulator } from "../../emulator/servicenow";
-import { apiKeyProvider } from "../../resources/servicenow/apiKey";
-import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
-import { accessPolicyProvider } from "../../resources/servicenow/accessPolicy";
-import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/accessPolicyProfileLink";
-import { serviceNowUserProvider } from "../../resources/servicenow/user";
-import { userRoleGrantProvider } from "../../resources/servicenow/userRoleGrant";
-import { pushConnectorProvider } from "../../resources/servicenow/pushConnector";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
+import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
+import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
+import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
+import { pushConnectorProvider } from "../../resources/servicenow/records/pushConnector";
 import { roundTrip } from "../support/providerText";
 import { ADMIN_PASSWORD, ProviderDriver, configFor, startEmulator } from "../support/serviceNow";
 

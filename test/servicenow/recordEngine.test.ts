@@ -4,12 +4,12 @@
  * UserRoleGrant, PushConnector), against the in-process emulator.
  */
 import { RunningEmulator } from "../../emulator/servicenow";
-import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
-import { accessPolicyProvider } from "../../resources/servicenow/accessPolicy";
-import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/accessPolicyProfileLink";
-import { serviceNowUserProvider } from "../../resources/servicenow/user";
-import { userRoleGrantProvider } from "../../resources/servicenow/userRoleGrant";
-import { pushConnectorProvider } from "../../resources/servicenow/pushConnector";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
+import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
+import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
+import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
+import { pushConnectorProvider } from "../../resources/servicenow/records/pushConnector";
 import { ProviderDriver, calls, startEmulator } from "../support/serviceNow";
 
 let emu: RunningEmulator;
@@ -257,7 +257,7 @@ describe("columns the instance does not have", () => {
   test("a write to a column the table lacks fails loudly instead of drifting forever", async () => {
     emu.setOptions({ authScopeColumn: "scopes" });
     try {
-      const { apiKeyProvider } = await import("../../resources/servicenow/apiKey");
+      const { apiKeyProvider } = await import("../../resources/servicenow/apiKey/apiKey");
       await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.cols" });
       const keys = new ProviderDriver(apiKeyProvider, emu.url);
       await expect(keys.create({ name: "cols", user: "svc.cols", authScopes: ["useraccount"] })).rejects.toThrow(

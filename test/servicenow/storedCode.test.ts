@@ -8,9 +8,9 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { RunningEmulator } from "../../emulator/servicenow";
-import { apiKeyProvider } from "../../resources/servicenow/apiKey";
-import { inboundProfileProvider } from "../../resources/servicenow/inboundProfile";
-import { rateLimitRuleProvider } from "../../resources/servicenow/rateLimitRule";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLimitRule";
 import { revive, storedText } from "../support/providerText";
 import { ADMIN_PASSWORD, ProviderDriver, configFor, startEmulator } from "../support/serviceNow";
 
@@ -48,7 +48,7 @@ test("the stored text is a few kilobytes naming the provider's module, and holds
   const text = await serialized(apiKeyProvider);
   // Every resource stores it twice (inputs and outputs); the engine code itself is ~150 KB.
   expect(text.length).toBeLessThan(4000);
-  expect(text).toContain('"resources/servicenow/apiKey.ts"');
+  expect(text).toContain('"resources/servicenow/apiKey/apiKey.ts"');
   expect(text).toContain('"apiKeyProvider"');
   expect(text).not.toContain("api_key");
   expect(text).not.toContain(ADMIN_PASSWORD);
@@ -68,14 +68,14 @@ test("a provider process loads the provider from the checkout and runs it", asyn
 });
 
 test("a provider stored as a reference to a module that is gone fails naming where it looked", async () => {
-  const text = (await serialized(inboundProfileProvider)).replace('"resources/servicenow/inboundProfile.ts"', '"resources/servicenow/gone.ts"');
+  const text = (await serialized(inboundProfileProvider)).replace('"resources/servicenow/records/inboundProfile.ts"', '"resources/servicenow/gone.ts"');
   await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(/no provider code at .*gone\.ts; run pulumi from the keywire program's directory/);
 });
 
 test("a reference to an export that holds no keywire provider fails naming the module and the export", async () => {
   const text = (await serialized(inboundProfileProvider)).replace('"inboundProfileProvider"', '"nothingHere"');
   await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(
-    "keywire: resources/servicenow/inboundProfile.ts exports no keywire provider named nothingHere",
+    "keywire: resources/servicenow/records/inboundProfile.ts exports no keywire provider named nothingHere",
   );
 });
 
@@ -94,7 +94,7 @@ test("importing a provider serializes nothing: the code is packed only when Pulu
     const isolated = require("@pulumi/pulumi") as typeof pulumi;
     spy = jest.spyOn(isolated.runtime, "serializeFunction");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require("../../resources/servicenow/user");
+    require("../../resources/servicenow/records/user");
   });
   await new Promise((resolve) => setTimeout(resolve, 50));
   expect(spy).toBeDefined();

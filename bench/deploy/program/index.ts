@@ -6,11 +6,11 @@
  * N comes from the stack configuration (`bench:n`). Run by bench/deploy/run.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AccessPolicy } from "../../../resources/servicenow/accessPolicy";
-import { AccessPolicyProfileLink } from "../../../resources/servicenow/accessPolicyProfileLink";
-import { ApiKey } from "../../../resources/servicenow/apiKey";
-import { InboundProfile } from "../../../resources/servicenow/inboundProfile";
-import { ServiceNowUser } from "../../../resources/servicenow/user";
+import { AccessPolicy } from "../../../resources/servicenow/records/accessPolicy";
+import { AccessPolicyProfileLink } from "../../../resources/servicenow/records/accessPolicyProfileLink";
+import { ApiKey } from "../../../resources/servicenow/apiKey/apiKey";
+import { InboundProfile } from "../../../resources/servicenow/records/inboundProfile";
+import { ServiceNowUser } from "../../../resources/servicenow/records/user";
 
 const config = new pulumi.Config("bench");
 const n = config.requireNumber("n");

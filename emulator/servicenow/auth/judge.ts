@@ -5,10 +5,12 @@
 import type { IncomingMessage } from "node:http";
 import { parseGlideDateTime } from "../glide";
 import { errorReply, notAuthenticated, type Reply } from "../http/reply";
-import type { Emulator } from "../emulator";
+import type { ResolvedOptions } from "../options";
+import type { Store } from "../store";
 import type { GlideRecord } from "../types";
-import { userUsable } from "./directory";
-import type { ApiCall } from "./policy";
+import { userUsable, type Directory } from "./directory";
+import type { OAuthTokens } from "./oauth";
+import type { ApiCall, PolicyResolver } from "./policy";
 
 export type Scheme = "basic" | "oauth" | "apikey";
 
@@ -21,6 +23,15 @@ export interface Principal {
 
 export type Judgement = { principal: Principal } | { reply: Reply };
 
+/** What judging a request reads: the switches that change authentication, and the records behind it. */
+export interface AuthContext {
+  readonly opts: Pick<ResolvedOptions, "plugin" | "queryParameterType" | "basicAuthRestriction" | "authScopeColumn">;
+  readonly store: Store;
+  readonly directory: Directory;
+  readonly policies: PolicyResolver;
+  readonly oauth: Pick<OAuthTokens, "userForBearer">;
+}
+
 interface PresentedKey {
   token: string;
   /** The sys_token_auth_parameter row that describes how the key was sent. */
@@ -32,7 +43,7 @@ function apiKeyRefusal(detail: string): Reply {
 }
 
 /** The API key carried by the request, looked for in every place an auth parameter row names. */
-function presentedKey(em: Emulator, req: IncomingMessage, query: URLSearchParams): PresentedKey | undefined {
+function presentedKey(em: AuthContext, req: IncomingMessage, query: URLSearchParams): PresentedKey | undefined {
   if (em.opts.plugin !== "active") return undefined;
   let viaQuery: PresentedKey | undefined;
   for (const p of em.store.scan("sys_token_auth_parameter")) {
@@ -49,7 +60,7 @@ function presentedKey(em: Emulator, req: IncomingMessage, query: URLSearchParams
   return viaQuery;
 }
 
-function profileAdmits(em: Emulator, profile: GlideRecord, scheme: Scheme, key?: PresentedKey): boolean {
+function profileAdmits(em: AuthContext, profile: GlideRecord, scheme: Scheme, key?: PresentedKey): boolean {
   if (profile.active !== "true") return false;
   switch (profile.sys_class_name) {
     case "http_key_auth":
@@ -70,7 +81,7 @@ function keyUsable(apiKey: GlideRecord, now: number): boolean {
   return true;
 }
 
-export function authenticate(em: Emulator, req: IncomingMessage, query: URLSearchParams, call: ApiCall): Judgement {
+export function authenticate(em: AuthContext, req: IncomingMessage, query: URLSearchParams, call: ApiCall): Judgement {
   const key = presentedKey(em, req, query);
   const auth = req.headers.authorization ?? "";
   let scheme: Scheme | undefined;
@@ -130,7 +141,7 @@ export function authenticate(em: Emulator, req: IncomingMessage, query: URLSearc
  * Auth scopes: when an active sys_api_access_scope rule covers the API, the key must carry
  * that scope or `useraccount`. APIs without a rule are open to any scope.
  */
-function checkAuthScope(em: Emulator, apiKey: GlideRecord, call: ApiCall): Reply | undefined {
+function checkAuthScope(em: AuthContext, apiKey: GlideRecord, call: ApiCall): Reply | undefined {
   const rules: GlideRecord[] = [];
   for (const r of em.store.scan("sys_api_access_scope")) {
     if (r.active !== "true") continue;

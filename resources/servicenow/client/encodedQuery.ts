@@ -52,7 +52,6 @@ function escapeValue(value: string, field: string): string {
 
 /** A finished encoded query. Only `q()`/`where()` can make one. */
 export class EncodedQuery {
-  // TS `private` (not `#private`, which Pulumi's closure serializer cannot emit) still makes the type nominal.
   private readonly text: string;
   private readonly ordered: boolean;
 
@@ -99,7 +98,6 @@ export class QueryBuilder {
   private readonly order: string[];
   private next: Joiner | undefined;
 
-  // Fields are set here, not by initializers: Pulumi's closure serializer keeps only the constructor's code.
   constructor() {
     this.terms = [];
     this.order = [];

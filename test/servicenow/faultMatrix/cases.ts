@@ -7,15 +7,15 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { RunningEmulator } from "../../../emulator/servicenow";
-import { accessPolicyProvider } from "../../../resources/servicenow/accessPolicy";
-import { accessPolicyProfileLinkProvider } from "../../../resources/servicenow/accessPolicyProfileLink";
-import { apiKeyProvider } from "../../../resources/servicenow/apiKey";
-import { basicAuthProfileProvider } from "../../../resources/servicenow/basicAuthProfile";
-import { inboundProfileProvider } from "../../../resources/servicenow/inboundProfile";
-import { pushConnectorProvider } from "../../../resources/servicenow/pushConnector";
-import { rateLimitRuleProvider } from "../../../resources/servicenow/rateLimitRule";
-import { serviceNowUserProvider } from "../../../resources/servicenow/user";
-import { userRoleGrantProvider } from "../../../resources/servicenow/userRoleGrant";
+import { accessPolicyProvider } from "../../../resources/servicenow/records/accessPolicy";
+import { accessPolicyProfileLinkProvider } from "../../../resources/servicenow/records/accessPolicyProfileLink";
+import { apiKeyProvider } from "../../../resources/servicenow/apiKey/apiKey";
+import { basicAuthProfileProvider } from "../../../resources/servicenow/records/basicAuthProfile";
+import { inboundProfileProvider } from "../../../resources/servicenow/records/inboundProfile";
+import { pushConnectorProvider } from "../../../resources/servicenow/records/pushConnector";
+import { rateLimitRuleProvider } from "../../../resources/servicenow/records/rateLimitRule";
+import { serviceNowUserProvider } from "../../../resources/servicenow/records/user";
+import { userRoleGrantProvider } from "../../../resources/servicenow/records/userRoleGrant";
 import { ProviderDriver } from "../../support/serviceNow";
 import { FAULTS } from "../../support/faultCatalog";
 

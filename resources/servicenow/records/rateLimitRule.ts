@@ -8,9 +8,10 @@
  * column is given to the resource so its provider writes exactly that column.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../core/providerReference";
-import { recordName } from "./inputRules";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
+import { recordName } from "../engine/inputRules";
 
 export const DEFAULT_RATE_LIMIT_COLUMN = "max_requests_per_hour";
 /** A sensible default ceiling: SNS delivering alarms needs far fewer; a flood needs far more. */

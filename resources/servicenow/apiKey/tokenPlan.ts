@@ -17,8 +17,8 @@
  * probe answer that proves nothing either way). It never returns an unproven token.
  */
 import { randomBytes } from "crypto";
-import { KeywireError } from "../core/errors";
-import type { EngineContext } from "./recordEngine";
+import { KeywireError } from "../../core/errors";
+import type { EngineContext } from "../engine/runtime";
 import { ProbeSettings, ProbeVerdict, probeToken } from "./probe";
 
 export const TOKEN_STRATEGIES = ["auto", "operator", "input_display_value", "display_value"] as const;

@@ -8,11 +8,13 @@
  * on each instance rather than trusting a sys_id seen elsewhere.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { q } from "./client/encodedQuery";
-import { EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, recordProvider } from "./recordEngine";
-import { providerHome } from "../core/providerReference";
-import { KeywireError } from "../core/errors";
-import { recordDescription, recordName } from "./inputRules";
+import { q } from "../client/encodedQuery";
+import { EngineContext } from "../engine/runtime";
+import { RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
+import { KeywireError } from "../../core/errors";
+import { recordDescription, recordName } from "../engine/inputRules";
 
 export type KeyLocation = "header" | "query";
 

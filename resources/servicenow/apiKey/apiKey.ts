@@ -18,20 +18,13 @@
  * probe's answer proved nothing) before the error surfaces.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { formatGlideDateTime, parseDateTime } from "./fields";
-import { q } from "./client/encodedQuery";
-import {
-  AdoptionInputs,
-  EngineContext,
-  Inputs,
-  RecordOutputs,
-  RecordSpec,
-  SERVICENOW_MODULE,
-  lookupOnce,
-  recordProvider,
-  recordUrl,
-} from "./recordEngine";
-import { providerHome } from "../core/providerReference";
+import { formatGlideDateTime, parseDateTime } from "../engine/columns";
+import { q } from "../client/encodedQuery";
+import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { EngineContext, lookupOnce } from "../engine/runtime";
+import { recordProvider } from "../engine/recordEngine";
+import { recordUrl } from "../engine/columns";
+import { providerHome } from "../../core/providerReference";
 import { DEFAULT_PROBE, ProbeSettings } from "./probe";
 import {
   DEFAULT_TOKEN_CONFIG_KEY,
@@ -40,21 +33,12 @@ import {
   generateToken,
   generatesToken,
   tokenFailureOf,
-} from "./tokenAcquisition";
-import { KeywireError, isKeywireError } from "../core/errors";
-import { recordDescription, recordName } from "./inputRules";
-import { rotationProblems, rotationSchema } from "./rotationRules";
+} from "./tokenPlan";
+import { KeywireError, isKeywireError } from "../../core/errors";
+import { RotationSettings, rotationProblems } from "./rotation";
+import { ApiKeyInputs, apiKeyInputSchema } from "./inputs";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-export interface RotationSettings {
-  /** Replace the key once it is this many days old. */
-  maxAgeDays?: number;
-  /** Replace the key this many days before its expiry. */
-  rotateBeforeExpiryDays?: number;
-  /** Any change of this value replaces the key now (e.g. a date or a ticket number). */
-  trigger?: string;
-}
 
 /** Why a key is due for rotation at `now`, or undefined. Pure, so preview can show it without a call. */
 export function rotationDue(olds: RecordOutputs, rotation: RotationSettings | undefined, now: Date): string | undefined {
@@ -214,39 +198,7 @@ const spec: RecordSpec = {
   secretInputs: ["token"],
   carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
   carriedInputs: ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
-  schema: (z) =>
-    z.object({
-      name: recordName(z),
-      description: recordDescription(z).optional(),
-      // Explicit even when adopting: a key keywire hands to a consumer must be usable.
-      active: z.boolean().default(true),
-      user: z.string().min(1, "is required: the user the key acts as (user_name or sys_id)"),
-      expires: z
-        .string()
-        .optional()
-        .refine((v) => v === undefined || v === "" || parseDateTime(v) !== undefined, {
-          message: "must be a date and time that exists, such as 2027-01-31T00:00:00Z or 2027-01-31 00:00:00 (UTC)",
-        })
-        .refine((v) => v === undefined || v === "" || (parseDateTime(v)?.getTime() ?? 0) > Date.now(), {
-          message: "is in the past: the instance would refuse the key at once",
-        }),
-      expiresInDays: z.number().int().positive().max(3650).optional(),
-      authScopes: z.array(z.string().min(1)).optional(),
-      token: z.string().min(1).optional(),
-      tokenStrategy: z.enum(["auto", "operator", "input_display_value", "display_value"]).optional(),
-      tokenConfigKey: z
-        .string()
-        .regex(/^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$/, "must be a config key such as keywire:apiKeyToken")
-        .optional(),
-      probe: z
-        .object({
-          path: z.string().regex(/^\/api\/[^\s]*$/, "must be an instance path starting with /api/"),
-          via: z.enum(["header", "query"]),
-        })
-        .partial()
-        .optional(),
-      rotation: rotationSchema(z).optional(),
-    }),
+  schema: apiKeyInputSchema,
   hooks: {
     validate(inputs) {
       const failures = [];
@@ -399,29 +351,8 @@ const spec: RecordSpec = {
 
 export const apiKeyProvider = recordProvider(spec, providerHome(__filename, "apiKeyProvider"));
 
-export interface ApiKeyArgs extends AdoptionInputs {
-  name: pulumi.Input<string>;
-  description?: pulumi.Input<string>;
-  /** Defaults to true. */
-  active?: pulumi.Input<boolean>;
-  /** The user the key acts as: `user_name` or sys_id. Give it only the roles it needs. */
-  user: pulumi.Input<string>;
-  /** Absolute expiry (UTC). Empty means never, which keywire's audit flags. */
-  expires?: pulumi.Input<string>;
-  /** Expiry relative to creation; a rotated key gets a fresh one. */
-  expiresInDays?: pulumi.Input<number>;
-  /** Auth scopes by name (e.g. `useraccount`) or sys_id. */
-  authScopes?: pulumi.Input<pulumi.Input<string>[]>;
-  /** A token copied from the record by an operator (manual route); probed before use. Always secret. */
-  token?: pulumi.Input<string>;
-  /** Which routes may be used to obtain the token; default `auto` (all, in order). */
-  tokenStrategy?: pulumi.Input<TokenStrategy>;
-  /** The config key named in the manual-route instructions; default `keywire:apiKeyToken`. */
-  tokenConfigKey?: pulumi.Input<string>;
-  /** The request that proves a token; must go through a policy that admits this key. */
-  probe?: pulumi.Input<Partial<ProbeSettings>>;
-  rotation?: pulumi.Input<RotationSettings>;
-}
+/** The ApiKey resource's arguments: its input schema's fields, each a Pulumi input. */
+export type ApiKeyArgs = AdoptionInputs & { [K in keyof ApiKeyInputs]: pulumi.Input<ApiKeyInputs[K]> };
 
 export class ApiKey extends pulumi.dynamic.Resource {
   declare readonly sysId: pulumi.Output<string>;

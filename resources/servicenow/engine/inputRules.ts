@@ -20,7 +20,7 @@ import type * as zod from "zod";
 
 /** zod's builders, as `import { z } from "zod"` and the record engine's `require("zod")` both give them. */
 type Zod = typeof zod.z;
-import { startsWithScript } from "./client/encodedQuery";
+import { startsWithScript } from "../client/encodedQuery";
 
 export const NAME_MAX = 100;
 export const DESCRIPTION_MAX = 1000;

@@ -17,17 +17,19 @@
  * probe through the very chain the integration will use.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AccessPolicy, EVENT_MANAGEMENT_API_PATH, SHIPPED_TABLE_POLICIES, TABLE_API_PATH } from "../servicenow/accessPolicy";
-import { AccessPolicyProfileLink } from "../servicenow/accessPolicyProfileLink";
-import { ApiKey, RotationSettings } from "../servicenow/apiKey";
-import { BasicAuthProfile } from "../servicenow/basicAuthProfile";
-import { InboundProfile } from "../servicenow/inboundProfile";
-import { ServiceNowUser } from "../servicenow/user";
-import { UserRoleGrant } from "../servicenow/userRoleGrant";
-import { TokenStrategy } from "../servicenow/tokenAcquisition";
-import { Preflight } from "../servicenow/preflight";
-import { RateLimitRule } from "../servicenow/rateLimitRule";
-import { ApiKeyVerification } from "../servicenow/apiKeyVerification";
+import { AccessPolicy, EVENT_MANAGEMENT_API_PATH, SHIPPED_TABLE_POLICIES, TABLE_API_PATH } from "../records/accessPolicy";
+import { AccessPolicyProfileLink } from "../records/accessPolicyProfileLink";
+import { ApiKey } from "../apiKey/apiKey";
+import { KeySettings } from "../apiKey/inputs";
+import { tableProbe } from "../apiKey/probe";
+import { DEFAULT_TOKEN_CONFIG_KEY } from "../apiKey/tokenPlan";
+import { BasicAuthProfile } from "../records/basicAuthProfile";
+import { InboundProfile } from "../records/inboundProfile";
+import { ServiceNowUser } from "../records/user";
+import { UserRoleGrant } from "../records/userRoleGrant";
+import { Preflight } from "../checks/preflight";
+import { RateLimitRule } from "../records/rateLimitRule";
+import { ApiKeyVerification } from "../checks/apiKeyVerification";
 
 export type PolicyMode = "attach" | "dedicated";
 
@@ -47,13 +49,7 @@ export interface ServiceNowApiKeyAuthArgs {
   policyMode: PolicyMode;
   /** Keep Basic auth admitted on every policy keywire links a profile to. */
   keepBasicAuth: boolean;
-  apiKey: {
-    name?: string;
-    expiresInDays?: number;
-    authScopes: string[];
-    tokenStrategy: TokenStrategy;
-    rotation?: RotationSettings;
-  };
+  apiKey: KeySettings;
   /** A token an operator copied from the record (manual route); secret. */
   operatorToken?: pulumi.Input<string>;
   /** Config key named in the manual-route instructions. */
@@ -204,11 +200,11 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         authScopes: args.apiKey.authScopes,
         expiresInDays: args.apiKey.expiresInDays,
         tokenStrategy: args.apiKey.tokenStrategy,
-        tokenConfigKey: args.tokenConfigKey ?? "keywire:apiKeyToken",
+        tokenConfigKey: args.tokenConfigKey ?? DEFAULT_TOKEN_CONFIG_KEY,
         token: args.operatorToken,
         rotation: args.apiKey.rotation,
         // The same chain SNS will use: the key in the query string, through the Table API policy.
-        probe: { via: "query", path: "/api/now/table/sys_user?sysparm_limit=1&sysparm_fields=sys_id" },
+        probe: tableProbe("sys_user", "query"),
       },
       { ...child, dependsOn: [this.preflight, ...userDeps, ...links] },
     );

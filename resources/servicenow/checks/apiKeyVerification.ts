@@ -12,13 +12,15 @@
  * Auth Restriction).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { q } from "./client/encodedQuery";
-import type { SnRecord } from "./client/tableClient";
-import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "./recordEngine";
-import { parseDateTime } from "./fields";
-import { probeToken } from "./probe";
-import { KeywireError } from "../core/errors";
-import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
+import { q } from "../client/encodedQuery";
+import type { SnRecord } from "../client/tableClient";
+import { SERVICENOW_MODULE } from "../engine/spec";
+import { containsUnknown } from "../../core/unknown";
+import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
+import { parseDateTime } from "../engine/columns";
+import { probeToken, tableProbe } from "../apiKey/probe";
+import { KeywireError } from "../../core/errors";
+import { NamedProvider, providerHome, referencedProvider } from "../../core/providerReference";
 
 export interface VerificationInputs {
   token: string;
@@ -107,9 +109,8 @@ export async function diagnose(ctx: EngineContext, inputs: VerificationInputs): 
   return "every record looks right, yet the instance refused the key: check that the token belongs to this key (copy it again) and the instance's system log";
 }
 
-async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> {
-  const ctx = contextFor();
-  const probe = await probeToken(ctx, inputs.token, { path: `/api/now/table/${inputs.probeTable}?sysparm_limit=1&sysparm_fields=sys_id`, via: inputs.via });
+async function verify(ctx: EngineContext, inputs: VerificationInputs): Promise<VerificationOutputs> {
+  const probe = await probeToken(ctx, inputs.token, tableProbe(inputs.probeTable, inputs.via));
   if (probe.outcome === "unknown") {
     return { ...inputs, verified: false, probeSaw: probe.seen, brokenLink: `the probe saw ${probe.seen}, which neither proves nor refuses the key: check that the instance answers normally and run again` };
   }
@@ -134,58 +135,61 @@ function failure(out: VerificationOutputs): KeywireError {
   });
 }
 
-const verificationProvider: NamedProvider = {
-  typeName: "ApiKeyVerification",
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    setRuntimeConfig(req.config);
-  },
+function verificationProvider(): NamedProvider {
+  let runtime: Runtime = createRuntime(undefined);
+  return {
+    typeName: "ApiKeyVerification",
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+      runtime = createRuntime(req.config);
+    },
 
-  async check(_olds: VerificationInputs, news: VerificationInputs): Promise<pulumi.dynamic.CheckResult> {
-    const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (!/^[0-9a-f]{32}$/.test(String(news.keySysId ?? ""))) failures.push({ property: "keySysId", reason: "ApiKeyVerification.keySysId: must be a sys_id" });
-    if (!/^[0-9a-f]{32}$/.test(String(news.profileSysId ?? ""))) failures.push({ property: "profileSysId", reason: "ApiKeyVerification.profileSysId: must be a sys_id" });
-    if (!/^[a-z0-9_]+$/.test(String(news.probeTable ?? ""))) failures.push({ property: "probeTable", reason: "ApiKeyVerification.probeTable: must be a table name" });
-    if (news.via !== "header" && news.via !== "query") failures.push({ property: "via", reason: 'ApiKeyVerification.via: must be "header" or "query"' });
-    if (typeof news.token !== "string" || news.token === "") failures.push({ property: "token", reason: "ApiKeyVerification.token: is required" });
-    // Values from other resources are unknown during a preview: checked once known.
-    return { inputs: news, failures: failures.filter((f) => !containsUnknown(news[f.property as keyof VerificationInputs])) };
-  },
+    async check(_olds: VerificationInputs, news: VerificationInputs): Promise<pulumi.dynamic.CheckResult> {
+      const failures: pulumi.dynamic.CheckFailure[] = [];
+      if (!/^[0-9a-f]{32}$/.test(String(news.keySysId ?? ""))) failures.push({ property: "keySysId", reason: "ApiKeyVerification.keySysId: must be a sys_id" });
+      if (!/^[0-9a-f]{32}$/.test(String(news.profileSysId ?? ""))) failures.push({ property: "profileSysId", reason: "ApiKeyVerification.profileSysId: must be a sys_id" });
+      if (!/^[a-z0-9_]+$/.test(String(news.probeTable ?? ""))) failures.push({ property: "probeTable", reason: "ApiKeyVerification.probeTable: must be a table name" });
+      if (news.via !== "header" && news.via !== "query") failures.push({ property: "via", reason: 'ApiKeyVerification.via: must be "header" or "query"' });
+      if (typeof news.token !== "string" || news.token === "") failures.push({ property: "token", reason: "ApiKeyVerification.token: is required" });
+      // Values from other resources are unknown during a preview: checked once known.
+      return { inputs: news, failures: failures.filter((f) => !containsUnknown(news[f.property as keyof VerificationInputs])) };
+    },
 
-  async diff(_id: string, olds: VerificationOutputs, news: VerificationInputs): Promise<pulumi.dynamic.DiffResult> {
-    const changed =
-      olds.verified !== true ||
-      olds.token !== news.token ||
-      olds.keySysId !== news.keySysId ||
-      olds.profileSysId !== news.profileSysId ||
-      olds.via !== news.via ||
-      olds.probeTable !== news.probeTable ||
-      JSON.stringify(olds.requiredRoles) !== JSON.stringify(news.requiredRoles);
-    return { changes: changed };
-  },
+    async diff(_id: string, olds: VerificationOutputs, news: VerificationInputs): Promise<pulumi.dynamic.DiffResult> {
+      const changed =
+        olds.verified !== true ||
+        olds.token !== news.token ||
+        olds.keySysId !== news.keySysId ||
+        olds.profileSysId !== news.profileSysId ||
+        olds.via !== news.via ||
+        olds.probeTable !== news.probeTable ||
+        JSON.stringify(olds.requiredRoles) !== JSON.stringify(news.requiredRoles);
+      return { changes: changed };
+    },
 
-  async create(inputs: VerificationInputs): Promise<pulumi.dynamic.CreateResult> {
-    const out = await verify(inputs);
-    if (!out.verified) throw failure(out);
-    return { id: `verify-${inputs.keySysId}`, outs: out };
-  },
+    async create(inputs: VerificationInputs): Promise<pulumi.dynamic.CreateResult> {
+      const out = await verify(runtime.context(), inputs);
+      if (!out.verified) throw failure(out);
+      return { id: `verify-${inputs.keySysId}`, outs: out };
+    },
 
-  async read(id: string, props: VerificationOutputs): Promise<pulumi.dynamic.ReadResult> {
-    // A refresh probes again: a chain that broke since the last up reads as verified: false.
-    return { id, props: await verify(props) };
-  },
+    async read(id: string, props: VerificationOutputs): Promise<pulumi.dynamic.ReadResult> {
+      // A refresh probes again: a chain that broke since the last up reads as verified: false.
+      return { id, props: await verify(runtime.context(), props) };
+    },
 
-  async update(_id: string, _olds: VerificationOutputs, news: VerificationInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const out = await verify(news);
-    if (!out.verified) throw failure(out);
-    return { outs: out };
-  },
+    async update(_id: string, _olds: VerificationOutputs, news: VerificationInputs): Promise<pulumi.dynamic.UpdateResult> {
+      const out = await verify(runtime.context(), news);
+      if (!out.verified) throw failure(out);
+      return { outs: out };
+    },
 
-  async delete(): Promise<void> {
-    // Nothing on the instance belongs to a verification.
-  },
-};
+    async delete(): Promise<void> {
+      // Nothing on the instance belongs to a verification.
+    },
+  };
+}
 
-export const apiKeyVerificationProvider = referencedProvider(verificationProvider, providerHome(__filename, "apiKeyVerificationProvider"));
+export const apiKeyVerificationProvider = referencedProvider(verificationProvider(), providerHome(__filename, "apiKeyVerificationProvider"));
 
 export interface ApiKeyVerificationArgs {
   token: pulumi.Input<string>;

@@ -11,7 +11,7 @@
 import type * as zod from "zod";
 
 type Zod = typeof zod.z;
-import { parseDateTime } from "./fields";
+import { parseDateTime } from "../engine/columns";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -28,6 +28,9 @@ export function rotationSchema(z: Zod) {
     })
     .strict();
 }
+
+/** The rotation settings, as the schema accepts them. */
+export type RotationSettings = zod.infer<ReturnType<typeof rotationSchema>>;
 
 /** What the rule reads: the key's expiry (relative or explicit) and its rotation. */
 export interface RotatedKey {

@@ -14,9 +14,10 @@
  * A global policy can never admit token auth, so `applyGlobal` is refused.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../core/providerReference";
-import { oneLine, recordName } from "./inputRules";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
+import { oneLine, recordName } from "../engine/inputRules";
 
 export const TABLE_API_PATH = "now/table";
 export const EVENT_MANAGEMENT_API_PATH = "sn_em_connector/em";

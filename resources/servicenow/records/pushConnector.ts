@@ -7,11 +7,13 @@
  * `aws` (the value the endpoint's `source` parameter carries).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { q } from "./client/encodedQuery";
-import { AdoptionInputs, EngineContext, RecordSpec, ResolvedValue, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../core/providerReference";
-import { KeywireError } from "../core/errors";
-import { recordDescription, recordName } from "./inputRules";
+import { q } from "../client/encodedQuery";
+import { AdoptionInputs, RecordSpec, ResolvedValue, SERVICENOW_MODULE } from "../engine/spec";
+import { EngineContext } from "../engine/runtime";
+import { recordProvider } from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
+import { KeywireError } from "../../core/errors";
+import { recordDescription, recordName } from "../engine/inputRules";
 
 /** The definition is found by its `source` value, which is what the endpoint must match. */
 async function resolveDefinition(ctx: EngineContext, source: string): Promise<ResolvedValue> {

@@ -4,8 +4,9 @@
  * A grant is either there or not: changing the user or the role replaces it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../core/providerReference";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
 
 const spec: RecordSpec = {
   typeName: "UserRoleGrant",

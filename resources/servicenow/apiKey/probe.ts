@@ -8,9 +8,9 @@
  * refusal. Anything else — an HTML page, a proxy's refusal, a 5xx, no answer — is
  * unknown: it proves nothing either way.
  */
-import { isKeywireHttpError } from "../core/errors";
-import type { HttpResult } from "./client/tableClient";
-import type { EngineContext } from "./recordEngine";
+import { isKeywireHttpError } from "../../core/errors";
+import type { HttpResult } from "../client/tableClient";
+import type { EngineContext } from "../engine/runtime";
 
 export interface ProbeSettings {
   /** Path (and query) of a Table API GET the key's user may call. */
@@ -19,11 +19,13 @@ export interface ProbeSettings {
   via: "header" | "query";
 }
 
+/** A probe that reads one row's sys_id from a Table API table. */
+export function tableProbe(table: string, via: ProbeSettings["via"]): ProbeSettings {
+  return { path: `/api/now/table/${table}?sysparm_limit=1&sysparm_fields=sys_id`, via };
+}
+
 /** Reading one user row's sys_id: a request any authenticated user may make, or be refused by an ACL. */
-export const DEFAULT_PROBE: ProbeSettings = {
-  path: "/api/now/table/sys_user?sysparm_limit=1&sysparm_fields=sys_id",
-  via: "header",
-};
+export const DEFAULT_PROBE: ProbeSettings = tableProbe("sys_user", "header");
 
 export type ProbeOutcome = "proven" | "refused" | "unknown";
 

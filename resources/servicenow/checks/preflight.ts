@@ -7,12 +7,14 @@
  * a plugin deactivated later shows as drift.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { q } from "./client/encodedQuery";
-import type { SnRecord } from "./client/tableClient";
-import { KeywireError } from "../core/errors";
-import { EngineContext, SERVICENOW_MODULE, containsUnknown, contextFor, setRuntimeConfig } from "./recordEngine";
-import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
-import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
+import { q } from "../client/encodedQuery";
+import type { SnRecord } from "../client/tableClient";
+import { KeywireError } from "../../core/errors";
+import { SERVICENOW_MODULE } from "../engine/spec";
+import { containsUnknown } from "../../core/unknown";
+import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
+import { SCRIPT_MESSAGE, isScriptValue } from "../engine/inputRules";
+import { NamedProvider, providerHome, referencedProvider } from "../../core/providerReference";
 
 export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
 /** Tables keywire writes; the deploying identity must be allowed to read and write them. */
@@ -195,40 +197,43 @@ function preflightFailures(news: PreflightInputs): pulumi.dynamic.CheckFailure[]
   return failures.filter((f) => !containsUnknown(news[f.property as keyof PreflightInputs]));
 }
 
-const checksProvider: NamedProvider = {
-  typeName: "Preflight",
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    setRuntimeConfig(req.config);
-  },
-  async check(_olds: PreflightInputs, news: PreflightInputs): Promise<pulumi.dynamic.CheckResult> {
-    const failures = preflightFailures(news);
-    return failures.length > 0 ? { inputs: news, failures } : { inputs: news };
-  },
-  async diff(_id: string, olds: PreflightOutputs, news: PreflightInputs): Promise<pulumi.dynamic.DiffResult> {
-    const keys: Array<keyof PreflightInputs> = ["pushConnectorName", "pushConnectorSource", "requiredColumns", "extraTables"];
-    const changed = olds.passed !== true || keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-    return { changes: changed };
-  },
-  async create(inputs: PreflightInputs): Promise<pulumi.dynamic.CreateResult> {
-    const problems = await runPreflight(contextFor(), inputs);
-    if (problems.length > 0) throw failure(problems);
-    return { id: "preflight", outs: { ...inputs, passed: true, problems: [] } };
-  },
-  async read(id: string, props: PreflightOutputs): Promise<pulumi.dynamic.ReadResult> {
-    const problems = await runPreflight(contextFor(), props);
-    return { id, props: { ...props, passed: problems.length === 0, problems } };
-  },
-  async update(_id: string, _olds: PreflightOutputs, news: PreflightInputs): Promise<pulumi.dynamic.UpdateResult> {
-    const problems = await runPreflight(contextFor(), news);
-    if (problems.length > 0) throw failure(problems);
-    return { outs: { ...news, passed: true, problems: [] } };
-  },
-  async delete(): Promise<void> {
-    // Checks own nothing.
-  },
-};
+function checksProvider(): NamedProvider {
+  let runtime: Runtime = createRuntime(undefined);
+  return {
+    typeName: "Preflight",
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+      runtime = createRuntime(req.config);
+    },
+    async check(_olds: PreflightInputs, news: PreflightInputs): Promise<pulumi.dynamic.CheckResult> {
+      const failures = preflightFailures(news);
+      return failures.length > 0 ? { inputs: news, failures } : { inputs: news };
+    },
+    async diff(_id: string, olds: PreflightOutputs, news: PreflightInputs): Promise<pulumi.dynamic.DiffResult> {
+      const keys: Array<keyof PreflightInputs> = ["pushConnectorName", "pushConnectorSource", "requiredColumns", "extraTables"];
+      const changed = olds.passed !== true || keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+      return { changes: changed };
+    },
+    async create(inputs: PreflightInputs): Promise<pulumi.dynamic.CreateResult> {
+      const problems = await runPreflight(runtime.context(), inputs);
+      if (problems.length > 0) throw failure(problems);
+      return { id: "preflight", outs: { ...inputs, passed: true, problems: [] } };
+    },
+    async read(id: string, props: PreflightOutputs): Promise<pulumi.dynamic.ReadResult> {
+      const problems = await runPreflight(runtime.context(), props);
+      return { id, props: { ...props, passed: problems.length === 0, problems } };
+    },
+    async update(_id: string, _olds: PreflightOutputs, news: PreflightInputs): Promise<pulumi.dynamic.UpdateResult> {
+      const problems = await runPreflight(runtime.context(), news);
+      if (problems.length > 0) throw failure(problems);
+      return { outs: { ...news, passed: true, problems: [] } };
+    },
+    async delete(): Promise<void> {
+      // Checks own nothing.
+    },
+  };
+}
 
-export const preflightProvider = referencedProvider(checksProvider, providerHome(__filename, "preflightProvider"));
+export const preflightProvider = referencedProvider(checksProvider(), providerHome(__filename, "preflightProvider"));
 
 export interface PreflightArgs {
   pushConnectorName?: pulumi.Input<string>;

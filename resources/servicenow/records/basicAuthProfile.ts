@@ -4,9 +4,10 @@
  * never creates or changes these; destroy leaves them as they are.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../core/providerReference";
-import { recordName } from "./inputRules";
+import { RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
+import { recordName } from "../engine/inputRules";
 
 const spec: RecordSpec = {
   typeName: "BasicAuthProfile",

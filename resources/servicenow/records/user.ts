@@ -6,9 +6,10 @@
  * either. Its roles are granted separately (UserRoleGrant) so each is visible.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../core/providerReference";
-import { oneLine } from "./inputRules";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
+import { oneLine } from "../engine/inputRules";
 
 const spec: RecordSpec = {
   typeName: "ServiceNowUser",

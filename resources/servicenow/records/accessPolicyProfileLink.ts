@@ -9,8 +9,9 @@
  * and warn when they do not.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, recordProvider } from "./recordEngine";
-import { providerHome } from "../core/providerReference";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { recordProvider } from "../engine/recordEngine";
+import { providerHome } from "../../core/providerReference";
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 

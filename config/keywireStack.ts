@@ -4,11 +4,11 @@
  * index.ts calls this; tests call it under mocks with each configuration.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "../../config/stackConfig";
-import { ServiceNowApiKeyAuth } from "./serviceNowApiKeyAuth";
-import { SnsEventIntegration } from "./snsEventIntegration";
-import { inboundEventEndpoint } from "./eventEndpoint";
-import { PushConnector } from "../servicenow/pushConnector";
+import { StackConfig } from "./stackConfig";
+import { ServiceNowApiKeyAuth } from "../resources/servicenow/components/serviceNowApiKeyAuth";
+import { SnsEventIntegration } from "../resources/aws/snsEventIntegration";
+import { inboundEventEndpoint } from "../resources/servicenow/components/eventEndpoint";
+import { PushConnector } from "../resources/servicenow/records/pushConnector";
 
 export interface KeywireStackOutputs {
   inboundEndpoint: pulumi.Output<string>;
@@ -33,7 +33,6 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     keepBasicAuth: cfg.keepBasicAuth,
     apiKey: cfg.apiKey,
     operatorToken,
-    tokenConfigKey: "keywire:apiKeyToken",
     rateLimit: cfg.rateLimit.enabled ? { requestsPerHour: cfg.rateLimit.requestsPerHour, limitColumn: cfg.rateLimit.limitColumn } : undefined,
     pushConnector: cfg.pushConnector,
   });

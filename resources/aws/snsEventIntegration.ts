@@ -12,7 +12,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { deliveryPolicyProblems } from "../aws/deliveryPolicy";
+import { deliveryPolicyProblems } from "./deliveryPolicy";
 
 export interface DeliveryPolicySettings {
   numRetries: number;

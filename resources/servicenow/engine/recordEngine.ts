@@ -1,0 +1,338 @@
+/**
+ * The one generic path for "a record in a ServiceNow table".
+ *
+ * Every ServiceNow resource in keywire is a {@link RecordSpec}: the table, the
+ * owned fields and their kinds, the natural key, and the few hooks where it
+ * differs (the API key's token, for instance). This module turns a spec into a
+ * Pulumi dynamic provider whose check/diff/create/read/update/delete all follow
+ * the same rules:
+ *
+ * - only owned fields are diffed, in column space (see columns.ts), so server-filled
+ *   fields and formatting never show as drift;
+ * - read asks for the owned columns only (1 GET) and reports a 404 as gone;
+ * - update PATCHes only the columns that differ (1 PATCH, none when nothing does);
+ * - delete of a missing record succeeds (1 DELETE);
+ * - create is 1 POST under a sys_id the client chooses, so an unknown outcome is
+ *   settled by asking for that sys_id (see TableClient.create), never by name;
+ * - an existing record can be adopted instead of created, and is restored (not
+ *   deleted) on destroy unless told otherwise.
+ *
+ * The state stores the provider by reference (core/providerReference.ts). Its
+ * runtime (runtime.ts) is built from the settings `configure` receives and hands
+ * each call a client in its context.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import * as zod from "zod";
+import {
+  InputValue,
+  assertColumnsExist,
+  carriedProps,
+  desiredColumns,
+  inputsView,
+  managedFields,
+  naturalKeyQuery,
+  needsResolution,
+  outputsFrom,
+  ownedColumns,
+  resolveColumns,
+  sameColumnValue,
+  toColumn,
+} from "./columns";
+import type { SnRecord } from "../client/tableClient";
+import { KeywireError, isKeywireHttpError } from "../../core/errors";
+import { NamedProvider, ProviderHome, referencedProvider } from "../../core/providerReference";
+import { inputErrorMap } from "../../core/inputMessages";
+import { containsUnknown } from "../../core/unknown";
+import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
+import { EngineContext, Runtime, createRuntime, forgetLookup, lookupOnce } from "./runtime";
+import { AdoptionState, Inputs, PreparedCreate, RecordOutputs, RecordSpec } from "./spec";
+
+
+function failuresFrom(error: { issues: Array<{ path: PropertyKey[]; message: string }> }, typeName: string): pulumi.dynamic.CheckFailure[] {
+  return error.issues.map((issue) => {
+    const property = issue.path.map(String).join(".") || "(inputs)";
+    return { property, reason: `${typeName}.${property}: ${issue.message}` };
+  });
+}
+
+/**
+ * Inputs keywire puts into queries: names it looks up, the natural key it finds
+ * records by, and values custom resolvers search for. A value starting with
+ * `javascript:` would run as a script there; the query builder refuses it at
+ * the call, and this names the property before any call is made.
+ */
+function scriptValueFailures(spec: RecordSpec, inputs: Inputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    if (!def.lookup && !spec.naturalKey.includes(prop) && !spec.resolvers?.[prop]) continue;
+    const value = inputs[prop];
+    const items = Array.isArray(value) ? value : def.kind === "list" && typeof value === "string" ? value.split(",") : [value];
+    if (items.some(isScriptValue)) failures.push({ property: prop, reason: `${spec.typeName}.${prop}: ${SCRIPT_MESSAGE}` });
+  }
+  return failures;
+}
+
+/** The zod schema of the engine's own inputs, merged into every resource's. */
+function adoptionSchema(z: typeof import("zod")) {
+  return z.object({
+    adopt: z
+      .union([z.boolean(), z.string().regex(/^[0-9a-f]{32}$/, "must be true or a 32-character lowercase hex sys_id")])
+      .optional(),
+    onDestroy: z.enum(["delete", "restore", "retain"]).optional(),
+  });
+}
+
+/**
+ * Turns a spec into a dynamic provider, stored in the state as a reference to
+ * `home` (the module and export that hold it; see providerReference.ts).
+ */
+export function recordProvider(spec: RecordSpec, home: ProviderHome): pulumi.dynamic.ResourceProvider {
+  return referencedProvider(engineProvider(spec), home);
+}
+
+/** The provider that does the work: clients are built per call, never held. */
+function engineProvider(spec: RecordSpec): NamedProvider {
+  // Until the engine calls configure, the environment alone (as in unit tests of a hook).
+  let runtime: Runtime = createRuntime(undefined);
+
+  async function findAdopted(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord> {
+    const fields = ["sys_id", ...ownedColumns(spec)];
+    if (typeof inputs.adopt === "string") {
+      const rec = await ctx.client.get(spec.table, inputs.adopt, { fields });
+      if (!rec) {
+        throw new KeywireError({
+          platform: "servicenow",
+          operation: `adopt ${spec.typeName}`,
+          table: spec.table,
+          status: 404,
+          reason: `${spec.typeName}: no ${spec.table} record has sys_id ${inputs.adopt}`,
+          hint: "Check the sys_id (open the record and copy it from the form's context menu), or drop `adopt` to create one.",
+        });
+      }
+      return rec;
+    }
+    const rows = await ctx.client.list(spec.table, { query: naturalKeyQuery(spec, columns), fields, limit: 2 });
+    if (rows.length !== 1) {
+      const key = spec.naturalKey.map((p) => `${p}=${JSON.stringify(columns[spec.fields[p].column])}`).join(", ");
+      throw new KeywireError({
+        platform: "servicenow",
+        operation: `adopt ${spec.typeName}`,
+        table: spec.table,
+        reason: `${spec.typeName}: ${rows.length === 0 ? "no" : "more than one"} ${spec.table} record matches ${key}`,
+        hint: rows.length === 0 ? "Drop `adopt` to create the record, or fix the name." : "Adopt by sys_id instead (`adopt: \"<sys_id>\"`).",
+      });
+    }
+    return rows[0];
+  }
+
+  function adoptionKey(inputs: Inputs, columns: Record<string, string>): string {
+    const which = typeof inputs.adopt === "string" ? inputs.adopt : naturalKeyQuery(spec, columns).toString();
+    return `${spec.table} adopt ${which}`;
+  }
+
+  async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
+    const ctx = runtime.context();
+    const wanted: Record<string, string> = {};
+    for (const [prop, def] of managedFields(spec, inputs)) {
+      if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
+    }
+    Object.assign(wanted, spec.hooks?.columnOverrides?.(inputs, undefined));
+    // Kept for the create that follows in this run, so adopting reads the record once.
+    const existing = await lookupOnce(ctx, adoptionKey(inputs, wanted), () => findAdopted(ctx, inputs, wanted));
+    const changes: Record<string, string> = {};
+    for (const [column, value] of Object.entries(wanted)) {
+      const have = existing[column] ?? "";
+      if (have !== value) changes[column] = `${JSON.stringify(have)} -> ${JSON.stringify(value)}`;
+    }
+    return { sysId: existing.sys_id, changes };
+  }
+
+  const provider: NamedProvider = {
+    typeName: spec.typeName,
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+      // New settings may name another instance: a new runtime, with nothing remembered.
+      runtime = createRuntime(req.config);
+    },
+
+    async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
+      const schema = spec.schema(zod);
+      const failures: pulumi.dynamic.CheckFailure[] = [];
+      const own = schema.safeParse(withoutEngineInputs(news), { error: inputErrorMap });
+      if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
+      const engine = adoptionSchema(zod).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy }, { error: inputErrorMap });
+      if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
+      failures.push(...scriptValueFailures(spec, news));
+      if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
+      const known = failures.filter((f) => !containsUnknown(news[f.property.split(".")[0]]));
+      if (known.length > 0) return { inputs: news, failures: known };
+      if (failures.length > 0 || containsUnknown(news)) return { inputs: news };
+      let inputs: Inputs = { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) };
+      if (spec.hooks?.derivedInputs) inputs = { ...inputs, ...spec.hooks.derivedInputs(olds, inputs, new Date()) };
+      // Normalise the values the engine compares, so a diff never sees formatting.
+      for (const [prop, def] of Object.entries(spec.fields)) {
+        if (def.kind === "datetime" && typeof inputs[prop] === "string" && inputs[prop] !== "") {
+          inputs[prop] = toColumn(def, inputs[prop] as string);
+        }
+      }
+      // Adoption is shown before it happens: the record's current values next to
+      // what keywire will write, as an input the preview displays. Only while the
+      // adoption is pending, so a settled stack's previews make no call.
+      if (inputs.adopt && !olds.adopt && !containsUnknown(inputs)) {
+        inputs.adoptionPreview = await previewAdoption(inputs);
+      } else if (inputs.adopt && olds.adoptionPreview !== undefined) {
+        inputs.adoptionPreview = olds.adoptionPreview;
+      }
+      return { inputs };
+    },
+
+    async diff(_id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+      const changed: string[] = [];
+      const replaces: string[] = [];
+      const desired = desiredColumns(spec, news, olds);
+      for (const [prop, def] of managedFields(spec, news)) {
+        if (def.createOnly) continue;
+        const want = desired[def.column];
+        const have = olds.columns?.[def.column] ?? "";
+        if (want === undefined || !sameColumnValue(def, want, have)) {
+          changed.push(prop);
+          // A value not known yet (preview, another resource changing) is not
+          // a reason to replace: the diff runs again with it known before any write.
+          if (def.replaceOnChange && !containsUnknown(news[prop])) replaces.push(prop);
+        }
+      }
+      // Adopting a different record is a different resource.
+      if (typeof news.adopt === "string" && olds.adoption && news.adopt !== olds.adoption.sysId) replaces.push("adopt");
+      if ((news.onDestroy ?? undefined) !== (olds.onDestroy ?? undefined)) changed.push("onDestroy");
+      const extra = spec.hooks?.diffExtra?.(olds, news);
+      if (extra) {
+        changed.push(...extra.changed);
+        replaces.push(...extra.replaces);
+      }
+      return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
+      const ctx = runtime.context();
+      const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
+      let record: SnRecord;
+      let adoption: AdoptionState | undefined;
+      let prepared: Record<string, unknown> = {};
+      let phase: "create" | "adopt" = "create";
+      // A record the resource takes over without being told to (the API key an
+      // earlier run parked for its token): found by the resource's own rule.
+      const implicit = inputs.adopt ? undefined : await spec.hooks?.implicitAdoption?.(ctx, inputs, columns);
+      if (inputs.adopt || implicit) {
+        phase = "adopt";
+        let existing: SnRecord;
+        if (implicit) {
+          existing = implicit;
+        } else {
+          // The record as check found it moments ago in this run, if it did; read once either way.
+          const key = adoptionKey(inputs, columns);
+          existing = await lookupOnce(ctx, key, () => findAdopted(ctx, inputs, columns));
+          forgetLookup(ctx, key);
+        }
+        const changes: Record<string, string> = {};
+        const original: Record<string, string> = {};
+        for (const [, def] of managedFields(spec, inputs)) {
+          const have = existing[def.column] ?? "";
+          // Every managed column's value at adoption is what destroy restores, even
+          // one keywire did not need to change now but repairs after drift later.
+          original[def.column] = have;
+          if (!sameColumnValue(def, columns[def.column], have)) changes[def.column] = columns[def.column];
+        }
+        adoption = { sysId: existing.sys_id, original };
+        record =
+          Object.keys(changes).length > 0
+            ? await ctx.client.update(spec.table, existing.sys_id, changes, { fields: ["sys_id", ...ownedColumns(spec)] })
+            : existing;
+      } else {
+        const prep: PreparedCreate = spec.hooks?.prepareCreate
+          ? await spec.hooks.prepareCreate(ctx, inputs, columns)
+          : { columns };
+        prepared = prep.outputs ?? {};
+        record = await ctx.client.create(spec.table, prep.columns, {
+          fields: ["sys_id", ...ownedColumns(spec)],
+          inputDisplayValue: prep.inputDisplayValue,
+        });
+        assertColumnsExist(spec, columns, record);
+      }
+      const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, phase, record, inputs, prepared) : prepared;
+      const outs = outputsFrom(spec, ctx, record, inputs, resolved, extra);
+      if (adoption) outs.adoption = adoption;
+      return { id: record.sys_id, outs };
+    },
+
+    async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
+      const ctx = runtime.context();
+      const record = await ctx.client.get(spec.table, id, { fields: ["sys_id", ...ownedColumns(spec)] });
+      if (!record) return {};
+      const olds = (props ?? {}) as RecordOutputs;
+      const carried: Record<string, unknown> = {};
+      for (const k of carriedProps(spec)) if (olds[k] !== undefined) carried[k] = olds[k];
+      for (const k of spec.secretInputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
+      const outs = outputsFrom(spec, ctx, record, olds as Inputs, olds.resolved ?? {}, carried);
+      if (olds.adoption) outs.adoption = olds.adoption;
+      return { id, props: outs, inputs: inputsView(spec, outs, olds) };
+    },
+
+    async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
+      const ctx = runtime.context();
+      const { columns, resolved } = await resolveColumns(ctx, spec, news, olds);
+      const changes: Record<string, string> = {};
+      for (const [, def] of managedFields(spec, news)) {
+        if (def.createOnly) continue;
+        if (!sameColumnValue(def, columns[def.column], olds.columns?.[def.column] ?? "")) changes[def.column] = columns[def.column];
+      }
+      let record: SnRecord;
+      if (Object.keys(changes).length > 0) {
+        record = await ctx.client.update(spec.table, id, changes, { fields: ["sys_id", ...ownedColumns(spec)] });
+        assertColumnsExist(spec, changes, record);
+      } else {
+        record = { ...olds.columns, sys_id: id };
+      }
+      let adoption = olds.adoption;
+      if (adoption) {
+        // Remember the original value of any column keywire changes for the first time.
+        const original = { ...adoption.original };
+        for (const column of Object.keys(changes)) if (!(column in original)) original[column] = olds.columns?.[column] ?? "";
+        adoption = { ...adoption, original };
+      }
+      const carried: Record<string, unknown> = {};
+      for (const k of carriedProps(spec)) if (olds[k] !== undefined) carried[k] = olds[k];
+      const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, "update", record, news, carried, olds) : carried;
+      const outs = outputsFrom(spec, ctx, record, news, resolved, extra);
+      if (adoption) outs.adoption = adoption;
+      return { outs };
+    },
+
+    async delete(id: string, props: RecordOutputs): Promise<void> {
+      const mode = props.onDestroy ?? (props.adoption ? "restore" : "delete");
+      if (mode === "retain") return;
+      const ctx = runtime.context();
+      if (mode === "restore" && props.adoption) {
+        if (Object.keys(props.adoption.original).length === 0) return;
+        // One PATCH; a record already gone (404) has nothing left to restore.
+        try {
+          await ctx.client.update(spec.table, id, props.adoption.original, { fields: ["sys_id"] });
+        } catch (err) {
+          if (isKeywireHttpError(err) && err.status === 404) return;
+          throw err;
+        }
+        return;
+      }
+      await ctx.client.delete(spec.table, id);
+    },
+  };
+  return provider;
+}
+
+function withoutEngineInputs(inputs: Inputs): Record<string, unknown> {
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(inputs)) {
+    if (k === "adopt" || k === "onDestroy" || k === "adoptionPreview" || k === "__provider") continue;
+    rest[k] = v;
+  }
+  return rest;
+}
