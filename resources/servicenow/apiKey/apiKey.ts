@@ -183,6 +183,9 @@ async function findParked(ctx: EngineContext, name: string): Promise<{ sys_id: s
   return rows[0] ? { sys_id: rows[0].sys_id } : undefined;
 }
 
+/** The key's settings the instance does not hold, carried through every read (and known to the drift report). */
+export const API_KEY_CARRIED_INPUTS = ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"];
+
 const spec: RecordSpec = {
   typeName: "ApiKey",
   table: "api_key",
@@ -197,7 +200,7 @@ const spec: RecordSpec = {
   naturalKey: ["name"],
   secretInputs: ["token"],
   carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
-  carriedInputs: ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
+  carriedInputs: API_KEY_CARRIED_INPUTS,
   schema: apiKeyInputSchema,
   hooks: {
     validate(inputs) {
