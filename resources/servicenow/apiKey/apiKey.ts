@@ -20,7 +20,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { formatGlideDateTime, parseDateTime } from "../engine/columns";
 import { q } from "../client/encodedQuery";
-import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
 import { recordUrl } from "../engine/columns";
@@ -376,7 +376,7 @@ export class ApiKey extends pulumi.dynamic.Resource {
       tokenSource: undefined,
       createdAt: undefined,
       recordUrl: undefined,
-      ...args,
+      ...withSecretConnection(args),
       // The token is secret whether or not the caller marked it so.
       token: args.token === undefined ? undefined : pulumi.secret(args.token),
       // An operator-supplied token means the record exists: adopt it (keywire made it
