@@ -11,6 +11,7 @@
  * provider keeps in a plain property, or echoes in a diagnostic, would be in clear.
  */
 import { UNKNOWN } from "../../resources/core/unknown";
+import { API_KEY_CARRIED_INPUTS } from "../../resources/servicenow/apiKey/apiKey";
 import { redact } from "../../resources/core/redact";
 
 export interface PreviewStep {
@@ -71,12 +72,17 @@ function same(a: unknown, b: unknown): boolean {
 
 
 /**
- * Properties whose refreshed value differs from what the program asks for.
- * `refresh` is the step in which the engine refreshed this resource, when the
- * preview shows it: a property the refresh changed moved on the instance; any
- * other difference is the program's own change.
+ * Settings a resource carries in its inputs that the instance does not hold (a
+ * key's rotation, its generation): a refresh reports them as they were, so a
+ * difference there is the program's own change. By type name, from the resources'
+ * own lists.
  */
-export function propertyDrift(step: PreviewStep, refresh?: PreviewStep): PropertyDrift[] {
+const PROGRAM_SETTINGS: Record<string, readonly string[]> = { ApiKey: API_KEY_CARRIED_INPUTS };
+
+/** Properties whose refreshed value differs from what the program asks for. */
+export function propertyDrift(step: PreviewStep): PropertyDrift[] {
+  const type = step.newState?.type ?? step.oldState?.type ?? "";
+  const programOnly = PROGRAM_SETTINGS[shortType(type)] ?? [];
   const live = step.oldState?.outputs ?? {};
   const refreshedInputs = step.oldState?.inputs ?? {};
   const wanted = step.newState?.inputs ?? {};
@@ -84,15 +90,9 @@ export function propertyDrift(step: PreviewStep, refresh?: PreviewStep): Propert
   for (const [key, expected] of Object.entries(wanted)) {
     if (INTERNAL.has(key) || expected === undefined || expected === UNKNOWN || !(key in live)) continue;
     if (same(expected, live[key])) continue;
-    const source = refresh?.oldState?.outputs
-      ? same(refresh.oldState.outputs[key], refresh.newState?.outputs?.[key])
-        ? "program"
-        : "instance"
-      : // Without the refresh step: keywire's reads report live values as inputs for the
-        // properties the instance holds, so a property absent there is the program's.
-        key in refreshedInputs
-        ? "instance"
-        : "program";
+    // keywire's reads report live values as inputs for the properties the instance
+    // holds; a property absent there, or one only the program sets, is the program's.
+    const source = key in refreshedInputs && !programOnly.includes(key) ? "instance" : "program";
     out.push({ property: key, expected, actual: live[key], source });
   }
   // Checks whose result is the drift (verification, preflight).
@@ -105,7 +105,6 @@ export function propertyDrift(step: PreviewStep, refresh?: PreviewStep): Propert
 
 export function buildDriftReport(stack: string, preview: PreviewJson): DriftReport {
   const items: DriftItem[] = [];
-  const refreshes = new Map((preview.steps ?? []).filter((s) => s.op === "refresh").map((s) => [s.urn, s]));
   for (const step of preview.steps ?? []) {
     const type = step.newState?.type ?? step.oldState?.type ?? step.urn.split("::")[2] ?? "";
     if (type === "pulumi:pulumi:Stack" || step.op === "same" || step.op === "refresh" || step.op === "read") continue;
@@ -118,7 +117,7 @@ export function buildDriftReport(stack: string, preview: PreviewJson): DriftRepo
       items.push({ resource, type, urn: step.urn, action: "delete", summary: "in the state but no longer in the program", properties: [] });
       continue;
     }
-    const properties = propertyDrift(step, refreshes.get(step.urn));
+    const properties = propertyDrift(step);
     const replace = step.op === "replace" || step.op.startsWith("create-replacement") || step.op.startsWith("delete-replaced");
     if (step.op.startsWith("delete-replaced")) continue;
     const onInstance = properties.filter((p) => p.source === "instance").map((p) => p.property);

@@ -147,16 +147,16 @@ describe("the stack's secrets never reach the output", () => {
   });
 });
 
-test("with the engine's refresh step, a property the refresh changed is the instance's and a carried setting is the program's", () => {
+test("an API key's carried settings (rotation, generation) are the program's changes even though a refresh reports them", () => {
   const key = urn(KEY, "keywire-key");
-  const before = { name: "k", active: true, rotation: { trigger: "1" }, generation: 1 };
+  const refreshed = { name: "k", active: false, rotation: { trigger: "1" }, generation: 1 };
   const report = buildDriftReport("dev", {
     steps: [
-      { op: "refresh", urn: key, oldState: { type: KEY, outputs: before }, newState: { type: KEY, outputs: { ...before, active: false } } },
+      { op: "refresh", urn: key },
       {
         op: "replace",
         urn: key,
-        oldState: { type: KEY, inputs: { ...before, active: false }, outputs: { ...before, active: false } },
+        oldState: { type: KEY, inputs: refreshed, outputs: refreshed },
         newState: { type: KEY, inputs: { name: "k", active: true, rotation: { trigger: "2" }, generation: 2 } },
       },
     ],

@@ -161,7 +161,7 @@ test("state written by an older provider version is refreshed and destroyed by t
   // The state stores a reference to the provider's module, so refresh and destroy run
   // the checkout's code (as a provider plugin would) on what the older code wrote.
   // The changed code here records every read and delete it runs.
-  const engine = path.join(project, "resources", "servicenow", "recordEngine.ts");
+  const engine = path.join(project, "resources", "servicenow", "engine", "recordEngine.ts");
   const calls = path.join(project, "provider-calls.log");
   const source = fs.readFileSync(engine, "utf8");
   const changed = source

@@ -20,7 +20,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { formatGlideDateTime, parseDateTime } from "../engine/columns";
 import { q } from "../client/encodedQuery";
-import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
 import { recordUrl } from "../engine/columns";
@@ -183,6 +183,9 @@ async function findParked(ctx: EngineContext, name: string): Promise<{ sys_id: s
   return rows[0] ? { sys_id: rows[0].sys_id } : undefined;
 }
 
+/** The key's settings the instance does not hold, carried through every read (and known to the drift report). */
+export const API_KEY_CARRIED_INPUTS = ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"];
+
 const spec: RecordSpec = {
   typeName: "ApiKey",
   table: "api_key",
@@ -197,7 +200,7 @@ const spec: RecordSpec = {
   naturalKey: ["name"],
   secretInputs: ["token"],
   carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
-  carriedInputs: ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
+  carriedInputs: API_KEY_CARRIED_INPUTS,
   schema: apiKeyInputSchema,
   hooks: {
     validate(inputs) {
@@ -373,7 +376,7 @@ export class ApiKey extends pulumi.dynamic.Resource {
       tokenSource: undefined,
       createdAt: undefined,
       recordUrl: undefined,
-      ...args,
+      ...withSecretConnection(args),
       // The token is secret whether or not the caller marked it so.
       token: args.token === undefined ? undefined : pulumi.secret(args.token),
       // An operator-supplied token means the record exists: adopt it (keywire made it

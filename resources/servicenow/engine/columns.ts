@@ -315,7 +315,9 @@ export function outputsFrom(
     resolved,
     recordUrl: recordUrl(ctx.connection, spec.table, record.sys_id),
   };
-  for (const key of ["adopt", "onDestroy"] as const) {
+  // The connection is carried so refresh and destroy reach the same instance; it
+  // stays secret in the state because its input was (the engine copies secretness).
+  for (const key of ["adopt", "onDestroy", "connection"] as const) {
     if (inputs[key] !== undefined) out[key] = inputs[key];
   }
   // The engine's gRPC Struct cannot carry `undefined` (an optional input the

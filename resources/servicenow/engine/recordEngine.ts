@@ -46,6 +46,7 @@ import { containsUnknown } from "../../core/unknown";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 import { EngineContext, Runtime, createRuntime, forgetLookup, lookupOnce } from "./runtime";
 import { AdoptionState, Inputs, PreparedCreate, RecordOutputs, RecordSpec } from "./spec";
+import type { ConnectionArgs } from "../client/connection";
 
 
 function failuresFrom(error: { issues: Array<{ path: PropertyKey[]; message: string }> }, typeName: string): pulumi.dynamic.CheckFailure[] {
@@ -79,6 +80,18 @@ function adoptionSchema(z: typeof import("zod")) {
       .union([z.boolean(), z.string().regex(/^[0-9a-f]{32}$/, "must be true or a 32-character lowercase hex sys_id")])
       .optional(),
     onDestroy: z.enum(["delete", "restore", "retain"]).optional(),
+    connection: z
+      .object({
+        instance: z.string().min(1).max(4096),
+        username: z.string().min(1).max(4096),
+        password: z.string().min(1).max(4096),
+        clientId: z.string().min(1).max(4096),
+        clientSecret: z.string().min(1).max(4096),
+        requestTimeoutSeconds: z.string().regex(/^\d+(\.\d+)?$/, "must be a number of seconds"),
+      })
+      .partial()
+      .strict()
+      .optional(),
   });
 }
 
@@ -131,7 +144,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
   }
 
   async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
-    const ctx = runtime.context();
+    const ctx = runtime.context(inputs.connection as ConnectionArgs | undefined);
     const wanted: Record<string, string> = {};
     for (const [prop, def] of managedFields(spec, inputs)) {
       if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
@@ -160,7 +173,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       const failures: pulumi.dynamic.CheckFailure[] = [];
       const own = schema.safeParse(withoutEngineInputs(news), { error: inputErrorMap });
       if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
-      const engine = adoptionSchema(zod).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy }, { error: inputErrorMap });
+      const engine = adoptionSchema(zod).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy, connection: news.connection }, { error: inputErrorMap });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
       failures.push(...scriptValueFailures(spec, news));
       if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
@@ -204,6 +217,13 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       // Adopting a different record is a different resource.
       if (typeof news.adopt === "string" && olds.adoption && news.adopt !== olds.adoption.sysId) replaces.push("adopt");
       if ((news.onDestroy ?? undefined) !== (olds.onDestroy ?? undefined)) changed.push("onDestroy");
+      // Another instance is another record; new credentials for the same one are stored in place.
+      const was = olds.connection as ConnectionArgs | undefined;
+      const now = news.connection as ConnectionArgs | undefined;
+      if (JSON.stringify(was ?? {}) !== JSON.stringify(now ?? {})) {
+        if ((was?.instance ?? "") !== (now?.instance ?? "") && !containsUnknown(now)) replaces.push("connection");
+        else changed.push("connection");
+      }
       const extra = spec.hooks?.diffExtra?.(olds, news);
       if (extra) {
         changed.push(...extra.changed);
@@ -213,7 +233,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = runtime.context();
+      const ctx = runtime.context(inputs.connection as ConnectionArgs | undefined);
       const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
       let record: SnRecord;
       let adoption: AdoptionState | undefined;
@@ -265,7 +285,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
-      const ctx = runtime.context();
+      const ctx = runtime.context(props?.connection as ConnectionArgs | undefined);
       const record = await ctx.client.get(spec.table, id, { fields: ["sys_id", ...ownedColumns(spec)] });
       if (!record) return {};
       const olds = (props ?? {}) as RecordOutputs;
@@ -278,7 +298,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
-      const ctx = runtime.context();
+      const ctx = runtime.context(news.connection as ConnectionArgs | undefined);
       const { columns, resolved } = await resolveColumns(ctx, spec, news, olds);
       const changes: Record<string, string> = {};
       for (const [, def] of managedFields(spec, news)) {
@@ -310,7 +330,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     async delete(id: string, props: RecordOutputs): Promise<void> {
       const mode = props.onDestroy ?? (props.adoption ? "restore" : "delete");
       if (mode === "retain") return;
-      const ctx = runtime.context();
+      const ctx = runtime.context(props.connection as ConnectionArgs | undefined);
       if (mode === "restore" && props.adoption) {
         if (Object.keys(props.adoption.original).length === 0) return;
         // One PATCH; a record already gone (404) has nothing left to restore.
@@ -331,7 +351,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
 function withoutEngineInputs(inputs: Inputs): Record<string, unknown> {
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(inputs)) {
-    if (k === "adopt" || k === "onDestroy" || k === "adoptionPreview" || k === "__provider") continue;
+    if (k === "adopt" || k === "onDestroy" || k === "connection" || k === "adoptionPreview" || k === "__provider") continue;
     rest[k] = v;
   }
   return rest;

@@ -4,10 +4,11 @@
  * record engine (recordEngine.ts) turns a spec into a provider; columns.ts does
  * the column-space work for it.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { ZodType } from "zod";
 import type { SnRecord } from "../client/tableClient";
 import type { EngineContext } from "./runtime";
+import type { ConnectionArgs } from "../client/connection";
 
 export type FieldKind = "string" | "boolean" | "datetime" | "integer" | "reference" | "list";
 
@@ -46,6 +47,16 @@ export interface AdoptionInputs {
    * for records keywire created and `restore` for adopted ones.
    */
   onDestroy?: "delete" | "restore" | "retain";
+  /**
+   * The instance and credentials for this record, instead of the stack's
+   * `servicenow:*` settings (a stack that manages several instances).
+   */
+  connection?: pulumi.Input<ConnectionArgs>;
+}
+
+/** The arguments with their connection secret as a whole, however the caller marked it. */
+export function withSecretConnection<T extends { connection?: pulumi.Input<ConnectionArgs> }>(args: T): T {
+  return args.connection === undefined ? args : { ...args, connection: pulumi.secret(args.connection) };
 }
 
 /** What the engine remembers about an adopted record. */
