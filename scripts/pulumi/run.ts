@@ -8,7 +8,7 @@
 import "../tools/preflight";
 import { spawn } from "child_process";
 import * as path from "path";
-import { ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
+import { callerDir, ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
 
 /** The CLI handles stop signals itself (a first Ctrl-C cancels gracefully, a second
  * one hard). Ctrl-C and a terminal hang-up already reach it, since it shares the
@@ -23,29 +23,21 @@ const ignore = (): void => undefined;
  * caller's directory, else that directory. The environment decision reads the
  * project's backend.url from there.
  */
-export function projectDir(args: string[], callerDir: string): string {
+export function projectDir(args: string[], callerCwd: string): string {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--") break;
-    if ((a === "--cwd" || a === "-C") && i + 1 < args.length) return path.resolve(callerDir, args[i + 1]);
-    if (a.startsWith("--cwd=")) return path.resolve(callerDir, a.slice("--cwd=".length));
+    if ((a === "--cwd" || a === "-C") && i + 1 < args.length) return path.resolve(callerCwd, args[i + 1]);
+    if (a.startsWith("--cwd=")) return path.resolve(callerCwd, a.slice("--cwd=".length));
   }
-  return callerDir;
-}
-
-/**
- * Where the caller stood: npm runs scripts from the package root and leaves the
- * caller's directory in INIT_CWD. The CLI runs there, so `npm run pulumi` works in any
- * project directory.
- */
-export function callerDir(env: NodeJS.ProcessEnv): string {
-  return env.INIT_CWD || process.cwd();
+  return callerCwd;
 }
 
 async function main(args: string[]): Promise<number> {
   const log = (l: string): void => {
     process.stderr.write(`[pulumi] ${l}\n`);
   };
+  // The CLI runs where the caller stood, so `npm run pulumi` works in any project directory.
   const cwd = callerDir(process.env);
   const tc = await ensurePulumi({ cwd: projectDir(args, cwd), log });
   ensureBackendDir(tc.env);

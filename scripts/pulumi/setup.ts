@@ -4,7 +4,7 @@
  * Safe to run any number of times: a current cache is left as it is.
  */
 import "../tools/preflight";
-import { ensurePulumi, formatDuration, ToolchainError } from "./toolchain";
+import { callerDir, ensurePulumi, formatDuration, ToolchainError } from "./toolchain";
 
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => a !== "--force");
@@ -14,7 +14,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = Date.now();
   // ensurePulumi has already named the CLI, its route and environment.
-  await ensurePulumi({ force: argv.includes("--force"), cwd: process.env.INIT_CWD || process.cwd() });
+  await ensurePulumi({ force: argv.includes("--force"), cwd: callerDir(process.env) });
   process.stderr.write(
     `[pulumi-setup] ready in ${formatDuration(Date.now() - started)}; run it with: npm run -s pulumi -- <args>\n`,
   );

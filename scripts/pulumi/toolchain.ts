@@ -232,6 +232,12 @@ export function credentialsFile(base: NodeJS.ProcessEnv): string {
   return path.join(folder, "credentials.json");
 }
 
+/** Where the caller of an npm script stood: npm runs scripts from the package root and
+ * leaves the caller's directory in INIT_CWD. */
+export function callerDir(env: NodeJS.ProcessEnv): string {
+  return env.INIT_CWD || process.cwd();
+}
+
 /** The project file the CLI would load when started in `dir`: the nearest Pulumi.yaml
  * (or Pulumi.yml) in `dir` or above it. */
 export function findProjectFile(dir: string): string | undefined {

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+  callerDir,
   compareVersions,
   credentialsFile,
   defaultBackendDir,
@@ -26,7 +27,7 @@ import {
   UNREAD_PROJECT_BACKEND,
   type Route,
 } from "../../scripts/pulumi/toolchain";
-import { callerDir, projectDir } from "../../scripts/pulumi/run";
+import { projectDir } from "../../scripts/pulumi/run";
 
 const NODE_BIN = path.join(REPO_ROOT, "node_modules", ".bin");
 const SDK = sdkVersion();
