@@ -349,19 +349,33 @@ export interface CommandResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  stdoutTruncated?: boolean;
 }
 
-interface CommandOptions {
+export interface CommandOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs: number;
   /** Called for each complete stderr line (go prints its progress there). */
   onStderrLine?: (line: string) => void;
+  /** Called with each stderr chunk as it arrives (to pass progress on). */
+  onStderr?: (text: string) => void;
   /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
   input?: string;
+  /**
+   * On timeout, SIGTERM first and SIGKILL this long after (the engine cancels
+   * gracefully on SIGTERM); without it, SIGKILL at once.
+   */
+  killGraceMs?: number;
+  /** stdout kept at most (the rest is dropped and `stdoutTruncated` set). */
+  maxStdoutBytes?: number;
 }
 
-/** Runs a command to completion with a hard time limit; never throws for a non-zero exit. */
+/**
+ * The one way keywire runs a child process (the Pulumi CLI, go, the wrapper):
+ * to completion or a hard time limit, in its own process group so a timeout also
+ * stops what it started; never throws for a non-zero exit.
+ */
 export function runCommand(cmd: string, args: string[], opts: CommandOptions): Promise<CommandResult> {
   return new Promise((resolve) => {
     let child: ChildProcess;
@@ -375,13 +389,20 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
     }
     if (opts.input !== undefined) sendInput(child, opts.input);
     let stdout = "";
+    let stdoutBytes = 0;
+    let stdoutTruncated = false;
     let stderr = "";
     let pending = "";
     let timedOut = false;
-    child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stdout?.on("data", (b: Buffer) => {
+      stdoutBytes += b.length;
+      if (opts.maxStdoutBytes !== undefined && stdoutBytes > opts.maxStdoutBytes) stdoutTruncated = true;
+      else stdout += b.toString();
+    });
     child.stderr?.on("data", (b: Buffer) => {
       const s = b.toString();
       stderr += s;
+      opts.onStderr?.(s);
       if (opts.onStderrLine) {
         pending += s;
         const lines = pending.split("\n");
@@ -389,9 +410,12 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
         for (const line of lines) opts.onStderrLine(line);
       }
     });
+    let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child);
+      if (opts.killGraceMs === undefined) return killGroup(child);
+      signalGroup(child, "SIGTERM");
+      killTimer = setTimeout(() => killGroup(child), opts.killGraceMs);
     }, opts.timeoutMs);
     // Its own process group does not see the terminal's Ctrl-C: stop it ourselves, then
     // let the signal do what it would have done to this process.
@@ -404,15 +428,18 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     };
     for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
-    child.on("error", (err) => {
+    const done = (): void => {
       clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
       stopForwarding();
+    };
+    child.on("error", (err) => {
+      done();
       resolve({ code: null, signal: null, stdout, stderr: stderr + String(err), timedOut });
     });
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      stopForwarding();
-      resolve({ code, signal, stdout, stderr, timedOut });
+      done();
+      resolve({ code, signal, stdout, stderr, timedOut, ...(stdoutTruncated ? { stdoutTruncated } : {}) });
     });
   });
 }
@@ -422,7 +449,7 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
  * reading makes the write fail (EPIPE); its exit code tells what happened, so that
  * error is not raised again here.
  */
-export function sendInput(child: ChildProcess, input: string): void {
+function sendInput(child: ChildProcess, input: string): void {
   if (!child.stdin) return;
   child.stdin.on("error", () => undefined);
   child.stdin.end(input);
@@ -431,11 +458,15 @@ export function sendInput(child: ChildProcess, input: string): void {
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function killGroup(child: ChildProcess): void {
+  signalGroup(child, "SIGKILL");
+}
+
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
-    process.kill(-child.pid, "SIGKILL");
+    process.kill(-child.pid, sig);
   } catch {
-    child.kill("SIGKILL");
+    child.kill(sig);
   }
 }
 

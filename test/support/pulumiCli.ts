@@ -4,11 +4,10 @@
  * a hard time limit. Tests give each run its own backend through createTempBackend,
  * so no test touches the developer's state or ~/.pulumi.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePulumi as ensureToolchain, sendInput, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
+import { ensurePulumi as ensureToolchain, runCommand, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
 
 /** A cold cache builds the CLI from source: 8–9 minutes on 2 idle cores, 23 minutes
  * seen on a busy machine (docs/toolchain.md). Give beforeAll this much. */
@@ -60,46 +59,17 @@ export interface RunPulumiResult {
   timedOut: boolean;
 }
 
-/** Runs `pulumi <args>` to completion or until the time limit, never prompting. */
+/** Runs `pulumi <args>` to completion or until the time limit, never prompting (toolchain.ts runCommand). */
 export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise<RunPulumiResult> {
   const tc = await ensurePulumi();
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-  return new Promise((resolve) => {
-    // Its own process group, so a timeout also ends the language host, node and the
-    // provider plugins the engine started.
-    const child = spawn(tc.bin, args, {
-      cwd: opts.cwd,
-      env: { ...tc.env, ...opts.env },
-      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      detached: true,
-    });
-    if (opts.input !== undefined) sendInput(child, opts.input);
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
-    const signalGroup = (sig: NodeJS.Signals): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, sig);
-      } catch {
-        // already gone
-      }
-    };
-    let killTimer: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      signalGroup("SIGTERM");
-      killTimer = setTimeout(() => signalGroup("SIGKILL"), KILL_GRACE_MS);
-    }, timeoutMs);
-    const finish = (code: number | null, extra = ""): void => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      resolve({ code, stdout, stderr: stderr + extra, timedOut });
-    };
-    child.on("error", (err) => finish(null, String(err)));
-    child.on("close", (code) => finish(code));
+  const res = await runCommand(tc.bin, args, {
+    cwd: opts.cwd,
+    env: { ...tc.env, ...opts.env },
+    timeoutMs: opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+    killGraceMs: KILL_GRACE_MS,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
+  return { code: res.code, stdout: res.stdout, stderr: res.stderr, timedOut: res.timedOut };
 }
 
 export interface TempBackend {
