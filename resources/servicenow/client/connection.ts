@@ -6,6 +6,7 @@
  * property, so `JSON.stringify` and `util.inspect` never show it; code that needs it
  * calls `credentials()` at request time and must not log the result.
  */
+import { z } from "zod";
 import { KeywireConfigError } from "../../core/errors";
 import { isLoopbackHost } from "../../core/url";
 import { OAuthTokenCache, createOAuthTokenCache } from "./oauth";
@@ -97,8 +98,9 @@ export function normalizeInstanceUrl(value: string, key: string): string {
  * A resolved ServiceNow connection.
  *
  * The secret lives only in closures made by the constructor, reached through
- * non-enumerable methods. ES `#private` fields are not used: Pulumi's closure
- * serializer emits class methods one by one, which breaks code that uses them.
+ * non-enumerable methods. Not ES `#private` fields: test/servicenow/client/serialization.test.ts
+ * still ships this class through Pulumi's closure serializer, which emits class
+ * methods one by one and so breaks code that uses them.
  */
 export class ServiceNowConnection {
   /** Origin without trailing slash, e.g. `https://dev12345.service-now.com`. */
@@ -131,7 +133,8 @@ export class ServiceNowConnection {
           ? [c.password, Buffer.from(`${c.username}:${c.password}`).toString("base64")]
           : [c.clientSecret, ...(tokens?.secrets() ?? [])],
       ),
-      // Not a `[symbol]()` method: the closure serializer cannot parse computed method names.
+      // Not a `[symbol]()` method: test/servicenow/client/serialization.test.ts still ships this class
+      // through Pulumi's closure serializer, which cannot parse computed method names.
       [Symbol.for("nodejs.util.inspect.custom")]: hidden(() => this.toString()),
     });
   }
@@ -161,9 +164,6 @@ export class ServiceNowConnection {
  * a complete configuration.
  */
 export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv = process.env): ServiceNowConnection {
-  // Required here, not at module top: this module is captured by closure serialization.
-  const { z } = require("zod") as typeof import("zod");
-
   const read = (key: string): string | undefined => {
     const short = key.slice(NAMESPACE.length + 1);
     const v = config.name === NAMESPACE ? config.get(short) : config.get(key);

@@ -52,7 +52,8 @@ function escapeValue(value: string, field: string): string {
 
 /** A finished encoded query. Only `q()`/`where()` can make one. */
 export class EncodedQuery {
-  // TS `private` (not `#private`, which Pulumi's closure serializer cannot emit) still makes the type nominal.
+  // TS `private` still makes the type nominal; not `#private`, which Pulumi's closure serializer cannot
+  // emit and test/servicenow/client/serialization.test.ts still ships this class through it.
   private readonly text: string;
   private readonly ordered: boolean;
 
@@ -99,7 +100,8 @@ export class QueryBuilder {
   private readonly order: string[];
   private next: Joiner | undefined;
 
-  // Fields are set here, not by initializers: Pulumi's closure serializer keeps only the constructor's code.
+  // Fields are set here, not by initializers: Pulumi's closure serializer keeps only the constructor's
+  // code, and test/servicenow/client/serialization.test.ts still ships this class through it.
   constructor() {
     this.terms = [];
     this.order = [];

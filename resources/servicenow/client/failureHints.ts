@@ -9,7 +9,6 @@ import type { GiveUpReason } from "../../core/retry";
 import { OAUTH_TOKEN_PATH } from "./oauth";
 
 /** Tables of the API Key and HMAC Authentication plugin: "Invalid table" on one of them means the plugin is off. */
-// An array, not a Set: module-level Sets do not survive Pulumi's closure serialization.
 const TOKEN_AUTH_TABLES: readonly string[] = ["api_key", "http_key_auth", "sys_token_auth_parameter"];
 /** Tables whose writes need admin, or api_service_admin + adaptive_auth_policy_admin. */
 const SECURITY_TABLES: readonly string[] = [

@@ -135,14 +135,14 @@ export function toSnRecord(raw: unknown): SnRecord {
 }
 
 export class TableClient {
-  // TS `private`, not `#private`: Pulumi's closure serializer emits methods one by one, which breaks `#` names.
+  // TS `private`, not `#private`: test/servicenow/client/serialization.test.ts still ships this class through
+  // Pulumi's closure serializer, which emits methods one by one and so breaks `#` names.
   private readonly conn: ServiceNowConnection;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly pageSize: number;
   private readonly pipeline: Pipeline;
 
-  // Fields are set here, not by initializers: Pulumi's closure serializer keeps only the constructor's code.
   constructor(conn: ServiceNowConnection, opts: TableClientOptions = {}) {
     this.conn = conn;
     this.timeoutMs = Math.max(MIN_TIMEOUT_MS, opts.timeoutMs ?? conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
