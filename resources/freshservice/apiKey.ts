@@ -14,24 +14,12 @@
  * A different key is a different resource (replace); so is another domain.
  */
 import * as pulumi from "@pulumi/pulumi";
-import {
-  FRESHSERVICE_MODULE,
-  createFreshserviceClient,
-  KEY_HINT,
-  PLATFORM,
-  UNKNOWN_INPUT,
-  connectionShape,
-  errorCodeOf,
-  failuresFrom,
-  hintFor,
-  keyFingerprint,
-  planForLimit,
-  rateLimitFigures,
-  resolveBaseUrl,
-} from "./client";
+import { z } from "zod";
+import { FRESHSERVICE_MODULE, createFreshserviceClient, KEY_HINT, PLATFORM, connectionShape, errorCodeOf, hintFor, planForLimit, rateLimitFigures, resolveBaseUrl } from "./client";
 import type { RetryPolicy } from "../core/retry";
 import { KeywireError } from "../core/errors";
-import { keyResourceId, refreshedKeyResourceId } from "../core/keyResourceId";
+import { UNKNOWN_INPUT, failuresFrom } from "../core/checkInputs";
+import { keyFingerprint, providedKeyMethods } from "../core/providedKey";
 import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
 
 export type VerificationProbe = "agents" | "tickets";
@@ -147,9 +135,7 @@ async function proveAndDescribe(raw: FreshserviceApiKeyInputs, mustWork: boolean
 const keyProvider: NamedProvider = {
   typeName: "FreshserviceApiKey",
   async check(_olds: FreshserviceApiKeyInputs, news: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.CheckResult> {
-    // Required here: zod schema objects do not survive closure serialization.
-    const z: typeof import("zod") = require("zod");
-    const schema = z.object({ ...connectionShape(z), probe: z.enum(["agents", "tickets"], { error: 'must be "agents" or "tickets"' }).optional() });
+    const schema = z.object({ ...connectionShape, probe: z.enum(["agents", "tickets"], { error: 'must be "agents" or "tickets"' }).optional() });
     const parsed = schema.safeParse(news);
     if (!parsed.success) return { inputs: news, failures: failuresFrom(parsed.error, "FreshserviceApiKey") };
     const d = parsed.data;
@@ -170,34 +156,16 @@ const keyProvider: NamedProvider = {
     return { changes: replaces.length + changed.length > 0, replaces, deleteBeforeReplace: false };
   },
 
-  async create(inputs: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.CreateResult> {
-    const outs = await proveAndDescribe(inputs, true);
-    return { id: keyResourceId(outs.domain), outs };
-  },
-
-  async read(id: string, props: FreshserviceApiKeyOutputs): Promise<pulumi.dynamic.ReadResult> {
-    if (typeof props.apiKey !== "string" || typeof props.domain !== "string") {
-      throw new KeywireError({
-        platform: PLATFORM,
-        operation: "refresh FreshserviceApiKey",
-        reason: "the state holds no key to verify",
-        hint: "Run `pulumi up` so the key is verified and recorded again.",
-      });
-    }
-    const outs = await proveAndDescribe(
-      { domain: props.domain, apiKey: props.apiKey, ...(props.baseUrlInput ? { baseUrl: props.baseUrlInput } : {}), probe: props.probe },
-      false,
-    );
-    return { id: refreshedKeyResourceId(id, outs.fingerprint), props: outs };
-  },
-
-  async update(_id: string, _olds: FreshserviceApiKeyOutputs, news: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.UpdateResult> {
-    return { outs: await proveAndDescribe(news, true) };
-  },
-
-  async delete(): Promise<void> {
-    // The key belongs to a person's agent: keywire never revokes it. Nothing to do remotely.
-  },
+  ...providedKeyMethods<FreshserviceApiKeyInputs, FreshserviceApiKeyOutputs>({
+    platform: PLATFORM,
+    typeName: "FreshserviceApiKey",
+    prove: proveAndDescribe,
+    scopeOf: (outs) => outs.domain,
+    storedInputs: (props) =>
+      typeof props.apiKey === "string" && typeof props.domain === "string"
+        ? { domain: props.domain, apiKey: props.apiKey, ...(props.baseUrlInput ? { baseUrl: props.baseUrlInput } : {}), probe: props.probe }
+        : undefined,
+  }),
 };
 
 export const freshserviceApiKeyProvider = referencedProvider(keyProvider, providerHome(__filename, "freshserviceApiKeyProvider"));

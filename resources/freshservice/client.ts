@@ -10,10 +10,13 @@
  * other origins are not followed) and never put in a message. Providers build a client
  * inside each method and drop it afterwards.
  */
+import { z } from "zod";
 import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit } from "../core/errors";
 import { apiKeyPipeline } from "../core/apiKeyPipeline";
 import { Answer, QueryValue } from "../core/pipeline";
 import { isLoopbackHost, originProblem } from "../core/url";
+import { UNKNOWN_INPUT, knownOr } from "../core/checkInputs";
+import { keyFingerprint } from "../core/providedKey";
 import { RetryPolicy } from "../core/retry";
 
 export const PLATFORM = "freshservice";
@@ -32,7 +35,7 @@ export const KEY_HINT =
   "The agent then finds the current key under Profile Settings (right side, below Delegate Approvals); " +
   "a regenerated key replaces the old one, so store the new value as the stack secret again.";
 
-export { isLoopbackHost };
+export { UNKNOWN_INPUT, isLoopbackHost, keyFingerprint };
 
 /**
  * Why a base URL override is unacceptable, or undefined when it is fine: an origin
@@ -250,83 +253,31 @@ export function createFreshserviceClient(o: FreshserviceClientOptions): Freshser
 /** Type tokens read `pulumi-nodejs:dynamic/keywire/freshservice:<Name>`. */
 export const FRESHSERVICE_MODULE = "keywire/freshservice";
 
-/** The value the engine passes for inputs not known yet during a preview. */
-export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export interface CheckFailure {
-  property: string;
-  reason: string;
-}
-
-type Zod = typeof import("zod");
-
-/** A string input that may still be unknown during a preview. */
-export function knownOr<T extends import("zod").ZodType>(z: Zod, schema: T) {
-  return z.union([z.literal(UNKNOWN_INPUT), schema]);
-}
-
-/**
- * The zod shape of the connection inputs every Freshservice resource takes (domain,
- * apiKey, baseUrl). Built inside `check` (zod objects do not survive closure
- * serialization). Messages never contain the key.
- */
-export function connectionShape(z: Zod) {
-  return {
-    domain: knownOr(
-      z,
-      z
-        .string({ error: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" })
-        .trim()
-        .toLowerCase()
-        .superRefine((v, ctx) => {
-          if (v === "") ctx.addIssue({ code: "custom", message: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" });
-          else if (/[./:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be the subdomain only: mycompany, not mycompany.freshservice.com or a URL" });
-          else if (!DOMAIN_PATTERN.test(v)) ctx.addIssue({ code: "custom", message: "must be letters, digits and inner dashes (at most 63), as in mycompany" });
-        }),
-    ),
-    apiKey: knownOr(
-      z,
-      z
-        .string({ error: "is required: the agent's API key from Profile Settings, stored as a stack secret" })
-        .superRefine((v, ctx) => {
-          if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the agent's API key from Profile Settings, stored as a stack secret" });
-          else if (v.length > 256 || /[\s:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be one token without spaces or colons, at most 256 characters (value not shown)" });
-        }),
-    ),
-    baseUrl: knownOr(
-      z,
-      z.string({ error: "must be a URL string" }).superRefine((v, ctx) => {
-        const problem = v === "" ? undefined : baseUrlProblem(v);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
+/** The zod shape of the connection inputs every Freshservice resource takes (domain, apiKey, baseUrl). Messages never contain the key. */
+export const connectionShape = {
+  domain: knownOr(
+    z
+      .string({ error: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" })
+      .trim()
+      .toLowerCase()
+      .superRefine((v, ctx) => {
+        if (v === "") ctx.addIssue({ code: "custom", message: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" });
+        else if (/[./:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be the subdomain only: mycompany, not mycompany.freshservice.com or a URL" });
+        else if (!DOMAIN_PATTERN.test(v)) ctx.addIssue({ code: "custom", message: "must be letters, digits and inner dashes (at most 63), as in mycompany" });
       }),
-    ).optional(),
-  };
-}
-
-/** zod issues as Pulumi check failures: `<Type>.<property> <message>`. */
-export function failuresFrom(error: import("zod").ZodError, typeName: string): CheckFailure[] {
-  const seen = new Set<string>();
-  const out: CheckFailure[] = [];
-  for (const issue of error.issues) {
-    // A union reports the unknown-value branch too; keep the issue from the real branch.
-    const inner = issue.code === "invalid_union" ? issue.errors.flat().find((e) => e.code !== "invalid_value") ?? issue : issue;
-    const path = [...issue.path, ...(inner === issue ? [] : inner.path)].map(String);
-    const property = path.join(".") || "(inputs)";
-    const message = inner.code === "unrecognized_keys" ? `has unknown properties: ${inner.keys.join(", ")}` : inner.message;
-    const reason = `${typeName}.${property} ${message}`;
-    if (seen.has(reason)) continue;
-    seen.add(reason);
-    out.push({ property: path[0] ?? "(inputs)", reason });
-  }
-  return out;
-}
-
-/**
- * First 16 hex digits of the key's SHA-256: tells keys apart without holding the key. It
- * still lets anyone who has it test guesses of the key, so it is kept only in secret
- * outputs, never in an id or a plain output.
- */
-export function keyFingerprint(apiKey: string): string {
-  const { createHash } = require("crypto") as typeof import("crypto");
-  return createHash("sha256").update(apiKey, "utf8").digest("hex").slice(0, 16);
-}
+  ),
+  apiKey: knownOr(
+    z
+      .string({ error: "is required: the agent's API key from Profile Settings, stored as a stack secret" })
+      .superRefine((v, ctx) => {
+        if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the agent's API key from Profile Settings, stored as a stack secret" });
+        else if (v.length > 256 || /[\s:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be one token without spaces or colons, at most 256 characters (value not shown)" });
+      }),
+  ),
+  baseUrl: knownOr(
+    z.string({ error: "must be a URL string" }).superRefine((v, ctx) => {
+      const problem = v === "" ? undefined : baseUrlProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ).optional(),
+};

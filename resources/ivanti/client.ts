@@ -12,13 +12,12 @@ import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit } from
 import { apiKeyPipeline } from "../core/apiKeyPipeline";
 import { Answer } from "../core/pipeline";
 import { isLoopbackHost, originProblem } from "../core/url";
+import { UNKNOWN_INPUT } from "../core/checkInputs";
 import { RetryPolicy } from "../core/retry";
 
 export const PLATFORM = "ivanti";
 /** Type tokens read `pulumi-nodejs:dynamic/keywire/ivanti:<Name>`. */
 export const IVANTI_MODULE = "keywire/ivanti";
-/** The value the engine passes for inputs not known yet during a preview. */
-export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** `$metadata` of a real tenant runs to megabytes; anything past this is refused. */
 const MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
@@ -31,7 +30,7 @@ export const KEY_HINT =
   "that it was created in this tenant, and that this machine's address is on its IP list (Add New IP); " +
   "or create a new key for this tenant/IP with Add API Key and store its Reference ID as the stack secret.";
 
-export { isLoopbackHost };
+export { UNKNOWN_INPUT, isLoopbackHost };
 
 /** Why a tenant URL is unacceptable, or undefined: an origin, HTTPS unless loopback, no credentials. */
 export function tenantUrlProblem(value: string): string | undefined {
