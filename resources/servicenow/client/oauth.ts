@@ -7,7 +7,7 @@
  * and redaction are those of every other request, and its failures are final.
  */
 import { KeywireError } from "../../core/errors";
-import type { Pipeline } from "../../core/pipeline";
+import { Pipeline, parseBody } from "../../core/pipeline";
 
 export const OAUTH_TOKEN_PATH = "/oauth_token.do";
 
@@ -29,7 +29,7 @@ export function clientCredentialsForm(clientId: string, clientSecret: string): s
 
 /** Read `{access_token, expires_in}` from a token endpoint answer. */
 export function parseTokenResponse(data: unknown): FetchedToken {
-  const body = typeof data === "string" ? safeJson(data) : data;
+  const body = typeof data === "string" ? parseBody(data, undefined) : data;
   const token = isRecord(body) ? body.access_token : undefined;
   if (typeof token !== "string" || token === "") {
     throw new KeywireError({
@@ -44,14 +44,6 @@ export function parseTokenResponse(data: unknown): FetchedToken {
   const raw = isRecord(body) ? body.expires_in : undefined;
   const n = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw) : NaN;
   return { accessToken: token, expiresInS: Number.isFinite(n) && n > 0 ? n : DEFAULT_LIFETIME_S };
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
