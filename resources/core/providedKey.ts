@@ -2,14 +2,15 @@
  * Resources that stand for a key a person made in a platform's console and keywire is
  * given but can only prove, never look up, make or revoke (FreshserviceApiKey,
  * IvantiApiKey): their ids, the fingerprint that tells keys apart, and the lifecycle
- * they share. Each platform supplies how a key is proven and described.
+ * they share, and the outputs their resources declare. Each platform supplies how a
+ * key is proven and described.
  *
  * The engine stores ids in clear and shows them in previews and `pulumi stack`, so an
  * id holds nothing derived from the key: even a prefix of its hash lets whoever reads
  * the state test guesses of the key offline.
  */
 import { createHash, randomBytes } from "crypto";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { KeywireError } from "./errors";
 
 /** `<scope>/<16 random hex digits>`: the shape ids had when they ended in a fingerprint. */
@@ -82,4 +83,39 @@ export function providedKeyMethods<I, O extends { fingerprint: string }>(k: Prov
       // The key is its maker's: keywire never revokes or deletes it. Nothing to do remotely.
     },
   };
+}
+
+/**
+ * The resource of a provided key: the outputs every one has, and the key kept secret
+ * (input and output) whether or not the caller marked it so, with its fingerprint.
+ */
+export abstract class ProvidedKeyResource<Status extends string> extends pulumi.dynamic.Resource {
+  /** Secret. */
+  declare readonly fingerprint: pulumi.Output<string>;
+  declare readonly verified: pulumi.Output<boolean>;
+  declare readonly status: pulumi.Output<Status>;
+  declare readonly httpStatus: pulumi.Output<number>;
+  declare readonly errorCode: pulumi.Output<string>;
+  /** Secret. */
+  declare readonly apiKey: pulumi.Output<string>;
+
+  /** `props`: the platform's own inputs, and its own outputs as `undefined`. */
+  protected constructor(
+    provider: pulumi.dynamic.ResourceProvider,
+    name: string,
+    apiKey: pulumi.Input<string>,
+    props: pulumi.Inputs,
+    opts: pulumi.CustomResourceOptions | undefined,
+    module: string,
+    type: string,
+  ) {
+    super(
+      provider,
+      name,
+      { fingerprint: undefined, verified: undefined, status: undefined, httpStatus: undefined, errorCode: undefined, ...props, apiKey: pulumi.secret(apiKey) },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "fingerprint"] }),
+      module,
+      type,
+    );
+  }
 }

@@ -19,7 +19,7 @@ import { FRESHSERVICE_MODULE, createFreshserviceClient, KEY_HINT, PLATFORM, conn
 import type { RetryPolicy } from "../core/retry";
 import { KeywireError } from "../core/errors";
 import { UNKNOWN_INPUT, failuresFrom } from "../core/checkInputs";
-import { keyFingerprint, providedKeyMethods } from "../core/providedKey";
+import { ProvidedKeyResource, keyFingerprint, providedKeyMethods } from "../core/providedKey";
 import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
 
 export type VerificationProbe = "agents" | "tickets";
@@ -184,41 +184,20 @@ export interface FreshserviceApiKeyArgs {
   probe?: pulumi.Input<VerificationProbe>;
 }
 
-export class FreshserviceApiKey extends pulumi.dynamic.Resource {
+export class FreshserviceApiKey extends ProvidedKeyResource<FreshserviceKeyStatus> {
   declare readonly domain: pulumi.Output<string>;
   declare readonly baseUrl: pulumi.Output<string>;
   declare readonly probe: pulumi.Output<VerificationProbe>;
-  /** Secret. */
-  declare readonly fingerprint: pulumi.Output<string>;
-  declare readonly verified: pulumi.Output<boolean>;
-  declare readonly status: pulumi.Output<FreshserviceKeyStatus>;
-  declare readonly httpStatus: pulumi.Output<number>;
-  declare readonly errorCode: pulumi.Output<string>;
   declare readonly rateLimitPerMinute: pulumi.Output<number>;
   declare readonly plan: pulumi.Output<string>;
-  /** Secret. */
-  declare readonly apiKey: pulumi.Output<string>;
 
   constructor(name: string, args: FreshserviceApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       freshserviceApiKeyProvider,
       name,
-      {
-        baseUrlInput: undefined,
-        fingerprint: undefined,
-        verified: undefined,
-        status: undefined,
-        httpStatus: undefined,
-        errorCode: undefined,
-        rateLimitPerMinute: undefined,
-        plan: undefined,
-        domain: args.domain,
-        baseUrl: args.baseUrl,
-        probe: args.probe,
-        // Secret whether or not the caller marked it so.
-        apiKey: pulumi.secret(args.apiKey),
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "fingerprint"] }),
+      args.apiKey,
+      { baseUrlInput: undefined, rateLimitPerMinute: undefined, plan: undefined, domain: args.domain, baseUrl: args.baseUrl, probe: args.probe },
+      opts,
       FRESHSERVICE_MODULE,
       "ApiKey",
     );

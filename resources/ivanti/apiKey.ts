@@ -19,7 +19,7 @@ import { BUSINESS_OBJECT_PATTERN, IVANTI_MODULE, KEY_HINT, PLATFORM, createIvant
 import { KeywireError } from "../core/errors";
 import type { RetryPolicy } from "../core/retry";
 import { UNKNOWN_INPUT, failuresFrom, knownOr } from "../core/checkInputs";
-import { keyFingerprint, providedKeyMethods } from "../core/providedKey";
+import { ProvidedKeyResource, keyFingerprint, providedKeyMethods } from "../core/providedKey";
 import { NamedProvider, providerHome, referencedProvider } from "../core/providerReference";
 
 export type IvantiKeyStatus = "valid" | "refused" | "forbidden" | "invalid_path";
@@ -180,38 +180,19 @@ export interface IvantiApiKeyArgs {
   probeObject?: pulumi.Input<string>;
 }
 
-export class IvantiApiKey extends pulumi.dynamic.Resource {
+export class IvantiApiKey extends ProvidedKeyResource<IvantiKeyStatus> {
   declare readonly tenantUrl: pulumi.Output<string>;
   declare readonly heatPrefix: pulumi.Output<boolean>;
   declare readonly probeObject: pulumi.Output<string>;
   declare readonly odataBase: pulumi.Output<string>;
-  /** Secret. */
-  declare readonly fingerprint: pulumi.Output<string>;
-  declare readonly verified: pulumi.Output<boolean>;
-  declare readonly status: pulumi.Output<IvantiKeyStatus>;
-  declare readonly httpStatus: pulumi.Output<number>;
-  declare readonly errorCode: pulumi.Output<string>;
-  /** Secret. */
-  declare readonly apiKey: pulumi.Output<string>;
 
   constructor(name: string, args: IvantiApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       ivantiApiKeyProvider,
       name,
-      {
-        odataBase: undefined,
-        fingerprint: undefined,
-        verified: undefined,
-        status: undefined,
-        httpStatus: undefined,
-        errorCode: undefined,
-        tenantUrl: args.tenantUrl,
-        heatPrefix: args.heatPrefix,
-        probeObject: args.probeObject,
-        // Secret whether or not the caller marked it so.
-        apiKey: pulumi.secret(args.apiKey),
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "fingerprint"] }),
+      args.apiKey,
+      { odataBase: undefined, tenantUrl: args.tenantUrl, heatPrefix: args.heatPrefix, probeObject: args.probeObject },
+      opts,
       IVANTI_MODULE,
       "ApiKey",
     );
