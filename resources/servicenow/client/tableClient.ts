@@ -135,8 +135,6 @@ export function toSnRecord(raw: unknown): SnRecord {
 }
 
 export class TableClient {
-  // TS `private`, not `#private`: test/servicenow/client/serialization.test.ts still ships this class through
-  // Pulumi's closure serializer, which emits methods one by one and so breaks `#` names.
   private readonly conn: ServiceNowConnection;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
