@@ -1,11 +1,12 @@
 /**
- * What the Freshservice and Ivanti providers' `check` methods share: inputs still
- * unknown during a preview, and zod issues worded as Pulumi check failures.
+ * What every provider's `check` shares: inputs still unknown during a preview,
+ * and zod issues worded as Pulumi check failures.
  */
 import { z } from "zod";
+import { UNKNOWN } from "./unknown";
 
 /** The value the engine passes for inputs not known yet during a preview. */
-export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export const UNKNOWN_INPUT = UNKNOWN;
 
 export interface CheckFailure {
   property: string;
@@ -17,8 +18,8 @@ export function knownOr<T extends z.ZodType>(schema: T) {
   return z.union([z.literal(UNKNOWN_INPUT), schema]);
 }
 
-/** zod issues as Pulumi check failures: `<Type>.<property> <message>`. */
-export function failuresFrom(error: z.ZodError, typeName: string): CheckFailure[] {
+/** zod issues as Pulumi check failures: `<Type>.<property>: <message>`, the property its whole path. */
+export function failuresFrom(error: Pick<z.ZodError, "issues">, typeName: string): CheckFailure[] {
   const seen = new Set<string>();
   const out: CheckFailure[] = [];
   for (const issue of error.issues) {
@@ -26,11 +27,11 @@ export function failuresFrom(error: z.ZodError, typeName: string): CheckFailure[
     const inner = issue.code === "invalid_union" ? (issue.errors.flat().find((e) => e.code !== "invalid_value") ?? issue) : issue;
     const path = [...issue.path, ...(inner === issue ? [] : inner.path)].map(String);
     const property = path.join(".") || "(inputs)";
-    const message = inner.code === "unrecognized_keys" ? `has unknown properties: ${inner.keys.join(", ")}` : inner.message;
-    const reason = `${typeName}.${property} ${message}`;
+    const message = inner.message;
+    const reason = `${typeName}.${property}: ${message}`;
     if (seen.has(reason)) continue;
     seen.add(reason);
-    out.push({ property: path[0] ?? "(inputs)", reason });
+    out.push({ property, reason });
   }
   return out;
 }

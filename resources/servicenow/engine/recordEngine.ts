@@ -43,18 +43,13 @@ import { KeywireError, isKeywireHttpError } from "../../core/errors";
 import { NamedProvider, ProviderHome, referencedProvider } from "../../core/providerReference";
 import { inputErrorMap } from "../../core/inputMessages";
 import { containsUnknown } from "../../core/unknown";
+import { failuresFrom } from "../../core/checkInputs";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 import { EngineContext, Runtime, createRuntime, forgetLookup, lookupOnce } from "./runtime";
 import { AdoptionState, Inputs, PreparedCreate, RecordOutputs, RecordSpec } from "./spec";
 import type { ConnectionArgs } from "../client/connection";
 
 
-function failuresFrom(error: { issues: Array<{ path: PropertyKey[]; message: string }> }, typeName: string): pulumi.dynamic.CheckFailure[] {
-  return error.issues.map((issue) => {
-    const property = issue.path.map(String).join(".") || "(inputs)";
-    return { property, reason: `${typeName}.${property}: ${issue.message}` };
-  });
-}
 
 /**
  * Inputs keywire puts into queries: names it looks up, the natural key it finds
