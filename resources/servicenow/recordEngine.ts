@@ -128,8 +128,25 @@ export interface RecordHooks {
    * generation), so that preview shows them and create receives them. Pure.
    */
   derivedInputs?(olds: Inputs, news: Inputs, now: Date): Record<string, unknown>;
-  /** Extra validation needing more than the schema (cross-field rules); messages name the property. */
-  validate?(inputs: Inputs): pulumi.dynamic.CheckFailure[];
+  /**
+   * Extra validation needing more than the schema (cross-field rules, or rules
+   * against the inputs in the state, `olds`); messages name the property.
+   */
+  validate?(inputs: Inputs, olds: Inputs): pulumi.dynamic.CheckFailure[];
+  /**
+   * Inputs that only the instance can tell, for a record about to be created (an API
+   * key's generation, counted from the keys of its name on the instance; the parked
+   * key it will take over). Returns undefined when no record is to be created, so a
+   * settled stack's previews make no call. check shows the answer in the preview (a
+   * failure there only leaves it out); create asks again, since the engine checks a
+   * replacement a second time without its old inputs.
+   */
+  creationInputs?(ctx: EngineContext, olds: Inputs, inputs: Inputs): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Runs before an existing record is taken over (and changed), explicitly or
+   * implicitly; throwing stops the adoption with the record untouched.
+   */
+  beforeAdopt?(ctx: EngineContext, inputs: Inputs, record: SnRecord): Promise<void>;
 }
 
 export interface RecordSpec {
@@ -261,14 +278,52 @@ export function recordUrl(connection: ServiceNowConnection, table: string, sysId
 }
 
 /**
- * The fields keywire manages for these inputs: all of them for a record it
- * creates; for an adopted record only those the program gives, so taking over a
+ * Whether the record is keywire's own: one it creates, or one it takes over to
+ * delete on destroy (its own chain adopted again after a lost state, a key it
+ * parked). Every field of an owned record is managed, an input left out meaning the
+ * field's default. Any other adopted record is someone else's (a shipped policy):
+ * destroy restores it, and keywire manages only the inputs the program gives.
+ */
+export function ownsRecord(inputs: Inputs): boolean {
+  return !inputs.adopt || inputs.onDestroy === "delete";
+}
+
+/**
+ * The fields keywire manages for these inputs: all of them for a record it owns;
+ * for another adopted record only those the program gives, so taking over a
  * shipped record never rewrites what the program did not mention.
  */
 export function managedFields(spec: RecordSpec, inputs: Inputs): Array<[string, FieldDef]> {
   const all = Object.entries(spec.fields);
-  if (!inputs.adopt) return all;
+  if (ownsRecord(inputs)) return all;
   return all.filter(([prop]) => inputs[prop] !== undefined && inputs[prop] !== null);
+}
+
+/**
+ * The inputs with the declared default of every field an owned record's program
+ * leaves out, in input form (`active: true`). Then the checked inputs state every
+ * value keywire keeps the record at: a preview shows it, and a drift report that
+ * compares them with the refreshed record sees a default changed on the instance
+ * as the instance's change. An adopted record that is not keywire's gets none:
+ * what the program does not mention is not keywire's to keep.
+ */
+export function withDefaults(spec: RecordSpec, inputs: Inputs): Inputs {
+  if (!ownsRecord(inputs)) return inputs;
+  const out: Inputs = { ...inputs };
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    if (def.defaultValue !== undefined && (out[prop] === undefined || out[prop] === null)) out[prop] = fromColumn(def, def.defaultValue);
+  }
+  return out;
+}
+
+/**
+ * What destroy will do with the record: `onDestroy`, or by default restore an
+ * adopted record and delete a created one. For new inputs, the record counts as
+ * adopted while the program adopts it or the state remembers an adoption (the
+ * bookkeeping outlives the `adopt` input).
+ */
+function destroyMode(onDestroy: unknown, adopted: boolean): unknown {
+  return onDestroy ?? (adopted ? "restore" : "delete");
 }
 
 function ownedColumns(spec: RecordSpec): string[] {
@@ -572,12 +627,19 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       const engine = adoptionSchema(z).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy }, { error: inputErrorMap });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
       failures.push(...scriptValueFailures(spec, news));
-      if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
+      if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news, olds));
       const known = failures.filter((f) => !containsUnknown(news[f.property.split(".")[0]]));
       if (known.length > 0) return { inputs: news, failures: known };
-      if (failures.length > 0 || containsUnknown(news)) return { inputs: news };
-      let inputs: Inputs = { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) };
+      if (failures.length > 0 || containsUnknown(news)) return { inputs: withDefaults(spec, news) };
+      let inputs: Inputs = withDefaults(spec, { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) });
       if (spec.hooks?.derivedInputs) inputs = { ...inputs, ...spec.hooks.derivedInputs(olds, inputs, new Date()) };
+      if (spec.hooks?.creationInputs) {
+        try {
+          inputs = mergeDefined(inputs, await spec.hooks.creationInputs(contextFor(spec.typeName), olds, inputs));
+        } catch {
+          // Only what the preview shows: create asks again and fails there, with the reason.
+        }
+      }
       // Normalise the values the engine compares, so a diff never sees formatting.
       for (const [prop, def] of Object.entries(spec.fields)) {
         if (def.kind === "datetime" && typeof inputs[prop] === "string" && inputs[prop] !== "") {
@@ -612,7 +674,11 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       }
       // Adopting a different record is a different resource.
       if (typeof news.adopt === "string" && olds.adoption && news.adopt !== olds.adoption.sysId) replaces.push("adopt");
-      if ((news.onDestroy ?? undefined) !== (olds.onDestroy ?? undefined)) changed.push("onDestroy");
+      // What destroy would do, not how it is spelt: `onDestroy: "delete"` on a record
+      // keywire created is what it does anyway.
+      if (destroyMode(news.onDestroy, Boolean(news.adopt) || olds.adoption !== undefined) !== destroyMode(olds.onDestroy, olds.adoption !== undefined)) {
+        changed.push("onDestroy");
+      }
       const extra = spec.hooks?.diffExtra?.(olds, news);
       if (extra) {
         changed.push(...extra.changed);
@@ -621,8 +687,9 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
     },
 
-    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
+    async create(checked: Inputs): Promise<pulumi.dynamic.CreateResult> {
       const ctx = contextFor(spec.typeName);
+      const inputs = spec.hooks?.creationInputs ? mergeDefined(checked, await spec.hooks.creationInputs(ctx, {}, checked)) : checked;
       const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
       let record: SnRecord;
       let adoption: AdoptionState | undefined;
@@ -642,6 +709,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
           existing = await lookupOnce(ctx, key, () => findAdopted(ctx, inputs, columns));
           forgetLookup(ctx, key);
         }
+        await spec.hooks?.beforeAdopt?.(ctx, inputs, existing);
         const changes: Record<string, string> = {};
         const original: Record<string, string> = {};
         for (const [, def] of managedFields(spec, inputs)) {
@@ -735,6 +803,21 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
   };
   return provider;
+}
+
+/**
+ * `inputs` with `extra` laid over it; a property `extra` sets to undefined is
+ * removed (the engine's gRPC Struct cannot carry `undefined`, and a stale answer
+ * must not survive a new one that has none).
+ */
+function mergeDefined(inputs: Inputs, extra: Record<string, unknown> | undefined): Inputs {
+  if (!extra) return inputs;
+  const out: Inputs = { ...inputs };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
 }
 
 function withoutEngineInputs(inputs: Inputs): Record<string, unknown> {
