@@ -28,6 +28,7 @@ import { TokenStrategy } from "../servicenow/tokenAcquisition";
 import { Preflight } from "../servicenow/preflight";
 import { RateLimitRule } from "../servicenow/rateLimitRule";
 import { ApiKeyVerification } from "../servicenow/apiKeyVerification";
+import { ChainAdoption } from "./chainAdoption";
 
 export type PolicyMode = "attach" | "dedicated";
 
@@ -62,6 +63,12 @@ export interface ServiceNowApiKeyAuthArgs {
   rateLimit?: { requestsPerHour: number; limitColumn: string };
   /** What preflight must find: the push connector by name, or its definition's source. */
   pushConnector: { name: string; create: boolean; source: string };
+  /**
+   * The records to take over instead of creating (a chain an earlier deployment made,
+   * after a lost state); none when undefined. Taken-over records stay keywire's own:
+   * every field managed, deleted on destroy.
+   */
+  adopt?: ChainAdoption;
 }
 
 export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
@@ -97,6 +104,10 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     // Nothing is created on the instance unless preflight passed.
     const child = { parent: this, dependsOn: [this.preflight] };
     const p = args.namePrefix;
+    const adopt = args.adopt ?? {};
+    // Every record below is keywire's own, whether it creates it or takes it over: it is
+    // deleted on destroy either way, and dropping `adopt` after a takeover changes nothing.
+    const own = (taken: boolean | string | undefined) => ({ ...(taken ? { adopt: taken } : {}), onDestroy: "delete" as const });
     this.policyMode = args.policyMode;
     this.userName = args.integrationUser.userName;
 
@@ -111,20 +122,26 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
           lastName: args.integrationUser.lastName ?? "integration",
           email: args.integrationUser.email,
           webServiceAccessOnly: true,
+          ...own(adopt.user),
         },
         child,
       );
       userDeps.push(user);
       for (const role of args.integrationUser.roles) {
         userDeps.push(
-          new UserRoleGrant(`${name}-role-${role}`, { user: user.userName, role }, { ...child, dependsOn: [this.preflight, user] }),
+          new UserRoleGrant(`${name}-role-${role}`, { user: user.userName, role, ...own(adopt.grants) }, { ...child, dependsOn: [this.preflight, user] }),
         );
       }
     }
 
     const profile = new InboundProfile(
       `${name}-profile`,
-      { name: `${p} api key (query parameter)`, description: "Managed by keywire: API key in the x-sn-apikey query parameter", keyLocation: "query" },
+      {
+        name: `${p} api key (query parameter)`,
+        description: "Managed by keywire: API key in the x-sn-apikey query parameter",
+        keyLocation: "query",
+        ...own(adopt.profile),
+      },
       child,
     );
 
@@ -147,6 +164,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
             applyAllResources: true,
             applyAllVersions: true,
             applyAllTables: true,
+            ...own(adopt.policies),
           },
           child,
         ),
@@ -166,6 +184,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         applyAllMethods: true,
         applyAllResources: true,
         applyAllVersions: true,
+        ...own(adopt.policies),
       },
       child,
     );
@@ -178,14 +197,17 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       linkedPolicies.push(["table-api", tablePolicies[0]]);
     }
     const links: pulumi.Resource[] = linkedPolicies.map(
-      ([suffix, policy]) => new AccessPolicyProfileLink(`${name}-link-${suffix}`, { policy: policy.sysId, profile: profile.sysId }, child),
+      ([suffix, policy]) =>
+        new AccessPolicyProfileLink(`${name}-link-${suffix}`, { policy: policy.sysId, profile: profile.sysId, ...own(adopt.links) }, child),
     );
     // A policy with links admits only the linked profiles. The shipped policies already
     // link the Basic profile; keywire's own Table API policy needs it linked too.
     if (args.policyMode === "dedicated") {
       if (args.keepBasicAuth) {
         const basic = new BasicAuthProfile(`${name}-basic-profile`, { name: SHIPPED_BASIC_PROFILE }, child);
-        links.push(new AccessPolicyProfileLink(`${name}-link-table-api-basic`, { policy: tablePolicies[0].sysId, profile: basic.sysId }, child));
+        links.push(
+          new AccessPolicyProfileLink(`${name}-link-table-api-basic`, { policy: tablePolicies[0].sysId, profile: basic.sysId, ...own(adopt.links) }, child),
+        );
       } else {
         pulumi.log.warn(
           "keepBasicAuth is false: the Table API policy admits only the API-key profile, so Basic auth to the Table API will be refused " +
@@ -209,6 +231,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         rotation: args.apiKey.rotation,
         // The same chain SNS will use: the key in the query string, through the Table API policy.
         probe: { via: "query", path: "/api/now/table/sys_user?sysparm_limit=1&sysparm_fields=sys_id" },
+        ...own(adopt.key),
       },
       { ...child, dependsOn: [this.preflight, ...userDeps, ...links] },
     );
@@ -221,6 +244,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
           user: args.integrationUser.userName,
           requestsPerHour: args.rateLimit.requestsPerHour,
           limitColumn: args.rateLimit.limitColumn,
+          ...own(adopt.rateLimit),
         },
         { ...child, dependsOn: [this.preflight, ...userDeps] },
       );
