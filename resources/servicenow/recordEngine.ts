@@ -592,19 +592,31 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     return `${spec.table} adopt ${which}`;
   }
 
-  async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
+  /**
+   * The record an adoption will take over and what it will change there, or
+   * undefined when a name the record is found by cannot be looked up yet (create
+   * looks it up again and says why it fails).
+   */
+  async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown> | undefined> {
     const ctx = contextFor(spec.typeName);
-    const wanted: Record<string, string> = {};
-    for (const [prop, def] of managedFields(spec, inputs)) {
-      if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
+    let columns: Record<string, string>;
+    try {
+      // Names resolved as create resolves them (the same lookups, asked once per process),
+      // so a natural key that holds a reference (a grant's user and role) finds the record.
+      ({ columns } = await resolveColumns(ctx, spec, inputs, undefined));
+    } catch {
+      return undefined;
     }
+    const wanted: Record<string, string> = {};
+    for (const [, def] of managedFields(spec, inputs)) wanted[def.column] = columns[def.column];
     Object.assign(wanted, spec.hooks?.columnOverrides?.(inputs, undefined));
     // Kept for the create that follows in this run, so adopting reads the record once.
-    const existing = await lookupOnce(ctx, adoptionKey(inputs, wanted), () => findAdopted(ctx, inputs, wanted));
+    const existing = await lookupOnce(ctx, adoptionKey(inputs, columns), () => findAdopted(ctx, inputs, columns));
     const changes: Record<string, string> = {};
     for (const [column, value] of Object.entries(wanted)) {
+      const def = Object.values(spec.fields).find((f) => f.column === column);
       const have = existing[column] ?? "";
-      if (have !== value) changes[column] = `${JSON.stringify(have)} -> ${JSON.stringify(value)}`;
+      if (def ? !sameColumnValue(def, value, have) : have !== value) changes[column] = `${JSON.stringify(have)} -> ${JSON.stringify(value)}`;
     }
     return { sysId: existing.sys_id, changes };
   }
@@ -650,7 +662,8 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       // what keywire will write, as an input the preview displays. Only while the
       // adoption is pending, so a settled stack's previews make no call.
       if (inputs.adopt && !olds.adopt && !containsUnknown(inputs)) {
-        inputs.adoptionPreview = await previewAdoption(inputs);
+        const preview = await previewAdoption(inputs);
+        if (preview) inputs.adoptionPreview = preview;
       } else if (inputs.adopt && olds.adoptionPreview !== undefined) {
         inputs.adoptionPreview = olds.adoptionPreview;
       }

@@ -288,6 +288,18 @@ describe("ServiceNowUser, UserRoleGrant and PushConnector", () => {
     expect(d.replaces).toEqual(["role"]);
   });
 
+  test("a grant, found by a user and a role given by name, is previewed and taken over", async () => {
+    const user = await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.again" });
+    const made = await new ProviderDriver(userRoleGrantProvider, emu.url).create({ user: "svc.again", role: "evt_mgmt_integration" });
+    // A new provider process, as after a lost state.
+    const grants = new ProviderDriver(userRoleGrantProvider, emu.url);
+    const inputs = { user: "svc.again", role: "evt_mgmt_integration", adopt: true, onDestroy: "delete" };
+    expect((await grants.checked(inputs)).adoptionPreview).toEqual({ sysId: made.id, changes: {} });
+    const taken = await grants.create(inputs);
+    expect(taken.id).toBe(made.id);
+    expect(emu.store.query("sys_user_has_role", (r) => r.user === user.id)).toHaveLength(1);
+  });
+
   test("a role that does not exist is named in the error", async () => {
     const grants = new ProviderDriver(userRoleGrantProvider, emu.url);
     await expect(grants.create({ user: "admin", role: "no_such_role" })).rejects.toThrow(/no sys_user_role record has name "no_such_role"/);
