@@ -140,7 +140,7 @@ export function chainFromDrift(report: DriftReport): ChainState {
     // A parked rotation key waits while the key it replaces serves; a parked first key
     // means there is no working key yet.
     const onInstance = item.parkedKey ? item.action === "create" : item.action === "recreate" || item.properties.some((p) => p.source === "instance");
-    mark(chain, node, onInstance ? "broken" : "attention", `${item.resource}: ${item.summary} (pulumi up --refresh will ${item.fix})`);
+    mark(chain, node, onInstance ? "broken" : "attention", `${item.parkedKey ? "parked key " : ""}${item.resource}: ${item.summary} (pulumi up --refresh will ${item.fix})`);
   }
   return chain;
 }

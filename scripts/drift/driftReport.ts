@@ -224,7 +224,7 @@ function parkedItem(step: PreviewStep, resource: string, type: string, parked: P
     urn: step.urn,
     action: replacing ? "replace" : "create",
     summary:
-      `parked key: "${parked.name}" (sys_id ${parked.sysId}) is inactive, waiting for its token (the manual token route)` +
+      `"${parked.name}" (sys_id ${parked.sysId}) is inactive, waiting for its token (the manual token route)` +
       (replacing ? "; the key it replaces still serves" : ""),
     fix:
       `stop at this key again until ${parked.configKey} holds its token; with the token set, take the key over, prove the token` +

@@ -262,7 +262,7 @@ describe("a key parked for its token", () => {
     expect(report.items).toHaveLength(1);
     const [item] = report.items;
     expect(item.action).toBe("replace");
-    expect(item.summary).toBe(`parked key: "keywire-dev events #2" (sys_id ${"b".repeat(32)}) is inactive, waiting for its token (the manual token route); the key it replaces still serves`);
+    expect(item.summary).toBe(`"keywire-dev events #2" (sys_id ${"b".repeat(32)}) is inactive, waiting for its token (the manual token route); the key it replaces still serves`);
     expect(item.parkedKey?.steps).toEqual([
       "Open https://dev1.service-now.com/nav_to.do?uri=api_key.do%3Fsys_id%3Dbbbb, unlock the Token field and copy the token.",
       "Run `pulumi config set --secret keywire:apiKeyToken --stack dev` and paste the token: it reads the token from standard input, so it lands in no shell history or process list.",
@@ -270,7 +270,7 @@ describe("a key parked for its token", () => {
       "If keywire:apiKeyToken already holds this key's token, only the last step is left. docs/runbook.md has the steps for CI and for a laptop.",
     ]);
     const text = formatDriftText(report);
-    expect(text).toContain("- [parked key] ApiKey keywire-key: parked key:");
+    expect(text).toContain('- [parked key] ApiKey keywire-key: "keywire-dev events #2" (sys_id');
     expect(text).toContain("    1. Open https://dev1.service-now.com/");
     expect(text).toContain("docs/runbook.md");
     const markdown = formatDriftMarkdown(report);
