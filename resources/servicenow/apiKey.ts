@@ -249,7 +249,7 @@ async function keyFamily(ctx: EngineContext, name: string): Promise<FamilyKey[]>
  * past the newest active key of its name; an adopted one keeps the generation of
  * the record it takes over (by sys_id), or of the newest active one (by name).
  */
-async function creationOf(ctx: EngineContext, inputs: Inputs): Promise<{ generation: number; parkedKey?: ParkedKey }> {
+async function creationOf(ctx: EngineContext, inputs: Inputs, derived: number): Promise<{ generation: number; parkedKey?: ParkedKey }> {
   const name = String(inputs.name);
   const family = await keyFamily(ctx, name);
   const newestActive = Math.max(0, ...family.filter((k) => k.active).map((k) => k.generation));
@@ -259,13 +259,23 @@ async function creationOf(ctx: EngineContext, inputs: Inputs): Promise<{ generat
     generation = named?.generation ?? (typeof inputs.adopt === "string" ? 1 : Math.max(1, newestActive));
     return { generation };
   }
-  const derived = typeof inputs.generation === "number" ? inputs.generation : 1;
   generation = Math.max(derived, newestActive + 1);
   const recordName = keyRecordName(name, generation);
   const parked = family.find((k) => !k.active && k.name === recordName);
   return parked
     ? { generation, parkedKey: { sysId: parked.sysId, name: recordName, recordUrl: recordUrl(ctx.connection, "api_key", parked.sysId) } }
     : { generation };
+}
+
+/**
+ * The generation check derived from a key's old inputs, by the program's key name,
+ * for this provider process: the engine checks a replacement a second time without
+ * old inputs, in the same process, and creates it from that second answer. Without
+ * it, a key deactivated by hand (a revoked token) would leave no active key to count
+ * from, and its own name would be taken for the new key's.
+ */
+function derivedGenerations(ctx: EngineContext): Promise<Map<string, number>> {
+  return lookupOnce(ctx, "api_key generations", async () => new Map<string, number>());
 }
 
 /** The operator's token, when the inputs carry one. */
@@ -370,7 +380,10 @@ const spec: RecordSpec = {
       const creating = olds.name === undefined;
       const rotating = typeof olds.generation === "number" && inputs.generation !== olds.generation;
       if (!creating && !rotating) return undefined;
-      const { generation, parkedKey } = await creationOf(ctx, inputs);
+      const generations = await derivedGenerations(ctx);
+      const own = typeof inputs.generation === "number" ? inputs.generation : 1;
+      if (rotating) generations.set(inputs.name, own);
+      const { generation, parkedKey } = await creationOf(ctx, inputs, Math.max(own, generations.get(inputs.name) ?? 1));
       return { generation, parkedKey };
     },
 

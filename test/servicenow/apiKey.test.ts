@@ -253,6 +253,24 @@ describe("what check asks the instance", () => {
     });
   });
 
+  test("a key deactivated by hand (a revoked token) is not taken for a parked one: its rotation makes the next generation", async () => {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const { id, outs } = await keys.create({ ...keyInputs, rotation: { trigger: "1" } });
+    emu.store.update("api_key", id, { active: "false" });
+    const rotated = { ...keyInputs, rotation: { trigger: "2" } };
+    // The next run's provider process, which checks a replacement as the engine does:
+    // first with the old inputs, then without.
+    const run = new ProviderDriver(apiKeyProvider, emu.url);
+    expect((await run.checked(rotated, outs)).generation).toBe(2);
+    const second = await run.checked(rotated);
+    expect(second.generation).toBe(2);
+    expect(second.parkedKey).toBeUndefined();
+    const next = await run.create(rotated);
+    expect(emu.store.get("api_key", next.id)?.name).toBe("keywire key #2");
+    expect(emu.store.get("api_key", id)?.active).toBe("false");
+  });
+
   test("adopting by name takes the newest active generation; a rotation while adopting is refused in check", async () => {
     emu.setOptions({ tokenReadback: "input_display_value" });
     const keys = new ProviderDriver(apiKeyProvider, emu.url);
