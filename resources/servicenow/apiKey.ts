@@ -97,11 +97,12 @@ export interface ParkedKey {
 
 /**
  * Whether these inputs start a new generation of a key already in the state (a
- * rotation: a changed trigger or a due age or expiry). Pure.
+ * rotation: a changed trigger or a due age or expiry). Pure. Old inputs without a
+ * generation (a key not in the state, or a state from before generations) start none
+ * here; diff decides a rotation of the latter from its outputs.
  */
 export function rotationStarts(olds: Inputs, news: Inputs, now: Date): boolean {
-  if (olds.name === undefined) return false;
-  if (typeof olds.generation !== "number") return rotationDue(olds as RecordOutputs, news.rotation as RotationSettings | undefined, now) !== undefined;
+  if (typeof olds.generation !== "number") return false;
   return keyGeneration(olds, news, now).generation !== olds.generation;
 }
 
