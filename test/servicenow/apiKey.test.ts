@@ -271,7 +271,7 @@ describe("what check asks the instance", () => {
     expect(emu.store.get("api_key", id)?.active).toBe("false");
   });
 
-  test("adopting by name takes the newest active generation; a rotation while adopting is refused in check", async () => {
+  test("adopting by name takes the newest active generation, by sys_id that record; a rotation while adopting is refused in check", async () => {
     emu.setOptions({ tokenReadback: "input_display_value" });
     const keys = new ProviderDriver(apiKeyProvider, emu.url);
     const user = emu.store.query("sys_user", (r) => r.user_name === "svc.key")[0];
@@ -281,6 +281,15 @@ describe("what check asks the instance", () => {
     const checked = await keys.checked(program);
     expect(checked.generation).toBe(3);
     expect(checked.adoptionPreview).toMatchObject({ sysId: live.sys_id });
+
+    // By sys_id, with the operator's token, as after a lost state: that record, its
+    // generation kept, the token proven; the key is not renamed.
+    const token = generateToken();
+    emu.store.update("api_key", live.sys_id, { token });
+    const bySysId = await new ProviderDriver(apiKeyProvider, emu.url).create({ ...keyInputs, adopt: live.sys_id, token, onDestroy: "delete", rotation: { trigger: "1" } });
+    expect(bySysId.id).toBe(live.sys_id);
+    expect(bySysId.outs).toMatchObject({ generation: 3, name: "keywire key #3", tokenSource: "operator", token });
+    expect(emu.store.query("api_key", () => true)).toHaveLength(2);
 
     const rotated = { ...program, rotation: { trigger: "2" } };
     const res = await keys.check(rotated, { ...checked, generation: 3 });
