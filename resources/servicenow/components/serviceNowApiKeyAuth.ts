@@ -31,6 +31,7 @@ import { UserRoleGrant } from "../records/userRoleGrant";
 import { Preflight } from "../checks/preflight";
 import { RateLimitRule } from "../records/rateLimitRule";
 import { ApiKeyVerification } from "../checks/apiKeyVerification";
+import { ChainAdoption } from "./chainAdoption";
 
 export type PolicyMode = "attach" | "dedicated";
 
@@ -59,6 +60,12 @@ export interface ServiceNowApiKeyAuthArgs {
   rateLimit?: { requestsPerHour: number; limitColumn: string };
   /** What preflight must find: the push connector by name, or its definition's source. */
   pushConnector: { name: string; create: boolean; source: string };
+  /**
+   * The records to take over instead of creating (a chain an earlier deployment made,
+   * after a lost state); none when undefined. Taken-over records stay keywire's own:
+   * every field managed, deleted on destroy.
+   */
+  adopt?: ChainAdoption;
   /**
    * The instance and credentials for every record of the chain, instead of the
    * stack's `servicenow:*` settings: one stack can manage several instances.
@@ -102,6 +109,10 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     // Nothing is created on the instance unless preflight passed.
     const child = { parent: this, dependsOn: [this.preflight] };
     const p = args.namePrefix;
+    const adopt = args.adopt ?? {};
+    // Every record below is keywire's own, whether it creates it or takes it over: it is
+    // deleted on destroy either way, and dropping `adopt` after a takeover changes nothing.
+    const own = (taken: boolean | string | undefined) => ({ ...(taken ? { adopt: taken } : {}), onDestroy: "delete" as const });
     this.policyMode = args.policyMode;
     this.userName = args.integrationUser.userName;
 
@@ -116,20 +127,26 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
           lastName: args.integrationUser.lastName ?? "integration",
           email: args.integrationUser.email,
           webServiceAccessOnly: true,
+          ...own(adopt.user),
         }),
         child,
       );
       userDeps.push(user);
       for (const role of args.integrationUser.roles) {
         userDeps.push(
-          new UserRoleGrant(`${name}-role-${role}`, on({ user: user.userName, role }), { ...child, dependsOn: [this.preflight, user] }),
+          new UserRoleGrant(`${name}-role-${role}`, on({ user: user.userName, role, ...own(adopt.grants) }), { ...child, dependsOn: [this.preflight, user] }),
         );
       }
     }
 
     const profile = new InboundProfile(
       `${name}-profile`,
-      on({ name: `${p} api key (query parameter)`, description: "Managed by keywire: API key in the x-sn-apikey query parameter", keyLocation: "query" }),
+      on({
+        name: `${p} api key (query parameter)`,
+        description: "Managed by keywire: API key in the x-sn-apikey query parameter",
+        keyLocation: "query",
+        ...own(adopt.profile),
+      }),
       child,
     );
 
@@ -152,6 +169,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
             applyAllResources: true,
             applyAllVersions: true,
             applyAllTables: true,
+            ...own(adopt.policies),
           }),
           child,
         ),
@@ -171,6 +189,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         applyAllMethods: true,
         applyAllResources: true,
         applyAllVersions: true,
+        ...own(adopt.policies),
       }),
       child,
     );
@@ -183,14 +202,17 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       linkedPolicies.push(["table-api", tablePolicies[0]]);
     }
     const links: pulumi.Resource[] = linkedPolicies.map(
-      ([suffix, policy]) => new AccessPolicyProfileLink(`${name}-link-${suffix}`, on({ policy: policy.sysId, profile: profile.sysId }), child),
+      ([suffix, policy]) =>
+        new AccessPolicyProfileLink(`${name}-link-${suffix}`, on({ policy: policy.sysId, profile: profile.sysId, ...own(adopt.links) }), child),
     );
     // A policy with links admits only the linked profiles. The shipped policies already
     // link the Basic profile; keywire's own Table API policy needs it linked too.
     if (args.policyMode === "dedicated") {
       if (args.keepBasicAuth) {
         const basic = new BasicAuthProfile(`${name}-basic-profile`, on({ name: SHIPPED_BASIC_PROFILE }), child);
-        links.push(new AccessPolicyProfileLink(`${name}-link-table-api-basic`, on({ policy: tablePolicies[0].sysId, profile: basic.sysId }), child));
+        links.push(
+          new AccessPolicyProfileLink(`${name}-link-table-api-basic`, on({ policy: tablePolicies[0].sysId, profile: basic.sysId, ...own(adopt.links) }), child),
+        );
       } else {
         pulumi.log.warn(
           "keepBasicAuth is false: the Table API policy admits only the API-key profile, so Basic auth to the Table API will be refused " +
@@ -214,6 +236,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         rotation: args.apiKey.rotation,
         // The same chain SNS will use: the key in the query string, through the Table API policy.
         probe: tableProbe("sys_user", "query"),
+        ...own(adopt.key),
       }),
       { ...child, dependsOn: [this.preflight, ...userDeps, ...links] },
     );
@@ -226,6 +249,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
           user: args.integrationUser.userName,
           requestsPerHour: args.rateLimit.requestsPerHour,
           limitColumn: args.rateLimit.limitColumn,
+          ...own(adopt.rateLimit),
         }),
         { ...child, dependsOn: [this.preflight, ...userDeps] },
       );

@@ -24,19 +24,18 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as zod from "zod";
 import {
-  InputValue,
   assertColumnsExist,
   carriedProps,
   desiredColumns,
   inputsView,
   managedFields,
   naturalKeyQuery,
-  needsResolution,
   outputsFrom,
   ownedColumns,
   resolveColumns,
   sameColumnValue,
   toColumn,
+  withDefaults,
 } from "./columns";
 import type { SnRecord } from "../client/tableClient";
 import { KeywireError, isKeywireHttpError } from "../../core/errors";
@@ -138,19 +137,31 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     return `${spec.table} adopt ${which}`;
   }
 
-  async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
+  /**
+   * The record an adoption will take over and what it will change there, or
+   * undefined when a name the record is found by cannot be looked up yet (create
+   * looks it up again and says why it fails).
+   */
+  async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown> | undefined> {
     const ctx = runtime.context(inputs.connection as ConnectionArgs | undefined);
-    const wanted: Record<string, string> = {};
-    for (const [prop, def] of managedFields(spec, inputs)) {
-      if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
+    let columns: Record<string, string>;
+    try {
+      // Names resolved as create resolves them (the same lookups, asked once per process),
+      // so a natural key that holds a reference (a grant's user and role) finds the record.
+      ({ columns } = await resolveColumns(ctx, spec, inputs, undefined));
+    } catch {
+      return undefined;
     }
+    const wanted: Record<string, string> = {};
+    for (const [, def] of managedFields(spec, inputs)) wanted[def.column] = columns[def.column];
     Object.assign(wanted, spec.hooks?.columnOverrides?.(inputs, undefined));
     // Kept for the create that follows in this run, so adopting reads the record once.
-    const existing = await lookupOnce(ctx, adoptionKey(inputs, wanted), () => findAdopted(ctx, inputs, wanted));
+    const existing = await lookupOnce(ctx, adoptionKey(inputs, columns), () => findAdopted(ctx, inputs, columns));
     const changes: Record<string, string> = {};
     for (const [column, value] of Object.entries(wanted)) {
+      const def = Object.values(spec.fields).find((f) => f.column === column);
       const have = existing[column] ?? "";
-      if (have !== value) changes[column] = `${JSON.stringify(have)} -> ${JSON.stringify(value)}`;
+      if (def ? !sameColumnValue(def, value, have) : have !== value) changes[column] = `${JSON.stringify(have)} -> ${JSON.stringify(value)}`;
     }
     return { sysId: existing.sys_id, changes };
   }
@@ -171,12 +182,19 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       const engine = adoptionSchema(zod).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy, connection: news.connection }, { error: inputErrorMap });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
       failures.push(...scriptValueFailures(spec, news));
-      if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
+      if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news, olds));
       const known = failures.filter((f) => !containsUnknown(news[f.property.split(".")[0]]));
       if (known.length > 0) return { inputs: news, failures: known };
-      if (failures.length > 0 || containsUnknown(news)) return { inputs: news };
-      let inputs: Inputs = { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) };
+      if (failures.length > 0 || containsUnknown(news)) return { inputs: withDefaults(spec, news) };
+      let inputs: Inputs = withDefaults(spec, { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) });
       if (spec.hooks?.derivedInputs) inputs = { ...inputs, ...spec.hooks.derivedInputs(olds, inputs, new Date()) };
+      if (spec.hooks?.creationInputs) {
+        try {
+          inputs = mergeDefined(inputs, await spec.hooks.creationInputs(runtime.context(inputs.connection as ConnectionArgs | undefined), olds, inputs));
+        } catch {
+          // Only what the preview shows: create asks again and fails there, with the reason.
+        }
+      }
       // Normalise the values the engine compares, so a diff never sees formatting.
       for (const [prop, def] of Object.entries(spec.fields)) {
         if (def.kind === "datetime" && typeof inputs[prop] === "string" && inputs[prop] !== "") {
@@ -187,7 +205,8 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       // what keywire will write, as an input the preview displays. Only while the
       // adoption is pending, so a settled stack's previews make no call.
       if (inputs.adopt && !olds.adopt && !containsUnknown(inputs)) {
-        inputs.adoptionPreview = await previewAdoption(inputs);
+        const preview = await previewAdoption(inputs);
+        if (preview) inputs.adoptionPreview = preview;
       } else if (inputs.adopt && olds.adoptionPreview !== undefined) {
         inputs.adoptionPreview = olds.adoptionPreview;
       }
@@ -211,7 +230,11 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       }
       // Adopting a different record is a different resource.
       if (typeof news.adopt === "string" && olds.adoption && news.adopt !== olds.adoption.sysId) replaces.push("adopt");
-      if ((news.onDestroy ?? undefined) !== (olds.onDestroy ?? undefined)) changed.push("onDestroy");
+      // What destroy would do, not how it is spelt: `onDestroy: "delete"` on a record
+      // keywire created is what it does anyway.
+      if (destroyMode(news.onDestroy, Boolean(news.adopt) || olds.adoption !== undefined) !== destroyMode(olds.onDestroy, olds.adoption !== undefined)) {
+        changed.push("onDestroy");
+      }
       // Another instance is another record; new credentials for the same one are stored in place.
       const was = olds.connection as ConnectionArgs | undefined;
       const now = news.connection as ConnectionArgs | undefined;
@@ -227,8 +250,9 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
     },
 
-    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = runtime.context(inputs.connection as ConnectionArgs | undefined);
+    async create(checked: Inputs): Promise<pulumi.dynamic.CreateResult> {
+      const ctx = runtime.context(checked.connection as ConnectionArgs | undefined);
+      const inputs = spec.hooks?.creationInputs ? mergeDefined(checked, await spec.hooks.creationInputs(ctx, {}, checked)) : checked;
       const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
       let record: SnRecord;
       let adoption: AdoptionState | undefined;
@@ -248,6 +272,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
           existing = await lookupOnce(ctx, key, () => findAdopted(ctx, inputs, columns));
           forgetLookup(ctx, key);
         }
+        await spec.hooks?.beforeAdopt?.(ctx, inputs, existing);
         const changes: Record<string, string> = {};
         const original: Record<string, string> = {};
         for (const [, def] of managedFields(spec, inputs)) {
@@ -341,6 +366,31 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
   };
   return provider;
+}
+
+/**
+ * What destroy will do with the record: `onDestroy`, or by default restore an
+ * adopted record and delete a created one. For new inputs, the record counts as
+ * adopted while the program adopts it or the state remembers an adoption (the
+ * bookkeeping outlives the `adopt` input).
+ */
+function destroyMode(onDestroy: unknown, adopted: boolean): unknown {
+  return onDestroy ?? (adopted ? "restore" : "delete");
+}
+
+/**
+ * `inputs` with `extra` laid over it; a property `extra` sets to undefined is
+ * removed (the engine's gRPC Struct cannot carry `undefined`, and a stale answer
+ * must not survive a new one that has none).
+ */
+function mergeDefined(inputs: Inputs, extra: Record<string, unknown> | undefined): Inputs {
+  if (!extra) return inputs;
+  const out: Inputs = { ...inputs };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
 }
 
 function withoutEngineInputs(inputs: Inputs): Record<string, unknown> {
