@@ -4,11 +4,14 @@
  * (stacks/Pulumi.<stack>.yaml). This file only reads validated configuration,
  * composes the components and exports what operators need.
  */
+import { assertNodeVersion } from "./config/nodeVersion";
 import { loadStackConfig } from "./config/stackConfig";
 import { pulumiRawConfig, secretSetting } from "./config/pulumiConfig";
 import { keywireStack } from "./config/keywireStack";
 import { DEFAULT_TOKEN_CONFIG_KEY } from "./resources/servicenow";
 
+// The engine runs this program with whatever `node` is first on PATH.
+assertNodeVersion();
 const cfg = loadStackConfig(pulumiRawConfig());
 const operatorToken = cfg.hasOperatorToken ? secretSetting(DEFAULT_TOKEN_CONFIG_KEY) : undefined;
 const out = keywireStack(cfg, operatorToken);

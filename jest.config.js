@@ -8,5 +8,6 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   testTimeout: 30000,
   maxWorkers: 2,
+  globalSetup: "<rootDir>/test/support/globalSetup.ts",
   reporters: ["default", "<rootDir>/test/support/summaryReporter.js"],
 };

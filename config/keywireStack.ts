@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./stackConfig";
 import { ServiceNowApiKeyAuth, SnsEventIntegration, inboundEventEndpoint } from "../resources";
-import { PushConnector } from "../resources/servicenow";
+import { PushConnector, adoptsAny, chainAdoptionOf } from "../resources/servicenow";
 
 export interface KeywireStackOutputs {
   inboundEndpoint: pulumi.Output<string>;
@@ -24,6 +24,13 @@ export interface KeywireStackOutputs {
 }
 
 export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<string>): KeywireStackOutputs {
+  const adopt = chainAdoptionOf(cfg.adopt);
+  if (adoptsAny(adopt)) {
+    pulumi.log.warn(
+      "keywire:adopt is set: this up takes the records an earlier deployment made over instead of creating them. " +
+        "Once it has succeeded, remove it with `pulumi config rm keywire:adopt`: the key cannot be rotated while it is adopted (docs/runbook.md).",
+    );
+  }
   const auth = new ServiceNowApiKeyAuth("keywire", {
     namePrefix: cfg.namePrefix,
     integrationUser: cfg.integrationUser,
@@ -33,12 +40,19 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     operatorToken,
     rateLimit: cfg.rateLimit.enabled ? { requestsPerHour: cfg.rateLimit.requestsPerHour, limitColumn: cfg.rateLimit.limitColumn } : undefined,
     pushConnector: cfg.pushConnector,
+    adopt,
   });
 
   const connector = new PushConnector(
     "keywire-push-connector",
     cfg.pushConnector.create
-      ? { name: cfg.pushConnector.name, source: cfg.pushConnector.source, description: "Managed by keywire" }
+      ? {
+          name: cfg.pushConnector.name,
+          source: cfg.pushConnector.source,
+          description: "Managed by keywire",
+          ...(adopt.connector ? { adopt: true } : {}),
+          onDestroy: "delete" as const,
+        }
       : { name: cfg.pushConnector.name, adopt: true, onDestroy: "retain" },
     { dependsOn: [auth.preflight] },
   );

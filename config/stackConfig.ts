@@ -17,6 +17,7 @@ import { inputErrorMap, nearest } from "../resources";
 import {
   CONFIG_KEYS,
   DEFAULT_TOKEN_CONFIG_KEY,
+  adoptSettingSchema,
   keySettingsSchema,
   normalizeInstanceUrl,
   oneLine,
@@ -75,6 +76,12 @@ export const keywireConfigSchema = z
       })
       .strict()
       .default({ enabled: true, requestsPerHour: 3600, limitColumn: "max_requests_per_hour" }),
+    /**
+     * Take the chain an earlier deployment made over instead of creating it (after a
+     * lost state): `true` for every record, or the parts to take over. Removed once an
+     * `up` has taken them over (docs/runbook.md).
+     */
+    adopt: adoptSettingSchema(z).optional(),
     pushConnector: z
       .object({
         /** Name of the push connector instance the endpoint names. */
@@ -165,8 +172,9 @@ export interface RawConfig {
   keys(): string[];
 }
 
-const KEYWIRE_KEYS = ["namePrefix", "integrationUser", "policyMode", "keepBasicAuth", "apiKey", "rateLimit", "pushConnector", "sns"] as const;
-const OBJECT_KEYS = new Set(["integrationUser", "apiKey", "rateLimit", "pushConnector", "sns"]);
+const KEYWIRE_KEYS = ["namePrefix", "integrationUser", "policyMode", "keepBasicAuth", "apiKey", "rateLimit", "adopt", "pushConnector", "sns"] as const;
+/** Keys whose value is JSON: objects, and `adopt`, which is `true` or an object. */
+const OBJECT_KEYS = new Set(["integrationUser", "apiKey", "rateLimit", "adopt", "pushConnector", "sns"]);
 /**
  * keywire: keys that are not part of the schema but are not mistakes either: the
  * operator's token (a secret, checked for presence only), and the settings the
@@ -231,7 +239,13 @@ function parseValue(key: string, raw: string, problems: ConfigProblem[]): unknow
     try {
       return JSON.parse(raw);
     } catch {
-      problems.push({ key: `keywire:${key}`, message: "must be an object (set its fields with `pulumi config set --path`)" });
+      problems.push({
+        key: `keywire:${key}`,
+        message:
+          key === "adopt"
+            ? "must be true or an object (set its parts with `pulumi config set --path`, e.g. keywire:adopt.key <sys_id>)"
+            : "must be an object (set its fields with `pulumi config set --path`)",
+      });
       return undefined;
     }
   }

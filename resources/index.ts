@@ -13,6 +13,8 @@ export {
   type ServiceNowApiKeyAuthArgs,
   type PolicyMode,
   type KeySettings,
+  type ConnectionArgs,
+  type ChainAdoption,
 } from "./servicenow";
 export { SnsEventIntegration, KeyDistribution, type SnsEventIntegrationArgs, type DeliveryPolicySettings, type KeyDistributionArgs } from "./aws";
 
@@ -27,3 +29,4 @@ export {
   type HttpFailureKind,
 } from "./core/errors";
 export { inputErrorMap, nearest } from "./core/inputMessages";
+export type { ProvidedKeyResource } from "./core/providedKey";

@@ -1,4 +1,5 @@
 /** `npm run emulator -- --port <p> [--data <file>] [--admin-password-file <file>] [switches]` */
+import "../../scripts/tools/preflight";
 import { ADMIN_PASSWORD_ENV, resolveAdminPassword } from "./adminPassword";
 import { startServiceNowEmulator } from "./index";
 import type { EmulatorOptions, FaultSettings } from "./types";

@@ -70,13 +70,6 @@ export class KeywireError extends Error implements KeywireErrorFields {
   constructor(init: KeywireErrorInit) {
     const message = formatErrorMessage(init);
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    // Inside a deserialized dynamic provider this class is rebuilt by closure
-    // serialization as a plain function calling `Error(...)`, which does not set
-    // the message on `this`: set it (and a stack) explicitly so the engine shows it.
-    if (this.message !== message) {
-      Object.defineProperty(this, "message", { value: message, writable: true, configurable: true, enumerable: false });
-      Object.defineProperty(this, "stack", { value: `KeywireError: ${message}`, writable: true, configurable: true, enumerable: false });
-    }
     this.name = "KeywireError";
     if (init.status !== undefined) this.status = init.status;
     this.platform = init.platform;
@@ -85,22 +78,11 @@ export class KeywireError extends Error implements KeywireErrorFields {
     this.reason = init.reason;
     this.hint = init.hint;
     this.retryable = init.retryable ?? false;
-    ownMethod(this, "toJSON", () => baseErrorJSON(this));
   }
 
   toJSON(): KeywireErrorJSON {
     return baseErrorJSON(this);
   }
-}
-
-/**
- * Inside a deserialized dynamic provider, classes are rebuilt by closure
- * serialization and a subclass instance no longer reaches its base class's
- * prototype methods. Constructors do run, so they pin the methods that other code
- * relies on (toJSON, toInit) as hidden own properties.
- */
-function ownMethod(target: object, name: string, fn: (...args: never[]) => unknown): void {
-  Object.defineProperty(target, name, { value: fn, enumerable: false, writable: true, configurable: true });
 }
 
 function baseErrorJSON(e: KeywireError): KeywireErrorJSON {
@@ -125,7 +107,6 @@ export class KeywireConfigError extends KeywireError {
     super({ ...init, retryable: false });
     this.name = "KeywireConfigError";
     if (init.key !== undefined) this.key = init.key;
-    ownMethod(this, "toJSON", () => configErrorJSON(this));
   }
   override toJSON(): KeywireErrorJSON & { key?: string } {
     return configErrorJSON(this);
@@ -203,8 +184,6 @@ export class KeywireHttpError extends KeywireError implements HttpErrorDetails {
     // Copy only defined details so inspect/JSON output stays short.
     const self = this as unknown as Record<string, unknown>;
     for (const k of HTTP_DETAIL_KEYS) if (init[k] !== undefined) self[k] = init[k];
-    ownMethod(this, "toJSON", () => httpErrorJSON(this));
-    ownMethod(this, "toInit", () => httpErrorInit(this));
   }
 
   /**
@@ -263,9 +242,8 @@ export class CodedHttpError extends KeywireHttpError {
 }
 
 /**
- * Whether a value is a keywire error. Checked by shape, not `instanceof`: inside a
- * deserialized dynamic provider, classes are rebuilt by closure serialization and
- * their prototype chains are not the originals.
+ * Whether a value is a keywire error. Checked by shape, not `instanceof`: a program
+ * and the provider it loads may each hold their own copy of keywire's modules.
  */
 export function isKeywireError(e: unknown): e is KeywireError {
   if (typeof e !== "object" || e === null) return false;

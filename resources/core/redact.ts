@@ -179,7 +179,6 @@ export interface SafeErrorContext {
 }
 
 /** Node and axios error codes that mean the exchange timed out. */
-// An array, not a Set: module-level Sets do not survive Pulumi's closure serialization.
 const TIMEOUT_CODES: readonly string[] = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETTIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "ERR_CANCELED"];
 
 /**

@@ -102,7 +102,6 @@ export type RetryVerdict =
   | { kind: "unknown-outcome"; serverDelayMs?: number };
 
 /** Network error codes that prove the request never reached the server. */
-// An array, not a Set: module-level Sets do not survive Pulumi's closure serialization.
 const NOT_SENT_CODES: readonly string[] = ["ECONNREFUSED", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"];
 /** Network error codes after which the request may or may not have been processed. */
 const MAYBE_SENT_CODES: readonly string[] = [
@@ -147,8 +146,7 @@ export function classifyHttpFailure(f: FailureFacts): RetryVerdict {
 
 /**
  * The retry verdict for anything an attempt threw: keywire HTTP errors by their
- * facts, everything else (a bug, a usage error) fatal. Checked by shape, so it
- * also holds inside a deserialized dynamic provider.
+ * facts, everything else (a bug, a usage error) fatal.
  */
 export function classifyKeywireError(err: unknown): RetryVerdict {
   if (!isKeywireHttpError(err)) return { kind: "fatal" };

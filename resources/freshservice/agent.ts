@@ -11,21 +11,12 @@
  * that on the agent's Permissions tab (see docs/resources/freshservice-agent.md). The
  * `apiKey` input is the key of an agent allowed to manage agents (an admin's), secret.
  */
-import * as zod from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  FRESHSERVICE_MODULE,
-  FreshserviceClient,
-  FreshserviceError,
-  PLATFORM,
-  UNKNOWN_INPUT,
-  connectionShape,
-  createFreshserviceClient,
-  failuresFrom,
-  keyFingerprint,
-  resolveBaseUrl,
-} from "./client";
+import { z } from "zod";
+import { FRESHSERVICE_MODULE, FreshserviceClient, FreshserviceError, PLATFORM, connectionShape, createFreshserviceClient, resolveBaseUrl } from "./client";
 import { KeywireError } from "../core/errors";
+import { UNKNOWN_INPUT, failuresFrom } from "../core/checkInputs";
+import { keyFingerprint } from "../core/providedKey";
 import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../core/providerReference";
 
 export type AssignmentScope = "entire_helpdesk" | "member_groups" | "specified_groups" | "assigned_items";
@@ -256,7 +247,6 @@ function normalize(i: FreshserviceAgentInputs): FreshserviceAgentInputs {
 const agentProvider: NamedProvider = {
   typeName: "FreshserviceAgent",
   async check(_olds: FreshserviceAgentInputs, news: FreshserviceAgentInputs): Promise<pulumi.dynamic.CheckResult> {
-    const z = zod;
     const scope = z.enum(["entire_helpdesk", "member_groups", "specified_groups", "assigned_items"], {
       error: "must be entire_helpdesk, member_groups, specified_groups or assigned_items",
     });
@@ -276,7 +266,7 @@ const agentProvider: NamedProvider = {
         }
       });
     const schema = z.object({
-      ...connectionShape(z),
+      ...connectionShape,
       email: z
         .string({ error: "is required" })
         .trim()

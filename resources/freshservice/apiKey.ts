@@ -13,27 +13,14 @@
  * keys apart; it is a secret output, since a plain hash of a key is a guessing oracle.
  * A different key is a different resource (replace); so is another domain.
  */
-import * as zod from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  FRESHSERVICE_MODULE,
-  createFreshserviceClient,
-  KEY_HINT,
-  PLATFORM,
-  UNKNOWN_INPUT,
-  connectionShape,
-  errorCodeOf,
-  failuresFrom,
-  hintFor,
-  keyFingerprint,
-  planForLimit,
-  rateLimitFigures,
-  resolveBaseUrl,
-} from "./client";
+import { z } from "zod";
+import { FRESHSERVICE_MODULE, createFreshserviceClient, KEY_HINT, PLATFORM, connectionShape, errorCodeOf, hintFor, planForLimit, rateLimitFigures, resolveBaseUrl } from "./client";
 import type { RetryPolicy } from "../core/retry";
 import { KeywireError } from "../core/errors";
-import { keyResourceId, refreshedKeyResourceId } from "../core/keyResourceId";
-import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../core/providerReference";
+import { UNKNOWN_INPUT, failuresFrom } from "../core/checkInputs";
+import { ProvidedKeyResource, keyFingerprint, providedKeyMethods } from "../core/providedKey";
+import { NamedProvider, providerReference, referencedProvider } from "../core/providerReference";
 
 export type VerificationProbe = "agents" | "tickets";
 
@@ -148,8 +135,7 @@ async function proveAndDescribe(raw: FreshserviceApiKeyInputs, mustWork: boolean
 const keyProvider: NamedProvider = {
   typeName: "FreshserviceApiKey",
   async check(_olds: FreshserviceApiKeyInputs, news: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.CheckResult> {
-    const z = zod;
-    const schema = z.object({ ...connectionShape(z), probe: z.enum(["agents", "tickets"], { error: 'must be "agents" or "tickets"' }).optional() });
+    const schema = z.object({ ...connectionShape, probe: z.enum(["agents", "tickets"], { error: 'must be "agents" or "tickets"' }).optional() });
     const parsed = schema.safeParse(news);
     if (!parsed.success) return { inputs: news, failures: failuresFrom(parsed.error, "FreshserviceApiKey") };
     const d = parsed.data;
@@ -170,34 +156,16 @@ const keyProvider: NamedProvider = {
     return { changes: replaces.length + changed.length > 0, replaces, deleteBeforeReplace: false };
   },
 
-  async create(inputs: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.CreateResult> {
-    const outs = await proveAndDescribe(inputs, true);
-    return { id: keyResourceId(outs.domain), outs };
-  },
-
-  async read(id: string, props: FreshserviceApiKeyOutputs): Promise<pulumi.dynamic.ReadResult> {
-    if (typeof props.apiKey !== "string" || typeof props.domain !== "string") {
-      throw new KeywireError({
-        platform: PLATFORM,
-        operation: "refresh FreshserviceApiKey",
-        reason: "the state holds no key to verify",
-        hint: "Run `pulumi up` so the key is verified and recorded again.",
-      });
-    }
-    const outs = await proveAndDescribe(
-      { domain: props.domain, apiKey: props.apiKey, ...(props.baseUrlInput ? { baseUrl: props.baseUrlInput } : {}), probe: props.probe },
-      false,
-    );
-    return { id: refreshedKeyResourceId(id, outs.fingerprint), props: outs };
-  },
-
-  async update(_id: string, _olds: FreshserviceApiKeyOutputs, news: FreshserviceApiKeyInputs): Promise<pulumi.dynamic.UpdateResult> {
-    return { outs: await proveAndDescribe(news, true) };
-  },
-
-  async delete(): Promise<void> {
-    // The key belongs to a person's agent: keywire never revokes it. Nothing to do remotely.
-  },
+  ...providedKeyMethods<FreshserviceApiKeyInputs, FreshserviceApiKeyOutputs>({
+    platform: PLATFORM,
+    typeName: "FreshserviceApiKey",
+    prove: proveAndDescribe,
+    scopeOf: (outs) => outs.domain,
+    storedInputs: (props) =>
+      typeof props.apiKey === "string" && typeof props.domain === "string"
+        ? { domain: props.domain, apiKey: props.apiKey, ...(props.baseUrlInput ? { baseUrl: props.baseUrlInput } : {}), probe: props.probe }
+        : undefined,
+  }),
 };
 
 export const freshserviceApiKeyProvider = referencedProvider(keyProvider, providerReference("keywire/freshservice", "freshserviceApiKeyProvider"));
@@ -216,41 +184,20 @@ export interface FreshserviceApiKeyArgs {
   probe?: pulumi.Input<VerificationProbe>;
 }
 
-export class FreshserviceApiKey extends ReferencedResource {
+export class FreshserviceApiKey extends ProvidedKeyResource<FreshserviceKeyStatus> {
   declare readonly domain: pulumi.Output<string>;
   declare readonly baseUrl: pulumi.Output<string>;
   declare readonly probe: pulumi.Output<VerificationProbe>;
-  /** Secret. */
-  declare readonly fingerprint: pulumi.Output<string>;
-  declare readonly verified: pulumi.Output<boolean>;
-  declare readonly status: pulumi.Output<FreshserviceKeyStatus>;
-  declare readonly httpStatus: pulumi.Output<number>;
-  declare readonly errorCode: pulumi.Output<string>;
   declare readonly rateLimitPerMinute: pulumi.Output<number>;
   declare readonly plan: pulumi.Output<string>;
-  /** Secret. */
-  declare readonly apiKey: pulumi.Output<string>;
 
   constructor(name: string, args: FreshserviceApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       freshserviceApiKeyProvider,
       name,
-      {
-        baseUrlInput: undefined,
-        fingerprint: undefined,
-        verified: undefined,
-        status: undefined,
-        httpStatus: undefined,
-        errorCode: undefined,
-        rateLimitPerMinute: undefined,
-        plan: undefined,
-        domain: args.domain,
-        baseUrl: args.baseUrl,
-        probe: args.probe,
-        // Secret whether or not the caller marked it so.
-        apiKey: pulumi.secret(args.apiKey),
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "fingerprint"] }),
+      args.apiKey,
+      { baseUrlInput: undefined, rateLimitPerMinute: undefined, plan: undefined, domain: args.domain, baseUrl: args.baseUrl, probe: args.probe },
+      opts,
       FRESHSERVICE_MODULE,
       "ApiKey",
     );

@@ -1,7 +1,8 @@
 /**
- * Freshservice API v2 client: HTTP Basic with the agent's API key as user name, retries
- * on 429/503 honouring Retry-After (resources/core/retry.ts), errors rebuilt from safe
- * parts only (resources/core/redact.ts).
+ * Freshservice API v2 client: HTTP Basic with the agent's API key as user name, sent
+ * through the HTTP pipeline (resources/core/pipeline.ts: retries on 429/503 honouring
+ * Retry-After, errors rebuilt from safe parts only) as a `FreshserviceError` with the
+ * platform's error code.
  *
  * Where requests go: `https://<domain>.freshservice.com`, or `baseUrl` when given
  * (an HTTPS origin, or plain HTTP on a loopback address for the bundled emulator). The
@@ -9,16 +10,17 @@
  * other origins are not followed) and never put in a message. Providers build a client
  * inside each method and drop it afterwards.
  */
-import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, isKeywireError } from "../core/errors";
-import { exchange } from "../core/http";
-import { redactAndTrim, toSafeError, transportFailureInit } from "../core/redact";
+import { z } from "zod";
+import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit } from "../core/errors";
+import { apiKeyPipeline } from "../core/apiKeyPipeline";
+import { Answer, QueryValue } from "../core/pipeline";
 import { isLoopbackHost, originProblem } from "../core/url";
-import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../core/retry";
+import { UNKNOWN_INPUT, knownOr } from "../core/checkInputs";
+import { keyFingerprint } from "../core/providedKey";
+import { RetryPolicy } from "../core/retry";
 
 export const PLATFORM = "freshservice";
 const API_ROOT = "/api/v2";
-const DEFAULT_TIMEOUT_MS = 30_000;
-const MIN_TIMEOUT_MS = 1_000;
 const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 /** Pagination stops here whatever the server says (100 per page: 5,000 records). */
 export const MAX_PAGES = 50;
@@ -33,7 +35,7 @@ export const KEY_HINT =
   "The agent then finds the current key under Profile Settings (right side, below Delegate Approvals); " +
   "a regenerated key replaces the old one, so store the new value as the stack secret again.";
 
-export { isLoopbackHost };
+export { UNKNOWN_INPUT, isLoopbackHost, keyFingerprint };
 
 /**
  * Why a base URL override is unacceptable, or undefined when it is fine: an origin
@@ -93,11 +95,7 @@ export function planForLimit(total: number | undefined): string {
   }
 }
 
-export interface FreshserviceResult {
-  status: number;
-  headers: Record<string, string>;
-  data: unknown;
-}
+export type FreshserviceResult = Answer;
 
 /** An HTTP failure with the Freshservice error code (`invalid_credentials`, `access_denied`, …). */
 export class FreshserviceError extends CodedHttpError {
@@ -147,7 +145,7 @@ export function hintFor(status: number | undefined, code: string | undefined): s
 }
 
 export interface RequestOptions {
-  query?: Record<string, string | number | boolean | undefined>;
+  query?: Record<string, QueryValue>;
   json?: unknown;
   /** Statuses returned instead of thrown (e.g. 401 when verifying). */
   acceptStatus?: number[];
@@ -168,16 +166,6 @@ export interface FreshserviceClientOptions {
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 
-function parseJson(text: unknown): unknown {
-  if (typeof text !== "string") return text;
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text.slice(0, 500);
-  }
-}
-
 /** The `rel="next"` target of a Link header. */
 export function nextLink(link: string | undefined): string | undefined {
   if (!link) return undefined;
@@ -193,121 +181,52 @@ export interface FreshserviceClient {
   readonly origin: string;
   request(method: Method, path: string, opts?: RequestOptions): Promise<FreshserviceResult>;
   /** GET a list endpoint, following `Link: rel="next"` on the same origin, at most MAX_PAGES pages. */
-  listAll<T>(path: string, field: string, query?: Record<string, string | number | boolean | undefined>, operation?: string): Promise<T[]>;
+  listAll<T>(path: string, field: string, query?: Record<string, QueryValue>, operation?: string): Promise<T[]>;
   toJSON(): Record<string, string>;
 }
 
-/**
- * Builds a client. A factory with the key in a closure rather than a class: closure
- * serialization cannot carry class private members, and a closure variable is seen by
- * neither `util.inspect` nor JSON.
- */
+/** Builds a client: a factory with the key in a closure, which neither `util.inspect` nor JSON sees. */
 export function createFreshserviceClient(o: FreshserviceClientOptions): FreshserviceClient {
   const domain = o.domain;
   const origin = resolveBaseUrl(o.domain, o.baseUrl);
   const apiKey = o.apiKey;
-  const policy = resolveRetryPolicy(o.retry);
-  const clientTimeoutMs = Math.max(MIN_TIMEOUT_MS, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const loopback = isLoopbackHost(new URL(origin).hostname);
-
-  const secrets = (): string[] => {
-    const basic = Buffer.from(`${apiKey}:X`).toString("base64");
-    return [apiKey, basic, `Basic ${basic}`];
-  };
-
-  async function send(method: Method, path: string, opts: RequestOptions, operation: string, timeoutMs: number): Promise<FreshserviceResult> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, String(v));
-    const qs = params.toString();
-    const headers: Record<string, string> = {
-      Accept: "application/json",
-      Authorization: `Basic ${Buffer.from(`${apiKey}:X`).toString("base64")}`,
-      "User-Agent": "keywire",
-    };
-    let data: string | undefined;
-    if (opts.json !== undefined) {
-      data = JSON.stringify(opts.json);
-      headers["Content-Type"] = "application/json";
-    }
-    const sent = await exchange({
-      method,
-      url: `${origin}${path}${qs ? `?${qs}` : ""}`,
-      headers,
-      ...(data !== undefined ? { data } : {}),
-      timeoutMs,
-      maxBytes: MAX_RESPONSE_BYTES,
-      loopback,
-    });
-    if (!sent.ok) {
-      const ctx = { platform: PLATFORM, operation, method, path, timeoutMs, hint: hintFor(undefined, undefined), secrets: secrets() };
-      throw new FreshserviceError(transportFailureInit(sent.error, sent.timedOut, ctx));
-    }
-    return { status: sent.status, headers: sent.headers, data: parseJson(sent.body) };
-  }
-
-  function failure(res: FreshserviceResult, method: Method, path: string, operation: string): FreshserviceError {
-    const code = errorCodeOf(res.data);
-    const raw = serverMessageOf(res.data);
-    const serverMessage = raw ? redactAndTrim(raw, secrets()) : undefined;
-    const now = policy.now();
-    const delay = serverRequestedDelay(res.headers, now);
-    return new FreshserviceError({
-      platform: PLATFORM,
-      operation,
-      status: res.status,
-      reason: `${code ? `${code}: ` : ""}${serverMessage ?? "no message"}`,
-      hint: hintFor(res.status, code),
-      retryable: res.status === 429 || res.status >= 500,
-      kind: "http",
-      method,
-      path,
-      ...(serverMessage ? { serverMessage } : {}),
-      ...(delay !== undefined ? { retryAfterMs: delay } : {}),
-      ...(delay !== undefined && res.status === 429 ? { rateLimitResetAt: new Date(now + delay).toISOString() } : {}),
-      ...(code ? { errorCode: code } : {}),
-    });
-  }
-
-  function final(err: unknown, info: GiveUpInfo, operation: string): KeywireError {
-    if (err instanceof FreshserviceError) {
-      return new FreshserviceError({
-        ...err.toInit(),
-        reason: err.reason,
-        attempts: info.attempts,
-        ...(info.reason === "unknown-outcome" || info.reason === "commit-check-failed" ? { outcomeUnknown: true } : {}),
-        ...(err.errorCode ? { errorCode: err.errorCode } : {}),
-      });
-    }
-    return isKeywireError(err) ? err : toSafeError(err, { platform: PLATFORM, operation, secrets: secrets(), kind: "other" });
-  }
+  const basic = Buffer.from(`${apiKey}:X`).toString("base64");
+  const pipeline = apiKeyPipeline({
+    platform: PLATFORM,
+    origin,
+    authorization: `Basic ${basic}`,
+    secrets: [apiKey, basic, `Basic ${basic}`],
+    errorCodeOf,
+    serverMessageOf,
+    hintFor,
+    make: (init) => new FreshserviceError(init),
+    maxBytes: MAX_RESPONSE_BYTES,
+    timeoutMs: o.timeoutMs,
+    retry: o.retry,
+  });
 
   async function request(method: Method, path: string, opts: RequestOptions = {}): Promise<FreshserviceResult> {
-    const operation = opts.operation ?? `${method} ${path}`;
+    const operation = opts.operation ?? `${method} ${path.split(/[?#]/)[0]}`;
     if (!path.startsWith(`${API_ROOT}/`) || path.includes("?") || path.includes("#") || path.includes("//")) {
       throw new KeywireError({ platform: PLATFORM, operation, reason: "the request path must be an API v2 path without query", hint: "Pass query parameters in opts.query." });
     }
-    const accepted = new Set(opts.acceptStatus ?? []);
-    return withRetry<FreshserviceResult>(
-      async ({ remainingMs }) => {
-        const res = await send(method, path, opts, operation, Math.max(MIN_TIMEOUT_MS, Math.min(clientTimeoutMs, remainingMs)));
-        if ((res.status >= 200 && res.status < 300) || accepted.has(res.status)) return res;
-        throw failure(res, method, path, operation);
-      },
-      {
-        policy,
-        idempotent: opts.idempotent ?? method !== "POST",
-        ...(opts.wasCommitted ? { wasCommitted: opts.wasCommitted } : {}),
-        classify: classifyKeywireError,
-        giveUp: (err, info) => final(err, info, operation),
-      },
-    );
+    return pipeline.send({
+      method,
+      path,
+      query: opts.query,
+      json: opts.json,
+      operation,
+      idempotent: opts.idempotent ?? method !== "POST",
+      acceptStatus: opts.acceptStatus,
+      wasCommitted: opts.wasCommitted,
+    });
   }
 
-  async function listAll<T>(path: string, field: string, query: Record<string, string | number | boolean | undefined> = {}, operation?: string): Promise<T[]> {
+  async function listAll<T>(path: string, field: string, query: Record<string, QueryValue> = {}, operation?: string): Promise<T[]> {
     const op = operation ?? `list ${field}`;
     const out: T[] = [];
     let nextPath: string | undefined = path;
-    let nextQuery: Record<string, string | number | boolean | undefined> = { per_page: MAX_PER_PAGE, ...query };
+    let nextQuery: Record<string, QueryValue> = { per_page: MAX_PER_PAGE, ...query };
     for (let page = 0; page < MAX_PAGES && nextPath; page++) {
       const res = await request("GET", nextPath, { query: nextQuery, operation: op });
       const items = (res.data as Record<string, unknown> | undefined)?.[field];
@@ -334,83 +253,31 @@ export function createFreshserviceClient(o: FreshserviceClientOptions): Freshser
 /** Type tokens read `pulumi-nodejs:dynamic/keywire/freshservice:<Name>`. */
 export const FRESHSERVICE_MODULE = "keywire/freshservice";
 
-/** The value the engine passes for inputs not known yet during a preview. */
-export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export interface CheckFailure {
-  property: string;
-  reason: string;
-}
-
-type Zod = typeof import("zod");
-
-/** A string input that may still be unknown during a preview. */
-export function knownOr<T extends import("zod").ZodType>(z: Zod, schema: T) {
-  return z.union([z.literal(UNKNOWN_INPUT), schema]);
-}
-
-/**
- * The zod shape of the connection inputs every Freshservice resource takes (domain,
- * apiKey, baseUrl). Built inside `check` (zod objects do not survive closure
- * serialization). Messages never contain the key.
- */
-export function connectionShape(z: Zod) {
-  return {
-    domain: knownOr(
-      z,
-      z
-        .string({ error: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" })
-        .trim()
-        .toLowerCase()
-        .superRefine((v, ctx) => {
-          if (v === "") ctx.addIssue({ code: "custom", message: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" });
-          else if (/[./:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be the subdomain only: mycompany, not mycompany.freshservice.com or a URL" });
-          else if (!DOMAIN_PATTERN.test(v)) ctx.addIssue({ code: "custom", message: "must be letters, digits and inner dashes (at most 63), as in mycompany" });
-        }),
-    ),
-    apiKey: knownOr(
-      z,
-      z
-        .string({ error: "is required: the agent's API key from Profile Settings, stored as a stack secret" })
-        .superRefine((v, ctx) => {
-          if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the agent's API key from Profile Settings, stored as a stack secret" });
-          else if (v.length > 256 || /[\s:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be one token without spaces or colons, at most 256 characters (value not shown)" });
-        }),
-    ),
-    baseUrl: knownOr(
-      z,
-      z.string({ error: "must be a URL string" }).superRefine((v, ctx) => {
-        const problem = v === "" ? undefined : baseUrlProblem(v);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
+/** The zod shape of the connection inputs every Freshservice resource takes (domain, apiKey, baseUrl). Messages never contain the key. */
+export const connectionShape = {
+  domain: knownOr(
+    z
+      .string({ error: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" })
+      .trim()
+      .toLowerCase()
+      .superRefine((v, ctx) => {
+        if (v === "") ctx.addIssue({ code: "custom", message: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" });
+        else if (/[./:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be the subdomain only: mycompany, not mycompany.freshservice.com or a URL" });
+        else if (!DOMAIN_PATTERN.test(v)) ctx.addIssue({ code: "custom", message: "must be letters, digits and inner dashes (at most 63), as in mycompany" });
       }),
-    ).optional(),
-  };
-}
-
-/** zod issues as Pulumi check failures: `<Type>.<property> <message>`. */
-export function failuresFrom(error: import("zod").ZodError, typeName: string): CheckFailure[] {
-  const seen = new Set<string>();
-  const out: CheckFailure[] = [];
-  for (const issue of error.issues) {
-    // A union reports the unknown-value branch too; keep the issue from the real branch.
-    const inner = issue.code === "invalid_union" ? issue.errors.flat().find((e) => e.code !== "invalid_value") ?? issue : issue;
-    const path = [...issue.path, ...(inner === issue ? [] : inner.path)].map(String);
-    const property = path.join(".") || "(inputs)";
-    const message = inner.code === "unrecognized_keys" ? `has unknown properties: ${inner.keys.join(", ")}` : inner.message;
-    const reason = `${typeName}.${property} ${message}`;
-    if (seen.has(reason)) continue;
-    seen.add(reason);
-    out.push({ property: path[0] ?? "(inputs)", reason });
-  }
-  return out;
-}
-
-/**
- * First 16 hex digits of the key's SHA-256: tells keys apart without holding the key. It
- * still lets anyone who has it test guesses of the key, so it is kept only in secret
- * outputs, never in an id or a plain output.
- */
-export function keyFingerprint(apiKey: string): string {
-  const { createHash } = require("crypto") as typeof import("crypto");
-  return createHash("sha256").update(apiKey, "utf8").digest("hex").slice(0, 16);
-}
+  ),
+  apiKey: knownOr(
+    z
+      .string({ error: "is required: the agent's API key from Profile Settings, stored as a stack secret" })
+      .superRefine((v, ctx) => {
+        if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the agent's API key from Profile Settings, stored as a stack secret" });
+        else if (v.length > 256 || /[\s:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be one token without spaces or colons, at most 256 characters (value not shown)" });
+      }),
+  ),
+  baseUrl: knownOr(
+    z.string({ error: "must be a URL string" }).superRefine((v, ctx) => {
+      const problem = v === "" ? undefined : baseUrlProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ).optional(),
+};

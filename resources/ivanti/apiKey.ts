@@ -13,25 +13,14 @@
  * from the key. The `fingerprint` output (SHA-256 prefix of the key) tells keys apart; it
  * is a secret output, since a plain hash of a key is a guessing oracle.
  */
-import * as zod from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  BUSINESS_OBJECT_PATTERN,
-  IVANTI_MODULE,
-  KEY_HINT,
-  PLATFORM,
-  UNKNOWN_INPUT,
-  createIvantiClient,
-  errorCodeOf,
-  hintFor,
-  odataBase,
-  tenantOrigin,
-  tenantUrlProblem,
-} from "./client";
+import { z } from "zod";
+import { BUSINESS_OBJECT_PATTERN, IVANTI_MODULE, KEY_HINT, PLATFORM, createIvantiClient, errorCodeOf, hintFor, odataBase, tenantOrigin, tenantUrlProblem } from "./client";
 import { KeywireError } from "../core/errors";
 import type { RetryPolicy } from "../core/retry";
-import { keyResourceId, refreshedKeyResourceId } from "../core/keyResourceId";
-import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../core/providerReference";
+import { UNKNOWN_INPUT, failuresFrom, knownOr } from "../core/checkInputs";
+import { ProvidedKeyResource, keyFingerprint, providedKeyMethods } from "../core/providedKey";
+import { NamedProvider, providerReference, referencedProvider } from "../core/providerReference";
 
 export type IvantiKeyStatus = "valid" | "refused" | "forbidden" | "invalid_path";
 
@@ -69,15 +58,8 @@ export interface IvantiApiKeyOutputs extends IvantiKeyVerification {
 
 const DEFAULT_PROBE = "incidents";
 
-/**
- * First 16 hex digits of the key's SHA-256: tells keys apart without holding the key. It
- * still lets anyone who has it test guesses of the key, so it is kept only in a secret
- * output, never in an id or a plain output.
- */
-export function ivantiKeyFingerprint(apiKey: string): string {
-  const { createHash } = require("crypto") as typeof import("crypto");
-  return createHash("sha256").update(apiKey, "utf8").digest("hex").slice(0, 16);
-}
+/** The key's fingerprint (core/providedKey.ts), under the name this module has always exported. */
+export const ivantiKeyFingerprint = keyFingerprint;
 
 /** One OData call with the key; refusals are results, other failures throw. */
 export async function verifyIvantiKey(inputs: IvantiApiKeyInputs, retry?: Partial<RetryPolicy>): Promise<IvantiKeyVerification> {
@@ -131,22 +113,20 @@ async function proveAndDescribe(raw: IvantiApiKeyInputs, mustWork: boolean): Pro
   const i = normalize(raw);
   const v = await verifyIvantiKey(i);
   if (mustWork && !v.verified) throw await refusalError(i, v);
-  return { ...i, odataBase: odataBase(i.tenantUrl, i.heatPrefix), fingerprint: ivantiKeyFingerprint(i.apiKey), ...v };
+  return { ...i, odataBase: odataBase(i.tenantUrl, i.heatPrefix), fingerprint: keyFingerprint(i.apiKey), ...v };
 }
 
 const keyProvider: NamedProvider = {
   typeName: "IvantiApiKey",
   async check(_olds: IvantiApiKeyInputs, news: IvantiApiKeyInputs): Promise<pulumi.dynamic.CheckResult> {
-    const z = zod;
-    const known = <T extends import("zod").ZodType>(s: T) => z.union([z.literal(UNKNOWN_INPUT), s]);
     const schema = z.object({
-      tenantUrl: known(
+      tenantUrl: knownOr(
         z.string({ error: "is required: the tenant URL, e.g. https://mycompany.saasit.com" }).superRefine((v, ctx) => {
           const problem = tenantUrlProblem(v.trim());
           if (problem) ctx.addIssue({ code: "custom", message: problem });
         }),
       ),
-      apiKey: known(
+      apiKey: knownOr(
         z.string({ error: "is required: the key's Reference ID, stored as a stack secret" }).superRefine((v, ctx) => {
           if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the key's Reference ID, stored as a stack secret" });
           else if (/^rest_api_key=/i.test(v.trim())) ctx.addIssue({ code: "custom", message: "must be the Reference ID only, without the rest_api_key= prefix (value not shown)" });
@@ -157,14 +137,7 @@ const keyProvider: NamedProvider = {
       probeObject: z.string({ error: "must be a string" }).regex(BUSINESS_OBJECT_PATTERN, "must be a business object's plural OData name such as incidents or employees").optional(),
     });
     const parsed = schema.safeParse(news);
-    if (!parsed.success) {
-      const failures = parsed.error.issues.map((issue) => {
-        const inner = issue.code === "invalid_union" ? (issue.errors.flat().find((e) => e.code !== "invalid_value") ?? issue) : issue;
-        const property = String(issue.path[0] ?? "(inputs)");
-        return { property, reason: `IvantiApiKey.${property} ${inner.message}` };
-      });
-      return { inputs: news, failures };
-    }
+    if (!parsed.success) return { inputs: news, failures: failuresFrom(parsed.error, "IvantiApiKey") };
     const inputs: Record<string, unknown> = { ...news, heatPrefix: news.heatPrefix ?? false, probeObject: news.probeObject ?? DEFAULT_PROBE };
     if (typeof news.tenantUrl === "string" && news.tenantUrl !== UNKNOWN_INPUT) inputs.tenantUrl = tenantOrigin(news.tenantUrl.trim());
     return { inputs };
@@ -174,7 +147,7 @@ const keyProvider: NamedProvider = {
     const replaces: string[] = [];
     const changed: string[] = [];
     if (news.tenantUrl === UNKNOWN_INPUT || tenantOrigin(news.tenantUrl) !== olds.tenantUrl) replaces.push("tenantUrl");
-    if (news.apiKey === UNKNOWN_INPUT || ivantiKeyFingerprint(news.apiKey) !== olds.fingerprint) replaces.push("apiKey");
+    if (news.apiKey === UNKNOWN_INPUT || keyFingerprint(news.apiKey) !== olds.fingerprint) replaces.push("apiKey");
     if ((news.heatPrefix ?? false) !== olds.heatPrefix) changed.push("heatPrefix");
     if ((news.probeObject ?? DEFAULT_PROBE) !== olds.probeObject) changed.push("probeObject");
     // A refresh found the key refused: the next `up` proves it again (and fails with the fix).
@@ -182,26 +155,16 @@ const keyProvider: NamedProvider = {
     return { changes: replaces.length + changed.length > 0, replaces, deleteBeforeReplace: false };
   },
 
-  async create(inputs: IvantiApiKeyInputs): Promise<pulumi.dynamic.CreateResult> {
-    const outs = await proveAndDescribe(inputs, true);
-    return { id: keyResourceId(new URL(outs.tenantUrl).host), outs };
-  },
-
-  async read(id: string, props: IvantiApiKeyOutputs): Promise<pulumi.dynamic.ReadResult> {
-    if (typeof props.apiKey !== "string" || typeof props.tenantUrl !== "string") {
-      throw new KeywireError({ platform: PLATFORM, operation: "refresh IvantiApiKey", reason: "the state holds no key to verify", hint: "Run `pulumi up` so the key is verified and recorded again." });
-    }
-    const outs = await proveAndDescribe({ tenantUrl: props.tenantUrl, apiKey: props.apiKey, heatPrefix: props.heatPrefix, probeObject: props.probeObject }, false);
-    return { id: refreshedKeyResourceId(id, outs.fingerprint), props: outs };
-  },
-
-  async update(_id: string, _olds: IvantiApiKeyOutputs, news: IvantiApiKeyInputs): Promise<pulumi.dynamic.UpdateResult> {
-    return { outs: await proveAndDescribe(news, true) };
-  },
-
-  async delete(): Promise<void> {
-    // Keys are made and removed in the Configuration console only: nothing to do remotely.
-  },
+  ...providedKeyMethods<IvantiApiKeyInputs, IvantiApiKeyOutputs>({
+    platform: PLATFORM,
+    typeName: "IvantiApiKey",
+    prove: proveAndDescribe,
+    scopeOf: (outs) => new URL(outs.tenantUrl).host,
+    storedInputs: (props) =>
+      typeof props.apiKey === "string" && typeof props.tenantUrl === "string"
+        ? { tenantUrl: props.tenantUrl, apiKey: props.apiKey, heatPrefix: props.heatPrefix, probeObject: props.probeObject }
+        : undefined,
+  }),
 };
 
 export const ivantiApiKeyProvider = referencedProvider(keyProvider, providerReference("keywire/ivanti", "ivantiApiKeyProvider"));
@@ -217,38 +180,19 @@ export interface IvantiApiKeyArgs {
   probeObject?: pulumi.Input<string>;
 }
 
-export class IvantiApiKey extends ReferencedResource {
+export class IvantiApiKey extends ProvidedKeyResource<IvantiKeyStatus> {
   declare readonly tenantUrl: pulumi.Output<string>;
   declare readonly heatPrefix: pulumi.Output<boolean>;
   declare readonly probeObject: pulumi.Output<string>;
   declare readonly odataBase: pulumi.Output<string>;
-  /** Secret. */
-  declare readonly fingerprint: pulumi.Output<string>;
-  declare readonly verified: pulumi.Output<boolean>;
-  declare readonly status: pulumi.Output<IvantiKeyStatus>;
-  declare readonly httpStatus: pulumi.Output<number>;
-  declare readonly errorCode: pulumi.Output<string>;
-  /** Secret. */
-  declare readonly apiKey: pulumi.Output<string>;
 
   constructor(name: string, args: IvantiApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       ivantiApiKeyProvider,
       name,
-      {
-        odataBase: undefined,
-        fingerprint: undefined,
-        verified: undefined,
-        status: undefined,
-        httpStatus: undefined,
-        errorCode: undefined,
-        tenantUrl: args.tenantUrl,
-        heatPrefix: args.heatPrefix,
-        probeObject: args.probeObject,
-        // Secret whether or not the caller marked it so.
-        apiKey: pulumi.secret(args.apiKey),
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["apiKey", "fingerprint"] }),
+      args.apiKey,
+      { odataBase: undefined, tenantUrl: args.tenantUrl, heatPrefix: args.heatPrefix, probeObject: args.probeObject },
+      opts,
       IVANTI_MODULE,
       "ApiKey",
     );

@@ -5,23 +5,20 @@
  * Requests go to the tenant URL (an HTTPS origin, or plain HTTP on a loopback address for
  * the bundled emulator), under `/api/odata` or, for tenants that need it, `/HEAT/api/odata`.
  * The key stays in a closure, is sent only to that origin and never put in a message.
- * Retries follow resources/core/retry.ts; errors are rebuilt through
- * resources/core/redact.ts.
+ * Requests go through the HTTP pipeline (resources/core/pipeline.ts); a failure
+ * becomes an `IvantiError` with the ISM error code.
  */
-import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit, isKeywireError } from "../core/errors";
-import { exchange } from "../core/http";
-import { redactAndTrim, toSafeError, transportFailureInit } from "../core/redact";
+import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit } from "../core/errors";
+import { apiKeyPipeline } from "../core/apiKeyPipeline";
+import { Answer } from "../core/pipeline";
 import { isLoopbackHost, originProblem } from "../core/url";
-import { GiveUpInfo, RetryPolicy, classifyKeywireError, resolveRetryPolicy, serverRequestedDelay, withRetry } from "../core/retry";
+import { UNKNOWN_INPUT } from "../core/checkInputs";
+import { RetryPolicy } from "../core/retry";
 
 export const PLATFORM = "ivanti";
 /** Type tokens read `pulumi-nodejs:dynamic/keywire/ivanti:<Name>`. */
 export const IVANTI_MODULE = "keywire/ivanti";
-/** The value the engine passes for inputs not known yet during a preview. */
-export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const MIN_TIMEOUT_MS = 1_000;
 /** `$metadata` of a real tenant runs to megabytes; anything past this is refused. */
 const MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
 export const BUSINESS_OBJECT_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -33,7 +30,7 @@ export const KEY_HINT =
   "that it was created in this tenant, and that this machine's address is on its IP list (Add New IP); " +
   "or create a new key for this tenant/IP with Add API Key and store its Reference ID as the stack secret.";
 
-export { isLoopbackHost };
+export { UNKNOWN_INPUT, isLoopbackHost };
 
 /** Why a tenant URL is unacceptable, or undefined: an origin, HTTPS unless loopback, no credentials. */
 export function tenantUrlProblem(value: string): string | undefined {
@@ -92,11 +89,7 @@ export function hintFor(status: number | undefined, code: string | undefined): s
   return "Check the tenant URL and the network path to it, and try again.";
 }
 
-export interface IvantiResult {
-  status: number;
-  headers: Record<string, string>;
-  data: unknown;
-}
+export type IvantiResult = Answer;
 
 export interface IvantiClientOptions {
   tenantUrl: string;
@@ -123,90 +116,32 @@ export interface IvantiClient {
   toJSON(): Record<string, string>;
 }
 
-function parseBody(text: unknown, contentType: string | undefined): unknown {
-  if (typeof text !== "string") return text;
-  if (!/json/i.test(contentType ?? "") && !/^\s*[[{]/.test(text)) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text.slice(0, 500);
-  }
-}
-
-/** Builds a client; a factory with the key in a closure (closure serialization cannot carry class private members). */
+/** Builds a client: a factory with the key in a closure, which neither `util.inspect` nor JSON sees. */
 export function createIvantiClient(o: IvantiClientOptions): IvantiClient {
   const origin = tenantOrigin(o.tenantUrl);
   const base = odataBase(o.tenantUrl, o.heatPrefix ?? false);
   const apiKey = o.apiKey;
-  const policy = resolveRetryPolicy(o.retry);
-  const clientTimeoutMs = Math.max(MIN_TIMEOUT_MS, o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const loopback = isLoopbackHost(new URL(origin).hostname);
-  const secrets = () => [apiKey, `rest_api_key=${apiKey}`];
-
-  async function send(path: string, opts: GetOptions, operation: string, timeoutMs: number): Promise<IvantiResult> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, String(v));
-    const qs = params.toString();
-    const sent = await exchange({
-      method: "GET",
-      url: `${base}/${path}${qs ? `?${qs}` : ""}`,
-      // The documented form: no space, no "Bearer".
-      headers: { Accept: "application/json", Authorization: `rest_api_key=${apiKey}`, "User-Agent": "keywire" },
-      timeoutMs,
-      maxBytes: MAX_RESPONSE_BYTES,
-      loopback,
-    });
-    if (!sent.ok) {
-      const urlPath = new URL(`${base}/${path}`).pathname;
-      const ctx = { platform: PLATFORM, operation, method: "GET", path: urlPath, timeoutMs, hint: hintFor(undefined, undefined), secrets: secrets() };
-      throw new IvantiError(transportFailureInit(sent.error, sent.timedOut, ctx));
-    }
-    return { status: sent.status, headers: sent.headers, data: parseBody(sent.body, sent.headers["content-type"]) };
-  }
-
-  function failure(res: IvantiResult, path: string, operation: string): IvantiError {
-    const code = errorCodeOf(res.data);
-    const raw = serverMessageOf(res.data);
-    const serverMessage = raw ? redactAndTrim(raw, secrets()) : undefined;
-    const delay = serverRequestedDelay(res.headers, policy.now());
-    return new IvantiError({
-      platform: PLATFORM,
-      operation,
-      status: res.status,
-      reason: `${code ? `${code}: ` : ""}${serverMessage ?? "no message"}`,
-      hint: hintFor(res.status, code),
-      retryable: res.status === 429 || res.status >= 500,
-      kind: "http",
-      method: "GET",
-      path,
-      ...(serverMessage ? { serverMessage } : {}),
-      ...(delay !== undefined ? { retryAfterMs: delay } : {}),
-      ...(code ? { errorCode: code } : {}),
-    });
-  }
-
-  function final(err: unknown, info: GiveUpInfo, operation: string): KeywireError {
-    if (err instanceof IvantiError) {
-      return new IvantiError({ ...err.toInit(), reason: err.reason, attempts: info.attempts, ...(err.errorCode ? { errorCode: err.errorCode } : {}) });
-    }
-    return isKeywireError(err) ? err : toSafeError(err, { platform: PLATFORM, operation, secrets: secrets(), kind: "other" });
-  }
+  const pipeline = apiKeyPipeline({
+    platform: PLATFORM,
+    origin,
+    // The documented form: no space, no "Bearer".
+    authorization: `rest_api_key=${apiKey}`,
+    secrets: [apiKey, `rest_api_key=${apiKey}`],
+    errorCodeOf,
+    serverMessageOf,
+    hintFor,
+    make: (init) => new IvantiError(init),
+    maxBytes: MAX_RESPONSE_BYTES,
+    timeoutMs: o.timeoutMs,
+    retry: o.retry,
+  });
 
   async function get(path: string, opts: GetOptions = {}): Promise<IvantiResult> {
     const operation = opts.operation ?? `GET ${path}`;
     if (path.startsWith("/") || path.includes("?") || path.includes("#") || path.includes("..")) {
       throw new KeywireError({ platform: PLATFORM, operation, reason: "the path must be relative to the OData root, without query", hint: "Pass query options in opts.query." });
     }
-    const accepted = new Set(opts.acceptStatus ?? []);
-    const urlPath = new URL(`${base}/${path}`).pathname;
-    return withRetry<IvantiResult>(
-      async ({ remainingMs }) => {
-        const res = await send(path, opts, operation, Math.max(MIN_TIMEOUT_MS, Math.min(clientTimeoutMs, remainingMs)));
-        if ((res.status >= 200 && res.status < 300) || accepted.has(res.status)) return res;
-        throw failure(res, urlPath, operation);
-      },
-      { policy, idempotent: true, classify: classifyKeywireError, giveUp: (err, info) => final(err, info, operation) },
-    );
+    return pipeline.send({ method: "GET", path: new URL(`${base}/${path}`).pathname, query: opts.query, operation, idempotent: true, acceptStatus: opts.acceptStatus });
   }
 
   async function entitySets(): Promise<string[]> {

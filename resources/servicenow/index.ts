@@ -8,6 +8,14 @@
  */
 export { ServiceNowApiKeyAuth, SHIPPED_BASIC_PROFILE, type ServiceNowApiKeyAuthArgs, type PolicyMode } from "./components/serviceNowApiKeyAuth";
 export { inboundEventEndpoint, inboundEventUrl, INBOUND_EVENT_PATH } from "./components/eventEndpoint";
+export {
+  chainAdoptionSchema,
+  adoptSettingSchema,
+  chainAdoptionOf,
+  adoptsAny,
+  type ChainAdoption,
+  type AdoptSetting,
+} from "./components/chainAdoption";
 
 export { ApiKey, type ApiKeyArgs } from "./apiKey/apiKey";
 export { apiKeyInputSchema, keySettingsSchema, type ApiKeyInputs, type KeySettings } from "./apiKey/inputs";
@@ -29,8 +37,8 @@ export { oneLine, queryValue, recordName, recordDescription, NAME_MAX, DESCRIPTI
 export { Preflight, TOKEN_AUTH_PLUGIN, SECURITY_TABLES, type PreflightArgs } from "./checks/preflight";
 export { ApiKeyVerification, type ApiKeyVerificationArgs } from "./checks/apiKeyVerification";
 
-export { CONFIG_KEYS, ENV_KEYS, normalizeInstanceUrl } from "./client/connection";
-export { ServiceNowError } from "./client/tableClient";
+export { CONFIG_KEYS, ENV_KEYS, normalizeInstanceUrl, type ConnectionArgs } from "./client/connection";
+export { ServiceNowError } from "./client/platform";
 
 // The dynamic providers, under the names the states of every stack refer to them by
 // (core/providerReference.ts): renaming or dropping one breaks refresh and destroy.

@@ -11,10 +11,11 @@
  * a diagram of each managed key's chain are appended to `--summary <file>`, or to
  * $GITHUB_STEP_SUMMARY in a GitHub Actions job.
  */
-import { spawn } from "child_process";
+import "../tools/preflight";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
+import { runCommand } from "../pulumi/toolchain";
 import { ConfigSource, ENV_KEYS, TableClient, resolveConnection } from "../../resources/servicenow/client";
 import { isKeywireError } from "../../resources/core/errors";
 import { redact, redactAndTrim } from "../../resources/core/redact";
@@ -107,46 +108,26 @@ function parseCli(argv: string[]): CliOptions {
 async function runPulumiWrapper(args: string[]): Promise<string> {
   if (!fs.existsSync(WRAPPER)) throw new AuditFailure("the Pulumi CLI wrapper (scripts/pulumi/run.ts, `npm run pulumi`) is missing");
   const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
-  // Its own process group, so a timeout stops pulumi and its plugins too.
-  const child = spawn(process.execPath, [tsNode, "--transpile-only", WRAPPER, ...args], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const out: Buffer[] = [];
-  let size = 0;
   let tail = "";
-  child.stdout.on("data", (b: Buffer) => {
-    size += b.length;
-    if (size <= MAX_OUTPUT_BYTES) out.push(b);
+  const res = await runCommand(process.execPath, [tsNode, "--transpile-only", WRAPPER, ...args], {
+    cwd: REPO_ROOT,
+    timeoutMs: WRAPPER_TIMEOUT_MS,
+    killGraceMs: KILL_GRACE_MS,
+    maxStdoutBytes: MAX_OUTPUT_BYTES,
+    onStderr: (chunk) => {
+      const text = redact(chunk, knownSecrets);
+      tail = (tail + text).slice(-2000);
+      process.stderr.write(text.replace(/^(?=.)/gm, "[pulumi] "));
+    },
   });
-  child.stderr.on("data", (b: Buffer) => {
-    const text = redact(b.toString("utf8"), knownSecrets);
-    tail = (tail + text).slice(-2000);
-    process.stderr.write(text.replace(/^(?=.)/gm, "[pulumi] "));
-  });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    const kill = (sig: NodeJS.Signals): void => {
-      try {
-        process.kill(-child.pid!, sig);
-      } catch {
-        // The group is already gone.
-      }
-    };
-    kill("SIGTERM");
-    setTimeout(() => kill("SIGKILL"), KILL_GRACE_MS).unref();
-  }, WRAPPER_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve) => {
-    child.on("error", () => resolve(null));
-    child.on("close", (c) => resolve(c));
-  });
-  clearTimeout(timer);
   const shown = `pulumi ${args.slice(0, 2).join(" ")}`;
-  if (timedOut) throw new AuditFailure(`${shown} did not finish within ${WRAPPER_TIMEOUT_MS / 60_000} minutes`);
-  if (code !== 0) {
+  if (res.timedOut) throw new AuditFailure(`${shown} did not finish within ${WRAPPER_TIMEOUT_MS / 60_000} minutes`);
+  if (res.code !== 0) {
     const last = tail.trim().split("\n").pop() ?? "";
-    throw new AuditFailure(`${shown} failed (exit ${code ?? "?"})${last ? `: ${redactAndTrim(last.replace(/^\[pulumi\]\s*/, ""), knownSecrets)}` : ""}`);
+    throw new AuditFailure(`${shown} failed (exit ${res.code ?? "?"})${last ? `: ${redactAndTrim(last.replace(/^\[pulumi\]\s*/, ""), knownSecrets)}` : ""}`);
   }
-  if (size > MAX_OUTPUT_BYTES) throw new AuditFailure(`${shown} printed more than ${MAX_OUTPUT_BYTES} bytes`);
-  return Buffer.concat(out).toString("utf8");
+  if (res.stdoutTruncated) throw new AuditFailure(`${shown} printed more than ${MAX_OUTPUT_BYTES} bytes`);
+  return res.stdout;
 }
 
 /** The stack's configuration as a ConfigSource; its secret values are remembered for redaction. */

@@ -133,10 +133,14 @@ export function chainFromDrift(report: DriftReport): ChainState {
       }
       continue;
     }
+    // The chain check's diagnosis, joined to the change that explains it.
+    if (item.breaks) mark(chain, nodeForBrokenLink(item.breaks), "broken", item.breaks);
     const node = nodeForType(item.type);
     if (!node) continue;
-    const onInstance = item.action === "recreate" || item.properties.some((p) => p.source === "instance");
-    mark(chain, node, onInstance ? "broken" : "attention", `${item.resource}: ${item.summary} (pulumi up will ${item.action} it)`);
+    // A parked rotation key waits while the key it replaces serves; a parked first key
+    // means there is no working key yet.
+    const onInstance = item.parkedKey ? item.action === "create" : item.action === "recreate" || item.properties.some((p) => p.source === "instance");
+    mark(chain, node, onInstance ? "broken" : "attention", `${item.parkedKey ? "parked key " : ""}${item.resource}: ${item.summary} (pulumi up --refresh will ${item.fix})`);
   }
   return chain;
 }

@@ -17,6 +17,7 @@
  * No secret is printed: the token and the password only travel to the engine (on
  * stdin, never in a command line) and to the emulator.
  */
+import "../tools/preflight";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
@@ -25,6 +26,7 @@ import { AddressInfo } from "net";
 import { startServiceNowEmulator, RunningEmulator } from "../../emulator/servicenow";
 import { DEFAULT_ADMIN_PASSWORD_FILE, readOrCreatePasswordFile } from "../../emulator/servicenow/adminPassword";
 import { ensurePulumi, runCommand, REPO_ROOT } from "../pulumi/toolchain";
+import { DEFAULT_TOKEN_CONFIG_KEY } from "../../resources/servicenow/apiKey/tokenPlan";
 import { setSecretConfigCommand } from "../pulumi/secretConfig";
 import { redact } from "../../resources/core/redact";
 import { prepareProject } from "./project";
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
     if (destroy) {
       await pl.run(["destroy", "--yes", "--skip-preview"]);
       // The operator's token belonged to the destroyed key: the next demo starts afresh.
-      await pl.run(["config", "rm", "keywire:apiKeyToken"], { allowFail: true });
+      await pl.run(["config", "rm", DEFAULT_TOKEN_CONFIG_KEY], { allowFail: true });
       log("stack destroyed: every record keywire created is gone; adopted records are as they were");
       return;
     }
@@ -220,14 +222,14 @@ async function main(): Promise<void> {
 
     log("pulumi up …");
     let up = await pl.run(["up", "--yes", "--skip-preview"], { allowFail: true });
-    if (up.code !== 0 && /pulumi config set --secret keywire:apiKeyToken/.test(up.stdout + up.stderr)) {
+    if (up.code !== 0 && (up.stdout + up.stderr).includes(`pulumi config set --secret ${DEFAULT_TOKEN_CONFIG_KEY}`)) {
       // The manual route, as the error instructs: copy the token from the key's form.
       const parked = emu.store.query("api_key", (r) => r.name.startsWith("keywire-local"))[0];
       const token = parked ? emu.tokenOf(parked.sys_id) : undefined;
       if (!token) throw new Error(redact(up.stdout + up.stderr, secrets).slice(-3000));
       secrets.push(token);
       log("the instance did not reveal the new key's token (as real instances do not): copying it from the key's form");
-      const setToken = setSecretConfigCommand("keywire:apiKeyToken", token);
+      const setToken = setSecretConfigCommand(DEFAULT_TOKEN_CONFIG_KEY, token);
       await pl.run(setToken.args, { input: setToken.input });
       log("pulumi up (with the operator-supplied token) …");
       up = await pl.run(["up", "--yes", "--skip-preview"], { allowFail: true });

@@ -8,9 +8,9 @@
  * Exit codes (exitCodes.ts): 0 no drift, 7 drift, anything else an error (the
  * Pulumi CLI's own code, 1 when it printed no JSON, 2 when the check could not run).
  */
+import "../tools/preflight";
 import * as fs from "fs";
-import { spawn } from "child_process";
-import { ensurePulumi, pulumiEnv, runCommand, type Toolchain } from "../pulumi/toolchain";
+import { ensureBackendDir, ensurePulumi, runCommand, type Toolchain } from "../pulumi/toolchain";
 import { buildDriftReport, configSecrets, formatDriftMarkdown, formatDriftText, PreviewJson, pulumiFailureText, redactDriftReport } from "./driftReport";
 import { redact } from "../../resources/core/redact";
 import { formatDriftChain } from "../chain/chainDiagram";
@@ -20,6 +20,10 @@ import { DRIFT_EXIT, PULUMI_CHANGES_FOUND, driftExitCode } from "./exitCodes";
 /** The stack's secret values, once read: everything printed is redacted with them. */
 const knownSecrets: string[] = [];
 const CONFIG_TIMEOUT_MS = 2 * 60_000;
+/** A refresh of every resource; a stack of hundreds of keys takes minutes, never hours. */
+const PREVIEW_TIMEOUT_MS = 30 * 60_000;
+/** The engine cancels gracefully on SIGTERM; SIGKILL after this. */
+const KILL_GRACE_MS = 10_000;
 
 interface Args {
   stack: string;
@@ -78,19 +82,22 @@ async function stackSecrets(tc: Toolchain, args: Args): Promise<string[]> {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const tc = await ensurePulumi();
+  // The project in --cwd is the one whose backend.url counts, for `config` and `preview` alike.
+  const tc = await ensurePulumi({ cwd: args.cwd });
+  ensureBackendDir(tc.env);
   knownSecrets.push(...(await stackSecrets(tc, args)));
-  const child = spawn(tc.pulumi, ["preview", "--refresh", "--expect-no-changes", "--json", "--non-interactive", "--stack", args.stack], {
+  const run = await runCommand(tc.pulumi, ["preview", "--refresh", "--expect-no-changes", "--json", "--non-interactive", "--stack", args.stack], {
     cwd: args.cwd,
-    // The backend a project in --cwd names (backend.url) is found from there.
-    env: pulumiEnv(tc.binDir, process.env, args.cwd),
-    stdio: ["ignore", "pipe", "pipe"],
+    env: tc.env,
+    timeoutMs: PREVIEW_TIMEOUT_MS,
+    killGraceMs: KILL_GRACE_MS,
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+  const { stdout, stderr } = run;
+  if (run.timedOut) {
+    process.stderr.write(`drift check failed: pulumi preview did not finish within ${PREVIEW_TIMEOUT_MS / 60_000} minutes\n`);
+    return DRIFT_EXIT.cannotRun;
+  }
+  const code = run.code ?? 1;
   if (code !== 0 && code !== PULUMI_CHANGES_FOUND) {
     process.stderr.write(pulumiFailureText(stderr, stdout, knownSecrets) + "\n");
     process.stderr.write(`drift check failed (pulumi exited ${code})\n`);

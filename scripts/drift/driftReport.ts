@@ -1,17 +1,30 @@
 /**
  * Turns `pulumi preview --refresh --json` into a drift report: which resource,
- * which property, what the program expects and what the instance has now.
+ * which property, what the program expects and what the instance has now, and
+ * what `pulumi up --refresh` will do about it.
  *
  * Dynamic providers do not report per-property diffs to the engine, so the
  * report compares the refreshed outputs (the live values, which keywire's
  * resources keep in the same shape as their inputs) with the program's inputs.
+ * The preview's refresh steps hold each resource's state before and after the
+ * refresh: a property the refresh changed was changed on the instance since the
+ * last up; any other difference is the program's own change.
+ *
+ * One change on the instance is one item. Resources that only wait for another
+ * one's pending change (a link whose profile is being repaired: its inputs are
+ * not known until then) are not items, and the chain check's diagnosis joins the
+ * item it explains (ApiKeyVerification names the inactive profile: that is the
+ * profile's item, not a second one). A key parked for its token (the manual
+ * route) is an item of its own, with the steps that finish it.
  *
  * Everything the drift command prints passes through redaction with the stack's
  * secret configuration values: the engine masks secrets in its JSON, but a value a
  * provider keeps in a plain property, or echoes in a diagnostic, would be in clear.
  */
-import { UNKNOWN } from "../../resources/core/unknown";
+import { containsUnknown } from "../../resources/core/unknown";
+import { API_KEY_CARRIED_INPUTS } from "../../resources/servicenow/apiKey/apiKey";
 import { redact } from "../../resources/core/redact";
+import { nodeForBrokenLink, nodeForType } from "../chain/chainDiagram";
 
 export interface PreviewStep {
   op: string;
@@ -35,6 +48,18 @@ export interface PropertyDrift {
   source: "instance" | "program";
 }
 
+/** A key an earlier run parked (deactivated) for its token: the manual token route, half done. */
+export interface ParkedKeyItem {
+  sysId: string;
+  /** The record's name, with its generation (`… #2` for a rotation's new key). */
+  name: string;
+  recordUrl: string;
+  /** The config key that takes its token (`keywire:apiKeyToken`). */
+  configKey: string;
+  /** What a person does, in order, with the exact commands. */
+  steps: string[];
+}
+
 export interface DriftItem {
   /** e.g. `ApiKey keywire-key` */
   resource: string;
@@ -44,7 +69,13 @@ export interface DriftItem {
   action: "update" | "replace" | "recreate" | "delete" | "create";
   /** Why, in words. */
   summary: string;
+  /** What `pulumi up --refresh` will do about it, as words that follow "will": `set active back to true`. */
+  fix: string;
   properties: PropertyDrift[];
+  /** The chain check's finding that this change explains (ApiKeyVerification's broken link). */
+  breaks?: string;
+  /** Set on a key parked for its token: the item is that, and says what to do. */
+  parkedKey?: ParkedKeyItem;
 }
 
 export interface DriftReport {
@@ -53,8 +84,31 @@ export interface DriftReport {
   items: DriftItem[];
 }
 
-/** Keys that are the engine's or keywire's bookkeeping, never drift a person acts on. */
-const INTERNAL = new Set(["__provider", "sysId", "columns", "resolved", "adoption", "adoptionPreview", "recordUrl", "adopt", "onDestroy"]);
+/** Where the steps for a parked key are written out, for CI and for a laptop. */
+export const RUNBOOK = "docs/runbook.md";
+
+/**
+ * Keys that are the engine's or keywire's bookkeeping, never drift a person acts on:
+ * the record engine's own, and what check derives (a key's generation and issue
+ * time, the parked key it found), which differ whenever a new key is due.
+ */
+const INTERNAL = new Set([
+  "__provider",
+  "sysId",
+  "columns",
+  "resolved",
+  "adoption",
+  "adoptionPreview",
+  "recordUrl",
+  "adopt",
+  "onDestroy",
+  "generation",
+  "issuedAt",
+  "parkedKey",
+  "createdAt",
+  "expiresAt",
+  "tokenSource",
+]);
 
 function shortType(type: string): string {
   const last = type.split(":").pop() ?? type;
@@ -71,29 +125,56 @@ function same(a: unknown, b: unknown): boolean {
 
 
 /**
- * Properties whose refreshed value differs from what the program asks for.
- * `refresh` is the step in which the engine refreshed this resource, when the
- * preview shows it: a property the refresh changed moved on the instance; any
- * other difference is the program's own change.
+ * Settings a resource carries in its inputs that the instance does not hold (a
+ * key's rotation, its generation): a refresh reports them as they were, so a
+ * difference there is the program's own change. By type name, from the resources'
+ * own lists.
  */
-export function propertyDrift(step: PreviewStep, refresh?: PreviewStep): PropertyDrift[] {
+const PROGRAM_SETTINGS: Record<string, readonly string[]> = { ApiKey: API_KEY_CARRIED_INPUTS };
+
+
+/**
+ * Whether the record is keywire's own (created, or taken over to be deleted on
+ * destroy): every field is kept, so any field the instance changed is drift. An
+ * adopted record that is someone else's is kept only in what the program states.
+ */
+function ownedRecord(outputs: Record<string, unknown>): boolean {
+  return outputs.adoption === undefined || outputs.onDestroy === "delete";
+}
+
+/**
+ * Properties whose refreshed value differs from what the program asks for.
+ * `before`: the resource's outputs before the refresh (its refresh step), when the
+ * preview has it; without it, a property the read reports among the inputs counts
+ * as the instance's.
+ */
+export function propertyDrift(step: PreviewStep, before?: Record<string, unknown>): PropertyDrift[] {
+  const type = step.newState?.type ?? step.oldState?.type ?? "";
+  const programOnly = PROGRAM_SETTINGS[shortType(type)] ?? [];
   const live = step.oldState?.outputs ?? {};
   const refreshedInputs = step.oldState?.inputs ?? {};
   const wanted = step.newState?.inputs ?? {};
+  const changedByRefresh = (key: string): boolean => before !== undefined && key in before && !same(before[key], live[key]);
   const out: PropertyDrift[] = [];
   for (const [key, expected] of Object.entries(wanted)) {
-    if (INTERNAL.has(key) || expected === undefined || expected === UNKNOWN || !(key in live)) continue;
+    if (INTERNAL.has(key) || expected === undefined || containsUnknown(expected) || !(key in live)) continue;
     if (same(expected, live[key])) continue;
-    const source = refresh?.oldState?.outputs
-      ? same(refresh.oldState.outputs[key], refresh.newState?.outputs?.[key])
-        ? "program"
-        : "instance"
-      : // Without the refresh step: keywire's reads report live values as inputs for the
-        // properties the instance holds, so a property absent there is the program's.
-        key in refreshedInputs
-        ? "instance"
-        : "program";
+    // keywire's reads report live values as inputs for the properties the instance
+    // holds; a setting only the program knows (a rotation trigger, a probe) is carried
+    // unchanged. The refresh itself says best what the instance changed.
+    const source =
+      before !== undefined
+        ? changedByRefresh(key) ? "instance" : "program"
+        : key in refreshedInputs && !programOnly.includes(key) ? "instance" : "program";
     out.push({ property: key, expected, actual: live[key], source });
+  }
+  // A field of keywire's own record that the program leaves to keywire (an expiry
+  // from expiresInDays) and the refresh found changed: up writes back what it had.
+  if (before !== undefined && ownedRecord(live)) {
+    for (const key of Object.keys(live)) {
+      if (INTERNAL.has(key) || key in wanted || !(key in refreshedInputs) || !changedByRefresh(key)) continue;
+      out.push({ property: key, expected: before[key], actual: live[key], source: "instance" });
+    }
   }
   // Checks whose result is the drift (verification, preflight).
   if (live.verified === false) out.push({ property: "verified", expected: true, actual: `false (${String(live.brokenLink ?? "")})`, source: "instance" });
@@ -103,35 +184,155 @@ export function propertyDrift(step: PreviewStep, refresh?: PreviewStep): Propert
   return out;
 }
 
+/** What destroy does with a record no longer in the program, from its state. */
+function removalFix(outputs: Record<string, unknown>): string {
+  const mode = outputs.onDestroy ?? (outputs.adoption !== undefined ? "restore" : "delete");
+  if (mode === "retain") return "drop it from the state and leave the record on the instance";
+  if (mode === "restore") return "give the record back the values keywire found when it took it over";
+  return "delete it";
+}
+
+/** `set active back to true and set description to "x"`: the instance's changes first. */
+function propertyFix(properties: PropertyDrift[]): string {
+  const parts = properties
+    .filter((p) => p.property !== "verified" && p.property !== "passed")
+    .sort((a, b) => (a.source === b.source ? 0 : a.source === "instance" ? -1 : 1))
+    .map((p) => (p.source === "instance" ? `set ${p.property} back to ${show(p.expected)}` : `set ${p.property} to ${show(p.expected)}`));
+  return parts.join(" and ");
+}
+
+function parkedKeyOf(step: PreviewStep, stack: string): ParkedKeyItem | undefined {
+  const inputs = step.newState?.inputs ?? {};
+  const parked = inputs.parkedKey as { sysId?: unknown; name?: unknown; recordUrl?: unknown } | undefined;
+  if (!parked || typeof parked.sysId !== "string" || typeof parked.recordUrl !== "string") return undefined;
+  const name = typeof parked.name === "string" ? parked.name : String(inputs.name ?? "");
+  const configKey = typeof inputs.tokenConfigKey === "string" ? inputs.tokenConfigKey : "keywire:apiKeyToken";
+  const replacing = step.op !== "create";
+  return {
+    sysId: parked.sysId,
+    name,
+    recordUrl: parked.recordUrl,
+    configKey,
+    steps: [
+      `Open ${parked.recordUrl}, unlock the Token field and copy the token.`,
+      `Run \`pulumi config set --secret ${configKey} --stack ${stack}\` and paste the token: it reads the token from standard input, so it lands in no shell history or process list.`,
+      `Run \`pulumi up --refresh --stack ${stack}\`: keywire takes the parked key over, activates it and proves the token before using it` +
+        (replacing ? ", and only then deletes the key it replaces, which serves until then." : "."),
+      `If ${configKey} already holds this key's token, only the last step is left. ${RUNBOOK} has the steps for CI and for a laptop.`,
+    ],
+  };
+}
+
+function parkedItem(step: PreviewStep, resource: string, type: string, parked: ParkedKeyItem): DriftItem {
+  const replacing = step.op !== "create";
+  return {
+    resource,
+    type,
+    urn: step.urn,
+    action: replacing ? "replace" : "create",
+    summary:
+      `"${parked.name}" (sys_id ${parked.sysId}) is inactive, waiting for its token (the manual token route)` +
+      (replacing ? "; the key it replaces still serves" : ""),
+    fix:
+      `stop at this key again until ${parked.configKey} holds its token; with the token set, take the key over, prove the token` +
+      (replacing ? " and delete the key it replaces" : " and verify the chain"),
+    properties: [],
+    parkedKey: parked,
+  };
+}
+
+/** What a create in the preview means: the record is gone (or was never made). */
+function missingItem(step: PreviewStep, resource: string, type: string): DriftItem {
+  return {
+    resource,
+    type,
+    urn: step.urn,
+    action: "recreate",
+    summary: "missing on the instance (deleted out of band, or never created)",
+    fix: type.endsWith(":ApiKey")
+      ? "create a new key and get its token through the token routes again (on the manual route it stops for the token, as at the first up)"
+      : "recreate it",
+    properties: [],
+  };
+}
+
 export function buildDriftReport(stack: string, preview: PreviewJson): DriftReport {
+  const steps = preview.steps ?? [];
+  const before = new Map<string, Record<string, unknown>>();
+  for (const step of steps) if (step.op === "refresh" && step.oldState?.outputs) before.set(step.urn, step.oldState.outputs);
   const items: DriftItem[] = [];
-  const refreshes = new Map((preview.steps ?? []).filter((s) => s.op === "refresh").map((s) => [s.urn, s]));
-  for (const step of preview.steps ?? []) {
+  const failedChecks: Array<{ step: PreviewStep; resource: string; type: string; properties: PropertyDrift[]; at: number }> = [];
+  for (const step of steps) {
     const type = step.newState?.type ?? step.oldState?.type ?? step.urn.split("::")[2] ?? "";
     if (type === "pulumi:pulumi:Stack" || step.op === "same" || step.op === "refresh" || step.op === "read") continue;
+    if (step.op.startsWith("delete-replaced")) continue;
     const resource = `${shortType(type)} ${nameOf(step.urn)}`;
+    if (type.endsWith(":ApiKeyVerification")) {
+      // Not a record: it proves the chain. Its failure is set against the change that
+      // explains it, below; a verification waiting for the key it proves is no item.
+      const properties = step.op === "create" ? [] : propertyDrift(step, before.get(step.urn));
+      if (properties.some((p) => p.property === "verified")) failedChecks.push({ step, resource, type, properties, at: items.length });
+      continue;
+    }
+    const parked = type.endsWith(":ApiKey") ? parkedKeyOf(step, stack) : undefined;
+    if (parked) {
+      items.push(parkedItem(step, resource, type, parked));
+      continue;
+    }
     if (step.op === "create") {
-      items.push({ resource, type, urn: step.urn, action: "recreate", summary: "missing on the instance (deleted out of band, or never created)", properties: [] });
+      items.push(missingItem(step, resource, type));
       continue;
     }
     if (step.op === "delete") {
-      items.push({ resource, type, urn: step.urn, action: "delete", summary: "in the state but no longer in the program", properties: [] });
+      const outputs = step.oldState?.outputs ?? {};
+      items.push({ resource, type, urn: step.urn, action: "delete", summary: "in the state but no longer in the program", fix: removalFix(outputs), properties: [] });
       continue;
     }
-    const properties = propertyDrift(step, refreshes.get(step.urn));
-    const replace = step.op === "replace" || step.op.startsWith("create-replacement") || step.op.startsWith("delete-replaced");
-    if (step.op.startsWith("delete-replaced")) continue;
+    const properties = propertyDrift(step, before.get(step.urn));
+    const replace = step.op === "replace" || step.op.startsWith("create-replacement");
+    // A resource whose only difference is a value it will get from another resource's
+    // pending change (a link waiting for its profile's update) follows that change.
+    if (properties.length === 0 && !replace && containsUnknown(step.newState?.inputs ?? {})) continue;
     const onInstance = properties.filter((p) => p.source === "instance").map((p) => p.property);
     const inProgram = properties.filter((p) => p.source === "program").map((p) => p.property);
-    const summary =
-      replace && type.endsWith(":ApiKey") && onInstance.length === 0
-        ? "rotation due (age, expiry or trigger)"
-        : onInstance.length > 0
-          ? `${onInstance.join(", ")} changed on the instance`
-          : inProgram.length > 0
-            ? `the program changed ${inProgram.join(", ")}`
-            : "the program changed since the last up";
-    items.push({ resource, type, urn: step.urn, action: replace ? "replace" : "update", summary, properties });
+    const rotation = replace && type.endsWith(":ApiKey") && onInstance.length === 0;
+    const summary = rotation
+      ? "rotation due (age, expiry or trigger)"
+      : onInstance.length > 0
+        ? `${onInstance.join(", ")} changed on the instance`
+        : inProgram.length > 0
+          ? `the program changed ${inProgram.join(", ")}`
+          : "the program changed since the last up";
+    const fix = rotation
+      ? "replace the key: create and prove a new one, move its consumers to it, then delete this one"
+      : replace
+        ? "replace it: create the new record first, then delete this one"
+        : type.endsWith(":Preflight")
+          ? "run the checks again, and change nothing until they pass"
+          : propertyFix(properties) || "apply the program's change";
+    items.push({ resource, type, urn: step.urn, action: replace ? "replace" : "update", summary, fix, properties });
+  }
+  // In the preview's order: a failed check that stands alone goes where it was.
+  for (const check of [...failedChecks].reverse()) {
+    const verified = check.properties.find((p) => p.property === "verified");
+    const reason = String(check.step.oldState?.outputs?.brokenLink ?? "");
+    const node = nodeForBrokenLink(reason);
+    const cause = items.find(
+      (i) => i.breaks === undefined && nodeForType(i.type) === node && (i.action === "recreate" || i.parkedKey !== undefined || i.properties.some((p) => p.source === "instance")),
+    );
+    if (cause && reason !== "") {
+      cause.breaks = reason;
+      continue;
+    }
+    items.splice(check.at, 0, {
+      resource: check.resource,
+      type: check.type,
+      urn: check.step.urn,
+      action: "update",
+      summary: `the chain check failed: ${reason || "the key was refused"}`,
+      fix: "probe the chain again, and stop with the broken link named until it is repaired",
+      properties: verified ? [verified] : check.properties,
+    });
   }
   return { stack, drifted: items.length > 0, items };
 }
@@ -145,8 +346,11 @@ export function formatDriftText(report: DriftReport): string {
   if (!report.drifted) return `stack ${report.stack}: no drift\n`;
   const lines = [`stack ${report.stack}: drift in ${report.items.length} resource${report.items.length === 1 ? "" : "s"}`];
   for (const item of report.items) {
-    lines.push(`- ${item.resource}: ${item.summary} → pulumi up will ${item.action} it`);
+    const label = item.parkedKey ? "[parked key] " : "";
+    lines.push(`- ${label}${item.resource}: ${item.summary} → pulumi up --refresh will ${item.fix}`);
     for (const p of item.properties) lines.push(`    ${p.property}: expected ${show(p.expected)} → actual ${show(p.actual)}`);
+    if (item.breaks) lines.push(`    this breaks the chain: ${item.breaks}`);
+    if (item.parkedKey) item.parkedKey.steps.forEach((step, i) => lines.push(`    ${i + 1}. ${step}`));
   }
   return lines.join("\n") + "\n";
 }
@@ -157,17 +361,32 @@ function md(text: string): string {
 
 export function formatDriftMarkdown(report: DriftReport): string {
   if (!report.drifted) return `### keywire drift: \`${md(report.stack)}\`\n\nNo drift.\n`;
-  const rows = report.items.flatMap((i) =>
-    i.properties.length > 0
-      ? i.properties.map((p) => `| ${md(i.resource)} | ${md(p.property)} | ${md(show(p.expected))} | ${md(show(p.actual))} | ${i.action} |`)
-      : [`| ${md(i.resource)} | — | — | ${md(i.summary)} | ${i.action} |`],
-  );
+  const rows = report.items.flatMap((i) => {
+    const resource = `${i.parkedKey ? "**parked key** " : ""}${md(i.resource)}`;
+    return i.properties.length > 0
+      ? i.properties.map((p) => `| ${resource} | ${md(p.property)} | ${md(show(p.expected))} | ${md(show(p.actual))} | ${md(i.fix)} |`)
+      : [`| ${resource} | — | — | ${md(i.summary)} | ${md(i.fix)} |`];
+  });
+  const notes: string[] = [];
+  for (const i of report.items) {
+    if (i.breaks) notes.push(`- ${md(i.resource)} breaks the chain: ${md(i.breaks)}`);
+  }
+  const parked = report.items.filter((i) => i.parkedKey);
+  const steps = parked.flatMap((i) => [
+    "",
+    `#### Parked key ${md(i.parkedKey?.name ?? "")}: what to do`,
+    "",
+    // Commands stay in code spans: escaping would change them.
+    ...(i.parkedKey?.steps ?? []).map((step, n) => `${n + 1}. ${step.replace(/[\r\n]+/g, " ")}`),
+  ]);
   return [
     `### keywire drift: \`${md(report.stack)}\``,
     "",
-    "| resource | property | expected | actual | `pulumi up` will |",
+    "| resource | property | expected | actual | `pulumi up --refresh` will |",
     "|---|---|---|---|---|",
     ...rows,
+    ...(notes.length > 0 ? ["", ...notes] : []),
+    ...steps,
     "",
   ].join("\n");
 }

@@ -3,7 +3,8 @@
  * installed @pulumi/pulumi (see toolchain.ts for the routes) and prints where it is.
  * Safe to run any number of times: a current cache is left as it is.
  */
-import { ensurePulumi, formatDuration, ToolchainError } from "./toolchain";
+import "../tools/preflight";
+import { callerDir, ensurePulumi, formatDuration, ToolchainError } from "./toolchain";
 
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => a !== "--force");
@@ -12,10 +13,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const started = Date.now();
-  const tc = await ensurePulumi({ force: argv.includes("--force") });
+  // ensurePulumi has already named the CLI, its route and environment.
+  await ensurePulumi({ force: argv.includes("--force"), cwd: callerDir(process.env) });
   process.stderr.write(
-    `[pulumi-setup] pulumi v${tc.version} (${tc.route}) at ${tc.pulumi}; ready in ${formatDuration(Date.now() - started)}\n` +
-      `[pulumi-setup] run it with: npm run -s pulumi -- <args>\n`,
+    `[pulumi-setup] ready in ${formatDuration(Date.now() - started)}; run it with: npm run -s pulumi -- <args>\n`,
   );
   return 0;
 }

@@ -1,16 +1,18 @@
 /**
- * keywire's Pulumi toolchain: finds or provides a `pulumi` CLI at exactly the version
- * of the installed @pulumi/pulumi SDK, plus the environment it runs in.
+ * keywire's Pulumi toolchain: finds or provides a `pulumi` CLI at least as new as the
+ * installed @pulumi/pulumi SDK, plus the environment it runs in.
  *
  * Routes, in order (docs/toolchain.md):
- *   1. a `pulumi` already on PATH at that version (an official install);
- *   2. the cache from an earlier run of this setup;
+ *   1. a `pulumi` already on PATH at the SDK's version or newer: the team's own CLI,
+ *      run with the team's own PULUMI_HOME, login, backend and plugin downloads;
+ *   2. the cache from an earlier run of this setup (exactly the SDK's version);
  *   3. the official installer, where its host answers;
  *   4. a build from the Go module proxy: the CLI from github.com/pulumi/pulumi/pkg/v3,
  *      keywire's own Node language host (tools/language-host) and keywire's own
  *      dynamic-provider plugin script.
- * Used by `npm run setup:pulumi`, the `npm run pulumi` wrapper and the end-to-end
- * tests, so all three run the same engine.
+ * Routes 2–4 are CLIs keywire provided itself; only they run in keywire's private
+ * environment (pulumiEnv). Used by `npm run setup:pulumi`, the `npm run pulumi`
+ * wrapper and the end-to-end tests, so all three run the same engine.
  */
 import { spawn, type ChildProcess } from "child_process";
 import { createHash } from "crypto";
@@ -43,20 +45,29 @@ const TIMEOUTS = {
   lockWait: 75 * 60_000,
 } as const;
 const PROGRESS_EVERY_MS = 15_000;
+/** pkg/v3's go.mod asks for this Go (v3.276.0: `go 1.26.6`). */
+const MIN_GO = "1.26.6";
+/** Measured, docs/toolchain.md: what a build from source costs on a cold Go cache. */
+const BUILD_COST = "about 13 CPU-minutes (8–25 minutes on 2 cores, depending on load) and up to 2.2 GB of memory";
 const STAMP_FORMAT = 1;
 
+/** "path": the team's own CLI; "installer" and "go": a CLI keywire put into its cache. */
 export type Route = "path" | "installer" | "go";
 
 export interface Toolchain {
-  /** The SDK version, e.g. "3.259.0"; the CLI reports "v" + this. */
+  /** The SDK version, e.g. "3.276.0". */
   version: string;
+  /** What the CLI reports, e.g. "v3.276.0": the SDK's version, or newer on route "path". */
+  cliVersion: string;
   route: Route;
-  /** Directory holding pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs. */
+  /** Directory holding pulumi and its bundled plugins. */
   binDir: string;
   /** Absolute path of the pulumi executable. */
   pulumi: string;
   /** The environment to run it with (see pulumiEnv). */
   env: NodeJS.ProcessEnv;
+  /** One line naming the CLI, its version, the route and the environment it runs in. */
+  summary: string;
 }
 
 export interface EnsureOptions {
@@ -66,6 +77,9 @@ export interface EnsureOptions {
   force?: boolean;
   /** Base environment (defaults to process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The directory the CLI will run in, where its project (Pulumi.yaml) is looked up;
+   * defaults to process.cwd(). */
+  cwd?: string;
 }
 
 /** Thrown when no route can provide the CLI; its message lists why each route failed. */
@@ -108,12 +122,14 @@ export function cacheDir(version: string, env: NodeJS.ProcessEnv = process.env):
   return path.join(toolsDir(env), `pulumi-v${version}`);
 }
 
-/** keywire's own PULUMI_HOME (plugins, logins, workspace settings), shared by versions. */
+/** keywire's own PULUMI_HOME (plugins, workspace settings) for the CLIs it provides,
+ * shared by versions. */
 export function defaultPulumiHome(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(toolsDir(env), "pulumi-home");
 }
 
-/** The local file backend used when the caller names none: state stays with the checkout (.tools/ is ignored by git). */
+/** The local file backend a keywire-provided CLI uses when the caller has chosen none:
+ * state stays with the checkout (.tools/ is ignored by git). */
 export function defaultBackendDir(): string {
   return path.join(REPO_ROOT, ".tools", "pulumi-state");
 }
@@ -125,92 +141,202 @@ export function ensureBackendDir(env: NodeJS.ProcessEnv): void {
   }
 }
 
-/** The project file the CLI reads for a run in `dir`: the nearest Pulumi.yaml (or .yml) upwards. */
-function projectFile(dir: string): string | undefined {
+/** What the team already chose, read from disk by readTeamSetup. */
+export interface TeamSetup {
+  /** `current` in the credentials.json the CLI reads with the caller's environment
+   * (PULUMI_CREDENTIALS_PATH, else PULUMI_HOME, else ~/.pulumi): a `pulumi login`. */
+  login?: string;
+  /** Where that credentials.json is, for messages. */
+  credentialsFile?: string;
+  /** The project's `backend.url` (Pulumi.yaml), which the CLI prefers to a login. */
+  projectBackend?: string;
+}
+
+export interface PulumiEnv {
+  env: NodeJS.ProcessEnv;
+  /** Says which PULUMI_HOME, backend and plugin policy the CLI gets. */
+  summary: string;
+}
+
+/**
+ * The environment the CLI runs with: a pure decision from the route, the caller's
+ * environment and what the team has set up.
+ *
+ * Every route gets node_modules/.bin first on PATH, so the language host and the
+ * dynamic-provider plugin run the project's Node 22, not an older system Node.
+ *
+ * Route "path" (the team's own CLI) gets nothing else: its PULUMI_HOME, login, backend,
+ * update check and plugin downloads are the team's.
+ *
+ * Routes "installer" and "go" (keywire put the CLI into its cache, typically on a
+ * machine that reaches no Pulumi host) get keywire's environment: no update check, no
+ * automatic plugin download, keywire's own PULUMI_HOME, and a file backend in the
+ * checkout. What the team chose still wins, because a different home or backend would
+ * show an empty stack whose `up` creates everything a second time: the caller's
+ * PULUMI_HOME; ~/.pulumi when it holds a login; and the backend named by
+ * PULUMI_BACKEND_URL, Pulumi.yaml's backend.url, a login or PULUMI_ACCESS_TOKEN.
+ */
+export function pulumiEnv(route: Route, binDir: string, base: NodeJS.ProcessEnv, team: TeamSetup = {}): PulumiEnv {
+  const nodeBin = path.join(REPO_ROOT, "node_modules", ".bin");
+  const callerPath = (base.PATH ?? "").split(path.delimiter).filter((p) => p !== "" && p !== nodeBin);
+  if (route === "path") {
+    // The CLI's own directory stays where the caller has it: it may hold other tools
+    // (an older node in /usr/bin) that must not move ahead of the caller's choices.
+    return {
+      env: { ...base, PATH: [nodeBin, ...callerPath].join(path.delimiter) },
+      summary: "the team's own CLI: its PULUMI_HOME, login, backend and plugin downloads",
+    };
+  }
+
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    // The cache holds only pulumi and its plugins: first, so the engine finds
+    // keywire's plugins even if another pulumi install is on PATH.
+    PATH: [binDir, nodeBin, ...callerPath.filter((p) => p !== binDir)].join(path.delimiter),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  let home: string;
+  if (base.PULUMI_HOME) {
+    home = `PULUMI_HOME ${base.PULUMI_HOME}`;
+  } else if (team.login) {
+    // Leave PULUMI_HOME unset: the CLI then reads ~/.pulumi, where the login is.
+    delete env.PULUMI_HOME;
+    home = "PULUMI_HOME ~/.pulumi (it holds your login)";
+  } else {
+    env.PULUMI_HOME = defaultPulumiHome(base);
+    home = `keywire's PULUMI_HOME ${env.PULUMI_HOME}`;
+  }
+  let backend: string;
+  if (base.PULUMI_BACKEND_URL) {
+    backend = `backend ${base.PULUMI_BACKEND_URL} (PULUMI_BACKEND_URL)`;
+  } else if (team.projectBackend) {
+    backend = `backend ${team.projectBackend} (Pulumi.yaml backend.url)`;
+  } else if (team.login) {
+    backend = `backend ${team.login} (your pulumi login${team.credentialsFile ? ` in ${team.credentialsFile}` : ""})`;
+  } else if (base.PULUMI_ACCESS_TOKEN) {
+    backend = "backend Pulumi Cloud (PULUMI_ACCESS_TOKEN)";
+  } else {
+    // Without it the CLI would ask for a Pulumi Cloud login. The directory is made by
+    // whoever runs the CLI (ensureBackendDir).
+    env.PULUMI_BACKEND_URL = `file://${defaultBackendDir()}`;
+    backend = `keywire's file backend ${env.PULUMI_BACKEND_URL}`;
+  }
+  return { env, summary: `keywire's environment: ${home}, ${backend}, no automatic plugin download` };
+}
+
+/** The credentials folder the CLI reads, given the caller's environment (as the SDK's
+ * workspace.getCredsFilePath and pulumihome.Dir decide it). */
+export function credentialsFile(base: NodeJS.ProcessEnv): string {
+  const folder = base.PULUMI_CREDENTIALS_PATH || base.PULUMI_HOME || path.join(base.HOME || os.homedir(), ".pulumi");
+  return path.join(folder, "credentials.json");
+}
+
+/** Where the caller of an npm script stood: npm runs scripts from the package root and
+ * leaves the caller's directory in INIT_CWD. */
+export function callerDir(env: NodeJS.ProcessEnv): string {
+  return env.INIT_CWD || process.cwd();
+}
+
+/** The project file the CLI would load when started in `dir`: the nearest Pulumi.yaml
+ * (or Pulumi.yml) in `dir` or above it. */
+export function findProjectFile(dir: string): string | undefined {
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     for (const name of ["Pulumi.yaml", "Pulumi.yml"]) {
-      if (fs.existsSync(path.join(d, name))) return path.join(d, name);
+      const f = path.join(d, name);
+      if (fs.existsSync(f)) return f;
     }
     if (path.dirname(d) === d) return undefined;
   }
 }
 
-/**
- * `backend.url` of a Pulumi.yaml, in the block form Pulumi documents
- * (`backend:` then an indented `url: …`) or the flow form (`backend: { url: … }`).
- * A line-level read, not a YAML parser: keywire has no YAML dependency, and only
- * whether the project names a backend matters here.
- */
-export function projectBackendUrl(yamlText: string): string | undefined {
-  const unquote = (v: string): string => v.trim().replace(/^(["'])(.*)\1$/, "$2").trim();
-  const flow = /^backend:[ \t]*\{([^}]*)\}/m.exec(yamlText);
-  if (flow) {
-    const url = /(?:^|,)\s*url:\s*([^,]+)/.exec(flow[1]);
-    return url && unquote(url[1]) ? unquote(url[1]) : undefined;
-  }
-  const block = /^backend:[ \t]*(?:#.*)?\r?\n((?:(?:[ \t]+.*|[ \t]*)(?:\r?\n|$))*)/m.exec(yamlText);
-  if (!block) return undefined;
-  const url = /^[ \t]+url:[ \t]*(.*?)[ \t]*(?:[ \t]#.*)?$/m.exec(block[1]);
-  return url && unquote(url[1]) ? unquote(url[1]) : undefined;
-}
+/** What projectBackendUrl returns for a `backend:` it cannot read: the CLI may well
+ * find a url there, so keywire must not set a backend of its own. */
+export const UNREAD_PROJECT_BACKEND = "Pulumi.yaml backend";
 
 /**
- * The backend the caller chose, where PULUMI_BACKEND_URL does not name one: the
- * project's `backend.url`, else the current `pulumi login` recorded in the Pulumi
- * home (the CLI's own order). Undefined when neither: the CLI would then use Pulumi
- * Cloud, which keywire never picks for anyone.
+ * The `backend.url` of a project file, in the block form Pulumi documents (`backend:`
+ * then an indented `url: …`) or the flow form (`backend: { url: … }`); undefined when
+ * the project names none, or an empty one, since the CLI then goes on to the login.
+ * A line-level read, not a YAML parser (keywire's runtime has no YAML dependency):
+ * a top-level `backend:` written in a form it does not follow (a tag, an alias, a
+ * block scalar, a url on the line below, a mapping spread over lines) gives
+ * UNREAD_PROJECT_BACKEND.
  */
-export function chosenBackend(pulumiHome: string, projectDir: string): string | undefined {
-  const project = projectFile(projectDir);
-  const fromProject = project ? projectBackendUrl(fs.readFileSync(project, "utf8")) : undefined;
-  if (fromProject) return fromProject;
-  try {
-    const creds = JSON.parse(fs.readFileSync(path.join(pulumiHome, "credentials.json"), "utf8")) as { current?: unknown };
-    return typeof creds.current === "string" && creds.current !== "" ? creds.current : undefined;
-  } catch {
-    return undefined; // no login yet (or a file the CLI will complain about itself)
-  }
-}
-
-/**
- * The environment the CLI runs with. Offline-safe: no update check, no automatic plugin
- * download. The toolchain's bin dir and node_modules/.bin come first on PATH, so the
- * engine finds keywire's plugins and every plugin runs the project's Node 22. A
- * caller's PULUMI_HOME, PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE(_FILE) win.
- * The local file backend is the default only where the caller chose no backend
- * (chosenBackend, for a run in `projectDir`: npm's INIT_CWD for the wrapper): a
- * team's `pulumi login s3://…` or `backend.url` must not be overridden by it.
- */
-export function pulumiEnv(binDir: string, base: NodeJS.ProcessEnv = process.env, projectDir = base.INIT_CWD || process.cwd()): NodeJS.ProcessEnv {
-  const nodeBin = path.join(REPO_ROOT, "node_modules", ".bin");
-  const rest = (base.PATH ?? "").split(path.delimiter).filter((p) => p !== "" && p !== binDir && p !== nodeBin);
-  const home = base.PULUMI_HOME || defaultPulumiHome(base);
-  const env: NodeJS.ProcessEnv = {
-    ...base,
-    PATH: [binDir, nodeBin, ...rest].join(path.delimiter),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_HOME: home,
+export function projectBackendUrl(projectYaml: string): string | undefined {
+  const lines = projectYaml.split(/\r?\n/);
+  const at = lines.findIndex((l) => /^backend\s*:/.test(l));
+  if (at < 0) return undefined;
+  const uncomment = (v: string): string => v.replace(/(^|\s)#.*$/, "").trim();
+  // The url's value: a quoted or plain scalar on its line. Anything else (a tag !, an
+  // anchor &, an alias *, a block scalar | >, a collection, an unclosed quote) is unread.
+  const value = (raw: string): string | undefined => {
+    const quoted = /^\s*(["'])(.*?)\1\s*(?:#.*)?$/.exec(raw);
+    const v = quoted ? quoted[2] : uncomment(raw);
+    if (!quoted && /^[!&*|>{["']/.test(v)) return UNREAD_PROJECT_BACKEND;
+    return v === "" ? undefined : v;
   };
-  if (!base.PULUMI_BACKEND_URL && !chosenBackend(home, projectDir)) {
-    // The directory is made by the wrapper when it runs the CLI (ensureBackendDir).
-    env.PULUMI_BACKEND_URL = `file://${defaultBackendDir()}`;
+  const rest = uncomment(lines[at].replace(/^backend\s*:/, ""));
+  if (rest.startsWith("{")) {
+    const flow = /^\{([^}]*)\}$/.exec(rest);
+    if (!flow) return UNREAD_PROJECT_BACKEND;
+    const url = /(?:^|,)\s*url\s*:([^,]*)/.exec(flow[1]);
+    return url ? value(url[1]) : undefined;
   }
-  return env;
+  if (rest !== "") return UNREAD_PROJECT_BACKEND;
+  for (let i = at + 1; i < lines.length; i++) {
+    if (/^\S/.test(lines[i])) break; // the next top-level key: the backend block ended
+    const m = /^(\s+)url\s*:(.*)$/.exec(lines[i]);
+    if (!m) continue;
+    // `url:` alone with a deeper line below: the value is on that line.
+    const next = lines[i + 1] ?? "";
+    const continued = next.trim() !== "" && next.length - next.trimStart().length > m[1].length;
+    if (uncomment(m[2]) === "" && continued) return UNREAD_PROJECT_BACKEND;
+    return value(m[2]);
+  }
+  return undefined;
+}
+
+/** Reads the team's login and the project's backend for pulumiEnv. Unreadable or
+ * malformed files count as absent: the CLI itself reports them when it runs. */
+export function readTeamSetup(base: NodeJS.ProcessEnv, cwd: string): TeamSetup {
+  const team: TeamSetup = {};
+  const creds = credentialsFile(base);
+  try {
+    const current = (JSON.parse(fs.readFileSync(creds, "utf8")) as { current?: unknown }).current;
+    if (typeof current === "string" && current !== "") {
+      team.login = current;
+      team.credentialsFile = creds;
+    }
+  } catch {
+    // no credentials.json, or not JSON: no login
+  }
+  const project = findProjectFile(cwd);
+  if (project) {
+    try {
+      const url = projectBackendUrl(fs.readFileSync(project, "utf8"));
+      if (url) team.projectBackend = url;
+    } catch {
+      // unreadable: the CLI will say so
+    }
+  }
+  return team;
 }
 
 /**
  * The environment for one CLI command. `pulumi login <url>` records the caller's own
- * choice of backend: pulumiEnv's file default must not stand beside it (the CLI would
- * warn that PULUMI_BACKEND_URL conflicts with the login, and later commands follow
- * the login anyway).
+ * choice of backend, so it runs without keywire's defaults: without the file backend
+ * (the CLI would warn that PULUMI_BACKEND_URL conflicts with the login URL) and
+ * without keywire's PULUMI_HOME, so the login lands in the credentials.json that
+ * readTeamSetup reads, and later commands follow it. What the caller set is kept.
  */
 export function envForCommand(args: string[], env: NodeJS.ProcessEnv, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const loginTo = args[0] === "login" && args.slice(1).some((a) => /^[a-z][a-z0-9+.-]*:\/\//i.test(a));
-  if (!loginTo || base.PULUMI_BACKEND_URL || env.PULUMI_BACKEND_URL !== `file://${defaultBackendDir()}`) return env;
-  const { PULUMI_BACKEND_URL: _default, ...rest } = env;
-  void _default;
-  return rest;
+  if (!loginTo) return env;
+  const out = { ...env };
+  if (!base.PULUMI_BACKEND_URL && out.PULUMI_BACKEND_URL === `file://${defaultBackendDir()}`) delete out.PULUMI_BACKEND_URL;
+  if (!base.PULUMI_HOME && out.PULUMI_HOME === defaultPulumiHome(base)) delete out.PULUMI_HOME;
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -223,19 +349,33 @@ export interface CommandResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  stdoutTruncated?: boolean;
 }
 
-interface CommandOptions {
+export interface CommandOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs: number;
   /** Called for each complete stderr line (go prints its progress there). */
   onStderrLine?: (line: string) => void;
+  /** Called with each stderr chunk as it arrives (to pass progress on). */
+  onStderr?: (text: string) => void;
   /** Written to the command's stdin, which is then closed; without it stdin is closed at once. */
   input?: string;
+  /**
+   * On timeout, SIGTERM first and SIGKILL this long after (the engine cancels
+   * gracefully on SIGTERM); without it, SIGKILL at once.
+   */
+  killGraceMs?: number;
+  /** stdout kept at most (the rest is dropped and `stdoutTruncated` set). */
+  maxStdoutBytes?: number;
 }
 
-/** Runs a command to completion with a hard time limit; never throws for a non-zero exit. */
+/**
+ * The one way keywire runs a child process (the Pulumi CLI, go, the wrapper):
+ * to completion or a hard time limit, in its own process group so a timeout also
+ * stops what it started; never throws for a non-zero exit.
+ */
 export function runCommand(cmd: string, args: string[], opts: CommandOptions): Promise<CommandResult> {
   return new Promise((resolve) => {
     let child: ChildProcess;
@@ -249,13 +389,20 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
     }
     if (opts.input !== undefined) sendInput(child, opts.input);
     let stdout = "";
+    let stdoutBytes = 0;
+    let stdoutTruncated = false;
     let stderr = "";
     let pending = "";
     let timedOut = false;
-    child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stdout?.on("data", (b: Buffer) => {
+      stdoutBytes += b.length;
+      if (opts.maxStdoutBytes !== undefined && stdoutBytes > opts.maxStdoutBytes) stdoutTruncated = true;
+      else stdout += b.toString();
+    });
     child.stderr?.on("data", (b: Buffer) => {
       const s = b.toString();
       stderr += s;
+      opts.onStderr?.(s);
       if (opts.onStderrLine) {
         pending += s;
         const lines = pending.split("\n");
@@ -263,9 +410,12 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
         for (const line of lines) opts.onStderrLine(line);
       }
     });
+    let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child);
+      if (opts.killGraceMs === undefined) return killGroup(child);
+      signalGroup(child, "SIGTERM");
+      killTimer = setTimeout(() => killGroup(child), opts.killGraceMs);
     }, opts.timeoutMs);
     // Its own process group does not see the terminal's Ctrl-C: stop it ourselves, then
     // let the signal do what it would have done to this process.
@@ -278,15 +428,18 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     };
     for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
-    child.on("error", (err) => {
+    const done = (): void => {
       clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
       stopForwarding();
+    };
+    child.on("error", (err) => {
+      done();
       resolve({ code: null, signal: null, stdout, stderr: stderr + String(err), timedOut });
     });
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      stopForwarding();
-      resolve({ code, signal, stdout, stderr, timedOut });
+      done();
+      resolve({ code, signal, stdout, stderr, timedOut, ...(stdoutTruncated ? { stdoutTruncated } : {}) });
     });
   });
 }
@@ -296,7 +449,7 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
  * reading makes the write fail (EPIPE); its exit code tells what happened, so that
  * error is not raised again here.
  */
-export function sendInput(child: ChildProcess, input: string): void {
+function sendInput(child: ChildProcess, input: string): void {
   if (!child.stdin) return;
   child.stdin.on("error", () => undefined);
   child.stdin.end(input);
@@ -305,11 +458,15 @@ export function sendInput(child: ChildProcess, input: string): void {
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function killGroup(child: ChildProcess): void {
+  signalGroup(child, "SIGKILL");
+}
+
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
-    process.kill(-child.pid, "SIGKILL");
+    process.kill(-child.pid, sig);
   } catch {
-    child.kill("SIGKILL");
+    child.kill(sig);
   }
 }
 
@@ -463,18 +620,82 @@ async function withLock<T>(dir: string, log: (l: string) => void, fn: () => Prom
 // Route 1: pulumi on PATH
 // ---------------------------------------------------------------------------
 
-async function pulumiOnPath(version: string, env: NodeJS.ProcessEnv, excluded: string): Promise<{ bin?: string; note: string }> {
-  const searchEnv = { ...env, PATH: (env.PATH ?? "").split(path.delimiter).filter((p) => p !== excluded).join(path.delimiter) };
-  const bin = which("pulumi", searchEnv);
-  if (!bin) return { note: "no pulumi on PATH" };
-  const r = await runCommand(bin, ["version"], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" }, timeoutMs: TIMEOUTS.probe });
-  const found = r.stdout.trim();
-  if (r.code !== 0) return { note: describeFailure(`${bin} version`, r) };
-  if (found !== `v${version}`) return { note: `${bin} is ${found || "of unknown version"}, not v${version}` };
-  if (!fs.existsSync(path.join(path.dirname(bin), "pulumi-language-nodejs"))) {
-    return { note: `${bin} is v${version} but has no pulumi-language-nodejs beside it` };
+interface Semver {
+  major: number;
+  minor: number;
+  patch: number;
+  /** "" for a release; "alpha.1" etc. for a pre-release, which sorts before it. */
+  pre: string;
+}
+
+/** Reads "v3.276.0", "3.276.0" or "v3.277.0-alpha.5+dirty" (what `pulumi version` prints). */
+export function parseVersion(text: string): Semver | undefined {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(text.trim());
+  if (!m) return undefined;
+  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre: m[4] ?? "" };
+}
+
+/** Negative when a < b, 0 when equal, positive when a > b; pre-releases compare as
+ * text, which is enough to place any of them before their release. */
+export function compareVersions(a: Semver, b: Semver): number {
+  return (
+    a.major - b.major ||
+    a.minor - b.minor ||
+    a.patch - b.patch ||
+    (a.pre === b.pre ? 0 : a.pre === "" ? 1 : b.pre === "" ? -1 : a.pre < b.pre ? -1 : 1)
+  );
+}
+
+/** Every executable `name` on PATH, in PATH order, each file once. */
+export function whichAll(name: string, env: NodeJS.ProcessEnv): string[] {
+  const seen = new Set<string>();
+  const found: string[] = [];
+  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (!fs.statSync(candidate).isFile()) continue;
+      const real = fs.realpathSync(candidate);
+      if (seen.has(real)) continue;
+      seen.add(real);
+      found.push(candidate);
+    } catch {
+      // not here; keep looking
+    }
   }
-  return { bin, note: `using ${bin} (v${version})` };
+  return found;
+}
+
+/**
+ * Route 1: the first `pulumi` on PATH whose version is at least the SDK's, used as it
+ * is. CLIs in keywire's own cache do not count: they are routes 2–4 and need keywire's
+ * environment. Each one passed over is logged with the reason.
+ */
+async function pulumiOnPath(
+  version: string,
+  env: NodeJS.ProcessEnv,
+  log: (l: string) => void,
+): Promise<{ bin?: string; cliVersion?: string; note: string }> {
+  const wanted = parseVersion(version);
+  if (!wanted) throw new ToolchainError(`the @pulumi/pulumi version ${version} is not a version`);
+  const ownCache = path.resolve(toolsDir(env)) + path.sep;
+  const candidates = whichAll("pulumi", env).filter((bin) => !path.resolve(bin).startsWith(ownCache));
+  if (candidates.length === 0) return { note: "no pulumi on PATH" };
+  const notes: string[] = [];
+  for (const bin of candidates) {
+    const r = await runCommand(bin, ["version"], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" }, timeoutMs: TIMEOUTS.probe });
+    const found = r.stdout.trim();
+    const parsed = parseVersion(found);
+    let note: string;
+    if (r.code !== 0) note = describeFailure(`${bin} version`, r);
+    else if (!parsed) note = `${bin} printed "${found.slice(0, 80)}", not a version`;
+    else if (compareVersions(parsed, wanted) < 0) note = `${bin} is ${found}, older than the SDK's v${version}`;
+    else return { bin, cliVersion: found, note: `using ${bin} (${found})` };
+    log(`${note}: not using it`);
+    notes.push(note);
+  }
+  return { note: notes.join("; ") };
 }
 
 // ---------------------------------------------------------------------------
@@ -642,7 +863,7 @@ async function buildCli(
   const out = path.join(dir, "bin", "pulumi");
   const tmpOut = `${out}.tmp-${process.pid}`;
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  log(`building the pulumi CLI ${tag} (${total || "?"} packages): on a cold Go build cache about 13 CPU-minutes (7–8 minutes on 2 idle cores, longer on busy ones) and up to 2.2 GB of memory; seconds when warm`);
+  log(`building the pulumi CLI ${tag} (${total || "?"} packages); seconds when the Go build cache is warm`);
   let compiled = 0;
   const started = Date.now();
   const stopBuild = heartbeat(log, () => `go build: ${compiled}${total ? `/${total}` : ""} packages compiled`);
@@ -704,48 +925,67 @@ function installDynamicProvider(dir: string): void {
 // The entry point
 // ---------------------------------------------------------------------------
 
-function toolchainAt(version: string, route: Route, binDir: string, base: NodeJS.ProcessEnv): Toolchain {
-  return { version, route, binDir, pulumi: path.join(binDir, "pulumi"), env: pulumiEnv(binDir, base) };
+/** What the announcement line calls each route. */
+const ROUTE_LABEL: Record<Route, string> = {
+  path: "route: PATH",
+  installer: "route: the official installer, kept in keywire's cache",
+  go: "route: built from the Go module proxy, kept in keywire's cache",
+};
+
+interface Provided {
+  route: Route;
+  binDir: string;
+  cliVersion: string;
 }
 
 /**
- * Returns a ready toolchain, providing it first if needed. Idempotent: a current cache
+ * Returns a ready toolchain, providing it first if needed, and logs one line naming
+ * the CLI, its version, the route and the environment. Idempotent: a current cache
  * costs a stamp read; concurrent callers wait for one another on a lock.
  */
 export async function ensurePulumi(opts: EnsureOptions = {}): Promise<Toolchain> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[pulumi-setup] ${l}\n`));
   const base = opts.env ?? process.env;
   const version = sdkVersion();
+  const provided = await provide(version, base, log, opts.force === true);
+  const pulumi = path.join(provided.binDir, "pulumi");
+  // The team's files matter only where keywire would otherwise choose for it.
+  const team = provided.route === "path" ? {} : readTeamSetup(base, opts.cwd ?? process.cwd());
+  const decided = pulumiEnv(provided.route, provided.binDir, base, team);
+  const summary = `using ${pulumi} ${provided.cliVersion} (${ROUTE_LABEL[provided.route]}; ${decided.summary})`;
+  log(summary);
+  return { version, cliVersion: provided.cliVersion, route: provided.route, binDir: provided.binDir, pulumi, env: decided.env, summary };
+}
+
+async function provide(version: string, base: NodeJS.ProcessEnv, log: (l: string) => void, force: boolean): Promise<Provided> {
   const dir = cacheDir(version, base);
   const binDir = path.join(dir, "bin");
+  const tag = `v${version}`;
   const notes: string[] = [];
+  const cached = (): Provided => ({ route: readStamp(dir)?.route ?? "go", binDir, cliVersion: tag });
 
-  if (!opts.force) {
-    const onPath = await pulumiOnPath(version, base, binDir);
-    if (onPath.bin) return toolchainAt(version, "path", path.dirname(onPath.bin), base);
+  if (!force) {
+    const onPath = await pulumiOnPath(version, base, log);
+    if (onPath.bin && onPath.cliVersion) return { route: "path", binDir: path.dirname(onPath.bin), cliVersion: onPath.cliVersion };
     notes.push(`PATH: ${onPath.note}`);
 
     const stale = staleParts(dir, version);
-    if (!stale.cli && !stale.languageHost && !stale.dynamicProvider) {
-      return toolchainAt(version, readStamp(dir)?.route ?? "go", binDir, base);
-    }
+    if (!stale.cli && !stale.languageHost && !stale.dynamicProvider) return cached();
   }
 
   return withLock(dir, log, async () => {
     // Another process may have finished the work while this one waited.
-    const stale = opts.force ? { cli: true, languageHost: true, dynamicProvider: true } : staleParts(dir, version);
-    if (!stale.cli && !stale.languageHost && !stale.dynamicProvider) {
-      return toolchainAt(version, readStamp(dir)?.route ?? "go", binDir, base);
-    }
+    const stale = force ? { cli: true, languageHost: true, dynamicProvider: true } : staleParts(dir, version);
+    if (!stale.cli && !stale.languageHost && !stale.dynamicProvider) return cached();
     const previous = readStamp(dir);
 
     if (stale.cli) {
-      log(`no cached pulumi v${version} in ${dir}`);
+      log(`no cached pulumi ${tag} in ${dir}`);
       const official = await installOfficial(version, dir, base, log);
       if (official.ok) {
         writeStamp(dir, { format: STAMP_FORMAT, version, route: "installer", builtAt: new Date().toISOString() });
-        log(`pulumi v${version} ready in ${binDir} (official installer)`);
-        return toolchainAt(version, "installer", binDir, base);
+        log(`pulumi ${tag} ready in ${binDir} (official installer)`);
+        return { route: "installer", binDir, cliVersion: tag };
       }
       notes.push(`installer: ${official.note}`);
       log(`${official.note}; building from the Go module proxy instead`);
@@ -754,10 +994,17 @@ export async function ensurePulumi(opts: EnsureOptions = {}): Promise<Toolchain>
     const goBin = which("go", base);
     const goVer = goBin ? await goVersion(goBin, base) : undefined;
     if (!goBin || !goVer) {
-      notes.push("Go: no working `go` on PATH (install Go 1.25 or newer, or put an official pulumi on PATH)");
+      notes.push(`Go: no working \`go\` on PATH (install Go ${MIN_GO}+, or put a pulumi ${tag} or newer on PATH)`);
       throw noRoute(version, notes);
     }
-    log(`using ${goVer}`);
+    if (stale.cli) {
+      log(
+        `building pulumi ${tag} from source with ${goVer}, the route for machines that reach no Pulumi host: ` +
+          `${BUILD_COST}, once (cached in ${dir}); a pulumi ${tag} or newer on PATH makes this unnecessary`,
+      );
+    } else {
+      log(`using ${goVer}`);
+    }
 
     let buildSeconds = previous?.buildSeconds;
     if (stale.cli) {
@@ -781,8 +1028,8 @@ export async function ensurePulumi(opts: EnsureOptions = {}): Promise<Toolchain>
       env: { ...base, PULUMI_SKIP_UPDATE_CHECK: "true" },
       timeoutMs: TIMEOUTS.probe,
     });
-    if (check.stdout.trim() !== `v${version}`) {
-      notes.push(`Go: the built CLI reports "${check.stdout.trim()}" instead of v${version}`);
+    if (check.stdout.trim() !== tag) {
+      notes.push(`Go: the built CLI reports "${check.stdout.trim()}" instead of ${tag}`);
       throw noRoute(version, notes);
     }
     writeStamp(dir, {
@@ -795,8 +1042,8 @@ export async function ensurePulumi(opts: EnsureOptions = {}): Promise<Toolchain>
       buildSeconds,
       builtAt: new Date().toISOString(),
     });
-    log(`pulumi v${version} ready in ${binDir} (built with Go)`);
-    return toolchainAt(version, "go", binDir, base);
+    log(`pulumi ${tag} ready in ${binDir} (built with Go)`);
+    return { route: "go", binDir, cliVersion: tag };
   });
 }
 

@@ -9,6 +9,7 @@
  * caller is told so (ensureActionlint's `missing`) instead of failing with "command
  * not found", and the test falls back to its structural checks.
  */
+import "./preflight";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";

@@ -35,8 +35,8 @@ function verificationStep(brokenLink: string) {
 
 /**
  * What `pulumi preview --refresh --json` shows after someone deactivated the inbound
- * profile: the profile changed in a property the program leaves at its default (so
- * no property is named), the links that refer to it wait for its update, and the
+ * profile: the profile's `active`, a default the program leaves out (check fills it
+ * in), reads false; the links that refer to the profile wait for its update, and the
  * verification names the profile.
  */
 const profileInactive: PreviewJson = {
@@ -44,10 +44,16 @@ const profileInactive: PreviewJson = {
     { op: "same", urn: "urn:pulumi:dev::keywire::pulumi:pulumi:Stack::keywire-dev" },
     { op: "same", urn: urn(`${T}ApiKey`, "keywire-key") },
     {
+      op: "refresh",
+      urn: urn(`${T}InboundProfile`, "keywire-profile"),
+      oldState: { type: `${T}InboundProfile`, inputs: { name: "keywire-dev-profile", active: true }, outputs: { name: "keywire-dev-profile", active: true } },
+      newState: { type: `${T}InboundProfile`, inputs: { name: "keywire-dev-profile", active: false }, outputs: { name: "keywire-dev-profile", active: false } },
+    },
+    {
       op: "update",
       urn: urn(`${T}InboundProfile`, "keywire-profile"),
-      oldState: { type: `${T}InboundProfile`, inputs: { name: "keywire-dev-profile" }, outputs: { name: "keywire-dev-profile", active: false } },
-      newState: { type: `${T}InboundProfile`, inputs: { name: "keywire-dev-profile" } },
+      oldState: { type: `${T}InboundProfile`, inputs: { name: "keywire-dev-profile", active: false }, outputs: { name: "keywire-dev-profile", active: false } },
+      newState: { type: `${T}InboundProfile`, inputs: { name: "keywire-dev-profile", active: true } },
     },
     ...["table-get", "event-api"].map((suffix) => ({
       op: "update",
@@ -95,9 +101,8 @@ describe("from a drift report", () => {
     expect(edges.filter((e) => e.includes("❌"))).toHaveLength(1);
     expect(labels.get("profile")).toBe("❌ inbound profile");
     expect([...labels.values()].filter((l) => l.startsWith("❌"))).toHaveLength(1);
-    // The links wait for the profile's update: a change, not a break.
-    expect(classes.get("link")).toBe("attention");
-    for (const id of ["user", "key", "policy", "endpoint", "sns"] as const) expect(classes.get(id)).toBe("ok");
+    // The links only wait for the profile's update: nothing is wrong with them.
+    for (const id of ["user", "key", "link", "policy", "endpoint", "sns"] as const) expect(classes.get(id)).toBe("ok");
     // Every node has exactly one class.
     expect(classes.size).toBe(CHAIN.length);
 
@@ -105,6 +110,7 @@ describe("from a drift report", () => {
     expect(markdown).toContain("#### The chain of stack dev");
     expect(markdown).toContain(block);
     expect(markdown).toMatch(/- ❌ \*\*inbound profile\*\* \(broken\): the inbound profile "keywire-dev-profile" is inactive/);
+    expect(markdown).toContain("InboundProfile keywire-profile: active changed on the instance (pulumi up --refresh will set active back to true)");
   });
 
   test("an inactive key marks the key, and no edge but user → key", () => {
@@ -165,6 +171,17 @@ describe("from a drift report", () => {
     expect(classes.get("key")).toBe("attention");
     expect(brokenIn(chainMermaid(chainFromDrift(report)))).toEqual([]);
     expect(redEdges).toEqual([]);
+  });
+
+  test("a parked key: a change while the key it replaces serves, a break when it is the only key", () => {
+    const type = `${T}ApiKey`;
+    const parkedKey = { sysId: "b".repeat(32), name: "k #2", recordUrl: "https://dev1.service-now.com/x" };
+    const step = (op: string) => ({ op, urn: urn(type, "keywire-key"), newState: { type, inputs: { name: "k", parkedKey } } });
+    const rotating = chainFromDrift(buildDriftReport("dev", { steps: [step("replace")] }));
+    expect(rotating.nodes.key.status).toBe("attention");
+    expect(rotating.nodes.key.notes[0].text).toContain("parked key");
+    const first = chainFromDrift(buildDriftReport("dev", { steps: [step("create")] }));
+    expect(brokenIn(chainMermaid(first))).toEqual(["key"]);
   });
 
   test("no drift: every link ok, nothing red", () => {

@@ -48,16 +48,14 @@ beforeAll(() => {
     `#!${process.execPath}`,
     "const fs = require('fs');",
     `if (process.argv[2] === 'version') { process.stdout.write('v${sdkVersion()}\\n'); process.exit(0); }`,
-    // The drift command reads the stack's secrets first, to redact them from all it prints.
-    "if (process.argv[2] === 'config') { process.stdout.write('{}'); process.exit(0); }",
+    // The stack's configuration, read first so that its secrets can be kept out of the report.
+    "if (process.argv[2] === 'config') { process.stdout.write(process.env.FAKE_CONFIG_OUTPUT || '{}'); process.exit(0); }",
     "if (process.argv[2] !== 'preview') process.exit(99);",
     "process.stdout.write(fs.readFileSync(process.env.FAKE_PREVIEW_OUTPUT, 'utf8'));",
     "process.stderr.write('fake pulumi stderr\\n');",
     "process.exit(Number(process.env.FAKE_PREVIEW_CODE));",
   ].join("\n");
   fs.writeFileSync(path.join(bin, "pulumi"), fake, { mode: 0o755 });
-  // The first route takes a pulumi only with its language host beside it.
-  fs.writeFileSync(path.join(bin, "pulumi-language-nodejs"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -114,6 +112,26 @@ test("drift: exit 7, the report, and the summary with the chain's broken link", 
   expect(text).toContain("```mermaid");
   expect(text).toMatch(/^ {2}class profile broken$/m);
   expect(text).toMatch(/^ {2}linkStyle 1 stroke:#cf222e/m);
+});
+
+test("a secret of the stack's configuration echoed in the preview is not in what the check prints or writes", async () => {
+  const secret = "plain-token-value-4711";
+  const config = JSON.stringify({ "keywire:apiKeyToken": { value: secret, secret: true }, "servicenow:instanceUrl": { value: "https://dev1.service-now.com", secret: false } });
+  const leaky = {
+    steps: [
+      {
+        op: "update",
+        urn: urn(`${T}InboundProfile`, "keywire-profile"),
+        oldState: { type: `${T}InboundProfile`, inputs: { name: "p", description: `old ${secret}` }, outputs: { name: "p", description: `old ${secret}` } },
+        newState: { type: `${T}InboundProfile`, inputs: { name: "p", description: "new" } },
+      },
+    ],
+  };
+  const json = path.join(dir, "leaky.json");
+  const run = await drift(["--stack", "dev", "--json", json], JSON.stringify(leaky), PULUMI_CHANGES_FOUND, { FAKE_CONFIG_OUTPUT: config });
+  expect(run.code).toBe(DRIFT_EXIT.drift);
+  expect(run.stdout).toContain("description: expected new → actual old [REDACTED]");
+  for (const text of [run.stdout, run.stderr, fs.readFileSync(json, "utf8")]) expect(text).not.toContain(secret);
 });
 
 test("no drift: exit 0, appended to $GITHUB_STEP_SUMMARY after what other steps wrote", async () => {

@@ -130,8 +130,11 @@ test("out-of-band changes are drift, named by resource and property; up repairs 
   expect(byResource.get("ApiKey keywire-key")?.properties).toEqual([{ property: "active", expected: true, actual: false, source: "instance" }]);
   expect(byResource.get("InboundProfile keywire-profile")?.properties).toEqual([{ property: "keyLocation", expected: "query", actual: "header", source: "instance" }]);
   expect(byResource.get("AccessPolicy keywire-table-get")?.properties).toEqual([{ property: "active", expected: true, actual: false, source: "instance" }]);
-  expect(byResource.get("ApiKeyVerification keywire-verification")?.properties[0]?.property).toBe("verified");
-  expect(first.text).toContain("ApiKey keywire-key: active changed on the instance");
+  // The chain check's diagnosis is told with the change that explains it, not as an item of its own.
+  expect(byResource.get("ApiKey keywire-key")?.breaks).toBe("the key is inactive: run pulumi up to re-activate it");
+  expect(byResource.has("ApiKeyVerification keywire-verification")).toBe(false);
+  expect(first.report.items).toHaveLength(3);
+  expect(first.text).toContain("ApiKey keywire-key: active changed on the instance → pulumi up --refresh will set active back to true");
 
   // The state still says "as deployed": repairing drift means refreshing first.
   await ok(["up", "--refresh", "--yes", "--skip-preview"]);

@@ -9,7 +9,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { sdkVersion, which } from "../../scripts/pulumi/toolchain";
+import { compareVersions, parseVersion, sdkVersion, which } from "../../scripts/pulumi/toolchain";
 import {
   createTempBackend,
   ensurePulumi,
@@ -98,31 +98,120 @@ afterAll(() => {
 });
 
 describe("npm run pulumi", () => {
+  const npm = (): string => {
+    const bin = which("npm");
+    if (!bin) throw new Error("npm is not on PATH");
+    return bin;
+  };
+  const sdk = parseVersion(sdkVersion());
+
   test(
-    "runs the CLI pinned to the installed @pulumi/pulumi version",
+    "runs a CLI at least as new as the installed @pulumi/pulumi and names it on stderr",
     async () => {
-      const npm = which("npm");
-      expect(npm).toBeDefined();
-      const r = await runCommand(npm as string, ["run", "-s", "pulumi", "--", "version"], process.env, STEP_TIMEOUT_MS);
+      const r = await runCommand(npm(), ["run", "-s", "pulumi", "--", "version"], process.env, STEP_TIMEOUT_MS);
       expect(r.stderr).not.toMatch(/error/i);
       expect(r.code).toBe(0);
-      expect(r.stdout.trim()).toBe(`v${sdkVersion()}`);
+      const cli = parseVersion(r.stdout.trim());
+      expect(cli && sdk && compareVersions(cli, sdk) >= 0).toBe(true);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^\\[pulumi\\] using /\\S+/pulumi ${r.stdout.trim().replace(/\./g, "\\.")} \\(route: `));
     },
     STEP_TIMEOUT_MS,
   );
 
   test(
+    "uses a newer pulumi on PATH as it is, and skips an older one with a message",
+    async () => {
+      if (!sdk) throw new Error("the SDK version does not parse");
+      const fakes = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-fake-pulumi-"));
+      try {
+        const fake = (name: string, version: string): string => {
+          const dir = path.join(fakes, name);
+          fs.mkdirSync(dir);
+          // Prints its version; for anything else, what it was asked and with which backend.
+          fs.writeFileSync(
+            path.join(dir, "pulumi"),
+            `#!/bin/sh\nif [ "$1" = version ]; then echo ${version}; exit 0; fi\necho "ran $* backend=\${PULUMI_BACKEND_URL:-unset} acquisition=\${PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION:-unset}"\n`,
+            { mode: 0o755 },
+          );
+          return path.join(dir, "pulumi");
+        };
+        const newer = fake("newer", `v${sdk.major}.${sdk.minor + 1}.0`);
+        const older = fake("older", `v${sdk.major}.${sdk.minor - 1}.0`);
+        const env = (dir: string): NodeJS.ProcessEnv => {
+          const e: NodeJS.ProcessEnv = { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}` };
+          delete e.PULUMI_BACKEND_URL;
+          delete e.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION;
+          return e;
+        };
+
+        const used = await runCommand(npm(), ["run", "-s", "pulumi", "--", "stack", "ls"], env(path.dirname(newer)), STEP_TIMEOUT_MS);
+        expect(used.code).toBe(0);
+        expect(used.stdout.trim()).toBe("ran stack ls backend=unset acquisition=unset");
+        expect(used.stderr.trim()).toBe(
+          `[pulumi] using ${newer} v${sdk.major}.${sdk.minor + 1}.0 (route: PATH; the team's own CLI: its PULUMI_HOME, login, backend and plugin downloads)`,
+        );
+
+        const skipped = await runCommand(npm(), ["run", "-s", "pulumi", "--", "version"], env(path.dirname(older)), STEP_TIMEOUT_MS);
+        expect(skipped.code).toBe(0);
+        expect(skipped.stdout.trim()).not.toBe(`v${sdk.major}.${sdk.minor - 1}.0`);
+        expect(skipped.stderr).toContain(`[pulumi] ${older} is v${sdk.major}.${sdk.minor - 1}.0, older than the SDK's v${sdkVersion()}: not using it\n`);
+      } finally {
+        fs.rmSync(fakes, { recursive: true, force: true });
+      }
+    },
+    2 * STEP_TIMEOUT_MS,
+  );
+
+  test(
+    "a CLI keywire provided uses the team's login, and a project's backend.url, instead of a backend of its own",
+    async () => {
+      const cwd = fixtureProject("dynamic");
+      const base: NodeJS.ProcessEnv = { ...process.env, PULUMI_CONFIG_PASSPHRASE: backend.env.PULUMI_CONFIG_PASSPHRASE };
+      delete base.PULUMI_BACKEND_URL;
+      delete base.PULUMI_ACCESS_TOKEN;
+      const tc = await ensurePulumi();
+      const whoami = (env: NodeJS.ProcessEnv, dir: string) =>
+        runCommand(npm(), ["run", "-s", "pulumi", "--", "whoami", "--verbose", "--non-interactive"], env, STEP_TIMEOUT_MS, dir);
+
+      // A `pulumi login` to a file backend, in the team's PULUMI_HOME.
+      const home = path.join(backend.dir, "team-home");
+      const teamState = path.join(backend.dir, "team-state");
+      fs.mkdirSync(home);
+      fs.mkdirSync(teamState);
+      expectExit(await runPulumi(["login", `file://${teamState}`], { cwd, env: { PULUMI_HOME: home, PULUMI_BACKEND_URL: "" } }), 0);
+      const loggedIn = await whoami({ ...base, PULUMI_HOME: home }, cwd);
+      expect(loggedIn.code).toBe(0);
+      expect(loggedIn.stdout).toContain(`Backend URL: file://${teamState}`);
+      if (tc.route !== "path") expect(loggedIn.stderr).toContain(`backend file://${teamState} (your pulumi login in ${home}/credentials.json)`);
+
+      // backend.url in the project's Pulumi.yaml, no login.
+      const projectState = path.join(backend.dir, "project-state");
+      fs.mkdirSync(projectState);
+      const projectCopy = path.join(path.dirname(cwd), "with-backend");
+      fs.cpSync(cwd, projectCopy, { recursive: true });
+      fs.appendFileSync(path.join(projectCopy, "Pulumi.yaml"), `backend:\n  url: file://${projectState}\n`);
+      const emptyHome = path.join(backend.dir, "empty-home");
+      fs.mkdirSync(emptyHome);
+      const fromProject = await whoami({ ...base, PULUMI_HOME: emptyHome }, projectCopy);
+      expect(fromProject.code).toBe(0);
+      expect(fromProject.stdout).toContain(`Backend URL: file://${projectState}`);
+    },
+    2 * STEP_TIMEOUT_MS,
+  );
+
+  test(
     "runs in the caller's directory with the caller's backend, and passes the exit code through",
     async () => {
-      const npm = which("npm") as string;
       const cwd = fixtureProject("dynamic");
       const env = { ...process.env, ...backend.env };
-      const who = await runCommand(npm, ["run", "-s", "pulumi", "--", "whoami", "--verbose"], env, STEP_TIMEOUT_MS, cwd);
+      const who = await runCommand(npm(), ["run", "-s", "pulumi", "--", "whoami", "--verbose"], env, STEP_TIMEOUT_MS, cwd);
       expect(who.code).toBe(0);
       expect(who.stdout).toContain(`Backend URL: ${backend.env.PULUMI_BACKEND_URL}`);
       // A stack created through the wrapper belongs to the fixture's project: the CLI
       // ran in the caller's directory, not in the package root where npm starts.
-      const init = await runCommand(npm, ["run", "-s", "pulumi", "--", "stack", "init", "cwd-probe", "--non-interactive"], env, STEP_TIMEOUT_MS, cwd);
+      const init = await runCommand(npm(), ["run", "-s", "pulumi", "--", "stack", "init", "cwd-probe", "--non-interactive"], env, STEP_TIMEOUT_MS, cwd);
       expect(init.code).toBe(0);
       const ls = await runPulumi(["stack", "ls", "--json", "--non-interactive"], { cwd, env: backend.env });
       expectExit(ls, 0);
@@ -130,7 +219,7 @@ describe("npm run pulumi", () => {
       expectExit(await runPulumi(["stack", "rm", "cwd-probe", "--yes", "--non-interactive"], { cwd, env: backend.env }), 0);
       // Exit code 6 is the CLI's "stack not found".
       const missing = await runCommand(
-        npm,
+        npm(),
         ["run", "-s", "pulumi", "--", "stack", "select", "no-such-stack", "--non-interactive"],
         env,
         STEP_TIMEOUT_MS,

@@ -61,15 +61,15 @@ describe("FreshserviceAgent check", () => {
     const r = await check({ domain, apiKey: "k", email: "nope", firstName: "", roles: [] });
     const reasons = (r.failures ?? []).map((f) => f.reason).join("\n");
     expect((r.failures ?? []).map((f) => f.property).sort()).toEqual(["email", "firstName", "roles"]);
-    expect(reasons).toContain("FreshserviceAgent.email must be an email address");
-    expect(reasons).toContain("FreshserviceAgent.roles needs at least one role");
+    expect(reasons).toContain("FreshserviceAgent.email: must be an email address");
+    expect(reasons).toContain("FreshserviceAgent.roles: needs at least one role");
   });
 
   test("a role needs exactly one of id or name; specified_groups needs groups", async () => {
     const both = await check(inputs({ roles: [{ roleId: 1, roleName: "Admin" }] }));
-    expect(both.failures?.[0].reason).toContain("roles.0 needs exactly one of roleId or roleName");
+    expect(both.failures?.[0].reason).toContain("roles.0: needs exactly one of roleId or roleName");
     const groups = await check(inputs({ roles: [{ roleName: "Admin", assignmentScope: "specified_groups" }] }));
-    expect(groups.failures?.[0].reason).toContain("roles.0.groups must list at least one group id");
+    expect(groups.failures?.[0].reason).toContain("roles.0.groups: must list at least one group id");
     const scope = await check(inputs({ roles: [{ roleName: "Admin", assignmentScope: "everything" as never }] }));
     expect(scope.failures?.[0].property).toBe("roles");
   });

@@ -54,8 +54,8 @@ describe("FreshserviceApiKey check", () => {
     expect(props).toEqual(["apiKey", "baseUrl", "domain"]);
     const text = JSON.stringify(r.failures);
     expect(text).not.toContain(secretish);
-    expect(text).toContain("FreshserviceApiKey.domain must be the subdomain only");
-    expect(text).toContain("FreshserviceApiKey.baseUrl must use https://");
+    expect(text).toContain("FreshserviceApiKey.domain: must be the subdomain only");
+    expect(text).toContain("FreshserviceApiKey.baseUrl: must use https://");
   });
 
   test("an empty key, a bad probe and a missing domain fail", async () => {

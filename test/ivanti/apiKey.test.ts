@@ -46,7 +46,7 @@ describe("IvantiApiKey check", () => {
     const r = await check({ tenantUrl: "https://mycompany.saasit.com/HEAT", apiKey: "rest_api_key=SECRET123", probeObject: "in cidents" });
     expect((r.failures ?? []).map((f) => f.property).sort()).toEqual(["apiKey", "probeObject", "tenantUrl"]);
     const text = JSON.stringify(r.failures);
-    expect(text).toContain("IvantiApiKey.tenantUrl must not include /HEAT: give the origin and set heatPrefix: true");
+    expect(text).toContain("IvantiApiKey.tenantUrl: must not include /HEAT: give the origin and set heatPrefix: true");
     expect(text).toContain("without the rest_api_key= prefix");
     expect(text).not.toContain("SECRET123");
   });

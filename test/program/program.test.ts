@@ -123,6 +123,63 @@ test("every dynamic resource stores its provider as a reference of at most 300 b
   }
 });
 
+describe("taking an earlier deployment's chain over (keywire:adopt)", () => {
+  /**
+   * The records keywire makes itself: not the checks (Preflight, ApiKeyVerification), nor
+   * what it always takes over as shipped (the Table policies, the Basic profile, a push
+   * connector it does not create).
+   */
+  const created = (registered: Registered[]) =>
+    registered.filter((r) => {
+      const kind = r.type.split(":").pop();
+      if (!r.type.startsWith("pulumi-nodejs:") || ["Preflight", "ApiKeyVerification", "BasicAuthProfile"].includes(kind ?? "")) return false;
+      if (kind === "AccessPolicy" && String(r.inputs.name).startsWith("Table ")) return false;
+      return !(kind === "PushConnector" && r.inputs.onDestroy === "retain");
+    });
+
+  test("without it every record is created, and said to be deleted on destroy", async () => {
+    const { registered } = await runProgram({ ...baseConfig, "keywire:policyMode": "dedicated", "keywire:pushConnector": JSON.stringify({ name: "c", create: true }) }, TOKEN);
+    const own = created(registered);
+    expect(own.length).toBeGreaterThan(8);
+    for (const r of own) expect([r.name, r.inputs.adopt, r.inputs.onDestroy]).toEqual([r.name, undefined, "delete"]);
+  });
+
+  test("true takes every record over, each kept as keywire's own", async () => {
+    const config = {
+      ...baseConfig,
+      "keywire:policyMode": "dedicated",
+      "keywire:pushConnector": JSON.stringify({ name: "c", create: true }),
+      "keywire:adopt": "true",
+    };
+    const { registered } = await runProgram(config, TOKEN);
+    const own = created(registered);
+    expect(own.map((r) => r.type.split(":").pop()).sort()).toEqual([
+      "AccessPolicy",
+      "AccessPolicy",
+      "AccessPolicyProfileLink",
+      "AccessPolicyProfileLink",
+      "AccessPolicyProfileLink",
+      "ApiKey",
+      "InboundProfile",
+      "PushConnector",
+      "RateLimitRule",
+      "ServiceNowUser",
+      "UserRoleGrant",
+    ]);
+    for (const r of own) expect([r.name, r.inputs.adopt, r.inputs.onDestroy]).toEqual([r.name, true, "delete"]);
+  });
+
+  test("a part at a time, the key by sys_id", async () => {
+    const sysId = "f".repeat(32);
+    const { registered } = await runProgram({ ...baseConfig, "keywire:adopt": JSON.stringify({ key: sysId, profile: true }) }, TOKEN);
+    const adopted = created(registered).filter((r) => r.inputs.adopt !== undefined);
+    expect(adopted.map((r) => [r.type.split(":").pop(), r.inputs.adopt])).toEqual([
+      ["InboundProfile", true],
+      ["ApiKey", sysId],
+    ]);
+  });
+});
+
 test("every dynamic resource has its own type token", async () => {
   const { registered } = await runProgram({ ...baseConfig, "keywire:policyMode": "dedicated" }, TOKEN);
   const dynamic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:"));

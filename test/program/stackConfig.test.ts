@@ -158,6 +158,16 @@ describe("bad input is refused with what to do, in one message", () => {
     expect(p["keywire:somethingElse"]).not.toMatch(/did you mean/);
   });
 
+  test("keywire:adopt is true or the parts to take over; anything else is refused with what it may be", () => {
+    expect(loadStackConfig(raw({ ...valid, "keywire:adopt": "true" })).adopt).toBe(true);
+    const parts = JSON.stringify({ key: "0123456789abcdef0123456789abcdef", links: true });
+    expect(loadStackConfig(raw({ ...valid, "keywire:adopt": parts })).adopt).toEqual({ key: "0123456789abcdef0123456789abcdef", links: true });
+    expect(problems({ ...valid, "keywire:adopt": "yes" })["keywire:adopt"]).toContain("must be true or an object");
+    expect(problems({ ...valid, "keywire:adopt": JSON.stringify({ keys: true }) })["keywire:adopt"]).toMatch(/"keys".*did you mean "key"/);
+    expect(problems({ ...valid, "keywire:adopt": JSON.stringify({ key: "KEY-1" }) })["keywire:adopt.key"]).toContain("the key's sys_id");
+    expect(problems({ ...valid, "keywire:adopt.key": "true" })["keywire:adopt.key"]).toContain("pulumi config set --path keywire:adopt.key");
+  });
+
   test("an unknown nested key names the nearest one in its object", () => {
     const p = problems({ ...valid, "keywire:apiKey": JSON.stringify({ expiresInDay: 3 }) });
     expect(p["keywire:apiKey"]).toMatch(/expiresInDay.*did you mean "expiresInDays"\?/);

@@ -101,11 +101,25 @@ describe("token strategy", () => {
     expect(live.outs.tokenSource).toBe("operator");
     expect(emu.store.get("api_key", first.sys_id)!.active).toBe("true");
 
-    // A rotation replaces it: the replacement must be a new key, and the old token is not its token.
+    // A rotation replaces it. The engine checks a replacement without its old inputs, as
+    // here: the instance still holds the key being replaced, so the new one is the next
+    // generation, "#2". It must be a new key, and the old token is not its token.
     await expect(keys.create({ ...keyInputs, token: firstToken, onDestroy: "delete" })).rejects.toThrow(/pulumi config set --secret/);
-    const second = emu.store.query("api_key", (r) => r.name === "keywire key" && r.sys_id !== first.sys_id)[0];
+    const second = emu.store.query("api_key", (r) => r.sys_id !== first.sys_id)[0];
+    expect(second.name).toBe("keywire key #2");
     expect(second.active).toBe("false");
     expect(emu.store.get("api_key", first.sys_id)!.active).toBe("true");
+    // Running again before the operator copied the new token: the old key's token is still
+    // in the configuration. The instance accepts it while the parked key is inactive, so it
+    // is another key's: refused, with the key left parked and the old one serving.
+    emu.resetMetrics();
+    await expect(keys.create({ ...keyInputs, token: firstToken, onDestroy: "delete" })).rejects.toThrow(
+      /accepts the token from keywire:apiKeyToken while this key is still inactive, so the token is another active key's/,
+    );
+    expect(calls(emu, "api_key", "PATCH")).toBe(0);
+    expect(emu.store.get("api_key", second.sys_id)!.active).toBe("false");
+    expect(emu.store.get("api_key", first.sys_id)!.active).toBe("true");
+    expect(emu.store.query("api_key", () => true)).toHaveLength(2);
     // The operator copies the new key's token: the parked new key is taken over; the old one still serves.
     const secondToken = emu.tokenOf(second.sys_id)!;
     const rotated = await keys.create({ ...keyInputs, token: secondToken, onDestroy: "delete" });
@@ -204,6 +218,83 @@ describe("the key record", () => {
     expect(emu.store.get("api_key", id)!.active).toBe("true");
     expect(next.outs.token).not.toBe(outs.token);
     expect((await keys.diff(next.id, next.outs, triggered)).changes).toBe(false);
+  });
+});
+
+describe("what check asks the instance", () => {
+  test("a settled key's check makes no call; a key to be created is named from the keys of its name, and a parked one is shown", async () => {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const program = { ...keyInputs, rotation: { trigger: "1" } };
+    const { outs } = await keys.create(program);
+    emu.resetMetrics();
+    const settled = await keys.checked(program, outs);
+    expect(settled.generation).toBe(1);
+    expect(emu.metrics().total).toBe(0);
+
+    // A rotation: the next generation, with no parked key yet.
+    const rotated = { ...keyInputs, rotation: { trigger: "2" } };
+    const first = await keys.checked(rotated, outs);
+    expect(first.generation).toBe(2);
+    expect(first.parkedKey).toBeUndefined();
+    // The engine checks the replacement again without old inputs: the instance still
+    // has generation 1 active, so it is generation 2 all the same.
+    const again = await new ProviderDriver(apiKeyProvider, emu.url).checked(rotated);
+    expect(again.generation).toBe(2);
+
+    // A run that stopped for the new key's token parked "#2": check shows it.
+    const user = emu.store.query("sys_user", (r) => r.user_name === "svc.key")[0];
+    const parked = emu.store.insert("api_key", { name: "keywire key #2", user: user.sys_id, active: "false" });
+    const shown = await new ProviderDriver(apiKeyProvider, emu.url).checked(rotated, outs);
+    expect(shown.parkedKey).toEqual({
+      sysId: parked.sys_id,
+      name: "keywire key #2",
+      recordUrl: `${emu.url}/nav_to.do?uri=${encodeURIComponent(`api_key.do?sys_id=${parked.sys_id}`)}`,
+    });
+  });
+
+  test("a key deactivated by hand (a revoked token) is not taken for a parked one: its rotation makes the next generation", async () => {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const { id, outs } = await keys.create({ ...keyInputs, rotation: { trigger: "1" } });
+    emu.store.update("api_key", id, { active: "false" });
+    const rotated = { ...keyInputs, rotation: { trigger: "2" } };
+    // The next run's provider process, which checks a replacement as the engine does:
+    // first with the old inputs, then without.
+    const run = new ProviderDriver(apiKeyProvider, emu.url);
+    expect((await run.checked(rotated, outs)).generation).toBe(2);
+    const second = await run.checked(rotated);
+    expect(second.generation).toBe(2);
+    expect(second.parkedKey).toBeUndefined();
+    const next = await run.create(rotated);
+    expect(emu.store.get("api_key", next.id)?.name).toBe("keywire key #2");
+    expect(emu.store.get("api_key", id)?.active).toBe("false");
+  });
+
+  test("adopting by name takes the newest active generation, by sys_id that record; a rotation while adopting is refused in check", async () => {
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const keys = new ProviderDriver(apiKeyProvider, emu.url);
+    const user = emu.store.query("sys_user", (r) => r.user_name === "svc.key")[0];
+    emu.store.insert("api_key", { name: "keywire key", user: user.sys_id, active: "false" });
+    const live = emu.store.insert("api_key", { name: "keywire key #3", user: user.sys_id, active: "true" });
+    const program = { ...keyInputs, adopt: true, rotation: { trigger: "1" } };
+    const checked = await keys.checked(program);
+    expect(checked.generation).toBe(3);
+    expect(checked.adoptionPreview).toMatchObject({ sysId: live.sys_id });
+
+    // By sys_id, with the operator's token, as after a lost state: that record, its
+    // generation kept, the token proven; the key is not renamed.
+    const token = generateToken();
+    emu.store.update("api_key", live.sys_id, { token });
+    const bySysId = await new ProviderDriver(apiKeyProvider, emu.url).create({ ...keyInputs, adopt: live.sys_id, token, onDestroy: "delete", rotation: { trigger: "1" } });
+    expect(bySysId.id).toBe(live.sys_id);
+    expect(bySysId.outs).toMatchObject({ generation: 3, name: "keywire key #3", tokenSource: "operator", token });
+    expect(emu.store.query("api_key", () => true)).toHaveLength(2);
+
+    const rotated = { ...program, rotation: { trigger: "2" } };
+    const res = await keys.check(rotated, { ...checked, generation: 3 });
+    expect(res.failures?.map((f) => f.property)).toEqual(["adopt"]);
+    expect(res.failures?.[0].reason).toContain("pulumi config rm keywire:adopt");
   });
 });
 

@@ -165,6 +165,58 @@ describe("adoption", () => {
     const p = new ProviderDriver(inboundProfileProvider, emu.url);
     await expect(p.create({ name: "nope", keyLocation: "query", adopt: true })).rejects.toThrow(/Drop `adopt`/);
   });
+
+  test("a record taken over to be deleted on destroy is keywire's own: every field managed, defaults included", async () => {
+    // What a lost state leaves: keywire's own profile, deactivated meanwhile.
+    const p = new ProviderDriver(inboundProfileProvider, emu.url);
+    const made = await p.create({ name: "keywire sns", keyLocation: "query" });
+    emu.store.update("http_key_auth", made.id, { active: "false" });
+    const inputs = { name: "keywire sns", keyLocation: "query", adopt: true, onDestroy: "delete" };
+    expect(await p.checked(inputs)).toMatchObject({ active: true });
+    const taken = await p.create(inputs);
+    expect(taken.id).toBe(made.id);
+    expect(emu.store.query("http_key_auth", (r) => r.name === "keywire sns")).toHaveLength(1);
+    // Its default is kept like any of keywire's records: re-activated, and drift when changed again.
+    expect(one("http_key_auth", (r) => r.sys_id === made.id).active).toBe("true");
+    emu.store.update("http_key_auth", made.id, { active: "false" });
+    const drifted = await p.read(taken.id, taken.outs);
+    expect((await p.diff(taken.id, drifted.props!, inputs)).changes).toBe(true);
+    // Dropping `adopt` afterwards changes nothing: destroy still deletes it.
+    const settled = (await p.read(taken.id, (await p.update(taken.id, drifted.props!, inputs)) as Record<string, unknown>)).props!;
+    expect((await p.diff(taken.id, settled, { name: "keywire sns", keyLocation: "query", onDestroy: "delete" })).changes).toBe(false);
+    await p.delete(taken.id, settled);
+    expect(emu.store.get("http_key_auth", made.id)).toBeUndefined();
+  });
+});
+
+describe("defaults in the checked inputs", () => {
+  test("a record keywire creates gets its fields' declared defaults in the checked inputs; an adopted one does not", async () => {
+    const p = new ProviderDriver(accessPolicyProvider, emu.url);
+    const own = await p.checked({ name: "keywire events", apiPath: "sn_em_connector/em", applyAllMethods: true });
+    expect(own).toMatchObject({ active: true, applyAllMethods: true, applyAllResources: false, applyAllTables: false, advertiseAllAuthSchemes: false });
+    const shipped = await p.checked({ name: "Table GET API Access Policy", adopt: true, active: true });
+    // Only what the program mentions: a shipped policy's other fields are not keywire's to keep.
+    expect(Object.keys(shipped).filter((k) => k.startsWith("apply") || k === "advertiseAllAuthSchemes")).toEqual([]);
+    // The profile's `active`, which the program leaves out, reads as true: the value a
+    // deactivation on the instance is compared with.
+    const profile = await new ProviderDriver(inboundProfileProvider, emu.url).checked({ name: "p", keyLocation: "query" });
+    expect(profile.active).toBe(true);
+    // Values not known yet (preview) keep the defaults too.
+    const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    expect((await p.checked({ name: unknown, apiPath: "now/table", applyAllMethods: true })).active).toBe(true);
+  });
+
+  test("spelling out the default destroy of a created record is no change", async () => {
+    const p = new ProviderDriver(inboundProfileProvider, emu.url);
+    const { id, outs } = await p.create({ name: "p", keyLocation: "query" });
+    expect((await p.diff(id, outs, { name: "p", keyLocation: "query", onDestroy: "delete" })).changes).toBe(false);
+    expect((await p.diff(id, outs, { name: "p", keyLocation: "query", onDestroy: "retain" })).changes).toBe(true);
+    const shipped = await new ProviderDriver(accessPolicyProvider, emu.url).create({ name: "Table GET API Access Policy", adopt: true, active: true });
+    // An adopted record is restored by default: "delete" is a change.
+    const policies = new ProviderDriver(accessPolicyProvider, emu.url);
+    expect((await policies.diff(shipped.id, shipped.outs, { name: "Table GET API Access Policy", adopt: true, active: true, onDestroy: "restore" })).changes).toBe(false);
+    expect((await policies.diff(shipped.id, shipped.outs, { name: "Table GET API Access Policy", adopt: true, active: true, onDestroy: "delete" })).changes).toBe(true);
+  });
 });
 
 describe("AccessPolicy and AccessPolicyProfileLink", () => {
@@ -234,6 +286,18 @@ describe("ServiceNowUser, UserRoleGrant and PushConnector", () => {
     expect(emu.metrics().total).toBe(0);
     const d = await grants.diff(grant.id, grant.outs, { user: "svc.keywire", role: "itil" });
     expect(d.replaces).toEqual(["role"]);
+  });
+
+  test("a grant, found by a user and a role given by name, is previewed and taken over", async () => {
+    const user = await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.again" });
+    const made = await new ProviderDriver(userRoleGrantProvider, emu.url).create({ user: "svc.again", role: "evt_mgmt_integration" });
+    // A new provider process, as after a lost state.
+    const grants = new ProviderDriver(userRoleGrantProvider, emu.url);
+    const inputs = { user: "svc.again", role: "evt_mgmt_integration", adopt: true, onDestroy: "delete" };
+    expect((await grants.checked(inputs)).adoptionPreview).toEqual({ sysId: made.id, changes: {} });
+    const taken = await grants.create(inputs);
+    expect(taken.id).toBe(made.id);
+    expect(emu.store.query("sys_user_has_role", (r) => r.user === user.id)).toHaveLength(1);
   });
 
   test("a role that does not exist is named in the error", async () => {

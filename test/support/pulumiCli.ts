@@ -4,11 +4,10 @@
  * a hard time limit. Tests give each run its own backend through createTempBackend,
  * so no test touches the developer's state or ~/.pulumi.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePulumi as ensureToolchain, sendInput, type Toolchain } from "../../scripts/pulumi/toolchain";
+import { ensurePulumi as ensureToolchain, runCommand, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
 
 /** A cold cache builds the CLI from source: 8–9 minutes on 2 idle cores, 23 minutes
  * seen on a busy machine (docs/toolchain.md). Give beforeAll this much. */
@@ -20,10 +19,13 @@ const KILL_GRACE_MS = 5_000;
 export interface PulumiToolchain {
   /** Absolute path of the pulumi executable. */
   bin: string;
-  /** The environment `npm run pulumi` uses (offline-safe, plugins and Node 22 on PATH). */
+  /** The environment `npm run pulumi` uses (toolchain.ts pulumiEnv: the team's own for a
+   * pulumi from PATH, keywire's offline-safe one for a CLI keywire provided). */
   env: NodeJS.ProcessEnv;
-  /** e.g. "3.259.0", the installed @pulumi/pulumi version. */
+  /** e.g. "3.276.0", the installed @pulumi/pulumi version. */
   version: string;
+  /** Where the CLI came from: "path" (the team's own), "installer" or "go". */
+  route: Route;
 }
 
 let pending: Promise<Toolchain> | undefined;
@@ -33,7 +35,7 @@ export async function ensurePulumi(): Promise<PulumiToolchain> {
   pending ??= ensureToolchain({ log: (l) => process.stderr.write(`[pulumi-setup] ${l}\n`) });
   try {
     const tc = await pending;
-    return { bin: tc.pulumi, env: tc.env, version: tc.version };
+    return { bin: tc.pulumi, env: tc.env, version: tc.version, route: tc.route };
   } catch (err) {
     pending = undefined; // let a later call try again
     throw err;
@@ -57,46 +59,17 @@ export interface RunPulumiResult {
   timedOut: boolean;
 }
 
-/** Runs `pulumi <args>` to completion or until the time limit, never prompting. */
+/** Runs `pulumi <args>` to completion or until the time limit, never prompting (toolchain.ts runCommand). */
 export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise<RunPulumiResult> {
   const tc = await ensurePulumi();
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-  return new Promise((resolve) => {
-    // Its own process group, so a timeout also ends the language host, node and the
-    // provider plugins the engine started.
-    const child = spawn(tc.bin, args, {
-      cwd: opts.cwd,
-      env: { ...tc.env, ...opts.env },
-      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      detached: true,
-    });
-    if (opts.input !== undefined) sendInput(child, opts.input);
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
-    const signalGroup = (sig: NodeJS.Signals): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, sig);
-      } catch {
-        // already gone
-      }
-    };
-    let killTimer: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      signalGroup("SIGTERM");
-      killTimer = setTimeout(() => signalGroup("SIGKILL"), KILL_GRACE_MS);
-    }, timeoutMs);
-    const finish = (code: number | null, extra = ""): void => {
-      clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
-      resolve({ code, stdout, stderr: stderr + extra, timedOut });
-    };
-    child.on("error", (err) => finish(null, String(err)));
-    child.on("close", (code) => finish(code));
+  const res = await runCommand(tc.bin, args, {
+    cwd: opts.cwd,
+    env: { ...tc.env, ...opts.env },
+    timeoutMs: opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+    killGraceMs: KILL_GRACE_MS,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
+  return { code: res.code, stdout: res.stdout, stderr: res.stderr, timedOut: res.timedOut };
 }
 
 export interface TempBackend {

@@ -2,7 +2,7 @@
  * ApiKey: a REST API key (`api_key`) and its token.
  *
  * The record is managed like any other (see recordEngine.ts); what differs is the
- * token. It is obtained once, at creation, by the strategy in tokenAcquisition.ts,
+ * token. It is obtained once, at creation, by the strategy in tokenPlan.ts,
  * proven by a probe, and kept as a secret output. A refresh cannot read it back,
  * so it is carried; ApiKeyVerification proves it again on every refresh.
  *
@@ -18,14 +18,13 @@
  * probe's answer proved nothing) before the error surfaces.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { formatGlideDateTime, parseDateTime } from "../engine/columns";
+import { formatGlideDateTime, parseDateTime, recordUrl } from "../engine/columns";
 import { q } from "../client/encodedQuery";
-import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
-import { recordUrl } from "../engine/columns";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
-import { DEFAULT_PROBE, ProbeSettings } from "./probe";
+import { DEFAULT_PROBE, ProbeSettings, probeToken } from "./probe";
 import {
   DEFAULT_TOKEN_CONFIG_KEY,
   TokenStrategy,
@@ -61,6 +60,33 @@ function dueReason(issued: Date | undefined, expires: Date | undefined, rotation
 /** The record's name: the program's name, with the generation from the first rotation on. */
 export function keyRecordName(name: string, generation: number | undefined): string {
   return generation !== undefined && generation > 1 ? `${name} #${generation}` : name;
+}
+
+/** The generation a record name gives for the program's name (`<name>` is 1, `<name> #n` is n), or undefined. */
+export function generationOfRecord(name: string, recordName: string): number | undefined {
+  if (recordName === name) return 1;
+  if (!recordName.startsWith(`${name} #`)) return undefined;
+  const n = recordName.slice(name.length + 2);
+  return /^[1-9][0-9]{0,5}$/.test(n) ? Number(n) : undefined;
+}
+
+/** A key that an earlier run parked for its token, as check shows it in the preview (`parkedKey`). */
+export interface ParkedKey {
+  sysId: string;
+  /** The record's name, with its generation. */
+  name: string;
+  recordUrl: string;
+}
+
+/**
+ * Whether these inputs start a new generation of a key already in the state (a
+ * rotation: a changed trigger or a due age or expiry). Pure. Old inputs without a
+ * generation (a key not in the state, or a state from before generations) start none
+ * here; diff decides a rotation of the latter from its outputs.
+ */
+export function rotationStarts(olds: Inputs, news: Inputs, now: Date): boolean {
+  if (typeof olds.generation !== "number") return false;
+  return keyGeneration(olds, news, now).generation !== olds.generation;
 }
 
 /**
@@ -111,12 +137,12 @@ function expiryColumn(inputs: Inputs, olds: RecordOutputs | undefined, now: Date
 async function retireUnprovenKey(ctx: EngineContext, sysId: string, name: string, first: "park" | "delete"): Promise<string> {
   const park = async (): Promise<string> => {
     await ctx.client.update("api_key", sysId, { active: "false" }, { fields: ["sys_id"] });
-    // A later create in this process must see it, as if it had asked the instance.
-    (await parkedKeys(ctx).catch(() => undefined))?.push({ sys_id: sysId, name });
+    await noteKey(ctx, sysId, { sys_id: sysId, name, active: "false" });
     return `keywire deactivated the key (sys_id ${sysId}) until its token is proven`;
   };
   const remove = async (): Promise<string> => {
     await ctx.client.delete("api_key", sysId);
+    await noteKey(ctx, sysId, undefined);
     return `keywire deleted the new key (sys_id ${sysId}) so that no unproven key stays active`;
   };
   const [a, b] = first === "park" ? [park, remove] : [remove, park];
@@ -147,41 +173,102 @@ function withKeyFate(err: unknown, fate: string): unknown {
   return rebuilt;
 }
 
-/** Above this many inactive keys, the parked-key check asks per key rather than keeping a list. */
-const PARKED_LIST_LIMIT = 1000;
+/** Above this many keys on the instance, each key's family is asked for on its own rather than kept in a list. */
+const KEY_LIST_LIMIT = 1000;
+/** The most records one family query returns: far more generations than a key lives through. */
+const FAMILY_LIMIT = 200;
+
+interface KeyRow {
+  sys_id: string;
+  name: string;
+  active: string;
+}
 
 /**
- * The instance's inactive keys (sys_id and name), listed once per provider
- * process for every create's parked-key check, instead of one GET per key; or
- * undefined when there are too many to keep, and each create asks for its own.
+ * The instance's keys (sys_id, name, active), listed once per provider process for
+ * every key about to be created, instead of one GET per key; or undefined when
+ * there are too many to keep, and each key asks for its own family.
  */
-function parkedKeys(ctx: EngineContext): Promise<Array<{ sys_id: string; name: string }> | undefined> {
-  return lookupOnce(ctx, "api_key parked", async () => {
-    const rows = await ctx.client.list("api_key", {
-      query: q().eq("active", "false").build(),
-      fields: ["sys_id", "name"],
-      limit: PARKED_LIST_LIMIT,
-    });
-    return rows.length < PARKED_LIST_LIMIT ? rows.map((r) => ({ sys_id: r.sys_id, name: r.name ?? "" })) : undefined;
+function knownKeys(ctx: EngineContext): Promise<KeyRow[] | undefined> {
+  return lookupOnce(ctx, "api_key names", async () => {
+    const rows = await ctx.client.list("api_key", { fields: ["sys_id", "name", "active"], limit: KEY_LIST_LIMIT });
+    return rows.length < KEY_LIST_LIMIT ? rows.map((r) => ({ sys_id: r.sys_id, name: r.name ?? "", active: r.active ?? "" })) : undefined;
   });
 }
 
-/** A parked (inactive) key with this exact name, if any. */
-async function findParked(ctx: EngineContext, name: string): Promise<{ sys_id: string } | undefined> {
-  const known = await parkedKeys(ctx);
-  if (known) {
-    const i = known.findIndex((k) => k.name === name);
-    // Adopting a parked key re-activates it: forget it here so this process does
-    // not find it parked again.
-    return i === -1 ? undefined : known[i];
-  }
-  const rows = await ctx.client.list("api_key", {
-    query: q().eq("name", name).and().eq("active", "false").build(),
-    fields: ["sys_id"],
-    limit: 1,
-  });
-  return rows[0] ? { sys_id: rows[0].sys_id } : undefined;
+/** What this process did to a key (`row` undefined: deleted), so its later creates see the instance as it is now. */
+async function noteKey(ctx: EngineContext, sysId: string, row: KeyRow | undefined): Promise<void> {
+  const known = await knownKeys(ctx).catch(() => undefined);
+  if (!known) return;
+  const at = known.findIndex((k) => k.sys_id === sysId);
+  if (at !== -1) known.splice(at, 1);
+  if (row) known.push(row);
 }
+
+interface FamilyKey {
+  sysId: string;
+  name: string;
+  active: boolean;
+  generation: number;
+}
+
+/** The keys named `<name>` or `<name> #n` on the instance: the generations of one program key. */
+async function keyFamily(ctx: EngineContext, name: string): Promise<FamilyKey[]> {
+  const rows =
+    (await knownKeys(ctx)) ??
+    (await ctx.client.list("api_key", { query: q().startsWith("name", name).build(), fields: ["sys_id", "name", "active"], limit: FAMILY_LIMIT }));
+  const family: FamilyKey[] = [];
+  for (const r of rows) {
+    const generation = generationOfRecord(name, r.name ?? "");
+    if (generation !== undefined) family.push({ sysId: r.sys_id, name: r.name ?? "", active: r.active === "true", generation });
+  }
+  return family;
+}
+
+/**
+ * The generation a key about to be created gets, and the parked key it would take
+ * over. The engine checks a replacement a second time without its old inputs, so
+ * the generation derived from them cannot name the new record alone: the instance
+ * can, since the key being replaced is still there. A new key is one generation
+ * past the newest active key of its name; an adopted one keeps the generation of
+ * the record it takes over (by sys_id), or of the newest active one (by name).
+ */
+async function creationOf(ctx: EngineContext, inputs: Inputs, derived: number): Promise<{ generation: number; parkedKey?: ParkedKey }> {
+  const name = String(inputs.name);
+  const family = await keyFamily(ctx, name);
+  const newestActive = Math.max(0, ...family.filter((k) => k.active).map((k) => k.generation));
+  let generation: number;
+  if (inputs.adopt) {
+    const named = typeof inputs.adopt === "string" ? family.find((k) => k.sysId === inputs.adopt) : undefined;
+    generation = named?.generation ?? (typeof inputs.adopt === "string" ? 1 : Math.max(1, newestActive));
+    return { generation };
+  }
+  generation = Math.max(derived, newestActive + 1);
+  const recordName = keyRecordName(name, generation);
+  const parked = family.find((k) => !k.active && k.name === recordName);
+  return parked
+    ? { generation, parkedKey: { sysId: parked.sysId, name: recordName, recordUrl: recordUrl(ctx.connection, "api_key", parked.sysId) } }
+    : { generation };
+}
+
+/**
+ * The generation check derived from a key's old inputs, by the program's key name,
+ * for this provider process: the engine checks a replacement a second time without
+ * old inputs, in the same process, and creates it from that second answer. Without
+ * it, a key deactivated by hand (a revoked token) would leave no active key to count
+ * from, and its own name would be taken for the new key's.
+ */
+function derivedGenerations(ctx: EngineContext): Promise<Map<string, number>> {
+  return lookupOnce(ctx, "api_key generations", async () => new Map<string, number>());
+}
+
+/** The operator's token, when the inputs carry one. */
+function operatorTokenOf(inputs: Inputs): string | undefined {
+  return typeof inputs.token === "string" && inputs.token !== "" ? inputs.token : undefined;
+}
+
+/** The key's settings the instance does not hold, carried through every read (and known to the drift report). */
+export const API_KEY_CARRIED_INPUTS = ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"];
 
 const spec: RecordSpec = {
   typeName: "ApiKey",
@@ -197,11 +284,20 @@ const spec: RecordSpec = {
   naturalKey: ["name"],
   secretInputs: ["token"],
   carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
-  carriedInputs: ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"],
+  carriedInputs: API_KEY_CARRIED_INPUTS,
   schema: apiKeyInputSchema,
   hooks: {
-    validate(inputs) {
+    validate(inputs, olds) {
       const failures = [];
+      // A replacement would be taken over by the same rule: the key being replaced.
+      if (inputs.adopt && rotationStarts(olds, inputs, new Date())) {
+        failures.push({
+          property: "adopt",
+          reason:
+            "ApiKey.adopt: the key is due for rotation, and a new key cannot be made while the program adopts one; " +
+            "remove the adoption once it is done (in a stack: `pulumi config rm keywire:adopt`), then run `pulumi up` again",
+        });
+      }
       if (inputs.expires && inputs.expiresInDays !== undefined) {
         failures.push({ property: "expiresInDays", reason: "ApiKey.expiresInDays: give either expires or expiresInDays, not both" });
       }
@@ -229,6 +325,52 @@ const spec: RecordSpec = {
       return keyGeneration(olds, news, now);
     },
 
+    /**
+     * Only while a record is to be made: a key new to the state, or the next
+     * generation of a rotation. `parkedKey` shows in the preview, and the drift
+     * report names it with the steps that finish it.
+     */
+    async creationInputs(ctx, olds, inputs) {
+      if (typeof inputs.name !== "string") return undefined;
+      const creating = olds.name === undefined;
+      const rotating = typeof olds.generation === "number" && inputs.generation !== olds.generation;
+      if (!creating && !rotating) return undefined;
+      const generations = await derivedGenerations(ctx);
+      const own = typeof inputs.generation === "number" ? inputs.generation : 1;
+      if (rotating) generations.set(inputs.name, own);
+      const { generation, parkedKey } = await creationOf(ctx, inputs, Math.max(own, generations.get(inputs.name) ?? 1));
+      return { generation, parkedKey };
+    },
+
+    /**
+     * An inactive key cannot authenticate, so an operator's token that the instance
+     * accepts while the key is still inactive belongs to another, active key: most
+     * likely the one a rotation replaces, whose token is still in the configuration.
+     * Taking the key over with it would prove nothing about this key, and the
+     * replaced key's deletion would then leave the integration with a dead token.
+     */
+    async beforeAdopt(ctx, inputs, record) {
+      const token = operatorTokenOf(inputs);
+      if (token === undefined || record.active !== "false") return;
+      const verdict = await probeToken(ctx, token, probeOf(inputs));
+      if (verdict.outcome === "refused") return;
+      const url = recordUrl(ctx.connection, "api_key", record.sys_id);
+      const configKey = tokenConfigKeyOf(inputs);
+      throw new KeywireError({
+        platform: "servicenow",
+        operation: `take over the parked api_key "${record.name || String(inputs.name)}"`,
+        table: "api_key",
+        reason:
+          verdict.outcome === "proven"
+            ? `the instance accepts the token from ${configKey} while this key is still inactive, so the token is another active key's (most likely the key this one replaces)`
+            : `the probe of the token from ${configKey}, made while this key is still inactive, saw ${verdict.seen}, which neither proves nor refuses it`,
+        hint:
+          verdict.outcome === "proven"
+            ? `Copy this key's own token from ${url} and run \`pulumi config set --secret ${configKey}\` (it reads the token from standard input), then \`pulumi up\` again (docs/runbook.md). The key stays parked and the active key keeps serving.`
+            : "Run `pulumi up` again once the instance answers normally. The key stays parked and the active key keeps serving.",
+      });
+    },
+
     columnOverrides(inputs, olds): Record<string, string> {
       const out: Record<string, string> = {};
       if (typeof inputs.name === "string") out.name = keyRecordName(inputs.name, inputs.generation as number | undefined);
@@ -239,38 +381,31 @@ const spec: RecordSpec = {
 
     /**
      * With an operator's token, the key to take over is the one an earlier run parked
-     * (inactive, same name) for its token; with none parked, a new key is created —
-     * never the active key of the same name that a rotation is replacing.
+     * (inactive, same record name, so the same generation) for its token; with none
+     * parked, a new key is created — never the active key a rotation is replacing.
      */
-    async implicitAdoption(ctx: EngineContext, inputs, columns) {
-      if (typeof inputs.token !== "string" || inputs.token === "") return undefined;
-      const parked = await findParked(ctx, columns.name);
-      if (!parked) return undefined;
-      const rec = await ctx.client.get("api_key", parked.sys_id, { fields: ["sys_id", "name", "description", "active", "user", "expires", "auth_scope"] });
-      if (rec?.active !== "false") return undefined;
-      // Taken over now, and re-activated: no longer parked for this process.
-      const known = await parkedKeys(ctx);
-      const at = known ? known.findIndex((k) => k.sys_id === rec.sys_id) : -1;
-      if (known && at !== -1) known.splice(at, 1);
-      return rec;
+    async implicitAdoption(ctx: EngineContext, inputs) {
+      const parked = inputs.parkedKey as ParkedKey | undefined;
+      if (operatorTokenOf(inputs) === undefined || !parked) return undefined;
+      const rec = await ctx.client.get("api_key", parked.sysId, { fields: ["sys_id", "name", "description", "active", "user", "expires", "auth_scope"] });
+      return rec?.active === "false" ? rec : undefined;
     },
 
-    async prepareCreate(ctx: EngineContext, inputs, columns) {
+    async prepareCreate(_ctx: EngineContext, inputs, columns) {
       // An inactive key with this name is most likely the one a previous run created
       // and parked (deactivated) when it stopped for the manual token step: never
       // make a second one. Active keys of the same name are left alone, so a rotation
       // can create the new key while the old one still serves.
-      const parked = await findParked(ctx, columns.name);
+      const parked = inputs.parkedKey as ParkedKey | undefined;
       if (parked) {
-        const url = recordUrl(ctx.connection, "api_key", parked.sys_id);
         throw new KeywireError({
           platform: "servicenow",
           operation: `create api_key "${columns.name}"`,
           table: "api_key",
-          reason: `an inactive key with this name already exists (${parked.sys_id}), most likely parked by a run that stopped for its token`,
+          reason: `an inactive key with this name already exists (${parked.sysId}), most likely parked by a run that stopped for its token`,
           hint:
-            `Copy its token from ${url} and run \`pulumi config set --secret ${tokenConfigKeyOf(inputs)}\` (it reads the token from standard input), then \`pulumi up\`: ` +
-            "keywire adopts it, activates it and proves the token. Or delete that record, or give the new key another name.",
+            `Copy its token from ${parked.recordUrl} and run \`pulumi config set --secret ${tokenConfigKeyOf(inputs)}\` (it reads the token from standard input), then \`pulumi up\`: ` +
+            "keywire adopts it, activates it and proves the token (docs/runbook.md). Or delete that record, or give the new key another name.",
         });
       }
       const strategy = (inputs.tokenStrategy as TokenStrategy | undefined) ?? "auto";
@@ -287,6 +422,8 @@ const spec: RecordSpec = {
     },
 
     async afterWrite(ctx, phase, record, inputs, prepared, olds) {
+      // A later create in this process must see this key as the instance would show it.
+      if (phase !== "update") await noteKey(ctx, record.sys_id, { sys_id: record.sys_id, name: record.name ?? "", active: record.active ?? "" });
       const carried: Record<string, unknown> = {
         createdAt: prepared.createdAt ?? olds?.createdAt ?? formatGlideDateTime(new Date()),
         expiresAt: record.expires ?? "",
@@ -373,7 +510,7 @@ export class ApiKey extends ReferencedResource {
       tokenSource: undefined,
       createdAt: undefined,
       recordUrl: undefined,
-      ...args,
+      ...withSecretConnection(args),
       // The token is secret whether or not the caller marked it so.
       token: args.token === undefined ? undefined : pulumi.secret(args.token),
       // An operator-supplied token means the record exists: adopt it (keywire made it

@@ -14,7 +14,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
 import type { SnRecord } from "../client/tableClient";
-import { SERVICENOW_MODULE } from "../engine/spec";
+import { AdoptionInputs, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import type { ConnectionArgs } from "../client/connection";
 import { containsUnknown } from "../../core/unknown";
 import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
 import { parseDateTime } from "../engine/columns";
@@ -23,6 +24,8 @@ import { KeywireError } from "../../core/errors";
 import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerReference";
 
 export interface VerificationInputs {
+  /** The instance to check, instead of the stack's `servicenow:*` settings. */
+  connection?: ConnectionArgs;
   token: string;
   keySysId: string;
   profileSysId: string;
@@ -162,23 +165,24 @@ function verificationProvider(): NamedProvider {
         olds.profileSysId !== news.profileSysId ||
         olds.via !== news.via ||
         olds.probeTable !== news.probeTable ||
-        JSON.stringify(olds.requiredRoles) !== JSON.stringify(news.requiredRoles);
+        JSON.stringify(olds.requiredRoles) !== JSON.stringify(news.requiredRoles) ||
+      JSON.stringify(olds.connection ?? {}) !== JSON.stringify(news.connection ?? {});
       return { changes: changed };
     },
 
     async create(inputs: VerificationInputs): Promise<pulumi.dynamic.CreateResult> {
-      const out = await verify(runtime.context(), inputs);
+      const out = await verify(runtime.context(inputs.connection), inputs);
       if (!out.verified) throw failure(out);
       return { id: `verify-${inputs.keySysId}`, outs: out };
     },
 
     async read(id: string, props: VerificationOutputs): Promise<pulumi.dynamic.ReadResult> {
       // A refresh probes again: a chain that broke since the last up reads as verified: false.
-      return { id, props: await verify(runtime.context(), props) };
+      return { id, props: await verify(runtime.context(props.connection), props) };
     },
 
     async update(_id: string, _olds: VerificationOutputs, news: VerificationInputs): Promise<pulumi.dynamic.UpdateResult> {
-      const out = await verify(runtime.context(), news);
+      const out = await verify(runtime.context(news.connection), news);
       if (!out.verified) throw failure(out);
       return { outs: out };
     },
@@ -192,6 +196,7 @@ function verificationProvider(): NamedProvider {
 export const apiKeyVerificationProvider = referencedProvider(verificationProvider(), providerReference("keywire/servicenow", "apiKeyVerificationProvider"));
 
 export interface ApiKeyVerificationArgs {
+  connection?: AdoptionInputs["connection"];
   token: pulumi.Input<string>;
   keySysId: pulumi.Input<string>;
   profileSysId: pulumi.Input<string>;
@@ -214,7 +219,7 @@ export class ApiKeyVerification extends ReferencedResource {
         brokenLink: undefined,
         requiredRoles: [],
         probeTable: "incident",
-        ...args,
+        ...withSecretConnection(args),
         token: pulumi.secret(args.token),
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),

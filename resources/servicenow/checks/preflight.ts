@@ -10,7 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
 import type { SnRecord } from "../client/tableClient";
 import { KeywireError } from "../../core/errors";
-import { SERVICENOW_MODULE } from "../engine/spec";
+import { AdoptionInputs, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import type { ConnectionArgs } from "../client/connection";
 import { containsUnknown } from "../../core/unknown";
 import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
 import { SCRIPT_MESSAGE, isScriptValue } from "../engine/inputRules";
@@ -21,6 +22,8 @@ export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
 export const SECURITY_TABLES = ["api_key", "http_key_auth", "sys_api_access_policy", "sys_auth_profile_mapping"] as const;
 
 export interface PreflightInputs {
+  /** The instance to check, instead of the stack's `servicenow:*` settings. */
+  connection?: ConnectionArgs;
   /** Push connector instance that must exist (when keywire does not create one). */
   pushConnectorName?: string;
   /** Push connector definition source that must exist (when keywire creates the connector). */
@@ -209,21 +212,21 @@ function checksProvider(): NamedProvider {
       return failures.length > 0 ? { inputs: news, failures } : { inputs: news };
     },
     async diff(_id: string, olds: PreflightOutputs, news: PreflightInputs): Promise<pulumi.dynamic.DiffResult> {
-      const keys: Array<keyof PreflightInputs> = ["pushConnectorName", "pushConnectorSource", "requiredColumns", "extraTables"];
+      const keys: Array<keyof PreflightInputs> = ["pushConnectorName", "pushConnectorSource", "requiredColumns", "extraTables", "connection"];
       const changed = olds.passed !== true || keys.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
       return { changes: changed };
     },
     async create(inputs: PreflightInputs): Promise<pulumi.dynamic.CreateResult> {
-      const problems = await runPreflight(runtime.context(), inputs);
+      const problems = await runPreflight(runtime.context(inputs.connection), inputs);
       if (problems.length > 0) throw failure(problems);
       return { id: "preflight", outs: { ...inputs, passed: true, problems: [] } };
     },
     async read(id: string, props: PreflightOutputs): Promise<pulumi.dynamic.ReadResult> {
-      const problems = await runPreflight(runtime.context(), props);
+      const problems = await runPreflight(runtime.context(props.connection), props);
       return { id, props: { ...props, passed: problems.length === 0, problems } };
     },
     async update(_id: string, _olds: PreflightOutputs, news: PreflightInputs): Promise<pulumi.dynamic.UpdateResult> {
-      const problems = await runPreflight(runtime.context(), news);
+      const problems = await runPreflight(runtime.context(news.connection), news);
       if (problems.length > 0) throw failure(problems);
       return { outs: { ...news, passed: true, problems: [] } };
     },
@@ -236,6 +239,7 @@ function checksProvider(): NamedProvider {
 export const preflightProvider = referencedProvider(checksProvider(), providerReference("keywire/servicenow", "preflightProvider"));
 
 export interface PreflightArgs {
+  connection?: AdoptionInputs["connection"];
   pushConnectorName?: pulumi.Input<string>;
   pushConnectorSource?: pulumi.Input<string>;
   requiredColumns?: pulumi.Input<pulumi.Input<string>[]>;
@@ -247,6 +251,6 @@ export class Preflight extends ReferencedResource {
   declare readonly problems: pulumi.Output<string[]>;
 
   constructor(name: string, args: PreflightArgs, opts?: pulumi.CustomResourceOptions) {
-    super(preflightProvider, name, { passed: undefined, problems: undefined, ...args }, opts, SERVICENOW_MODULE, "Preflight");
+    super(preflightProvider, name, { passed: undefined, problems: undefined, ...withSecretConnection(args) }, opts, SERVICENOW_MODULE, "Preflight");
   }
 }

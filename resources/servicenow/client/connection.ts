@@ -268,3 +268,35 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
 
   return new ServiceNowConnection({ instance: instanceUrl, credentials, ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
 }
+
+/**
+ * A connection a resource or component is given explicitly, instead of the stack's
+ * `servicenow:*` settings: for stacks that manage more than one instance. Its
+ * credentials are secrets (the resources wrap them with `pulumi.secret`).
+ */
+export interface ConnectionArgs {
+  /** Instance short name, host or URL (as `servicenow:instance`). */
+  instance?: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Per-request deadline in seconds (as `servicenow:requestTimeoutSeconds`). */
+  requestTimeoutSeconds?: string;
+}
+
+/** The fields of ConnectionArgs that hold credentials. */
+export const CONNECTION_SECRETS = ["password", "clientSecret"] as const;
+
+/** Resolves an explicit connection by the same rules as the stack's settings, with no environment fallback. */
+export function explicitConnection(args: ConnectionArgs): ServiceNowConnection {
+  const values: Record<string, string | undefined> = {
+    [CONFIG_KEYS.instance]: args.instance,
+    [CONFIG_KEYS.username]: args.username,
+    [CONFIG_KEYS.password]: args.password,
+    [CONFIG_KEYS.clientId]: args.clientId,
+    [CONFIG_KEYS.clientSecret]: args.clientSecret,
+    [CONFIG_KEYS.requestTimeoutSeconds]: args.requestTimeoutSeconds,
+  };
+  return resolveConnection({ get: (key) => values[key] }, {});
+}

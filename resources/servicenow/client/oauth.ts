@@ -2,11 +2,12 @@
  * OAuth client-credentials tokens for ServiceNow (`POST /oauth_token.do`).
  *
  * A token is cached in memory on its connection until shortly before it expires, and
- * concurrent callers share one fetch. The HTTP exchange itself is done by the caller's
- * `send` function (the TableClient), so timeouts, retries and redaction are the same as
- * for every other request.
+ * concurrent callers share one fetch. The token client sends through a pipeline of
+ * its own (resources/core/pipeline.ts, without the auth layer), so timeouts, retries
+ * and redaction are those of every other request, and its failures are final.
  */
 import { KeywireError } from "../../core/errors";
+import { Pipeline, parseBody } from "../../core/pipeline";
 
 export const OAUTH_TOKEN_PATH = "/oauth_token.do";
 
@@ -21,9 +22,6 @@ export interface FetchedToken {
   expiresInS: number;
 }
 
-/** Sends the form body to `/oauth_token.do` and returns the parsed JSON body of a 2xx answer (throws otherwise). */
-export type TokenSender = (formBody: string, secrets: string[]) => Promise<unknown>;
-
 /** The form for a client-credentials grant. */
 export function clientCredentialsForm(clientId: string, clientSecret: string): string {
   return new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret }).toString();
@@ -31,7 +29,7 @@ export function clientCredentialsForm(clientId: string, clientSecret: string): s
 
 /** Read `{access_token, expires_in}` from a token endpoint answer. */
 export function parseTokenResponse(data: unknown): FetchedToken {
-  const body = typeof data === "string" ? safeJson(data) : data;
+  const body = typeof data === "string" ? parseBody(data, undefined) : data;
   const token = isRecord(body) ? body.access_token : undefined;
   if (typeof token !== "string" || token === "") {
     throw new KeywireError({
@@ -48,22 +46,33 @@ export function parseTokenResponse(data: unknown): FetchedToken {
   return { accessToken: token, expiresInS: Number.isFinite(n) && n > 0 ? n : DEFAULT_LIFETIME_S };
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
 }
 
-/** Fetch a new token with the client-credentials grant. */
-export async function fetchClientCredentialsToken(send: TokenSender, clientId: string, clientSecret: string): Promise<FetchedToken> {
-  const data = await send(clientCredentialsForm(clientId, clientSecret), [clientSecret]);
-  return parseTokenResponse(data);
+/** The token endpoint's client. */
+export interface TokenClient {
+  /** A new token by the client-credentials grant. */
+  fetch(clientId: string, clientSecret: string): Promise<FetchedToken>;
+}
+
+/** A token client sending through `endpoint`, the instance's pipeline without credentials. */
+export function createTokenClient(endpoint: Pipeline): TokenClient {
+  return {
+    async fetch(clientId, clientSecret) {
+      const answer = await endpoint.send({
+        method: "POST",
+        path: OAUTH_TOKEN_PATH,
+        form: clientCredentialsForm(clientId, clientSecret),
+        anonymous: true,
+        // An extra token is harmless.
+        idempotent: true,
+        secrets: [clientSecret],
+        operation: "fetch OAuth token",
+      });
+      return parseTokenResponse(answer.data);
+    },
+  };
 }
 
 interface CachedToken {
@@ -84,8 +93,7 @@ export interface OAuthTokenCache {
 
 /**
  * A token cache whose state lives in closures, not properties, so printing or
- * serializing the object shows no token (and no `#private` fields, which Pulumi's
- * closure serializer cannot handle).
+ * serializing the object shows no token.
  */
 export function createOAuthTokenCache(): OAuthTokenCache {
   let current: CachedToken | undefined;

@@ -1,27 +1,24 @@
 /**
  * The ServiceNow Table API client.
  *
- * Built inside each provider method and holds no global state. Every request has a
- * deadline, goes through the retry policy, and every failure is rebuilt as a
- * `ServiceNowError` from safe fields, with the reason and hint failureHints.ts
- * gives: library errors, headers and bodies never leave this file.
+ * Built inside each provider method and holds no global state. Every request goes
+ * through the HTTP pipeline (resources/core/pipeline.ts, with ServiceNow's pieces from
+ * platform.ts): a deadline, the retry policy, and every failure rebuilt as a
+ * `ServiceNowError` from safe fields, with the reason and hint failureHints.ts gives.
+ * This file adds what the Table API needs: paging, `result` shape checks, and
+ * creates whose unknown outcome is settled by the sys_id they chose.
  */
-import { isKeywireHttpError, KeywireError, KeywireHttpError, HttpErrorDetails, isKeywireError } from "../../core/errors";
-import { redactAndTrim, toSafeError } from "../../core/redact";
-import {
-  GiveUpInfo,
-  RetryPolicy,
-  classifyHttpFailure,
-  resolveRetryPolicy,
-  serverRequestedDelay,
-  withRetry,
-} from "../../core/retry";
+import { isKeywireHttpError, KeywireError } from "../../core/errors";
+import { Answer, Pipeline, RequestEvent } from "../../core/pipeline";
+import { redactAndTrim } from "../../core/redact";
+import { RetryPolicy, resolveRetryPolicy } from "../../core/retry";
 import { ServiceNowConnection } from "./connection";
 import { EncodedQuery, q } from "./encodedQuery";
-import { exchange } from "../../core/http";
-import { describeFailure } from "./failureHints";
-import { OAUTH_TOKEN_PATH, fetchClientCredentialsToken } from "./oauth";
+import { MIN_TIMEOUT_MS, PLATFORM, ServiceNowError, TABLE_PREFIX, serviceNowPipeline } from "./platform";
 import { randomBytes } from "crypto";
+
+export { ServiceNowError };
+export type { RequestEvent };
 
 /** A new record's sys_id: 32 lowercase hex characters from a CSPRNG, as the platform's own. */
 export function newSysId(): string {
@@ -40,13 +37,6 @@ export interface ListOptions {
   limit?: number;
   offset?: number;
   displayValue?: DisplayValue;
-}
-
-export interface RequestEvent {
-  method: string;
-  table?: string;
-  status?: number;
-  attempt: number;
 }
 
 export interface TableClientOptions {
@@ -69,7 +59,7 @@ export interface RequestOptions {
   json?: unknown;
   /** `application/x-www-form-urlencoded` body. */
   form?: string;
-  /** `none` sends no connection credentials (probes, the token endpoint). Default `connection`. */
+  /** `none` sends no connection credentials (probes). Default `connection`. */
   auth?: "connection" | "none";
   /** More values to redact from any error (probe tokens, …). */
   secrets?: readonly string[];
@@ -86,38 +76,19 @@ export interface RequestOptions {
   retry?: Partial<RetryPolicy>;
 }
 
-export interface HttpResult {
-  status: number;
-  /** Lower-case names. */
-  headers: Record<string, string>;
-  /** Parsed JSON, the text of a non-JSON answer, or `undefined` when empty. */
-  data: unknown;
-}
+/** An answer: status, lower-case headers, and the body as parsed JSON, text or `undefined`. */
+export type HttpResult = Answer;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-/** A deadline shorter than this cannot complete a TLS handshake; budgets never cut below it. */
-const MIN_TIMEOUT_MS = 250;
 const DEFAULT_PAGE_SIZE = 1000;
 const MAX_PAGE_SIZE = 10_000;
 /** Lists are bounded: more rows than this means the query is too broad. */
 const MAX_LIST_LIMIT = 100_000;
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const TABLE_NAME = /^[a-z0-9_]{1,80}$/;
 const SYS_ID = /^[0-9a-f]{32}$/;
-const TABLE_PREFIX = "/api/now/table/";
-/** Header and query names whose values are credentials. */
-const SECRET_NAME = /authorization|apikey|api-key|token|secret|password|cookie/i;
-
-/** A failed ServiceNow call, rebuilt from safe fields. */
-export class ServiceNowError extends KeywireHttpError {
-  constructor(init: Omit<ConstructorParameters<typeof KeywireHttpError>[0], "platform">) {
-    super({ ...init, platform: "servicenow" });
-    this.name = "ServiceNowError";
-  }
-}
 
 function usageError(operation: string, reason: string, hint: string): KeywireError {
-  return new KeywireError({ platform: "servicenow", operation, reason, hint });
+  return new KeywireError({ platform: PLATFORM, operation, reason, hint });
 }
 
 function checkTable(table: string, operation: string): void {
@@ -163,42 +134,19 @@ export function toSnRecord(raw: unknown): SnRecord {
   return out;
 }
 
-function parseBody(text: unknown, contentType: string | undefined): { data: unknown; jsonError: boolean } {
-  if (typeof text !== "string" || text === "") return { data: undefined, jsonError: false };
-  const looksJson = /json/i.test(contentType ?? "") || /^\s*[{[]/.test(text);
-  if (!looksJson) return { data: text, jsonError: false };
-  try {
-    return { data: JSON.parse(text) as unknown, jsonError: false };
-  } catch {
-    return { data: text, jsonError: /json/i.test(contentType ?? "") };
-  }
-}
-
-function isLoopback(origin: string): boolean {
-  const h = new URL(origin).hostname;
-  return h === "localhost" || h === "[::1]" || /^127\./.test(h);
-}
-
 export class TableClient {
-  // TS `private`, not `#private`: Pulumi's closure serializer emits methods one by one, which breaks `#` names.
   private readonly conn: ServiceNowConnection;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
-  private readonly userAgent: string;
-  private readonly onRequest: ((e: RequestEvent) => void) | undefined;
   private readonly pageSize: number;
-  /** Errors already final (e.g. from the nested token fetch): not retried or rebuilt again by an outer call. */
-  private readonly finalErrors: WeakSet<object>;
+  private readonly pipeline: Pipeline;
 
-  // Fields are set here, not by initializers: Pulumi's closure serializer keeps only the constructor's code.
   constructor(conn: ServiceNowConnection, opts: TableClientOptions = {}) {
     this.conn = conn;
-    this.finalErrors = new WeakSet<object>();
     this.timeoutMs = Math.max(MIN_TIMEOUT_MS, opts.timeoutMs ?? conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.retry = resolveRetryPolicy(opts.retry);
-    this.userAgent = opts.userAgent ?? "keywire";
-    this.onRequest = opts.onRequest;
     this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(opts.pageSize ?? DEFAULT_PAGE_SIZE)));
+    this.pipeline = serviceNowPipeline(conn, { timeoutMs: this.timeoutMs, retry: this.retry, userAgent: opts.userAgent ?? "keywire", onRequest: opts.onRequest });
   }
 
   get instanceUrl(): string {
@@ -402,234 +350,24 @@ export class TableClient {
     return result;
   }
 
-  /** Secrets that any error of this request could contain. */
-  private secretsFor(opts: RequestOptions): string[] {
-    const out = [...this.conn.secrets(), ...(opts.secrets ?? [])];
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (SECRET_NAME.test(k)) out.push(v, v.replace(/^\S+\s+/, ""));
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v && SECRET_NAME.test(k)) out.push(v);
-    return out;
-  }
-
-  private notify(e: RequestEvent): void {
-    if (!this.onRequest) return;
-    try {
-      this.onRequest(e);
-    } catch {
-      // An observer must not change the outcome of a request.
-    }
-  }
-
-  private async call(method: HttpMethod, path: string, opts: RequestOptions): Promise<HttpResult> {
-    // Never the raw path in messages: a caller may have put a secret in its query.
-    const operation = opts.operation ?? `${method} ${redactAndTrim(path.split(/[?#]/)[0] ?? "", [], 120)}`;
-    const url = new URL(path, this.conn.instanceUrl + "/");
-    if (!path.startsWith("/") || path.startsWith("//") || url.origin !== this.conn.instanceUrl || url.search || url.hash) {
-      // Credentials must only ever go to the configured instance.
-      throw usageError(operation, "the request path must be an absolute path on the instance, without query", "Pass query parameters in opts.query");
-    }
-    const accepted = new Set(opts.acceptStatus ?? []);
-    const idempotent = opts.idempotent ?? method !== "POST";
-    const policy = opts.retry ? resolveRetryPolicy({ ...this.retry, ...opts.retry }) : this.retry;
-    const timeoutMs = Math.max(MIN_TIMEOUT_MS, opts.timeoutMs ?? this.timeoutMs);
-    const ctx = { method, path: url.pathname, operation, table: opts.table, timeoutMs };
-
-    return withRetry<HttpResult>(
-      async ({ attempt, remainingMs }) => {
-        const res = await this.sendAuthenticated(method, url, opts, attempt, Math.max(MIN_TIMEOUT_MS, Math.min(timeoutMs, remainingMs)));
-        if ((res.status >= 200 && res.status < 300) || accepted.has(res.status)) return res;
-        throw this.httpFailure(res, opts, ctx, policy.now());
-      },
-      {
-        policy,
-        idempotent,
-        ...(opts.wasCommitted ? { wasCommitted: opts.wasCommitted } : {}),
-        // The instance answers 500 when a business rule fails after the write
-        // committed: a 5xx never shows that a request had no effect, so it is an
-        // unknown outcome (repeated when idempotent, checked when not).
-        classify: (err) =>
-          isKeywireHttpError(err) && !this.finalErrors.has(err) && err.kind === "http" && (err.status ?? 0) >= 500 && err.status !== 503
-            ? { kind: "unknown-outcome" }
-            : isKeywireHttpError(err) && !this.finalErrors.has(err)
-            ? classifyHttpFailure({
-                kind: err.kind,
-                ...(err.status !== undefined ? { status: err.status } : {}),
-                ...(err.networkCode !== undefined ? { networkCode: err.networkCode } : {}),
-                ...(err.retryAfterMs !== undefined ? { serverDelayMs: err.retryAfterMs } : {}),
-              })
-            : { kind: "fatal" },
-        giveUp: (err, info) => this.finalError(err, info, opts, ctx),
-      },
-    );
-  }
-
-  /** Send once with the connection's credentials; for OAuth, refresh the token once on a 401. */
-  private async sendAuthenticated(method: HttpMethod, url: URL, opts: RequestOptions, attempt: number, timeoutMs: number): Promise<HttpResult> {
-    const useConn = (opts.auth ?? "connection") === "connection";
-    const creds = useConn ? this.conn.credentials() : undefined;
-    if (!creds) return this.sendOnce(method, url, opts, attempt, timeoutMs, undefined);
-    if (creds.kind === "basic") {
-      const basic = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
-      return this.sendOnce(method, url, opts, attempt, timeoutMs, basic);
-    }
-    const tokens = this.conn.oauthTokens();
-    if (!tokens) throw usageError(opts.operation ?? method, "the OAuth connection has no token cache", "Build the connection with resolveConnection");
-    const fetchToken = () =>
-      fetchClientCredentialsToken(
-        async (form, secrets) =>
-          (
-            await this.call("POST", OAUTH_TOKEN_PATH, {
-              form,
-              auth: "none",
-              idempotent: true, // an extra token is harmless
-              secrets: [...secrets, ...(opts.secrets ?? [])],
-              operation: "fetch OAuth token",
-            })
-          ).data,
-        creds.clientId,
-        creds.clientSecret,
-      );
-    const now = () => this.retry.now();
-    const token = await tokens.get(now, fetchToken);
-    const res = await this.sendOnce(method, url, opts, attempt, timeoutMs, `Bearer ${token}`);
-    if (res.status !== 401) return res;
-    tokens.invalidate(token);
-    const fresh = await tokens.get(now, fetchToken);
-    return this.sendOnce(method, url, opts, attempt, timeoutMs, `Bearer ${fresh}`);
-  }
-
-  private async sendOnce(
-    method: HttpMethod,
-    url: URL,
-    opts: RequestOptions,
-    attempt: number,
-    timeoutMs: number,
-    authorization: string | undefined,
-  ): Promise<HttpResult> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) params.append(k, v);
-    const qs = params.toString();
-    const headers: Record<string, string> = {
-      Accept: "application/json",
-      "User-Agent": this.userAgent,
-      ...(opts.headers ?? {}),
-    };
-    if (authorization) headers.Authorization = authorization;
-    let data: string | undefined;
-    if (opts.json !== undefined) {
-      data = JSON.stringify(opts.json);
-      headers["Content-Type"] = "application/json";
-    } else if (opts.form !== undefined) {
-      data = opts.form;
-      headers["Content-Type"] = "application/x-www-form-urlencoded";
-    }
-
-    const sent = await exchange({
+  private call(method: HttpMethod, path: string, opts: RequestOptions): Promise<HttpResult> {
+    return this.pipeline.send({
       method,
-      url: `${url.origin}${url.pathname}${qs ? `?${qs}` : ""}`,
-      headers,
-      ...(data !== undefined ? { data } : {}),
-      timeoutMs,
-      maxBytes: MAX_RESPONSE_BYTES,
-      loopback: isLoopback(url.origin),
-    });
-    if (!sent.ok) {
-      this.notify({ method, ...(opts.table ? { table: opts.table } : {}), attempt });
-      throw toSafeError(sent.error, {
-        platform: "servicenow",
-        operation: opts.operation ?? `${method} ${url.pathname}`,
-        ...(opts.table ? { table: opts.table } : {}),
-        secrets: [...this.secretsFor(opts), ...(authorization ? [authorization] : [])],
-        ...(sent.timedOut ? { kind: "timeout" as const } : {}),
-      });
-    }
-    this.notify({ method, ...(opts.table ? { table: opts.table } : {}), status: sent.status, attempt });
-    const { data: parsed } = parseBody(sent.body, sent.headers["content-type"]);
-    return { status: sent.status, headers: sent.headers, data: parsed };
-  }
-
-  /** A non-accepted answer as a safe error carrying what the retry policy needs. */
-  private httpFailure(res: HttpResult, opts: RequestOptions, ctx: FailureContext, nowMs: number): ServiceNowError {
-    const secrets = this.secretsFor(opts);
-    const raw = serverMessage(res.data);
-    const details: HttpErrorDetails = { kind: "http", method: ctx.method, path: ctx.path };
-    if (raw) details.serverMessage = redactAndTrim(raw, secrets);
-    const delay = serverRequestedDelay(res.headers, nowMs);
-    if (delay !== undefined) details.retryAfterMs = delay;
-    const rule = res.headers["x-ratelimit-rule"];
-    if (rule) details.rateLimitRule = redactAndTrim(rule, secrets, 120);
-    const reset = Number(res.headers["x-ratelimit-reset"]);
-    if (Number.isFinite(reset) && reset > 0) details.rateLimitResetAt = new Date(reset * 1000).toISOString();
-    else if (delay !== undefined && res.status === 429) details.rateLimitResetAt = new Date(nowMs + delay).toISOString();
-    return this.build(details, res.status, opts, ctx, undefined);
-  }
-
-  private finalError(err: unknown, info: GiveUpInfo, opts: RequestOptions, ctx: FailureContext): KeywireError {
-    if (typeof err === "object" && err !== null && this.finalErrors.has(err)) return err as KeywireError;
-    const final = this.finalErrorOf(err, info, opts, ctx);
-    this.finalErrors.add(final);
-    return final;
-  }
-
-  private finalErrorOf(err: unknown, info: GiveUpInfo, opts: RequestOptions, ctx: FailureContext): KeywireError {
-    if (!(isKeywireHttpError(err))) {
-      return isKeywireError(err) ? err : toSafeError(err, { platform: "servicenow", operation: ctx.operation, secrets: this.secretsFor(opts) });
-    }
-    const details: HttpErrorDetails = { ...pickDetails(err), attempts: info.attempts };
-    const unknown = info.reason === "unknown-outcome" || info.reason === "commit-check-failed";
-    if (unknown) details.outcomeUnknown = true;
-    return this.build(details, err.status, opts, ctx, info);
-  }
-
-  private build(details: HttpErrorDetails, status: number | undefined, opts: RequestOptions, ctx: FailureContext, info: GiveUpInfo | undefined): ServiceNowError {
-    const creds = (opts.auth ?? "connection") === "connection" ? this.conn.credentials() : undefined;
-    const d = describeFailure({
-      ...details,
-      ...(status !== undefined ? { status } : {}),
-      operation: ctx.operation,
-      ...(ctx.table ? { table: ctx.table } : {}),
-      path: ctx.path,
-      tablePath: ctx.path.startsWith(TABLE_PREFIX),
-      instanceUrl: this.conn.instanceUrl,
-      auth: creds ? (creds.kind === "basic" ? { kind: "basic", username: creds.username } : { kind: "oauth" }) : { kind: "none" },
-      timeoutMs: ctx.timeoutMs,
-      ...(info ? { giveUp: { reason: info.reason, attempts: info.attempts, elapsedMs: info.elapsedMs, ...(info.nextDelayMs !== undefined ? { nextDelayMs: info.nextDelayMs } : {}) } } : {}),
-      ...(info?.checkError !== undefined ? { checkError: isKeywireError(info.checkError) ? info.checkError.message : "the check failed" } : {}),
-    });
-    return new ServiceNowError({
-      ...details,
-      ...(status !== undefined ? { status } : {}),
-      operation: ctx.operation,
-      ...(ctx.table ? { table: ctx.table } : {}),
-      reason: d.reason,
-      hint: d.hint,
-      retryable: d.retryable,
+      path,
+      // Never the raw path in messages: a caller may have put a secret in its query.
+      operation: opts.operation ?? `${method} ${redactAndTrim(path.split(/[?#]/)[0] ?? "", [], 120)}`,
+      query: opts.query,
+      headers: opts.headers,
+      json: opts.json,
+      form: opts.form,
+      anonymous: opts.auth === "none",
+      table: opts.table,
+      idempotent: opts.idempotent ?? method !== "POST",
+      acceptStatus: opts.acceptStatus,
+      wasCommitted: opts.wasCommitted,
+      secrets: opts.secrets,
+      timeoutMs: opts.timeoutMs,
+      retry: opts.retry,
     });
   }
-}
-
-interface FailureContext {
-  method: string;
-  path: string;
-  operation: string;
-  table: string | undefined;
-  timeoutMs: number;
-}
-
-function pickDetails(e: KeywireHttpError): HttpErrorDetails {
-  const { kind, networkCode, method, path, serverMessage, attempts, outcomeUnknown, rateLimitRule, rateLimitResetAt, retryAfterMs } = e;
-  const all: HttpErrorDetails = { kind, networkCode, method, path, serverMessage, attempts, outcomeUnknown, rateLimitRule, rateLimitResetAt, retryAfterMs } as HttpErrorDetails;
-  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as unknown as HttpErrorDetails;
-}
-
-function serverMessage(data: unknown): string | undefined {
-  if (typeof data === "string") return /<html|<!doctype/i.test(data) ? "an HTML page" : data || undefined;
-  if (typeof data !== "object" || data === null) return undefined;
-  const d = data as Record<string, unknown>;
-  if (typeof d.error === "object" && d.error !== null) {
-    const e = d.error as Record<string, unknown>;
-    const parts = [e.message, e.detail].filter((p): p is string => typeof p === "string" && p !== "");
-    return parts.length ? [...new Set(parts)].join(" — ") : undefined;
-  }
-  const parts = [d.error, d.error_description].filter((p): p is string => typeof p === "string" && p !== "");
-  return parts.length ? [...new Set(parts)].join(": ") : undefined;
 }

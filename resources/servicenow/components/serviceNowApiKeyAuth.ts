@@ -21,6 +21,7 @@ import { AccessPolicy, EVENT_MANAGEMENT_API_PATH, SHIPPED_TABLE_POLICIES, TABLE_
 import { AccessPolicyProfileLink } from "../records/accessPolicyProfileLink";
 import { ApiKey } from "../apiKey/apiKey";
 import { KeySettings } from "../apiKey/inputs";
+import type { AdoptionInputs } from "../engine/spec";
 import { tableProbe } from "../apiKey/probe";
 import { DEFAULT_TOKEN_CONFIG_KEY } from "../apiKey/tokenPlan";
 import { BasicAuthProfile } from "../records/basicAuthProfile";
@@ -30,6 +31,7 @@ import { UserRoleGrant } from "../records/userRoleGrant";
 import { Preflight } from "../checks/preflight";
 import { RateLimitRule } from "../records/rateLimitRule";
 import { ApiKeyVerification } from "../checks/apiKeyVerification";
+import { ChainAdoption } from "./chainAdoption";
 
 export type PolicyMode = "attach" | "dedicated";
 
@@ -58,6 +60,18 @@ export interface ServiceNowApiKeyAuthArgs {
   rateLimit?: { requestsPerHour: number; limitColumn: string };
   /** What preflight must find: the push connector by name, or its definition's source. */
   pushConnector: { name: string; create: boolean; source: string };
+  /**
+   * The records to take over instead of creating (a chain an earlier deployment made,
+   * after a lost state); none when undefined. Taken-over records stay keywire's own:
+   * every field managed, deleted on destroy.
+   */
+  adopt?: ChainAdoption;
+  /**
+   * The instance and credentials for every record of the chain, instead of the
+   * stack's `servicenow:*` settings: one stack can manage several instances.
+   * Kept secret in the state.
+   */
+  connection?: AdoptionInputs["connection"];
 }
 
 export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
@@ -77,9 +91,11 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceNowApiKeyAuthArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keywire:servicenow:ApiKeyAuth", name, {}, opts);
+    // Every record of the chain lives on the same instance: the component's connection, or the stack's.
+    const on = <T extends object>(a: T): T => (args.connection === undefined ? a : { ...a, connection: args.connection });
     this.preflight = new Preflight(
       `${name}-preflight`,
-      {
+      on({
         pushConnectorName: args.pushConnector.create ? undefined : args.pushConnector.name,
         pushConnectorSource: args.pushConnector.create ? args.pushConnector.source : undefined,
         requiredColumns: [
@@ -87,12 +103,16 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
           ...(args.rateLimit ? [`sys_rate_limit_rules.${args.rateLimit.limitColumn}`] : []),
         ],
         extraTables: args.integrationUser.create ? ["sys_user", "sys_user_has_role"] : [],
-      },
+      }),
       { parent: this },
     );
     // Nothing is created on the instance unless preflight passed.
     const child = { parent: this, dependsOn: [this.preflight] };
     const p = args.namePrefix;
+    const adopt = args.adopt ?? {};
+    // Every record below is keywire's own, whether it creates it or takes it over: it is
+    // deleted on destroy either way, and dropping `adopt` after a takeover changes nothing.
+    const own = (taken: boolean | string | undefined) => ({ ...(taken ? { adopt: taken } : {}), onDestroy: "delete" as const });
     this.policyMode = args.policyMode;
     this.userName = args.integrationUser.userName;
 
@@ -101,26 +121,32 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     if (args.integrationUser.create) {
       const user = new ServiceNowUser(
         `${name}-user`,
-        {
+        on({
           userName: args.integrationUser.userName,
           firstName: args.integrationUser.firstName ?? p,
           lastName: args.integrationUser.lastName ?? "integration",
           email: args.integrationUser.email,
           webServiceAccessOnly: true,
-        },
+          ...own(adopt.user),
+        }),
         child,
       );
       userDeps.push(user);
       for (const role of args.integrationUser.roles) {
         userDeps.push(
-          new UserRoleGrant(`${name}-role-${role}`, { user: user.userName, role }, { ...child, dependsOn: [this.preflight, user] }),
+          new UserRoleGrant(`${name}-role-${role}`, on({ user: user.userName, role, ...own(adopt.grants) }), { ...child, dependsOn: [this.preflight, user] }),
         );
       }
     }
 
     const profile = new InboundProfile(
       `${name}-profile`,
-      { name: `${p} api key (query parameter)`, description: "Managed by keywire: API key in the x-sn-apikey query parameter", keyLocation: "query" },
+      on({
+        name: `${p} api key (query parameter)`,
+        description: "Managed by keywire: API key in the x-sn-apikey query parameter",
+        keyLocation: "query",
+        ...own(adopt.profile),
+      }),
       child,
     );
 
@@ -129,40 +155,42 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     if (args.policyMode === "attach") {
       for (const shipped of SHIPPED_TABLE_POLICIES) {
         tablePolicies.push(
-          new AccessPolicy(`${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}`, { name: shipped, adopt: true, active: true }, child),
+          new AccessPolicy(`${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}`, on({ name: shipped, adopt: true, active: true }), child),
         );
       }
     } else {
       tablePolicies.push(
         new AccessPolicy(
           `${name}-table-api`,
-          {
+          on({
             name: `${p} Table API policy`,
             apiPath: TABLE_API_PATH,
             applyAllMethods: true,
             applyAllResources: true,
             applyAllVersions: true,
             applyAllTables: true,
-          },
+            ...own(adopt.policies),
+          }),
           child,
         ),
       );
       for (const shipped of SHIPPED_TABLE_POLICIES) {
         // Deactivated, not deleted: restored as found when the stack is destroyed.
         tablePolicies.push(
-          new AccessPolicy(`${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}-off`, { name: shipped, adopt: true, active: false }, child),
+          new AccessPolicy(`${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}-off`, on({ name: shipped, adopt: true, active: false }), child),
         );
       }
     }
     const eventPolicy = new AccessPolicy(
       `${name}-event-api`,
-      {
+      on({
         name: `${p} Event Management inbound policy`,
         apiPath: EVENT_MANAGEMENT_API_PATH,
         applyAllMethods: true,
         applyAllResources: true,
         applyAllVersions: true,
-      },
+        ...own(adopt.policies),
+      }),
       child,
     );
 
@@ -174,14 +202,17 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       linkedPolicies.push(["table-api", tablePolicies[0]]);
     }
     const links: pulumi.Resource[] = linkedPolicies.map(
-      ([suffix, policy]) => new AccessPolicyProfileLink(`${name}-link-${suffix}`, { policy: policy.sysId, profile: profile.sysId }, child),
+      ([suffix, policy]) =>
+        new AccessPolicyProfileLink(`${name}-link-${suffix}`, on({ policy: policy.sysId, profile: profile.sysId, ...own(adopt.links) }), child),
     );
     // A policy with links admits only the linked profiles. The shipped policies already
     // link the Basic profile; keywire's own Table API policy needs it linked too.
     if (args.policyMode === "dedicated") {
       if (args.keepBasicAuth) {
-        const basic = new BasicAuthProfile(`${name}-basic-profile`, { name: SHIPPED_BASIC_PROFILE }, child);
-        links.push(new AccessPolicyProfileLink(`${name}-link-table-api-basic`, { policy: tablePolicies[0].sysId, profile: basic.sysId }, child));
+        const basic = new BasicAuthProfile(`${name}-basic-profile`, on({ name: SHIPPED_BASIC_PROFILE }), child);
+        links.push(
+          new AccessPolicyProfileLink(`${name}-link-table-api-basic`, on({ policy: tablePolicies[0].sysId, profile: basic.sysId, ...own(adopt.links) }), child),
+        );
       } else {
         pulumi.log.warn(
           "keepBasicAuth is false: the Table API policy admits only the API-key profile, so Basic auth to the Table API will be refused " +
@@ -193,7 +224,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
 
     const key = new ApiKey(
       `${name}-key`,
-      {
+      on({
         name: args.apiKey.name ?? `${p} event management`,
         description: "Managed by keywire: AWS SNS to Event Management",
         user: args.integrationUser.userName,
@@ -205,19 +236,21 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         rotation: args.apiKey.rotation,
         // The same chain SNS will use: the key in the query string, through the Table API policy.
         probe: tableProbe("sys_user", "query"),
-      },
+        ...own(adopt.key),
+      }),
       { ...child, dependsOn: [this.preflight, ...userDeps, ...links] },
     );
 
     if (args.rateLimit) {
       new RateLimitRule(
         `${name}-rate-limit`,
-        {
+        on({
           name: `${p} ${args.integrationUser.userName}`,
           user: args.integrationUser.userName,
           requestsPerHour: args.rateLimit.requestsPerHour,
           limitColumn: args.rateLimit.limitColumn,
-        },
+          ...own(adopt.rateLimit),
+        }),
         { ...child, dependsOn: [this.preflight, ...userDeps] },
       );
     }
@@ -225,14 +258,14 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     // Proven again on every refresh: a chain that breaks later is drift.
     const verification = new ApiKeyVerification(
       `${name}-verification`,
-      {
+      on({
         token: key.token,
         keySysId: key.sysId,
         profileSysId: profile.sysId,
         requiredRoles: args.integrationUser.roles,
         via: "query",
         probeTable: "incident",
-      },
+      }),
       { ...child, dependsOn: [key] },
     );
 

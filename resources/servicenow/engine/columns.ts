@@ -150,14 +150,42 @@ export function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, v
 }
 
 /**
- * The fields keywire manages for these inputs: all of them for a record it
- * creates; for an adopted record only those the program gives, so taking over a
+ * Whether the record is keywire's own: one it creates, or one it takes over to
+ * delete on destroy (its own chain adopted again after a lost state, a key it
+ * parked). Every field of an owned record is managed, an input left out meaning the
+ * field's default. Any other adopted record is someone else's (a shipped policy):
+ * destroy restores it, and keywire manages only the inputs the program gives.
+ */
+export function ownsRecord(inputs: Inputs): boolean {
+  return !inputs.adopt || inputs.onDestroy === "delete";
+}
+
+/**
+ * The fields keywire manages for these inputs: all of them for a record it owns;
+ * for another adopted record only those the program gives, so taking over a
  * shipped record never rewrites what the program did not mention.
  */
 export function managedFields(spec: RecordSpec, inputs: Inputs): Array<[string, FieldDef]> {
   const all = Object.entries(spec.fields);
-  if (!inputs.adopt) return all;
+  if (ownsRecord(inputs)) return all;
   return all.filter(([prop]) => inputs[prop] !== undefined && inputs[prop] !== null);
+}
+
+/**
+ * The inputs with the declared default of every field an owned record's program
+ * leaves out, in input form (`active: true`). Then the checked inputs state every
+ * value keywire keeps the record at: a preview shows it, and a drift report that
+ * compares them with the refreshed record sees a default changed on the instance
+ * as the instance's change. An adopted record that is not keywire's gets none:
+ * what the program does not mention is not keywire's to keep.
+ */
+export function withDefaults(spec: RecordSpec, inputs: Inputs): Inputs {
+  if (!ownsRecord(inputs)) return inputs;
+  const out: Inputs = { ...inputs };
+  for (const [prop, def] of Object.entries(spec.fields)) {
+    if (def.defaultValue !== undefined && (out[prop] === undefined || out[prop] === null)) out[prop] = fromColumn(def, def.defaultValue);
+  }
+  return out;
 }
 
 export function ownedColumns(spec: RecordSpec): string[] {
@@ -315,7 +343,9 @@ export function outputsFrom(
     resolved,
     recordUrl: recordUrl(ctx.connection, spec.table, record.sys_id),
   };
-  for (const key of ["adopt", "onDestroy"] as const) {
+  // The connection is carried so refresh and destroy reach the same instance; it
+  // stays secret in the state because its input was (the engine copies secretness).
+  for (const key of ["adopt", "onDestroy", "connection"] as const) {
     if (inputs[key] !== undefined) out[key] = inputs[key];
   }
   // The engine's gRPC Struct cannot carry `undefined` (an optional input the

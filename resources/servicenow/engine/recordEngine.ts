@@ -24,36 +24,31 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as zod from "zod";
 import {
-  InputValue,
   assertColumnsExist,
   carriedProps,
   desiredColumns,
   inputsView,
   managedFields,
   naturalKeyQuery,
-  needsResolution,
   outputsFrom,
   ownedColumns,
   resolveColumns,
   sameColumnValue,
   toColumn,
+  withDefaults,
 } from "./columns";
 import type { SnRecord } from "../client/tableClient";
 import { KeywireError, isKeywireHttpError } from "../../core/errors";
 import { NamedProvider, ProviderReference, ReferencedProvider, referencedProvider } from "../../core/providerReference";
 import { inputErrorMap } from "../../core/inputMessages";
 import { containsUnknown } from "../../core/unknown";
+import { failuresFrom } from "../../core/checkInputs";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 import { EngineContext, Runtime, createRuntime, forgetLookup, lookupOnce } from "./runtime";
 import { AdoptionState, Inputs, PreparedCreate, RecordOutputs, RecordSpec } from "./spec";
+import type { ConnectionArgs } from "../client/connection";
 
 
-function failuresFrom(error: { issues: Array<{ path: PropertyKey[]; message: string }> }, typeName: string): pulumi.dynamic.CheckFailure[] {
-  return error.issues.map((issue) => {
-    const property = issue.path.map(String).join(".") || "(inputs)";
-    return { property, reason: `${typeName}.${property}: ${issue.message}` };
-  });
-}
 
 /**
  * Inputs keywire puts into queries: names it looks up, the natural key it finds
@@ -79,6 +74,18 @@ function adoptionSchema(z: typeof import("zod")) {
       .union([z.boolean(), z.string().regex(/^[0-9a-f]{32}$/, "must be true or a 32-character lowercase hex sys_id")])
       .optional(),
     onDestroy: z.enum(["delete", "restore", "retain"]).optional(),
+    connection: z
+      .object({
+        instance: z.string().min(1).max(4096),
+        username: z.string().min(1).max(4096),
+        password: z.string().min(1).max(4096),
+        clientId: z.string().min(1).max(4096),
+        clientSecret: z.string().min(1).max(4096),
+        requestTimeoutSeconds: z.string().regex(/^\d+(\.\d+)?$/, "must be a number of seconds"),
+      })
+      .partial()
+      .strict()
+      .optional(),
   });
 }
 
@@ -130,19 +137,31 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     return `${spec.table} adopt ${which}`;
   }
 
-  async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown>> {
-    const ctx = runtime.context();
-    const wanted: Record<string, string> = {};
-    for (const [prop, def] of managedFields(spec, inputs)) {
-      if (!needsResolution(spec, prop, def, inputs[prop] as InputValue)) wanted[def.column] = toColumn(def, inputs[prop] as InputValue);
+  /**
+   * The record an adoption will take over and what it will change there, or
+   * undefined when a name the record is found by cannot be looked up yet (create
+   * looks it up again and says why it fails).
+   */
+  async function previewAdoption(inputs: Inputs): Promise<Record<string, unknown> | undefined> {
+    const ctx = runtime.context(inputs.connection as ConnectionArgs | undefined);
+    let columns: Record<string, string>;
+    try {
+      // Names resolved as create resolves them (the same lookups, asked once per process),
+      // so a natural key that holds a reference (a grant's user and role) finds the record.
+      ({ columns } = await resolveColumns(ctx, spec, inputs, undefined));
+    } catch {
+      return undefined;
     }
+    const wanted: Record<string, string> = {};
+    for (const [, def] of managedFields(spec, inputs)) wanted[def.column] = columns[def.column];
     Object.assign(wanted, spec.hooks?.columnOverrides?.(inputs, undefined));
     // Kept for the create that follows in this run, so adopting reads the record once.
-    const existing = await lookupOnce(ctx, adoptionKey(inputs, wanted), () => findAdopted(ctx, inputs, wanted));
+    const existing = await lookupOnce(ctx, adoptionKey(inputs, columns), () => findAdopted(ctx, inputs, columns));
     const changes: Record<string, string> = {};
     for (const [column, value] of Object.entries(wanted)) {
+      const def = Object.values(spec.fields).find((f) => f.column === column);
       const have = existing[column] ?? "";
-      if (have !== value) changes[column] = `${JSON.stringify(have)} -> ${JSON.stringify(value)}`;
+      if (def ? !sameColumnValue(def, value, have) : have !== value) changes[column] = `${JSON.stringify(have)} -> ${JSON.stringify(value)}`;
     }
     return { sysId: existing.sys_id, changes };
   }
@@ -160,15 +179,22 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       const failures: pulumi.dynamic.CheckFailure[] = [];
       const own = schema.safeParse(withoutEngineInputs(news), { error: inputErrorMap });
       if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
-      const engine = adoptionSchema(zod).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy }, { error: inputErrorMap });
+      const engine = adoptionSchema(zod).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy, connection: news.connection }, { error: inputErrorMap });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
       failures.push(...scriptValueFailures(spec, news));
-      if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news));
+      if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news, olds));
       const known = failures.filter((f) => !containsUnknown(news[f.property.split(".")[0]]));
       if (known.length > 0) return { inputs: news, failures: known };
-      if (failures.length > 0 || containsUnknown(news)) return { inputs: news };
-      let inputs: Inputs = { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) };
+      if (failures.length > 0 || containsUnknown(news)) return { inputs: withDefaults(spec, news) };
+      let inputs: Inputs = withDefaults(spec, { ...news, ...(own.success ? (own.data as Record<string, unknown>) : {}) });
       if (spec.hooks?.derivedInputs) inputs = { ...inputs, ...spec.hooks.derivedInputs(olds, inputs, new Date()) };
+      if (spec.hooks?.creationInputs) {
+        try {
+          inputs = mergeDefined(inputs, await spec.hooks.creationInputs(runtime.context(inputs.connection as ConnectionArgs | undefined), olds, inputs));
+        } catch {
+          // Only what the preview shows: create asks again and fails there, with the reason.
+        }
+      }
       // Normalise the values the engine compares, so a diff never sees formatting.
       for (const [prop, def] of Object.entries(spec.fields)) {
         if (def.kind === "datetime" && typeof inputs[prop] === "string" && inputs[prop] !== "") {
@@ -179,7 +205,8 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       // what keywire will write, as an input the preview displays. Only while the
       // adoption is pending, so a settled stack's previews make no call.
       if (inputs.adopt && !olds.adopt && !containsUnknown(inputs)) {
-        inputs.adoptionPreview = await previewAdoption(inputs);
+        const preview = await previewAdoption(inputs);
+        if (preview) inputs.adoptionPreview = preview;
       } else if (inputs.adopt && olds.adoptionPreview !== undefined) {
         inputs.adoptionPreview = olds.adoptionPreview;
       }
@@ -203,7 +230,18 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       }
       // Adopting a different record is a different resource.
       if (typeof news.adopt === "string" && olds.adoption && news.adopt !== olds.adoption.sysId) replaces.push("adopt");
-      if ((news.onDestroy ?? undefined) !== (olds.onDestroy ?? undefined)) changed.push("onDestroy");
+      // What destroy would do, not how it is spelt: `onDestroy: "delete"` on a record
+      // keywire created is what it does anyway.
+      if (destroyMode(news.onDestroy, Boolean(news.adopt) || olds.adoption !== undefined) !== destroyMode(olds.onDestroy, olds.adoption !== undefined)) {
+        changed.push("onDestroy");
+      }
+      // Another instance is another record; new credentials for the same one are stored in place.
+      const was = olds.connection as ConnectionArgs | undefined;
+      const now = news.connection as ConnectionArgs | undefined;
+      if (JSON.stringify(was ?? {}) !== JSON.stringify(now ?? {})) {
+        if ((was?.instance ?? "") !== (now?.instance ?? "") && !containsUnknown(now)) replaces.push("connection");
+        else changed.push("connection");
+      }
       const extra = spec.hooks?.diffExtra?.(olds, news);
       if (extra) {
         changed.push(...extra.changed);
@@ -212,8 +250,9 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: false };
     },
 
-    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult> {
-      const ctx = runtime.context();
+    async create(checked: Inputs): Promise<pulumi.dynamic.CreateResult> {
+      const ctx = runtime.context(checked.connection as ConnectionArgs | undefined);
+      const inputs = spec.hooks?.creationInputs ? mergeDefined(checked, await spec.hooks.creationInputs(ctx, {}, checked)) : checked;
       const { columns, resolved } = await resolveColumns(ctx, spec, inputs, undefined);
       let record: SnRecord;
       let adoption: AdoptionState | undefined;
@@ -233,6 +272,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
           existing = await lookupOnce(ctx, key, () => findAdopted(ctx, inputs, columns));
           forgetLookup(ctx, key);
         }
+        await spec.hooks?.beforeAdopt?.(ctx, inputs, existing);
         const changes: Record<string, string> = {};
         const original: Record<string, string> = {};
         for (const [, def] of managedFields(spec, inputs)) {
@@ -265,7 +305,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {
-      const ctx = runtime.context();
+      const ctx = runtime.context(props?.connection as ConnectionArgs | undefined);
       const record = await ctx.client.get(spec.table, id, { fields: ["sys_id", ...ownedColumns(spec)] });
       if (!record) return {};
       const olds = (props ?? {}) as RecordOutputs;
@@ -278,7 +318,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {
-      const ctx = runtime.context();
+      const ctx = runtime.context(news.connection as ConnectionArgs | undefined);
       const { columns, resolved } = await resolveColumns(ctx, spec, news, olds);
       const changes: Record<string, string> = {};
       for (const [, def] of managedFields(spec, news)) {
@@ -310,7 +350,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     async delete(id: string, props: RecordOutputs): Promise<void> {
       const mode = props.onDestroy ?? (props.adoption ? "restore" : "delete");
       if (mode === "retain") return;
-      const ctx = runtime.context();
+      const ctx = runtime.context(props.connection as ConnectionArgs | undefined);
       if (mode === "restore" && props.adoption) {
         if (Object.keys(props.adoption.original).length === 0) return;
         // One PATCH; a record already gone (404) has nothing left to restore.
@@ -328,10 +368,35 @@ function engineProvider(spec: RecordSpec): NamedProvider {
   return provider;
 }
 
+/**
+ * What destroy will do with the record: `onDestroy`, or by default restore an
+ * adopted record and delete a created one. For new inputs, the record counts as
+ * adopted while the program adopts it or the state remembers an adoption (the
+ * bookkeeping outlives the `adopt` input).
+ */
+function destroyMode(onDestroy: unknown, adopted: boolean): unknown {
+  return onDestroy ?? (adopted ? "restore" : "delete");
+}
+
+/**
+ * `inputs` with `extra` laid over it; a property `extra` sets to undefined is
+ * removed (the engine's gRPC Struct cannot carry `undefined`, and a stale answer
+ * must not survive a new one that has none).
+ */
+function mergeDefined(inputs: Inputs, extra: Record<string, unknown> | undefined): Inputs {
+  if (!extra) return inputs;
+  const out: Inputs = { ...inputs };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
 function withoutEngineInputs(inputs: Inputs): Record<string, unknown> {
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(inputs)) {
-    if (k === "adopt" || k === "onDestroy" || k === "adoptionPreview" || k === "__provider") continue;
+    if (k === "adopt" || k === "onDestroy" || k === "connection" || k === "adoptionPreview" || k === "__provider") continue;
     rest[k] = v;
   }
   return rest;

@@ -9,7 +9,7 @@
  * of one per resource. New settings mean a new runtime, so nothing remembered for
  * one instance is used for another. Failures are not kept.
  */
-import { ConfigSource, ServiceNowConnection, resolveConnection } from "../client/connection";
+import { ConfigSource, ConnectionArgs, ServiceNowConnection, explicitConnection, resolveConnection } from "../client/connection";
 import { TableClient } from "../client/tableClient";
 
 /** What a hook sees: the client for this call, the connection it came from, and the runtime. */
@@ -20,8 +20,8 @@ export interface EngineContext {
 }
 
 export interface Runtime {
-  /** A client on the configured connection, for one provider call. */
-  context(): EngineContext;
+  /** A client for one provider call: on the resource's own connection when it has one, else the configured one. */
+  context(explicit?: ConnectionArgs): EngineContext;
   /** The answer of `make`, asked once for `key` while this runtime lives. */
   lookupOnce<T>(key: string, make: () => Promise<T>): Promise<T>;
   /** Drops a remembered answer that turned out unusable (a name not found yet may exist later). */
@@ -31,12 +31,21 @@ export interface Runtime {
 /** Settings from `configure`, falling back per key to the environment; absent before configure runs. */
 export function createRuntime(config: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): Runtime {
   const remembered = new Map<string, Promise<unknown>>();
-  let connection: ServiceNowConnection | undefined;
+  let configured: ServiceNowConnection | undefined;
+  // One connection per explicit setting, so its OAuth tokens are shared by the calls that use it.
+  const explicit = new Map<string, ServiceNowConnection>();
   const runtime: Runtime = {
-    context() {
-      // Resolved on first use, not in configure: a program may configure providers it
-      // never calls, and configuration errors belong to the call that needs them.
-      connection ??= resolveConnection(config ?? { get: () => undefined }, env);
+    context(args?: ConnectionArgs) {
+      let connection: ServiceNowConnection;
+      if (args && Object.values(args).some((v) => v !== undefined && v !== "")) {
+        const key = JSON.stringify(args);
+        connection = explicit.get(key) ?? explicitConnection(args);
+        explicit.set(key, connection);
+      } else {
+        // Resolved on first use, not in configure: a program may configure providers it
+        // never calls, and configuration errors belong to the call that needs them.
+        connection = configured ??= resolveConnection(config ?? { get: () => undefined }, env);
+      }
       return { connection, client: new TableClient(connection), runtime };
     },
     lookupOnce<T>(key: string, make: () => Promise<T>): Promise<T> {
@@ -60,10 +69,11 @@ export function createRuntime(config: ConfigSource | undefined, env: NodeJS.Proc
  * The result of `make`, asked once per provider runtime for `key`. For reads whose answer does not change during a run.
  */
 export function lookupOnce<T>(ctx: EngineContext, key: string, make: () => Promise<T>): Promise<T> {
-  return ctx.runtime.lookupOnce(key, make);
+  // Per instance: one runtime may serve resources on several.
+  return ctx.runtime.lookupOnce(`${ctx.connection.instanceUrl} ${key}`, make);
 }
 
 /** Drops a remembered answer that turned out unusable (a name not found yet may exist later). */
 export function forgetLookup(ctx: EngineContext, key: string): void {
-  ctx.runtime.forget(key);
+  ctx.runtime.forget(`${ctx.connection.instanceUrl} ${key}`);
 }

@@ -4,10 +4,11 @@
  * record engine (recordEngine.ts) turns a spec into a provider; columns.ts does
  * the column-space work for it.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { ZodType } from "zod";
 import type { SnRecord } from "../client/tableClient";
 import type { EngineContext } from "./runtime";
+import type { ConnectionArgs } from "../client/connection";
 
 export type FieldKind = "string" | "boolean" | "datetime" | "integer" | "reference" | "list";
 
@@ -46,6 +47,16 @@ export interface AdoptionInputs {
    * for records keywire created and `restore` for adopted ones.
    */
   onDestroy?: "delete" | "restore" | "retain";
+  /**
+   * The instance and credentials for this record, instead of the stack's
+   * `servicenow:*` settings (a stack that manages several instances).
+   */
+  connection?: pulumi.Input<ConnectionArgs>;
+}
+
+/** The arguments with their connection secret as a whole, however the caller marked it. */
+export function withSecretConnection<T extends { connection?: pulumi.Input<ConnectionArgs> }>(args: T): T {
+  return args.connection === undefined ? args : { ...args, connection: pulumi.secret(args.connection) };
 }
 
 /** What the engine remembers about an adopted record. */
@@ -120,8 +131,25 @@ export interface RecordHooks {
    * generation), so that preview shows them and create receives them. Pure.
    */
   derivedInputs?(olds: Inputs, news: Inputs, now: Date): Record<string, unknown>;
-  /** Extra validation needing more than the schema (cross-field rules); messages name the property. */
-  validate?(inputs: Inputs): pulumi.dynamic.CheckFailure[];
+  /**
+   * Extra validation needing more than the schema (cross-field rules, or rules
+   * against the inputs in the state, `olds`); messages name the property.
+   */
+  validate?(inputs: Inputs, olds: Inputs): pulumi.dynamic.CheckFailure[];
+  /**
+   * Inputs that only the instance can tell, for a record about to be created (an API
+   * key's generation, counted from the keys of its name on the instance; the parked
+   * key it will take over). Returns undefined when no record is to be created, so a
+   * settled stack's previews make no call. check shows the answer in the preview (a
+   * failure there only leaves it out); create asks again, since the engine checks a
+   * replacement a second time without its old inputs.
+   */
+  creationInputs?(ctx: EngineContext, olds: Inputs, inputs: Inputs): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Runs before an existing record is taken over (and changed), explicitly or
+   * implicitly; throwing stops the adoption with the record untouched.
+   */
+  beforeAdopt?(ctx: EngineContext, inputs: Inputs, record: SnRecord): Promise<void>;
 }
 
 export interface RecordSpec {

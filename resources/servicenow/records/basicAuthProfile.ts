@@ -4,7 +4,7 @@
  * never creates or changes these; destroy leaves them as they are.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RecordSpec, SERVICENOW_MODULE } from "../engine/spec";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { recordName } from "../engine/inputRules";
@@ -24,6 +24,7 @@ export const basicAuthProfileProvider = recordProvider(spec, providerReference("
 export interface BasicAuthProfileArgs {
   /** The profile's exact name (the shipped one ends with a space). */
   name: pulumi.Input<string>;
+  connection?: AdoptionInputs["connection"];
 }
 
 export class BasicAuthProfile extends ReferencedResource {
@@ -34,7 +35,7 @@ export class BasicAuthProfile extends ReferencedResource {
     super(
       basicAuthProfileProvider,
       name,
-      { sysId: undefined, recordUrl: undefined, ...args, adopt: true, onDestroy: "retain" },
+      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), adopt: true, onDestroy: "retain" },
       opts,
       SERVICENOW_MODULE,
       "BasicAuthProfile",

@@ -118,6 +118,24 @@ describe("OAuth client credentials", () => {
     }
   });
 
+  it("the token client retries on its own, and no retry loop runs around it", async () => {
+    stub.setHandler((req, res) => (req.path === "/oauth_token.do" ? sendSnError(res, 503, "Service Unavailable") : sendJson(res, 200, { result: [] })));
+    try {
+      const c = new TableClient(oauthConnection(), { retry: { ...clock, maxAttempts: 3 } });
+      const e = await c.list("incident").then(
+        () => undefined,
+        (err: unknown) => err as ServiceNowError,
+      );
+      expect(e).toBeInstanceOf(ServiceNowError);
+      expect(e?.operation).toBe("fetch OAuth token");
+      expect(e?.attempts).toBe(3);
+      expect(tokenRequests()).toHaveLength(3);
+      expect(tableRequests()).toHaveLength(0);
+    } finally {
+      stub.setHandler(handler);
+    }
+  });
+
   it("explains a refused client without showing the secret", async () => {
     tokenEndpointStatus = 401;
     const c = new TableClient(oauthConnection(), { retry: clock });

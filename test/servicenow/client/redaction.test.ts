@@ -29,10 +29,13 @@ const SESSION = "A1B2C3D4E5F6a7b8c9d0";
 const ROUTE = "glide.0f1e2d3c4b5a69788796";
 const NEW_USER_PASSWORD = "New-User-Pw-77!";
 
-/** What a server's debug page prints: the session cookies and the parsed body, as Node's inspect writes them. */
+/**
+ * What a server's debug page prints: the session cookies and the parsed body, as Node's
+ * inspect writes them. A request without a body (the GET that settles a create's
+ * unknown outcome) has nothing to parse.
+ */
 function inspectEcho(body: string): Record<string, unknown> {
-  // A GET (the check after a failed create) has no body.
-  return { cookie: `JSESSIONID=${SESSION}; glide_user_route=${ROUTE}`, body: body === "" ? undefined : (JSON.parse(body) as unknown) };
+  return { cookie: `JSESSIONID=${SESSION}; glide_user_route=${ROUTE}`, body: body === "" ? "" : (JSON.parse(body) as unknown) };
 }
 
 type Mode = "401" | "500" | "drop" | "timeout" | "inspect";

@@ -1,0 +1,56 @@
+/**
+ * `npm run -s test:go`: the language host's Go tests (`go test ./...` in
+ * tools/language-host), part of `npm test`. Where no `go` is on PATH they are skipped
+ * with a one-line notice, so the rest of `npm test` runs on machines without Go (the
+ * host is only built on the Go route, docs/toolchain.md). KEYWIRE_REQUIRE_GO=1 turns
+ * the skip into a failure, for CI, which has Go and must not skip silently.
+ */
+import { spawn } from "child_process";
+import * as path from "path";
+import { REPO_ROOT, which } from "../pulumi/toolchain";
+
+export const LANGUAGE_HOST_DIR = path.join(REPO_ROOT, "tools", "language-host");
+/** A cold module and build cache makes the first run compile the host's dependencies:
+ * minutes on a busy 2-core machine. */
+const GO_TEST_TIMEOUT_MS = 30 * 60_000;
+
+export interface GoTestOptions {
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  timeoutMs?: number;
+}
+
+/** Runs the Go tests with the caller's stdout/stderr; resolves to the exit code. */
+export function runGoTests(opts: GoTestOptions): Promise<number> {
+  const go = which("go", opts.env);
+  if (!go) {
+    if (opts.env.KEYWIRE_REQUIRE_GO === "1") {
+      opts.log("test:go: no `go` on PATH, and KEYWIRE_REQUIRE_GO=1 requires the language host's Go tests to run");
+      return Promise.resolve(1);
+    }
+    opts.log("test:go skipped: no `go` on PATH (the language host's Go tests need Go 1.26.6 or newer)");
+    return Promise.resolve(0);
+  }
+  const timeoutMs = opts.timeoutMs ?? GO_TEST_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    // Same process group as npm: a Ctrl-C in the terminal reaches go test directly.
+    const child = spawn(go, ["test", "./..."], { cwd: LANGUAGE_HOST_DIR, env: opts.env, stdio: ["ignore", "inherit", "inherit"] });
+    const timer = setTimeout(() => {
+      opts.log(`test:go: go test ran longer than ${Math.round(timeoutMs / 60_000)} minutes; stopping it`);
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      opts.log(`test:go: could not start ${go}: ${err.message}`);
+      resolve(1);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+if (require.main === module) {
+  runGoTests({ env: process.env, log: (l) => process.stderr.write(`${l}\n`) }).then((code) => process.exit(code));
+}

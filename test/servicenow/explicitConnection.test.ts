@@ -1,0 +1,56 @@
+/**
+ * A record given its own connection: the provider works on that instance, not the
+ * configured one; moving it to another instance replaces it, new credentials for
+ * the same one do not; a malformed connection is refused before any call.
+ */
+import { RunningEmulator } from "../../emulator/servicenow";
+import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
+import { ProviderDriver, startEmulator } from "../support/serviceNow";
+
+let configured: RunningEmulator;
+let other: RunningEmulator;
+beforeAll(async () => {
+  configured = await startEmulator();
+  other = await startEmulator({ adminPassword: "other-pw-123" });
+});
+afterAll(async () => {
+  await configured.stop();
+  await other.stop();
+});
+
+const conn = () => ({ instance: other.url, username: "admin", password: "other-pw-123" });
+
+test("create, read, update and delete reach the record's own instance", async () => {
+  const p = new ProviderDriver(inboundProfileProvider, configured.url);
+  const { id, outs } = await p.create({ name: "elsewhere", keyLocation: "header", connection: conn() });
+  expect(other.store.get("http_key_auth", id)?.name).toBe("elsewhere");
+  expect(configured.store.get("http_key_auth", id)).toBeUndefined();
+  expect(outs.connection).toEqual(conn());
+  expect(String(outs.recordUrl)).toContain(other.url);
+
+  other.store.update("http_key_auth", id, { description: "changed there" });
+  const read = await p.read(id, outs);
+  expect((read.props as Record<string, unknown>).columns).toMatchObject({ description: "changed there" });
+
+  const updated = await p.update(id, outs, { name: "elsewhere", keyLocation: "header", description: "set", connection: conn() });
+  expect(other.store.get("http_key_auth", id)?.description).toBe("set");
+  await p.delete(id, updated);
+  expect(other.store.get("http_key_auth", id)).toBeUndefined();
+});
+
+test("another instance replaces the record; new credentials for the same one update it in place", async () => {
+  const p = new ProviderDriver(inboundProfileProvider, configured.url);
+  const { id, outs } = await p.create({ name: "moving", keyLocation: "header", connection: conn() });
+  const base = { name: "moving", keyLocation: "header" };
+  expect((await p.diff(id, outs, { ...base, connection: conn() })).changes).toBe(false);
+  expect((await p.diff(id, outs, { ...base, connection: { ...conn(), password: "rotated" } })).replaces).toEqual([]);
+  expect((await p.diff(id, outs, { ...base, connection: { ...conn(), password: "rotated" } })).changes).toBe(true);
+  expect((await p.diff(id, outs, { ...base, connection: { ...conn(), instance: configured.url } })).replaces).toEqual(["connection"]);
+  expect((await p.diff(id, outs, base)).changes).toBe(true);
+});
+
+test("a malformed connection is refused in check, naming the property", async () => {
+  const p = new ProviderDriver(inboundProfileProvider, configured.url);
+  const res = await p.check({ name: "x", keyLocation: "header", connection: { instance: other.url, user: "admin" } });
+  expect(res.failures?.map((f) => f.property)).toContain("connection");
+});
