@@ -16,7 +16,7 @@ import { pushConnectorProvider } from "../../../resources/servicenow/records/pus
 import { rateLimitRuleProvider } from "../../../resources/servicenow/records/rateLimitRule";
 import { serviceNowUserProvider } from "../../../resources/servicenow/records/user";
 import { userRoleGrantProvider } from "../../../resources/servicenow/records/userRoleGrant";
-import { ProviderDriver } from "../../support/serviceNow";
+import { ProviderDriver, startEmulator } from "../../support/serviceNow";
 import { FAULTS } from "../../support/faultCatalog";
 
 export { FAULTS };
@@ -192,4 +192,28 @@ export function formatMatrix(op: Op, results: Array<{ resource: string; fault: s
   const survived = results.filter((r) => r.outcome.survived).length;
   lines.push(`fault matrix (${op}): ${results.length} tried, ${survived} survived`);
   return lines.join("\n");
+}
+
+/**
+ * The matrix for one operation, as one test per resource and fault, printed as a
+ * table when the file ends. One file per operation, so they run in parallel.
+ */
+export function describeMatrix(op: Op): void {
+  jest.setTimeout(60_000);
+  let emu: RunningEmulator;
+  const results: Array<{ resource: string; fault: string; outcome: Outcome }> = [];
+  beforeAll(async () => {
+    emu = await startEmulator();
+  });
+  afterAll(async () => {
+    await emu.stop();
+    process.stdout.write(`\n${formatMatrix(op, results)}\n`);
+  });
+  const cases = op === "update" ? CASES.filter((c) => c.update !== undefined) : CASES;
+  const scenarios = cases.flatMap((c) => Object.keys(FAULTS).map((fault) => [c.name, fault, c] as const));
+  test.each(scenarios)(`%s ${op} survives %s`, async (resource, fault, c) => {
+    const outcome = await runScenario(emu, c, op, fault);
+    results.push({ resource, fault, outcome });
+    expect(outcome).toEqual({ survived: true });
+  });
 }
