@@ -2,7 +2,7 @@
  * `npm run audit` end to end: the CLI is spawned as npm would run it, against the
  * emulator, with `--state` files standing in for Pulumi (so no Pulumi is needed).
  */
-import { spawn } from "child_process";
+import { runCommand } from "../../scripts/pulumi/toolchain";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -40,25 +40,13 @@ interface Run {
 }
 
 /** The CLI as `npm run audit` starts it, with only the emulator's connection in its environment. */
-function audit(args: string[], password = ADMIN_PASSWORD): Promise<Run> {
+async function audit(args: string[], password = ADMIN_PASSWORD): Promise<Run> {
   // Without GITHUB_STEP_SUMMARY: run inside a CI job, the audit would append to that job's summary.
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("SERVICENOW_") && k !== "GITHUB_STEP_SUMMARY"));
   Object.assign(env, { SERVICENOW_INSTANCE_URL: emu.url, SERVICENOW_USERNAME: "admin", SERVICENOW_PASSWORD: password });
-  const child = spawn(process.execPath, [TS_NODE, "--transpile-only", "scripts/audit/cli.ts", ...args], { cwd: ROOT, env });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`audit ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms`));
-    }, RUN_TIMEOUT_MS);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const res = await runCommand(process.execPath, [TS_NODE, "--transpile-only", "scripts/audit/cli.ts", ...args], { cwd: ROOT, env, timeoutMs: RUN_TIMEOUT_MS });
+  if (res.timedOut) throw new Error(`audit ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms`);
+  return { code: res.code, stdout: res.stdout, stderr: res.stderr };
 }
 
 /** A `pulumi stack export` document holding the given ApiKeys (and, like a real one, other resources). */

@@ -4,13 +4,12 @@
  * that answers `version` with the SDK's version and `preview` with canned JSON and
  * a chosen exit code.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DRIFT_EXIT, DriftOutcome, PULUMI_CHANGES_FOUND, driftExitCode, driftOutcome } from "../../scripts/drift/exitCodes";
 import type { DriftReport } from "../../scripts/drift/driftReport";
-import { sdkVersion } from "../../scripts/pulumi/toolchain";
+import { runCommand, sdkVersion } from "../../scripts/pulumi/toolchain";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js", { paths: [ROOT] });
@@ -66,7 +65,7 @@ interface Run {
 }
 
 /** The drift CLI with the stand-in pulumi, printing `output` and exiting `pulumiCode`. */
-function drift(args: string[], output: string, pulumiCode: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+async function drift(args: string[], output: string, pulumiCode: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const outputFile = path.join(dir, `preview-${Math.random().toString(36).slice(2)}.txt`);
   fs.writeFileSync(outputFile, output);
   const env: NodeJS.ProcessEnv = {
@@ -81,21 +80,9 @@ function drift(args: string[], output: string, pulumiCode: number, extraEnv: Nod
     FAKE_PREVIEW_CODE: String(pulumiCode),
     ...extraEnv,
   };
-  const child = spawn(process.execPath, [TS_NODE, "--transpile-only", path.join(ROOT, "scripts", "drift", "cli.ts"), ...args], { cwd: dir, env });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`drift ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms`));
-    }, RUN_TIMEOUT_MS);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const res = await runCommand(process.execPath, [TS_NODE, "--transpile-only", path.join(ROOT, "scripts", "drift", "cli.ts"), ...args], { cwd: dir, env, timeoutMs: RUN_TIMEOUT_MS });
+  if (res.timedOut) throw new Error(`drift ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms`);
+  return { code: res.code, stdout: res.stdout, stderr: res.stderr };
 }
 
 test("drift: exit 7, the report, and the summary with the chain's broken link", async () => {
