@@ -35,6 +35,13 @@ const ADMIN_PASSWORD = "bench-Adm1n-pw";
 const STACK = "bench";
 const OPERATIONS = ["up", "preview", "preview --refresh", "destroy"] as const;
 type Operation = (typeof OPERATIONS)[number];
+/**
+ * keywire's program (bench/deploy/program) and the bare engine's (bench/deploy/bare):
+ * the same resources and dependencies, with no-op providers that wait out the same
+ * minimal round trips instead of making them.
+ */
+const CONTENDERS = ["keywire", "bare"] as const;
+type Contender = (typeof CONTENDERS)[number];
 const SAMPLE_EVERY_MS = 200;
 const KILL_GRACE_MS = 5_000;
 
@@ -53,6 +60,10 @@ interface Args {
   ops: Operation[];
   /** Diagnosis only: run the engine with PULUMI_SKIP_CHECKPOINTS=true (no state written between steps). */
   skipCheckpoints: boolean;
+  /** The programs to run: keywire's and/or the bare engine's with the same graph. */
+  contenders: Contender[];
+  /** Diagnosis: a directory to keep each run's timing events in (timingPreload.js's JSON lines). */
+  keepTiming: string | undefined;
 }
 
 function usage(message?: string): never {
@@ -60,7 +71,8 @@ function usage(message?: string): never {
   process.stderr.write(
     "usage: npm run bench -- [--n 10,50,200] [--latency-ms 50] [--jitter-ms 0] [--connect-latency-ms <latency>]\n" +
       "                        [--parallel <engine parallelism>] [--json .bench/deploy.json] [--timeout-min 20]\n" +
-      "                        [--ops up,preview,refresh,destroy] [--skip-checkpoints]\n",
+      "                        [--ops up,preview,refresh,destroy] [--skip-checkpoints]\n" +
+      "                        [--contenders keywire,bare] [--keep-timing <dir>]\n",
   );
   process.exit(2);
 }
@@ -82,7 +94,19 @@ function parseArgs(argv: string[]): Args {
       values.set(a.slice(2), argv[++i]);
     }
   }
-  const known = ["n", "latency-ms", "jitter-ms", "connect-latency-ms", "parallel", "json", "timeout-min", "ops", "skip-checkpoints"];
+  const known = [
+    "n",
+    "latency-ms",
+    "jitter-ms",
+    "connect-latency-ms",
+    "parallel",
+    "json",
+    "timeout-min",
+    "ops",
+    "skip-checkpoints",
+    "contenders",
+    "keep-timing",
+  ];
   for (const k of values.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, def: number | undefined, min: number, max: number): number | undefined => {
     const v = values.get(k);
@@ -102,6 +126,9 @@ function parseArgs(argv: string[]): Args {
   });
   if (ops.some((o) => o !== "up") && !ops.includes("up")) usage("--ops needs up before anything else");
   const parallel = num("parallel", undefined, 1, 1000);
+  const contenders = (values.get("contenders") ?? "keywire,bare").split(",").map((s) => s.trim());
+  if (contenders.length === 0 || contenders.some((c) => c !== "keywire" && c !== "bare")) usage("--contenders takes keywire, bare");
+  const keep = values.get("keep-timing");
   return {
     n,
     latencyMs,
@@ -112,6 +139,8 @@ function parseArgs(argv: string[]): Args {
     timeoutMs: num("timeout-min", 20, 1, 120)! * 60_000,
     ops: OPERATIONS.filter((o) => ops.includes(o)),
     skipCheckpoints: values.get("skip-checkpoints") === "true",
+    contenders: CONTENDERS.filter((c) => contenders.includes(c)),
+    keepTiming: keep === undefined ? undefined : path.resolve(REPO_ROOT, keep),
   };
 }
 
@@ -440,6 +469,14 @@ interface TimingReport {
   programMs: number;
   /** Provider method calls and the time spent in them, per method. */
   methods: Record<string, { calls: number; totalMs: number; maxMs: number; failed: number }>;
+  /**
+   * Provider calls in flight, per method: the mean over the span from the first
+   * call's start to the last one's end (their summed time ÷ that span), and the
+   * most at once. A create, read or delete holds one of the engine's parallel slots
+   * (and the slot is held a little longer, for the engine's bookkeeping), so for
+   * the operation's own method this is a lower bound on the slots in use.
+   */
+  inFlight: Record<string, { mean: number; max: number; spanMs: number }>;
   /** When things happened, in ms after `pulumi` was started. */
   timeline: {
     programStart?: number;
@@ -480,6 +517,25 @@ function readTiming(file: string, runStartedAt: number): TimingReport {
     m.maxMs = Math.max(m.maxMs, e.ms ?? 0);
     if (e.ok === false) m.failed++;
   }
+  const inFlight: TimingReport["inFlight"] = {};
+  for (const k of Object.keys(methods)) {
+    const spans = events
+      .filter((e) => e.event === "method" && e.method === k)
+      .map((e) => ({ start: e.startedAt ?? e.t, end: (e.startedAt ?? e.t) + (e.ms ?? 0) }));
+    const first = Math.min(...spans.map((x) => x.start));
+    const last = Math.max(...spans.map((x) => x.end));
+    const points = spans.flatMap((x) => [
+      { at: x.start, d: 1 },
+      { at: x.end, d: -1 },
+    ]);
+    // Ends before starts at the same instant: back-to-back calls are not concurrent.
+    points.sort((a, b) => a.at - b.at || a.d - b.d);
+    let now = 0;
+    let max = 0;
+    for (const p of points) max = Math.max(max, (now += p.d));
+    const spanMs = Math.max(1, last - first);
+    inFlight[k] = { mean: round2(methods[k].totalMs / spanMs), max, spanMs: Math.round(spanMs) };
+  }
   for (const m of Object.values(methods)) {
     m.totalMs = Math.round(m.totalMs);
     m.maxMs = Math.round(m.maxMs);
@@ -512,6 +568,7 @@ function readTiming(file: string, runStartedAt: number): TimingReport {
     serializeSpanMs: ser.length ? serEnd - serStart : 0,
     programMs: programStart && programExit ? programExit.t - (programStart.startedAt ?? programStart.t) : 0,
     methods,
+    inFlight,
     timeline,
   };
 }
@@ -519,6 +576,8 @@ function readTiming(file: string, runStartedAt: number): TimingReport {
 // ---------------------------------------------------------------- one N
 
 interface OperationResult {
+  /** Whose program ran: keywire's, or the bare engine's with the same graph. */
+  contender: Contender;
   n: number;
   operation: Operation;
   exitCode: number | null;
@@ -533,6 +592,8 @@ interface OperationResult {
   wallMs: number;
   floorMs: number;
   wallOverFloor: number | null;
+  /** keywire's wall time ÷ the bare engine's, same N and operation (keywire's rows, when both ran). */
+  overBare?: number;
   timing: TimingReport;
   memory: MemoryReport;
   stateKb?: number;
@@ -548,11 +609,18 @@ function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** A temporary copy of the program laid out as in the checkout, so its relative imports resolve. */
-function prepareProgram(dir: string): string {
-  const program = path.join(dir, "bench", "deploy", "program");
+/** Where each contender's program lives in the checkout. */
+const PROGRAM_DIRS: Record<Contender, { dir: string; files: string[] }> = {
+  keywire: { dir: "program", files: ["index.ts", "Pulumi.yaml"] },
+  bare: { dir: "bare", files: ["index.js", "Pulumi.yaml"] },
+};
+
+/** A temporary copy of a program laid out as in the checkout, so its relative imports resolve. */
+function prepareProgram(dir: string, contender: Contender): string {
+  const { dir: name, files } = PROGRAM_DIRS[contender];
+  const program = path.join(dir, "bench", "deploy", name);
   fs.mkdirSync(program, { recursive: true });
-  for (const f of ["index.ts", "Pulumi.yaml"]) fs.copyFileSync(path.join(__dirname, "program", f), path.join(program, f));
+  for (const f of files) fs.copyFileSync(path.join(__dirname, name, f), path.join(program, f));
   for (const entry of ["node_modules", "resources", "tsconfig.json"]) {
     fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(dir, entry));
   }
@@ -572,42 +640,82 @@ function checkpointKb(stateDir: string): number | undefined {
   return found.length === 1 ? Math.round(fs.statSync(found[0]).size / 1024) : undefined;
 }
 
+/** One contender's stack: its own directory, backend, Pulumi home and timing file. */
+interface Stage {
+  contender: Contender;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stateDir: string;
+  timingFile: string;
+  /** Set when its `up` failed: the rest of its operations are skipped. */
+  stopped?: boolean;
+}
+
+async function prepareStage(
+  contender: Contender,
+  dir: string,
+  n: number,
+  args: Args,
+  bin: string,
+  baseEnv: NodeJS.ProcessEnv,
+  instanceUrl: string | undefined,
+): Promise<Stage> {
+  const stateDir = path.join(dir, "state");
+  fs.mkdirSync(stateDir);
+  fs.mkdirSync(path.join(dir, "home"));
+  const timingFile = path.join(dir, "timing.jsonl");
+  const env: NodeJS.ProcessEnv = {
+    ...baseEnv,
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_HOME: path.join(dir, "home"),
+    PULUMI_CONFIG_PASSPHRASE: "keywire-bench-passphrase",
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    KEYWIRE_BENCH_TIMING: timingFile,
+    NODE_OPTIONS: [baseEnv.NODE_OPTIONS, `--require ${path.join(__dirname, "timingPreload.js")}`].filter(Boolean).join(" "),
+    ...(args.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
+  };
+  const cwd = prepareProgram(dir, contender);
+  const setup = async (a: string[]) => {
+    const r = await runPulumi(bin, [...a, "--stack", STACK, "--non-interactive"], cwd, env, 2 * 60_000);
+    if (r.code !== 0) throw new Error(`${contender}: pulumi ${a.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`);
+  };
+  await setup(["stack", "init"]);
+  if (contender === "keywire") {
+    await setup(["config", "set", "servicenow:instanceUrl", instanceUrl!]);
+    await setup(["config", "set", "servicenow:username", "admin"]);
+    await setup(["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]);
+  } else {
+    await setup(["config", "set", "bench:latencyMs", String(args.latencyMs)]);
+  }
+  await setup(["config", "set", "bench:n", String(n)]);
+  return { contender, cwd, env, stateDir, timingFile };
+}
+
+/**
+ * For one N: each contender's stack, and each operation run by every contender in
+ * turn (keywire, then the bare engine), so that both meet the machine's load of
+ * the same moment.
+ */
 async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.ProcessEnv, parallel: number): Promise<OperationResult[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `keywire-bench-${n}-`));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `keywire-bench-${n}-`));
   const results: OperationResult[] = [];
   let emu: RunningEmulator | undefined;
   let proxy: ConnectionProxy | undefined;
   try {
-    emu = await startServiceNowEmulator({
-      adminPassword: ADMIN_PASSWORD,
-      tokenReadback: "input_display_value",
-      faults: { latencyMs: args.latencyMs, jitterMs: args.jitterMs },
-    });
-    proxy = await startProxy(emu.url, args.connectLatencyMs);
-    const stateDir = path.join(dir, "state");
-    fs.mkdirSync(stateDir);
-    fs.mkdirSync(path.join(dir, "home"));
-    const timingFile = path.join(dir, "timing.jsonl");
-    const env: NodeJS.ProcessEnv = {
-      ...baseEnv,
-      PULUMI_BACKEND_URL: `file://${stateDir}`,
-      PULUMI_HOME: path.join(dir, "home"),
-      PULUMI_CONFIG_PASSPHRASE: "keywire-bench-passphrase",
-      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-      KEYWIRE_BENCH_TIMING: timingFile,
-      NODE_OPTIONS: [baseEnv.NODE_OPTIONS, `--require ${path.join(__dirname, "timingPreload.js")}`].filter(Boolean).join(" "),
-      ...(args.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
-    };
-    const cwd = prepareProgram(dir);
-    const setup = async (a: string[]) => {
-      const r = await runPulumi(bin, [...a, "--stack", STACK, "--non-interactive"], cwd, env, 2 * 60_000);
-      if (r.code !== 0) throw new Error(`pulumi ${a.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`);
-    };
-    await setup(["stack", "init"]);
-    await setup(["config", "set", "servicenow:instanceUrl", proxy.url]);
-    await setup(["config", "set", "servicenow:username", "admin"]);
-    await setup(["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]);
-    await setup(["config", "set", "bench:n", String(n)]);
+    if (args.contenders.includes("keywire")) {
+      emu = await startServiceNowEmulator({
+        adminPassword: ADMIN_PASSWORD,
+        tokenReadback: "input_display_value",
+        faults: { latencyMs: args.latencyMs, jitterMs: args.jitterMs },
+      });
+      proxy = await startProxy(emu.url, args.connectLatencyMs);
+    }
+    const stages: Stage[] = [];
+    for (const c of args.contenders) {
+      const dir = path.join(root, c);
+      fs.mkdirSync(dir);
+      stages.push(await prepareStage(c, dir, n, args, bin, baseEnv, proxy?.url));
+    }
 
     for (const op of args.ops) {
       const opArgs: Record<Operation, string[]> = {
@@ -617,47 +725,61 @@ async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.Proc
         destroy: ["destroy", "--yes", "--skip-preview"],
       };
       const a = [...opArgs[op], "--stack", STACK, "--non-interactive", ...(args.parallel ? ["--parallel", String(args.parallel)] : [])];
-      emu.resetMetrics();
-      proxy.reset();
-      fs.rmSync(timingFile, { force: true });
-      log(`N=${n}: pulumi ${opArgs[op].join(" ")} …`);
-      const run = await runPulumi(bin, a, cwd, env, args.timeoutMs);
-      const metrics = emu.metrics();
-      const resources = resourceCount(n);
-      const floor = floorMs(op, n, args.latencyMs, parallel);
-      let error: string | undefined;
-      if (run.timedOut) error = `timed out after ${Math.round(args.timeoutMs / 60_000)} min`;
-      else if (run.code !== 0) error = `exit ${run.code}: ${lastLines(run.stdout + "\n" + run.stderr, 25)}`;
-      else error = verify(op, n, emu);
-      results.push({
-        n,
-        operation: op,
-        exitCode: run.code,
-        ok: error === undefined,
-        resources,
-        calls: metrics.total,
-        callsPerResource: round2(metrics.total / resources),
-        minimumPerResource: round2(minimumCalls(op, n) / resources),
-        callsByTable: metrics.byTable,
-        callsByRoute: metrics.byRoute,
-        connections: proxy.connections(),
-        wallMs: run.wallMs,
-        floorMs: floor,
-        wallOverFloor: floor > 0 ? round2(run.wallMs / floor) : null,
-        timing: readTiming(timingFile, run.startedAt),
-        memory: run.memory,
-        ...(op === "up" ? { stateKb: checkpointKb(stateDir) } : {}),
-        loadAverage: round2(os.loadavg()[0]),
-        ...(error ? { error } : {}),
-      });
-      const r = results[results.length - 1];
-      log(`N=${n}: ${op}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.calls} calls${error ? ` — FAILED: ${error.slice(0, 2000)}` : ""}`);
-      if (error && op === "up") break;
+      for (const stage of stages) {
+        if (stage.stopped) continue;
+        const c = stage.contender;
+        emu?.resetMetrics();
+        proxy?.reset();
+        fs.rmSync(stage.timingFile, { force: true });
+        log(`N=${n}: ${c}: pulumi ${opArgs[op].join(" ")} …`);
+        const run = await runPulumi(bin, a, stage.cwd, stage.env, args.timeoutMs);
+        const metrics: EmulatorMetrics | undefined = c === "keywire" ? emu!.metrics() : undefined;
+        const resources = resourceCount(n);
+        const floor = floorMs(op, n, args.latencyMs, parallel);
+        let error: string | undefined;
+        if (run.timedOut) error = `timed out after ${Math.round(args.timeoutMs / 60_000)} min`;
+        else if (run.code !== 0) error = `exit ${run.code}: ${lastLines(run.stdout + "\n" + run.stderr, 25)}`;
+        else if (c === "keywire") error = verify(op, n, emu!);
+        if (args.keepTiming && fs.existsSync(stage.timingFile)) {
+          fs.mkdirSync(args.keepTiming, { recursive: true });
+          const name = `${c}-n${n}-${op.replace(/\W+/g, "-")}-${run.startedAt}.jsonl`;
+          fs.copyFileSync(stage.timingFile, path.join(args.keepTiming, name));
+        }
+        const calls = metrics?.total ?? 0;
+        results.push({
+          contender: c,
+          n,
+          operation: op,
+          exitCode: run.code,
+          ok: error === undefined,
+          resources,
+          calls,
+          callsPerResource: round2(calls / resources),
+          minimumPerResource: round2(minimumCalls(op, n) / resources),
+          callsByTable: metrics?.byTable ?? {},
+          callsByRoute: metrics?.byRoute ?? {},
+          connections: proxy && c === "keywire" ? proxy.connections() : 0,
+          wallMs: run.wallMs,
+          floorMs: floor,
+          wallOverFloor: floor > 0 ? round2(run.wallMs / floor) : null,
+          timing: readTiming(stage.timingFile, run.startedAt),
+          memory: run.memory,
+          ...(op === "up" ? { stateKb: checkpointKb(stage.stateDir) } : {}),
+          loadAverage: round2(os.loadavg()[0]),
+          ...(error ? { error } : {}),
+        });
+        const r = results[results.length - 1];
+        log(`N=${n}: ${c}: ${op}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.calls} calls, load ${r.loadAverage}${error ? ` — FAILED: ${error.slice(0, 2000)}` : ""}`);
+        if (error && op === "up") stage.stopped = true;
+      }
+      const mine = results.find((r) => r.contender === "keywire" && r.operation === op);
+      const bare = results.find((r) => r.contender === "bare" && r.operation === op);
+      if (mine?.ok && bare?.ok && bare.wallMs > 0) mine.overBare = round2(mine.wallMs / bare.wallMs);
     }
   } finally {
     await proxy?.stop();
     await emu?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
   }
   return results;
 }
@@ -686,12 +808,15 @@ function table(results: OperationResult[]): string {
   const head = [
     "N",
     "operation",
+    "program",
     "calls/res",
     "min/res",
     "conns",
     "wall s",
     "floor s",
     "wall/floor",
+    "÷ bare",
+    "in flight",
     "provider start ms",
     "code load ms",
     "ser span ms",
@@ -705,12 +830,15 @@ function table(results: OperationResult[]): string {
   const rows = results.map((r) => [
     String(r.n),
     r.operation + (r.ok ? "" : " (FAILED)"),
-    r.callsPerResource.toFixed(2),
+    r.contender,
+    r.contender === "bare" ? "-" : r.callsPerResource.toFixed(2),
     r.minimumPerResource.toFixed(2),
     String(r.connections),
     (r.wallMs / 1000).toFixed(1),
     (r.floorMs / 1000).toFixed(2),
     r.wallOverFloor === null ? "-" : r.wallOverFloor.toFixed(2),
+    r.overBare === undefined ? "" : r.overBare.toFixed(2),
+    inFlightCell(r),
     String(r.timing.providerStartupMs),
     String(r.timing.codeLoadMs),
     String(r.timing.serializeSpanMs),
@@ -722,8 +850,17 @@ function table(results: OperationResult[]): string {
     r.loadAverage.toFixed(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => "| " + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  return [line(head), "|" + widths.map((w, i) => (i < 2 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
+  const line = (cells: string[]) => "| " + cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+  return [line(head), "|" + widths.map((w, i) => (i < 3 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
+}
+
+/** The provider method that does an operation's work, one engine slot per call. */
+const SLOT_METHOD: Record<Operation, string> = { up: "create", preview: "check", "preview --refresh": "read", destroy: "delete" };
+
+/** Mean and most calls of the operation's own method in flight at once ("mean/max"). */
+function inFlightCell(r: OperationResult): string {
+  const f = r.timing.inFlight[SLOT_METHOD[r.operation]];
+  return f ? `${f.mean.toFixed(1)}/${f.max}` : "-";
 }
 
 async function defaultParallelism(bin: string, env: NodeJS.ProcessEnv): Promise<number> {
@@ -768,6 +905,7 @@ function writeJson(args: Args, machine: Record<string, unknown>, parallel: numbe
     parallel,
     ops: args.ops,
     skipCheckpoints: args.skipCheckpoints,
+    contenders: args.contenders,
   };
   fs.writeFileSync(args.json, JSON.stringify({ startedAt, machine, settings, results }, null, 2) + "\n");
 }
