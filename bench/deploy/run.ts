@@ -43,6 +43,8 @@ type Operation = (typeof OPERATIONS)[number];
 const CONTENDERS = ["keywire", "bare"] as const;
 type Contender = (typeof CONTENDERS)[number];
 const SAMPLE_EVERY_MS = 200;
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100;
 const KILL_GRACE_MS = 5_000;
 
 // ---------------------------------------------------------------- arguments
@@ -64,6 +66,8 @@ interface Args {
   contenders: Contender[];
   /** Diagnosis: a directory to keep each run's timing events in (timingPreload.js's JSON lines). */
   keepTiming: string | undefined;
+  /** Rounds per N, each on fresh stacks; the summary gives medians (the machine's other work varies). */
+  repeat: number;
 }
 
 function usage(message?: string): never {
@@ -72,7 +76,7 @@ function usage(message?: string): never {
     "usage: npm run bench -- [--n 10,50,200] [--latency-ms 50] [--jitter-ms 0] [--connect-latency-ms <latency>]\n" +
       "                        [--parallel <engine parallelism>] [--json .bench/deploy.json] [--timeout-min 20]\n" +
       "                        [--ops up,preview,refresh,destroy] [--skip-checkpoints]\n" +
-      "                        [--contenders keywire,bare] [--keep-timing <dir>]\n",
+      "                        [--contenders keywire,bare] [--repeat 1] [--keep-timing <dir>]\n",
   );
   process.exit(2);
 }
@@ -106,6 +110,7 @@ function parseArgs(argv: string[]): Args {
     "skip-checkpoints",
     "contenders",
     "keep-timing",
+    "repeat",
   ];
   for (const k of values.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, def: number | undefined, min: number, max: number): number | undefined => {
@@ -141,6 +146,7 @@ function parseArgs(argv: string[]): Args {
     skipCheckpoints: values.get("skip-checkpoints") === "true",
     contenders: CONTENDERS.filter((c) => contenders.includes(c)),
     keepTiming: keep === undefined ? undefined : path.resolve(REPO_ROOT, keep),
+    repeat: Math.floor(num("repeat", 1, 1, 20)!),
   };
 }
 
@@ -274,6 +280,12 @@ interface MemoryReport {
   peakTotalMb: number;
   /** Per role: the largest high-water mark (VmHWM) of one process of that role, MB. */
   peakByRoleMb: Partial<Record<ProcessRole, number>>;
+  /**
+   * Per role: CPU time (user + system) of its processes as last sampled, seconds.
+   * On a machine of 2 cores every CPU-second one process spends is one the engine
+   * cannot; a process's last ≤ 200 ms after the final sample are not counted.
+   */
+  cpuByRoleS: Partial<Record<ProcessRole, number>>;
   samples: number;
 }
 
@@ -292,21 +304,21 @@ function roleOf(pid: number): ProcessRole {
 }
 
 /** The process `root` and all its descendants (the engine puts its plugins in process groups of their own). */
-function processTree(root: number): Array<{ pid: number; rssPages: number }> {
+function processTree(root: number): Array<{ pid: number; rssPages: number; cpuTicks: number }> {
   let entries: string[];
   try {
     entries = fs.readdirSync("/proc");
   } catch {
     return [];
   }
-  const all: Array<{ pid: number; ppid: number; rssPages: number }> = [];
+  const all: Array<{ pid: number; ppid: number; rssPages: number; cpuTicks: number }> = [];
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-      // Fields after "(comm) ": state ppid pgrp …; rss is field 24 of the line.
+      // Fields after "(comm) ": state ppid pgrp …; utime and stime are fields 14 and 15 of the line, rss 24.
       const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      all.push({ pid: Number(e), ppid: Number(rest[1]), rssPages: Number(rest[21]) });
+      all.push({ pid: Number(e), ppid: Number(rest[1]), rssPages: Number(rest[21]), cpuTicks: Number(rest[11]) + Number(rest[12]) });
     } catch {
       // The process ended while the list was read.
     }
@@ -329,6 +341,7 @@ function processTree(root: number): Array<{ pid: number; rssPages: number }> {
 function startMemorySampler(root: number): { stop(): MemoryReport; pids(): number[] } {
   const pageKb = 4; // Linux x86-64 and arm64 default page size, in KiB
   const hwmKb = new Map<number, { role: ProcessRole; kb: number }>();
+  const cpuTicks = new Map<number, { role: ProcessRole; ticks: number }>();
   let peakTotalKb = 0;
   let samples = 0;
   let last: number[] = [];
@@ -336,8 +349,10 @@ function startMemorySampler(root: number): { stop(): MemoryReport; pids(): numbe
     let total = 0;
     const tree = processTree(root);
     last = tree.map((p) => p.pid);
-    for (const { pid, rssPages } of tree) {
+    for (const { pid, rssPages, cpuTicks: ticks } of tree) {
       total += rssPages * pageKb;
+      const seen = cpuTicks.get(pid);
+      cpuTicks.set(pid, { role: seen?.role ?? roleOf(pid), ticks: Math.max(seen?.ticks ?? 0, ticks) });
       try {
         const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
         const m = /VmHWM:\s+(\d+)\s+kB/.exec(status);
@@ -360,7 +375,10 @@ function startMemorySampler(root: number): { stop(): MemoryReport; pids(): numbe
       clearInterval(timer);
       const byRole: Partial<Record<ProcessRole, number>> = {};
       for (const { role, kb } of hwmKb.values()) byRole[role] = Math.max(byRole[role] ?? 0, round1(kb / 1024));
-      return { peakTotalMb: round1(peakTotalKb / 1024), peakByRoleMb: byRole, samples };
+      const cpu: Partial<Record<ProcessRole, number>> = {};
+      for (const { role, ticks } of cpuTicks.values()) cpu[role] = (cpu[role] ?? 0) + ticks / CLOCK_TICKS;
+      for (const role of Object.keys(cpu) as ProcessRole[]) cpu[role] = round2(cpu[role]!);
+      return { peakTotalMb: round1(peakTotalKb / 1024), peakByRoleMb: byRole, cpuByRoleS: cpu, samples };
     },
   };
 }
@@ -427,7 +445,7 @@ async function runPulumi(bin: string, args: string[], cwd: string, env: NodeJS.P
       // already gone
     }
   }
-  const memory = sampler?.stop() ?? { peakTotalMb: 0, peakByRoleMb: {}, samples: 0 };
+  const memory = sampler?.stop() ?? { peakTotalMb: 0, peakByRoleMb: {}, cpuByRoleS: {}, samples: 0 };
   return { startedAt: started, code, wallMs, stdout, stderr, timedOut, memory };
 }
 
@@ -578,6 +596,8 @@ function readTiming(file: string, runStartedAt: number): TimingReport {
 interface OperationResult {
   /** Whose program ran: keywire's, or the bare engine's with the same graph. */
   contender: Contender;
+  /** Which round (--repeat), from 1. */
+  round: number;
   n: number;
   operation: Operation;
   exitCode: number | null;
@@ -597,6 +617,12 @@ interface OperationResult {
   timing: TimingReport;
   memory: MemoryReport;
   stateKb?: number;
+  /**
+   * CPU time of the benchmark's own process during the operation, seconds: the
+   * emulator and the proxy (keywire's rows; a real instance is elsewhere) and the
+   * sampling of /proc (both).
+   */
+  benchCpuS: number;
   /** The machine's 1-minute load average when the operation ended (other work skews the times). */
   loadAverage: number;
   error?: string;
@@ -696,7 +722,14 @@ async function prepareStage(
  * turn (keywire, then the bare engine), so that both meet the machine's load of
  * the same moment.
  */
-async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.ProcessEnv, parallel: number): Promise<OperationResult[]> {
+async function benchOne(
+  n: number,
+  round: number,
+  args: Args,
+  bin: string,
+  baseEnv: NodeJS.ProcessEnv,
+  parallel: number,
+): Promise<OperationResult[]> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `keywire-bench-${n}-`));
   const results: OperationResult[] = [];
   let emu: RunningEmulator | undefined;
@@ -731,8 +764,10 @@ async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.Proc
         emu?.resetMetrics();
         proxy?.reset();
         fs.rmSync(stage.timingFile, { force: true });
-        log(`N=${n}: ${c}: pulumi ${opArgs[op].join(" ")} …`);
+        log(`N=${n}${args.repeat > 1 ? ` round ${round}` : ""}: ${c}: pulumi ${opArgs[op].join(" ")} …`);
+        const cpuBefore = process.cpuUsage();
         const run = await runPulumi(bin, a, stage.cwd, stage.env, args.timeoutMs);
+        const cpuUsed = process.cpuUsage(cpuBefore);
         const metrics: EmulatorMetrics | undefined = c === "keywire" ? emu!.metrics() : undefined;
         const resources = resourceCount(n);
         const floor = floorMs(op, n, args.latencyMs, parallel);
@@ -748,6 +783,7 @@ async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.Proc
         const calls = metrics?.total ?? 0;
         results.push({
           contender: c,
+          round,
           n,
           operation: op,
           exitCode: run.code,
@@ -765,6 +801,7 @@ async function benchOne(n: number, args: Args, bin: string, baseEnv: NodeJS.Proc
           timing: readTiming(stage.timingFile, run.startedAt),
           memory: run.memory,
           ...(op === "up" ? { stateKb: checkpointKb(stage.stateDir) } : {}),
+          benchCpuS: round2((cpuUsed.user + cpuUsed.system) / 1e6),
           loadAverage: round2(os.loadavg()[0]),
           ...(error ? { error } : {}),
         });
@@ -820,6 +857,7 @@ function table(results: OperationResult[]): string {
     "provider start ms",
     "code load ms",
     "ser span ms",
+    "cpu s eng/prog/prov/bench",
     "peak MB total",
     "engine",
     "program",
@@ -827,10 +865,11 @@ function table(results: OperationResult[]): string {
     "state MB",
     "load",
   ];
+  const rounds = new Set(results.map((r) => r.round)).size;
   const rows = results.map((r) => [
     String(r.n),
     r.operation + (r.ok ? "" : " (FAILED)"),
-    r.contender,
+    r.contender + (rounds > 1 ? ` #${r.round}` : ""),
     r.contender === "bare" ? "-" : r.callsPerResource.toFixed(2),
     r.minimumPerResource.toFixed(2),
     String(r.connections),
@@ -842,6 +881,7 @@ function table(results: OperationResult[]): string {
     String(r.timing.providerStartupMs),
     String(r.timing.codeLoadMs),
     String(r.timing.serializeSpanMs),
+    [r.memory.cpuByRoleS.engine, r.memory.cpuByRoleS.program, r.memory.cpuByRoleS.provider, r.benchCpuS].map((x) => (x ?? 0).toFixed(1)).join("/"),
     r.memory.peakTotalMb.toFixed(0),
     (r.memory.peakByRoleMb.engine ?? 0).toFixed(0),
     (r.memory.peakByRoleMb.program ?? 0).toFixed(0),
@@ -852,6 +892,47 @@ function table(results: OperationResult[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => "| " + cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
   return [line(head), "|" + widths.map((w, i) => (i < 3 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Per N and operation, over the rounds that succeeded: median wall times, median keywire ÷ bare, the load's range. */
+function summaryTable(results: OperationResult[]): string {
+  const head = ["N", "operation", "rounds", "keywire s", "bare s", "÷ bare", "÷ bare min–max", "keywire in flight", "bare in flight", "load"];
+  const rows: string[][] = [];
+  for (const n of [...new Set(results.map((r) => r.n))]) {
+    for (const op of OPERATIONS) {
+      const of = (c: Contender) => results.filter((r) => r.n === n && r.operation === op && r.contender === c && r.ok);
+      const mine = of("keywire");
+      const bare = of("bare");
+      if (mine.length + bare.length === 0) continue;
+      const ratios = mine.map((r) => r.overBare).filter((x): x is number => x !== undefined);
+      const wall = (rs: OperationResult[]) => (rs.length ? (median(rs.map((r) => r.wallMs)) / 1000).toFixed(1) : "-");
+      const flight = (rs: OperationResult[]) => {
+        const xs = rs.map((r) => r.timing.inFlight[SLOT_METHOD[op]]?.mean).filter((x): x is number => x !== undefined);
+        return xs.length ? median(xs).toFixed(1) : "-";
+      };
+      const loads = [...mine, ...bare].map((r) => r.loadAverage);
+      rows.push([
+        String(n),
+        op,
+        String(Math.max(mine.length, bare.length)),
+        wall(mine),
+        wall(bare),
+        ratios.length ? median(ratios).toFixed(2) : "-",
+        ratios.length ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : "-",
+        flight(mine),
+        flight(bare),
+        loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : "-",
+      ]);
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
+  return [line(head), "|" + widths.map((w, i) => (i < 2 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
 }
 
 /** The provider method that does an operation's work, one engine slot per call. */
@@ -886,10 +967,13 @@ async function main(): Promise<void> {
   const results: OperationResult[] = [];
   const startedAt = new Date().toISOString();
   for (const n of args.n) {
-    results.push(...(await benchOne(n, args, tc.pulumi, tc.env, parallel)));
-    writeJson(args, machine, parallel, startedAt, results);
+    for (let round = 1; round <= args.repeat; round++) {
+      results.push(...(await benchOne(n, round, args, tc.pulumi, tc.env, parallel)));
+      writeJson(args, machine, parallel, startedAt, results);
+    }
   }
   process.stdout.write(table(results) + "\n");
+  if (args.repeat > 1) process.stdout.write("\nMedians over " + args.repeat + " rounds:\n\n" + summaryTable(results) + "\n");
   writeJson(args, machine, parallel, startedAt, results);
   process.stdout.write(`\nJSON: ${path.relative(process.cwd(), args.json) || args.json}\n`);
   if (results.some((r) => !r.ok)) process.exitCode = 1;
@@ -906,6 +990,7 @@ function writeJson(args: Args, machine: Record<string, unknown>, parallel: numbe
     ops: args.ops,
     skipCheckpoints: args.skipCheckpoints,
     contenders: args.contenders,
+    repeat: args.repeat,
   };
   fs.writeFileSync(args.json, JSON.stringify({ startedAt, machine, settings, results }, null, 2) + "\n");
 }
