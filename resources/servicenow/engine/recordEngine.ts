@@ -67,7 +67,9 @@ function scriptValueFailures(spec: RecordSpec, inputs: Inputs): pulumi.dynamic.C
   return failures;
 }
 
-/** The zod schema of the engine's own inputs, merged into every resource's. */
+/** The zod schema of the engine's own inputs, merged into every resource's; built once. */
+let engineInputSchema: ReturnType<typeof adoptionSchema> | undefined;
+
 function adoptionSchema(z: typeof import("zod")) {
   return z.object({
     adopt: z
@@ -101,6 +103,9 @@ export function recordProvider(spec: RecordSpec, reference: ProviderReference): 
 function engineProvider(spec: RecordSpec): NamedProvider {
   // Until the engine calls configure, the environment alone (as in unit tests of a hook).
   let runtime: Runtime = createRuntime(undefined);
+  // Built on the first check, not per call: the engine checks one resource at a time,
+  // and building a zod schema (and compiling its parser) cost milliseconds each time.
+  let ownSchema: ReturnType<RecordSpec["schema"]> | undefined;
 
   async function findAdopted(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<SnRecord> {
     const fields = ["sys_id", ...ownedColumns(spec)];
@@ -175,11 +180,11 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     },
 
     async check(olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult> {
-      const schema = spec.schema(zod);
+      const schema = (ownSchema ??= spec.schema(zod));
       const failures: pulumi.dynamic.CheckFailure[] = [];
       const own = schema.safeParse(withoutEngineInputs(news), { error: inputErrorMap });
       if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
-      const engine = adoptionSchema(zod).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy, connection: news.connection }, { error: inputErrorMap });
+      const engine = (engineInputSchema ??= adoptionSchema(zod)).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy, connection: news.connection }, { error: inputErrorMap });
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
       failures.push(...scriptValueFailures(spec, news));
       if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news, olds));
