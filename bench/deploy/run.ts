@@ -351,14 +351,16 @@ function startMemorySampler(root: number): { stop(): MemoryReport; pids(): numbe
     last = tree.map((p) => p.pid);
     for (const { pid, rssPages, cpuTicks: ticks } of tree) {
       total += rssPages * pageKb;
+      // Asked at every sample: a plugin seen between fork and exec still shows its parent's command line.
+      const role = roleOf(pid);
       const seen = cpuTicks.get(pid);
-      cpuTicks.set(pid, { role: seen?.role ?? roleOf(pid), ticks: Math.max(seen?.ticks ?? 0, ticks) });
+      cpuTicks.set(pid, { role: role === "other" ? (seen?.role ?? role) : role, ticks: Math.max(seen?.ticks ?? 0, ticks) });
       try {
         const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
         const m = /VmHWM:\s+(\d+)\s+kB/.exec(status);
         if (m) {
           const known = hwmKb.get(pid);
-          hwmKb.set(pid, { role: known?.role ?? roleOf(pid), kb: Math.max(known?.kb ?? 0, Number(m[1])) });
+          hwmKb.set(pid, { role: cpuTicks.get(pid)!.role, kb: Math.max(known?.kb ?? 0, Number(m[1])) });
         }
       } catch {
         // The process ended between the two reads.
