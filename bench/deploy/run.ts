@@ -1,26 +1,34 @@
 /**
  * `npm run bench`: keywire through the real Pulumi engine against the bundled
- * ServiceNow emulator with injected latency.
+ * ServiceNow emulator with injected latency, beside the bare engine.
  *
  * For each N it deploys bench/deploy/program (one user, one policy, and N API keys
- * with their inbound profiles and policy links) into a fresh temporary stack, then
- * runs `up`, `preview`, `preview --refresh` and `destroy`, and measures for each:
+ * with their inbound profiles and policy links) into a fresh temporary stack, and
+ * bench/deploy/bare (the same resources and dependencies with no-op providers that
+ * wait out the same minimal round trips) into another; then runs `up`, `preview`,
+ * `preview --refresh` and `destroy`, each operation by keywire and then by the bare
+ * engine, and measures for each:
  *
  * - ServiceNow calls (from the emulator's metrics) per resource, against the minimum;
- * - wall time against the floor (see `floorMs`);
+ * - wall time against the floor (see `floorMs`), and keywire's against the bare
+ *   engine's (keywire ÷ bare);
  * - new TCP connections to the instance (through a loopback proxy that charges one
  *   round trip per new connection, as a real instance 50–200 ms away does);
  * - dynamic-provider start-up, the time until its code is ready (deserializing
- *   `__provider` and loading the referenced modules) and the span of the program's
- *   closure serialization (timingPreload.js, loaded only into these runs);
- * - peak resident memory of the engine, the program and the provider plugin
- *   (sampled from /proc for the pulumi process group), the checkpoint's size after
- *   `up`, and the machine's load average (other work lengthens the times).
+ *   `__provider`, its handler and configure, where referenced modules load), the
+ *   span of the program's closure serialization, and how many of the operation's
+ *   provider calls were in flight at once (timingPreload.js, loaded only into these
+ *   runs);
+ * - peak resident memory and CPU time of the engine, the program and the provider
+ *   plugin (sampled from /proc for the pulumi process tree), the CPU time of this
+ *   process (the emulator), the checkpoint's size after `up`, and the machine's load
+ *   average (other work lengthens the times).
  *
- * It prints a table and writes JSON (default .bench/deploy.json). Every run is
- * bounded in time; every process it starts is ended before it returns.
+ * It prints a table (with --repeat, also the medians) and writes JSON (default
+ * .bench/deploy.json). Every run is bounded in time; every process it starts is
+ * ended before it returns.
  *
- *   npm run bench -- --n 10,50,200 --latency-ms 50 [--parallel 8] [--json file]
+ *   npm run bench -- --n 10,50,200 --latency-ms 50 [--parallel 8] [--repeat 3] [--json file]
  */
 import "../../scripts/tools/preflight";
 import { spawn } from "child_process";
