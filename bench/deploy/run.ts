@@ -30,7 +30,6 @@
  *
  *   npm run bench -- --n 10,50,200 --latency-ms 50 [--parallel 8] [--repeat 3] [--json file]
  */
-import "../../scripts/tools/preflight";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
@@ -51,6 +50,8 @@ type Operation = (typeof OPERATIONS)[number];
 const CONTENDERS = ["keywire", "bare"] as const;
 type Contender = (typeof CONTENDERS)[number];
 const SAMPLE_EVERY_MS = 200;
+/** The longest --settle-load waits before an operation runs anyway. */
+const SETTLE_MAX_MS = 5 * 60_000;
 /** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux). */
 const CLOCK_TICKS = 100;
 const KILL_GRACE_MS = 5_000;
@@ -72,10 +73,12 @@ interface Args {
   skipCheckpoints: boolean;
   /** The programs to run: keywire's and/or the bare engine's with the same graph. */
   contenders: Contender[];
-  /** Diagnosis: a directory to keep each run's timing events in (timingPreload.js's JSON lines). */
-  keepTiming: string | undefined;
+  /** Diagnosis: a directory to keep each run's timing events (timingPreload.js's JSON lines) and the state after `up` in. */
+  keep: string | undefined;
   /** Rounds per N, each on fresh stacks; the summary gives medians (the machine's other work varies). */
   repeat: number;
+  /** Before each operation, wait (up to SETTLE_MAX_MS) until the 1-minute load average is at most this. */
+  settleLoad: number | undefined;
 }
 
 function usage(message?: string): never {
@@ -84,7 +87,7 @@ function usage(message?: string): never {
     "usage: npm run bench -- [--n 10,50,200] [--latency-ms 50] [--jitter-ms 0] [--connect-latency-ms <latency>]\n" +
       "                        [--parallel <engine parallelism>] [--json .bench/deploy.json] [--timeout-min 20]\n" +
       "                        [--ops up,preview,refresh,destroy] [--skip-checkpoints]\n" +
-      "                        [--contenders keywire,bare] [--repeat 1] [--keep-timing <dir>]\n",
+      "                        [--contenders keywire,bare] [--repeat 1] [--settle-load <load>] [--keep <dir>]\n",
   );
   process.exit(2);
 }
@@ -117,8 +120,9 @@ function parseArgs(argv: string[]): Args {
     "ops",
     "skip-checkpoints",
     "contenders",
-    "keep-timing",
+    "keep",
     "repeat",
+    "settle-load",
   ];
   for (const k of values.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, def: number | undefined, min: number, max: number): number | undefined => {
@@ -141,7 +145,7 @@ function parseArgs(argv: string[]): Args {
   const parallel = num("parallel", undefined, 1, 1000);
   const contenders = (values.get("contenders") ?? "keywire,bare").split(",").map((s) => s.trim());
   if (contenders.length === 0 || contenders.some((c) => c !== "keywire" && c !== "bare")) usage("--contenders takes keywire, bare");
-  const keep = values.get("keep-timing");
+  const keep = values.get("keep");
   return {
     n,
     latencyMs,
@@ -153,8 +157,9 @@ function parseArgs(argv: string[]): Args {
     ops: OPERATIONS.filter((o) => ops.includes(o)),
     skipCheckpoints: values.get("skip-checkpoints") === "true",
     contenders: CONTENDERS.filter((c) => contenders.includes(c)),
-    keepTiming: keep === undefined ? undefined : path.resolve(REPO_ROOT, keep),
+    keep: keep === undefined ? undefined : path.resolve(REPO_ROOT, keep),
     repeat: Math.floor(num("repeat", 1, 1, 20)!),
+    settleLoad: num("settle-load", undefined, 0.1, 1000),
   };
 }
 
@@ -465,7 +470,7 @@ interface TimingEvent {
   pid: number;
   role: "provider" | "program";
   t: number;
-  event: "start" | "deserialize" | "method" | "serialize" | "exit";
+  event: "start" | "deserialize" | "handler" | "method" | "serialize" | "exit";
   startedAt?: number;
   hookAt?: number;
   ms?: number;
@@ -482,9 +487,9 @@ interface TimingReport {
   deserializations: number;
   deserializeMs: number;
   /**
-   * Time until the provider code is ready in the plugin: the deserializations, in
-   * which a reference loads its module (and, in keywire's checkout, ts-node), plus the
-   * `configure` calls, ms, summed over provider processes.
+   * Time until the provider code is ready in the plugin: the deserializations, their
+   * handlers and the `configure` calls, in which a referenced provider loads its
+   * module (and ts-node) from the checkout, ms, summed over provider processes.
    */
   codeLoadMs: number;
   /** Size of each distinct `__provider` text, KB. */
@@ -589,7 +594,9 @@ function readTiming(file: string, runStartedAt: number): TimingReport {
     providerStartupMs: Math.round(startup),
     deserializations: des.length,
     deserializeMs: Math.round(des.reduce((s, e) => s + (e.ms ?? 0), 0)),
-    codeLoadMs: Math.round(des.reduce((s, e) => s + (e.ms ?? 0), 0) + (methods.configure?.totalMs ?? 0)),
+    codeLoadMs: Math.round(
+      [...des, ...events.filter((e) => e.event === "handler")].reduce((s, e) => s + (e.ms ?? 0), 0) + (methods.configure?.totalMs ?? 0),
+    ),
     providerTextKb: [...new Set(des.map((e) => e.bytes ?? 0))].map((b) => round1(b / 1024)),
     serializations: ser.length,
     serializeMs: Math.round(ser.reduce((s, e) => s + (e.ms ?? 0), 0)),
@@ -663,7 +670,8 @@ function prepareProgram(dir: string, contender: Contender): string {
   return program;
 }
 
-function checkpointKb(stateDir: string): number | undefined {
+/** The stack's checkpoint file in a file backend, if there is exactly one. */
+function checkpointFile(stateDir: string): string | undefined {
   const found: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -673,7 +681,12 @@ function checkpointKb(stateDir: string): number | undefined {
     }
   };
   if (fs.existsSync(stateDir)) walk(stateDir);
-  return found.length === 1 ? Math.round(fs.statSync(found[0]).size / 1024) : undefined;
+  return found.length === 1 ? found[0] : undefined;
+}
+
+function checkpointKb(stateDir: string): number | undefined {
+  const file = checkpointFile(stateDir);
+  return file === undefined ? undefined : Math.round(fs.statSync(file).size / 1024);
 }
 
 /** One contender's stack: its own directory, backend, Pulumi home and timing file. */
@@ -768,6 +781,7 @@ async function benchOne(
         destroy: ["destroy", "--yes", "--skip-preview"],
       };
       const a = [...opArgs[op], "--stack", STACK, "--non-interactive", ...(args.parallel ? ["--parallel", String(args.parallel)] : [])];
+      if (args.settleLoad !== undefined) await settle(args.settleLoad);
       for (const stage of stages) {
         if (stage.stopped) continue;
         const c = stage.contender;
@@ -785,10 +799,12 @@ async function benchOne(
         if (run.timedOut) error = `timed out after ${Math.round(args.timeoutMs / 60_000)} min`;
         else if (run.code !== 0) error = `exit ${run.code}: ${lastLines(run.stdout + "\n" + run.stderr, 25)}`;
         else if (c === "keywire") error = verify(op, n, emu!);
-        if (args.keepTiming && fs.existsSync(stage.timingFile)) {
-          fs.mkdirSync(args.keepTiming, { recursive: true });
-          const name = `${c}-n${n}-${op.replace(/\W+/g, "-")}-${run.startedAt}.jsonl`;
-          fs.copyFileSync(stage.timingFile, path.join(args.keepTiming, name));
+        if (args.keep) {
+          fs.mkdirSync(args.keep, { recursive: true });
+          const name = `${c}-n${n}-${op.replace(/\W+/g, "-")}-${run.startedAt}`;
+          if (fs.existsSync(stage.timingFile)) fs.copyFileSync(stage.timingFile, path.join(args.keep, `${name}.jsonl`));
+          const state = op === "up" ? checkpointFile(stage.stateDir) : undefined;
+          if (state) fs.copyFileSync(state, path.join(args.keep, `${name}.state.json`));
         }
         const calls = metrics?.total ?? 0;
         results.push({
@@ -829,6 +845,18 @@ async function benchOne(
     fs.rmSync(root, { recursive: true, force: true });
   }
   return results;
+}
+
+/**
+ * Waits until the machine's 1-minute load average is at most `load` (other work on a
+ * shared machine), at most SETTLE_MAX_MS; each operation's pair then starts alike.
+ */
+async function settle(load: number): Promise<void> {
+  const until = Date.now() + SETTLE_MAX_MS;
+  if (os.loadavg()[0] <= load) return;
+  log(`waiting for the load average (${os.loadavg()[0].toFixed(2)}) to fall to ${load} …`);
+  while (os.loadavg()[0] > load && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5_000));
+  if (os.loadavg()[0] > load) log(`load average still ${os.loadavg()[0].toFixed(2)} after ${SETTLE_MAX_MS / 60_000} min: running anyway`);
 }
 
 /** What the emulator holds after an operation must match it, or the numbers mean nothing. */
@@ -1001,6 +1029,7 @@ function writeJson(args: Args, machine: Record<string, unknown>, parallel: numbe
     skipCheckpoints: args.skipCheckpoints,
     contenders: args.contenders,
     repeat: args.repeat,
+    settleLoad: args.settleLoad,
   };
   fs.writeFileSync(args.json, JSON.stringify({ startedAt, machine, settings, results }, null, 2) + "\n");
 }
