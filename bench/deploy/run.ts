@@ -30,6 +30,7 @@
  *
  *   npm run bench -- --n 10,50,200 --latency-ms 50 [--parallel 8] [--repeat 3] [--json file]
  */
+import "../../scripts/tools/preflight";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
