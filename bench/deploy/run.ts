@@ -38,6 +38,7 @@ import * as os from "os";
 import * as path from "path";
 import { startServiceNowEmulator, RunningEmulator, EmulatorMetrics } from "../../emulator/servicenow";
 import { ensurePulumi, REPO_ROOT, sdkVersion } from "../../scripts/pulumi/toolchain";
+import { installPacked, packKeywire } from "../../scripts/package/packed";
 
 const ADMIN_PASSWORD = "bench-Adm1n-pw";
 const STACK = "bench";
@@ -653,22 +654,37 @@ function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** Where each contender's program lives in the checkout. */
+/** Each contender's program in the checkout: its files, and where its dependencies come from. */
 const PROGRAM_DIRS: Record<Contender, { dir: string; files: string[] }> = {
-  keywire: { dir: "program", files: ["index.ts", "Pulumi.yaml"] },
+  keywire: { dir: "program", files: ["index.js", "Pulumi.yaml", "package.json"] },
   bare: { dir: "bare", files: ["index.js", "Pulumi.yaml"] },
 };
 
-/** A temporary copy of a program laid out as in the checkout, so its relative imports resolve. */
-function prepareProgram(dir: string, contender: Contender): string {
+/**
+ * A fresh copy of a contender's program in `dir`. keywire's program gets the
+ * node_modules the packed package was installed into (installKeywire), so its
+ * program and provider process load what a team installs; the bare engine's needs
+ * only the SDK, from the checkout.
+ */
+function prepareProgram(dir: string, contender: Contender, keywireModules: string | undefined): string {
   const { dir: name, files } = PROGRAM_DIRS[contender];
-  const program = path.join(dir, "bench", "deploy", name);
+  const program = path.join(dir, "program");
   fs.mkdirSync(program, { recursive: true });
   for (const f of files) fs.copyFileSync(path.join(__dirname, name, f), path.join(program, f));
-  for (const entry of ["node_modules", "resources", "tsconfig.json"]) {
-    fs.symlinkSync(path.join(REPO_ROOT, entry), path.join(dir, entry));
-  }
+  const modules = contender === "keywire" ? keywireModules : path.join(REPO_ROOT, "node_modules");
+  if (!modules) throw new Error("bench: keywire's program needs the installed package");
+  fs.symlinkSync(modules, path.join(program, "node_modules"));
   return program;
+}
+
+/** Packs the checkout and installs the tarball beside a copy of keywire's program: the node_modules every keywire stage links. */
+async function installKeywire(root: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const install = path.join(root, "keywire-package");
+  fs.mkdirSync(install);
+  const { tarball } = await packKeywire(root, env);
+  fs.copyFileSync(path.join(__dirname, PROGRAM_DIRS.keywire.dir, "package.json"), path.join(install, "package.json"));
+  await installPacked(install, tarball, env);
+  return path.join(install, "node_modules");
 }
 
 /** The stack's checkpoint file in a file backend, if there is exactly one. */
@@ -709,6 +725,7 @@ async function prepareStage(
   bin: string,
   baseEnv: NodeJS.ProcessEnv,
   instanceUrl: string | undefined,
+  keywireModules: string | undefined,
 ): Promise<Stage> {
   const stateDir = path.join(dir, "state");
   fs.mkdirSync(stateDir);
@@ -719,12 +736,11 @@ async function prepareStage(
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PULUMI_HOME: path.join(dir, "home"),
     PULUMI_CONFIG_PASSPHRASE: "keywire-bench-passphrase",
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     KEYWIRE_BENCH_TIMING: timingFile,
     NODE_OPTIONS: [baseEnv.NODE_OPTIONS, `--require ${path.join(__dirname, "timingPreload.js")}`].filter(Boolean).join(" "),
     ...(args.skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {}),
   };
-  const cwd = prepareProgram(dir, contender);
+  const cwd = prepareProgram(dir, contender, keywireModules);
   const setup = async (a: string[]) => {
     const r = await runPulumi(bin, [...a, "--stack", STACK, "--non-interactive"], cwd, env, 2 * 60_000);
     if (r.code !== 0) throw new Error(`${contender}: pulumi ${a.join(" ")} exited ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`);
@@ -753,6 +769,7 @@ async function benchOne(
   bin: string,
   baseEnv: NodeJS.ProcessEnv,
   parallel: number,
+  keywireModules: string | undefined,
 ): Promise<OperationResult[]> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `keywire-bench-${n}-`));
   const results: OperationResult[] = [];
@@ -771,7 +788,7 @@ async function benchOne(
     for (const c of args.contenders) {
       const dir = path.join(root, c);
       fs.mkdirSync(dir);
-      stages.push(await prepareStage(c, dir, n, args, bin, baseEnv, proxy?.url));
+      stages.push(await prepareStage(c, dir, n, args, bin, baseEnv, proxy?.url, keywireModules));
     }
 
     for (const op of args.ops) {
@@ -1002,14 +1019,29 @@ async function main(): Promise<void> {
     node: process.version,
     pulumi: sdkVersion(),
   };
+  const packageRoot = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-bench-package-"));
+  let keywireModules: string | undefined;
+  if (args.contenders.includes("keywire")) {
+    log("setup: npm pack, and npm install of the tarball beside keywire's program …");
+    try {
+      keywireModules = await installKeywire(packageRoot, tc.env);
+    } catch (err) {
+      fs.rmSync(packageRoot, { recursive: true, force: true });
+      throw err;
+    }
+  }
   log(`pulumi ${machine.pulumi}, parallelism ${parallel}, latency ${args.latencyMs} ms per request (+${args.connectLatencyMs} ms per new connection)`);
   const results: OperationResult[] = [];
   const startedAt = new Date().toISOString();
-  for (const n of args.n) {
-    for (let round = 1; round <= args.repeat; round++) {
-      results.push(...(await benchOne(n, round, args, tc.pulumi, tc.env, parallel)));
-      writeJson(args, machine, parallel, startedAt, results);
+  try {
+    for (const n of args.n) {
+      for (let round = 1; round <= args.repeat; round++) {
+        results.push(...(await benchOne(n, round, args, tc.pulumi, tc.env, parallel, keywireModules)));
+        writeJson(args, machine, parallel, startedAt, results);
+      }
     }
+  } finally {
+    fs.rmSync(packageRoot, { recursive: true, force: true });
   }
   process.stdout.write(table(results) + "\n");
   if (args.repeat > 1) process.stdout.write("\nMedians over " + args.repeat + " rounds:\n\n" + summaryTable(results) + "\n");

@@ -14,6 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { REPO_ROOT, runCommand } from "../../scripts/pulumi/toolchain";
+import { NPM_TIMEOUT_MS, installPacked, packKeywire } from "../../scripts/package/packed";
 import { setSecretConfigCommand } from "../../scripts/pulumi/secretConfig";
 import { PULUMI_SETUP_TIMEOUT_MS, PulumiToolchain, RunPulumiResult, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "../support/pulumiCli";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
@@ -22,7 +23,6 @@ jest.setTimeout(5 * 60_000);
 
 const EXAMPLE = path.join(REPO_ROOT, "examples", "servicenow-api-key");
 const STACK = "local";
-const NPM_TIMEOUT_MS = 4 * 60_000;
 const DYNAMIC = "pulumi-nodejs:dynamic/";
 
 /**
@@ -46,9 +46,6 @@ if (out && /dynamic-provider/.test(String(process.argv[1] || ""))) {
 }
 `;
 
-interface PackedFile {
-  path: string;
-}
 interface StateResource {
   type: string;
   inputs?: Record<string, unknown>;
@@ -64,12 +61,6 @@ let packed: string[] = [];
 let loadsFile: string;
 let env: NodeJS.ProcessEnv;
 
-async function npm(args: string[], cwd: string) {
-  const res = await runCommand("npm", args, { cwd, env: tc.env, timeoutMs: NPM_TIMEOUT_MS });
-  if (res.code !== 0) throw new Error(`npm ${args.join(" ")} exited ${res.code}${res.timedOut ? " (timed out)" : ""}\n${res.stderr.slice(-3000)}`);
-  return res;
-}
-
 async function pulumi(args: string[], input?: string): Promise<RunPulumiResult> {
   const res = await runPulumi([...args, "--stack", STACK, "--non-interactive"], { cwd: project, env, ...(input !== undefined ? { input } : {}) });
   if (res.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${res.code}\n${res.stdout.slice(-3000)}\n${res.stderr.slice(-3000)}`);
@@ -81,16 +72,11 @@ beforeAll(async () => {
   tc = await ensurePulumi();
   work = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-package-"));
 
-  // npm pack runs `prepare`, which builds dist/.
-  const pack = await npm(["pack", "--json", "--pack-destination", work], REPO_ROOT);
-  const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: PackedFile[] }>;
-  packed = info.files.map((f) => f.path);
-  const tarball = path.join(work, info.filename);
-
+  const pack = await packKeywire(work, tc.env);
+  packed = pack.files;
   project = path.join(work, "example");
   fs.cpSync(EXAMPLE, project, { recursive: true });
-  fs.copyFileSync(path.join(REPO_ROOT, "package-lock.json"), path.join(project, "package-lock.json"));
-  await npm(["install", tarball, "--prefer-offline", "--no-audit", "--no-fund"], project);
+  await installPacked(project, pack.tarball, tc.env);
 
   loadsFile = path.join(work, "provider-loads.jsonl");
   const preload = path.join(work, "record-loads.js");
