@@ -2,8 +2,10 @@
  * `npm run bench`: keywire through the real Pulumi engine against the bundled
  * ServiceNow emulator with injected latency, beside the bare engine.
  *
- * For each N it deploys bench/deploy/program (one user, one policy, and N API keys
- * with their inbound profiles and policy links) into a fresh temporary stack, and
+ * It packs the checkout and installs the tarball beside bench/deploy/program, a plain
+ * JavaScript program that uses the package as a team's program does. For each N it
+ * deploys that program (one user, one policy, and N API keys with their inbound
+ * profiles and policy links) into a fresh temporary stack, and
  * bench/deploy/bare (the same resources and dependencies with no-op providers that
  * wait out the same minimal round trips) into another; then runs `up`, `preview`,
  * `preview --refresh` and `destroy`, each operation by keywire and then by the bare
@@ -491,7 +493,7 @@ interface TimingReport {
   /**
    * Time until the provider code is ready in the plugin: the deserializations, their
    * handlers and the `configure` calls, in which a referenced provider loads its
-   * module (and ts-node) from the checkout, ms, summed over provider processes.
+   * module from the installed package, ms, summed over provider processes.
    */
   codeLoadMs: number;
   /** Size of each distinct `__provider` text, KB. */

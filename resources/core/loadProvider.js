@@ -7,8 +7,9 @@
  * - `{ m, e, a? }` (keywire 0.2 on): a public module of the package (`keywire/servicenow`)
  *   and its export. A program that installed keywire gets the module the way it would
  *   import it, compiled JavaScript from the package. keywire's own program (its checkout:
- *   the program's package is keywire) gets the TypeScript source of that module, which
- *   is what the program itself runs there.
+ *   the program's package is keywire) gets the same compiled module where the build in
+ *   dist/ is of the sources as they are now (its digest says so), and otherwise the
+ *   TypeScript source, which is what the program itself runs there.
  * - `{ loader, module, exportName, args? }` (keywire 0.1): a file relative to the program's
  *   directory, written by keywire's own program; such a state still refreshes and
  *   destroys from the checkout.
@@ -20,6 +21,7 @@
 const fs = require("fs");
 const path = require("path");
 const { createRequire } = require("module");
+const { createHash } = require("crypto");
 
 /**
  * Provider modules that moved, by the path states written before the move name
@@ -41,6 +43,48 @@ const MOVED = {
 
 /** How far up from the working directory a program's package.json may be (a program in a subfolder). */
 const MAX_PACKAGE_DEPTH = 32;
+
+/**
+ * The build's record of what it compiled, relative to keywire's root: the digest of
+ * the sources (sourceDigest) as the build started. Written by scripts/package/build.ts,
+ * not packed: an installed package has no sources to compare.
+ */
+const BUILD_DIGEST = "dist/sources.digest";
+/** What the build reads besides resources/: its compiler settings. */
+const BUILD_INPUTS = ["tsconfig.json", "tsconfig.build.json"];
+
+/** A digest of the library's sources and compiler settings in the checkout at `root`. */
+function sourceDigest(root) {
+  const hash = createHash("sha256");
+  const add = (rel) => {
+    const file = path.join(root, rel);
+    hash.update(`${rel}\0`);
+    hash.update(fs.existsSync(file) ? fs.readFileSync(file) : "(none)");
+    hash.update("\0");
+  };
+  const walk = (rel) => {
+    const entries = fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(child);
+      else if (/\.(ts|js|json)$/.test(e.name)) add(child);
+    }
+  };
+  BUILD_INPUTS.forEach(add);
+  walk("resources");
+  return hash.digest("hex");
+}
+
+/** Whether dist/ in the checkout at `root` was built from its sources as they are now; asked once per process and root. */
+const builtFromSources = new Map();
+function buildIsCurrent(root) {
+  if (!builtFromSources.has(root)) {
+    const stamp = path.join(root, BUILD_DIGEST);
+    const recorded = fs.existsSync(stamp) ? fs.readFileSync(stamp, "utf8").trim() : undefined;
+    builtFromSources.set(root, recorded !== undefined && recorded === sourceDigest(root));
+  }
+  return builtFromSources.get(root);
+}
 
 /** The module's path today, for a reference that may name where it used to be. */
 function currentModule(module) {
@@ -70,9 +114,10 @@ function packageScope(dir) {
 }
 
 /**
- * The source file of `specifier` in keywire's checkout at `root`: the file its
- * `exports` entry names, or for a compiled module (`./dist/<p>.js`, which
- * tsconfig.build.json builds from `resources/<p>.ts`) that module's source.
+ * The file of `specifier` in keywire's checkout at `root`: the file its `exports`
+ * entry names, which for a compiled module (`./dist/<p>.js`, which
+ * tsconfig.build.json builds from `resources/<p>.ts`) is used only where the build
+ * is of the current sources; otherwise that module's source.
  */
 function checkoutSource(root, exportsMap, specifier) {
   const subpath = `.${specifier.slice(packageName(specifier).length)}`;
@@ -82,7 +127,8 @@ function checkoutSource(root, exportsMap, specifier) {
     throw new Error(`keywire: the state names ${specifier}, which keywire's package.json (${root}) does not export`);
   }
   const compiled = /^\.\/dist\/(.+)\.js$/.exec(target);
-  return path.join(root, compiled ? `resources/${compiled[1]}.ts` : target);
+  if (!compiled || (buildIsCurrent(root) && fs.existsSync(path.join(root, target)))) return path.join(root, target);
+  return path.join(root, `resources/${compiled[1]}.ts`);
 }
 
 /** The file that holds `specifier` for the program in the working directory. */
@@ -121,7 +167,7 @@ function providerIn(exported, args) {
 }
 
 /** @param {{ m: string, e: string, a?: string[] } | { module: string, exportName: string, args?: string[] }} ref */
-module.exports = function loadProvider(ref) {
+function loadProvider(ref) {
   if (typeof ref.m === "string") {
     const provider = providerIn(requireModule(moduleFile(ref.m))[ref.e], ref.a);
     if (!provider) throw new Error(`keywire: ${ref.m} exports no keywire provider named ${ref.e}`);
@@ -134,4 +180,9 @@ module.exports = function loadProvider(ref) {
   const provider = providerIn(requireModule(file)[ref.exportName], ref.args);
   if (!provider) throw new Error(`keywire: ${ref.module} exports no keywire provider named ${ref.exportName}`);
   return provider;
-};
+}
+
+module.exports = loadProvider;
+// The build records the digest it compiled (scripts/package/build.ts): one definition of it.
+module.exports.sourceDigest = sourceDigest;
+module.exports.BUILD_DIGEST = BUILD_DIGEST;

@@ -21,9 +21,11 @@ const SOURCES = ["index.ts", "config", "resources"];
 
 export function prepareProject(root: string, into: string, opts: ProjectCopyOptions): string {
   fs.mkdirSync(path.join(into, "stacks"), { recursive: true });
-  for (const entry of ["index.ts", "package.json", "tsconfig.json", "node_modules", "config", "resources"]) {
+  // dist/ is linked even beside copied sources: its provider modules load only while
+  // its recorded digest is still the sources' (resources/core/loadProvider.js).
+  for (const entry of ["index.ts", "package.json", "tsconfig.json", "tsconfig.build.json", "node_modules", "config", "resources", "dist"]) {
     const target = path.join(into, entry);
-    if (fs.existsSync(target)) continue;
+    if (fs.existsSync(target) || !fs.existsSync(path.join(root, entry))) continue;
     if (opts.copySources && SOURCES.includes(entry)) fs.cpSync(path.join(root, entry), target, { recursive: true });
     else fs.symlinkSync(path.join(root, entry), target);
   }

@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT, runCommand } from "../pulumi/toolchain";
+import { buildLibrary, builtFromCurrentSources } from "./build";
 
 /** npm pack runs `prepare` (the tsc build), npm install resolves a registry: minutes, not hours. */
 export const NPM_TIMEOUT_MS = 4 * 60_000;
@@ -29,9 +30,14 @@ async function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise
   return res.stdout;
 }
 
-/** Packs the checkout into `dest` (building dist/ on the way). */
+/**
+ * Packs the checkout into `dest`. The build in dist/ is packed as it is where it was
+ * built from the current sources (npm ci and npm test build): packing must not rewrite
+ * dist/ under the provider processes of other suites running from this checkout.
+ */
 export async function packKeywire(dest: string, env: NodeJS.ProcessEnv): Promise<PackedKeywire> {
-  const out = await npm(["pack", "--json", "--pack-destination", dest], REPO_ROOT, env);
+  if (!builtFromCurrentSources()) buildLibrary();
+  const out = await npm(["pack", "--json", "--ignore-scripts", "--pack-destination", dest], REPO_ROOT, env);
   const [info] = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;
   return { tarball: path.join(dest, info.filename), files: info.files.map((f) => f.path) };
 }

@@ -4,7 +4,8 @@
  * the module the reference names
  * - from the package a program installed: its compiled JavaScript, as the program
  *   imports it (no TypeScript hook);
- * - in keywire's own checkout (the program's package is keywire): the TypeScript
+ * - in keywire's own checkout (the program's package is keywire): the compiled module
+ *   where dist/ was built from the sources as they are now, otherwise the TypeScript
  *   source of that module, which is what keywire's own program runs.
  * Both are shown with small stand-in packages, each with a copy of the real loader,
  * under .e2e/ (where Node finds the checkout's ts-node above them).
@@ -71,12 +72,38 @@ test("a program that installed keywire gets the package's compiled module, as it
   expect(provider.reference).toEqual({ m: "keywire/servicenow", e: "inboundProfileProvider" });
 });
 
-test("keywire's own program gets the module's TypeScript source, even where a build exists", () => {
-  const checkout = path.join(dir, "keywire");
-  installedKeywire(checkout);
-  // A stale build must not be what runs: the program itself runs the sources.
-  write(path.join(checkout, "resources", "servicenow", "index.ts"), providerModule("source", true));
-  process.chdir(checkout);
+/** keywire's checkout as the loader sees it: the installed layout plus the module's TypeScript source. */
+function checkout(name: string): string {
+  const root = path.join(dir, name);
+  installedKeywire(root);
+  write(path.join(root, "resources", "servicenow", "index.ts"), providerModule("source", true));
+  return root;
+}
+
+/** Records, as the build does, that dist/ was compiled from the checkout's sources as they are now. */
+function recordBuild(root: string): void {
+  const loader = require(LOADER) as { sourceDigest(root: string): string; BUILD_DIGEST: string };
+  write(path.join(root, loader.BUILD_DIGEST), `${loader.sourceDigest(root)}\n`);
+}
+
+test("keywire's own program gets the compiled module where dist/ was built from its sources as they are now", () => {
+  const root = checkout("keywire-built");
+  recordBuild(root);
+  process.chdir(root);
+  expect(revive<{ from: string }>(text).from).toBe("compiled");
+});
+
+test("keywire's own program gets the module's TypeScript source where the sources changed since the build", () => {
+  const root = checkout("keywire-edited");
+  recordBuild(root);
+  // An edit after the build: the stale dist/ must not be what runs, since the program runs the sources.
+  write(path.join(root, "resources", "servicenow", "index.ts"), providerModule("source", true) + "// edited\n");
+  process.chdir(root);
+  expect(revive<{ from: string }>(text).from).toBe("source");
+});
+
+test("keywire's own program gets the module's TypeScript source where the build left no record", () => {
+  process.chdir(checkout("keywire-unbuilt"));
   expect(revive<{ from: string }>(text).from).toBe("source");
 });
 

@@ -18,33 +18,13 @@ import { NPM_TIMEOUT_MS, installPacked, packKeywire } from "../../scripts/packag
 import { setSecretConfigCommand } from "../../scripts/pulumi/secretConfig";
 import { PULUMI_SETUP_TIMEOUT_MS, PulumiToolchain, RunPulumiResult, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "../support/pulumiCli";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
+import { ProviderLoads, recordProviderLoads } from "../support/providerLoads";
 
 jest.setTimeout(5 * 60_000);
 
 const EXAMPLE = path.join(REPO_ROOT, "examples", "servicenow-api-key");
 const STACK = "local";
 const DYNAMIC = "pulumi-nodejs:dynamic/";
-
-/**
- * Loaded into every Node process the engine starts (NODE_OPTIONS). In the
- * dynamic-provider process it records each keywire file Node compiles, and whether a
- * TypeScript hook was registered by then.
- */
-const RECORD_LOADS = `"use strict";
-const fs = require("fs");
-const path = require("path");
-const Module = require("module");
-const out = process.env.KEYWIRE_E2E_LOADS;
-if (out && /dynamic-provider/.test(String(process.argv[1] || ""))) {
-  const compile = Module.prototype._compile;
-  Module.prototype._compile = function (content, filename) {
-    if (String(filename).includes(path.sep + "keywire" + path.sep)) {
-      fs.appendFileSync(out, JSON.stringify({ file: filename, tsHook: ".ts" in require.extensions }) + "\\n");
-    }
-    return compile.apply(this, arguments);
-  };
-}
-`;
 
 interface StateResource {
   type: string;
@@ -58,7 +38,7 @@ let work: string;
 let project: string;
 let backend: TempBackend;
 let packed: string[] = [];
-let loadsFile: string;
+let loads: ProviderLoads;
 let env: NodeJS.ProcessEnv;
 
 async function pulumi(args: string[], input?: string): Promise<RunPulumiResult> {
@@ -78,12 +58,10 @@ beforeAll(async () => {
   fs.cpSync(EXAMPLE, project, { recursive: true });
   await installPacked(project, pack.tarball, tc.env);
 
-  loadsFile = path.join(work, "provider-loads.jsonl");
-  const preload = path.join(work, "record-loads.js");
-  fs.writeFileSync(preload, RECORD_LOADS);
+  loads = recordProviderLoads(work, [path.join(project, "node_modules", "keywire")]);
   backend = createTempBackend("keywire-e2e-package-backend-");
   // The example is type-checked once below, with its own TypeScript.
-  env = { ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true", NODE_OPTIONS: `--require ${preload}`, KEYWIRE_E2E_LOADS: loadsFile };
+  env = { ...backend.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true", ...loads.env };
   await pulumi(["stack", "init"]);
   await pulumi(["config", "set", "servicenow:instanceUrl", emu.url]);
   const secret = setSecretConfigCommand("servicenow:password", ADMIN_PASSWORD);
@@ -138,16 +116,10 @@ test("up deploys the example through the installed package; its provider process
     expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(300);
   }
 
-  const loads = fs
-    .readFileSync(loadsFile, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { file: string; tsHook: boolean });
-  const installed = fs.realpathSync(path.join(project, "node_modules", "keywire"));
-  const files = loads.map((l) => path.relative(installed, l.file).split(path.sep).join("/"));
+  const files = loads.relativeTo(path.join(project, "node_modules", "keywire")).map((l) => l.path);
   expect(files).toEqual(expect.arrayContaining(["resources/core/loadProvider.js", "dist/servicenow/index.js"]));
   expect(files.filter((f) => f.startsWith("..") || !f.endsWith(".js"))).toEqual([]);
-  expect(loads.filter((l) => l.tsHook)).toEqual([]);
+  expect(loads.read().filter((l) => l.tsHook)).toEqual([]);
 });
 
 test("refresh and destroy run through the installed package; destroy removes what up created", async () => {

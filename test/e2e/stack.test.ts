@@ -7,13 +7,16 @@
  * The steps build on each other, so they run in order in one file.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { spawn } from "child_process";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
+import { builtFromCurrentSources } from "../../scripts/package/build";
 import { LOCAL_STACK, LocalStack, createLocalStack } from "../support/localStack";
 import { PULUMI_SETUP_TIMEOUT_MS, TempBackend, ensurePulumi } from "../support/pulumiCli";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
+import { ProviderLoads, recordProviderLoads } from "../support/providerLoads";
 import type { DriftReport } from "../../scripts/drift/driftReport";
 
 jest.setTimeout(10 * 60_000);
@@ -73,18 +76,23 @@ function stateFile(): string {
 }
 
 let shippedBefore: Record<string, string>[] = [];
+let loads: ProviderLoads;
+let loadsDir: string;
 
 beforeAll(async () => {
   emu = await startEmulator({ tokenReadback: "input_display_value" });
   shippedBefore = emu.store.query("sys_api_access_policy", (r) => r.name.startsWith("Table ")).map((r) => ({ ...r }));
+  loadsDir = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-stack-loads-"));
+  loads = recordProviderLoads(loadsDir, [REPO_ROOT, os.tmpdir()]);
   // Sources copied: a test below changes the provider code.
-  stack = await createLocalStack("stack", emu.url, { copySources: true });
+  stack = await createLocalStack("stack", emu.url, { copySources: true, env: loads.env });
   ({ backend, project, env } = stack);
 }, PULUMI_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await emu?.stop();
   stack?.cleanup();
+  if (loadsDir) fs.rmSync(loadsDir, { recursive: true, force: true });
 });
 
 test("up creates the chain; a second up changes nothing", async () => {
@@ -95,6 +103,13 @@ test("up creates the chain; a second up changes nothing", async () => {
   const key = one("api_key", (r) => r.sys_id === outputs.apiKeySysId);
   expect(String(outputs.inboundEndpoint)).toContain(`x-sn-apikey=${emu.tokenOf(key.sys_id)}`);
   await ok(["up", "--yes", "--skip-preview", "--expect-no-changes"]);
+
+  // dist/ was built from these sources (npm test builds), so the provider process
+  // ran the compiled library: no TypeScript compiled, no ts-node registered.
+  if (!builtFromCurrentSources()) throw new Error("dist/ is not built from the current sources: run `npm run build` (npm test does) before this suite");
+  const compiled = loads.relativeTo(REPO_ROOT).filter((l) => !l.path.startsWith(".."));
+  expect(compiled.map((l) => l.path)).toEqual(expect.arrayContaining(["dist/servicenow/index.js", "dist/servicenow/engine/recordEngine.js"]));
+  expect(loads.read().filter((l) => l.file.endsWith(".ts") || l.tsHook)).toEqual([]);
 });
 
 test("the state file, __provider included, holds no token and no password in clear text", async () => {
@@ -172,6 +187,7 @@ test("state written by an older provider version is refreshed and destroyed by t
     .replace("async delete(id: string, props: RecordOutputs): Promise<void> {", `async delete(id: string, props: RecordOutputs): Promise<void> {\n      require("fs").appendFileSync(${JSON.stringify(calls)}, "delete\\n");`);
   expect(changed).not.toBe(source);
   fs.writeFileSync(engine, changed);
+  loads.clear();
   const count = (what: string) => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter((l) => l === what).length : 0);
 
   // Every ServiceNow record resource in the state (the probe and preflight are not records).
@@ -181,6 +197,10 @@ test("state written by an older provider version is refreshed and destroyed by t
   expect(records).toBeGreaterThan(5);
   await ok(["refresh", "--yes", "--skip-preview"]);
   expect(count("read")).toBe(records);
+  // The build is no longer of these sources: the provider process compiled them instead.
+  const projectRoot = fs.realpathSync(project);
+  expect(loads.read().filter((l) => l.file === path.join(projectRoot, "resources", "servicenow", "engine", "recordEngine.ts"))).toHaveLength(1);
+  expect(loads.read().filter((l) => l.file.startsWith(path.join(fs.realpathSync(REPO_ROOT), "dist") + path.sep))).toEqual([]);
   await ok(["destroy", "--yes", "--skip-preview"]);
   expect(count("delete")).toBe(records);
 
