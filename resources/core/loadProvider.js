@@ -75,14 +75,16 @@ function sourceDigest(root) {
   return hash.digest("hex");
 }
 
-/** Whether dist/ in the checkout at `root` was built from its sources as they are now; asked once per process and root. */
+/** Whether dist/ in the checkout at `root` was built from its sources as they are now. */
+function buildMatchesSources(root) {
+  const stamp = path.join(root, BUILD_DIGEST);
+  return fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === sourceDigest(root);
+}
+
+/** buildMatchesSources, asked once per process and root: every provider type of a run asks it. */
 const builtFromSources = new Map();
 function buildIsCurrent(root) {
-  if (!builtFromSources.has(root)) {
-    const stamp = path.join(root, BUILD_DIGEST);
-    const recorded = fs.existsSync(stamp) ? fs.readFileSync(stamp, "utf8").trim() : undefined;
-    builtFromSources.set(root, recorded !== undefined && recorded === sourceDigest(root));
-  }
+  if (!builtFromSources.has(root)) builtFromSources.set(root, buildMatchesSources(root));
   return builtFromSources.get(root);
 }
 
@@ -185,4 +187,5 @@ function loadProvider(ref) {
 module.exports = loadProvider;
 // The build records the digest it compiled (scripts/package/build.ts): one definition of it.
 module.exports.sourceDigest = sourceDigest;
+module.exports.buildMatchesSources = buildMatchesSources;
 module.exports.BUILD_DIGEST = BUILD_DIGEST;

@@ -11,12 +11,16 @@ import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 // Plain JavaScript shared with the provider process: the digest has one definition.
-const loader = require(path.join(ROOT, "resources", "core", "loadProvider.js")) as { sourceDigest(root: string): string; BUILD_DIGEST: string };
+const loader = require(path.join(ROOT, "resources", "core", "loadProvider.js")) as {
+  sourceDigest(root: string): string;
+  buildMatchesSources(root: string): boolean;
+  BUILD_DIGEST: string;
+};
 const STAMP = path.join(ROOT, loader.BUILD_DIGEST);
 
-/** Whether dist/ was built from the sources as they are now. */
+/** Whether dist/ was built from the sources as they are now (asked afresh, unlike the provider process). */
 export function builtFromCurrentSources(): boolean {
-  return fs.existsSync(STAMP) && fs.readFileSync(STAMP, "utf8").trim() === loader.sourceDigest(ROOT);
+  return loader.buildMatchesSources(ROOT);
 }
 
 /** Compiles the library; throws with the compiler's exit status when it fails (its output goes to stderr). */

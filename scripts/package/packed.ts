@@ -12,7 +12,7 @@ import * as path from "path";
 import { REPO_ROOT, runCommand } from "../pulumi/toolchain";
 import { buildLibrary, builtFromCurrentSources } from "./build";
 
-/** npm pack runs `prepare` (the tsc build), npm install resolves a registry: minutes, not hours. */
+/** npm install may resolve from the registry where the cache lacks a tarball: minutes, not hours. */
 export const NPM_TIMEOUT_MS = 4 * 60_000;
 
 export interface PackedKeywire {
