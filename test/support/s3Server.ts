@@ -5,21 +5,12 @@
  * The server is keywire's own small Go program (tools/s3-test-server, an in-memory
  * gofakes3 with committed go.mod/go.sum), built on first use into
  * `${KEYWIRE_TOOLS_DIR:-~/.cache/keywire/tools}/s3-test-server/` beside the Pulumi
- * toolchain and rebuilt only when its sources change. It listens on 127.0.0.1 only,
+ * toolchain and rebuilt only when its sources change (scripts/tools/goTool.ts). It listens on 127.0.0.1 only,
  * checks no credentials (the dummy ones below only satisfy the AWS SDK inside the
  * CLI), and keeps nothing once stopped.
  */
-import { spawn, type ChildProcess } from "child_process";
-import { createHash } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
-import { REPO_ROOT, runCommand, toolsDir, which } from "../../scripts/pulumi/toolchain";
+import { ensureGoTool, startGoServer } from "../../scripts/tools/goTool";
 
-const SOURCE_DIR = path.join(REPO_ROOT, "tools", "s3-test-server");
-/** A cold module cache downloads gofakes3 and one small dependency; a warm one builds in seconds. */
-export const S3_SERVER_BUILD_TIMEOUT_MS = 10 * 60_000;
-const START_TIMEOUT_MS = 15_000;
-const STOP_GRACE_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Credentials for the loopback server only: the AWS SDK in the CLI insists on some. */
@@ -46,82 +37,15 @@ export interface S3TestServer {
   stop(): Promise<void>;
 }
 
-function fingerprint(): string {
-  const h = createHash("sha256");
-  for (const f of ["main.go", "go.mod", "go.sum"]) {
-    h.update(f).update("\0").update(fs.readFileSync(path.join(SOURCE_DIR, f))).update("\0");
-  }
-  return h.digest("hex").slice(0, 16);
-}
-
-let pendingBuild: Promise<string> | undefined;
-
 /** The server's executable, built first when the cache lacks this version of it. */
 export function ensureS3TestServer(): Promise<string> {
-  pendingBuild ??= build().catch((err: unknown) => {
-    pendingBuild = undefined; // let a later call try again
-    throw err;
-  });
-  return pendingBuild;
-}
-
-async function build(): Promise<string> {
-  const dir = path.join(toolsDir(), "s3-test-server");
-  const bin = path.join(dir, `s3-test-server-${fingerprint()}`);
-  if (fs.existsSync(bin)) return bin;
-  const go = which("go");
-  if (!go) throw new Error("building tools/s3-test-server needs `go` (1.24 or newer) on PATH");
-  fs.mkdirSync(dir, { recursive: true });
-  // Built under a name of its own and renamed: two jest workers building at once
-  // each finish with a whole binary, and the last rename wins.
-  const tmp = `${bin}.tmp-${process.pid}`;
-  process.stderr.write(`[s3-test-server] building tools/s3-test-server into ${dir}\n`);
-  // -mod=readonly: go.mod and go.sum are committed and must not change here.
-  const r = await runCommand(go, ["build", "-mod=readonly", "-buildvcs=false", "-trimpath", "-o", tmp, "."], {
-    cwd: SOURCE_DIR,
-    env: process.env,
-    timeoutMs: S3_SERVER_BUILD_TIMEOUT_MS,
-  });
-  if (r.code !== 0) {
-    fs.rmSync(tmp, { force: true });
-    const why = r.timedOut ? `timed out after ${S3_SERVER_BUILD_TIMEOUT_MS / 1000} s` : `exited ${r.code ?? r.signal}`;
-    throw new Error(`go build of tools/s3-test-server ${why}:\n${(r.stderr || r.stdout).trim().split("\n").slice(-10).join("\n")}`);
-  }
-  fs.renameSync(tmp, bin);
-  // Older builds of the server are of no further use.
-  for (const f of fs.readdirSync(dir)) {
-    if (f.startsWith("s3-test-server-") && path.join(dir, f) !== bin && !f.includes(".tmp-")) fs.rmSync(path.join(dir, f), { force: true });
-  }
-  return bin;
+  return ensureGoTool("s3-test-server");
 }
 
 /** Starts the server on a free loopback port with `bucket` created. */
 export async function startS3TestServer(bucket: string): Promise<S3TestServer> {
-  const bin = await ensureS3TestServer();
-  // stdin stays an open pipe: the server stops when it closes, so a test runner that
-  // dies without calling stop() takes the server with it.
-  const child = spawn(bin, ["-bucket", bucket], { stdio: ["pipe", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`s3-test-server did not start within ${START_TIMEOUT_MS} ms: ${stderr}`));
-    }, START_TIMEOUT_MS);
-    child.stdout?.on("data", (b: Buffer) => {
-      out += b.toString();
-      const m = /^listening (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`s3-test-server exited ${code} before listening: ${stderr}`));
-    });
-  });
+  const server = await startGoServer("s3-test-server", ["-bucket", bucket]);
+  const endpoint = server.endpoint;
 
   const get = async (query: string): Promise<{ status: number; body: string }> => {
     const res = await fetch(`${endpoint}/${bucket}${query}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
@@ -148,7 +72,7 @@ export async function startS3TestServer(bucket: string): Promise<S3TestServer> {
       if (res.status !== 200) throw new Error(`reading ${bucket}/${key}: HTTP ${res.status}`);
       return res.body;
     },
-    stop: () => stopChild(child),
+    stop: server.stop,
   };
 }
 
@@ -156,16 +80,4 @@ function decodeXml(s: string): string {
   return s.replace(/&(lt|gt|quot|apos|amp|#\d+);/g, (_m, e: string) =>
     e === "lt" ? "<" : e === "gt" ? ">" : e === "quot" ? '"' : e === "apos" ? "'" : e === "amp" ? "&" : String.fromCharCode(Number(e.slice(1))),
   );
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
 }
