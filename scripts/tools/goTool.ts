@@ -17,6 +17,8 @@ import { REPO_ROOT, runCommand, toolsDir, which } from "../pulumi/toolchain";
 export const GO_TOOL_BUILD_TIMEOUT_MS = 10 * 60_000;
 const START_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
+/** stderr kept for error messages: the tail of a server's log, whatever it runs for. */
+const STDERR_KEPT = 64 * 1024;
 
 export function goToolSourceDir(name: string): string {
   return path.join(REPO_ROOT, "tools", name);
@@ -96,19 +98,28 @@ export interface GoServer {
   /** e.g. http://127.0.0.1:41234 */
   endpoint: string;
   child: ChildProcess;
-  /** What the server wrote on stderr so far. */
+  /** The last 64 KiB the server wrote on stderr. */
   stderr(): string;
   stop(): Promise<void>;
 }
 
+export interface GoServerOptions {
+  /** Called with each stderr chunk as it arrives. */
+  onStderr?: (text: string) => void;
+}
+
 /** Builds tools/<name> if need be and starts it with `args`; resolves once it listens. */
-export async function startGoServer(name: string, args: string[]): Promise<GoServer> {
+export async function startGoServer(name: string, args: string[], opts: GoServerOptions = {}): Promise<GoServer> {
   const bin = await ensureGoTool(name);
   // stdin stays an open pipe: the server stops when it closes, so a test runner that
   // dies without calling stop() takes the server with it.
   const child = spawn(bin, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
-  child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => {
+    const text = b.toString();
+    stderr = (stderr + text).slice(-STDERR_KEPT);
+    opts.onStderr?.(text);
+  });
   const endpoint = await new Promise<string>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => {
