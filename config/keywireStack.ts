@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./stackConfig";
 import { ServiceNowApiKeyAuth, SnsEventIntegration, inboundEventEndpoint } from "../resources";
-import { PushConnector, adoptsAny, chainAdoptionOf } from "../resources/servicenow";
+import { adoptsAny, chainAdoptionOf } from "../resources/servicenow";
 
 export interface KeywireStackOutputs {
   inboundEndpoint: pulumi.Output<string>;
@@ -43,24 +43,10 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     adopt,
   });
 
-  const connector = new PushConnector(
-    "keywire-push-connector",
-    cfg.pushConnector.create
-      ? {
-          name: cfg.pushConnector.name,
-          source: cfg.pushConnector.source,
-          description: "Managed by keywire",
-          ...(adopt.connector ? { adopt: true } : {}),
-          onDestroy: "delete" as const,
-        }
-      : { name: cfg.pushConnector.name, adopt: true, onDestroy: "retain" },
-    { dependsOn: [auth.preflight] },
-  );
-
   const endpoint = inboundEventEndpoint({
     instanceUrl: cfg.instanceUrl,
     source: cfg.pushConnector.source,
-    pushConnectorSysId: connector.sysId,
+    pushConnectorSysId: auth.pushConnectorSysId,
     token: auth.token,
   });
 
@@ -85,7 +71,7 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     inboundProfileSysId: auth.profileSysId,
     tablePolicySysIds: auth.tablePolicySysIds,
     eventPolicySysId: auth.eventPolicySysId,
-    pushConnectorSysId: connector.sysId,
+    pushConnectorSysId: auth.pushConnectorSysId,
     policyMode: cfg.policyMode,
     integrationUser: auth.userName,
     verified: auth.verified,

@@ -11,11 +11,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceNowApiKeyAuth, inboundEventEndpoint } from "keywire";
-import { CONFIG_KEYS, PushConnector, normalizeInstanceUrl } from "keywire/servicenow";
+import { CONFIG_KEYS, normalizeInstanceUrl } from "keywire/servicenow";
 
 const servicenow = new pulumi.Config("servicenow");
 const instanceUrl = normalizeInstanceUrl(servicenow.require("instanceUrl"), CONFIG_KEYS.instanceUrl);
-const pushConnector = { name: "AWS SNS push connector", create: false, source: "aws" };
 
 const auth = new ServiceNowApiKeyAuth("example", {
   namePrefix: "example",
@@ -23,24 +22,18 @@ const auth = new ServiceNowApiKeyAuth("example", {
   policyMode: "attach",
   keepBasicAuth: true,
   apiKey: { expiresInDays: 90, authScopes: ["useraccount"], tokenStrategy: "auto", rotation: { maxAgeDays: 60 } },
-  pushConnector,
+  // The connector exists on the instance already: taken over by name, left there on destroy.
+  pushConnector: { name: "AWS SNS push connector", create: false, source: "aws" },
 });
-
-// The connector exists on the instance already: look it up, and leave it there on destroy.
-const connector = new PushConnector(
-  "example-push-connector",
-  { name: pushConnector.name, adopt: true, onDestroy: "retain" },
-  { dependsOn: [auth.preflight] },
-);
 
 /** The URL an SNS subscription would post to, token included. Secret. */
 export const inboundEndpoint = inboundEventEndpoint({
   instanceUrl,
-  source: pushConnector.source,
-  pushConnectorSysId: connector.sysId,
+  source: auth.pushConnectorSource,
+  pushConnectorSysId: auth.pushConnectorSysId,
   token: auth.token,
 });
 export const apiKeySysId = auth.keySysId;
 export const tokenSource = auth.tokenSource;
-/** Whether the whole chain answered the last probe; a refresh probes again. */
+/** Whether the whole chain, the Event Management endpoint included, answered the last probes; a refresh probes again. */
 export const verified = auth.verified;

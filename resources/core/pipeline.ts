@@ -39,6 +39,8 @@ export interface PipelineRequest {
   json?: unknown;
   /** `application/x-www-form-urlencoded` body. */
   form?: string;
+  /** A body sent as it is, under its own content type (an SNS delivery is JSON sent as text/plain). */
+  text?: { body: string; contentType: string };
   /** Send without the platform's credentials (probes, the OAuth token endpoint). */
   anonymous?: boolean;
   /** What the request does, for messages. */
@@ -239,6 +241,9 @@ export function createPipeline(platform: Platform, settings: PipelineSettings): 
     } else if (req.form !== undefined) {
       data = req.form;
       headers["Content-Type"] = "application/x-www-form-urlencoded";
+    } else if (req.text !== undefined) {
+      data = req.text.body;
+      headers["Content-Type"] = req.text.contentType;
     }
     const table = req.table ? { table: req.table } : {};
     const sent = await exchange({

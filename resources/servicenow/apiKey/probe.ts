@@ -36,9 +36,10 @@ export interface ProbeVerdict {
 }
 
 /** Messages of 403s the platform gives only after it authenticated the caller (ACLs, roles, scopes). */
-const AUTHENTICATED_REFUSAL = /insufficient rights|insufficient scope|security constraints|\bacl\b|not authorized to/i;
+export const AUTHENTICATED_REFUSAL = /insufficient rights|insufficient scope|security constraints|\bacl\b|not authorized to/i;
 
-function envelopeMessage(data: unknown): string | undefined {
+/** The message of ServiceNow's JSON error envelope, if `data` is one. */
+export function envelopeMessage(data: unknown): string | undefined {
   if (typeof data !== "object" || data === null) return undefined;
   const d = data as Record<string, unknown>;
   if (d.status !== "failure" || typeof d.error !== "object" || d.error === null) return undefined;
@@ -46,7 +47,8 @@ function envelopeMessage(data: unknown): string | undefined {
   return typeof message === "string" ? message : undefined;
 }
 
-function isJson(res: HttpResult): boolean {
+/** Whether the answer is JSON that parsed to an object. */
+export function isJson(res: HttpResult): boolean {
   return /\bjson\b/i.test(res.headers["content-type"] ?? "") && typeof res.data === "object" && res.data !== null;
 }
 

@@ -20,7 +20,10 @@ import { containsUnknown } from "../../core/unknown";
 import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
 import { parseDateTime } from "../engine/columns";
 import { probeToken, tableProbe } from "../apiKey/probe";
-import { KeywireError } from "../../core/errors";
+import { EVENT_MANAGEMENT_API_PATH, TABLE_API_PATH } from "../records/accessPolicy";
+import { INBOUND_EVENT_PATH } from "../components/eventEndpoint";
+import { BrokenLink, ChainLinkId, brokenLink } from "./chainLinks";
+import { EventTarget, EventVerdict, probeEventEndpoint } from "./eventProbe";
 import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerReference";
 
 export interface VerificationInputs {
@@ -34,108 +37,309 @@ export interface VerificationInputs {
   /** Table API table the probe reads (one row, sys_id only). */
   probeTable: string;
   via: "header" | "query";
+  /** The Event Management endpoint SNS posts to: proven too, as SNS calls it, when given. */
+  event?: EventTarget;
 }
 
 export interface VerificationOutputs extends VerificationInputs {
   verified: boolean;
-  /** What the probe's answer was ("HTTP 200 with ServiceNow's JSON result", "HTTP 401: …", "an HTML page …"). */
+  /** What the table probe's answer was ("HTTP 200 with ServiceNow's JSON result", "HTTP 401: …", "an HTML page …"). */
   probeSaw: string;
-  /** Empty when verified; otherwise which link broke and what to do. */
+  /** What the event probe's answer was; "" when there is no event endpoint or the chain broke before it. */
+  eventProbeSaw: string;
+  /** Empty when verified; otherwise which link broke and what to do, for people. */
   brokenLink: string;
+  /** Empty when verified; otherwise the broken link's id (chainLinks.ts), for drift and the audit. */
+  brokenLinkId: ChainLinkId | "";
+  /** When the record that breaks the chain last changed (`YYYY-MM-DD HH:MM:SS` UTC); "" when unknown. */
+  brokenSince: string;
 }
 
-/** The most specific active Table API policy for GET on `table`, as the instance would pick it. */
-export function winningTablePolicy(policies: SnRecord[], table: string): SnRecord | undefined {
-  const score = (p: SnRecord): number => {
-    if (p.apply_global === "true") return 0;
-    const method = p.apply_all_methods !== "true" && p.http_method ? (p.http_method.toUpperCase() === "GET" ? 2 : -1) : 0;
-    const tables = p.apply_all_tables !== "true" && p.api_tablename ? p.api_tablename.split(",").map((s) => s.trim()) : [];
-    const tableScore = tables.length > 0 ? (tables.includes(table) ? 4 : -1) : 0;
-    if (method < 0 || tableScore < 0) return -1;
-    return 1 + method + tableScore;
-  };
-  return policies
-    .filter((p) => p.active === "true")
-    .map((p) => ({ p, s: score(p) }))
-    .filter((x) => x.s > 0)
-    .sort((a, b) => b.s - a.s)[0]?.p;
+/** A request as the instance's access-policy resolution sees it. */
+export interface PolicyRequest {
+  /** "now/table", "sn_em_connector/em" */
+  apiPath: string;
+  method: string;
+  /** Without `/api` and the version: "/now/table/incident". */
+  resource: string;
+  version: string;
+  table?: string;
+}
+
+/** Strips `/api/`, a version segment and the slashes around: "/api/now/v2/table" -> "now/table". */
+function normalizeApiPath(p: string): string {
+  return p
+    .trim()
+    .replace(/^\/+/, "")
+    .replace(/^api\//, "")
+    .split("/")
+    .filter((s) => s && !/^v\d+$/.test(s))
+    .join("/");
+}
+
+function resourceMatches(template: string, resource: string): boolean {
+  const t = normalizeApiPath(template).split("/");
+  const r = normalizeApiPath(resource).split("/");
+  return t.length === r.length && t.every((seg, i) => (seg.startsWith("{") && seg.endsWith("}")) || seg === r[i]);
+}
+
+/** The documented order, most specific first: method+resource+version > method+resource > … > version. */
+const SPECIFICITY: Record<string, number> = { MRV: 7, MR: 6, RV: 5, R: 4, MV: 3, M: 2, V: 1, "": 0 };
+
+/** The fields `winningPolicy` reads. */
+export const POLICY_FIELDS = [
+  "sys_id",
+  "name",
+  "active",
+  "api_path",
+  "apply_global",
+  "apply_all",
+  "apply_all_methods",
+  "http_method",
+  "apply_all_resources",
+  "api_resource",
+  "apply_all_versions",
+  "version",
+  "apply_all_tables",
+  "api_tablename",
+  "sys_created_on",
+  "sys_updated_on",
+];
+
+/**
+ * The single active policy that governs `req`, as the instance picks it (global
+ * policies last), or undefined when none applies. `policies` are those of the
+ * request's API; their `api_path` is compared when it is set.
+ */
+export function winningPolicy(policies: SnRecord[], req: PolicyRequest): SnRecord | undefined {
+  const ranked: Array<{ p: SnRecord; rank: number }> = [];
+  for (const p of policies) {
+    if (p.active !== "true") continue;
+    if (p.apply_global === "true") {
+      ranked.push({ p, rank: -1 });
+      continue;
+    }
+    if (p.api_path && normalizeApiPath(p.api_path) !== req.apiPath) continue;
+    const all = p.apply_all === "true";
+    const method = !all && p.apply_all_methods !== "true" && p.http_method ? p.http_method.toUpperCase() : undefined;
+    const resource = !all && p.apply_all_resources !== "true" && p.api_resource ? p.api_resource : undefined;
+    const version = !all && p.apply_all_versions !== "true" && p.version ? p.version.trim().toLowerCase() : undefined;
+    const tables = p.apply_all_tables !== "true" && p.api_tablename ? p.api_tablename.split(",").map((t) => t.trim()).filter(Boolean) : [];
+    if (method && method !== req.method) continue;
+    if (resource && !resourceMatches(resource, req.resource)) continue;
+    if (version && version !== req.version) continue;
+    if (tables.length > 0 && (!req.table || !tables.includes(req.table))) continue;
+    // A table list narrows a policy further than its method, resource and version alone.
+    ranked.push({ p, rank: SPECIFICITY[`${method ? "M" : ""}${resource ? "R" : ""}${version ? "V" : ""}`] * 2 + (tables.length ? 1 : 0) });
+  }
+  ranked.sort((a, b) => b.rank - a.rank || (a.p.sys_created_on ?? "").localeCompare(b.p.sys_created_on ?? "") || a.p.sys_id.localeCompare(b.p.sys_id));
+  return ranked[0]?.p;
+}
+
+/** The Table API request the table probe makes: unversioned calls are served by the API's default version. */
+function tableRequest(table: string): PolicyRequest {
+  return { apiPath: TABLE_API_PATH, method: "GET", resource: `/now/table/${table}`, version: "v2", table };
+}
+
+/** The request SNS makes: a POST to the Event Management API's inbound_event resource. */
+const EVENT_REQUEST: PolicyRequest = {
+  apiPath: EVENT_MANAGEMENT_API_PATH,
+  method: "POST",
+  resource: INBOUND_EVENT_PATH.replace(/^\/api/, ""),
+  version: "v1",
+};
+
+/** When a record was last changed, as the instance keeps it. */
+function changedAt(r: SnRecord | undefined): string {
+  return r?.sys_updated_on || r?.sys_created_on || "";
 }
 
 /**
  * A key can authenticate and still be useless: the Event Management endpoint
  * needs the user's roles, which a Table API probe cannot show.
  */
-async function missingRoleMessage(ctx: EngineContext, inputs: VerificationInputs, user: SnRecord): Promise<string | undefined> {
-  if (inputs.requiredRoles.length === 0) return undefined;
+async function missingRoles(ctx: EngineContext, roles: string[], user: { sys_id: string; user_name: string }): Promise<BrokenLink | undefined> {
+  if (roles.length === 0) return undefined;
   const grants = await ctx.client.list("sys_user_has_role", {
     query: q().eq("user", user.sys_id).build(),
     fields: ["role.name"],
   });
   const held = new Set(grants.map((g) => g["role.name"]));
-  const missing = inputs.requiredRoles.filter((r) => !held.has(r));
+  const missing = roles.filter((r) => !held.has(r));
   if (missing.length === 0) return undefined;
-  return `the key's user ${user.user_name} is missing the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: grant ${missing.length > 1 ? "them" : "it"} (UserRoleGrant)`;
+  const them = missing.length > 1 ? "them" : "it";
+  return brokenLink("user.roles", `the key's user ${user.user_name} is missing the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: grant ${them} (UserRoleGrant), then run pulumi up`);
 }
 
-/** Finds the first broken link, in the order the instance checks them. */
-export async function diagnose(ctx: EngineContext, inputs: VerificationInputs): Promise<string> {
-  const key = await ctx.client.get("api_key", inputs.keySysId, { fields: ["sys_id", "active", "expires", "user"] });
-  if (!key) return `the key record ${inputs.keySysId} no longer exists: run pulumi up to create a new one`;
-  if (key.active !== "true") return "the key is inactive: run pulumi up to re-activate it";
+/** The links every API-key request passes, in the order the instance checks them: key, user, roles, profile. */
+async function diagnoseKeyChain(ctx: EngineContext, inputs: VerificationInputs): Promise<BrokenLink | undefined> {
+  const key = await ctx.client.get("api_key", inputs.keySysId, { fields: ["sys_id", "active", "expires", "user", "sys_updated_on"] });
+  if (!key) return brokenLink("key.missing", `the key record ${inputs.keySysId} no longer exists: run pulumi up to create a new one`);
+  if (key.active !== "true") return brokenLink("key.inactive", "the key is inactive: run pulumi up to re-activate it", changedAt(key));
   const expires = key.expires ? parseDateTime(key.expires) : undefined;
-  if (expires && expires.getTime() <= Date.now()) return `the key expired at ${key.expires} UTC: rotate it (change rotation.trigger) or raise its expiry`;
-  const user = key.user ? await ctx.client.get("sys_user", key.user, { fields: ["sys_id", "active", "user_name", "locked_out"] }) : undefined;
-  if (!user) return "the key's user no longer exists: point the key at an existing user";
-  if (user.active !== "true" || user.locked_out === "true") return `the key's user ${user.user_name} is inactive or locked out: re-activate it`;
-  const missingRoles = await missingRoleMessage(ctx, inputs, user);
-  if (missingRoles) return missingRoles;
-  const profile = await ctx.client.get("http_key_auth", inputs.profileSysId, { fields: ["sys_id", "active", "auth_parameter.type", "name"] });
-  if (!profile) return "the inbound profile no longer exists: run pulumi up to recreate it";
-  if (profile.active !== "true") return `the inbound profile "${profile.name}" is inactive: run pulumi up to re-activate it`;
+  if (expires && expires.getTime() <= Date.now()) {
+    return brokenLink("key.expired", `the key expired at ${key.expires} UTC: rotate it (change rotation.trigger) or raise its expiry`, key.expires);
+  }
+  const user = key.user ? await ctx.client.get("sys_user", key.user, { fields: ["sys_id", "active", "user_name", "locked_out", "sys_updated_on"] }) : undefined;
+  if (!user) return brokenLink("user.missing", "the key's user no longer exists: point the key at an existing user");
+  if (user.active !== "true" || user.locked_out === "true") {
+    return brokenLink("user.inactive", `the key's user ${user.user_name} is inactive or locked out: re-activate it`, changedAt(user));
+  }
+  const roles = await missingRoles(ctx, inputs.requiredRoles, { sys_id: user.sys_id ?? "", user_name: user.user_name ?? "" });
+  if (roles) return roles;
+  const profile = await ctx.client.get("http_key_auth", inputs.profileSysId, { fields: ["sys_id", "active", "auth_parameter.type", "name", "sys_updated_on"] });
+  if (!profile) return brokenLink("profile.missing", "the inbound profile no longer exists: run pulumi up to recreate it");
+  if (profile.active !== "true") return brokenLink("profile.inactive", `the inbound profile "${profile.name}" is inactive: run pulumi up to re-activate it`, changedAt(profile));
   const isHeader = profile["auth_parameter.type"] === "auth_header";
   if (isHeader !== (inputs.via === "header")) {
-    return `the inbound profile "${profile.name}" expects the key in the ${isHeader ? "header" : "query parameter"}, but it is sent in the ${inputs.via === "header" ? "header" : "query parameter"}: run pulumi up to switch it back`;
+    return brokenLink(
+      "profile.keyLocation",
+      `the inbound profile "${profile.name}" expects the key in the ${isHeader ? "header" : "query parameter"}, but it is sent in the ${inputs.via === "header" ? "header" : "query parameter"}: run pulumi up to switch it back`,
+      changedAt(profile),
+    );
   }
+  return undefined;
+}
+
+/** The policy that governs `req` and whether it admits the profile; undefined when it does. */
+async function diagnosePolicy(ctx: EngineContext, inputs: VerificationInputs, req: PolicyRequest, api: "table" | "event"): Promise<BrokenLink | undefined> {
   const policies = await ctx.client.list("sys_api_access_policy", {
-    query: q().eq("api_path", "now/table").build(),
-    fields: ["sys_id", "name", "active", "apply_global", "apply_all_methods", "http_method", "apply_all_tables", "api_tablename"],
+    query: q().eq("api_path", req.apiPath).or().eq("apply_global", "true").build(),
+    fields: POLICY_FIELDS,
   });
-  const winner = winningTablePolicy(policies, inputs.probeTable);
-  if (!winner) return "no active Table API access policy applies, so token auth falls to the global policy, which never admits it: re-activate or create one";
+  const winner = winningPolicy(policies, req);
+  const what = api === "table" ? `the Table API (GET ${req.table})` : `the Event Management API (${req.method} ${req.apiPath})`;
+  if (!winner || winner.apply_global === "true") {
+    return brokenLink(
+      api === "table" ? "policy.tableNone" : "policy.eventNone",
+      `no active access policy applies to ${what}, so token auth falls to the global policy, which never admits it: run pulumi up to re-activate or recreate keywire's`,
+    );
+  }
   const links = await ctx.client.list("sys_auth_profile_mapping", {
     query: q().eq("api_access_policy", winner.sys_id).build(),
     fields: ["inbound_auth_profile"],
   });
-  if (!links.some((l) => l.inbound_auth_profile === inputs.profileSysId)) {
-    return `the policy "${winner.name}" outranks the others for ${inputs.probeTable} and does not admit the keywire profile: link it (AccessPolicyProfileLink) or deactivate it`;
+  if (links.some((l) => l.inbound_auth_profile === inputs.profileSysId)) return undefined;
+  return brokenLink(
+    api === "table" ? "link.table" : "link.event",
+    `the policy "${winner.name}" (sys_id ${winner.sys_id}) outranks the others for ${what} and does not admit keywire's inbound profile: ` +
+      "link the profile to it (AccessPolicyProfileLink) or deactivate it, then run pulumi up --refresh",
+    changedAt(winner),
+  );
+}
+
+/** Finds the first broken link behind a refused table probe, in the order the instance checks them. */
+export async function diagnose(ctx: EngineContext, inputs: VerificationInputs): Promise<BrokenLink> {
+  return (
+    (await diagnoseKeyChain(ctx, inputs)) ??
+    (await diagnosePolicy(ctx, inputs, tableRequest(inputs.probeTable), "table")) ??
+    brokenLink("key.token", "every record looks right, yet the instance refused the key: check that the token belongs to this key (copy it again) and the instance's system log")
+  );
+}
+
+/** The Event Management API's own definition; absent or inactive when its plugin is not active. */
+async function eventApiMissing(ctx: EngineContext): Promise<boolean> {
+  const defs = await ctx.client.list("sys_ws_definition", {
+    query: q().eq("namespace", "sn_em_connector").eq("service_id", "em").build(),
+    fields: ["sys_id", "active"],
+  });
+  return !defs.some((d) => d.active !== "false");
+}
+
+const EVENT_API_MISSING = brokenLink(
+  "endpoint.eventManagement",
+  "the Event Management inbound API (sn_em_connector/em) is not on the instance: activate the Event Management plugin, then run pulumi up --refresh",
+);
+
+/** The push connector and its definition, as the endpoint's `sys_id` and `source` name them. */
+async function diagnoseConnector(ctx: EngineContext, target: EventTarget): Promise<BrokenLink | undefined> {
+  const instance = await ctx.client.get("sn_em_connector_push_instance", target.pushConnectorSysId, {
+    fields: ["sys_id", "name", "active", "push_connector_definition", "sys_updated_on"],
+  });
+  if (!instance) {
+    return brokenLink("endpoint.connectorMissing", `the push connector instance ${target.pushConnectorSysId} that the endpoint names no longer exists: run pulumi up to recreate or re-adopt it`);
   }
-  return "every record looks right, yet the instance refused the key: check that the token belongs to this key (copy it again) and the instance's system log";
+  if (instance.active !== "true") {
+    return brokenLink("endpoint.connectorInactive", `the push connector "${instance.name}" is inactive: run pulumi up --refresh to re-activate it, or activate it in Event Management`, changedAt(instance));
+  }
+  const definition = instance.push_connector_definition
+    ? await ctx.client.get("sn_em_connector_listener", instance.push_connector_definition, { fields: ["sys_id", "name", "active", "source", "sys_updated_on"] })
+    : undefined;
+  if (!definition || definition.active !== "true") {
+    return brokenLink(
+      "endpoint.connectorInactive",
+      `the push connector definition of "${instance.name}" is ${definition ? "inactive" : "gone"}: activate the AWS push connector definition in Event Management`,
+      changedAt(definition),
+    );
+  }
+  if (definition.source !== target.source) {
+    return brokenLink("endpoint.source", `the endpoint sends source=${target.source} but the push connector's definition expects source=${definition.source}: set keywire:pushConnector.source`, changedAt(definition));
+  }
+  return undefined;
+}
+
+/** Names the broken link behind an event probe that did not deliver. */
+async function diagnoseEvent(ctx: EngineContext, inputs: VerificationInputs, target: EventTarget, verdict: EventVerdict): Promise<BrokenLink> {
+  if (verdict.outcome === "unknown") {
+    return brokenLink("instance.unknown", `the event probe saw ${verdict.seen}, which neither proves nor refuses delivery: check that the instance answers normally and run again`);
+  }
+  if (verdict.outcome === "rejected") {
+    if (/does not represent any resource/i.test(verdict.message ?? "") || (await eventApiMissing(ctx))) return EVENT_API_MISSING;
+    return (
+      (await diagnoseConnector(ctx, target)) ??
+      brokenLink("instance.unknown", `the Event Management API refused the event (${verdict.seen}): check the push connector and the instance's system log`)
+    );
+  }
+  if (verdict.outcome === "forbidden") {
+    const key = await ctx.client.get("api_key", inputs.keySysId, { fields: ["user.sys_id", "user.user_name"] });
+    const user = { sys_id: key?.["user.sys_id"] ?? "", user_name: key?.["user.user_name"] ?? "" };
+    const roles = await missingRoles(ctx, [...new Set(["evt_mgmt_integration", ...inputs.requiredRoles])], user);
+    return roles ?? brokenLink("key.scope", `the Event Management API refused the authenticated key (${verdict.seen}): give the key the useraccount auth scope or one that grants this API`);
+  }
+  // Refused: the token was good for the Table API, so the Event Management API's own policy is the suspect.
+  if (await eventApiMissing(ctx)) return EVENT_API_MISSING;
+  return (
+    (await diagnoseKeyChain(ctx, inputs)) ??
+    (await diagnosePolicy(ctx, inputs, EVENT_REQUEST, "event")) ??
+    brokenLink("instance.unknown", "every record looks right, yet the Event Management API refused the key: check its access policies and the instance's system log")
+  );
 }
 
 async function verify(ctx: EngineContext, inputs: VerificationInputs): Promise<VerificationOutputs> {
+  const broken = (probeSaw: string, link: BrokenLink, eventProbeSaw = ""): VerificationOutputs => ({
+    ...inputs,
+    verified: false,
+    probeSaw,
+    eventProbeSaw,
+    brokenLink: link.message,
+    brokenLinkId: link.id,
+    brokenSince: link.since,
+  });
   const probe = await probeToken(ctx, inputs.token, tableProbe(inputs.probeTable, inputs.via));
   if (probe.outcome === "unknown") {
-    return { ...inputs, verified: false, probeSaw: probe.seen, brokenLink: `the probe saw ${probe.seen}, which neither proves nor refuses the key: check that the instance answers normally and run again` };
+    return broken(probe.seen, brokenLink("instance.unknown", `the probe saw ${probe.seen}, which neither proves nor refuses the key: check that the instance answers normally and run again`));
   }
-  if (probe.outcome === "refused") return { ...inputs, verified: false, probeSaw: probe.seen, brokenLink: await diagnose(ctx, inputs) };
+  if (probe.outcome === "refused") return broken(probe.seen, await diagnose(ctx, inputs));
   if (inputs.requiredRoles.length > 0) {
     const key = await ctx.client.get("api_key", inputs.keySysId, { fields: ["user.sys_id", "user.user_name"] });
     const user = { sys_id: key?.["user.sys_id"] ?? "", user_name: key?.["user.user_name"] ?? "" };
-    const missing = await missingRoleMessage(ctx, inputs, user);
-    if (missing) return { ...inputs, verified: false, probeSaw: probe.seen, brokenLink: missing };
+    const missing = await missingRoles(ctx, inputs.requiredRoles, user);
+    if (missing) return broken(probe.seen, missing);
   }
-  return { ...inputs, verified: true, probeSaw: probe.seen, brokenLink: "" };
+  let eventProbeSaw = "";
+  if (inputs.event) {
+    const event = await probeEventEndpoint(ctx, inputs.token, inputs.event);
+    eventProbeSaw = event.seen;
+    if (event.outcome !== "delivered") return broken(probe.seen, await diagnoseEvent(ctx, inputs, inputs.event, event), event.seen);
+  }
+  return { ...inputs, verified: true, probeSaw: probe.seen, eventProbeSaw, brokenLink: "", brokenLinkId: "", brokenSince: "" };
 }
 
-function failure(out: VerificationOutputs): KeywireError {
-  return new KeywireError({
-    platform: "servicenow",
-    operation: "verify the API key chain",
-    table: "api_key",
-    ...(/^HTTP 401/.test(out.probeSaw) ? { status: 401 } : {}),
-    reason: `a request authenticated only by the key was not proven (the probe saw ${out.probeSaw}): ${out.brokenLink}`,
-    hint: "Fix the link named above, then run pulumi up again.",
-  });
+/** What a person reads when the chain is broken: the link, since when, and what the probes saw. */
+export function brokenChainMessage(out: Pick<VerificationOutputs, "brokenLink" | "brokenLinkId" | "brokenSince" | "probeSaw" | "eventProbeSaw">): string {
+  const saw = out.eventProbeSaw ? `the table probe saw ${out.probeSaw}; the event probe saw ${out.eventProbeSaw}` : `the probe saw ${out.probeSaw}`;
+  const since = out.brokenSince ? ` (since ${out.brokenSince} UTC)` : "";
+  return `the chain SNS delivers through is broken at ${out.brokenLinkId}${since}: ${out.brokenLink} [${saw}]`;
 }
 
 function verificationProvider(): NamedProvider {
@@ -153,6 +357,12 @@ function verificationProvider(): NamedProvider {
       if (!/^[a-z0-9_]+$/.test(String(news.probeTable ?? ""))) failures.push({ property: "probeTable", reason: "ApiKeyVerification.probeTable: must be a table name" });
       if (news.via !== "header" && news.via !== "query") failures.push({ property: "via", reason: 'ApiKeyVerification.via: must be "header" or "query"' });
       if (typeof news.token !== "string" || news.token === "") failures.push({ property: "token", reason: "ApiKeyVerification.token: is required" });
+      if (news.event !== undefined && !containsUnknown(news.event)) {
+        const e = news.event as Partial<EventTarget>;
+        if (typeof e !== "object" || e === null || !/^[a-z0-9_]{1,80}$/.test(String(e.source ?? "")) || !/^[0-9a-f]{32}$/.test(String(e.pushConnectorSysId ?? ""))) {
+          failures.push({ property: "event", reason: 'ApiKeyVerification.event: must be { source: "aws" or another source value, pushConnectorSysId: a sys_id }' });
+        }
+      }
       // Values from other resources are unknown during a preview: checked once known.
       return { inputs: news, failures: failures.filter((f) => !containsUnknown(news[f.property as keyof VerificationInputs])) };
     },
@@ -166,14 +376,15 @@ function verificationProvider(): NamedProvider {
         olds.via !== news.via ||
         olds.probeTable !== news.probeTable ||
         JSON.stringify(olds.requiredRoles) !== JSON.stringify(news.requiredRoles) ||
-      JSON.stringify(olds.connection ?? {}) !== JSON.stringify(news.connection ?? {});
+        JSON.stringify(olds.event ?? null) !== JSON.stringify(news.event ?? null) ||
+        JSON.stringify(olds.connection ?? {}) !== JSON.stringify(news.connection ?? {});
       return { changes: changed };
     },
 
+    // A broken chain is recorded, not thrown: the state (and so the stack's outputs)
+    // must say verified: false. The resource fails the up from the program (below).
     async create(inputs: VerificationInputs): Promise<pulumi.dynamic.CreateResult> {
-      const out = await verify(runtime.context(inputs.connection), inputs);
-      if (!out.verified) throw failure(out);
-      return { id: `verify-${inputs.keySysId}`, outs: out };
+      return { id: `verify-${inputs.keySysId}`, outs: await verify(runtime.context(inputs.connection), inputs) };
     },
 
     async read(id: string, props: VerificationOutputs): Promise<pulumi.dynamic.ReadResult> {
@@ -182,9 +393,7 @@ function verificationProvider(): NamedProvider {
     },
 
     async update(_id: string, _olds: VerificationOutputs, news: VerificationInputs): Promise<pulumi.dynamic.UpdateResult> {
-      const out = await verify(runtime.context(news.connection), news);
-      if (!out.verified) throw failure(out);
-      return { outs: out };
+      return { outs: await verify(runtime.context(news.connection), news) };
     },
 
     async delete(): Promise<void> {
@@ -204,11 +413,17 @@ export interface ApiKeyVerificationArgs {
   /** Default `incident`, as in the connector guide's curl check. */
   probeTable?: pulumi.Input<string>;
   via: pulumi.Input<"header" | "query">;
+  /** The Event Management endpoint SNS posts to (its `source` and push connector): proven as SNS calls it. */
+  event?: pulumi.Input<{ source: pulumi.Input<string>; pushConnectorSysId: pulumi.Input<string> }>;
 }
 
 export class ApiKeyVerification extends ReferencedResource {
   declare readonly verified: pulumi.Output<boolean>;
   declare readonly brokenLink: pulumi.Output<string>;
+  declare readonly brokenLinkId: pulumi.Output<ChainLinkId | "">;
+  declare readonly brokenSince: pulumi.Output<string>;
+  declare readonly probeSaw: pulumi.Output<string>;
+  declare readonly eventProbeSaw: pulumi.Output<string>;
 
   constructor(name: string, args: ApiKeyVerificationArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -217,6 +432,10 @@ export class ApiKeyVerification extends ReferencedResource {
       {
         verified: undefined,
         brokenLink: undefined,
+        brokenLinkId: undefined,
+        brokenSince: undefined,
+        probeSaw: undefined,
+        eventProbeSaw: undefined,
         requiredRoles: [],
         probeTable: "incident",
         ...withSecretConnection(args),
@@ -225,6 +444,15 @@ export class ApiKeyVerification extends ReferencedResource {
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
       SERVICENOW_MODULE,
       "ApiKeyVerification",
+    );
+    // The up fails here, once, naming the link, after the state has recorded verified: false,
+    // so no output of a failed up still says verified. A preview never knows the result.
+    pulumi.all([this.verified, this.brokenLink, this.brokenLinkId, this.brokenSince, this.probeSaw, this.eventProbeSaw]).apply(
+      ([verified, link, id, since, probeSaw, eventProbeSaw]) => {
+        if (verified !== false || pulumi.runtime.isDryRun()) return;
+        const message = brokenChainMessage({ brokenLink: link, brokenLinkId: id, brokenSince: since, probeSaw, eventProbeSaw });
+        throw new pulumi.ResourceError(`${message}. Fix that link, then run pulumi up again.`, this, true);
+      },
     );
   }
 }

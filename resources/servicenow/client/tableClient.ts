@@ -59,6 +59,8 @@ export interface RequestOptions {
   json?: unknown;
   /** `application/x-www-form-urlencoded` body. */
   form?: string;
+  /** A body sent as it is, under its own content type. */
+  text?: { body: string; contentType: string };
   /** `none` sends no connection credentials (probes). Default `connection`. */
   auth?: "connection" | "none";
   /** More values to redact from any error (probe tokens, …). */
@@ -360,6 +362,7 @@ export class TableClient {
       headers: opts.headers,
       json: opts.json,
       form: opts.form,
+      text: opts.text,
       anonymous: opts.auth === "none",
       table: opts.table,
       idempotent: opts.idempotent ?? method !== "POST",

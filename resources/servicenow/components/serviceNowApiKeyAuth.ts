@@ -31,6 +31,7 @@ import { UserRoleGrant } from "../records/userRoleGrant";
 import { Preflight } from "../checks/preflight";
 import { RateLimitRule } from "../records/rateLimitRule";
 import { ApiKeyVerification } from "../checks/apiKeyVerification";
+import { PushConnector } from "../records/pushConnector";
 import { ChainAdoption } from "./chainAdoption";
 
 export type PolicyMode = "attach" | "dedicated";
@@ -58,7 +59,11 @@ export interface ServiceNowApiKeyAuthArgs {
   tokenConfigKey?: string;
   /** A per-hour ceiling for the integration user; off when undefined. */
   rateLimit?: { requestsPerHour: number; limitColumn: string };
-  /** What preflight must find: the push connector by name, or its definition's source. */
+  /**
+   * The push connector instance the endpoint names: taken over by name and left as found
+   * (`create: false`), or created for the definition whose source is `source`. The chain
+   * verification posts to the endpoint it makes, as SNS will.
+   */
   pushConnector: { name: string; create: boolean; source: string };
   /**
    * The records to take over instead of creating (a chain an earlier deployment made,
@@ -82,12 +87,18 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
   readonly profileSysId: pulumi.Output<string>;
   readonly tablePolicySysIds: pulumi.Output<string[]>;
   readonly eventPolicySysId: pulumi.Output<string>;
+  /** The push connector instance: the endpoint's `sys_id`. */
+  readonly pushConnectorSysId: pulumi.Output<string>;
+  /** The endpoint's `source` (`aws`). */
+  readonly pushConnectorSource: string;
   readonly policyMode: PolicyMode;
   readonly userName: string;
   /** Everything on the instance depends on this; other resources of the stack should too. */
   readonly preflight: Preflight;
-  /** Whether the whole chain answered the last probe (re-probed on refresh). */
+  /** Whether the whole chain, the Event Management endpoint included, answered the last probes (re-probed on refresh). */
   readonly verified: pulumi.Output<boolean>;
+  /** The proof of the chain: which link broke (`brokenLinkId`), since when, and what the probes saw. */
+  readonly verification: ApiKeyVerification;
 
   constructor(name: string, args: ServiceNowApiKeyAuthArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keywire:servicenow:ApiKeyAuth", name, {}, opts);
@@ -255,7 +266,25 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       );
     }
 
-    // Proven again on every refresh: a chain that breaks later is drift.
+    // The connector the endpoint names. It was a root resource of keywire's own stack (and of
+    // programs that followed the README) under this very name: the alias keeps that record.
+    const connector = new PushConnector(
+      `${name}-push-connector`,
+      on(
+        args.pushConnector.create
+          ? {
+              name: args.pushConnector.name,
+              source: args.pushConnector.source,
+              description: "Managed by keywire",
+              ...own(adopt.connector),
+            }
+          : { name: args.pushConnector.name, adopt: true, onDestroy: "retain" as const },
+      ),
+      { ...child, aliases: [{ parent: pulumi.rootStackResource }] },
+    );
+
+    // Proven again on every refresh, through the Event Management endpoint as SNS calls it:
+    // a chain that breaks later is drift.
     const verification = new ApiKeyVerification(
       `${name}-verification`,
       on({
@@ -265,8 +294,9 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         requiredRoles: args.integrationUser.roles,
         via: "query",
         probeTable: "incident",
+        event: { source: args.pushConnector.source, pushConnectorSysId: connector.sysId },
       }),
-      { ...child, dependsOn: [key] },
+      { ...child, dependsOn: [key, connector] },
     );
 
     if (!args.apiKey.expiresInDays) {
@@ -282,6 +312,9 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     this.profileSysId = profile.sysId;
     this.tablePolicySysIds = pulumi.all(tablePolicies.map((t) => t.sysId));
     this.eventPolicySysId = eventPolicy.sysId;
+    this.pushConnectorSysId = connector.sysId;
+    this.pushConnectorSource = args.pushConnector.source;
+    this.verification = verification;
     this.verified = verification.verified;
     this.registerOutputs({
       verified: this.verified,
@@ -289,6 +322,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       profileSysId: this.profileSysId,
       tablePolicySysIds: this.tablePolicySysIds,
       eventPolicySysId: this.eventPolicySysId,
+      pushConnectorSysId: this.pushConnectorSysId,
     });
   }
 }
