@@ -15,8 +15,7 @@ import "../tools/preflight";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { runCommand } from "../pulumi/toolchain";
-import { ConfigSource, ENV_KEYS, TableClient, resolveConnection } from "../../resources/servicenow/client";
+import { STACK_NAME, StackAccessError, runPulumiWrapper, serviceNowClient } from "../pulumi/stackAccess";
 import { isKeywireError } from "../../resources/core/errors";
 import { redact, redactAndTrim } from "../../resources/core/redact";
 import { AuditReport, DEFAULT_EXPIRING_WITHIN_DAYS, SEVERITY_ORDER, Severity, auditKeys } from "./auditKeys";
@@ -24,16 +23,8 @@ import { formatMarkdown, formatTable } from "./format";
 import { formatAuditChains } from "../chain/chainDiagram";
 import { appendSummary, summaryTarget } from "../chain/stepSummary";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const WRAPPER = path.join(REPO_ROOT, "scripts", "pulumi", "run.ts");
-/** A cold machine builds the Pulumi CLI first (about 7 minutes, docs/toolchain.md). */
-const WRAPPER_TIMEOUT_MS = 20 * 60_000;
-const KILL_GRACE_MS = 5_000;
-const MAX_OUTPUT_BYTES = 256 * 1024 * 1024;
 const API_KEY_TYPE_SUFFIX = "keywire/servicenow:ApiKey";
 const SYS_ID = /^[0-9a-f]{32}$/;
-/** Pulumi stack names, optionally `org/project/stack`; never a leading dash (it would read as a flag). */
-const STACK_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.\-/]{0,199}$/;
 
 const USAGE =
   "usage: npm run audit -- --stack <name> [--state <file>]... [--instance-url <url>] [--json <file>] [--markdown <file>] [--summary <file>]\n" +
@@ -100,58 +91,6 @@ function parseCli(argv: string[]): CliOptions {
   };
 }
 
-/**
- * Runs `npm run -s pulumi -- <args>` (the same script, started directly so no npm
- * header lines mix into stdout). Its stderr (setup progress, pulumi errors) is passed
- * on, redacted; stdout is returned.
- */
-async function runPulumiWrapper(args: string[]): Promise<string> {
-  if (!fs.existsSync(WRAPPER)) throw new AuditFailure("the Pulumi CLI wrapper (scripts/pulumi/run.ts, `npm run pulumi`) is missing");
-  const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
-  let tail = "";
-  const res = await runCommand(process.execPath, [tsNode, "--transpile-only", WRAPPER, ...args], {
-    cwd: REPO_ROOT,
-    timeoutMs: WRAPPER_TIMEOUT_MS,
-    killGraceMs: KILL_GRACE_MS,
-    maxStdoutBytes: MAX_OUTPUT_BYTES,
-    onStderr: (chunk) => {
-      const text = redact(chunk, knownSecrets);
-      tail = (tail + text).slice(-2000);
-      process.stderr.write(text.replace(/^(?=.)/gm, "[pulumi] "));
-    },
-  });
-  const shown = `pulumi ${args.slice(0, 2).join(" ")}`;
-  if (res.timedOut) throw new AuditFailure(`${shown} did not finish within ${WRAPPER_TIMEOUT_MS / 60_000} minutes`);
-  if (res.code !== 0) {
-    const last = tail.trim().split("\n").pop() ?? "";
-    throw new AuditFailure(`${shown} failed (exit ${res.code ?? "?"})${last ? `: ${redactAndTrim(last.replace(/^\[pulumi\]\s*/, ""), knownSecrets)}` : ""}`);
-  }
-  if (res.stdoutTruncated) throw new AuditFailure(`${shown} printed more than ${MAX_OUTPUT_BYTES} bytes`);
-  return res.stdout;
-}
-
-/** The stack's configuration as a ConfigSource; its secret values are remembered for redaction. */
-async function readStackConfig(stack: string): Promise<ConfigSource> {
-  const text = await runPulumiWrapper(["config", "--json", "--show-secrets", "--stack", stack]);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Never echo the text: it holds the stack's secrets.
-    throw new AuditFailure("pulumi config --json did not print JSON");
-  }
-  const values = new Map<string, string>();
-  if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
-    for (const [key, entry] of Object.entries(parsed as Record<string, unknown>)) {
-      const e = entry as { value?: unknown; secret?: unknown } | null;
-      if (typeof e?.value !== "string") continue;
-      values.set(key, e.value);
-      if (e.secret === true) knownSecrets.push(e.value);
-    }
-  }
-  return { get: (key) => values.get(key) };
-}
-
 /** sys_id → stack of every keywire ApiKey in a `pulumi stack export` document. */
 export function managedKeysOf(exported: unknown, fallbackStack: string): Map<string, string> {
   const doc = exported as { version?: unknown; deployment?: { resources?: unknown }; manifest?: unknown; resources?: unknown } | null;
@@ -202,7 +141,7 @@ async function managedKeys(o: CliOptions): Promise<Map<string, string>> {
   const stack = o.stack!;
   let text: string;
   try {
-    text = await runPulumiWrapper(["stack", "export", "--stack", stack]);
+    text = await runPulumiWrapper(["stack", "export", "--stack", stack], knownSecrets);
   } catch (e) {
     throw new AuditFailure(
       `cannot learn which keys stack ${stack} manages: ${e instanceof Error ? e.message : String(e)}. ` +
@@ -219,29 +158,6 @@ async function managedKeys(o: CliOptions): Promise<Map<string, string>> {
   return out;
 }
 
-/**
- * The connection: an instance URL given explicitly (`--instance-url` or
- * SERVICENOW_INSTANCE_URL) means "use the environment", and Pulumi is not asked.
- * Otherwise the stack's configuration is read through the wrapper, with the
- * environment filling in what it lacks (or everything, when the wrapper fails).
- */
-async function connect(o: CliOptions): Promise<TableClient> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...(o.instanceUrl !== undefined ? { [ENV_KEYS.instanceUrl]: o.instanceUrl } : {}) };
-  for (const k of [ENV_KEYS.password, ENV_KEYS.clientSecret]) if (env[k]) knownSecrets.push(env[k]!);
-  let config: ConfigSource = { get: () => undefined };
-  if (o.stack !== undefined && !env[ENV_KEYS.instanceUrl]) {
-    try {
-      config = await readStackConfig(o.stack);
-    } catch (e) {
-      const why = e instanceof AuditFailure ? e.message : "unexpected failure";
-      process.stderr.write(`audit: cannot read the configuration of stack ${o.stack} through the Pulumi CLI wrapper (${why}); using the SERVICENOW_* environment variables instead\n`);
-    }
-  }
-  const conn = resolveConnection(config, env);
-  knownSecrets.push(...conn.secrets());
-  return new TableClient(conn, { userAgent: "keywire-audit" });
-}
-
 function writeOutput(file: string, text: string): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, text);
@@ -256,7 +172,13 @@ function atOrAbove(report: AuditReport, failOn: FailOn): number {
 async function main(argv: string[]): Promise<number> {
   const o = parseCli(argv);
   const managed = await managedKeys(o);
-  const client = await connect(o);
+  const client = await serviceNowClient({
+    ...(o.stack !== undefined ? { stack: o.stack } : {}),
+    ...(o.instanceUrl !== undefined ? { instanceUrl: o.instanceUrl } : {}),
+    userAgent: "keywire-audit",
+    tool: "audit",
+    secrets: knownSecrets,
+  });
   const report = await auditKeys(client, { managed, expiringWithinDays: o.expiringWithinDays });
   process.stdout.write(formatTable(report));
   if (o.json) writeOutput(o.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -272,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function safeMessage(e: unknown): string {
-  if (e instanceof AuditFailure || isKeywireError(e)) return redact(e.message, knownSecrets);
+  if (e instanceof AuditFailure || e instanceof StackAccessError || isKeywireError(e)) return redact(e.message, knownSecrets);
   // Anything else is unexpected: its message only (a stack or a library error's fields may carry data).
   return `unexpected failure: ${redactAndTrim(e instanceof Error ? e.message : String(e), knownSecrets)}`;
 }
