@@ -15,18 +15,7 @@
 import type { AuditReport, AuditedKey } from "../audit/auditKeys";
 import { md } from "../audit/format";
 import type { DriftReport } from "../drift/driftReport";
-
-export const CHAIN = [
-  { id: "user", label: "integration user" },
-  { id: "key", label: "API key" },
-  { id: "profile", label: "inbound profile" },
-  { id: "link", label: "policy link" },
-  { id: "policy", label: "access policy" },
-  { id: "endpoint", label: "event endpoint" },
-  { id: "sns", label: "SNS subscription" },
-] as const;
-
-export type ChainNodeId = (typeof CHAIN)[number]["id"];
+import { CHAIN, ChainNodeId, nodeForLink, nodeForType } from "./chainNodes";
 
 /**
  * - broken: the chain fails here (changed or deleted on the instance, or named by the verification);
@@ -63,47 +52,6 @@ function mark(chain: ChainState, id: ChainNodeId, status: NodeStatus, note?: str
   if (note && !node.notes.some((n) => n.text === note)) node.notes.push({ status, text: note });
 }
 
-/** Which link a resource type is, by its type token's last part; undefined when it is not on the chain. */
-export function nodeForType(type: string): ChainNodeId | undefined {
-  const name = type.split(":").pop() ?? type;
-  switch (name) {
-    case "ServiceNowUser":
-    case "UserRoleGrant":
-      return "user";
-    case "ApiKey":
-      return "key";
-    case "InboundProfile":
-      return "profile";
-    case "AccessPolicyProfileLink":
-      return "link";
-    case "AccessPolicy":
-      return "policy";
-    case "PushConnector":
-      return "endpoint";
-    case "Topic":
-    case "TopicPolicy":
-    case "TopicSubscription":
-      return type.startsWith("aws:sns/") ? "sns" : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Which link ApiKeyVerification's diagnosis names. Its messages start with the
- * record they blame (resources/servicenow/checks/apiKeyVerification.ts, diagnose()).
- */
-export function nodeForBrokenLink(message: string): ChainNodeId {
-  const m = message.trim();
-  if (/^the key's user\b/i.test(m)) return "user";
-  if (/^the inbound profile\b/i.test(m)) return "profile";
-  if (/^no active Table API access policy\b/i.test(m)) return "policy";
-  // A policy outranks the others and does not admit the profile: the missing link is the mapping.
-  if (/^the policy\b.*\bdoes not admit\b/i.test(m)) return "link";
-  // The key inactive, expired or gone, or "every record looks right" (the token is not this key's).
-  return "key";
-}
-
 /** `false (<reason>)`, as the drift report shows a failed check, to `<reason>`. */
 function reasonOf(actual: unknown): string {
   const text = String(actual ?? "");
@@ -120,7 +68,9 @@ export function chainFromDrift(report: DriftReport): ChainState {
       const verified = item.properties.find((p) => p.property === "verified");
       if (verified) {
         const reason = reasonOf(verified.actual);
-        mark(chain, nodeForBrokenLink(reason), "broken", reason || "the key was refused");
+        const node = nodeForLink(item.link?.id);
+        if (node) mark(chain, node, "broken", reason || "the key was refused");
+        else if (!chain.general.includes(reason)) chain.general.push(reason || "the chain check saw an answer that proves nothing");
       }
       continue;
     }
@@ -134,7 +84,7 @@ export function chainFromDrift(report: DriftReport): ChainState {
       continue;
     }
     // The chain check's diagnosis, joined to the change that explains it.
-    if (item.breaks) mark(chain, nodeForBrokenLink(item.breaks), "broken", item.breaks);
+    if (item.breaks) mark(chain, nodeForLink(item.link?.id) ?? nodeForType(item.type) ?? "key", "broken", item.breaks);
     const node = nodeForType(item.type);
     if (!node) continue;
     // A parked rotation key waits while the key it replaces serves; a parked first key

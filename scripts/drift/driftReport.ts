@@ -24,7 +24,8 @@
 import { containsUnknown } from "../../resources/core/unknown";
 import { API_KEY_CARRIED_INPUTS } from "../../resources/servicenow/apiKey/apiKey";
 import { redact } from "../../resources/core/redact";
-import { nodeForBrokenLink, nodeForType } from "../chain/chainDiagram";
+import { nodeForLink, nodeForType } from "../chain/chainNodes";
+import { LINK_REMEDY, isChainLinkId } from "../../resources/servicenow/checks/chainLinks";
 
 export interface PreviewStep {
   op: string;
@@ -60,6 +61,15 @@ export interface ParkedKeyItem {
   steps: string[];
 }
 
+/** A broken delivery link, as ApiKeyVerification names it (resources/servicenow/checks/chainLinks.ts). */
+export interface BrokenLinkItem {
+  id: string;
+  /** `YYYY-MM-DD HH:MM:SS` UTC, when the record that breaks it last changed; "" when no record tells. */
+  since: string;
+  /** What to run. */
+  run: string;
+}
+
 export interface DriftItem {
   /** e.g. `ApiKey keywire-key` */
   resource: string;
@@ -74,6 +84,8 @@ export interface DriftItem {
   properties: PropertyDrift[];
   /** The chain check's finding that this change explains (ApiKeyVerification's broken link). */
   breaks?: string;
+  /** The broken link as data, when the chain check names one: its id, since when, and what to run. */
+  link?: BrokenLinkItem;
   /** Set on a key parked for its token: the item is that, and says what to do. */
   parkedKey?: ParkedKeyItem;
 }
@@ -315,13 +327,19 @@ export function buildDriftReport(stack: string, preview: PreviewJson): DriftRepo
   // In the preview's order: a failed check that stands alone goes where it was.
   for (const check of [...failedChecks].reverse()) {
     const verified = check.properties.find((p) => p.property === "verified");
-    const reason = String(check.step.oldState?.outputs?.brokenLink ?? "");
-    const node = nodeForBrokenLink(reason);
-    const cause = items.find(
-      (i) => i.breaks === undefined && nodeForType(i.type) === node && (i.action === "recreate" || i.parkedKey !== undefined || i.properties.some((p) => p.source === "instance")),
-    );
+    const outputs = check.step.oldState?.outputs ?? {};
+    const reason = String(outputs.brokenLink ?? "");
+    const id = outputs.brokenLinkId;
+    const link: BrokenLinkItem | undefined = isChainLinkId(id) ? { id, since: String(outputs.brokenSince ?? ""), run: LINK_REMEDY[id] } : undefined;
+    const node = nodeForLink(id);
+    const cause = node
+      ? items.find(
+          (i) => i.breaks === undefined && nodeForType(i.type) === node && (i.action === "recreate" || i.parkedKey !== undefined || i.properties.some((p) => p.source === "instance")),
+        )
+      : undefined;
     if (cause && reason !== "") {
       cause.breaks = reason;
+      if (link) cause.link = link;
       continue;
     }
     items.splice(check.at, 0, {
@@ -332,6 +350,7 @@ export function buildDriftReport(stack: string, preview: PreviewJson): DriftRepo
       summary: `the chain check failed: ${reason || "the key was refused"}`,
       fix: "probe the chain again, and stop with the broken link named until it is repaired",
       properties: verified ? [verified] : check.properties,
+      ...(link ? { link } : {}),
     });
   }
   return { stack, drifted: items.length > 0, items };
@@ -350,6 +369,7 @@ export function formatDriftText(report: DriftReport): string {
     lines.push(`- ${label}${item.resource}: ${item.summary} → pulumi up --refresh will ${item.fix}`);
     for (const p of item.properties) lines.push(`    ${p.property}: expected ${show(p.expected)} → actual ${show(p.actual)}`);
     if (item.breaks) lines.push(`    this breaks the chain: ${item.breaks}`);
+    if (item.link) lines.push(`    broken link: ${item.link.id}${item.link.since ? ` (since ${item.link.since} UTC)` : ""}; run: ${item.link.run}`);
     if (item.parkedKey) item.parkedKey.steps.forEach((step, i) => lines.push(`    ${i + 1}. ${step}`));
   }
   return lines.join("\n") + "\n";
@@ -370,6 +390,7 @@ export function formatDriftMarkdown(report: DriftReport): string {
   const notes: string[] = [];
   for (const i of report.items) {
     if (i.breaks) notes.push(`- ${md(i.resource)} breaks the chain: ${md(i.breaks)}`);
+    if (i.link) notes.push(`- broken link \`${i.link.id}\`${i.link.since ? ` since ${md(i.link.since)} UTC` : ""}: run ${md(i.link.run)}`);
   }
   const parked = report.items.filter((i) => i.parkedKey);
   const steps = parked.flatMap((i) => [

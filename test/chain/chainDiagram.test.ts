@@ -3,16 +3,15 @@
  * with the broken link marked, from a drift report and from an audit report.
  */
 import type { AuditReport, AuditedKey } from "../../scripts/audit/auditKeys";
+import { CHAIN, ChainNodeId, nodeForLink } from "../../scripts/chain/chainNodes";
+import { CHAIN_LINK_IDS } from "../../resources/servicenow/checks/chainLinks";
 import {
-  CHAIN,
-  ChainNodeId,
   NodeStatus,
   chainFromAuditedKey,
   chainFromDrift,
   chainMermaid,
   formatAuditChains,
   formatDriftChain,
-  nodeForBrokenLink,
 } from "../../scripts/chain/chainDiagram";
 import { PreviewJson, buildDriftReport } from "../../scripts/drift/driftReport";
 
@@ -23,12 +22,12 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const PROFILE_INACTIVE = 'the inbound profile "keywire-dev-profile" is inactive: run pulumi up to re-activate it';
 
 /** A verification step whose refresh found the chain broken. */
-function verificationStep(brokenLink: string) {
+function verificationStep(brokenLink: string, brokenLinkId: string) {
   const type = `${T}ApiKeyVerification`;
   return {
     op: "update",
     urn: urn(type, "keywire-verification"),
-    oldState: { type, inputs: { via: "query" }, outputs: { via: "query", verified: false, brokenLink } },
+    oldState: { type, inputs: { via: "query" }, outputs: { via: "query", verified: false, brokenLink, brokenLinkId, brokenSince: "" } },
     newState: { type, inputs: { via: "query" } },
   };
 }
@@ -61,7 +60,7 @@ const profileInactive: PreviewJson = {
       oldState: { type: `${T}AccessPolicyProfileLink`, inputs: { policy: "p".repeat(32), profile: "a".repeat(32) }, outputs: { policy: "p".repeat(32), profile: "a".repeat(32) } },
       newState: { type: `${T}AccessPolicyProfileLink`, inputs: { policy: "p".repeat(32), profile: UNKNOWN } },
     })),
-    verificationStep(PROFILE_INACTIVE),
+    verificationStep(PROFILE_INACTIVE, "profile.inactive"),
   ],
 };
 
@@ -123,7 +122,7 @@ describe("from a drift report", () => {
           oldState: { type, inputs: { name: "k", active: false }, outputs: { name: "k", active: false } },
           newState: { type, inputs: { name: "k", active: true } },
         },
-        verificationStep("the key is inactive: run pulumi up to re-activate it"),
+        verificationStep("the key is inactive: run pulumi up to re-activate it", "key.inactive"),
       ],
     });
     const block = chainMermaid(chainFromDrift(report));
@@ -196,7 +195,7 @@ describe("from a drift report", () => {
 
   test("names from the instance cannot change the diagram", () => {
     const hostile = 'the inbound profile "x"] --> evil["pwned" is inactive\n```\n@team <script>';
-    const report = buildDriftReport("dev", { steps: [verificationStep(hostile)] });
+    const report = buildDriftReport("dev", { steps: [verificationStep(hostile, "link.event")] });
     const markdown = formatDriftChain(report);
     const block = chainMermaid(chainFromDrift(report));
     expect(block).not.toContain("evil");
@@ -208,22 +207,46 @@ describe("from a drift report", () => {
   });
 });
 
-test("each diagnosis of ApiKeyVerification points at its link", () => {
-  // The messages diagnose() writes (resources/servicenow/checks/apiKeyVerification.ts).
-  const cases: Array<[string, ChainNodeId]> = [
-    ["the key record 0123 no longer exists: run pulumi up to create a new one", "key"],
-    ["the key is inactive: run pulumi up to re-activate it", "key"],
-    ["the key expired at 2030-01-01 00:00:00 UTC: rotate it (change rotation.trigger) or raise its expiry", "key"],
-    ["the key's user no longer exists: point the key at an existing user", "user"],
-    ["the key's user svc.keywire is inactive or locked out: re-activate it", "user"],
-    ["the key's user svc.keywire is missing the role evt_mgmt_integration: grant it (UserRoleGrant)", "user"],
-    ["the inbound profile no longer exists: run pulumi up to recreate it", "profile"],
-    ['the inbound profile "p" expects the key in the header, but it is sent in the query parameter: run pulumi up to switch it back', "profile"],
-    ["no active Table API access policy applies, so token auth falls to the global policy, which never admits it: re-activate or create one", "policy"],
-    ['the policy "Other" outranks the others for incident and does not admit the keywire profile: link it (AccessPolicyProfileLink) or deactivate it', "link"],
-    ["every record looks right, yet the instance refused the key: check that the token belongs to this key (copy it again) and the instance's system log", "key"],
-  ];
-  for (const [message, node] of cases) expect([message, nodeForBrokenLink(message)]).toEqual([message, node]);
+test("each broken link id of ApiKeyVerification points at its box; an answer that proves nothing at none", () => {
+  const expected: Record<string, ChainNodeId | undefined> = {
+    "user.missing": "user",
+    "user.inactive": "user",
+    "user.roles": "user",
+    "key.missing": "key",
+    "key.inactive": "key",
+    "key.expired": "key",
+    "key.token": "key",
+    "key.scope": "key",
+    "profile.missing": "profile",
+    "profile.inactive": "profile",
+    "profile.keyLocation": "profile",
+    "policy.tableNone": "policy",
+    "link.table": "link",
+    "policy.eventNone": "policy",
+    "link.event": "link",
+    "endpoint.connectorMissing": "endpoint",
+    "endpoint.connectorInactive": "endpoint",
+    "endpoint.source": "endpoint",
+    "endpoint.eventManagement": "endpoint",
+    "instance.unknown": undefined,
+  };
+  expect([...CHAIN_LINK_IDS].sort()).toEqual(Object.keys(expected).sort());
+  for (const id of CHAIN_LINK_IDS) expect([id, nodeForLink(id)]).toEqual([id, expected[id]]);
+  // A sentence is never parsed: only an id names a box.
+  expect(nodeForLink("the key's user svc.x is inactive")).toBeUndefined();
+});
+
+test("a foreign Event Management policy is one drift item naming the policy, since when, and what to run", () => {
+  const message = 'the policy "Events: POST" (sys_id ' + "a".repeat(32) + ") outranks the others for the Event Management API (POST sn_em_connector/em) and does not admit keywire's inbound profile: link the profile to it";
+  const step = verificationStep(message, "link.event");
+  (step.oldState.outputs as Record<string, unknown>).brokenSince = "2026-12-01 10:00:00";
+  const report = buildDriftReport("dev", { steps: [step] });
+  expect(report.items).toHaveLength(1);
+  expect(report.items[0].link).toEqual({ id: "link.event", since: "2026-12-01 10:00:00", run: expect.stringContaining("pulumi up --refresh") });
+  expect(report.items[0].summary).toContain("Events: POST");
+  const chain = chainFromDrift(report);
+  expect(chain.nodes.link.status).toBe("broken");
+  expect(chain.nodes.key.status).toBe("ok");
 });
 
 describe("from an audit report", () => {

@@ -29,7 +29,7 @@ const PROFILE_INACTIVE = {
     {
       op: "update",
       urn: urn(`${T}ApiKeyVerification`, "keywire-verification"),
-      oldState: { type: `${T}ApiKeyVerification`, inputs: { via: "header" }, outputs: { via: "header", verified: false, brokenLink: 'the inbound profile "p" is inactive: run pulumi up to re-activate it' } },
+      oldState: { type: `${T}ApiKeyVerification`, inputs: { via: "header" }, outputs: { via: "header", verified: false, brokenLink: 'the inbound profile "p" is inactive: run pulumi up to re-activate it', brokenLinkId: "profile.inactive" } },
       newState: { type: `${T}ApiKeyVerification`, inputs: { via: "header" } },
     },
   ],

@@ -38,7 +38,7 @@ const preview: PreviewJson = {
     {
       op: "update",
       urn: urn(VERIFY, "keywire-verification"),
-      oldState: { type: VERIFY, inputs: { via: "query" }, outputs: { via: "query", verified: false, brokenLink: "the key is inactive" } },
+      oldState: { type: VERIFY, inputs: { via: "query" }, outputs: { via: "query", verified: false, brokenLink: "the key is inactive", brokenLinkId: "key.inactive" } },
       newState: { type: VERIFY, inputs: { via: "query" } },
     },
     { op: "create", urn: urn("pulumi-nodejs:dynamic/keywire/servicenow:AccessPolicyProfileLink", "keywire-link-event-api"), newState: { type: "pulumi-nodejs:dynamic/keywire/servicenow:AccessPolicyProfileLink" } },
@@ -107,7 +107,7 @@ const profileDeactivated: PreviewJson = {
     ),
     ...refreshed("update", VERIFY, "keywire-verification", {
       before: { via: "query", keySysId: "k".repeat(32), profileSysId: PROFILE_ID, verified: true, brokenLink: "" },
-      after: { via: "query", keySysId: "k".repeat(32), profileSysId: PROFILE_ID, verified: false, brokenLink: INACTIVE },
+      after: { via: "query", keySysId: "k".repeat(32), profileSysId: PROFILE_ID, verified: false, brokenLink: INACTIVE, brokenLinkId: "profile.inactive" },
       wanted: { via: "query", keySysId: "k".repeat(32), profileSysId: UNKNOWN },
     })!,
   ],
@@ -185,7 +185,7 @@ describe("one change on the instance is one item", () => {
   test("a broken chain that no change explains is an item of its own", () => {
     const steps = refreshed("update", VERIFY, "keywire-verification", {
       before: { via: "query", verified: true, brokenLink: "" },
-      after: { via: "query", verified: false, brokenLink: "the key's user svc.x is inactive or locked out: re-activate it" },
+      after: { via: "query", verified: false, brokenLink: "the key's user svc.x is inactive or locked out: re-activate it", brokenLinkId: "user.inactive" },
       wanted: { via: "query" },
     })!;
     const [item] = buildDriftReport("dev", { steps }).items;
