@@ -18,6 +18,8 @@ Serves a ServiceNow instance emulator on 127.0.0.1.
   --admin-password <pw>          the password itself (visible to other local users: prefer the
                                  file or the environment)
   --plugin <state>               com.glide.tokenbased_auth: active | inactive | absent (default active)
+  --event-management <state>     Event Management Connectors (sn_em_connector) plugin and its
+                                 inbound_event REST API: active | inactive (default active)
   --shipped-policies <state>     Table GET/POST API Access Policies: active | inactive (default active)
   --rest-api-key-profile <state> "Rest api key policy" profile: active | inactive | absent (default absent)
   --basic-auth-restriction       refuse basic auth without snc_basic_auth_api_access or web-service-only
@@ -83,6 +85,9 @@ export function parseArgs(argv: string[]): CliOptions | "help" {
         break;
       case "--plugin":
         o.plugin = oneOf(flag, value(), ["active", "inactive", "absent"] as const);
+        break;
+      case "--event-management":
+        o.eventManagement = oneOf(flag, value(), ["active", "inactive"] as const);
         break;
       case "--shipped-policies":
         o.shippedPolicies = oneOf(flag, value(), ["active", "inactive"] as const);

@@ -2,7 +2,7 @@
 import { deleteDependents } from "./attachmentStore";
 import { Directory } from "./auth/directory";
 import { OAuthTokens } from "./auth/oauth";
-import { PolicyResolver } from "./auth/policy";
+import { normalizeApiPath, PolicyResolver } from "./auth/policy";
 import { syncDictionary } from "./dictionary";
 import { Faults } from "./faults";
 import { resolvePath, valueAt } from "./fieldPath";
@@ -12,7 +12,7 @@ import { compileQuery, parseEncodedQuery, type CompiledQuery, type Term } from "
 import { RateLimiter } from "./rateLimit";
 import { Renderer } from "./render";
 import { Schema, type TableDef } from "./schema";
-import { applyVariants, seedStore, type VariantKey } from "./seed";
+import { applyVariants, EVENT_MANAGEMENT_API, seedStore, type VariantKey } from "./seed";
 import { Store, type Snapshot, type StoreHooks } from "./store";
 import type { EmulatorOptions, EmulatorStore, GlideRecord } from "./types";
 import type { WriteContext } from "./writeContext";
@@ -67,19 +67,35 @@ export class Emulator {
     applyVariants(this.store, this.opts, explicit);
   }
 
+  /** Whether a plugin that brings the table is not active, so the table does not exist. */
+  private withoutPlugin(def: TableDef | undefined): boolean {
+    return !!def && ((!!def.tokenPlugin && this.opts.plugin !== "active") || (!!def.connectorPlugin && this.opts.eventManagement !== "active"));
+  }
+
   /** The table's definition if it exists on this instance (plugin tables vanish without the plugin). */
   tableDef(name: string): TableDef | undefined {
     const def = this.schema.get(name);
-    if (!def) return undefined;
-    if (def.tokenPlugin && this.opts.plugin !== "active") return undefined;
+    if (!def || this.withoutPlugin(def)) return undefined;
     return def;
   }
 
   /** The classes a query on `table` reads. */
   visibleClasses(table: string): string[] {
     const family = this.schema.familyOf(table);
-    if (this.opts.plugin === "active") return family;
-    return family.filter((t) => !this.schema.get(t)?.tokenPlugin);
+    if (this.opts.plugin === "active" && this.opts.eventManagement === "active") return family;
+    return family.filter((t) => !this.withoutPlugin(this.schema.get(t)));
+  }
+
+  /**
+   * Whether the Event Management connector REST API exists: the plugin is active and an active
+   * sys_ws_definition serves its base URI. Otherwise its paths are unknown resources.
+   */
+  eventApiActive(): boolean {
+    if (this.opts.eventManagement !== "active") return false;
+    for (const d of this.store.scan("sys_ws_definition")) {
+      if (d.active === "true" && normalizeApiPath(d.base_uri ?? "") === EVENT_MANAGEMENT_API) return true;
+    }
+    return false;
   }
 
   compiledQuery(table: string, encoded: string, extra: Term[]): CompiledQuery<GlideRecord> {
@@ -113,7 +129,7 @@ export class Emulator {
       this.queryCache.clear();
       syncDictionary(this.store);
     }
-    const changed = (["plugin", "shippedPolicies", "restApiKeyProfile", "queryParameterType", "adminPassword"] as VariantKey[]).filter(
+    const changed = (["plugin", "eventManagement", "shippedPolicies", "restApiKeyProfile", "queryParameterType", "adminPassword"] as VariantKey[]).filter(
       (k) => o[k] !== undefined && (k === "adminPassword" || prev[k] !== next[k]),
     );
     applyVariants(this.store, this.opts, changed);

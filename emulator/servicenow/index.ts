@@ -8,7 +8,7 @@ import type { EmulatorOptions, RunningEmulator } from "./types";
 
 export type { EmulatorMetrics, EmulatorOptions, EmulatorStore, FaultSettings, GlideRecord, RunningEmulator } from "./types";
 
-const VARIANT_KEYS: VariantKey[] = ["plugin", "shippedPolicies", "restApiKeyProfile", "queryParameterType", "adminPassword"];
+const VARIANT_KEYS: VariantKey[] = ["plugin", "eventManagement", "shippedPolicies", "restApiKeyProfile", "queryParameterType", "adminPassword"];
 
 export async function startServiceNowEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const checked = startOptionsSchema.safeParse(options);

@@ -7,6 +7,7 @@ export interface ResolvedOptions {
   dataFile?: string;
   adminPassword: string;
   plugin: "active" | "inactive" | "absent";
+  eventManagement: "active" | "inactive";
   shippedPolicies: "active" | "inactive";
   restApiKeyProfile: "active" | "inactive" | "absent";
   basicAuthRestriction: boolean;
@@ -32,6 +33,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
     dataFile: o.dataFile,
     adminPassword: o.adminPassword ?? "admin",
     plugin: o.plugin ?? "active",
+    eventManagement: o.eventManagement ?? "active",
     shippedPolicies: o.shippedPolicies ?? "active",
     restApiKeyProfile: o.restApiKeyProfile ?? "absent",
     basicAuthRestriction: o.basicAuthRestriction ?? false,
@@ -70,6 +72,7 @@ export const runtimeOptionsSchema = z
   .object({
     adminPassword: z.string().min(1).optional(),
     plugin: z.enum(["active", "inactive", "absent"]).optional(),
+    eventManagement: z.enum(["active", "inactive"]).optional(),
     shippedPolicies: z.enum(["active", "inactive"]).optional(),
     restApiKeyProfile: z.enum(["active", "inactive", "absent"]).optional(),
     basicAuthRestriction: z.boolean().optional(),

@@ -55,6 +55,8 @@ export interface TableDef {
   access: TableAccess;
   /** Tables that exist only when com.glide.tokenbased_auth is active. */
   tokenPlugin?: boolean;
+  /** Tables that exist only when the Event Management Connectors plugin (sn_em_connector) is active. */
+  connectorPlugin?: boolean;
   /** Rows generated from the schema itself (sys_dictionary, sys_db_object). */
   virtual?: boolean;
   numberPrefix?: string;
@@ -97,6 +99,7 @@ interface TableSpec {
   display?: (r: Record<string, string>) => string;
   access: TableAccess;
   tokenPlugin?: boolean;
+  connectorPlugin?: boolean;
   virtual?: boolean;
   numberPrefix?: string;
 }
@@ -365,6 +368,7 @@ function tableSpecs(cols: SchemaColumns): TableSpec[] {
       label: "Push Connector Definition",
       displayField: "name",
       access: { read: EVENT_ADMIN, write: EVENT_ADMIN },
+      connectorPlugin: true,
       columns: [
         ["name", "string", { mandatory: true }],
         ["source", "string", { mandatory: true }],
@@ -378,6 +382,7 @@ function tableSpecs(cols: SchemaColumns): TableSpec[] {
       label: "Push Connector Instance",
       displayField: "name",
       access: { read: EVENT_ADMIN, write: EVENT_ADMIN },
+      connectorPlugin: true,
       columns: [
         ["name", "string", { mandatory: true }],
         ["description", "string", { maxLength: 1000 }],
@@ -390,6 +395,7 @@ function tableSpecs(cols: SchemaColumns): TableSpec[] {
       name: "sn_em_connector_push_log",
       label: "Push Connector Log",
       access: { read: EVENT_ADMIN, write: EVENT_ADMIN },
+      connectorPlugin: true,
       columns: [
         ["push_connector_instance", "reference", { reference: "sn_em_connector_push_instance" }],
         ["message_type", "string"],
@@ -552,6 +558,7 @@ export class Schema {
         display: spec.display,
         access: spec.access,
         tokenPlugin: spec.tokenPlugin,
+        connectorPlugin: spec.connectorPlugin,
         virtual: spec.virtual,
         numberPrefix: spec.numberPrefix,
       };

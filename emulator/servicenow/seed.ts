@@ -5,6 +5,12 @@ import type { GlideRecord } from "./types";
 import type { WriteContext } from "./writeContext";
 
 export const TOKEN_PLUGIN_ID = "com.glide.tokenbased_auth";
+/** "Event Management Connectors (sn_em_connector)", the plugin the AWS integration guide requires. */
+export const CONNECTOR_PLUGIN_ID = "sn_em_connector";
+const CONNECTOR_PLUGIN_NAME = "Event Management Connectors";
+export const EVENT_MANAGEMENT_API_NAME = "Event Management Connector API";
+/** The API path of the push connector endpoint, as policies name it. */
+export const EVENT_MANAGEMENT_API = "sn_em_connector/em";
 export const BASIC_PROFILE_NAME = "BasicAuth for none public processors ";
 export const OAUTH_PROFILE_NAME = "OAuth inbound profile";
 export const REST_API_KEY_PROFILE_NAME = "Rest api key policy";
@@ -53,9 +59,10 @@ export function seedStore(store: Store, opts: ResolvedOptions): void {
   const ci = ins(store, "cmdb_ci", { name: "web-01", ip_address: "10.0.0.11" });
 
   ins(store, "sys_plugins", { id: TOKEN_PLUGIN_ID, name: "API Key and HMAC Authentication", active: "active", version: "1.0.0" });
+  ins(store, "sys_plugins", { id: CONNECTOR_PLUGIN_ID, name: CONNECTOR_PLUGIN_NAME, active: "active", version: "1.0.0" });
 
   const tableApi = ins(store, "sys_ws_definition", { name: "Table API", namespace: "now", service_id: "table", base_uri: "/api/now/table" });
-  ins(store, "sys_ws_definition", { name: "Event Management Connector API", namespace: "sn_em_connector", service_id: "em", base_uri: "/api/sn_em_connector/em" });
+  ins(store, "sys_ws_definition", { name: EVENT_MANAGEMENT_API_NAME, namespace: "sn_em_connector", service_id: "em", base_uri: `/api/${EVENT_MANAGEMENT_API}` });
   ins(store, "sys_ws_definition", { name: "Attachment API", namespace: "now", service_id: "attachment", base_uri: "/api/now/attachment" });
 
   ins(store, "sys_token_auth_parameter", { parameter_name: "x-sn-apikey", type: "auth_header" });
@@ -108,10 +115,10 @@ export function seedStore(store: Store, opts: ResolvedOptions): void {
     ins(store, "incident", { short_description, impact, urgency, caller_id: caller.sys_id, assignment_group: group.sys_id, cmdb_ci: ci.sys_id });
   }
 
-  applyVariants(store, opts, ["plugin", "shippedPolicies", "restApiKeyProfile", "queryParameterType"]);
+  applyVariants(store, opts, ["plugin", "eventManagement", "shippedPolicies", "restApiKeyProfile", "queryParameterType"]);
 }
 
-export type VariantKey = "plugin" | "shippedPolicies" | "restApiKeyProfile" | "queryParameterType" | "adminPassword";
+export type VariantKey = "plugin" | "eventManagement" | "shippedPolicies" | "restApiKeyProfile" | "queryParameterType" | "adminPassword";
 
 /** Makes the seeded rows match the given switches (also used when switches change at run time). */
 export function applyVariants(store: Store, opts: ResolvedOptions, keys: VariantKey[]): void {
@@ -129,6 +136,19 @@ export function applyVariants(store: Store, opts: ResolvedOptions, keys: Variant
         } else {
           ins(store, "sys_plugins", { id: TOKEN_PLUGIN_ID, name: "API Key and HMAC Authentication", active: opts.plugin, version: "1.0.0" });
         }
+        break;
+      }
+      case "eventManagement": {
+        const row = findOne(store, "sys_plugins", (r) => r.id === CONNECTOR_PLUGIN_ID);
+        if (row) {
+          if (row.active !== opts.eventManagement) upd("sys_plugins", row, { active: opts.eventManagement });
+        } else {
+          ins(store, "sys_plugins", { id: CONNECTOR_PLUGIN_ID, name: CONNECTOR_PLUGIN_NAME, active: opts.eventManagement, version: "1.0.0" });
+        }
+        // The plugin brings its REST API: without it the API's definition is inactive.
+        const api = findOne(store, "sys_ws_definition", (r) => r.name === EVENT_MANAGEMENT_API_NAME);
+        const active = opts.eventManagement === "active" ? "true" : "false";
+        if (api && api.active !== active) upd("sys_ws_definition", api, { active });
         break;
       }
       case "shippedPolicies":

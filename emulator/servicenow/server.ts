@@ -51,7 +51,7 @@ function safeDecode(s: string): string {
   }
 }
 
-function route(path: string): Route {
+function route(em: Emulator, path: string): Route {
   const t = TABLE_PATH.exec(path);
   if (t) {
     const version = t[1] ?? "";
@@ -60,7 +60,8 @@ function route(path: string): Route {
   }
   const a = attachmentRoute(path);
   if (a) return a;
-  if (EVENT_PATH.test(path)) return { kind: "event" };
+  // Without the Event Management Connectors plugin its REST API does not exist, for any caller.
+  if (EVENT_PATH.test(path)) return em.eventApiActive() ? { kind: "event" } : { kind: "unknown" };
   if (path === "/oauth_token.do") return { kind: "oauth" };
   return { kind: "unknown" };
 }
@@ -105,7 +106,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     return writeReply(res, handleAdmin(em, method, path, body.body));
   }
 
-  const r = route(path);
+  const r = route(em, path);
   // Attachment requests count, and match fault filters, under the table that holds them.
   const table = r.kind === "table" ? r.table : r.kind === "attachment" ? ATTACHMENT_TABLE : undefined;
   em.metrics.count(method, routeName(method, r), table);

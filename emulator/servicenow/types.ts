@@ -14,6 +14,11 @@ export interface EmulatorOptions {
   adminPassword?: string;
   /** `com.glide.tokenbased_auth`: "absent" = no sys_plugins row and the plugin's tables answer 400. */
   plugin?: Variant3;
+  /**
+   * The Event Management Connectors plugin (`sn_em_connector`): "inactive" = its sys_plugins row
+   * and REST API inactive, `/api/sn_em_connector/em/…` an unknown resource, its tables absent.
+   */
+  eventManagement?: "active" | "inactive";
   /** The shipped "Table GET API Access Policy" and "Table POST API Access Policy". */
   shippedPolicies?: "active" | "inactive";
   /** The "Rest api key policy" http_key_auth profile named by the connector guide; default "absent". */

@@ -9,9 +9,11 @@
  *    emulator, like real instances, does not reveal a new key's token — plays the
  *    operator: copies the token "from the form" into secret config and runs `up`
  *    again, as keywire's own error message instructs;
- * 4. shows the same request accepted (200), posts an SNS-shaped subscription
- *    confirmation and a CloudWatch ALARM notification to the stack's endpoint, and
- *    prints the `em_event` the instance recorded;
+ * 4. shows the same request accepted (200); then, on a local SNS API service (goaws,
+ *    scripts/sns/snsTestServer.ts), creates a topic and subscribes the stack's endpoint
+ *    with the AWS SDK, lets SNS send the subscription confirmation and the instance
+ *    confirm it, publishes a CloudWatch ALARM, and prints the `em_event` the instance
+ *    recorded;
  * 5. stops everything. Running it again changes nothing; `-- --destroy` tears it down.
  *
  * No secret is printed: the token and the password only travel to the engine (on
@@ -23,6 +25,7 @@ import * as http from "http";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { AddressInfo } from "net";
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { startServiceNowEmulator, RunningEmulator } from "../../emulator/servicenow";
 import { DEFAULT_ADMIN_PASSWORD_FILE, readOrCreatePasswordFile } from "../../emulator/servicenow/adminPassword";
 import { ensurePulumi, runCommand, REPO_ROOT } from "../pulumi/toolchain";
@@ -30,6 +33,7 @@ import { DEFAULT_TOKEN_CONFIG_KEY } from "../../resources/servicenow/apiKey/toke
 import { setSecretConfigCommand } from "../pulumi/secretConfig";
 import { redact } from "../../resources/core/redact";
 import { prepareProject } from "./project";
+import { startSnsTestServer } from "../sns/snsTestServer";
 
 const DEMO_DIR = path.join(REPO_ROOT, ".demo");
 const STACK = "local";
@@ -100,45 +104,17 @@ async function probe(url: string, token: string): Promise<number> {
   return res.status;
 }
 
-/** Answers SNS's SubscribeURL on loopback, the way AWS would confirm the subscription. */
-async function subscribeUrlServer(): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
-  let hits = 0;
-  const srv = http.createServer((_req, res) => {
-    hits += 1;
-    res.writeHead(200, { "content-type": "text/xml" });
-    res.end("<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>arn:aws:sns:eu-west-1:123456789012:keywire-demo:1</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>");
-  });
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}/confirm`, hits: () => hits, close: () => new Promise((r) => srv.close(() => r())) };
-}
+const ALARM_NAME = "keywire-demo-high-cpu";
 
-const TOPIC = "arn:aws:sns:eu-west-1:123456789012:keywire-demo";
-
-async function postSns(endpoint: string, type: "SubscriptionConfirmation" | "Notification", body: Record<string, unknown>): Promise<number> {
-  const res = await fetch(endpoint, {
-    method: "POST",
-    headers: {
-      "content-type": "text/plain; charset=UTF-8",
-      "x-amz-sns-message-type": type,
-      "x-amz-sns-message-id": String(body.MessageId),
-      "x-amz-sns-topic-arn": TOPIC,
-      "user-agent": "Amazon Simple Notification Service Agent",
-    },
-    body: JSON.stringify(body),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-function alarm(): Record<string, unknown> {
+/** A CloudWatch alarm notification's message, as CloudWatch publishes it to SNS. */
+function alarm(accountId: string): Record<string, unknown> {
   return {
-    AlarmName: "keywire-demo-high-cpu",
-    AWSAccountId: "123456789012",
+    AlarmName: ALARM_NAME,
+    AWSAccountId: accountId,
     NewStateValue: "ALARM",
     NewStateReason: "Threshold Crossed: 1 datapoint [97.0] was greater than the threshold (80.0).",
-    StateChangeTime: new Date().toISOString(),
-    Region: "EU (Ireland)",
+    StateChangeTime: new Date().toISOString().replace("Z", "+0000"),
+    Region: "US East (N. Virginia)",
     OldStateValue: "OK",
     Trigger: {
       MetricName: "CPUUtilization",
@@ -153,43 +129,57 @@ function alarm(): Record<string, unknown> {
   };
 }
 
-async function deliver(emu: RunningEmulator, endpoint: string): Promise<void> {
-  const confirm = await subscribeUrlServer();
-  try {
-    const now = new Date().toISOString();
-    const c = await postSns(endpoint, "SubscriptionConfirmation", {
-      Type: "SubscriptionConfirmation",
-      MessageId: randomBytes(16).toString("hex"),
-      Token: randomBytes(32).toString("hex"),
-      TopicArn: TOPIC,
-      Message: "You have chosen to subscribe to the topic. To confirm the subscription, visit the SubscribeURL included in this message.",
-      SubscribeURL: confirm.url,
-      Timestamp: now,
-      SignatureVersion: "2",
-      Signature: "",
-      SigningCertURL: "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService.pem",
-    });
-    log(`SNS SubscriptionConfirmation → ${c}; ServiceNow visited the SubscribeURL ${confirm.hits()} time(s)`);
-    const n = await postSns(endpoint, "Notification", {
-      Type: "Notification",
-      MessageId: randomBytes(16).toString("hex"),
-      TopicArn: TOPIC,
-      Subject: 'ALARM: "keywire-demo-high-cpu" in EU (Ireland)',
-      Message: JSON.stringify(alarm()),
-      Timestamp: now,
-      SignatureVersion: "2",
-      Signature: "",
-      SigningCertURL: "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService.pem",
-      UnsubscribeURL: `${confirm.url}?unsubscribe`,
-    });
-    log(`SNS Notification (CloudWatch ALARM) → ${n}`);
-  } finally {
-    await confirm.close();
+/** goaws confirms and delivers inside the Subscribe and Publish calls; this bounds the wait for their traces. */
+const DELIVERY_WAIT_MS = 30_000;
+
+async function waitFor<T>(what: string, probe: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + DELIVERY_WAIT_MS;
+  for (let i = 0; i < DELIVERY_WAIT_MS / 100 + 1 && Date.now() <= deadline; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  const events = emu.store.query("em_event", (r) => r.source === "aws").sort((a, b) => (a.sys_created_on < b.sys_created_on ? 1 : -1));
-  const e = events[0];
-  if (!e) throw new Error("the instance recorded no em_event");
-  log(`em_event recorded: source=${e.source} node=${e.node} resource=${e.resource} metric_name=${e.metric_name} type=${e.type} severity=${e.severity} message_key=${e.message_key}`);
+  throw new Error(`no ${what} within ${DELIVERY_WAIT_MS / 1000} s`);
+}
+
+/**
+ * What the stack's SnsEventIntegration sets up in AWS, done here against the local SNS
+ * service with the AWS SDK (the local stack has no AWS provider): a topic, an http
+ * subscription to the stack's endpoint, which SNS confirms with ServiceNow, then a
+ * CloudWatch ALARM published to the topic.
+ */
+async function deliver(emu: RunningEmulator, endpoint: string): Promise<void> {
+  const sns = await startSnsTestServer();
+  const client = new SNSClient({
+    endpoint: sns.endpoint,
+    region: sns.region,
+    credentials: { accessKeyId: String(sns.env.AWS_ACCESS_KEY_ID), secretAccessKey: String(sns.env.AWS_SECRET_ACCESS_KEY) },
+    maxAttempts: 1,
+  });
+  try {
+    log(`SNS API (goaws) on ${sns.endpoint}`);
+    const { TopicArn } = await client.send(new CreateTopicCommand({ Name: "keywire-demo" }));
+    if (!TopicArn) throw new Error("CreateTopic answered without a TopicArn");
+    const { SubscriptionArn } = await client.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: endpoint }));
+    log(`SNS CreateTopic ${TopicArn}; Subscribe (http, the stack's inboundEndpoint) → ${SubscriptionArn}`);
+    // The subscription's ARN is new with every run of the (in-memory) SNS service.
+    const confirmation = await waitFor("subscription confirmation in sn_em_connector_push_log", () =>
+      emu.store.query("sn_em_connector_push_log", (r) => r.message_type === "SubscriptionConfirmation" && r.subscription_arn === SubscriptionArn)[0],
+    );
+    log(`SNS sent the SubscriptionConfirmation; ServiceNow visited its SubscribeURL: push log status=${confirmation.status}`);
+    if (confirmation.status !== "confirmed") throw new Error(`the subscription was not confirmed: ${confirmation.detail}`);
+
+    const seen = new Set(emu.store.query("em_event").map((r) => r.sys_id));
+    const { MessageId } = await client.send(
+      new PublishCommand({ TopicArn, Subject: `ALARM: "${ALARM_NAME}" in US East (N. Virginia)`, Message: JSON.stringify(alarm(sns.accountId)) }),
+    );
+    log(`SNS Publish (CloudWatch ALARM) → MessageId ${MessageId}`);
+    const e = await waitFor("em_event for the alarm", () => emu.store.query("em_event", (r) => !seen.has(r.sys_id) && r.source === "aws" && r.resource === ALARM_NAME)[0]);
+    log(`em_event recorded: source=${e.source} node=${e.node} resource=${e.resource} metric_name=${e.metric_name} type=${e.type} severity=${e.severity} message_key=${e.message_key}`);
+  } finally {
+    client.destroy();
+    await sns.stop();
+  }
 }
 
 async function main(): Promise<void> {
