@@ -97,8 +97,10 @@ describe("2. the probe proves only what the instance alone can answer", () => {
     stub = await startHttpStub((_req, res) => answer(res));
     const v = new ProviderDriver(apiKeyVerificationProvider, stub.url, fast);
     const inputs = { token: "now_" + "a".repeat(86), keySysId: "a".repeat(32), profileSysId: "b".repeat(32), requiredRoles: [], probeTable: "incident", via: "header" };
-    const message = await rejection(v.create(inputs));
-    expect(message).toMatch(/not proven \(the probe saw/);
+    // Recorded as unproven (the resource then fails the up from the program), never as verified.
+    const created = await v.create(inputs);
+    expect(created.outs).toMatchObject({ verified: false, brokenLinkId: "instance.unknown" });
+    expect(String(created.outs.brokenLink)).toMatch(/the probe saw .*which neither proves nor refuses the key/);
     const read = await v.read("verify-x", { ...inputs, verified: true, brokenLink: "", probeSaw: "" });
     expect(read.props?.verified).toBe(false);
   });
