@@ -2,9 +2,10 @@
  * Event Management push connector endpoint: `POST /api/sn_em_connector/em/inbound_event`.
  * Amazon SNS posts here: subscription confirmations are confirmed by visiting SubscribeURL
  * (loopback targets only) and logged in sn_em_connector_push_log; notifications carrying a
- * CloudWatch alarm become em_event rows.
+ * CloudWatch alarm become em_event rows, processed into alerts at once (alerts.ts).
  */
 import { request as httpRequest } from "node:http";
+import { processEvent } from "./alerts";
 import type { Principal } from "./auth/judge";
 import { glideDateTime, isSysId } from "./glide";
 import { errorReply, type Reply } from "./http/reply";
@@ -186,7 +187,7 @@ export async function handleInboundEvent(store: Store, r: InboundRequest): Promi
       }
       fields.additional_info = JSON.stringify(additional);
       fields.state = "Ready";
-      const event = store.insert(store.schema.get("em_event")!, fields, ctx);
+      const event = processEvent(store, store.insert(store.schema.get("em_event")!, fields, ctx));
       return { status: 200, body: { result: { status: "accepted", em_event: event.sys_id } } };
     }
     default:

@@ -115,6 +115,9 @@ function labelOf(name: string): string {
 const T = "true";
 const F = "false";
 
+/** Event and alert severities, as "Event field format for event collection" lists them. */
+const SEVERITY_CHOICES: Record<string, string> = { "0": "Clear", "1": "Critical", "2": "Major", "3": "Minor", "4": "Warning", "5": "OK" };
+
 const QUERY_TYPE_LABELS: Record<string, string> = { auth_header: "Auth Header" };
 
 function tableSpecs(cols: SchemaColumns): TableSpec[] {
@@ -420,12 +423,35 @@ function tableSpecs(cols: SchemaColumns): TableSpec[] {
         ["metric_name", "string"],
         ["event_class", "string"],
         ["message_key", "string", { maxLength: 1024 }],
-        ["severity", "choice", { defaultValue: "5" }],
+        ["severity", "choice", { defaultValue: "5", choices: SEVERITY_CHOICES }],
         ["description", "string", { maxLength: 4000 }],
         ["additional_info", "string", { maxLength: 65000 }],
         ["time_of_event", "glide_date_time"],
         ["state", "choice", { defaultValue: "Ready" }],
         ["processing_notes", "string", { maxLength: 4000 }],
+        ["alert", "reference", { reference: "em_alert" }],
+      ],
+    },
+    {
+      name: "em_alert",
+      label: "Alert",
+      displayField: "number",
+      numberPrefix: "Alert",
+      access: { read: EVENT_READ, write: EVENT_ADMIN },
+      columns: [
+        ["number", "string", { readOnly: true, maxLength: 40 }],
+        ["source", "string"],
+        ["node", "string"],
+        ["type", "string"],
+        ["resource", "string"],
+        ["metric_name", "string"],
+        ["message_key", "string", { maxLength: 1024 }],
+        ["severity", "choice", { choices: SEVERITY_CHOICES }],
+        ["state", "choice", { defaultValue: "Open" }],
+        ["description", "string", { maxLength: 4000 }],
+        ["additional_info", "string", { maxLength: 65000 }],
+        ["initial_remote_time", "glide_date_time"],
+        ["last_remote_time", "glide_date_time"],
       ],
     },
     { name: "task", label: "Task", displayField: "number", numberPrefix: "TASK", access: { read: ITIL, write: ITIL }, columns: taskColumns },

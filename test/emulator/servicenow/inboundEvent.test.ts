@@ -134,7 +134,9 @@ describe("6. Event Management inbound endpoint", () => {
       description: expect.stringContaining("Threshold Crossed"),
       time_of_event: "2025-03-04 05:06:07",
       message_key: "123456789012:EU (Ireland):web-01-cpu-high",
-      state: "Ready",
+      // Processed as it is inserted: an ALARM opens an alert for its message key.
+      state: "Processed",
+      alert: expect.stringMatching(/^[0-9a-f]{32}$/),
       sys_created_by: "aws.sns",
     });
     const info = JSON.parse(event.additional_info);
