@@ -82,16 +82,33 @@ function asAlarm(message: string): Alarm | undefined {
   return undefined;
 }
 
-export async function handleInboundEvent(store: Store, r: InboundRequest): Promise<Reply> {
-  const source = r.query.get("source");
-  const instanceId = r.query.get("sys_id");
-  if (!source) return errorReply(400, "Missing parameter: source", "The source URL parameter names the push connector definition's source, e.g. source=aws");
-  if (!instanceId) return errorReply(400, "Missing parameter: sys_id", "The sys_id URL parameter is the sys_id of the push connector instance");
+/**
+ * The push connector a request names. With `sys_id` (the API-key URL of "Integrate AWS with REST
+ * API key token") it is that push connector instance, whose definition must carry `source`;
+ * without it (the basic-auth URL of "Integrate AWS platform as a data source", `?source=aws`
+ * only) it is the active definition with that source.
+ */
+function pushConnector(store: Store, source: string, instanceId: string | null): { instance?: GlideRecord; definition: GlideRecord } | { reply: Reply } {
+  if (instanceId === null) {
+    for (const d of store.scan("sn_em_connector_listener")) if (d.active === "true" && d.source === source) return { definition: d };
+    return { reply: errorReply(400, "Invalid source", `No active push connector definition has source=${source}`) };
+  }
   const instance = isSysId(instanceId) ? store.get("sn_em_connector_push_instance", instanceId) : undefined;
   const definition = instance ? store.get("sn_em_connector_listener", instance.push_connector_definition) : undefined;
-  if (!instance || !definition) return errorReply(404, "Push connector not found", `No push connector instance with sys_id ${instanceId}`);
-  if (instance.active !== "true" || definition.active !== "true") return errorReply(404, "Push connector not found", "The push connector instance or its definition is inactive");
-  if (definition.source !== source) return errorReply(400, "Invalid source", `The push connector expects source=${definition.source}`);
+  if (!instance || !definition) return { reply: errorReply(404, "Push connector not found", `No push connector instance with sys_id ${instanceId}`) };
+  if (instance.active !== "true" || definition.active !== "true") {
+    return { reply: errorReply(404, "Push connector not found", "The push connector instance or its definition is inactive") };
+  }
+  if (definition.source !== source) return { reply: errorReply(400, "Invalid source", `The push connector expects source=${definition.source}`) };
+  return { instance, definition };
+}
+
+export async function handleInboundEvent(store: Store, r: InboundRequest): Promise<Reply> {
+  const source = r.query.get("source");
+  if (!source) return errorReply(400, "Missing parameter: source", "The source URL parameter names the push connector definition's source, e.g. source=aws");
+  const connector = pushConnector(store, source, r.query.get("sys_id"));
+  if ("reply" in connector) return connector.reply;
+  const { instance } = connector;
 
   const type = header(r.headers, "x-amz-sns-message-type");
   if (!type) return errorReply(400, "Missing header x-amz-sns-message-type", "Amazon SNS sends this header with every message; raw message delivery must be off");
@@ -106,7 +123,7 @@ export async function handleInboundEvent(store: Store, r: InboundRequest): Promi
 
   const ctx: WriteContext = { userName: r.principal.user.user_name, trusted: false, acceptToken: false };
   const log = (fields: Record<string, unknown>): GlideRecord =>
-    store.insert(store.schema.get("sn_em_connector_push_log")!, { push_connector_instance: instance.sys_id, message_type: type, message_id: str(msg.MessageId), topic_arn: str(msg.TopicArn), ...fields }, ctx);
+    store.insert(store.schema.get("sn_em_connector_push_log")!, { push_connector_instance: instance?.sys_id ?? "", message_type: type, message_id: str(msg.MessageId), topic_arn: str(msg.TopicArn), ...fields }, ctx);
 
   switch (type) {
     case "SubscriptionConfirmation": {
