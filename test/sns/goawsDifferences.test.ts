@@ -3,6 +3,7 @@
  * lists them: each test here pins one listed difference, so a goaws upgrade that changes
  * it fails here and the page gets corrected.
  */
+import { verify, X509Certificate } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -99,6 +100,20 @@ describe("goaws as the SNS test server, beside Amazon SNS", () => {
     expect(body.Timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     expect(body.MessageId).toEqual(n.headers["x-amz-sns-message-id"]);
     expect(body.MessageId).not.toEqual(MessageId);
+  });
+
+  test("the signature is SHA1withRSA over SNS's string to sign, by a self-signed certificate valid for 5 seconds", async () => {
+    const { topicArn, path } = await subscribed("signed");
+    await client.send(new PublishCommand({ TopicArn: topicArn, Message: "signed" }));
+    const [n] = await waitFor("the notification", () => (notifications(path).length ? notifications(path) : undefined));
+    const body = JSON.parse(n.body) as Record<string, string>;
+    const pem = await (await fetch(body.SigningCertURL, { signal: AbortSignal.timeout(10_000) })).text();
+    const cert = new X509Certificate(pem);
+    expect(cert.issuer).toBe(cert.subject);
+    expect(Date.parse(cert.validTo) - Date.parse(cert.validFrom)).toBe(5_000);
+    // No Subject was published, so none is signed.
+    const signed = ["Message", "MessageId", "Timestamp", "TopicArn", "Type"].map((k) => `${k}\n${body[k]}\n`).join("");
+    expect(verify("sha1", Buffer.from(signed), cert.publicKey, Buffer.from(body.Signature, "base64"))).toBe(true);
   });
 
   test("a subscriber's failure is not the publisher's: Publish succeeds when the subscriber answers 500", async () => {
