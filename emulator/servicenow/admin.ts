@@ -1,4 +1,8 @@
-/** The loopback-only admin API under `/__emulator/`: metrics, reset, faults, options. No auth. */
+/**
+ * The loopback-only admin API under `/__emulator/`: metrics, reset, faults, options, and an API
+ * key's token for the person running the emulator (what the key's form shows). No auth: the
+ * server answers it to loopback callers only.
+ */
 import type { Faults } from "./faults";
 import type { Reply } from "./http/reply";
 import type { Metrics } from "./metrics";
@@ -12,7 +16,10 @@ export interface AdminTarget {
   readonly metrics: Pick<Metrics, "snapshot" | "reset">;
   reset(): void;
   setOptions(o: Partial<EmulatorOptions>): void;
+  tokenOf(apiKeySysId: string): string | undefined;
 }
+
+const TOKEN_ROUTE = /^GET \/__emulator\/token\/([0-9a-f]{32})$/;
 
 function bad(message: string): Reply {
   return { status: 400, body: { error: message } };
@@ -35,6 +42,11 @@ export function publicOptions(em: AdminTarget): Record<string, unknown> {
 
 export function handleAdmin(em: AdminTarget, method: string, path: string, body: string): Reply {
   const route = `${method} ${path.replace(/\/+$/, "")}`;
+  const token = TOKEN_ROUTE.exec(route);
+  if (token) {
+    const value = em.tokenOf(token[1]);
+    return value ? { status: 200, body: { sys_id: token[1], token: value } } : { status: 404, body: { error: `no api_key ${token[1]}` } };
+  }
   switch (route) {
     case "GET /__emulator/metrics":
       return { status: 200, body: em.metrics.snapshot() };

@@ -1,13 +1,18 @@
-/** `npm run emulator -- --port <p> [--data <file>] [--admin-password-file <file>] [switches]` */
+/**
+ * `npm run emulator -- --port <p> [--data <file>] [--admin-password-file <file>] [switches]`, and
+ * `npm run emulator -- token <api_key sys_id> --url <emulator URL>` (tokenCommand.ts).
+ */
 import "../../scripts/tools/preflight";
 import { ADMIN_PASSWORD_ENV, resolveAdminPassword } from "./adminPassword";
 import { startServiceNowEmulator } from "./index";
+import { fetchToken, parseTokenArgs, TOKEN_HELP, TokenUsageError } from "./tokenCommand";
 import type { EmulatorOptions, FaultSettings } from "./types";
 
 /** The emulator's options plus what only the CLI needs to resolve them. */
 export type CliOptions = EmulatorOptions & { adminPasswordFile?: string };
 
 export const HELP = `Usage: npm run emulator -- [options]
+       npm run emulator -- token <api_key sys_id> (--url <emulator URL> | --port <n>)
 
 Serves a ServiceNow instance emulator on 127.0.0.1.
 
@@ -39,7 +44,11 @@ Without either flag the password is $${ADMIN_PASSWORD_ENV} if set, otherwise the
 random one in .demo/admin-password (created on first use, shared with npm run demo).
 
 Admin API (loopback, no auth): GET /__emulator/metrics, POST /__emulator/metrics/reset,
-POST /__emulator/reset, GET|PUT /__emulator/faults, GET|PATCH /__emulator/options.
+POST /__emulator/reset, GET|PUT /__emulator/faults, GET|PATCH /__emulator/options,
+GET /__emulator/token/<api_key sys_id>.
+
+The token subcommand prints an API key's token from a running emulator, for a person to copy
+(the key's form, /nav_to.do?uri=api_key.do%3Fsys_id%3D<sys_id>, shows it too).
 `;
 
 class UsageError extends Error {}
@@ -136,7 +145,29 @@ export function parseArgs(argv: string[]): CliOptions | "help" {
   return o;
 }
 
+/** The token subcommand: prints the token and exits 0, or says why not and exits 1 (2 for usage). */
+async function token(argv: string[]): Promise<void> {
+  let cmd: ReturnType<typeof parseTokenArgs>;
+  try {
+    cmd = parseTokenArgs(argv);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(e instanceof TokenUsageError ? 2 : 1);
+  }
+  if (cmd === "help") {
+    process.stdout.write(TOKEN_HELP);
+    return;
+  }
+  try {
+    process.stdout.write(`${await fetchToken(cmd)}\n`);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "token") return token(process.argv.slice(3));
   let parsed: CliOptions | "help";
   let options: EmulatorOptions;
   try {

@@ -1,7 +1,8 @@
 /**
  * The HTTP server and its request pipeline:
  * Host/Origin check (the shared loopback server) -> admin routes | count -> read body -> injected faults
- * -> authenticate -> rate limit -> handler.
+ * -> authenticate -> rate limit -> handler. Record forms (form.ts) sign in on their own, without
+ * REST API policies or rate limits.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenOnLoopback, type LoopbackServer } from "../shared/loopbackServer";
@@ -13,6 +14,7 @@ import { authenticate } from "./auth/judge";
 import type { ApiCall } from "./auth/policy";
 import type { Emulator } from "./emulator";
 import { writeCutOff } from "./faults";
+import { formRoute, handleForm, type FormRoute } from "./form";
 import { readBody } from "./http/body";
 import { errorReply, writeReply, type Reply } from "./http/reply";
 import { handleInboundEvent } from "./inboundEvent";
@@ -23,6 +25,7 @@ type Route =
   | { kind: "table"; version: string; table: string; sysId?: string }
   | AttachmentRoute
   | { kind: "event" }
+  | FormRoute
   | { kind: "oauth" }
   | { kind: "unknown" };
 
@@ -51,7 +54,7 @@ function safeDecode(s: string): string {
   }
 }
 
-function route(em: Emulator, path: string): Route {
+function route(em: Emulator, path: string, query: URLSearchParams): Route {
   const t = TABLE_PATH.exec(path);
   if (t) {
     const version = t[1] ?? "";
@@ -63,7 +66,7 @@ function route(em: Emulator, path: string): Route {
   // Without the Event Management Connectors plugin its REST API does not exist, for any caller.
   if (EVENT_PATH.test(path)) return em.eventApiActive() ? { kind: "event" } : { kind: "unknown" };
   if (path === "/oauth_token.do") return { kind: "oauth" };
-  return { kind: "unknown" };
+  return formRoute(path, query) ?? { kind: "unknown" };
 }
 
 function routeName(method: string, r: Route): string {
@@ -76,6 +79,8 @@ function routeName(method: string, r: Route): string {
       return `${method} em/inbound_event`;
     case "oauth":
       return `${method} /oauth_token.do`;
+    case "form":
+      return `${method} form`;
     default:
       return `${method} other`;
   }
@@ -106,7 +111,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     return writeReply(res, handleAdmin(em, method, path, body.body));
   }
 
-  const r = route(em, path);
+  const r = route(em, path, query);
   // Attachment requests count, and match fault filters, under the table that holds them.
   const table = r.kind === "table" ? r.table : r.kind === "attachment" ? ATTACHMENT_TABLE : undefined;
   em.metrics.count(method, routeName(method, r), table);
@@ -135,6 +140,8 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     reply = NO_RESOURCE;
   } else if (r.kind === "oauth") {
     reply = method === "POST" ? em.oauth.tokenRequest(req, read.body) : errorReply(405, "Method not Supported", "Use POST");
+  } else if (r.kind === "form") {
+    reply = handleForm(em, method, req.headers.authorization, r);
   } else {
     const call: ApiCall =
       r.kind === "table"
