@@ -43,7 +43,8 @@ export async function runPulumiWrapper(args: string[], secrets: string[]): Promi
     onStderr: (chunk) => {
       const text = redact(chunk, secrets);
       tail = (tail + text).slice(-2000);
-      process.stderr.write(text.replace(/^(?=.)/gm, "[pulumi] "));
+      // The wrapper prefixes its own lines already; the CLI's lines get the prefix here.
+      process.stderr.write(text.replace(/^(?!\[pulumi\] )(?=.)/gm, "[pulumi] "));
     },
   });
   const shown = `pulumi ${args.slice(0, 2).join(" ")}`;
