@@ -75,7 +75,9 @@ export function parseCanaryArgs(argv: string[]): ParsedCommandLine {
     }));
   } catch (e) {
     // Node's own message names the option ("Unknown option '--bogus'"); one line, then the usage.
-    throw new CanaryUsageError(`${(e instanceof Error ? e.message : String(e)).split("\n")[0]}; ${USAGE}`);
+    // Read `message` without instanceof: the error may come from another realm (a test's VM context).
+    const message = typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string" ? (e as { message: string }).message : String(e);
+    throw new CanaryUsageError(`${message.split("\n")[0]}; ${USAGE}`);
   }
   if (values.help === true) return { help: true };
   const stack = values.stack;

@@ -26,6 +26,8 @@ export const AWS_SECRET_ENV = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AW
 export interface PublishOptions {
   /** An SNS endpoint other than the SDK's choice (a local SNS service). */
   endpoint?: string;
+  /** Credentials other than the standard chain's (a process whose environment is not the publisher's). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   timeoutMs?: number;
   /** Every secret this process knows, for redaction of the error message. */
   secrets: readonly string[];
@@ -47,6 +49,7 @@ export async function publishMessage(topic: TopicRef, msg: CanaryMessage, o: Pub
   const client = new SNSClient({
     region: topic.region,
     ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}),
+    ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
     requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
   });
   const timeoutMs = o.timeoutMs ?? PUBLISH_TIMEOUT_MS;
@@ -68,6 +71,14 @@ export async function publishMessage(topic: TopicRef, msg: CanaryMessage, o: Pub
 
 type Loose = Record<string, unknown>;
 
+/**
+ * A SigV4 signature and session token, which the shared redaction does not know by name:
+ * a signed request can be replayed while it is fresh.
+ */
+function withoutSigV4(text: string): string {
+  return text.replace(/((?:X-Amz-)?Signature=)[0-9a-f]{16,}/gi, "$1[REDACTED]").replace(/((?:X-Amz-Security-Token|x-amz-security-token)[=:]\s*)[^\s&,;]+/g, "$1[REDACTED]");
+}
+
 function field(e: unknown, name: string): unknown {
   return typeof e === "object" && e !== null ? (e as Loose)[name] : undefined;
 }
@@ -85,7 +96,7 @@ export function publishFailure(e: unknown, topicArn: string, timeoutMs: number, 
   const rawCode = field(e, "code");
   const code = typeof rawCode === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(rawCode) ? rawCode : undefined;
   const rawMessage = field(e, "message");
-  const text = redactAndTrim(typeof rawMessage === "string" ? rawMessage : String(e), secrets, 240);
+  const text = redactAndTrim(withoutSigV4(typeof rawMessage === "string" ? rawMessage : String(e)), secrets, 240);
   const what = `${name}${status !== undefined ? ` (HTTP ${status})` : ""}${code !== undefined ? ` (${code})` : ""}: ${text}`;
 
   if (name === "CredentialsProviderError") {
