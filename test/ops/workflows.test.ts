@@ -14,6 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { Actionlint, ensureActionlint } from "../../scripts/tools/actionlint";
 import { DRIFT_EXIT } from "../../scripts/drift/exitCodes";
+import { CANARY_EXIT } from "../../scripts/canary/exitCodes";
 import { Mapping, checkKeywireWorkflows, checkWorkflow, ciStacks, deployOrder, isMapping, readYaml, workflowFiles } from "../support/workflowPolicy";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -166,6 +167,54 @@ describe("keywire's rules", () => {
   });
 });
 
+describe("keywire's rules for the delivery canary", () => {
+  const CANARY_IF = "if: ${{ !cancelled() && steps.canary-on.outputs.run == 'true' }}";
+
+  /** The repository's workflows with drift.yml changed by `edit`, and the violations found. */
+  function violations(name: string, edit: (text: string) => string): string[] {
+    const root = path.join(tmp, `canary-${name}`);
+    fs.cpSync(path.join(ROOT, ".github"), path.join(root, ".github"), { recursive: true });
+    fs.cpSync(path.join(ROOT, "stacks"), path.join(root, "stacks"), { recursive: true });
+    const file = path.join(root, ".github", "workflows", "drift.yml");
+    const text = fs.readFileSync(file, "utf8");
+    const edited = edit(text);
+    expect(edited).not.toBe(text);
+    fs.writeFileSync(file, edited);
+    return [...checkKeywireWorkflows(root), ...checkWorkflow(readYaml(file), root)];
+  }
+
+  test("the workflow as it is: the canary runs in the check job, with its own role, only when it runs", () => {
+    const steps = (driftJobs().check.steps as unknown[]).filter(isMapping);
+    const canary = steps.findIndex((s) => typeof s.run === "string" && /npm run -s canary/.test(s.run));
+    const role = steps.findIndex((s) => isMapping(s.with) && s.with["role-to-assume"] === "${{ matrix.canary-role }}");
+    expect(canary).toBeGreaterThan(role);
+    expect(role).toBeGreaterThan(steps.findIndex((s) => s.id === "drift"));
+    expect(steps[role].if).toBe(steps[canary].if);
+    expect(violations("as-is", (t) => `${t}\n`)).toEqual([]);
+  });
+
+  test("a canary role assumed whatever the stack list says is caught", () => {
+    const found = violations("ungated-role", (t) => t.replace(`configure-aws-credentials@v6\n        ${CANARY_IF}\n`, "configure-aws-credentials@v6\n"));
+    expect(found).toEqual(["drift.yml: check: the canary's AWS role is not assumed under the canary's own `if:` (only when the canary runs)"]);
+  });
+
+  test("a canary publishing with the drift check's read role is caught", () => {
+    const found = violations("read-role", (t) => t.replace("role-to-assume: ${{ matrix.canary-role }}", "role-to-assume: ${{ matrix.read-role }}"));
+    expect(found).toEqual(["drift.yml: check: the canary publishes with ${{ matrix.read-role }}, not a role of its own that may only publish to the topic"]);
+  });
+
+  test("a canary in the report job, which edits issues, is caught", () => {
+    const found = violations("in-report", (t) => t.replace("      - uses: actions/setup-node@v6\n", "      - run: npm run -s canary -- --stack dev\n        shell: bash\n      - uses: actions/setup-node@v6\n"));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "drift.yml: report: runs the canary outside the drift check job, whose outcome it shares",
+        "drift.yml: report: the canary runs on every stack; gate it with an `if:` on the stack list",
+        ".github/workflows/drift.yml: report: edits issues and touches a stack in one job; keep issue access away from the job that runs the program",
+      ]),
+    );
+  });
+});
+
 // ---------------------------------------------------------------------------
 // The drift workflow's scripts, run as GitHub runs them (`shell: bash`)
 // ---------------------------------------------------------------------------
@@ -233,6 +282,101 @@ describe("drift check step", () => {
       expect(c.run.stdout).toContain(`::error title=Drift check failed (dev)::npm run drift exited ${code}`);
       expect(c.summary).toContain(`The check could not run (npm run drift exited ${code})`);
     }
+  });
+});
+
+describe("delivery canary switch", () => {
+  const script = (): string => stepRun(driftJobs().check, (s) => s.id === "canary-on");
+
+  async function on(stacks: string | undefined, stack: string): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(tmp, "canary-on-"));
+    const output = path.join(dir, "github-output");
+    const r = await runStep(script(), dir, path.join(dir, "bin"), { STACK: stack, GITHUB_OUTPUT: output, ...(stacks !== undefined ? { CANARY_STACKS: stacks } : {}) });
+    expect(r.code).toBe(0);
+    return fs.readFileSync(output, "utf8");
+  }
+
+  test("KEYWIRE_CANARY_STACKS lists the stacks, by commas or spaces; unset or empty turns it off; no glob or prefix matches", async () => {
+    expect(await on("dev prod", "prod")).toBe("run=true\n");
+    expect(await on("dev,prod", "dev")).toBe("run=true\n");
+    expect(await on(" prod , dev ", "dev")).toBe("run=true\n");
+    expect(await on("prod", "dev")).toBe("run=false\n");
+    expect(await on("development", "dev")).toBe("run=false\n");
+    expect(await on("*", "dev")).toBe("run=false\n");
+    expect(await on("", "dev")).toBe("run=false\n");
+    expect(await on(undefined, "dev")).toBe("run=false\n");
+  });
+});
+
+describe("delivery canary step", () => {
+  const script = (): string => stepRun(driftJobs().check, (s) => s.id === "canary");
+
+  interface CanaryRun {
+    run: Run;
+    outcome: string;
+    exitCode: string;
+    output: string;
+    summary: string;
+    report: string;
+  }
+
+  /** The canary step after a drift check that left `drift` (its outcome and code), with npm run canary exiting `code`. */
+  async function canary(drift: { outcome: string; code: number }, code: number): Promise<CanaryRun> {
+    const dir = fs.mkdtempSync(path.join(tmp, "canary-"));
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.mkdirSync(path.join(dir, "drift-dev"));
+    fs.writeFileSync(path.join(dir, "drift-dev", "outcome"), `${drift.outcome}\n`);
+    fs.writeFileSync(path.join(dir, "drift-dev", "exit-code"), `${drift.code}\n`);
+    fs.writeFileSync(path.join(dir, "drift-dev", "summary.md"), "DRIFT SUMMARY\n");
+    // npm run -s canary: writes its summary where --summary says, exits with the code under test.
+    stub(bin, "npm", 'case "$*" in "run -s canary -- --stack dev "*) ;; *) exit 99 ;; esac\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "CANARY SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"');
+    const output = path.join(dir, "github-output");
+    const summary = path.join(dir, "step-summary");
+    const r = await runStep(script(), dir, bin, { STACK: "dev", STUB_CODE: String(code), GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary });
+    const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
+    return {
+      run: r,
+      outcome: read(path.join(dir, "drift-dev", "outcome")).trim(),
+      exitCode: read(path.join(dir, "drift-dev", "exit-code")).trim(),
+      output: read(output),
+      summary: read(summary),
+      report: read(path.join(dir, "drift-dev", "summary.md")),
+    };
+  }
+
+  test("delivered leaves drift's outcome as it was, and adds the canary's report to the issue's and the job's summary", async () => {
+    for (const drift of ["clean", "drift"] as const) {
+      const c = await canary({ outcome: drift, code: drift === "clean" ? DRIFT_EXIT.clean : DRIFT_EXIT.drift }, CANARY_EXIT.delivered);
+      expect({ code: c.run.code, outcome: c.outcome, output: c.output }).toEqual({ code: 0, outcome: drift, output: `outcome=${drift}\n` });
+      expect(c.report).toBe("DRIFT SUMMARY\nCANARY SUMMARY of 0\n");
+      expect(c.summary).toBe("CANARY SUMMARY of 0\n");
+    }
+  });
+
+  test("not delivered (7) is drift's outcome: the issue is opened or updated, whatever drift found; the job stays green for the report job", async () => {
+    for (const [drift, code] of [
+      ["clean", DRIFT_EXIT.clean],
+      ["drift", DRIFT_EXIT.drift],
+      ["error", 3],
+    ] as const) {
+      const c = await canary({ outcome: drift, code }, CANARY_EXIT.notDelivered);
+      expect({ code: c.run.code, outcome: c.outcome, output: c.output }).toEqual({ code: 0, outcome: "drift", output: "outcome=drift\n" });
+      expect(c.exitCode).toBe(`drift ${code}, canary 7`);
+      expect(c.run.stdout).toContain("::warning title=Alarms not delivered (dev)::");
+      expect(c.report).toBe("DRIFT SUMMARY\nCANARY SUMMARY of 7\n");
+    }
+  });
+
+  test("any other code is an error: the step fails; a clean drift check becomes an error, a drift finding still opens the issue", async () => {
+    for (const code of [CANARY_EXIT.failed, CANARY_EXIT.cannotRun, 130]) {
+      const c = await canary({ outcome: "clean", code: DRIFT_EXIT.clean }, code);
+      expect({ code: c.run.code, outcome: c.outcome, output: c.output }).toEqual({ code: 1, outcome: "error", output: "outcome=error\n" });
+      expect(c.run.stdout).toContain(`::error title=Delivery canary failed (dev)::npm run canary exited ${code}`);
+      expect(c.summary).toContain(`The canary could not run (npm run canary exited ${code})`);
+    }
+    const withDrift = await canary({ outcome: "drift", code: DRIFT_EXIT.drift }, CANARY_EXIT.failed);
+    expect({ code: withDrift.run.code, outcome: withDrift.outcome }).toEqual({ code: 1, outcome: "drift" });
   });
 });
 

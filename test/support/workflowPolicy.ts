@@ -2,7 +2,8 @@
  * keywire's rules for its GitHub Actions workflows, checked on the parsed YAML. They
  * are what actionlint cannot know: which permissions each job may hold, that AWS is
  * reached through OIDC only, that a stack is never deployed and checked at once, and
- * that every stack CI manages is previewed, deployed (in order) and checked for drift.
+ * that every stack CI manages is previewed, deployed (in order) and checked for drift,
+ * and that the delivery canary publishes only with a role of its own, only when it runs.
  *
  * `checkWorkflow` holds the rules for any workflow file; `checkKeywireWorkflows` the
  * ones about keywire's own files and stacks. Each returns the violations, as
@@ -24,6 +25,8 @@ export interface Step {
   uses: string;
   run: string;
   with: Mapping;
+  /** The step's `if:` condition, "" when it has none. */
+  if: string;
   /** The workflow or local action the step is written in. */
   from: string;
 }
@@ -77,7 +80,7 @@ function localAction(root: string, uses: string): YamlFile | undefined {
 }
 
 function toStep(raw: Mapping, from: string): Step {
-  return { uses: str(raw.uses), run: str(raw.run), with: isMapping(raw.with) ? raw.with : {}, from };
+  return { uses: str(raw.uses), run: str(raw.run), with: isMapping(raw.with) ? raw.with : {}, if: str(raw.if), from };
 }
 
 /** A job's steps, with the steps of the local composite actions it uses spliced in after them. */
@@ -109,6 +112,8 @@ const isPulumi = (s: Step): boolean => s.uses.startsWith("pulumi/actions@");
 const pulumiCommand = (s: Step): string => (isPulumi(s) ? str(s.with.command) : "");
 /** Runs keywire's drift check (which reads the stack's resources like a refresh). */
 const runsDrift = (s: Step): boolean => /\bnpm run (-s )?drift\b/.test(s.run);
+/** Runs keywire's delivery canary (which publishes to the stack's topic and reads its instance). */
+const runsCanary = (s: Step): boolean => /\bnpm run (-s )?canary\b/.test(s.run);
 
 /** Long-lived AWS credentials, in any spelling a workflow could pass them. */
 const AWS_KEYS = /AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|aws-secret-access-key|aws-access-key-id|AWS_SESSION_TOKEN/i;
@@ -159,14 +164,14 @@ export function checkWorkflow(wf: YamlFile, root: string): string[] {
     if (perms["pull-requests"] === "write" && !comments) out.push(`${where}: has \`pull-requests: write\` but posts no preview comment`);
     const editsIssues = steps.some((s) => /\bgh issue\b/.test(s.run));
     if (perms.issues === "write" && !editsIssues) out.push(`${where}: has \`issues: write\` but edits no issue`);
-    if (editsIssues && (perms["id-token"] === "write" || steps.some(isPulumi) || steps.some(runsDrift))) {
+    if (editsIssues && (perms["id-token"] === "write" || steps.some(isPulumi) || steps.some(runsDrift) || steps.some(runsCanary))) {
       out.push(`${where}: edits issues and touches a stack in one job; keep issue access away from the job that runs the program`);
     }
     for (const [scope, level] of Object.entries(perms)) {
       if (level === "write" && !["id-token", "pull-requests", "issues"].includes(scope)) out.push(`${where}: grants ${scope}: write, which no keywire job needs`);
     }
     // A deployment or a drift check holds its stack: they share one group per stack and never cancel each other.
-    const holdsStack = steps.some((s) => ["up", "update", "refresh", "destroy"].includes(pulumiCommand(s)) || runsDrift(s));
+    const holdsStack = steps.some((s) => ["up", "update", "refresh", "destroy"].includes(pulumiCommand(s)) || runsDrift(s) || runsCanary(s));
     if (holdsStack) {
       const c = job.concurrency;
       if (!isMapping(c) || !STACK_GROUP.test(str(c.group)) || c["cancel-in-progress"] !== false) {
@@ -215,7 +220,10 @@ export function deployOrder(wf: YamlFile): string[] {
   return order;
 }
 
-/** The rules about keywire's own workflows: every CI stack previewed, deployed in order and checked for drift. */
+/**
+ * The rules about keywire's own workflows: every CI stack previewed, deployed in order and
+ * checked for drift; the delivery canary in the drift check job, with its own role.
+ */
 export function checkKeywireWorkflows(root: string): string[] {
   const out: string[] = [];
   const stacks = ciStacks(root);
@@ -274,6 +282,18 @@ export function checkKeywireWorkflows(root: string): string[] {
     if (reports.length !== 1) out.push("drift.yml: needs one job opening and closing drift issues (`gh issue`)");
     for (const [id, job] of [...checks, ...reports]) {
       if (!same(matrixStacks(job), stacks)) out.push(`drift.yml: ${id}: covers ${matrixStacks(job).join(", ") || "no stack"}, not every CI stack (${stacks.join(", ")})`);
+    }
+    for (const [id, job] of jobs) {
+      const steps = stepsOf(job, root, "drift.yml");
+      steps.forEach((step, i) => {
+        if (!runsCanary(step)) return;
+        if (!steps.some(runsDrift)) out.push(`drift.yml: ${id}: runs the canary outside the drift check job, whose outcome it shares`);
+        if (step.if === "") out.push(`drift.yml: ${id}: the canary runs on every stack; gate it with an \`if:\` on the stack list`);
+        // The credentials in force are the last role assumed before the canary.
+        const role = steps.slice(0, i).reverse().find(isAws);
+        if (!role || role.if !== step.if) out.push(`drift.yml: ${id}: the canary's AWS role is not assumed under the canary's own \`if:\` (only when the canary runs)`);
+        else if (!/canary/i.test(str(role.with["role-to-assume"]))) out.push(`drift.yml: ${id}: the canary publishes with ${str(role.with["role-to-assume"])}, not a role of its own that may only publish to the topic`);
+      });
     }
   }
 
