@@ -76,3 +76,48 @@ test("a profile deactivated on the instance is that one change, active true → 
   expect(repaired.code).toBe(DRIFT_EXIT.clean);
   expect(repaired.report.items).toEqual([]);
 });
+
+test("a foreign, more specific Event Management policy is one drift item naming it; up fails on it and says verified false; removing it repairs the chain", async () => {
+  const outputs = JSON.parse((await ok(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
+  expect(outputs.verified).toBe(true);
+  // What an instance admin might add: POST-only on the Event Management API, admitting Basic auth only.
+  const basic = emu.store.query("std_http_auth", (r) => r.type === "basic_auth")[0];
+  const foreign = emu.store.insert("sys_api_access_policy", {
+    name: "Events: POST from the monitoring team",
+    active: "true",
+    api_path: "sn_em_connector/em",
+    http_method: "POST",
+    apply_all_methods: "false",
+    apply_all_resources: "true",
+    apply_all_versions: "true",
+  });
+  const mapping = emu.store.insert("sys_auth_profile_mapping", { api_access_policy: foreign.sys_id, inbound_auth_profile: basic.sys_id });
+
+  const drifted = await driftCheck();
+  expect(drifted.code).toBe(DRIFT_EXIT.drift);
+  expect(drifted.report.items).toHaveLength(1);
+  const [item] = drifted.report.items;
+  expect(item.resource).toBe("ApiKeyVerification keywire-verification");
+  expect(item.summary).toContain(`"Events: POST from the monitoring team" (sys_id ${foreign.sys_id})`);
+  expect(item.link).toEqual({ id: "link.event", since: foreign.sys_updated_on, run: expect.stringContaining("pulumi up --refresh") });
+
+  // keywire cannot repair another team's policy: the up stops, names it once, and the stack says so.
+  const failed = await stack.run(["up", "--refresh", "--yes", "--skip-preview"]);
+  expect(failed.code).not.toBe(0);
+  const said = failed.stdout + failed.stderr;
+  // One diagnostic, under the verification, without a JavaScript stack (the engine lists it once more in its progress).
+  const diagnostics = said.slice(said.indexOf("Diagnostics:"));
+  expect(diagnostics).toContain("ApiKeyVerification (keywire-verification):");
+  expect(diagnostics).toContain("the chain SNS delivers through is broken at link.event");
+  expect(diagnostics.split("Events: POST from the monitoring team").length - 1).toBe(1);
+  expect(said).not.toMatch(/\n\s+at .*\.(js|ts):\d+/);
+  const after = JSON.parse((await ok(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
+  expect(after.verified).toBe(false);
+
+  emu.store.delete("sys_auth_profile_mapping", mapping.sys_id);
+  emu.store.delete("sys_api_access_policy", foreign.sys_id);
+  await ok(["up", "--refresh", "--yes", "--skip-preview"]);
+  const repaired = await driftCheck();
+  expect(repaired.code).toBe(DRIFT_EXIT.clean);
+  expect(JSON.parse((await ok(["stack", "output", "--json"])).stdout).verified).toBe(true);
+});

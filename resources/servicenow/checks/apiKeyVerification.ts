@@ -23,6 +23,7 @@ import { probeToken, tableProbe } from "../apiKey/probe";
 import { EVENT_MANAGEMENT_API_PATH, TABLE_API_PATH } from "../records/accessPolicy";
 import { INBOUND_EVENT_PATH } from "../components/eventEndpoint";
 import { BrokenLink, ChainLinkId, brokenLink } from "./chainLinks";
+import { failRunWithReportedError } from "../../core/reportedFailure";
 import { EventTarget, EventVerdict, probeEventEndpoint } from "./eventProbe";
 import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerReference";
 
@@ -445,13 +446,17 @@ export class ApiKeyVerification extends ReferencedResource {
       SERVICENOW_MODULE,
       "ApiKeyVerification",
     );
-    // The up fails here, once, naming the link, after the state has recorded verified: false,
-    // so no output of a failed up still says verified. A preview never knows the result.
-    pulumi.all([this.verified, this.brokenLink, this.brokenLinkId, this.brokenSince, this.probeSaw, this.eventProbeSaw]).apply(
+    // The up fails here, once, naming the link, after the state has recorded verified: false.
+    // The output still resolves to false, so a failed up leaves the stack's outputs saying so
+    // (the engine keeps outputs registered before a failure). A preview never knows the result.
+    const recorded = this.verified;
+    this.verified = pulumi.all([recorded, this.brokenLink, this.brokenLinkId, this.brokenSince, this.probeSaw, this.eventProbeSaw]).apply(
       ([verified, link, id, since, probeSaw, eventProbeSaw]) => {
-        if (verified !== false || pulumi.runtime.isDryRun()) return;
-        const message = brokenChainMessage({ brokenLink: link, brokenLinkId: id, brokenSince: since, probeSaw, eventProbeSaw });
-        throw new pulumi.ResourceError(`${message}. Fix that link, then run pulumi up again.`, this, true);
+        if (verified === false && !pulumi.runtime.isDryRun()) {
+          const message = brokenChainMessage({ brokenLink: link, brokenLinkId: id, brokenSince: since, probeSaw, eventProbeSaw });
+          failRunWithReportedError(`${message}. Fix that link, then run pulumi up again.`, this);
+        }
+        return verified;
       },
     );
   }
