@@ -9,6 +9,7 @@
  */
 import { SnRecord, TableClient, q } from "../../resources/servicenow/client";
 import { KeywireError } from "../../resources/core/errors";
+import { LINK_REMEDY, isChainLinkId } from "../../resources/servicenow/checks/chainLinks";
 
 export type Severity = "high" | "medium" | "low";
 
@@ -19,7 +20,8 @@ export type FindingCode =
   | "inactive-owner"
   | "expiring-soon"
   | "no-expiry"
-  | "no-auth-scope";
+  | "no-auth-scope"
+  | "delivery-broken";
 
 export interface Finding {
   code: FindingCode;
@@ -30,6 +32,8 @@ export interface Finding {
   message: string;
   /** What to do about it, in one line. */
   remediation: string;
+  /** On `delivery-broken`: the broken link's id, for the chain diagram. */
+  link?: string;
 }
 
 export interface KeyOwner {
@@ -66,9 +70,21 @@ export interface AuditReport {
   summary: { keys: number; managed: number; unmanaged: number; high: number; medium: number; low: number };
 }
 
+/** A broken delivery chain as a stack's state recorded it (its ApiKeyVerification, at the last up or refresh). */
+export interface RecordedBreak {
+  stack: string;
+  /** The broken link's id (resources/servicenow/checks/chainLinks.ts). */
+  linkId: string;
+  /** When the record that breaks it last changed, `YYYY-MM-DD HH:MM:SS` UTC; "" when unknown. */
+  since: string;
+  message: string;
+}
+
 export interface AuditOptions {
   /** api_key sys_id → name of the stack that manages it. */
   managed: Map<string, string>;
+  /** api_key sys_id → the broken chain its stack recorded; keys whose chain was proven are absent. */
+  broken?: Map<string, RecordedBreak>;
   now?: Date;
   /** A key expiring within this many days is reported (default 14). */
   expiringWithinDays?: number;
@@ -180,11 +196,21 @@ function ownerLabel(o: KeyOwner): string {
 }
 
 /** The findings for one key, most severe first. Pure, so the rules can be read and tested in one place. */
-export function findingsFor(k: AuditedKey, now: Date, expiringWithinDays: number): Finding[] {
+export function findingsFor(k: AuditedKey, now: Date, expiringWithinDays: number, broken?: RecordedBreak): Finding[] {
   const out: Finding[] = [];
-  const add = (code: FindingCode, severity: Severity, message: string, remediation: string): void => {
-    out.push({ code, severity, keySysId: k.sysId, keyName: k.name, message, remediation });
+  const add = (code: FindingCode, severity: Severity, message: string, remediation: string, link?: string): void => {
+    out.push({ code, severity, keySysId: k.sysId, keyName: k.name, message, remediation, ...(link ? { link } : {}) });
   };
+  if (broken && k.managedBy) {
+    const remedy = isChainLinkId(broken.linkId) ? LINK_REMEDY[broken.linkId] : "";
+    add(
+      "delivery-broken",
+      "high",
+      `stack ${broken.stack} recorded its delivery chain broken at ${broken.linkId}${broken.since ? ` (since ${broken.since} UTC)` : ""}: ${broken.message}`,
+      `${remedy ? `${remedy[0].toUpperCase()}${remedy.slice(1)}; ` : ""}npm run drift -- --stack ${broken.stack} checks it again`,
+      broken.linkId,
+    );
+  }
   if (!k.managedBy) {
     // An inactive key cannot authenticate, but its token survives a reactivation: still worth removing.
     add(
@@ -258,7 +284,7 @@ export async function auditKeys(client: TableClient, opts: AuditOptions): Promis
   const roles = await listRoles(client, found);
 
   const keys = rows.map((r) => toKey(r, users, roles, opts.managed)).sort((a, b) => a.name.localeCompare(b.name) || a.sysId.localeCompare(b.sysId));
-  const findings = keys.flatMap((k) => findingsFor(k, now, within)).sort(bySeverityThenName);
+  const findings = keys.flatMap((k) => findingsFor(k, now, within, opts.broken?.get(k.sysId))).sort(bySeverityThenName);
   const count = (s: Severity): number => findings.filter((f) => f.severity === s).length;
   const managed = keys.filter((k) => k.managedBy !== null).length;
   return {

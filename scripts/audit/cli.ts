@@ -18,12 +18,13 @@ import { parseArgs } from "util";
 import { STACK_NAME, StackAccessError, runPulumiWrapper, serviceNowClient } from "../pulumi/stackAccess";
 import { isKeywireError } from "../../resources/core/errors";
 import { redact, redactAndTrim } from "../../resources/core/redact";
-import { AuditReport, DEFAULT_EXPIRING_WITHIN_DAYS, SEVERITY_ORDER, Severity, auditKeys } from "./auditKeys";
+import { AuditReport, DEFAULT_EXPIRING_WITHIN_DAYS, RecordedBreak, SEVERITY_ORDER, Severity, auditKeys } from "./auditKeys";
 import { formatMarkdown, formatTable } from "./format";
 import { formatAuditChains } from "../chain/chainDiagram";
 import { appendSummary, summaryTarget } from "../chain/stepSummary";
 
 const API_KEY_TYPE_SUFFIX = "keywire/servicenow:ApiKey";
+const VERIFICATION_TYPE_SUFFIX = "keywire/servicenow:ApiKeyVerification";
 const SYS_ID = /^[0-9a-f]{32}$/;
 
 const USAGE =
@@ -111,6 +112,30 @@ export function managedKeysOf(exported: unknown, fallbackStack: string): Map<str
   return out;
 }
 
+/**
+ * api_key sys_id → the broken delivery chain a `pulumi stack export` document recorded:
+ * each ApiKeyVerification whose last up or refresh found the chain broken.
+ */
+export function brokenDeliveriesOf(exported: unknown, fallbackStack: string): Map<string, RecordedBreak> {
+  const doc = exported as { deployment?: { resources?: unknown }; resources?: unknown } | null;
+  const resources = (typeof doc?.deployment === "object" && doc.deployment !== null ? doc.deployment.resources : doc?.resources) ?? [];
+  const out = new Map<string, RecordedBreak>();
+  if (!Array.isArray(resources)) return out;
+  for (const r of resources as Array<Record<string, unknown>>) {
+    if (typeof r?.type !== "string" || !r.type.endsWith(VERIFICATION_TYPE_SUFFIX)) continue;
+    const o = (r.outputs ?? {}) as Record<string, unknown>;
+    if (o.verified !== false || typeof o.keySysId !== "string" || !SYS_ID.test(o.keySysId)) continue;
+    const stack = typeof r.urn === "string" ? (/^urn:pulumi:([^:]+)::/.exec(r.urn)?.[1] ?? fallbackStack) : fallbackStack;
+    out.set(o.keySysId, {
+      stack,
+      linkId: typeof o.brokenLinkId === "string" && o.brokenLinkId !== "" ? o.brokenLinkId : "unknown",
+      since: typeof o.brokenSince === "string" ? o.brokenSince : "",
+      message: typeof o.brokenLink === "string" ? o.brokenLink : "",
+    });
+  }
+  return out;
+}
+
 function addManaged(into: Map<string, string>, from: Map<string, string>): void {
   for (const [id, stack] of from) {
     // Two stacks claiming one key is worth seeing: both names are kept.
@@ -119,8 +144,14 @@ function addManaged(into: Map<string, string>, from: Map<string, string>): void 
   }
 }
 
-async function managedKeys(o: CliOptions): Promise<Map<string, string>> {
+interface StateFacts {
+  managed: Map<string, string>;
+  broken: Map<string, RecordedBreak>;
+}
+
+async function managedKeys(o: CliOptions): Promise<StateFacts> {
   const out = new Map<string, string>();
+  const broken = new Map<string, RecordedBreak>();
   if (o.states.length > 0) {
     for (const file of o.states) {
       let doc: unknown;
@@ -131,12 +162,14 @@ async function managedKeys(o: CliOptions): Promise<Map<string, string>> {
         throw new AuditFailure(`--state ${file}: cannot read it (${why})`);
       }
       try {
-        addManaged(out, managedKeysOf(doc, path.basename(file).replace(/\.json$/i, "")));
+        const stack = path.basename(file).replace(/\.json$/i, "");
+        addManaged(out, managedKeysOf(doc, stack));
+        for (const [k, v] of brokenDeliveriesOf(doc, stack)) broken.set(k, v);
       } catch (e) {
         throw new AuditFailure(`--state ${file}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    return out;
+    return { managed: out, broken };
   }
   const stack = o.stack!;
   let text: string;
@@ -155,7 +188,7 @@ async function managedKeys(o: CliOptions): Promise<Map<string, string>> {
     throw new AuditFailure(`pulumi stack export --stack ${stack} did not print JSON`);
   }
   addManaged(out, managedKeysOf(doc, stack));
-  return out;
+  return { managed: out, broken: brokenDeliveriesOf(doc, stack) };
 }
 
 function writeOutput(file: string, text: string): void {
@@ -171,7 +204,7 @@ function atOrAbove(report: AuditReport, failOn: FailOn): number {
 
 async function main(argv: string[]): Promise<number> {
   const o = parseCli(argv);
-  const managed = await managedKeys(o);
+  const { managed, broken } = await managedKeys(o);
   const client = await serviceNowClient({
     ...(o.stack !== undefined ? { stack: o.stack } : {}),
     ...(o.instanceUrl !== undefined ? { instanceUrl: o.instanceUrl } : {}),
@@ -179,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     tool: "audit",
     secrets: knownSecrets,
   });
-  const report = await auditKeys(client, { managed, expiringWithinDays: o.expiringWithinDays });
+  const report = await auditKeys(client, { managed, broken, expiringWithinDays: o.expiringWithinDays });
   process.stdout.write(formatTable(report));
   if (o.json) writeOutput(o.json, `${JSON.stringify(report, null, 2)}\n`);
   if (o.markdown) writeOutput(o.markdown, formatMarkdown(report));

@@ -111,6 +111,12 @@ export function chainFromAuditedKey(report: AuditReport, key: AuditedKey): Chain
   const keyFindings = report.findings.filter((f) => f.keySysId === key.sysId && ["expiring-soon", "no-expiry", "no-auth-scope"].includes(f.code));
   for (const f of keyFindings) mark(chain, "key", "attention", `${f.code}: ${f.message}`);
   mark(chain, "key", "ok");
+  // The break the stack's last up or refresh recorded, on the box its link id names.
+  for (const f of report.findings.filter((x) => x.keySysId === key.sysId && x.code === "delivery-broken")) {
+    const node = nodeForLink(f.link);
+    if (node) mark(chain, node, "broken", f.message);
+    else if (!chain.general.includes(f.message)) chain.general.push(f.message);
+  }
   return chain;
 }
 

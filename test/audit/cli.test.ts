@@ -7,7 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { RunningEmulator } from "../../emulator/servicenow";
-import { managedKeysOf } from "../../scripts/audit/cli";
+import { brokenDeliveriesOf, managedKeysOf } from "../../scripts/audit/cli";
+import { findingsFor, type AuditReport, type AuditedKey } from "../../scripts/audit/auditKeys";
+import { chainFromAuditedKey } from "../../scripts/chain/chainDiagram";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -262,5 +264,55 @@ describe("managedKeysOf (reading `pulumi stack export`)", () => {
 
   test("a document that is not an export is refused", () => {
     expect(() => managedKeysOf({ hello: 1 }, "x")).toThrow(/not a `pulumi stack export` document \(no deployment\)/);
+  });
+});
+
+describe("brokenDeliveriesOf (the chain a stack's state recorded broken)", () => {
+  const VERIFY_TYPE = "pulumi-nodejs:dynamic/keywire/servicenow:ApiKeyVerification";
+  const a = "a".repeat(32);
+  const b = "b".repeat(32);
+  test("only verifications whose last up or refresh found the chain broken, by key, with link, since and message", () => {
+    const doc = {
+      deployment: {
+        resources: [
+          {
+            urn: `urn:pulumi:prod::keywire::${VERIFY_TYPE}::v1`,
+            type: VERIFY_TYPE,
+            outputs: { keySysId: a, verified: false, brokenLinkId: "link.event", brokenSince: "2026-12-01 10:00:00", brokenLink: 'the policy "X" outranks' },
+          },
+          { urn: `urn:pulumi:prod::keywire::${VERIFY_TYPE}::v2`, type: VERIFY_TYPE, outputs: { keySysId: b, verified: true, brokenLinkId: "" } },
+          { urn: `urn:pulumi:prod::keywire::${API_KEY_TYPE}::k1`, type: API_KEY_TYPE, id: a, outputs: { sysId: a, verified: false } },
+        ],
+      },
+    };
+    expect([...brokenDeliveriesOf(doc, "fallback")]).toEqual([[a, { stack: "prod", linkId: "link.event", since: "2026-12-01 10:00:00", message: 'the policy "X" outranks' }]]);
+  });
+
+  test("a recorded break is one high finding on the managed key, saying what to run", () => {
+    const key: AuditedKey = {
+      sysId: a,
+      name: "prod events",
+      active: true,
+      expires: "2099-01-01T00:00:00Z",
+      createdAt: null,
+      updatedAt: null,
+      owner: { sysId: b, found: true, userName: "svc.events", active: true, lockedOut: false, roles: ["evt_mgmt_integration"] },
+      authScopes: ["useraccount"],
+      managedBy: "prod",
+    };
+    const findings = findingsFor(key, new Date("2026-12-07T00:00:00Z"), 14, { stack: "prod", linkId: "link.event", since: "2026-12-01 10:00:00", message: 'the policy "X" outranks' });
+    expect(findings).toEqual([
+      expect.objectContaining({ code: "delivery-broken", severity: "high", link: "link.event", message: expect.stringContaining("since 2026-12-01 10:00:00 UTC") }),
+    ]);
+    expect(findings[0].remediation).toMatch(/pulumi up --refresh; npm run drift -- --stack prod checks it again$/);
+    const report: AuditReport = {
+      instance: "https://x",
+      generatedAt: "2026-12-07T00:00:00Z",
+      keys: [key],
+      findings,
+      summary: { keys: 1, managed: 1, unmanaged: 0, high: 1, medium: 0, low: 0 },
+    };
+    const chain = chainFromAuditedKey(report, key);
+    expect(chain.nodes.link.status).toBe("broken");
   });
 });
