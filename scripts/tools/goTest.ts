@@ -1,6 +1,6 @@
 /**
- * `npm run -s test:go`: the language host's Go tests (`go test ./...` in
- * tools/language-host), part of `npm test`. Where no `go` is on PATH they are skipped
+ * `npm run -s test:go`: the Go tests of keywire's Go programs (`go test ./...` in each
+ * tools/<name> that has tests: the language host, the SNS test server), part of `npm test`. Where no `go` is on PATH they are skipped
  * with a one-line notice, so the rest of `npm test` runs on machines without Go (the
  * host is only built on the Go route, docs/toolchain.md). KEYWIRE_REQUIRE_GO=1 turns
  * the skip into a failure, for CI, which has Go and must not skip silently.
@@ -9,7 +9,20 @@ import { spawn } from "child_process";
 import * as path from "path";
 import { REPO_ROOT, which } from "../pulumi/toolchain";
 
+import * as fs from "fs";
+
 export const LANGUAGE_HOST_DIR = path.join(REPO_ROOT, "tools", "language-host");
+const TOOLS_DIR = path.join(REPO_ROOT, "tools");
+
+/** Every Go module under tools/ with a test file, the language host first. */
+export function goModulesWithTests(): string[] {
+  const dirs = fs
+    .readdirSync(TOOLS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => path.join(TOOLS_DIR, d.name))
+    .filter((d) => fs.existsSync(path.join(d, "go.mod")) && fs.readdirSync(d).some((f) => f.endsWith("_test.go")));
+  return [LANGUAGE_HOST_DIR, ...dirs.filter((d) => d !== LANGUAGE_HOST_DIR).sort()];
+}
 /** A cold module and build cache makes the first run compile the host's dependencies:
  * minutes on a busy 2-core machine. */
 const GO_TEST_TIMEOUT_MS = 30 * 60_000;
@@ -25,20 +38,31 @@ export function runGoTests(opts: GoTestOptions): Promise<number> {
   const go = which("go", opts.env);
   if (!go) {
     if (opts.env.KEYWIRE_REQUIRE_GO === "1") {
-      opts.log("test:go: no `go` on PATH, and KEYWIRE_REQUIRE_GO=1 requires the language host's Go tests to run");
+      opts.log("test:go: no `go` on PATH, and KEYWIRE_REQUIRE_GO=1 requires the Go tests of tools/ to run");
       return Promise.resolve(1);
     }
     opts.log("test:go skipped: no `go` on PATH (the language host's Go tests need Go 1.26.6 or newer)");
     return Promise.resolve(0);
   }
   const timeoutMs = opts.timeoutMs ?? GO_TEST_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  return (async () => {
+    for (const dir of goModulesWithTests()) {
+      const code = await goTestIn(go, dir, opts, Math.max(1, deadline - Date.now()), timeoutMs);
+      if (code !== 0) return code;
+    }
+    return 0;
+  })();
+}
+
+function goTestIn(go: string, dir: string, opts: GoTestOptions, remainingMs: number, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
     // Same process group as npm: a Ctrl-C in the terminal reaches go test directly.
-    const child = spawn(go, ["test", "./..."], { cwd: LANGUAGE_HOST_DIR, env: opts.env, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(go, ["test", "./..."], { cwd: dir, env: opts.env, stdio: ["ignore", "inherit", "inherit"] });
     const timer = setTimeout(() => {
       opts.log(`test:go: go test ran longer than ${Math.round(timeoutMs / 60_000)} minutes; stopping it`);
       child.kill("SIGKILL");
-    }, timeoutMs);
+    }, remainingMs);
     child.on("error", (err) => {
       clearTimeout(timer);
       opts.log(`test:go: could not start ${go}: ${err.message}`);

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT, runCommand, which } from "../../scripts/pulumi/toolchain";
-import { LANGUAGE_HOST_DIR, runGoTests } from "../../scripts/tools/goTest";
+import { LANGUAGE_HOST_DIR, goModulesWithTests, runGoTests } from "../../scripts/tools/goTest";
 
 const NOTICE = "test:go skipped: no `go` on PATH (the language host's Go tests need Go 1.26.6 or newer)";
 const RUN_TIMEOUT_MS = 2 * 60_000;
@@ -49,13 +49,26 @@ test("KEYWIRE_REQUIRE_GO=1 makes a missing go a failure", async () => {
   expect(lines[0]).toMatch(/^test:go: no `go` on PATH, and KEYWIRE_REQUIRE_GO=1 requires/);
 });
 
-test("with go on PATH it runs `go test ./...` in tools/language-host and returns its exit code", async () => {
+test("with go on PATH it runs `go test ./...` in tools/language-host first and stops at its failing exit code", async () => {
   const { binDir, record } = fakeGo();
   const lines: string[] = [];
   const code = await runGoTests({ env: { PATH: binDir }, log: (l) => lines.push(l) });
   expect(code).toBe(3);
   expect(fs.readFileSync(record, "utf8").trim()).toBe(`${LANGUAGE_HOST_DIR}|test ./...`);
   expect(lines).toEqual([]);
+});
+
+test("every Go program under tools/ with tests has them run, the SNS test server's included", async () => {
+  expect(goModulesWithTests()).toEqual([LANGUAGE_HOST_DIR, path.join(path.dirname(LANGUAGE_HOST_DIR), "sns-test-server")]);
+  const binDir = path.join(dir, "bin-all");
+  fs.mkdirSync(binDir);
+  const record = path.join(dir, "go-all");
+  fs.writeFileSync(path.join(binDir, "go"), `#!/bin/sh
+echo "$PWD|$*" >> "${record}"
+exit 0
+`, { mode: 0o755 });
+  expect(await runGoTests({ env: { PATH: binDir }, log: () => undefined })).toBe(0);
+  expect(fs.readFileSync(record, "utf8").trim().split("\n")).toEqual(goModulesWithTests().map((d) => `${d}|test ./...`));
 });
 
 test("a go test that runs too long is stopped and fails", async () => {
