@@ -13,7 +13,7 @@ import type { Store } from "./store";
 import type { GlideRecord } from "./types";
 import type { WriteContext } from "./writeContext";
 
-export const CLEAR = "0";
+const CLEAR = "0";
 /** Alert states that still take updates; a Clear event closes any of them. */
 const OPEN_STATES = new Set(["Open", "Reopen", "Flapping"]);
 const PROCESSOR: WriteContext = { userName: "system", trusted: false, acceptToken: false };
