@@ -53,6 +53,12 @@ test("the endpoint has the documented format, is secret, and reaches the subscri
   expect(JSON.parse(String(sub.inputs.deliveryPolicy)).healthyRetryPolicy.numRetries).toBe(10);
   const policy = registered.find((r) => r.type === "aws:sns/topicPolicy:TopicPolicy")!;
   expect(JSON.parse(String(policy.inputs.policy)).Statement[0].Principal.Service).toBe("cloudwatch.amazonaws.com");
+  // SHA256 signatures (SignatureVersion 2) rather than the SHA1 that topics get by default.
+  const topic = registered.find((r) => r.type === "aws:sns/topic:Topic")!;
+  expect(topic.inputs.signatureVersion).toBe(2);
+  // The chain verification proves the very endpoint the subscription posts to: its source and connector.
+  const verification = registered.find((r) => r.type.endsWith(":ApiKeyVerification"))!;
+  expect(verification.inputs.event).toEqual({ source: "aws", pushConnectorSysId: connectorId });
   // No output carries the token in clear text.
   for (const [name, out] of Object.entries(program)) {
     if (!pulumi.Output.isInstance(out)) continue;

@@ -204,3 +204,26 @@ test("with Basic Auth Restriction on, the diagnosis says the deploying identity 
     emu.setOptions({ basicAuthRestriction: false });
   }
 });
+
+test("the Event Management plugin inactive: the endpoint is no resource, and the link says to activate the plugin", async () => {
+  const c = await chain();
+  const v = new ProviderDriver(apiKeyVerificationProvider, emu.url);
+  const created = await v.create(inputsOf(c));
+  emu.setOptions({ eventManagement: "inactive" });
+  try {
+    const read = await v.read(created.id, created.outs);
+    expect(read.props).toMatchObject({ verified: false, brokenLinkId: "endpoint.eventManagement" });
+    expect(String(read.props!.brokenLink)).toMatch(/activate the Event Management plugin/);
+    expect(String(read.props!.eventProbeSaw)).toMatch(/^HTTP 400 "Requested URI does not represent any resource"/);
+  } finally {
+    emu.setOptions({ eventManagement: "active" });
+  }
+});
+
+test("the delivered probe creates no alert", async () => {
+  const c = await chain();
+  const alerts = emu.store.query("em_alert", () => true).length;
+  const v = new ProviderDriver(apiKeyVerificationProvider, emu.url);
+  expect((await v.create(inputsOf(c))).outs.verified).toBe(true);
+  expect(emu.store.query("em_alert", () => true)).toHaveLength(alerts);
+});

@@ -5,6 +5,9 @@
 import { judgeEventAnswer } from "../../resources/servicenow/checks/eventProbe";
 import { winningPolicy } from "../../resources/servicenow/checks/apiKeyVerification";
 import { isMarker, newMarker } from "../../resources/servicenow/checks/syntheticAlarm";
+import { CHAIN_LINK_IDS } from "../../resources/servicenow/checks/chainLinks";
+import * as fs from "fs";
+import * as path from "path";
 
 const json = { "content-type": "application/json;charset=UTF-8" };
 const envelope = (message: string) => ({ error: { message, detail: "" }, status: "failure" });
@@ -70,4 +73,11 @@ test("markers are unique and recognisable", () => {
   expect(a).not.toBe(newMarker("verify"));
   expect(isMarker("keywire-delivery-check-verify-x")).toBe(false);
   expect(isMarker(`${a}^ORactive=true`)).toBe(false);
+});
+
+test("docs/delivery.md lists every broken-link id the verification can record, and no other", () => {
+  const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "delivery.md"), "utf8");
+  const table = doc.slice(doc.indexOf("| id | what broke | what to run |"), doc.indexOf("The ids and their remedies"));
+  const listed = new Set([...table.matchAll(/`([a-z]+\.[A-Za-z]+)`/g)].map((m) => m[1]));
+  expect([...listed].sort()).toEqual([...CHAIN_LINK_IDS].sort());
 });
