@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const parsed = parseCanaryArgs(argv);
   if (parsed.help) {
     process.stdout.write(HELP);
-    return CANARY_EXIT.delivered;
+    return 0;
   }
   const args = parsed.args;
   for (const k of AWS_SECRET_ENV) {
