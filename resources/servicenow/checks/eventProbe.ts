@@ -95,7 +95,8 @@ export async function probeEventEndpoint(ctx: EngineContext, token: string, targ
   if (verdict.outcome !== "delivered") return verdict;
   try {
     const row = await findMarkedEvent(ctx.client, marker);
-    const left = row ? `; it left em_event ${row.sys_id} (severity ${row.severity || "?"}, message key ${marker})` : "; no em_event row carries its marker yet";
+    const alert = row?.alert ? `, alert ${row.alert}` : "";
+    const left = row ? `; it left em_event ${row.sys_id} (severity ${row.severity || "?"}${alert}, message key ${marker})` : "; no em_event row carries its marker yet";
     return { ...verdict, seen: verdict.seen + left };
   } catch {
     // Reading em_event needs a role the deploying identity may lack; the answer alone is the proof.

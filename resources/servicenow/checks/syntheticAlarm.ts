@@ -110,8 +110,8 @@ function randomUuid(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** The em_event fields a delivery check reads back. */
-export const EVENT_FIELDS = ["sys_id", "sys_created_on", "source", "severity", "message_key", "resource", "state"];
+/** The em_event fields a delivery check reads back; `alert` is the alert the event raised or updated, if any. */
+const EVENT_FIELDS = ["sys_id", "sys_created_on", "source", "severity", "message_key", "resource", "state", "alert"];
 
 /**
  * The em_event row carrying `marker`, if the instance recorded one. How the AWS
