@@ -156,7 +156,7 @@ export class StackConfigError extends pulumi.RunError {
       `The stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
         problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n") +
         "\nSet values with `pulumi config set <key> <value>` (secrets with --secret; objects with --path, e.g. " +
-        "`pulumi config set --path keywire:sns.topicName alarms`). See README, \"Stacks\".",
+        "`pulumi config set --path keywire:sns.topicName alarms`). See docs/configuration.md.",
     );
     this.name = "StackConfigError";
   }
