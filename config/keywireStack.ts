@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "./stackConfig";
-import { ServiceNowApiKeyAuth, SnsEventIntegration, inboundEventEndpoint } from "../resources";
+import { ServiceNowApiKeyAuth, inboundEventEndpoint } from "../resources";
+import { SnsEventIntegration } from "../resources/aws";
 import { adoptsAny, chainAdoptionOf } from "../resources/servicenow";
 
 export interface KeywireStackOutputs {
