@@ -168,8 +168,21 @@ function providerIn(exported, args) {
   return isProvider ? there : undefined;
 }
 
+/**
+ * parentWatch (the provider process stops when the engine is gone), from the same place
+ * as the providers: dist/ where it is current or keywire is installed, else the source.
+ */
+function parentWatchFile() {
+  const root = path.resolve(__dirname, "..", "..");
+  const source = path.join(root, "resources", "core", "parentWatch.ts");
+  return fs.existsSync(source) && !buildIsCurrent(root) ? source : path.join(root, "dist", "core", "parentWatch.js");
+}
+
 /** @param {{ m: string, e: string, a?: string[] } | { module: string, exportName: string, args?: string[] }} ref */
 function loadProvider(ref) {
+  // The one place a provider process starts its watch (a no-op in any other process).
+  const watch = parentWatchFile();
+  if (fs.existsSync(watch)) requireModule(watch).startProviderWatch();
   if (typeof ref.m === "string") {
     const provider = providerIn(requireModule(moduleFile(ref.m))[ref.e], ref.a);
     if (!provider) throw new Error(`keywire: ${ref.m} exports no keywire provider named ${ref.e}`);
