@@ -282,6 +282,9 @@ const spec: RecordSpec = {
     authScopes: { column: "auth_scope", kind: "list", lookup: { table: "sys_auth_scope", by: "name" } },
   },
   naturalKey: ["name"],
+  // A fresh sys_id per create: a key a killed run made holds a token this run cannot read
+  // back, so finding it again would give no usable key (docs/security.md, residual risks).
+  stableCreate: false,
   secretInputs: ["token"],
   carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
   carriedInputs: API_KEY_CARRIED_INPUTS,

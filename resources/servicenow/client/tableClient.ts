@@ -235,7 +235,14 @@ export class TableClient {
   async create(
     table: string,
     body: Record<string, string>,
-    opts: { fields?: string[]; inputDisplayValue?: boolean; displayValue?: DisplayValue; sysId?: string } = {},
+    opts: {
+      fields?: string[];
+      inputDisplayValue?: boolean;
+      displayValue?: DisplayValue;
+      sysId?: string;
+      /** Told when the record came from the look-up by its sys_id, not from the POST's own answer. */
+      onFound?: () => void;
+    } = {},
   ): Promise<SnRecord> {
     const operation = `create ${table}`;
     checkTable(table, operation);
@@ -263,10 +270,16 @@ export class TableClient {
       });
     } catch (err) {
       const found = await this.settleCreate(table, sysId, readBack, err);
-      if (found) return found;
+      if (found) {
+        opts.onFound?.();
+        return found;
+      }
       throw this.withSysId(err, sysId, table);
     }
-    if (checked && res.data === undefined) return checked;
+    if (checked && res.data === undefined) {
+      opts.onFound?.();
+      return checked;
+    }
     return toSnRecord(this.result(res, operation, table, "object"));
   }
 

@@ -345,7 +345,7 @@ export function outputsFrom(
   };
   // The connection is carried so refresh and destroy reach the same instance; it
   // stays secret in the state because its input was (the engine copies secretness).
-  for (const key of ["adopt", "onDestroy", "connection"] as const) {
+  for (const key of ["adopt", "onDestroy", "identity", "connection"] as const) {
     if (inputs[key] !== undefined) out[key] = inputs[key];
   }
   // The engine's gRPC Struct cannot carry `undefined` (an optional input the

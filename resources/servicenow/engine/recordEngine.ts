@@ -46,6 +46,7 @@ import { failuresFrom } from "../../core/checkInputs";
 import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 import { EngineContext, Runtime, createRuntime, forgetLookup, lookupOnce } from "./runtime";
 import { AdoptionState, Inputs, PreparedCreate, RecordOutputs, RecordSpec } from "./spec";
+import { stableSysId } from "./createIdentity";
 import type { ConnectionArgs } from "../client/connection";
 
 
@@ -76,6 +77,7 @@ function adoptionSchema(z: typeof import("zod")) {
       .union([z.boolean(), z.string().regex(/^[0-9a-f]{32}$/, "must be true or a 32-character lowercase hex sys_id")])
       .optional(),
     onDestroy: z.enum(["delete", "restore", "retain"]).optional(),
+    identity: z.string().min(1).max(1024).optional(),
     connection: z
       .object({
         instance: z.string().min(1).max(4096),
@@ -171,6 +173,37 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     return { sysId: existing.sys_id, changes };
   }
 
+  /**
+   * One POST under the sys_id the resource's identity gives (see createIdentity.ts). When
+   * the instance already holds that record (a run that died after the instance committed
+   * it), the record is brought to the declared columns. An instance that will not take
+   * that sys_id (refused, and no record has it) gets one create under a fresh sys_id.
+   */
+  async function createRecord(ctx: EngineContext, inputs: Inputs, prep: PreparedCreate, columns: Record<string, string>): Promise<SnRecord> {
+    const fields = ["sys_id", ...ownedColumns(spec)];
+    const options = { fields, inputDisplayValue: prep.inputDisplayValue };
+    const identity = spec.stableCreate !== false && typeof inputs.identity === "string" ? inputs.identity : undefined;
+    if (identity === undefined) return ctx.client.create(spec.table, prep.columns, options);
+    const distinguishing: Record<string, string> = { instance: ctx.connection.instanceUrl };
+    for (const [prop, def] of Object.entries(spec.fields)) if (def.replaceOnChange) distinguishing[prop] = columns[def.column] ?? "";
+    const sysId = stableSysId(identity, spec.table, distinguishing);
+    let found = false;
+    let record: SnRecord;
+    try {
+      record = await ctx.client.create(spec.table, prep.columns, { ...options, sysId, onFound: () => (found = true) });
+    } catch (err) {
+      if (!isKeywireHttpError(err) || err.kind !== "http" || err.status === undefined || err.status < 400 || err.status >= 500 || err.status === 401 || err.status === 429) throw err;
+      return ctx.client.create(spec.table, prep.columns, options);
+    }
+    if (record.sys_id !== sysId) return record;
+    if (!found) return record;
+    const changes: Record<string, string> = {};
+    for (const [, def] of managedFields(spec, inputs)) {
+      if (!sameColumnValue(def, columns[def.column], record[def.column] ?? "")) changes[def.column] = columns[def.column];
+    }
+    return Object.keys(changes).length > 0 ? ctx.client.update(spec.table, sysId, changes, { fields }) : record;
+  }
+
   const provider: NamedProvider = {
     typeName: spec.typeName,
 
@@ -184,7 +217,10 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       const failures: pulumi.dynamic.CheckFailure[] = [];
       const own = schema.safeParse(withoutEngineInputs(news), { error: inputErrorMap });
       if (!own.success) failures.push(...failuresFrom(own.error, spec.typeName));
-      const engine = (engineInputSchema ??= adoptionSchema(zod)).safeParse({ adopt: news.adopt, onDestroy: news.onDestroy, connection: news.connection }, { error: inputErrorMap });
+      const engine = (engineInputSchema ??= adoptionSchema(zod)).safeParse(
+        { adopt: news.adopt, onDestroy: news.onDestroy, identity: news.identity, connection: news.connection },
+        { error: inputErrorMap },
+      );
       if (!engine.success) failures.push(...failuresFrom(engine.error, spec.typeName));
       failures.push(...scriptValueFailures(spec, news));
       if (failures.length === 0 && spec.hooks?.validate) failures.push(...spec.hooks.validate(news, olds));
@@ -297,10 +333,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
           ? await spec.hooks.prepareCreate(ctx, inputs, columns)
           : { columns };
         prepared = prep.outputs ?? {};
-        record = await ctx.client.create(spec.table, prep.columns, {
-          fields: ["sys_id", ...ownedColumns(spec)],
-          inputDisplayValue: prep.inputDisplayValue,
-        });
+        record = await createRecord(ctx, inputs, prep, columns);
         assertColumnsExist(spec, columns, record);
       }
       const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, phase, record, inputs, prepared) : prepared;
@@ -401,7 +434,7 @@ function mergeDefined(inputs: Inputs, extra: Record<string, unknown> | undefined
 function withoutEngineInputs(inputs: Inputs): Record<string, unknown> {
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(inputs)) {
-    if (k === "adopt" || k === "onDestroy" || k === "connection" || k === "adoptionPreview" || k === "__provider") continue;
+    if (k === "adopt" || k === "onDestroy" || k === "identity" || k === "connection" || k === "adoptionPreview" || k === "__provider") continue;
     rest[k] = v;
   }
   return rest;

@@ -52,6 +52,17 @@ export interface AdoptionInputs {
    * `servicenow:*` settings (a stack that manages several instances).
    */
   connection?: pulumi.Input<ConnectionArgs>;
+  /** Who the record belongs to (`recordIdentity`): a create's sys_id follows from it. */
+  identity?: string;
+}
+
+/**
+ * Who a record belongs to: the program's project and stack, and the resource's type and
+ * name. A create's sys_id follows from it (engine/createIdentity.ts), so a rerun after a
+ * process died mid-create sends the same sys_id and recognises the record it made.
+ */
+export function recordIdentity(typeName: string, name: string): { identity: string } {
+  return { identity: `${pulumi.getProject()}/${pulumi.getStack()}/${typeName}/${name}` };
 }
 
 /** The arguments with their connection secret as a whole, however the caller marked it. */
@@ -174,6 +185,11 @@ export interface RecordSpec {
   carriedInputs?: string[];
   /** Input properties resolved by a custom lookup rather than `FieldDef.lookup`. */
   resolvers?: Record<string, Resolver>;
+  /**
+   * Whether a create's sys_id follows from the resource's identity (the default), so that
+   * a rerun recognises the record a killed run made. False keeps a fresh sys_id per create.
+   */
+  stableCreate?: boolean;
   hooks?: RecordHooks;
 }
 

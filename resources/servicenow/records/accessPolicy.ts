@@ -14,7 +14,7 @@
  * A global policy can never admit token auth, so `applyGlobal` is refused.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { oneLine, recordName } from "../engine/inputRules";
@@ -106,6 +106,6 @@ export class AccessPolicy extends ReferencedResource {
   declare readonly recordUrl: pulumi.Output<string>;
 
   constructor(name: string, args: AccessPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-    super(accessPolicyProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args) }, opts, SERVICENOW_MODULE, "AccessPolicy");
+    super(accessPolicyProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("AccessPolicy", name) }, opts, SERVICENOW_MODULE, "AccessPolicy");
   }
 }

@@ -9,7 +9,7 @@
  * and warn when they do not.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
 
@@ -49,7 +49,7 @@ export class AccessPolicyProfileLink extends ReferencedResource {
     super(
       accessPolicyProfileLinkProvider,
       name,
-      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args) },
+      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("AccessPolicyProfileLink", name) },
       opts,
       SERVICENOW_MODULE,
       "AccessPolicyProfileLink",

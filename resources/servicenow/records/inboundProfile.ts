@@ -10,7 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
 import { EngineContext } from "../engine/runtime";
-import { RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, withSecretConnection } from "../engine/spec";
+import { RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, withSecretConnection, recordIdentity } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { KeywireError } from "../../core/errors";
@@ -94,7 +94,7 @@ export class InboundProfile extends ReferencedResource {
     super(
       inboundProfileProvider,
       name,
-      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args) },
+      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("InboundProfile", name) },
       opts,
       SERVICENOW_MODULE,
       "InboundProfile",

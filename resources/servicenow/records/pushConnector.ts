@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
-import { AdoptionInputs, RecordSpec, ResolvedValue, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import { AdoptionInputs, RecordSpec, ResolvedValue, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
 import { EngineContext } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
@@ -76,6 +76,6 @@ export class PushConnector extends ReferencedResource {
   declare readonly recordUrl: pulumi.Output<string>;
 
   constructor(name: string, args: PushConnectorArgs, opts?: pulumi.CustomResourceOptions) {
-    super(pushConnectorProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args) }, opts, SERVICENOW_MODULE, "PushConnector");
+    super(pushConnectorProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("PushConnector", name) }, opts, SERVICENOW_MODULE, "PushConnector");
   }
 }

@@ -8,7 +8,7 @@
  * column is given to the resource so its provider writes exactly that column.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedProvider, ReferencedResource, providerReference } from "../../core/providerReference";
 import { recordName } from "../engine/inputRules";
@@ -72,7 +72,7 @@ export class RateLimitRule extends ReferencedResource {
     super(
       rateLimitRuleProvider(limitColumn),
       name,
-      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(rest), requestsPerHour: rest.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR },
+      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(rest), ...recordIdentity("RateLimitRule", name), requestsPerHour: rest.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR },
       opts,
       SERVICENOW_MODULE,
       "RateLimitRule",

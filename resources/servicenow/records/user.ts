@@ -6,7 +6,7 @@
  * either. Its roles are granted separately (UserRoleGrant) so each is visible.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { oneLine } from "../engine/inputRules";
@@ -55,6 +55,6 @@ export class ServiceNowUser extends ReferencedResource {
   declare readonly recordUrl: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceNowUserArgs, opts?: pulumi.CustomResourceOptions) {
-    super(serviceNowUserProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args) }, opts, SERVICENOW_MODULE, "ServiceNowUser");
+    super(serviceNowUserProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("ServiceNowUser", name) }, opts, SERVICENOW_MODULE, "ServiceNowUser");
   }
 }

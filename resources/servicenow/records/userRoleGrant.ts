@@ -4,7 +4,7 @@
  * A grant is either there or not: changing the user or the role replaces it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
 
@@ -38,6 +38,6 @@ export class UserRoleGrant extends ReferencedResource {
   declare readonly role: pulumi.Output<string>;
 
   constructor(name: string, args: UserRoleGrantArgs, opts?: pulumi.CustomResourceOptions) {
-    super(userRoleGrantProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args) }, opts, SERVICENOW_MODULE, "UserRoleGrant");
+    super(userRoleGrantProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("UserRoleGrant", name) }, opts, SERVICENOW_MODULE, "UserRoleGrant");
   }
 }
