@@ -2,7 +2,7 @@
  * `npm run drift`'s exit codes: a contract with CI. The drift workflow
  * (.github/workflows/drift.yml) turns them into three outcomes — clean (close the
  * stack's drift issue), drift (open or update it) and error (change nothing) — and
- * the README's "Drift detection" section documents them.
+ * docs/drift.md ("Exit codes") documents them.
  *
  * Drift keeps 7, the Pulumi CLI's own code for `--expect-no-changes` finding changes:
  * nothing else in the chain exits 7 (Node exits 1 on an uncaught error, npm passes the

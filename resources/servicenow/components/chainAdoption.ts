@@ -2,7 +2,7 @@
  * Which records of the chain a stack takes over instead of creating: after a
  * lost state, the records an earlier deployment made are still on the instance,
  * and a fresh `up` would make a second chain beside them. Each part is found by
- * its natural key (docs: README "Adopting existing records"); the key also by
+ * its natural key (docs/adoption.md, "Adopting existing records"); the key also by
  * sys_id, since a rotated key's record name carries its generation.
  *
  * One schema for the contract: the stack configuration (`keywire:adopt`) and the
