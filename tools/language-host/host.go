@@ -168,6 +168,7 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	// If the engine gives up on the RPC, stop the program, and do not wait forever for
 	// grandchildren holding the output pipes.
 	cmd.WaitDelay = 10 * time.Second
+	diesWithHost(cmd)
 
 	if err := cmd.Start(); err != nil {
 		return &pulumirpc.RunResponse{Error: "could not start node: " + err.Error()}, nil

@@ -43,6 +43,8 @@ func main() {
 	}
 
 	host := newNodeHost(engineAddress, *tracing, version)
+	// The host, and the program it runs, end with the CLI, even a SIGKILLed one.
+	stopWithParent(host)
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
