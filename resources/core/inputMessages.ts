@@ -10,9 +10,7 @@
  */
 import type * as z from "zod";
 import { redact } from "./redact";
-
-/** Key names whose values are secrets wherever they appear in a path. */
-const SECRET_NAME = /token|passw(or)?d|secret|credential|private.?key/i;
+import { SECRET_NAME } from "./textRules";
 
 /** Longest given value repeated in a message; a longer one is cut. */
 const MAX_QUOTED = 40;

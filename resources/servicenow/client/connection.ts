@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { KeywireConfigError } from "../../core/errors";
 import { isLoopbackHost } from "../../core/url";
+import { SETTING_MAX, addressProblem, hostProblem } from "../../core/textRules";
 import { OAuthTokenCache, createOAuthTokenCache } from "./oauth";
 
 /** Anything with `get(key)`: a Pulumi `Config("servicenow")`, or a dynamic provider's `configure` request config. */
@@ -58,15 +59,31 @@ function configError(key: string | undefined, reason: string, hint: string): Key
 }
 
 
+/** How to give an instance value again, for the setting `key` names. */
+function howToSet(key: string): string {
+  if (key === ENV_KEYS.instanceUrl) return `Set it again: export ${ENV_KEYS.instanceUrl}=https://dev12345.service-now.com`;
+  if (key === CONFIG_KEYS.instance || key === CONFIG_KEYS.instanceUrl) {
+    return `Set it with: pulumi config set ${CONFIG_KEYS.instance} dev12345 (or ${CONFIG_KEYS.instanceUrl} https://dev12345.service-now.com)`;
+  }
+  return `Give ${key} as an instance name (dev12345), host or URL (https://dev12345.service-now.com)`;
+}
+
 /**
  * Normalize an instance value to an origin (`https://host[:port]`).
  * `dev12345` → `https://dev12345.service-now.com`; a host gets `https://`; a URL is checked.
+ * The value is checked as given before it is parsed (textRules.ts): parsing would
+ * drop a line break or a zero-width space inside the host and name another host.
  */
 export function normalizeInstanceUrl(value: string, key: string): string {
-  const v = value.trim();
-  const setIt = `Set it with: pulumi config set ${CONFIG_KEYS.instance} dev12345 (or ${CONFIG_KEYS.instanceUrl} https://dev12345.service-now.com)`;
-  if (/^[a-z0-9][a-z0-9-]*$/i.test(v)) return `https://${v.toLowerCase()}.service-now.com`;
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `https://${v}`;
+  const setIt = howToSet(key);
+  const raw = addressProblem(value);
+  if (raw) throw configError(key, `${key} ${raw}`, setIt);
+  const v = value;
+  const withScheme = /^[a-z0-9][a-z0-9-]*$/i.test(v)
+    ? `https://${v.toLowerCase()}.service-now.com`
+    : /^[a-z][a-z0-9+.-]*:\/\//i.test(v)
+      ? v
+      : `https://${v}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -81,6 +98,8 @@ export function normalizeInstanceUrl(value: string, key: string): string {
       `Remove them from the URL; set pulumi config set ${CONFIG_KEYS.username} … and pulumi config set --secret ${CONFIG_KEYS.password} … instead`,
     );
   }
+  const host = hostProblem(url.hostname);
+  if (host) throw configError(key, `${key} ${host}`, setIt);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
     throw configError(
       key,
@@ -149,6 +168,9 @@ export class ServiceNowConnection {
   }
 }
 
+/** What problems call each setting, by config key, where that is not the config key itself. */
+export type SettingNames = Record<string, string>;
+
 /**
  * Resolve the connection from configuration, falling back to the environment per key
  * (configuration wins).
@@ -159,7 +181,8 @@ export class ServiceNowConnection {
  * when no complete pair exists, so a stray variable in the environment does not block
  * a complete configuration.
  */
-export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv = process.env): ServiceNowConnection {
+export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv = process.env, names: SettingNames = {}): ServiceNowConnection {
+  const nameOf = (key: string): string => names[key] ?? key;
   const read = (key: string): string | undefined => {
     const short = key.slice(NAMESPACE.length + 1);
     const v = config.name === NAMESPACE ? config.get(short) : config.get(key);
@@ -181,13 +204,15 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
     requestTimeoutSeconds: read(CONFIG_KEYS.requestTimeoutSeconds) ?? fromEnv(ENV_KEYS.requestTimeoutSeconds),
   };
 
-  // Shape check only; messages are written below so no value is ever echoed.
-  const optionalText = z.string().min(1).max(4096).optional();
+  // Shape check only; messages are written below so no value is ever echoed. The
+  // instance values are held to an address's own rules in normalizeInstanceUrl.
+  const optionalText = z.string().min(1).max(SETTING_MAX).optional();
+  const address = z.string().min(1).optional();
   const parsed = z
     .object({
-      instance: optionalText,
-      instanceUrl: optionalText,
-      envUrl: optionalText,
+      instance: address,
+      instanceUrl: address,
+      envUrl: address,
       username: optionalText,
       password: optionalText,
       clientId: optionalText,
@@ -197,14 +222,17 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
     .safeParse(raw);
   if (!parsed.success) {
     const field = String(parsed.error.issues[0]?.path[0] ?? "value");
-    throw configError(undefined, `a ServiceNow setting (${field}) is not a string of 1 to 4096 characters`, "Check the servicenow:* configuration");
+    const configKey = field in CONFIG_KEYS ? CONFIG_KEYS[field as keyof typeof CONFIG_KEYS] : field;
+    const key = nameOf(configKey);
+    const where = names[configKey] ? key : `${key} (or its SERVICENOW_* environment variable)`;
+    throw configError(key, `${key} is longer than ${SETTING_MAX} characters, the most keywire accepts for it`, `Check ${where}`);
   }
   const s = parsed.data;
 
   let instanceUrl: string;
   if (s.instance !== undefined && s.instanceUrl !== undefined) {
-    const a = normalizeInstanceUrl(s.instance, CONFIG_KEYS.instance);
-    const b = normalizeInstanceUrl(s.instanceUrl, CONFIG_KEYS.instanceUrl);
+    const a = normalizeInstanceUrl(s.instance, nameOf(CONFIG_KEYS.instance));
+    const b = normalizeInstanceUrl(s.instanceUrl, nameOf(CONFIG_KEYS.instanceUrl));
     if (a !== b) {
       throw configError(
         CONFIG_KEYS.instanceUrl,
@@ -214,9 +242,9 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
     }
     instanceUrl = a;
   } else if (s.instance !== undefined) {
-    instanceUrl = normalizeInstanceUrl(s.instance, CONFIG_KEYS.instance);
+    instanceUrl = normalizeInstanceUrl(s.instance, nameOf(CONFIG_KEYS.instance));
   } else if (s.instanceUrl !== undefined) {
-    instanceUrl = normalizeInstanceUrl(s.instanceUrl, CONFIG_KEYS.instanceUrl);
+    instanceUrl = normalizeInstanceUrl(s.instanceUrl, nameOf(CONFIG_KEYS.instanceUrl));
   } else if (s.envUrl !== undefined) {
     instanceUrl = normalizeInstanceUrl(s.envUrl, ENV_KEYS.instanceUrl);
   } else {
@@ -298,5 +326,7 @@ export function explicitConnection(args: ConnectionArgs): ServiceNowConnection {
     [CONFIG_KEYS.clientSecret]: args.clientSecret,
     [CONFIG_KEYS.requestTimeoutSeconds]: args.requestTimeoutSeconds,
   };
-  return resolveConnection({ get: (key) => values[key] }, {});
+  // Problems name the resource's property (connection.instance), not a stack setting.
+  const names: SettingNames = Object.fromEntries(Object.entries(CONFIG_KEYS).map(([field, key]) => [key, `connection.${field}`]));
+  return resolveConnection({ get: (key) => values[key] }, {}, names);
 }

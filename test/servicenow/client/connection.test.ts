@@ -1,6 +1,6 @@
 import * as util from "node:util";
 import { KeywireConfigError } from "../../../resources/core/errors";
-import { ConfigSource, ServiceNowConnection, resolveConnection } from "../../../resources/servicenow/client/connection";
+import { ConfigSource, ServiceNowConnection, explicitConnection, resolveConnection } from "../../../resources/servicenow/client/connection";
 
 /** Like the dynamic provider's configure config: full `namespace:key` names. */
 function cfg(values: Record<string, string>): ConfigSource {
@@ -65,6 +65,63 @@ describe("resolveConnection", () => {
     configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": "https://dev1.service-now.com/now/nav/ui", ...basic }), {}));
     const e = configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": "https://bob:S3cretPw@dev1.service-now.com", ...basic }), {}));
     expect(JSON.stringify(e) + e.stack).not.toContain("S3cretPw");
+  });
+
+  describe("an instance address with characters that change what it names is refused before it is parsed", () => {
+    // URL parsing drops a line break, a tab or a zero-width space inside a host, so
+    // "dev1.service-now.com\n.evil.com" would become the host dev1.service-now.com.evil.com.
+    const smuggled: Array<[string, string]> = [
+      ["a line break", "https://dev1.service-now.com\n.evil.com"],
+      ["a carriage return", "https://dev1.service-now.com\r.evil.com"],
+      ["a tab", "https://dev1.service-now.com\t.evil.com"],
+      ["a space", "https://dev1.service-now.com .evil.com"],
+      ["a NUL", "dev1\u0000.evil.com"],
+      ["a zero-width space", "https://dev1.service-now.com\u200b.evil.com"],
+      ["a right-to-left override", "dev1\u202e"],
+      ["a byte-order mark", "\ufeffdev1"],
+      ["a no-break space", "https://dev1.service-now.com\u00a0"],
+      ["a trailing line break", "dev12345\n"],
+    ];
+    test.each(smuggled)("%s in servicenow:instanceUrl", (_label, value) => {
+      const e = configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": value, ...basic }), {}));
+      expect(e.key).toBe("servicenow:instanceUrl");
+      expect(e.message).toMatch(/servicenow:instanceUrl contains .*(space|line break|control|invisible)/);
+      expect(e.message).not.toContain("evil");
+    });
+    test.each(smuggled)("%s in servicenow:instance", (_label, value) => {
+      const e = configError(() => resolveConnection(cfg({ "servicenow:instance": value, ...basic }), {}));
+      expect(e.key).toBe("servicenow:instance");
+      expect(e.message).not.toContain("evil");
+    });
+    test.each(smuggled)("%s in SERVICENOW_INSTANCE_URL", (_label, value) => {
+      const e = configError(() => resolveConnection(cfg(basic), { SERVICENOW_INSTANCE_URL: value }));
+      expect(e.message).toMatch(/SERVICENOW_INSTANCE_URL contains/);
+    });
+    test.each(smuggled)("%s in an explicit connection's instance", (_label, value) => {
+      const e = configError(() => explicitConnection({ instance: value, username: "u", password: "pw-123456" }));
+      expect(e.message).toMatch(/connection\.instance contains/);
+      expect(e.key).toBe("connection.instance");
+    });
+  });
+
+  describe("an instance address longer than DNS allows is refused", () => {
+    test.each<[string, string, RegExp]>([
+      ["a 70,000-character host", `https://${"a".repeat(70_000)}.service-now.com`, /at most 2048 characters/],
+      ["a 254-character host", `https://${Array.from({ length: 4 }, () => "a".repeat(62)).join(".")}.co`, /host .*at most 253 characters/],
+      ["a 64-character label", `https://${"a".repeat(64)}.service-now.com`, /label .*at most 63 characters/],
+      ["a 64-character instance name", "a".repeat(64), /label .*at most 63 characters/],
+      ["an empty label", "https://dev1..service-now.com", /empty label/],
+    ])("%s", (_label, value, message) => {
+      const e = configError(() => resolveConnection(cfg({ "servicenow:instanceUrl": value, ...basic }), {}));
+      expect(e.message).toMatch(message);
+      expect(e.message).not.toContain("aaaaaaaaaa");
+    });
+
+    test("a host of 253 characters and labels of 63 are accepted", () => {
+      const host = `${Array.from({ length: 3 }, () => "a".repeat(63)).join(".")}.${"b".repeat(61)}`;
+      expect(host).toHaveLength(253);
+      expect(resolveConnection(cfg({ "servicenow:instanceUrl": `https://${host}`, ...basic }), {}).instanceUrl).toBe(`https://${host}`);
+    });
   });
 
   it("names the keys and the command when something is missing", () => {
