@@ -9,6 +9,10 @@
  * - Names are one line: a record whose name has a line break cannot be found by
  *   name again (encoded queries cannot carry one), and other control characters
  *   are invisible in the instance's lists and forms.
+ * - No text keywire writes holds invisible formatting characters (bidirectional
+ *   controls, zero-width characters): they make one record's name read as
+ *   another's. The character rules are core/textRules.ts's, shared with the
+ *   stack configuration and the connection settings.
  * - Values that become query values (names looked up, natural keys) must not
  *   start with `javascript:`, which the instance runs as a script inside a query
  *   (see encodedQuery.ts, which refuses them too).
@@ -21,15 +25,15 @@ import type * as zod from "zod";
 /** zod's builders, as `import { z } from "zod"` and the record engine's `require("zod")` both give them. */
 type Zod = typeof zod.z;
 import { startsWithScript } from "../client/encodedQuery";
+import { multiLineProblem, oneLineProblem } from "../../core/textRules";
+
+export { ONE_LINE_MESSAGE, INVISIBLE_MESSAGE } from "../../core/textRules";
 
 export const NAME_MAX = 100;
 export const DESCRIPTION_MAX = 1000;
 /** For other text columns: longer than any value keywire writes to them. */
 export const TEXT_MAX = 255;
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-export const ONE_LINE_MESSAGE = "must be one line, without line breaks, tabs or other control characters";
 export const SCRIPT_MESSAGE =
   'must not start with "javascript:": keywire looks records up by this value, and the instance would run it as a script';
 
@@ -38,26 +42,27 @@ export function isScriptValue(value: unknown): boolean {
   return typeof value === "string" && startsWithScript(value);
 }
 
-/** One line of text, at most `max` characters. */
+/** Adds the problem `rule` finds, if any, as the value's issue (worded with the character's code point and position, never the text). */
+function refused(rule: (v: string) => string | undefined) {
+  return (v: string, ctx: zod.RefinementCtx) => {
+    const problem = rule(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  };
+}
+
+/** One line of text, at most `max` characters, nothing invisible. */
 export function oneLine(z: Zod, max: number = TEXT_MAX) {
-  return z
-    .string()
-    .max(max)
-    .refine((v) => !CONTROL.test(v), { message: ONE_LINE_MESSAGE });
+  return z.string().max(max).superRefine(refused(oneLineProblem));
 }
 
-/** A record's name: required, one line, at most 100 characters. */
+/** A record's name: required, one line, at most 100 characters, nothing invisible. */
 export function recordName(z: Zod) {
-  return z
-    .string()
-    .min(1, "is required")
-    .max(NAME_MAX)
-    .refine((v) => !CONTROL.test(v), { message: ONE_LINE_MESSAGE });
+  return z.string().min(1, "is required").max(NAME_MAX).superRefine(refused(oneLineProblem));
 }
 
-/** A record's description: at most 1000 characters; line breaks are fine here. */
+/** A record's description: at most 1000 characters; line breaks and tabs are fine here, invisible characters are not. */
 export function recordDescription(z: Zod) {
-  return z.string().max(DESCRIPTION_MAX);
+  return z.string().max(DESCRIPTION_MAX).superRefine(refused(multiLineProblem));
 }
 
 /** A value keywire puts into a query: refused when the instance would run it as a script. */
