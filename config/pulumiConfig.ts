@@ -1,17 +1,11 @@
 /**
  * Reads the stack configuration through the Pulumi runtime for loadStackConfig.
- * loadStackConfig asks `get` only for keys that are not secrets and `has` for the
- * secrets, whose values stay with the engine and reach the providers through
- * `configure`.
+ * loadStackConfig asks `get` only for keys that are not secrets, and `has`,
+ * `origin` and `length` for the secrets, whose values stay with the engine and
+ * reach the providers through `configure`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { RawConfig } from "./stackConfig";
-import { CONFIG_KEYS, ENV_KEYS } from "../resources/servicenow";
-
-/** The environment variables the providers fall back to, by config key (connection.ts's own pairs). */
-const ENV_FALLBACKS: Record<string, string> = Object.fromEntries(
-  (Object.keys(ENV_KEYS) as Array<keyof typeof ENV_KEYS>).map((k) => [CONFIG_KEYS[k], ENV_KEYS[k]]),
-);
+import { ENV_FALLBACKS, RawConfig, SettingOrigin } from "./stackConfig";
 
 /** A secret stack setting (`namespace:key`) as a secret output, for the components that take it. */
 export function secretSetting(key: string): pulumi.Output<string> {
@@ -19,15 +13,35 @@ export function secretSetting(key: string): pulumi.Output<string> {
   return new pulumi.Config(namespace).requireSecret(name);
 }
 
+/**
+ * Whether the stack stores `key` encrypted. The CLI tells the program which keys
+ * were set with --secret (PULUMI_CONFIG_SECRET_KEYS); the SDK reads that list
+ * through `runtime.isConfigSecret`, which its type declarations leave out
+ * (marked internal), so it is looked up here by name. The mocks' setAllConfig
+ * fills the same list.
+ */
+function isConfigSecret(key: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  if (typeof runtime.isConfigSecret === "function") return runtime.isConfigSecret(key);
+  const listed: unknown = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS || "[]");
+  return Array.isArray(listed) && listed.includes(key);
+}
+
 export function pulumiRawConfig(env: NodeJS.ProcessEnv = process.env): RawConfig {
   const fallback = (key: string): string | undefined => {
     const name = ENV_FALLBACKS[key];
     return name ? env[name] || undefined : undefined;
   };
+  const origin = (key: string): SettingOrigin | undefined => {
+    if (pulumi.runtime.getConfig(key) !== undefined) return isConfigSecret(key) ? "secret" : "plain";
+    return fallback(key) !== undefined ? "environment" : undefined;
+  };
   return {
     get: (key) => pulumi.runtime.getConfig(key) ?? fallback(key),
-    has: (key) => pulumi.runtime.getConfig(key) !== undefined || fallback(key) !== undefined,
+    has: (key) => origin(key) !== undefined,
     // Names only: the values of keys keywire does not know are never read.
     keys: () => Object.keys(pulumi.runtime.allConfig()),
+    origin,
+    length: (key) => (pulumi.runtime.getConfig(key) ?? fallback(key))?.length,
   };
 }

@@ -4,9 +4,11 @@
  * Every problem is reported at once, each with the config key to fix and a hint,
  * so a new stack file is filled in in one pass rather than one failure at a time.
  * Secrets (the ServiceNow password or client secret, an operator-supplied API-key
- * token) are only checked for presence here: their values never enter the
- * program's view of the configuration, and no message repeats a value that may
- * be a secret (see inputMessages.ts).
+ * token) are only checked for presence, length and whether the stack stores them
+ * encrypted: their values never enter the program's view of the configuration,
+ * and no message repeats a value that may be a secret (see inputMessages.ts).
+ * Every value keywire reads is held to a length before it is parsed, by the rules
+ * the toolchain scripts apply too (core/textRules.ts).
  *
  * Where a setting becomes a resource's input, its rules are the resource's own
  * (inputRules.ts, rotationRules.ts, deliveryPolicy.ts), not a copy.
@@ -17,7 +19,10 @@ import { inputErrorMap, nearest } from "../resources";
 import {
   CONFIG_KEYS,
   DEFAULT_TOKEN_CONFIG_KEY,
+  ENV_KEYS,
   adoptSettingSchema,
+  configValueMax,
+  configValueTooLong,
   keySettingsSchema,
   normalizeInstanceUrl,
   oneLine,
@@ -162,6 +167,12 @@ export class StackConfigError extends pulumi.RunError {
   }
 }
 
+/**
+ * Where a setting's value comes from: the stack configuration, encrypted (`--secret`)
+ * or in clear text, or the environment variable the providers also read.
+ */
+export type SettingOrigin = "secret" | "plain" | "environment";
+
 /** What the loader needs from the configuration: raw values and whether a key is set. */
 export interface RawConfig {
   /** The raw string of a non-secret key (objects as JSON), or undefined. */
@@ -170,7 +181,25 @@ export interface RawConfig {
   has(key: string): boolean;
   /** Every key the stack sets, in every namespace (`keywire:sns`, `aws:region`, …). */
   keys(): string[];
+  /** Where a key's value comes from, or undefined when it is not set. */
+  origin(key: string): SettingOrigin | undefined;
+  /** How many characters a key's value has, secrets included (their length, never their value). */
+  length(key: string): number | undefined;
 }
+
+/** The environment variables the providers fall back to, by config key (connection.ts's own pairs). */
+export const ENV_FALLBACKS: Readonly<Record<string, string>> = Object.fromEntries(
+  (Object.keys(ENV_KEYS) as Array<keyof typeof ENV_KEYS>).map((k) => [CONFIG_KEYS[k], ENV_KEYS[k]]),
+);
+
+/** The settings that hold credentials: the stack must store them encrypted. */
+const SECRET_KEYS: readonly string[] = [CONFIG_KEYS.password, CONFIG_KEYS.clientSecret, DEFAULT_TOKEN_CONFIG_KEY];
+/** What to do about a credential that sat in a stack file in clear text. */
+const REPLACE_EXPOSED: Readonly<Record<string, string>> = {
+  [CONFIG_KEYS.password]: "change the password on the instance",
+  [CONFIG_KEYS.clientSecret]: "issue a new client secret on the instance",
+  [DEFAULT_TOKEN_CONFIG_KEY]: "rotate the key (docs/runbook.md)",
+};
 
 const KEYWIRE_KEYS = ["namePrefix", "integrationUser", "policyMode", "keepBasicAuth", "apiKey", "rateLimit", "adopt", "pushConnector", "sns"] as const;
 /** Keys whose value is JSON: objects, and `adopt`, which is `true` or an object. */
@@ -256,20 +285,54 @@ function parseValue(key: string, raw: string, problems: ConfigProblem[]): unknow
 /** Validates the whole configuration; throws a StackConfigError listing every problem. */
 export function loadStackConfig(raw: RawConfig): StackConfig {
   const problems: ConfigProblem[] = [];
+  /** The name a problem gives a setting: its environment variable when that is where the value came from. */
+  const nameOf = (key: string): string => (raw.origin(key) === "environment" && ENV_FALLBACKS[key]) || key;
+
+  // Lengths first: a value too long for any setting is not parsed, and reported once.
+  const tooLong = new Set<string>();
+  for (const key of new Set([...raw.keys(), ...SERVICENOW_KEYS, DEFAULT_TOKEN_CONFIG_KEY])) {
+    const max = key.startsWith("keywire:") || SERVICENOW_KEYS.includes(key) ? configValueMax(key) : undefined;
+    const length = raw.length(key);
+    if (max === undefined || length === undefined || length <= max) continue;
+    tooLong.add(key);
+    const name = nameOf(key);
+    const fix =
+      name === key
+        ? `Run \`pulumi config rm ${key}\`, then set the intended value again${SECRET_KEYS.includes(key) ? ` with \`pulumi config set --secret ${key}\`` : ""}.`
+        : `Set ${name} to the intended value.`;
+    problems.push({ key: name, message: configValueTooLong(max, fix) });
+  }
+  const read = (key: string): string | undefined => (tooLong.has(key) ? undefined : raw.get(key));
+
+  // A credential in the stack file in clear text: anyone who reads the file or the repository has it.
+  for (const key of SECRET_KEYS) {
+    if (raw.origin(key) !== "plain") continue;
+    problems.push({
+      key,
+      message:
+        `is stored in clear text in the stack file (set without --secret), where anyone who can read the file or its history has it. ` +
+        `Run \`pulumi config rm ${key}\`, then \`pulumi config set --secret ${key}\` (it reads the value from standard input)` +
+        (ENV_FALLBACKS[key] ? `, or give it through ${ENV_FALLBACKS[key]} instead` : "") +
+        `. The clear value may be in the repository's history: ${REPLACE_EXPOSED[key]}`,
+    });
+  }
 
   // ServiceNow connection: where, and how keywire authenticates (presence only for secrets).
   let instanceUrl = "";
   const instanceKey = raw.get("servicenow:instanceUrl") !== undefined ? "servicenow:instanceUrl" : "servicenow:instance";
-  const instance = raw.get(instanceKey);
-  if (instance === undefined || instance.trim() === "") {
+  const instanceName = nameOf(instanceKey);
+  const instance = read(instanceKey);
+  if (tooLong.has(instanceKey)) {
+    // Reported above.
+  } else if (instance === undefined || instance.trim() === "") {
     problems.push({ key: "servicenow:instance", message: "is required: your instance name (dev12345) or servicenow:instanceUrl" });
   } else if (PLACEHOLDER.test(instance.trim())) {
-    problems.push({ key: instanceKey, message: "replace the placeholder with your instance name (e.g. dev12345)" });
+    problems.push({ key: instanceName, message: "replace the placeholder with your instance name (e.g. dev12345)" });
   } else {
     try {
-      instanceUrl = normalizeInstanceUrl(instance, instanceKey);
+      instanceUrl = normalizeInstanceUrl(instance, instanceName);
     } catch (e) {
-      problems.push({ key: instanceKey, message: (e as Error).message });
+      problems.push({ key: instanceName, message: (e as Error).message });
     }
   }
   const basic = raw.get("servicenow:username") !== undefined;
@@ -295,7 +358,7 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
 
   const input: Record<string, unknown> = {};
   for (const key of KEYWIRE_KEYS) {
-    const v = raw.get(`keywire:${key}`);
+    const v = read(`keywire:${key}`);
     if (v !== undefined) input[key] = parseValue(key, v, problems);
   }
   problems.push(...unknownKeywireKeys(raw.keys()));
@@ -303,11 +366,13 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const [head, ...rest] = issue.path.map(String);
+      // A value too long to read is reported once, not as missing as well.
+      if (head !== undefined && tooLong.has(`keywire:${head}`)) continue;
       const key = head ? `keywire:${head}${rest.length ? `.${rest.join(".")}` : ""}` : "keywire";
       problems.push({ key, message: issue.message });
     }
   }
-  if (parsed.success) {
+  if (parsed.success && !tooLong.has("keywire:sns")) {
     const sns = parsed.data.sns;
     if (sns.enabled && !sns.topicName && !sns.existingTopicArn) {
       problems.push({ key: "keywire:sns.topicName", message: "give a topic name to create, or keywire:sns.existingTopicArn" });

@@ -4,7 +4,8 @@
  * The component that builds the whole chain (`ServiceNowApiKeyAuth`, also exported
  * from `keywire`), each record resource on its own, the checks, and what a program
  * needs to validate its settings the way the resources will (the key settings'
- * schema, the rotation rule, the config keys the providers read).
+ * schema, the rotation rule, the config keys the providers read and the lengths
+ * they accept).
  */
 export { ServiceNowApiKeyAuth, SHIPPED_BASIC_PROFILE, type ServiceNowApiKeyAuthArgs, type PolicyMode } from "./components/serviceNowApiKeyAuth";
 export { inboundEventEndpoint, inboundEventUrl, INBOUND_EVENT_PATH } from "./components/eventEndpoint";
@@ -38,6 +39,7 @@ export { Preflight, TOKEN_AUTH_PLUGIN, SECURITY_TABLES, type PreflightArgs } fro
 export { ApiKeyVerification, type ApiKeyVerificationArgs } from "./checks/apiKeyVerification";
 
 export { CONFIG_KEYS, ENV_KEYS, normalizeInstanceUrl, type ConnectionArgs } from "./client/connection";
+export { SETTING_MAX, CONFIG_VALUE_MAX, configValueMax, configValueTooLong } from "../core/textRules";
 export { ServiceNowError } from "./client/platform";
 
 // The dynamic providers, under the names the states of every stack refer to them by

@@ -20,7 +20,13 @@ const baseConfig: Record<string, string> = {
 async function runProgram(config: Record<string, string>, token: string) {
   const registered: Registered[] = [];
   await mockRuntime(token, registered);
-  const cfg = loadStackConfig({ get: (k) => config[k], has: (k) => config[k] !== undefined, keys: () => Object.keys(config) });
+  const cfg = loadStackConfig({
+    get: (k) => config[k],
+    has: (k) => config[k] !== undefined,
+    keys: () => Object.keys(config),
+    origin: (k) => (config[k] === undefined ? undefined : k === "servicenow:password" ? "secret" : "plain"),
+    length: (k) => config[k]?.length,
+  });
   const program = keywireStack(cfg) as unknown as Record<string, pulumi.Output<unknown> | unknown>;
   // Let every registration settle.
   for (const out of Object.values(program)) if (pulumi.Output.isInstance(out)) await settle(out as pulumi.Output<unknown>);

@@ -62,3 +62,53 @@ test("bad configuration is one RunError naming every key, and nothing is registe
   expect(registered).toEqual([]);
   expect(stub.requests).toEqual([]);
 });
+
+test("a token or password set without --secret stops the run with the command that encrypts it, and nothing is registered", async () => {
+  const registered: Registered[] = [];
+  await mockRuntime("unused", registered);
+  pulumi.runtime.setAllConfig(
+    {
+      "servicenow:instanceUrl": stub.url,
+      "servicenow:username": "deployer",
+      "servicenow:password": "hunter2-in-clear",
+      "keywire:apiKeyToken": "now_clear-text-token-value",
+      "keywire:integrationUser": JSON.stringify({ userName: "svc.events" }),
+      "keywire:pushConnector": JSON.stringify({ name: "AWS SNS push connector" }),
+      "keywire:sns": JSON.stringify({ enabled: false }),
+    },
+    // Neither key is in the secret keys Pulumi hands the program: both were set without --secret.
+    [],
+  );
+  const thrown = runProgram();
+  expect(pulumi.RunError.isInstance(thrown)).toBe(true);
+  const message = (thrown as Error).message;
+  expect(message).toContain("pulumi config set --secret keywire:apiKeyToken");
+  expect(message).toContain("pulumi config set --secret servicenow:password");
+  expect(message).not.toContain("hunter2-in-clear");
+  expect(message).not.toContain("clear-text-token-value");
+  await new Promise((r) => setTimeout(r, 50));
+  expect(registered).toEqual([]);
+  expect(stub.requests).toEqual([]);
+});
+
+test("the same settings stored as secrets pass this check", async () => {
+  const registered: Registered[] = [];
+  await mockRuntime("unused", registered);
+  pulumi.runtime.setAllConfig(
+    {
+      "servicenow:instanceUrl": stub.url,
+      "servicenow:username": "deployer",
+      "servicenow:password": "hunter2-as-secret",
+      "keywire:apiKeyToken": "now_secret-token-value",
+      "keywire:integrationUser": JSON.stringify({ userName: "svc.events" }),
+      "keywire:pushConnector": JSON.stringify({ name: "AWS SNS push connector" }),
+      "keywire:sns": JSON.stringify({ enabled: false }),
+      "keywire:keepBasicAuth": "yes",
+    },
+    ["servicenow:password", "keywire:apiKeyToken"],
+  );
+  const thrown = runProgram();
+  expect(pulumi.RunError.isInstance(thrown)).toBe(true);
+  // Refused for the one bad setting only: the secrets are not among the problems.
+  expect((thrown as Error).message).toMatch(/has 1 problem:\n {2}- keywire:keepBasicAuth:/);
+});

@@ -5,16 +5,20 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfigError, loadStackConfig } from "../../config/stackConfig";
+import { RawConfig, StackConfigError, loadStackConfig } from "../../config/stackConfig";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const yaml: { load(text: string): unknown } = require("js-yaml");
 
 type Raw = Record<string, string>;
-const raw = (values: Raw) => ({
+/** The keys a stack sets with --secret; `inClear` lists those set without it in a test. */
+const SECRET_KEYS = ["servicenow:password", "servicenow:clientSecret", "keywire:apiKeyToken"];
+const raw = (values: Raw, inClear: string[] = []): RawConfig => ({
   get: (k: string) => values[k],
   has: (k: string) => values[k] !== undefined,
   keys: () => Object.keys(values).filter((k) => values[k] !== undefined),
+  origin: (k: string) => (values[k] === undefined ? undefined : SECRET_KEYS.includes(k) && !inClear.includes(k) ? "secret" : "plain"),
+  length: (k: string) => values[k]?.length,
 });
 
 /** Pulumi hands object values to the program as JSON strings; do the same with a stack file. */
@@ -26,9 +30,9 @@ function stackFile(name: string, secrets: string[] = []): Raw {
   return out;
 }
 
-function problems(values: Raw): Record<string, string> {
+function problems(values: Raw, inClear: string[] = []): Record<string, string> {
   try {
-    loadStackConfig(raw(values));
+    loadStackConfig(raw(values, inClear));
   } catch (e) {
     expect(e).toBeInstanceOf(StackConfigError);
     return Object.fromEntries((e as StackConfigError).problems.map((p) => [p.key, p.message]));
@@ -267,5 +271,77 @@ describe("bad input is refused with what to do, in one message", () => {
     expect(keys).toEqual(expect.arrayContaining(["servicenow:instance", "keywire:keepBasicAuth", "keywire:namePrefix"]));
     for (const secret of ["hunter2", "hunter3", "abcdefghijklmnopqrstuvwxyz"]) expect(e.message).not.toContain(secret);
     expect(e.problems.find((p) => p.key === "keywire:keepBasicAuth")!.message).toMatch(/must be a boolean \(got a string\)/);
+  });
+});
+
+describe("characters that change what a value names or how it reads are refused, naming the key", () => {
+  test.each<[string, Raw, string, RegExp]>([
+    ["a line break inside the instance URL", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com\n.evil.com" }, "servicenow:instanceUrl", /contains a line break.*character 29/],
+    ["a tab inside the instance name", { "servicenow:instance": "dev1\t" }, "servicenow:instance", /contains a tab/],
+    ["a space inside the instance URL", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com .evil.com" }, "servicenow:instanceUrl", /contains a space/],
+    ["a zero-width space inside the instance URL", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com\u200b.evil.com" }, "servicenow:instanceUrl", /U\+200B/],
+    ["a 70,000-character instance host", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": `https://${"h".repeat(70_000)}.com` }, "servicenow:instanceUrl", /longer than 4096 characters/],
+    ["a 3,000-character instance host", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": `https://${"h".repeat(3_000)}.com` }, "servicenow:instanceUrl", /at most 2048 characters/],
+    ["a 254-character instance host", { "servicenow:instance": `${Array.from({ length: 4 }, () => "h".repeat(62)).join(".")}.co` }, "servicenow:instance", /host .*at most 253 characters/],
+    ["a 64-character label in the instance host", { "servicenow:instance": `${"h".repeat(64)}.service-now.com` }, "servicenow:instance", /label .*at most 63 characters/],
+    ["a right-to-left override in the connector's name", { "keywire:pushConnector": JSON.stringify({ name: "AWS SNS push \u202Erotcennoc" }) }, "keywire:pushConnector.name", /U\+202E/],
+    ["a zero-width space in the key's name", { "keywire:apiKey": JSON.stringify({ name: "keywire\u200b key" }) }, "keywire:apiKey.name", /U\+200B/],
+    ["an isolate in the key's name", { "keywire:apiKey": JSON.stringify({ name: "\u2066keywire\u2069 key" }) }, "keywire:apiKey.name", /U\+2066/],
+    ["a byte-order mark in the user's first name", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", firstName: "\ufeffEvents" }) }, "keywire:integrationUser.firstName", /U\+FEFF/],
+    ["a word joiner in the user's last name", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", lastName: "Ev\u2060ents" }) }, "keywire:integrationUser.lastName", /U\+2060/],
+    ["a left-to-right mark in the user name", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events\u200e" }) }, "keywire:integrationUser.userName", /user_name/],
+    ["a bidirectional override in the name prefix", { "keywire:namePrefix": "kw\u202d" }, "keywire:namePrefix", /lower-case/],
+  ])("%s", (_label, values, key, message) => {
+    const clean = Object.fromEntries(Object.entries({ ...valid, ...values }).filter(([, v]) => v !== undefined)) as Raw;
+    const p = problems(clean);
+    expect(p[key]).toMatch(message);
+    expect(p[key]).not.toContain("evil");
+    expect(p[key]).not.toContain("hhhhhhhhhh");
+  });
+});
+
+describe("a value longer than any keywire setting needs is refused before it is parsed", () => {
+  test.each<[string, string, number, RegExp]>([
+    ["keywire:sns", JSON.stringify({ topicName: "alarms", padding: "p".repeat(200_000) }), 200_000, /longer than 16384 characters/],
+    ["keywire:namePrefix", "n".repeat(20_000), 20_000, /longer than 16384 characters/],
+    ["servicenow:username", "u".repeat(5_000), 5_000, /longer than 4096 characters/],
+    ["servicenow:password", "s".repeat(5_000), 5_000, /longer than 4096 characters/],
+    ["keywire:apiKeyToken", "t".repeat(5_000), 5_000, /longer than 4096 characters/],
+  ])("%s", (key, value, _n, message) => {
+    const p = problems({ ...valid, [key]: value });
+    expect(p[key]).toMatch(message);
+    expect(p[key]).toMatch(/pulumi config/);
+    // One problem for the key, not one per rule the long value also breaks.
+    expect(Object.keys(p).filter((k) => k.startsWith(key))).toEqual([key]);
+    expect(JSON.stringify(p)).not.toMatch(/(.)\1{50}/);
+  });
+});
+
+describe("a secret set without --secret is refused with the command that stores it encrypted", () => {
+  test.each(["servicenow:password", "keywire:apiKeyToken"])("%s in clear text", (key) => {
+    const p = problems({ ...valid, [key]: "hunter2-in-clear" }, [key]);
+    expect(p[key]).toContain("clear text");
+    expect(p[key]).toContain(`pulumi config set --secret ${key}`);
+    expect(p[key]).toContain(`pulumi config rm ${key}`);
+    expect(JSON.stringify(p)).not.toContain("hunter2-in-clear");
+  });
+
+  test("servicenow:clientSecret in clear text", () => {
+    const { "servicenow:username": _u, "servicenow:password": _p, ...rest } = valid;
+    const p = problems({ ...rest, "servicenow:clientId": "cid", "servicenow:clientSecret": "hunter3-in-clear" }, ["servicenow:clientSecret"]);
+    expect(p["servicenow:clientSecret"]).toContain("pulumi config set --secret servicenow:clientSecret");
+    expect(JSON.stringify(p)).not.toContain("hunter3-in-clear");
+  });
+
+  test("a password from SERVICENOW_PASSWORD is not a clear-text setting", () => {
+    const { "servicenow:password": _p, ...rest } = valid;
+    const values: Raw = { ...rest };
+    const cfg = loadStackConfig({
+      ...raw(values),
+      has: (k) => k === "servicenow:password" || values[k] !== undefined,
+      origin: (k) => (k === "servicenow:password" ? "environment" : values[k] === undefined ? undefined : "plain"),
+      length: (k) => (k === "servicenow:password" ? 8 : values[k]?.length),
+    });
+    expect(cfg.authKind).toBe("basic");
   });
 });
