@@ -4,11 +4,16 @@
  * Says on stderr which one and in what environment, then hands over
  * stdin/stdout/stderr and exits with the CLI's own exit code, so
  * `--expect-no-changes` (7) and friends reach the caller unchanged.
+ *
+ * Before any of that it refuses a setting too long for the stack's configuration
+ * (configLimits.ts), given on the command line, on standard input to
+ * `config set <key>`, or already in the stack file of a command that runs the program.
  */
 import "../tools/preflight";
 import { spawn } from "child_process";
 import * as path from "path";
 import { callerDir, ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
+import { commandLineValueProblems, keyReadFromStdin, stackFileProblems, valueMax, valueProblem } from "./configLimits";
 
 /** The CLI handles stop signals itself (a first Ctrl-C cancels gracefully, a second
  * one hard). Ctrl-C and a terminal hang-up already reach it, since it shares the
@@ -33,27 +38,74 @@ export function projectDir(args: string[], callerCwd: string): string {
   return callerCwd;
 }
 
+/**
+ * Standard input, read whole unless it grows past `maxBytes`: then undefined, and
+ * the rest is left unread (the command is refused anyway).
+ */
+function readInput(maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (result: Buffer | undefined): void => {
+      process.stdin.off("data", onData);
+      process.stdin.off("end", onEnd);
+      process.stdin.off("error", reject);
+      process.stdin.pause();
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) stop(undefined);
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => stop(Buffer.concat(chunks));
+    process.stdin.on("data", onData);
+    process.stdin.on("end", onEnd);
+    process.stdin.on("error", reject);
+  });
+}
+
 async function main(args: string[]): Promise<number> {
   const log = (l: string): void => {
     process.stderr.write(`[pulumi] ${l}\n`);
   };
   // The CLI runs where the caller stood, so `npm run pulumi` works in any project directory.
   const cwd = callerDir(process.env);
+  const refused = [...commandLineValueProblems(args), ...stackFileProblems(projectDir(args, cwd), args)];
+  // `config set <key>` without a value reads it from standard input when that is not a
+  // terminal: read it here to measure it, and hand it on.
+  const stdinKey = keyReadFromStdin(args);
+  let input: Buffer | undefined;
+  if (refused.length === 0 && stdinKey !== undefined && !process.stdin.isTTY) {
+    const max = valueMax(stdinKey);
+    // UTF-8 takes at most 4 bytes a character; one trailing line break is the CLI's to strip.
+    input = await readInput(max * 4 + 2);
+    const value = input?.toString("utf8").replace(/\r?\n$/, "");
+    const problem = valueProblem(stdinKey, value ?? "x".repeat(max + 1));
+    if (problem) refused.push(problem);
+  }
+  if (refused.length > 0) {
+    for (const p of refused) log(p);
+    return 1;
+  }
   const tc = await ensurePulumi({ cwd: projectDir(args, cwd), log });
   ensureBackendDir(tc.env);
   const env = envForCommand(args, tc.env);
   // The line ensurePulumi logged names keywire's defaults; say which this command runs without.
   const dropped = ["PULUMI_BACKEND_URL", "PULUMI_HOME"].filter((k) => tc.env[k] !== undefined && env[k] === undefined);
   if (dropped.length > 0) log(`this login runs without keywire's ${dropped.join(" and ")}, so that later runs find the login it records`);
-  const child = spawn(tc.pulumi, args, { cwd, env, stdio: "inherit" });
+  const child = spawn(tc.pulumi, args, { cwd, env, stdio: [input ? "pipe" : "inherit", "inherit", "inherit"] });
+  if (input) child.stdin?.end(input);
   const forward = (sig: NodeJS.Signals): void => {
     child.kill(sig);
   };
   for (const sig of FORWARDED) process.on(sig, forward);
   for (const sig of FROM_TERMINAL) process.on(sig, ignore);
   return new Promise<number>((resolve) => {
-    child.on("error", (err) => {
-      process.stderr.write(`[pulumi] could not start ${tc.pulumi}: ${err.message}\n`);
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      // E2BIG: the arguments and environment together are more than Linux starts a process with.
+      const why = err.code === "E2BIG" ? "its arguments or environment are too long for the system (E2BIG); give a long setting on standard input" : err.message;
+      process.stderr.write(`[pulumi] could not start ${tc.pulumi}: ${why}\n`);
       resolve(1);
     });
     child.on("close", (code, signal) => {

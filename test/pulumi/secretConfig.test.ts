@@ -25,6 +25,16 @@ test("a value pulumi would change on stdin is refused, without echoing it", () =
   expect(() => setSecretConfigCommand("k:v", "")).toThrow(/empty/);
 });
 
+test("a value longer than the setting may hold is refused before pulumi stores it, without echoing it", () => {
+  // Stored, it would be handed to every later run in one environment variable and stop
+  // it with "argument list too long".
+  const long = "v".repeat(200_000);
+  expect(() => setSecretConfigCommand("servicenow:password", long)).toThrow(/servicenow:password is longer than 4096 characters/);
+  expect(() => setSecretConfigCommand("keywire:apiKeyToken", "t".repeat(4097))).toThrow(/keywire:apiKeyToken is longer than 4096 characters/);
+  expect(() => setSecretConfigCommand("servicenow:password", long)).not.toThrow(/v{20}/);
+  expect(setSecretConfigCommand("servicenow:password", "p".repeat(4096)).input).toHaveLength(4096);
+});
+
 test("runCommand hands the input to the child's stdin, which is not a terminal", async () => {
   const cmd = setSecretConfigCommand("k:v", SECRET);
   const script = "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify({s,tty:!!process.stdin.isTTY,argv:process.argv})))";
