@@ -9,12 +9,17 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { runCommand } from "./toolchain";
+import { callerDir, runCommand } from "./toolchain";
+import { packageRoot } from "../package/root";
 import { ConfigSource, ENV_KEYS, TableClient, resolveConnection } from "../../resources/servicenow/client";
 import { redact, redactAndTrim } from "../../resources/core/redact";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const WRAPPER = path.join(REPO_ROOT, "scripts", "pulumi", "run.ts");
+/**
+ * The wrapper beside this module, in the form this module runs in: run.ts through
+ * ts-node in keywire's checkout, the compiled run.js in a built or installed keywire
+ * (which has no ts-node).
+ */
+const WRAPPER = path.join(__dirname, `run${path.extname(__filename)}`);
 /** A cold machine builds the Pulumi CLI first (about 7 minutes, docs/toolchain.md). */
 const WRAPPER_TIMEOUT_MS = 20 * 60_000;
 const KILL_GRACE_MS = 5_000;
@@ -32,11 +37,12 @@ export class StackAccessError extends Error {}
  * on, redacted; stdout is returned.
  */
 export async function runPulumiWrapper(args: string[], secrets: string[]): Promise<string> {
-  if (!fs.existsSync(WRAPPER)) throw new StackAccessError("the Pulumi CLI wrapper (scripts/pulumi/run.ts, `npm run pulumi`) is missing");
-  const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
+  if (!fs.existsSync(WRAPPER)) throw new StackAccessError(`the Pulumi CLI wrapper (${path.basename(WRAPPER)}, \`npm run pulumi\`) is missing; reinstall keywire`);
+  const start = WRAPPER.endsWith(".ts") ? [require.resolve("ts-node/dist/bin.js", { paths: [packageRoot(__dirname)] }), "--transpile-only", WRAPPER] : [WRAPPER];
   let tail = "";
-  const res = await runCommand(process.execPath, [tsNode, "--transpile-only", WRAPPER, ...args], {
-    cwd: REPO_ROOT,
+  // The wrapper runs the CLI where the caller stood, whose project and backend count.
+  const res = await runCommand(process.execPath, [...start, ...args], {
+    cwd: callerDir(process.env),
     timeoutMs: WRAPPER_TIMEOUT_MS,
     killGraceMs: KILL_GRACE_MS,
     maxStdoutBytes: MAX_OUTPUT_BYTES,

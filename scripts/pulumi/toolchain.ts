@@ -20,10 +20,16 @@ import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
+import { isCheckout, packageRoot } from "../package/root";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+/** keywire's package: its checkout, or node_modules/keywire where a team installed it. */
+export const REPO_ROOT = packageRoot(__dirname);
+/** Route 4 builds keywire's own parts from these; only a checkout has them (package.json `files`). */
 const LANGUAGE_HOST_DIR = path.join(REPO_ROOT, "tools", "language-host");
-const DYNAMIC_PROVIDER_SCRIPT = path.join(__dirname, "pulumi-resource-pulumi-nodejs");
+const DYNAMIC_PROVIDER_SCRIPT = path.join(REPO_ROOT, "scripts", "pulumi", "pulumi-resource-pulumi-nodejs");
+/** The checkout's Node 22 (the `node` dev dependency). An installed package has none of its
+ * own: the team's Node on PATH already runs keywire, so nothing is put ahead of it. */
+const NODE_BIN: string | undefined = isCheckout(REPO_ROOT) ? path.join(REPO_ROOT, "node_modules", ".bin") : undefined;
 const DEFAULT_INSTALLER_URL = "https://get.pulumi.com/";
 
 const PKG_MODULE = "github.com/pulumi/pulumi/pkg/v3";
@@ -103,9 +109,13 @@ interface Stamp {
 // Locations and environment
 // ---------------------------------------------------------------------------
 
-/** The @pulumi/pulumi version installed in node_modules: the one version source. */
-export function sdkVersion(): string {
-  const pkgPath = require.resolve("@pulumi/pulumi/package.json", { paths: [REPO_ROOT] });
+/**
+ * The @pulumi/pulumi version installed in node_modules: the one version source. That of
+ * the program in `projectDir` where it has its own (the SDK the CLI will run), else the
+ * one keywire resolves.
+ */
+export function sdkVersion(projectDir?: string): string {
+  const pkgPath = require.resolve("@pulumi/pulumi/package.json", { paths: projectDir === undefined ? [REPO_ROOT] : [projectDir, REPO_ROOT] });
   const pkg: unknown = JSON.parse(fs.readFileSync(pkgPath, "utf8"));
   const version = (pkg as { version?: unknown }).version;
   if (typeof version !== "string" || !/^\d+\.\d+\.\d+/.test(version)) {
@@ -129,9 +139,11 @@ export function defaultPulumiHome(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** The local file backend a keywire-provided CLI uses when the caller has chosen none:
- * state stays with the checkout (.tools/ is ignored by git). */
+ * state stays with the checkout (.tools/ is ignored by git). An installed package is no
+ * place for state (the next npm install replaces it): there it is the user's, beside
+ * keywire's tools cache. */
 export function defaultBackendDir(): string {
-  return path.join(REPO_ROOT, ".tools", "pulumi-state");
+  return isCheckout(REPO_ROOT) ? path.join(REPO_ROOT, ".tools", "pulumi-state") : path.join(os.homedir(), ".cache", "keywire", "pulumi-state");
 }
 
 /** The file backend needs its directory to exist; make the default one on first use. */
@@ -162,8 +174,9 @@ export interface PulumiEnv {
  * The environment the CLI runs with: a pure decision from the route, the caller's
  * environment and what the team has set up.
  *
- * Every route gets node_modules/.bin first on PATH, so the language host and the
- * dynamic-provider plugin run the project's Node 22, not an older system Node.
+ * In keywire's checkout every route gets node_modules/.bin first on PATH, so the
+ * language host and the dynamic-provider plugin run the project's Node 22, not an older
+ * system Node; an installed keywire leaves the team's PATH order as it is.
  *
  * Route "path" (the team's own CLI) gets nothing else: its PULUMI_HOME, login, backend,
  * update check and plugin downloads are the team's.
@@ -177,13 +190,13 @@ export interface PulumiEnv {
  * PULUMI_BACKEND_URL, Pulumi.yaml's backend.url, a login or PULUMI_ACCESS_TOKEN.
  */
 export function pulumiEnv(route: Route, binDir: string, base: NodeJS.ProcessEnv, team: TeamSetup = {}): PulumiEnv {
-  const nodeBin = path.join(REPO_ROOT, "node_modules", ".bin");
-  const callerPath = (base.PATH ?? "").split(path.delimiter).filter((p) => p !== "" && p !== nodeBin);
+  const nodeBin = NODE_BIN === undefined ? [] : [NODE_BIN];
+  const callerPath = (base.PATH ?? "").split(path.delimiter).filter((p) => p !== "" && p !== NODE_BIN);
   if (route === "path") {
     // The CLI's own directory stays where the caller has it: it may hold other tools
     // (an older node in /usr/bin) that must not move ahead of the caller's choices.
     return {
-      env: { ...base, PATH: [nodeBin, ...callerPath].join(path.delimiter) },
+      env: { ...base, PATH: [...nodeBin, ...callerPath].join(path.delimiter) },
       summary: "the team's own CLI: its PULUMI_HOME, login, backend and plugin downloads",
     };
   }
@@ -192,7 +205,7 @@ export function pulumiEnv(route: Route, binDir: string, base: NodeJS.ProcessEnv,
     ...base,
     // The cache holds only pulumi and its plugins: first, so the engine finds
     // keywire's plugins even if another pulumi install is on PATH.
-    PATH: [binDir, nodeBin, ...callerPath.filter((p) => p !== binDir)].join(path.delimiter),
+    PATH: [binDir, ...nodeBin, ...callerPath.filter((p) => p !== binDir)].join(path.delimiter),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   };
@@ -546,6 +559,11 @@ interface CacheState {
   dynamicProvider: boolean;
 }
 
+/** Whether keywire's own parts of route 4 are here to build: in its checkout, not in an installed package. */
+function hasGoRouteSources(): boolean {
+  return fs.existsSync(LANGUAGE_HOST_DIR) && fs.existsSync(DYNAMIC_PROVIDER_SCRIPT);
+}
+
 function staleParts(dir: string, version: string): CacheState {
   const stamp = readStamp(dir);
   const binDir = path.join(dir, "bin");
@@ -554,6 +572,11 @@ function staleParts(dir: string, version: string): CacheState {
   }
   if (stamp.route === "installer") {
     // The official install brings its own plugins; nothing of keywire's is in it.
+    return { cli: false, languageHost: false, dynamicProvider: false };
+  }
+  if (!hasGoRouteSources()) {
+    // A cache a checkout built serves an installed keywire as it is: it has no sources
+    // to compare with, nor to rebuild from.
     return { cli: false, languageHost: false, dynamicProvider: false };
   }
   return {
@@ -946,7 +969,7 @@ interface Provided {
 export async function ensurePulumi(opts: EnsureOptions = {}): Promise<Toolchain> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[pulumi-setup] ${l}\n`));
   const base = opts.env ?? process.env;
-  const version = sdkVersion();
+  const version = sdkVersion(opts.cwd ?? process.cwd());
   const provided = await provide(version, base, log, opts.force === true);
   const pulumi = path.join(provided.binDir, "pulumi");
   // The team's files matter only where keywire would otherwise choose for it.
@@ -991,6 +1014,10 @@ async function provide(version: string, base: NodeJS.ProcessEnv, log: (l: string
       log(`${official.note}; building from the Go module proxy instead`);
     }
 
+    if (!hasGoRouteSources()) {
+      notes.push(`Go: not from an installed keywire (the build needs tools/language-host from keywire's repository); put a pulumi ${tag} or newer on PATH`);
+      throw noRoute(version, notes);
+    }
     const goBin = which("go", base);
     const goVer = goBin ? await goVersion(goBin, base) : undefined;
     if (!goBin || !goVer) {
