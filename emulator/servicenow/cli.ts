@@ -1,18 +1,38 @@
 /**
- * `npm run emulator -- --port <p> [--data <file>] [--admin-password-file <file>] [switches]`, and
- * `npm run emulator -- token <api_key sys_id> --url <emulator URL>` (tokenCommand.ts).
+ * `keywire emulator --port <p> [--data <file>] [--admin-password-file <file>] [switches]`, and
+ * `keywire emulator token <api_key sys_id> --url <emulator URL>` (tokenCommand.ts); in keywire's
+ * checkout `npm run emulator -- …`, which runs the same command.
  */
 import "../../scripts/tools/preflight";
-import { ADMIN_PASSWORD_ENV, resolveAdminPassword } from "./adminPassword";
+import { ADMIN_PASSWORD_ENV, DEFAULT_ADMIN_PASSWORD_FILE, resolveAdminPassword } from "./adminPassword";
 import { startServiceNowEmulator } from "./index";
 import { fetchToken, parseTokenArgs, TOKEN_HELP, TokenUsageError } from "./tokenCommand";
 import type { EmulatorOptions, FaultSettings } from "./types";
+import { type Invocation, npmScript } from "../../scripts/cli/invocation";
 
 /** The emulator's options plus what only the CLI needs to resolve them. */
 export type CliOptions = EmulatorOptions & { adminPasswordFile?: string };
 
-export const HELP = `Usage: npm run emulator -- [options]
-       npm run emulator -- token <api_key sys_id> (--url <emulator URL> | --port <n>)
+/** How the CLI is run: the command's name in its texts, and the admin password's default file. */
+export interface EmulatorCliContext {
+  invoke: Invocation;
+  /** Where the password is kept when no flag or environment variable gives one. */
+  defaultPasswordFile: string;
+  /** How the help text names that file. */
+  defaultPasswordNote: string;
+}
+
+/** keywire's checkout: the file `npm run demo` shares. */
+const CHECKOUT_CONTEXT: EmulatorCliContext = {
+  invoke: npmScript,
+  defaultPasswordFile: DEFAULT_ADMIN_PASSWORD_FILE,
+  defaultPasswordNote: ".demo/admin-password (created on first use, shared with npm run demo)",
+};
+
+export function emulatorHelp(c: Pick<EmulatorCliContext, "invoke" | "defaultPasswordNote"> = CHECKOUT_CONTEXT): string {
+  const cmd = c.invoke("emulator");
+  return `Usage: ${cmd} [options]
+       ${cmd} token <api_key sys_id> (--url <emulator URL> | --port <n>)
 
 Serves a ServiceNow instance emulator on 127.0.0.1.
 
@@ -41,7 +61,7 @@ Serves a ServiceNow instance emulator on 127.0.0.1.
   --help                         this text
 
 Without either flag the password is $${ADMIN_PASSWORD_ENV} if set, otherwise the
-random one in .demo/admin-password (created on first use, shared with npm run demo).
+random one in ${c.defaultPasswordNote}.
 
 Admin API (loopback, no auth): GET /__emulator/metrics, POST /__emulator/metrics/reset,
 POST /__emulator/reset, GET|PUT /__emulator/faults, GET|PATCH /__emulator/options,
@@ -50,6 +70,9 @@ GET /__emulator/token/<api_key sys_id>.
 The token subcommand prints an API key's token from a running emulator, for a person to copy
 (the key's form, /nav_to.do?uri=api_key.do%3Fsys_id%3D<sys_id>, shows it too).
 `;
+}
+
+export const HELP = emulatorHelp();
 
 class UsageError extends Error {}
 
@@ -146,7 +169,7 @@ export function parseArgs(argv: string[]): CliOptions | "help" {
 }
 
 /** The token subcommand: prints the token and exits 0, or says why not and exits 1 (2 for usage). */
-async function token(argv: string[]): Promise<void> {
+async function token(argv: string[], invoke: Invocation): Promise<void> {
   let cmd: ReturnType<typeof parseTokenArgs>;
   try {
     cmd = parseTokenArgs(argv);
@@ -155,7 +178,8 @@ async function token(argv: string[]): Promise<void> {
     process.exit(e instanceof TokenUsageError ? 2 : 1);
   }
   if (cmd === "help") {
-    process.stdout.write(TOKEN_HELP);
+    // TOKEN_HELP names the checkout's npm script; the command is the same wherever it runs.
+    process.stdout.write(TOKEN_HELP.split(npmScript("emulator")).join(invoke("emulator")));
     return;
   }
   try {
@@ -166,18 +190,18 @@ async function token(argv: string[]): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  if (process.argv[2] === "token") return token(process.argv.slice(3));
+async function main(argv: string[], c: EmulatorCliContext): Promise<void> {
+  if (argv[0] === "token") return token(argv.slice(1), c.invoke);
   let parsed: CliOptions | "help";
   let options: EmulatorOptions;
   try {
-    parsed = parseArgs(process.argv.slice(2));
+    parsed = parseArgs(argv);
     if (parsed === "help") {
-      process.stdout.write(HELP);
+      process.stdout.write(emulatorHelp(c));
       return;
     }
     const { adminPasswordFile, ...rest } = parsed;
-    const admin = resolveAdminPassword({ flag: rest.adminPassword, file: adminPasswordFile, env: process.env });
+    const admin = resolveAdminPassword({ flag: rest.adminPassword, file: adminPasswordFile, env: process.env, defaultFile: c.defaultPasswordFile });
     // stderr, so that stdout stays the one "listening" line scripts wait for.
     process.stderr.write(`admin password: ${admin.source}\n`);
     if (admin.warning) process.stderr.write(`warning: ${admin.warning}\n`);
@@ -204,9 +228,12 @@ async function main(): Promise<void> {
   process.on("SIGTERM", shutdown);
 }
 
-if (require.main === module) {
-  main().catch((e: Error) => {
+/** Starts the emulator (or runs `token`) as the CLI does; it serves until SIGINT or SIGTERM. */
+export function runEmulatorCli(argv: string[], c: EmulatorCliContext = CHECKOUT_CONTEXT): void {
+  main(argv, c).catch((e: Error) => {
     process.stderr.write(`servicenow emulator failed to start: ${e.message}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) runEmulatorCli(process.argv.slice(2));

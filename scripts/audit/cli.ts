@@ -1,6 +1,7 @@
 /**
- * `npm run audit -- --stack <name> [--state <file>]… [--instance-url <url>] [--json <file>]
+ * `keywire audit --stack <name> [--state <file>]… [--instance-url <url>] [--json <file>]
  *   [--markdown <file>] [--summary <file>] [--expiring-within-days N] [--fail-on high|medium|low|none]`
+ * (in keywire's checkout `npm run audit -- …`, which runs the same command).
  *
  * Lists every API key on the ServiceNow instance with its findings (auditKeys.ts).
  * Which keys keywire manages comes from Pulumi state: `--state` files (`pulumi stack
@@ -22,15 +23,41 @@ import { AuditReport, DEFAULT_EXPIRING_WITHIN_DAYS, RecordedBreak, SEVERITY_ORDE
 import { formatMarkdown, formatTable } from "./format";
 import { formatAuditChains } from "../chain/chainDiagram";
 import { appendSummary, summaryTarget } from "../chain/stepSummary";
+import { type Invocation, npmScript } from "../cli/invocation";
 
 const API_KEY_TYPE_SUFFIX = "keywire/servicenow:ApiKey";
 const VERIFICATION_TYPE_SUFFIX = "keywire/servicenow:ApiKeyVerification";
 const SYS_ID = /^[0-9a-f]{32}$/;
 
-const USAGE =
-  "usage: npm run audit -- --stack <name> [--state <file>]... [--instance-url <url>] [--json <file>] [--markdown <file>] [--summary <file>]\n" +
-  "                        [--expiring-within-days N] [--fail-on high|medium|low|none]\n" +
-  "  --stack may be left out when every stack is given with --state.";
+export function auditHelp(invoke: Invocation = npmScript): string {
+  return `usage: ${invoke("audit")} --stack <name> [--state <file>]... [--instance-url <url>] [--json <file>] [--markdown <file>]
+       [--summary <file>] [--expiring-within-days N] [--fail-on high|medium|low|none]
+
+Lists every API key on the ServiceNow instance, not only keywire's, with its findings:
+keys no stack manages, expired but active, admin-owned, with an inactive owner, expiring
+soon, without expiry or without an auth scope. It only reads, and never the token.
+
+  --stack <name>               the stack whose servicenow:* configuration connects to the
+                               instance and whose state says which keys it manages
+  --state <file>               a \`pulumi stack export\` file, one per stack (repeatable); with
+                               it Pulumi is not asked, and --stack may be left out
+  --instance-url <url>         use this instance and the SERVICENOW_* environment variables
+  --json <file>                write the report as JSON
+  --markdown <file>            write the report as Markdown
+  --summary <file>             append the Markdown report and each key's chain to this file
+                               ($GITHUB_STEP_SUMMARY in a GitHub Actions job when not given)
+  --expiring-within-days N     a key expiring within N days is a finding (default ${DEFAULT_EXPIRING_WITHIN_DAYS})
+  --fail-on <severity>         exit 1 on a finding at or above high, medium or low (default none)
+  -h, --help                   this text
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 the audit could
+not run. See docs/audit.md.
+`;
+}
+
+function usageHint(invoke: Invocation): string {
+  return `run ${invoke("audit")} --help for the options`;
+}
 
 type FailOn = Severity | "none";
 
@@ -51,7 +78,8 @@ interface CliOptions {
   failOn: FailOn;
 }
 
-function parseCli(argv: string[]): CliOptions {
+function parseCli(argv: string[], invoke: Invocation): CliOptions | "help" {
+  const usage = usageHint(invoke);
   let values;
   try {
     ({ values } = parseArgs({
@@ -59,6 +87,7 @@ function parseCli(argv: string[]): CliOptions {
       strict: true,
       allowPositionals: false,
       options: {
+        help: { type: "boolean", short: "h" },
         stack: { type: "string" },
         state: { type: "string", multiple: true },
         "instance-url": { type: "string" },
@@ -70,16 +99,18 @@ function parseCli(argv: string[]): CliOptions {
       },
     }));
   } catch (e) {
-    throw new AuditFailure(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    // Node's own message names the option; its first line is the one that matters.
+    throw new AuditFailure(`${(e instanceof Error ? e.message : String(e)).split("\n")[0]}; ${usage}`);
   }
+  if (values.help === true) return "help";
   const stack = values.stack;
-  if (stack !== undefined && !STACK_NAME.test(stack)) throw new AuditFailure(`--stack ${JSON.stringify(stack)} is not a stack name\n${USAGE}`);
+  if (stack !== undefined && !STACK_NAME.test(stack)) throw new AuditFailure(`--stack ${JSON.stringify(stack)} is not a stack name; ${usage}`);
   const states = values.state ?? [];
-  if (stack === undefined && states.length === 0) throw new AuditFailure(`give --stack, or --state with a \`pulumi stack export\` file\n${USAGE}`);
+  if (stack === undefined && states.length === 0) throw new AuditFailure(`give --stack, or --state with a \`pulumi stack export\` file; ${usage}`);
   const daysText = values["expiring-within-days"] ?? String(DEFAULT_EXPIRING_WITHIN_DAYS);
-  if (!/^\d{1,4}$/.test(daysText)) throw new AuditFailure(`--expiring-within-days takes a whole number of days (0 to 9999)\n${USAGE}`);
+  if (!/^\d{1,4}$/.test(daysText)) throw new AuditFailure(`--expiring-within-days takes a whole number of days (0 to 9999); ${usage}`);
   const failOn = values["fail-on"] ?? "none";
-  if (!["high", "medium", "low", "none"].includes(failOn)) throw new AuditFailure(`--fail-on takes high, medium, low or none\n${USAGE}`);
+  if (!["high", "medium", "low", "none"].includes(failOn)) throw new AuditFailure(`--fail-on takes high, medium, low or none; ${usage}`);
   return {
     ...(stack !== undefined ? { stack } : {}),
     states,
@@ -202,8 +233,12 @@ function atOrAbove(report: AuditReport, failOn: FailOn): number {
   return report.findings.filter((f) => SEVERITY_ORDER.indexOf(f.severity) <= worst).length;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const o = parseCli(argv);
+async function main(argv: string[], invoke: Invocation): Promise<number> {
+  const o = parseCli(argv, invoke);
+  if (o === "help") {
+    process.stdout.write(auditHelp(invoke));
+    return 0;
+  }
   const { managed, broken } = await managedKeys(o);
   const client = await serviceNowClient({
     ...(o.stack !== undefined ? { stack: o.stack } : {}),
@@ -232,8 +267,9 @@ function safeMessage(e: unknown): string {
   return `unexpected failure: ${redactAndTrim(e instanceof Error ? e.message : String(e), knownSecrets)}`;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Runs the audit and sets the exit code; `invoke` names the command in usage lines. */
+export function runAuditCli(argv: string[], invoke: Invocation = npmScript): void {
+  main(argv, invoke).then(
     (code) => {
       process.exitCode = code;
     },
@@ -243,3 +279,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runAuditCli(process.argv.slice(2));

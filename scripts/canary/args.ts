@@ -1,7 +1,8 @@
-/** `npm run canary`'s command line: the options, their bounds, and the help text. */
+/** `keywire canary`'s command line (`npm run canary --` in keywire's checkout): the options, their bounds, and the help text. */
 import { parseArgs } from "util";
 import { STACK_NAME } from "../pulumi/stackAccess";
 import { parseTopicArn } from "./topic";
+import { type Invocation, npmScript } from "../cli/invocation";
 
 export const DEFAULT_TIMEOUT_SECONDS = 90;
 /** SNS delivers within seconds when the chain works; a wait beyond this proves nothing more. */
@@ -22,10 +23,14 @@ export type ParsedCommandLine = { help: true } | { help: false; args: CanaryArgs
 /** A command line the canary cannot run with; the message says what to change and is safe to print. */
 export class CanaryUsageError extends Error {}
 
-export const USAGE =
-  "usage: npm run canary -- --stack <stack> [--topic-arn <arn>] [--timeout-seconds N] [--json <file>] [--markdown <file>] [--summary <file>]";
+export function canaryUsage(invoke: Invocation = npmScript): string {
+  return `usage: ${invoke("canary")} --stack <stack> [--topic-arn <arn>] [--timeout-seconds N] [--json <file>] [--markdown <file>] [--summary <file>]`;
+}
 
-export const HELP = `${USAGE}
+export const USAGE = canaryUsage();
+
+export function canaryHelp(invoke: Invocation = npmScript): string {
+  return `${canaryUsage(invoke)}
 
 Publishes ONE synthetic CloudWatch alarm (state OK: Clear severity, raises no alert) to
 the stack's SNS topic and waits until ServiceNow records it as an em_event, then reports
@@ -49,14 +54,18 @@ Permissions it needs, and no more:
               SERVICENOW_CLIENT_ID/SERVICENOW_CLIENT_SECRET)
 
 Exit codes: 0 delivered; 7 NOT delivered (SNS accepted the message and ServiceNow recorded
-nothing: run npm run drift -- --stack <stack>, which names the broken link); 1 publishing
+nothing: run ${invoke("drift")} --stack <stack>, which names the broken link); 1 publishing
 or reading the result failed; 2 it could not start, and nothing was published.
 
 It leaves one em_event row with Clear severity and a unique message key on the instance,
 and no alert; Event Management's own table cleanup removes old events. See docs/canary.md.
 `;
+}
 
-export function parseCanaryArgs(argv: string[]): ParsedCommandLine {
+export const HELP = canaryHelp();
+
+export function parseCanaryArgs(argv: string[], invoke: Invocation = npmScript): ParsedCommandLine {
+  const usage = canaryUsage(invoke);
   let values;
   try {
     ({ values } = parseArgs({
@@ -77,12 +86,12 @@ export function parseCanaryArgs(argv: string[]): ParsedCommandLine {
     // Node's own message names the option ("Unknown option '--bogus'"); one line, then the usage.
     // Read `message` without instanceof: the error may come from another realm (a test's VM context).
     const message = typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string" ? (e as { message: string }).message : String(e);
-    throw new CanaryUsageError(`${message.split("\n")[0]}; ${USAGE}`);
+    throw new CanaryUsageError(`${message.split("\n")[0]}; ${usage}`);
   }
   if (values.help === true) return { help: true };
   const stack = values.stack;
-  if (stack === undefined) throw new CanaryUsageError(`--stack <stack> is required; ${USAGE}`);
-  if (!STACK_NAME.test(stack)) throw new CanaryUsageError(`--stack ${JSON.stringify(stack.slice(0, 80))} is not a stack name; ${USAGE}`);
+  if (stack === undefined) throw new CanaryUsageError(`--stack <stack> is required; ${usage}`);
+  if (!STACK_NAME.test(stack)) throw new CanaryUsageError(`--stack ${JSON.stringify(stack.slice(0, 80))} is not a stack name; ${usage}`);
   const topicArn = values["topic-arn"];
   if (topicArn !== undefined && !parseTopicArn(topicArn)) {
     throw new CanaryUsageError(`--topic-arn ${JSON.stringify(topicArn.slice(0, 300))} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)`);

@@ -1,6 +1,7 @@
 /**
- * `npm run canary -- --stack <stack> [--topic-arn <arn>] [--timeout-seconds N]
- *   [--json <file>] [--markdown <file>] [--summary <file>]`
+ * `keywire canary --stack <stack> [--topic-arn <arn>] [--timeout-seconds N]
+ *   [--json <file>] [--markdown <file>] [--summary <file>]` (in keywire's checkout
+ * `npm run canary -- …`, which runs the same command).
  *
  * The end-to-end delivery check: publishes one synthetic CloudWatch alarm (state OK,
  * Clear severity) to the stack's SNS topic and waits, bounded, until ServiceNow records
@@ -22,7 +23,8 @@ import { redactAndTrim } from "../../resources/core/redact";
 import { findMarkedEvent } from "../../resources/servicenow/checks/syntheticAlarm";
 import { appendSummary, summaryTarget } from "../chain/stepSummary";
 import { StackAccessError, readStackOutputs, serviceNowClient } from "../pulumi/stackAccess";
-import { CanaryUsageError, HELP, parseCanaryArgs } from "./args";
+import { CanaryUsageError, canaryHelp, parseCanaryArgs } from "./args";
+import { type Invocation, npmScript } from "../cli/invocation";
 import { CANARY_EXIT } from "./exitCodes";
 import { AWS_SECRET_ENV, PublishFailure, publishMessage } from "./publish";
 import { formatCanaryMarkdown, formatCanaryText, redactCanaryReport } from "./report";
@@ -61,10 +63,10 @@ async function stackTopic(stack: string, given: string | undefined): Promise<Top
   return topicFromOutputs(outputs, stack);
 }
 
-async function main(argv: string[]): Promise<number> {
-  const parsed = parseCanaryArgs(argv);
+async function main(argv: string[], invoke: Invocation): Promise<number> {
+  const parsed = parseCanaryArgs(argv, invoke);
   if (parsed.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(canaryHelp(invoke));
     return 0;
   }
   const args = parsed.args;
@@ -101,15 +103,16 @@ async function main(argv: string[]): Promise<number> {
     return CANARY_EXIT.failed;
   }
   if (report.outcome === "not-delivered") {
-    process.stderr.write(`canary: NOT delivered: SNS accepted MessageId ${report.messageId ?? "-"} and ServiceNow recorded nothing within ${report.timeoutSeconds} s; run npm run drift -- --stack ${args.stack} to find the broken link\n`);
+    process.stderr.write(`canary: NOT delivered: SNS accepted MessageId ${report.messageId ?? "-"} and ServiceNow recorded nothing within ${report.timeoutSeconds} s; run ${invoke("drift")} --stack ${args.stack} to find the broken link\n`);
   } else if (report.outcome === "failed") {
     process.stderr.write(`canary: ${report.detail.replace(/\s+/g, " ")}\n`);
   }
   return report.exitCode;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Runs the canary and sets the exit code; `invoke` names the commands in usage lines and messages. */
+export function runCanaryCli(argv: string[], invoke: Invocation = npmScript): void {
+  main(argv, invoke).then(
     (code) => {
       process.exitCode = code;
     },
@@ -120,3 +123,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCanaryCli(process.argv.slice(2));

@@ -1,5 +1,6 @@
 /**
- * `npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--summary <file>]`
+ * `keywire drift --stack <name> [--json <file>] [--markdown <file>] [--summary <file>]`
+ * (in keywire's checkout `npm run drift -- …`, which runs the same command).
  *
  * Runs `pulumi preview --refresh --expect-no-changes --json` for the stack and
  * prints which resource and property drifted, expected → actual. The Markdown
@@ -16,6 +17,7 @@ import { redact } from "../../resources/core/redact";
 import { formatDriftChain } from "../chain/chainDiagram";
 import { appendSummary, summaryTarget } from "../chain/stepSummary";
 import { DRIFT_EXIT, PULUMI_CHANGES_FOUND, driftExitCode } from "./exitCodes";
+import { type Invocation, npmScript } from "../cli/invocation";
 
 /** The stack's secret values, once read: everything printed is redacted with them. */
 const knownSecrets: string[] = [];
@@ -33,7 +35,36 @@ interface Args {
   cwd: string;
 }
 
-function parseArgs(argv: string[]): Args {
+export function driftUsage(invoke: Invocation = npmScript): string {
+  return `usage: ${invoke("drift")} --stack <name> [--json <file>] [--markdown <file>] [--summary <file>] [--cwd <project dir>]`;
+}
+
+export function driftHelp(invoke: Invocation = npmScript): string {
+  return `${driftUsage(invoke)}
+
+Compares the stack with what its resources really are: runs
+pulumi preview --refresh --expect-no-changes for it and prints which resource and
+property drifted, expected -> actual, and the broken link of the API-key chain.
+
+  --stack <name>         the stack to check (required)
+  --json <file>          write the report as JSON
+  --markdown <file>      write the report as Markdown
+  --summary <file>       append the Markdown report and the chain's diagram to this file
+                         ($GITHUB_STEP_SUMMARY in a GitHub Actions job when not given)
+  --cwd <project dir>    the Pulumi program's directory (default: the current one)
+  -h, --help             this text
+
+It runs the pulumi on PATH when that is at least the program's @pulumi/pulumi version,
+with your PULUMI_HOME, login and backend (docs/toolchain.md).
+
+Exit codes: 0 no drift; 7 drift; 1 pulumi printed no JSON; 2 the check could not run;
+any other code is the Pulumi CLI's own (3 authentication, 6 stack not found, ...).
+`;
+}
+
+type Parsed = { help: true } | { help: false; args: Args };
+
+function parseArgs(argv: string[], invoke: Invocation): Parsed {
   const args: Partial<Args> = { cwd: process.cwd() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -42,15 +73,16 @@ function parseArgs(argv: string[]): Args {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === "--stack") args.stack = next();
+    if (a === "--help" || a === "-h") return { help: true };
+    else if (a === "--stack") args.stack = next();
     else if (a === "--json") args.json = next();
     else if (a === "--markdown") args.markdown = next();
     else if (a === "--summary") args.summary = next();
     else if (a === "--cwd") args.cwd = next();
-    else throw new Error(`unknown argument ${a}; usage: npm run drift -- --stack <name> [--json <file>] [--markdown <file>] [--summary <file>] [--cwd <project dir>]`);
+    else throw new Error(`unknown argument ${a}; ${driftUsage(invoke)}`);
   }
-  if (!args.stack) throw new Error("--stack <name> is required");
-  return args as Args;
+  if (!args.stack) throw new Error(`--stack <name> is required; ${driftUsage(invoke)}`);
+  return { help: false, args: args as Args };
 }
 
 /**
@@ -80,8 +112,14 @@ async function stackSecrets(tc: Toolchain, args: Args): Promise<string[]> {
   return configSecrets(parsed);
 }
 
-async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(argv: string[], invoke: Invocation): Promise<number> {
+  const parsed = parseArgs(argv, invoke);
+  if (parsed.help) {
+    process.stdout.write(driftHelp(invoke));
+    // A plain 0: no check ran, so there is no "clean" to report.
+    return 0;
+  }
+  const args = parsed.args;
   // The project in --cwd is the one whose backend.url counts, for `config` and `preview` alike.
   const tc = await ensurePulumi({ cwd: args.cwd });
   ensureBackendDir(tc.env);
@@ -119,10 +157,15 @@ async function main(): Promise<number> {
   return driftExitCode(code, true);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`drift: ${redact(err instanceof Error ? err.message : String(err), knownSecrets)}\n`);
-    process.exit(DRIFT_EXIT.cannotRun);
-  },
-);
+/** Runs the drift check and exits with its code; `invoke` names the command in usage lines. */
+export function runDriftCli(argv: string[], invoke: Invocation = npmScript): void {
+  main(argv, invoke).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`drift: ${redact(err instanceof Error ? err.message : String(err), knownSecrets)}\n`);
+      process.exit(DRIFT_EXIT.cannotRun);
+    },
+  );
+}
+
+if (require.main === module) runDriftCli(process.argv.slice(2));
