@@ -6,6 +6,7 @@
 import { RunningEmulator } from "../../emulator/servicenow";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { sendJson, startHttpStub } from "../support/httpStub";
 
 let configured: RunningEmulator;
 let other: RunningEmulator;
@@ -53,4 +54,19 @@ test("a malformed connection is refused in check, naming the property", async ()
   const p = new ProviderDriver(inboundProfileProvider, configured.url);
   const res = await p.check({ name: "x", keyLocation: "header", connection: { instance: other.url, user: "admin" } });
   expect(res.failures?.map((f) => f.property)).toContain("connection");
+});
+
+test("an explicit connection whose instance hides a line break is refused before any request, naming connection.instance", async () => {
+  const stub = await startHttpStub((_req, res) => sendJson(res, 200, { result: [] }));
+  try {
+    const p = new ProviderDriver(inboundProfileProvider, stub.url);
+    // The stub's own address with a line break inside the host: parsed, it would name another host.
+    const instance = `${stub.url}\n.evil.example`;
+    await expect(p.create({ name: "x", keyLocation: "header", connection: { instance, username: "admin", password: "other-pw-123" } })).rejects.toThrow(
+      /connection\.instance contains a line break/,
+    );
+    expect(stub.requests).toEqual([]);
+  } finally {
+    await stub.stop();
+  }
 });
