@@ -300,6 +300,27 @@ describe("characters that change what a value names or how it reads are refused,
   });
 });
 
+test("a problem with a setting taken from the environment names the variable, not a config key", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { pulumiRawConfig } = require("../../config/pulumiConfig") as typeof import("../../config/pulumiConfig");
+  pulumi.runtime.setAllConfig({
+    "keywire:integrationUser": JSON.stringify({ userName: "svc.events" }),
+    "keywire:pushConnector": JSON.stringify({ name: "AWS SNS push connector" }),
+    "keywire:sns": JSON.stringify({ enabled: false }),
+  });
+  const env = { SERVICENOW_INSTANCE_URL: "https://dev12345.service-now.com\n.evil.com", SERVICENOW_USERNAME: "deployer", SERVICENOW_PASSWORD: "x" };
+  let thrown: unknown;
+  try {
+    loadStackConfig(pulumiRawConfig(env));
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeInstanceOf(StackConfigError);
+  const p = Object.fromEntries((thrown as StackConfigError).problems.map((x) => [x.key, x.message]));
+  expect(Object.keys(p)).toEqual(["SERVICENOW_INSTANCE_URL"]);
+  expect(p.SERVICENOW_INSTANCE_URL).toContain("export SERVICENOW_INSTANCE_URL=");
+});
+
 describe("a value longer than any keywire setting needs is refused before it is parsed", () => {
   test.each<[string, string, number, RegExp]>([
     ["keywire:sns", JSON.stringify({ topicName: "alarms", padding: "p".repeat(200_000) }), 200_000, /longer than 16384 characters/],
