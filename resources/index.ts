@@ -1,10 +1,13 @@
 /**
- * `keywire`: the components, and what every platform shares.
+ * `keywire`: the ServiceNow component, and what every platform shares.
  *
- *   import { ServiceNowApiKeyAuth, SnsEventIntegration } from "keywire";
+ *   import { ServiceNowApiKeyAuth } from "keywire";
  *
  * Each platform's resources have a module of their own: `keywire/servicenow`,
- * `keywire/freshservice`, `keywire/ivanti`, `keywire/aws`.
+ * `keywire/freshservice`, `keywire/ivanti`, `keywire/aws`. The AWS side
+ * (`SnsEventIntegration`, `KeyDistribution`) is only in `keywire/aws`, since it needs
+ * @pulumi/aws: an optional peer dependency, which a program without AWS resources
+ * does not install (Pulumi asks for the plugin of every provider package installed).
  */
 export {
   ServiceNowApiKeyAuth,
@@ -16,7 +19,6 @@ export {
   type ConnectionArgs,
   type ChainAdoption,
 } from "./servicenow";
-export { SnsEventIntegration, KeyDistribution, type SnsEventIntegrationArgs, type DeliveryPolicySettings, type KeyDistributionArgs } from "./aws";
 
 export {
   KeywireError,
