@@ -11,6 +11,8 @@
  */
 import "../tools/preflight";
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { callerDir, ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
 import { commandLineValueProblems, keyReadFromStdin, stackFileProblems, valueMax, valueProblem } from "./configLimits";
@@ -65,6 +67,59 @@ function readInput(maxBytes: number): Promise<Buffer | undefined> {
   });
 }
 
+/** Bounds of the walk through a file backend's `.pulumi/` folder (stacks, locks, history). */
+const ATTRS_WALK_MAX_DEPTH = 6;
+const ATTRS_WALK_MAX_ENTRIES = 20_000;
+
+/**
+ * The folder of a `file://` backend URL (`file:///abs`, `file://~/dir`, `file://./rel`,
+ * any `?query` dropped), or undefined for any other backend.
+ */
+export function fileBackendDir(url: string | undefined, cwd: string): string | undefined {
+  if (!url || !url.startsWith("file://")) return undefined;
+  const rest = decodeURIComponent(url.slice("file://".length).split("?")[0]);
+  if (rest === "~" || rest.startsWith("~/")) return path.join(os.homedir(), rest.slice(1));
+  return path.resolve(cwd, rest);
+}
+
+/**
+ * Empty `.attrs` files in a file backend. The CLI's blob storage writes one beside each
+ * state file (its content type and checksum), truncating it before it writes it; a CLI
+ * killed in between leaves it empty, and every command that reads the file beside it then
+ * fails with `failed to load checkpoint: EOF`. Without the `.attrs` file the storage
+ * takes defaults, so removing an empty one loses nothing.
+ */
+export function emptyAttrsFiles(backendDir: string): string[] {
+  const found: string[] = [];
+  let entries = 0;
+  const walk = (dir: string, depth: number): void => {
+    if (depth > ATTRS_WALK_MAX_DEPTH) return;
+    let listing: fs.Dirent[];
+    try {
+      listing = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of listing) {
+      if (++entries > ATTRS_WALK_MAX_ENTRIES) return;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.isFile() && e.name.endsWith(".attrs") && fs.statSync(p).size === 0) found.push(p);
+    }
+  };
+  walk(path.join(backendDir, ".pulumi"), 0);
+  return found.sort();
+}
+
+/** What the wrapper says about one empty `.attrs` file before the CLI runs. */
+export function emptyAttrsAdvice(file: string): string {
+  return (
+    `${file} is empty: a pulumi run was killed while writing the state beside it, and commands that read that state ` +
+    `fail with "failed to load checkpoint: EOF". It only holds the content type and checksum of ${path.basename(file, ".attrs")}; ` +
+    `remove it (rm '${file}') and run the command again (docs/runbook.md, "A deployment was killed")`
+  );
+}
+
 async function main(args: string[]): Promise<number> {
   const log = (l: string): void => {
     process.stderr.write(`[pulumi] ${l}\n`);
@@ -94,6 +149,8 @@ async function main(args: string[]): Promise<number> {
   // The line ensurePulumi logged names keywire's defaults; say which this command runs without.
   const dropped = ["PULUMI_BACKEND_URL", "PULUMI_HOME"].filter((k) => tc.env[k] !== undefined && env[k] === undefined);
   if (dropped.length > 0) log(`this login runs without keywire's ${dropped.join(" and ")}, so that later runs find the login it records`);
+  const backendDir = fileBackendDir(env.PULUMI_BACKEND_URL, cwd);
+  if (backendDir) for (const file of emptyAttrsFiles(backendDir)) log(emptyAttrsAdvice(file));
   const child = spawn(tc.pulumi, args, { cwd, env, stdio: [input ? "pipe" : "inherit", "inherit", "inherit"] });
   if (input) child.stdin?.end(input);
   const forward = (sig: NodeJS.Signals): void => {
