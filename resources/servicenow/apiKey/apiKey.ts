@@ -20,7 +20,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { formatGlideDateTime, parseDateTime, recordUrl } from "../engine/columns";
 import { q } from "../client/encodedQuery";
-import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE, recordIdentity, withSecretConnection } from "../engine/spec";
+import { stableSysId } from "../engine/createIdentity";
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
@@ -225,6 +226,29 @@ async function keyFamily(ctx: EngineContext, name: string): Promise<FamilyKey[]>
   return family;
 }
 
+/** How many sys_ids one generation of a key may use: one per create a killed run left behind. */
+const KEY_ATTEMPTS = 8;
+
+/**
+ * The sys_ids a key of this resource and generation is created under (see
+ * engine/createIdentity.ts): the first free one is used, and a record holding one of
+ * them is this resource's own, whatever its name. Undefined without an identity (a
+ * program from before it), where keys are told apart by name as before.
+ */
+function ownKeySysIds(ctx: EngineContext, inputs: Inputs, generation: number): string[] | undefined {
+  if (typeof inputs.identity !== "string") return undefined;
+  const out: string[] = [];
+  for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
+    out.push(stableSysId(inputs.identity, "api_key", { instance: ctx.connection.instanceUrl, generation: String(generation), attempt: String(attempt) }));
+  }
+  return out;
+}
+
+/** Whether `key` is one this resource created (or began to), by its sys_id. */
+function isOwnKey(ctx: EngineContext, inputs: Inputs, key: FamilyKey): boolean {
+  return ownKeySysIds(ctx, inputs, key.generation)?.includes(key.sysId) ?? false;
+}
+
 /**
  * The generation a key about to be created gets, and the parked key it would take
  * over. The engine checks a replacement a second time without its old inputs, so
@@ -236,7 +260,11 @@ async function keyFamily(ctx: EngineContext, name: string): Promise<FamilyKey[]>
 async function creationOf(ctx: EngineContext, inputs: Inputs, derived: number): Promise<{ generation: number; parkedKey?: ParkedKey }> {
   const name = String(inputs.name);
   const family = await keyFamily(ctx, name);
-  const newestActive = Math.max(0, ...family.filter((k) => k.active).map((k) => k.generation));
+  const owned = typeof inputs.identity === "string";
+  // A key of this resource at or past the generation to make is a create a killed run
+  // left behind, not a generation in service: it does not push the count on.
+  const counted = family.filter((k) => k.active && !(owned && k.generation >= derived && isOwnKey(ctx, inputs, k)));
+  const newestActive = Math.max(0, ...counted.map((k) => k.generation));
   let generation: number;
   if (inputs.adopt) {
     const named = typeof inputs.adopt === "string" ? family.find((k) => k.sysId === inputs.adopt) : undefined;
@@ -245,7 +273,9 @@ async function creationOf(ctx: EngineContext, inputs: Inputs, derived: number): 
   }
   generation = Math.max(derived, newestActive + 1);
   const recordName = keyRecordName(name, generation);
-  const parked = family.find((k) => !k.active && k.name === recordName);
+  // With an identity, only this resource's own parked key is taken over: never another
+  // stack's or a person's key because it has the same name.
+  const parked = family.find((k) => !k.active && k.name === recordName && (!owned || isOwnKey(ctx, inputs, k)));
   return parked
     ? { generation, parkedKey: { sysId: parked.sysId, name: recordName, recordUrl: recordUrl(ctx.connection, "api_key", parked.sysId) } }
     : { generation };
@@ -260,6 +290,41 @@ async function creationOf(ctx: EngineContext, inputs: Inputs, derived: number): 
  */
 function derivedGenerations(ctx: EngineContext): Promise<Map<string, number>> {
   return lookupOnce(ctx, "api_key generations", async () => new Map<string, number>());
+}
+
+/**
+ * The sys_id this create uses: the first of the resource's own for its generation that
+ * no record holds. A record that holds one and is active is a key a killed run made,
+ * whose token went with that run: it is deleted (or, failing that, deactivated) so no
+ * key nobody holds stays active. An inactive one is a key parked for its token, which
+ * check already named (`parkedKey`) and create takes over or stops at.
+ */
+async function freeKeySysId(ctx: EngineContext, inputs: Inputs): Promise<string | undefined> {
+  const generation = typeof inputs.generation === "number" ? inputs.generation : 1;
+  const candidates = ownKeySysIds(ctx, inputs, generation);
+  if (!candidates) return undefined;
+  const known = await knownKeys(ctx);
+  const rows = known
+    ? known.filter((k) => candidates.includes(k.sys_id))
+    : (await ctx.client.list("api_key", { query: q().in("sys_id", candidates).build(), fields: ["sys_id", "name", "active"], limit: KEY_ATTEMPTS })).map((r) => ({
+        sys_id: r.sys_id,
+        name: r.name ?? "",
+        active: r.active ?? "",
+      }));
+  const held = new Set<string>();
+  for (const row of rows) {
+    held.add(row.sys_id);
+    if (row.active === "true") await retireUnprovenKey(ctx, row.sys_id, row.name, "delete");
+  }
+  const free = candidates.find((c) => !held.has(c));
+  if (free) return free;
+  throw new KeywireError({
+    platform: "servicenow",
+    operation: `create api_key "${String(inputs.name)}"`,
+    table: "api_key",
+    reason: `all ${KEY_ATTEMPTS} sys_ids of this key's generation ${generation} are held by records earlier runs left`,
+    hint: `Delete the inactive api_key records named "${keyRecordName(String(inputs.name), generation)}" that no stack holds (npm run audit lists them), then run pulumi up again.`,
+  });
 }
 
 /** The operator's token, when the inputs carry one. */
@@ -282,8 +347,8 @@ const spec: RecordSpec = {
     authScopes: { column: "auth_scope", kind: "list", lookup: { table: "sys_auth_scope", by: "name" } },
   },
   naturalKey: ["name"],
-  // A fresh sys_id per create: a key a killed run made holds a token this run cannot read
-  // back, so finding it again would give no usable key (docs/security.md, residual risks).
+  // The key chooses its own sys_id (prepareCreate): a key a killed run made holds a token
+  // this run cannot read back, so it is retired, not taken over, and the next one is used.
   stableCreate: false,
   secretInputs: ["token"],
   carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
@@ -394,7 +459,7 @@ const spec: RecordSpec = {
       return rec?.active === "false" ? rec : undefined;
     },
 
-    async prepareCreate(_ctx: EngineContext, inputs, columns) {
+    async prepareCreate(ctx: EngineContext, inputs, columns) {
       // An inactive key with this name is most likely the one a previous run created
       // and parked (deactivated) when it stopped for the manual token step: never
       // make a second one. Active keys of the same name are left alone, so a rotation
@@ -411,6 +476,7 @@ const spec: RecordSpec = {
             "keywire adopts it, activates it and proves the token (docs/runbook.md). Or delete that record, or give the new key another name.",
         });
       }
+      const sysId = await freeKeySysId(ctx, inputs);
       const strategy = (inputs.tokenStrategy as TokenStrategy | undefined) ?? "auto";
       const now = formatGlideDateTime(new Date());
       if (generatesToken(strategy)) {
@@ -419,9 +485,10 @@ const spec: RecordSpec = {
           columns: { ...columns, token: generated },
           inputDisplayValue: true,
           outputs: { generatedToken: generated, createdAt: now },
+          ...(sysId ? { sysId } : {}),
         };
       }
-      return { columns, outputs: { createdAt: now } };
+      return { columns, outputs: { createdAt: now }, ...(sysId ? { sysId } : {}) };
     },
 
     async afterWrite(ctx, phase, record, inputs, prepared, olds) {
@@ -514,6 +581,7 @@ export class ApiKey extends ReferencedResource {
       createdAt: undefined,
       recordUrl: undefined,
       ...withSecretConnection(args),
+      ...recordIdentity("ApiKey", name),
       // The token is secret whether or not the caller marked it so.
       token: args.token === undefined ? undefined : pulumi.secret(args.token),
       // An operator-supplied token means the record exists: adopt it (keywire made it

@@ -182,6 +182,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
   async function createRecord(ctx: EngineContext, inputs: Inputs, prep: PreparedCreate, columns: Record<string, string>): Promise<SnRecord> {
     const fields = ["sys_id", ...ownedColumns(spec)];
     const options = { fields, inputDisplayValue: prep.inputDisplayValue };
+    if (prep.sysId !== undefined) return ctx.client.create(spec.table, prep.columns, { ...options, sysId: prep.sysId });
     const identity = spec.stableCreate !== false && typeof inputs.identity === "string" ? inputs.identity : undefined;
     if (identity === undefined) return ctx.client.create(spec.table, prep.columns, options);
     const distinguishing: Record<string, string> = { instance: ctx.connection.instanceUrl };

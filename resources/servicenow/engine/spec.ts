@@ -104,6 +104,8 @@ export type Inputs = Record<string, unknown> & AdoptionInputs;
 
 export interface PreparedCreate {
   columns: Record<string, string>;
+  /** The sys_id to create the record under, when the resource chooses it itself. */
+  sysId?: string;
   inputDisplayValue?: boolean;
   /** Outputs that the hook already knows (e.g. which token route is in use). */
   outputs?: Record<string, unknown>;
