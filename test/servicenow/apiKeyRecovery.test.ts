@@ -99,3 +99,27 @@ test("on the manual route, the rerun with the operator's token takes over its ow
 function keysUser(): string {
   return emu.store.query("sys_user", (r) => r.user_name === "svc.events")[0].sys_id;
 }
+
+describe("an operator's token belongs to the key it was handed over for", () => {
+  test("after a rotation retires that key, the token left in the configuration is ignored and said so, not proven against the new key", async () => {
+    await withUser("none");
+    // The first key on the manual route: parked, then taken over with the operator's token.
+    await new ProviderDriver(apiKeyProvider, emu.url).create(KEY).catch(() => undefined);
+    const operatorToken = emu.tokenOf(ownSysId(1, 0))!;
+    const first = await new ProviderDriver(apiKeyProvider, emu.url).create({ ...KEY, token: operatorToken });
+    // A rotation on an instance that takes a token on insert: the new key's token is keywire's own.
+    emu.setOptions({ tokenReadback: "input_display_value" });
+    const rotated = { ...KEY, token: operatorToken, rotation: { trigger: "t-1" } };
+    const second = await new ProviderDriver(apiKeyProvider, emu.url).create(rotated, first.inputs);
+    expect(second.outs.tokenSource).toBe("input_display_value");
+    await new ProviderDriver(apiKeyProvider, emu.url).delete(first.id, first.outs);
+    // The trigger is removed again; the stale token is still in the configuration.
+    const settled = { ...KEY, token: operatorToken };
+    const driver = new ProviderDriver(apiKeyProvider, emu.url);
+    const checked = await driver.checked(settled, second.inputs);
+    expect((await driver.diff(second.id, second.outs, checked)).changes).toBe(false);
+    const updated = await driver.update(second.id, second.outs, settled);
+    expect(updated.token).toBe(second.outs.token);
+    expect(String(updated.tokenNote)).toMatch(/keywire:apiKeyToken holds the token of a key that was retired.*pulumi config rm keywire:apiKeyToken/);
+  });
+});

@@ -22,6 +22,7 @@ import { formatGlideDateTime, parseDateTime, recordUrl } from "../engine/columns
 import { q } from "../client/encodedQuery";
 import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE, recordIdentity, withSecretConnection } from "../engine/spec";
 import { stableSysId } from "../engine/createIdentity";
+import { createHash } from "crypto";
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
@@ -332,6 +333,26 @@ function operatorTokenOf(inputs: Inputs): string | undefined {
   return typeof inputs.token === "string" && inputs.token !== "" ? inputs.token : undefined;
 }
 
+/** A one-way mark of a token, to recognise it later without keeping it twice. */
+function tokenMark(token: string): string {
+  return createHash("sha256").update("keywire retired token\0").update(token).digest("hex");
+}
+
+/**
+ * Whether the operator's token is one this key knows to belong to a key that was retired
+ * (the key it was handed over for, which a rotation replaced). Such a token stays in the
+ * configuration until someone removes it; it is ignored, never proven against this key.
+ */
+function isRetiredToken(olds: RecordOutputs | undefined, token: string | undefined): boolean {
+  if (token === undefined || !olds || !Array.isArray(olds.retiredTokens)) return false;
+  return (olds.retiredTokens as unknown[]).includes(tokenMark(token));
+}
+
+function retiredTokenNote(inputs: Inputs): string {
+  const key = tokenConfigKeyOf(inputs);
+  return `${key} holds the token of a key that was retired (replaced by a rotation, or deleted), so keywire ignores it. Remove it with \`pulumi config rm ${key}\`.`;
+}
+
 /** The key's settings the instance does not hold, carried through every read (and known to the drift report). */
 export const API_KEY_CARRIED_INPUTS = ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"];
 
@@ -351,7 +372,7 @@ const spec: RecordSpec = {
   // this run cannot read back, so it is retired, not taken over, and the next one is used.
   stableCreate: false,
   secretInputs: ["token"],
-  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt"],
+  carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt", "retiredTokens", "tokenNote"],
   carriedInputs: API_KEY_CARRIED_INPUTS,
   schema: apiKeyInputSchema,
   hooks: {
@@ -508,8 +529,13 @@ const spec: RecordSpec = {
       // An operator's token is proof for a record that already existed (adopted) or a
       // new token for this one (update); a freshly created key never takes it, since
       // it may be the token of the key this one replaces.
-      const operatorToken =
-        phase !== "create" && typeof inputs.token === "string" && inputs.token !== "" ? inputs.token : undefined;
+      const given = operatorTokenOf(inputs);
+      // A new key made while the configuration holds an operator's token: that token is the
+      // replaced key's, and stays marked as retired for this key's later updates.
+      const retired = phase === "create" && given !== undefined ? [tokenMark(given)] : phase === "update" ? olds?.retiredTokens ?? [] : [];
+      const stale = phase === "create" ? given !== undefined : phase === "update" && isRetiredToken(olds, given);
+      Object.assign(carried, { retiredTokens: retired, tokenNote: stale ? retiredTokenNote(inputs) : "" });
+      const operatorToken = phase !== "create" && !stale ? given : undefined;
       if (phase === "update" && olds && (operatorToken === undefined || operatorToken === olds.token)) {
         return { ...carried, token: olds.token, tokenSource: olds.tokenSource };
       }
@@ -541,8 +567,8 @@ const spec: RecordSpec = {
     diffExtra(olds, news) {
       const changed: string[] = [];
       const replaces: string[] = [];
-      const operatorToken = typeof news.token === "string" && news.token !== "" ? news.token : undefined;
-      if (operatorToken !== undefined && operatorToken !== olds.token) changed.push("token");
+      const operatorToken = operatorTokenOf(news);
+      if (operatorToken !== undefined && operatorToken !== olds.token && !isRetiredToken(olds, operatorToken)) changed.push("token");
       const rotation = news.rotation as RotationSettings | undefined;
       const oldRotation = olds.rotation as RotationSettings | undefined;
       // The generation check derived (a trigger or a due rotation), or a due rotation
@@ -573,10 +599,13 @@ export class ApiKey extends ReferencedResource {
   declare readonly tokenSource: pulumi.Output<string>;
   declare readonly createdAt: pulumi.Output<string>;
   declare readonly recordUrl: pulumi.Output<string>;
+  /** Set when the configuration holds the token of a retired key, which is ignored: what to remove. */
+  declare readonly tokenNote: pulumi.Output<string>;
 
   constructor(name: string, args: ApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
       sysId: undefined,
+      tokenNote: undefined,
       tokenSource: undefined,
       createdAt: undefined,
       recordUrl: undefined,
@@ -593,9 +622,12 @@ export class ApiKey extends ReferencedResource {
       apiKeyProvider,
       name,
       props,
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token"] }),
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token", "retiredTokens"] }),
       SERVICENOW_MODULE,
       "ApiKey",
     );
+    this.tokenNote.apply((note) => {
+      if (note) pulumi.log.warn(note, this);
+    });
   }
 }
