@@ -160,6 +160,7 @@ test("out-of-band changes are drift, named by resource and property; up repairs 
   // Records deleted out of band: the key and a link.
   const link = emu.store.query("sys_auth_profile_mapping", (r) => r.inbound_auth_profile === profileId && r.api_access_policy !== tableGet.sys_id)[0];
   emu.store.delete("sys_auth_profile_mapping", link.sys_id);
+  const deletedToken = emu.tokenOf(keyId);
   emu.store.delete("api_key", keyId);
   const second = await drift();
   expect(second.code).toBe(7);
@@ -172,7 +173,10 @@ test("out-of-band changes are drift, named by resource and property; up repairs 
   expect(repaired.code).toBe(0);
   const after = JSON.parse((await ok(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
   expect(after.verified).toBe(true);
-  expect(after.apiKeySysId).not.toBe(keyId);
+  // A new key: the resource's own sys_id may come back (the deleted record no longer holds it), its token does not.
+  const recreated = emu.store.get("api_key", String(after.apiKeySysId));
+  expect(recreated?.active).toBe("true");
+  expect(emu.tokenOf(String(after.apiKeySysId))).not.toBe(deletedToken);
 });
 
 test("state written by an older provider version is refreshed and destroyed by the changed code; destroy leaves the instance as it was", async () => {

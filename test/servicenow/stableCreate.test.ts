@@ -102,3 +102,17 @@ test("without an identity (a program from before it), a create keeps a fresh sys
   const b = await d.create({ name: "x", keyLocation: "query" });
   expect(b.id).not.toBe(a.id);
 });
+
+test("two stacks with the same name prefix: the second is refused with what collides, not told it lacks roles", async () => {
+  await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.keywire.events", identity: identity("dev", "ServiceNowUser", "keywire-user") });
+  const message = await new ProviderDriver(serviceNowUserProvider, emu.url)
+    .create({ userName: "svc.keywire.events", identity: identity("staging", "ServiceNowUser", "keywire-user") })
+    .then(
+      () => "created",
+      (e: Error) => e.message,
+    );
+  expect(message).toMatch(/user_name must be unique.*another sys_user record already has that value/);
+  expect(message).toMatch(/another keywire:namePrefix/);
+  expect(message).not.toMatch(/lacks the roles/);
+  expect(emu.store.query("sys_user", (r) => r.user_name === "svc.keywire.events")).toHaveLength(1);
+});

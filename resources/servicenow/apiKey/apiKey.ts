@@ -262,16 +262,18 @@ async function creationOf(ctx: EngineContext, inputs: Inputs, derived: number): 
   const name = String(inputs.name);
   const family = await keyFamily(ctx, name);
   const owned = typeof inputs.identity === "string";
+  let generation: number;
+  if (inputs.adopt) {
+    // The key to take over is the one in service: the newest active one of its name.
+    const named = typeof inputs.adopt === "string" ? family.find((k) => k.sysId === inputs.adopt) : undefined;
+    const newestInService = Math.max(0, ...family.filter((k) => k.active).map((k) => k.generation));
+    generation = named?.generation ?? (typeof inputs.adopt === "string" ? 1 : Math.max(1, newestInService));
+    return { generation };
+  }
   // A key of this resource at or past the generation to make is a create a killed run
   // left behind, not a generation in service: it does not push the count on.
   const counted = family.filter((k) => k.active && !(owned && k.generation >= derived && isOwnKey(ctx, inputs, k)));
   const newestActive = Math.max(0, ...counted.map((k) => k.generation));
-  let generation: number;
-  if (inputs.adopt) {
-    const named = typeof inputs.adopt === "string" ? family.find((k) => k.sysId === inputs.adopt) : undefined;
-    generation = named?.generation ?? (typeof inputs.adopt === "string" ? 1 : Math.max(1, newestActive));
-    return { generation };
-  }
   generation = Math.max(derived, newestActive + 1);
   const recordName = keyRecordName(name, generation);
   // With an identity, only this resource's own parked key is taken over: never another

@@ -118,6 +118,17 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
       retryable: false,
     };
   }
+  // A unique column (a user's user_name, a record's name) already taken is no missing role:
+  // it is another record, perhaps another stack's with the same name prefix.
+  if ((status === 403 || status === 400 || status === 409) && said !== undefined && /\bmust be unique\b|\bduplicate\b|\balready exists\b/i.test(said)) {
+    return {
+      reason: `${said}: another ${table ? `${table} ` : ""}record already has that value`,
+      hint:
+        "It may belong to another stack or a person: keywire never takes a record over because of its name. Give this stack another " +
+        "keywire:namePrefix (or the resource another name), or adopt that record by sys_id if it is this stack's own (docs/adoption.md)",
+      retryable: false,
+    };
+  }
   if (status === 400) {
     if (server && /invalid table/i.test(server)) {
       const named = /invalid table\s+([a-z0-9_]+)/i.exec(server)?.[1]?.toLowerCase() ?? table ?? "";

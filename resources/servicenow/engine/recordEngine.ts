@@ -174,20 +174,23 @@ function engineProvider(spec: RecordSpec): NamedProvider {
   }
 
   /**
-   * One POST under the sys_id the resource's identity gives (see createIdentity.ts). When
-   * the instance already holds that record (a run that died after the instance committed
-   * it), the record is brought to the declared columns. An instance that will not take
-   * that sys_id (refused, and no record has it) gets one create under a fresh sys_id.
+   * One POST under the sys_id the resource chose (an API key) or its identity gives (see
+   * createIdentity.ts). When the instance already holds the identity's record (a run that
+   * died after the instance committed it), the record is brought to the declared columns.
+   * An instance that will not take a chosen sys_id (refused, and no record has it: a
+   * deleted record's sys_id it keeps, say) gets one create under a fresh sys_id.
    */
   async function createRecord(ctx: EngineContext, inputs: Inputs, prep: PreparedCreate, columns: Record<string, string>): Promise<SnRecord> {
     const fields = ["sys_id", ...ownedColumns(spec)];
     const options = { fields, inputDisplayValue: prep.inputDisplayValue };
-    if (prep.sysId !== undefined) return ctx.client.create(spec.table, prep.columns, { ...options, sysId: prep.sysId });
     const identity = spec.stableCreate !== false && typeof inputs.identity === "string" ? inputs.identity : undefined;
-    if (identity === undefined) return ctx.client.create(spec.table, prep.columns, options);
-    const distinguishing: Record<string, string> = { instance: ctx.connection.instanceUrl };
-    for (const [prop, def] of Object.entries(spec.fields)) if (def.replaceOnChange) distinguishing[prop] = columns[def.column] ?? "";
-    const sysId = stableSysId(identity, spec.table, distinguishing);
+    let sysId = prep.sysId;
+    if (sysId === undefined && identity !== undefined) {
+      const distinguishing: Record<string, string> = { instance: ctx.connection.instanceUrl };
+      for (const [prop, def] of Object.entries(spec.fields)) if (def.replaceOnChange) distinguishing[prop] = columns[def.column] ?? "";
+      sysId = stableSysId(identity, spec.table, distinguishing);
+    }
+    if (sysId === undefined) return ctx.client.create(spec.table, prep.columns, options);
     let found = false;
     let record: SnRecord;
     try {
@@ -196,8 +199,8 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       if (!isKeywireHttpError(err) || err.kind !== "http" || err.status === undefined || err.status < 400 || err.status >= 500 || err.status === 401 || err.status === 429) throw err;
       return ctx.client.create(spec.table, prep.columns, options);
     }
-    if (record.sys_id !== sysId) return record;
-    if (!found) return record;
+    // A record the resource chose the sys_id of itself is settled by its own hooks.
+    if (prep.sysId !== undefined || record.sys_id !== sysId || !found) return record;
     const changes: Record<string, string> = {};
     for (const [, def] of managedFields(spec, inputs)) {
       if (!sameColumnValue(def, columns[def.column], record[def.column] ?? "")) changes[def.column] = columns[def.column];
