@@ -1,8 +1,12 @@
 /**
  * The CI workflows in .github/workflows: actionlint finds nothing in them, keywire's
- * own rules hold (workflowPolicy.ts: least permissions, OIDC only, one group per
- * stack, every stack covered), and the drift workflow's scripts map `npm run drift`'s
- * exit codes to the right issue changes — run here with stand-ins for npm, gh and curl.
+ * own rules hold (workflowPolicy.ts: least permissions, OIDC only and only for stacks
+ * with SNS, one group per stack, the stacks listed once, the program in any directory,
+ * keywire run as the package's command, actions pinned by SHA, Dependabot, every stack
+ * covered), and the workflows' scripts do what they say: the stack list is read and
+ * checked, the setup finds the program's lockfile, and the drift workflow maps
+ * `keywire drift`'s and `keywire canary`'s exit codes to the right issue changes — run
+ * here with stand-ins for npx, gh and curl.
  *
  * actionlint is built once from the Go module proxy (scripts/tools/actionlint.ts).
  * Where Go is missing, the actionlint tests check the structural rules instead; a
@@ -15,7 +19,7 @@ import * as path from "path";
 import { Actionlint, ensureActionlint } from "../../scripts/tools/actionlint";
 import { DRIFT_EXIT } from "../../scripts/drift/exitCodes";
 import { CANARY_EXIT } from "../../scripts/canary/exitCodes";
-import { Mapping, checkKeywireWorkflows, checkWorkflow, ciStacks, deployOrder, isMapping, readYaml, workflowFiles } from "../support/workflowPolicy";
+import { Mapping, STACK_LIST, checkDependabot, checkKeywireWorkflows, checkWorkflow, ciStacks, deployOrder, isMapping, readYaml, workflowFiles } from "../support/workflowPolicy";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** A cold Go module and build cache builds actionlint in a minute or two; a busy machine takes longer. */
@@ -34,6 +38,8 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.Proc
   let stderr = "";
   child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
   child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+  // A child that exits without reading its stdin closes the pipe (EPIPE): its exit code says what happened.
+  child.stdin.on("error", () => undefined);
   child.stdin.end(opts.input ?? "");
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -85,6 +91,25 @@ beforeAll(async () => {
 }, BUILD_TIMEOUT_MS);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** A copy of what the rules read (workflows, actions, stack list, stacks, the program's files), to break one thing in. */
+function copyOfRepository(name: string): string {
+  const root = path.join(tmp, name);
+  fs.cpSync(path.join(ROOT, ".github"), path.join(root, ".github"), { recursive: true });
+  fs.cpSync(path.join(ROOT, "stacks"), path.join(root, "stacks"), { recursive: true });
+  for (const f of ["Pulumi.yaml", "package.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(root, f));
+  return root;
+}
+
+function writeStackList(root: string, list: unknown): void {
+  fs.writeFileSync(path.join(root, STACK_LIST), `${JSON.stringify(list, null, 2)}\n`);
+}
+
+/** `text` with `from` (which must occur exactly once) replaced. */
+function replaced(text: string, from: string, to: string): string {
+  expect(text.split(from)).toHaveLength(2);
+  return text.replace(from, () => to);
+}
+
 describe("actionlint", () => {
   test("is there, or Go is not (a failed build with Go present is a failure)", () => {
     if (!actionlint.ok) expect(actionlint).toEqual({ ok: false, kind: "missing", reason: expect.stringContaining("no `go`") });
@@ -93,7 +118,7 @@ describe("actionlint", () => {
 
   test("finds nothing in any workflow (without Go: the structural rules hold)", async () => {
     const files = workflowFiles(ROOT);
-    expect(files.map((f) => path.basename(f))).toEqual(["deploy-stack.yml", "deploy.yml", "drift.yml", "preview.yml"]);
+    expect(files.map((f) => path.basename(f))).toEqual(["deploy-stack.yml", "deploy.yml", "drift.yml", "preview.yml", "stacks.yml"]);
     if (!actionlint.ok) {
       expect(files.flatMap((f) => checkWorkflow(readYaml(f), ROOT))).toEqual([]);
       return;
@@ -123,13 +148,20 @@ describe("keywire's rules", () => {
     expect(workflowFiles(ROOT).flatMap((f) => checkWorkflow(readYaml(f), ROOT))).toEqual([]);
   });
 
-  test("every stack CI manages is previewed, deployed dev → prod, and checked for drift", () => {
+  test("every stack CI manages is listed once, previewed, deployed dev → prod, and checked for drift", () => {
     expect(ciStacks(ROOT)).toEqual(["dev", "prod"]);
-    expect(deployOrder(readYaml(path.join(ROOT, ".github", "workflows", "deploy.yml")))).toEqual(["dev", "prod"]);
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, STACK_LIST), "utf8"))).toEqual({
+      workingDirectory: ".",
+      stacks: [
+        { stack: "dev", sns: true },
+        { stack: "prod", sns: true },
+      ],
+    });
+    expect(deployOrder(ROOT)).toEqual(["dev", "prod"]);
     expect(checkKeywireWorkflows(ROOT)).toEqual([]);
   });
 
-  test("they catch a broken workflow: no permissions, AWS keys, an unpinned action, no stack group", () => {
+  test("they catch a broken workflow: no permissions, AWS keys, unpinned actions, no work-dir, its own stack list, no stack group", () => {
     const root = path.join(tmp, "policy");
     fs.mkdirSync(path.join(root, ".github", "workflows"), { recursive: true });
     const file = path.join(root, ".github", "workflows", "broken.yml");
@@ -138,43 +170,132 @@ describe("keywire's rules", () => {
     expect(found).toEqual([
       ".github/workflows/broken.yml: names long-lived AWS credentials; assume a role with aws-actions/configure-aws-credentials (role-to-assume) instead",
       ".github/workflows/broken.yml: no workflow-level `permissions:` mapping (the default grants write access)",
+      ".github/workflows/broken.yml:13: actions/checkout@main is not pinned to a full commit SHA (a tag can be moved to other code)",
+      ".github/workflows/broken.yml:15: pulumi/actions@v6 is not pinned to a full commit SHA (a tag can be moved to other code)",
       ".github/workflows/broken.yml: deploy: no `permissions:` of its own",
     ]);
     // With permissions, the job's own problems show.
     fs.writeFileSync(file, BROKEN.replace("jobs:\n", "permissions:\n  contents: read\njobs:\n").replace("    runs-on:", "    permissions:\n      contents: read\n      issues: write\n    runs-on:"));
     expect(checkWorkflow(readYaml(file), root)).toEqual([
       ".github/workflows/broken.yml: names long-lived AWS credentials; assume a role with aws-actions/configure-aws-credentials (role-to-assume) instead",
-      ".github/workflows/broken.yml: deploy: actions/checkout@main (in .github/workflows/broken.yml) is not pinned to a major version or a commit",
+      ".github/workflows/broken.yml:18: actions/checkout@main is not pinned to a full commit SHA (a tag can be moved to other code)",
+      ".github/workflows/broken.yml:20: pulumi/actions@v6 is not pinned to a full commit SHA (a tag can be moved to other code)",
+      ".github/workflows/broken.yml: deploy: runs pulumi/actions `command: up` without `work-dir`: the program may live in a subdirectory",
       ".github/workflows/broken.yml: deploy: has `issues: write` but edits no issue",
+      ".github/workflows/broken.yml: deploy: does not take its stacks from the stacks workflow; use `needs: stacks` and `matrix: ${{ fromJSON(needs.stacks.outputs.matrix) }}`, so that .github/keywire-ci.json is the one list",
       ".github/workflows/broken.yml: deploy: changes or checks a stack without `concurrency: { group: keywire-${{ matrix.stack }}, cancel-in-progress: false }`",
     ]);
   });
 
-  test("they catch a stack left out, and a deployment order that ends anywhere but prod", () => {
-    const root = path.join(tmp, "copy");
-    fs.cpSync(path.join(ROOT, ".github"), path.join(root, ".github"), { recursive: true });
-    fs.mkdirSync(path.join(root, "stacks"));
-    for (const s of ["dev", "local", "prod", "staging"]) fs.writeFileSync(path.join(root, "stacks", `Pulumi.${s}.yaml`), "config: {}\n");
+  test("they catch a stack left out of the list, a deployment order that ends anywhere but prod, and an sns flag its stack file contradicts", () => {
+    const root = copyOfRepository("copy");
+    fs.writeFileSync(path.join(root, "stacks", "Pulumi.staging.yaml"), "config: {}\n");
+    expect(checkKeywireWorkflows(root)).toEqual([`${STACK_LIST}: lists dev, prod, not every CI stack (dev, prod, staging)`]);
+    // staging after prod, with SNS its stack file does not turn on.
+    writeStackList(root, { workingDirectory: ".", stacks: [{ stack: "dev", sns: true }, { stack: "prod", sns: true }, { stack: "staging", sns: true }] });
+    expect(checkKeywireWorkflows(root)).toEqual([
+      `${STACK_LIST}: the last stack (deployed last) is staging, not prod`,
+      `${STACK_LIST}: stack staging has "sns": true, but its stack file does not turn keywire:sns on`,
+    ]);
+    writeStackList(root, { workingDirectory: ".", stacks: [{ stack: "dev", sns: true }, { stack: "staging" }, { stack: "prod", sns: true }] });
+    expect(checkKeywireWorkflows(root)).toEqual([]);
+    expect(deployOrder(root)).toEqual(["dev", "staging", "prod"]);
+  });
+
+  test("a workflow that lists its stacks itself, or deploys them all at once, is caught", () => {
+    const root = copyOfRepository("own-list");
+    const preview = path.join(root, ".github", "workflows", "preview.yml");
+    const text = fs.readFileSync(preview, "utf8");
+    fs.writeFileSync(preview, replaced(text, "      matrix: ${{ fromJSON(needs.stacks.outputs.matrix) }}\n", "      matrix:\n        stack: [dev, prod]\n"));
+    expect([...checkKeywireWorkflows(root), ...checkWorkflow(readYaml(preview), root)]).toEqual([
+      `preview.yml: preview: does not preview the stacks of ${STACK_LIST}`,
+      `.github/workflows/preview.yml: preview: does not take its stacks from the stacks workflow; use \`needs: stacks\` and \`matrix: \${{ fromJSON(needs.stacks.outputs.matrix) }}\`, so that ${STACK_LIST} is the one list`,
+    ]);
+    fs.writeFileSync(preview, text);
     const deploy = path.join(root, ".github", "workflows", "deploy.yml");
-    const text = fs.readFileSync(deploy, "utf8");
-    // staging after prod: every stack deployed, but prod not last.
-    fs.writeFileSync(deploy, `${text}\n  staging:\n    needs: prod\n    uses: ./.github/workflows/deploy-stack.yml\n    with:\n      stack: staging\n    secrets: inherit\n    permissions:\n      contents: read\n      id-token: write\n`);
-    const found = checkKeywireWorkflows(root);
-    expect(found).toContain("preview.yml: preview: previews dev, prod, not every CI stack (dev, prod, staging)");
-    expect(found).toContain("drift.yml: check: covers dev, prod, not every CI stack (dev, prod, staging)");
-    expect(found).toContain("deploy.yml: the last stack deployed is staging, not prod");
-    expect(found).not.toContainEqual(expect.stringMatching(/^deploy\.yml: deploys/));
+    fs.writeFileSync(deploy, replaced(fs.readFileSync(deploy, "utf8"), "      max-parallel: 1\n", ""));
+    expect(checkKeywireWorkflows(root)).toEqual([
+      `deploy.yml: does not deploy the stacks of ${STACK_LIST} one at a time in its order (a job calling deploy-stack.yml with its matrix, \`max-parallel: 1\`, and fail-fast left on)`,
+    ]);
+    expect(deployOrder(root)).toEqual([]);
+  });
+
+  test("AWS credentials for a stack without SNS, keywire's own npm scripts, npx without --no-install, and keywire run outside the program's directory are caught", () => {
+    const root = copyOfRepository("keywire-calls");
+    const drift = path.join(root, ".github", "workflows", "drift.yml");
+    let text = fs.readFileSync(drift, "utf8");
+    text = replaced(text, "        if: ${{ matrix.sns }}\n", "");
+    text = replaced(text, "npx --no-install keywire drift --stack", "npm run -s drift -- --stack");
+    text = replaced(text, "npx --no-install keywire canary --stack", "npx keywire canary --stack");
+    const canaryStep = "        id: canary\n        if: ${{ !cancelled() && steps.canary-on.outputs.run == 'true' }}\n        shell: bash\n";
+    text = replaced(text, `${canaryStep}        working-directory: \${{ needs.stacks.outputs.working-directory }}\n`, canaryStep);
+    fs.writeFileSync(drift, text);
+    expect(checkWorkflow(readYaml(drift), root)).toEqual([
+      ".github/workflows/drift.yml: check: assumes an AWS role for every stack; gate it on the stack's SNS integration (`if: ${{ matrix.sns }}`), so a stack without SNS needs no AWS credentials",
+      ".github/workflows/drift.yml: check: calls keywire's own npm script `npm run drift`, which only keywire's repository has; call `npx --no-install keywire drift` in the program's directory",
+      ".github/workflows/drift.yml: check: calls `npx keywire` without --no-install: where keywire is not installed, npx would fetch and run a package of that name from the registry",
+      ".github/workflows/drift.yml: check: runs keywire without `working-directory:`; npx finds it only in the program's directory",
+    ]);
+  });
+
+  test("pins: a tag, a SHA without its version, or two versions of one action are caught", () => {
+    const root = copyOfRepository("pins");
+    const preview = path.join(root, ".github", "workflows", "preview.yml");
+    let text = fs.readFileSync(preview, "utf8");
+    text = replaced(text, "actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd # v6.0.2", "actions/checkout@v6");
+    text = replaced(text, "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0", "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # latest");
+    fs.writeFileSync(preview, text);
+    const line = (needle: string): number => text.split("\n").findIndex((l) => l.includes(needle)) + 1;
+    expect(checkWorkflow(readYaml(preview), root)).toEqual([
+      `.github/workflows/preview.yml:${line("actions/checkout@v6")}: actions/checkout@v6 is not pinned to a full commit SHA (a tag can be moved to other code)`,
+      `.github/workflows/preview.yml:${line("# latest")}: pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d has no \`# vX.Y.Z\` comment naming the version its SHA is`,
+    ]);
+    expect(checkKeywireWorkflows(root)).toEqual([
+      "actions/checkout is pinned to 2 versions (de0fac2e4500dabe0009e67214ff5f5447ce83dd # v6.0.2, v6); pin one everywhere",
+      "pulumi/actions is pinned to 2 versions (8e5e406f4007fca908480587cb9893c07090f58d # latest, 8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0); pin one everywhere",
+    ]);
+    // The local action's pins count too.
+    const setup = path.join(root, ".github", "actions", "setup", "action.yml");
+    fs.writeFileSync(setup, replaced(fs.readFileSync(setup, "utf8"), "actions/cache@cdf6c1fa76f9f475f3d7449005a359c84ca0f306 # v5.0.3", "actions/cache@cdf6c1fa76f9f475f3d7449005a359c84ca0f306"));
+    expect(checkWorkflow(readYaml(path.join(root, ".github", "workflows", "deploy-stack.yml")), root)).toEqual([
+      expect.stringMatching(/^\.github\/actions\/setup\/action\.yml:\d+: actions\/cache@cdf6c1fa76f9f475f3d7449005a359c84ca0f306 has no `# vX\.Y\.Z` comment/),
+    ]);
+  });
+
+  test("a program in a subdirectory: the setup, previews and deployments get its directory; Dependabot updates its packages there", () => {
+    const root = copyOfRepository("subdirectory");
+    const dependabot = path.join(root, ".github", "dependabot.yml");
+    expect(checkDependabot(root, ".")).toEqual([]);
+    expect(checkDependabot(root, "infra")).toEqual([".github/dependabot.yml: no npm updates for the program's directory (/infra)"]);
+    fs.writeFileSync(dependabot, replaced(fs.readFileSync(dependabot, "utf8"), "      - /.github/actions/*\n", ""));
+    expect(checkDependabot(root, ".")).toEqual([".github/dependabot.yml: no github-actions updates for .github/actions/setup"]);
+    fs.rmSync(dependabot);
+    expect(checkDependabot(root, ".")).toEqual([".github/dependabot.yml is missing: nothing updates the pinned actions and packages"]);
+
+    const preview = path.join(root, ".github", "workflows", "preview.yml");
+    let text = fs.readFileSync(preview, "utf8");
+    text = replaced(text, "          work-dir: ${{ needs.stacks.outputs.working-directory }}\n", "");
+    text = replaced(text, "        uses: ./.github/actions/setup\n        with:\n          working-directory: ${{ needs.stacks.outputs.working-directory }}\n", "        uses: ./.github/actions/setup\n");
+    fs.writeFileSync(preview, text);
+    expect(checkWorkflow(readYaml(preview), root)).toEqual([
+      ".github/workflows/preview.yml: preview: uses the setup action without `working-directory`: it installs the program's packages there",
+      ".github/workflows/preview.yml: preview: runs pulumi/actions `command: preview` without `work-dir`: the program may live in a subdirectory",
+    ]);
+    writeStackList(root, { workingDirectory: "infra", stacks: [{ stack: "dev", sns: true }, { stack: "prod", sns: true }] });
+    expect(checkKeywireWorkflows(root)).toEqual(
+      expect.arrayContaining([`${STACK_LIST}: workingDirectory infra holds no Pulumi.yaml`, `${STACK_LIST}: workingDirectory infra holds no package.json`]),
+    );
   });
 });
 
 describe("keywire's rules for the delivery canary", () => {
   const CANARY_IF = "if: ${{ !cancelled() && steps.canary-on.outputs.run == 'true' }}";
+  const AWS_PIN = "aws-actions/configure-aws-credentials@254c19bd240aabef8777f48595e9d2d7b972184b # v6.2.1";
+  const NODE_PIN = "actions/setup-node@6044e13b5dc448c55e2357c09f80417699197238 # v6.2.0";
 
   /** The repository's workflows with drift.yml changed by `edit`, and the violations found. */
   function violations(name: string, edit: (text: string) => string): string[] {
-    const root = path.join(tmp, `canary-${name}`);
-    fs.cpSync(path.join(ROOT, ".github"), path.join(root, ".github"), { recursive: true });
-    fs.cpSync(path.join(ROOT, "stacks"), path.join(root, "stacks"), { recursive: true });
+    const root = copyOfRepository(`canary-${name}`);
     const file = path.join(root, ".github", "workflows", "drift.yml");
     const text = fs.readFileSync(file, "utf8");
     const edited = edit(text);
@@ -185,8 +306,8 @@ describe("keywire's rules for the delivery canary", () => {
 
   test("the workflow as it is: the canary runs in the check job, with its own role, only when it runs", () => {
     const steps = (driftJobs().check.steps as unknown[]).filter(isMapping);
-    const canary = steps.findIndex((s) => typeof s.run === "string" && /npm run -s canary/.test(s.run));
-    const role = steps.findIndex((s) => isMapping(s.with) && s.with["role-to-assume"] === "${{ matrix.canary-role }}");
+    const canary = steps.findIndex((s) => typeof s.run === "string" && /npx --no-install keywire canary/.test(s.run));
+    const role = steps.findIndex((s) => isMapping(s.with) && s.with["role-to-assume"] === "${{ vars[format('AWS_CANARY_ROLE_ARN_{0}', matrix.key)] }}");
     expect(canary).toBeGreaterThan(role);
     expect(role).toBeGreaterThan(steps.findIndex((s) => s.id === "drift"));
     expect(steps[role].if).toBe(steps[canary].if);
@@ -194,17 +315,22 @@ describe("keywire's rules for the delivery canary", () => {
   });
 
   test("a canary role assumed whatever the stack list says is caught", () => {
-    const found = violations("ungated-role", (t) => t.replace(`configure-aws-credentials@v6\n        ${CANARY_IF}\n`, "configure-aws-credentials@v6\n"));
-    expect(found).toEqual(["drift.yml: check: the canary's AWS role is not assumed under the canary's own `if:` (only when the canary runs)"]);
+    const found = violations("ungated-role", (t) => t.replace(`${AWS_PIN}\n        ${CANARY_IF}\n`, `${AWS_PIN}\n`));
+    expect(found).toEqual([
+      "drift.yml: check: the canary's AWS role is not assumed under the canary's own `if:` (only when the canary runs)",
+      ".github/workflows/drift.yml: check: assumes an AWS role for every stack; gate it on the stack's SNS integration (`if: ${{ matrix.sns }}`), so a stack without SNS needs no AWS credentials",
+    ]);
   });
 
   test("a canary publishing with the drift check's read role is caught", () => {
-    const found = violations("read-role", (t) => t.replace("role-to-assume: ${{ matrix.canary-role }}", "role-to-assume: ${{ matrix.read-role }}"));
-    expect(found).toEqual(["drift.yml: check: the canary publishes with ${{ matrix.read-role }}, not a role of its own that may only publish to the topic"]);
+    const found = violations("read-role", (t) => t.replace("role-to-assume: ${{ vars[format('AWS_CANARY_ROLE_ARN_{0}', matrix.key)] }}", "role-to-assume: ${{ vars[format('AWS_READ_ROLE_ARN_{0}', matrix.key)] }}"));
+    expect(found).toEqual(["drift.yml: check: the canary publishes with ${{ vars[format('AWS_READ_ROLE_ARN_{0}', matrix.key)] }}, not a role of its own that may only publish to the topic"]);
   });
 
   test("a canary in the report job, which edits issues, is caught", () => {
-    const found = violations("in-report", (t) => t.replace("      - uses: actions/setup-node@v6\n", "      - run: npm run -s canary -- --stack dev\n        shell: bash\n      - uses: actions/setup-node@v6\n"));
+    const found = violations("in-report", (t) =>
+      t.replace(`      - uses: ${NODE_PIN}\n`, `      - run: npx --no-install keywire canary --stack dev\n        shell: bash\n        working-directory: .\n      - uses: ${NODE_PIN}\n`),
+    );
     expect(found).toEqual(
       expect.arrayContaining([
         "drift.yml: report: runs the canary outside the drift check job, whose outcome it shares",
@@ -247,21 +373,129 @@ async function runStep(script: string, cwd: string, bin: string, env: NodeJS.Pro
   return run("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd, env: { PATH: pathEnv, HOME: cwd, ...env } });
 }
 
+describe("the stack list (stacks.yml)", () => {
+  const script = (): string => {
+    const wf = readYaml(path.join(ROOT, ".github", "workflows", "stacks.yml"));
+    return stepRun((wf.doc.jobs as Mapping).read as Mapping, (s) => s.id === "read");
+  };
+
+  /** The step on `list` (written as given, so not-JSON can be tried too): its exit code, outputs and messages. */
+  async function read(list: unknown): Promise<{ code: number | null; output: string; said: string }> {
+    const dir = fs.mkdtempSync(path.join(tmp, "stacks-"));
+    fs.mkdirSync(path.join(dir, ".github"));
+    fs.writeFileSync(path.join(dir, ".github", "keywire-ci.json"), typeof list === "string" ? list : JSON.stringify(list));
+    const output = path.join(dir, "github-output");
+    fs.writeFileSync(output, "");
+    const r = await runStep(script(), dir, path.join(dir, "bin"), { FILE: ".github/keywire-ci.json", GITHUB_OUTPUT: output });
+    return { code: r.code, output: fs.readFileSync(output, "utf8"), said: (r.stdout + r.stderr).trim() };
+  }
+
+  test("the repository's own list: both stacks with SNS, in deployment order, the program at the root", async () => {
+    const r = await read(fs.readFileSync(path.join(ROOT, STACK_LIST), "utf8"));
+    expect(r).toEqual({
+      code: 0,
+      output: 'matrix={"include":[{"stack":"dev","sns":true,"key":"DEV"},{"stack":"prod","sns":true,"key":"PROD"}]}\nworking-directory=.\n',
+      said: "program in .; stacks: dev (sns), prod (sns)",
+    });
+  });
+
+  test("sns defaults to false, the program may live in a subdirectory, and each stack gets its role variables' suffix", async () => {
+    const r = await read({ workingDirectory: "infra/pulumi", stacks: [{ stack: "eu-prod.2" }, { stack: "dev", sns: true }] });
+    expect(r.code).toBe(0);
+    expect(r.output).toBe('matrix={"include":[{"stack":"eu-prod.2","sns":false,"key":"EU_PROD_2"},{"stack":"dev","sns":true,"key":"DEV"}]}\nworking-directory=infra/pulumi\n');
+  });
+
+  test("each mistake stops the run with one line naming it", async () => {
+    const error = async (list: unknown): Promise<string> => {
+      const r = await read(list);
+      expect({ code: r.code, output: r.output }).toEqual({ code: 1, output: "" });
+      return r.said;
+    };
+    const at = "::error file=.github/keywire-ci.json::";
+    expect(await error([{ stack: "dev" }])).toBe(`${at}the file must hold one JSON object with "stacks"`);
+    expect(await error({ stacks: [] })).toBe(`${at}"stacks" must list at least one stack, such as [{"stack": "dev", "sns": true}]`);
+    for (const stack of ["org/dev", "-dev", "", 7]) {
+      expect(await error({ stacks: [{ stack }] })).toBe(`${at}each entry of "stacks" needs "stack": a stack name of letters, digits, _, . and -`);
+    }
+    expect(await error({ stacks: [{ stack: "dev", sns: "yes" }] })).toBe(`${at}"sns" of stack dev must be true or false`);
+    expect(await error({ stacks: [{ stack: "dev" }, { stack: "dev" }] })).toBe(`${at}a stack is listed twice`);
+    expect(await error({ stacks: [{ stack: "eu-prod" }, { stack: "eu.prod" }] })).toMatch(/^::error file=\.github\/keywire-ci\.json::two stacks would share AWS role variables/);
+    for (const workingDirectory of ["../infra", "/infra", "infra/", "infra/../..", ""]) {
+      expect(await error({ workingDirectory, stacks: [{ stack: "dev" }] })).toMatch(/^::error file=\.github\/keywire-ci\.json::workingDirectory must be a directory inside the repository/);
+    }
+    expect(await error("{ not json")).toMatch(/^::error file=\.github\/keywire-ci\.json::/);
+  });
+});
+
+describe("the setup's lockfile", () => {
+  const script = (): string => {
+    const action = readYaml(path.join(ROOT, ".github", "actions", "setup", "action.yml"));
+    return stepRun({ steps: (action.doc.runs as Mapping).steps }, (s) => s.id === "lockfile");
+  };
+
+  /** The step in a workspace holding `files`, for the program in `programDir`. */
+  async function find(programDir: string, files: string[]): Promise<{ code: number | null; output: string; said: string }> {
+    const dir = fs.mkdtempSync(path.join(tmp, "lockfile-"));
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.writeFileSync(path.join(dir, f), "{}\n");
+    }
+    const output = path.join(dir, "github-output");
+    fs.writeFileSync(output, "");
+    const r = await runStep(script(), dir, path.join(dir, "bin"), { PROGRAM_DIR: programDir, GITHUB_OUTPUT: output });
+    return { code: r.code, output: fs.readFileSync(output, "utf8"), said: r.stdout.trim() };
+  }
+
+  test("the program's own lockfile, at the root or in its subdirectory, or a workspace's above it", async () => {
+    expect(await find(".", ["package.json", "package-lock.json"])).toEqual({ code: 0, output: "dir=.\npath=./package-lock.json\n", said: "lockfile: ./package-lock.json" });
+    expect(await find("infra", ["package.json", "package-lock.json", "infra/package.json", "infra/package-lock.json"])).toMatchObject({ code: 0, output: "dir=infra\npath=infra/package-lock.json\n" });
+    expect(await find("packages/infra", ["package.json", "package-lock.json", "packages/infra/package.json"])).toMatchObject({ code: 0, output: "dir=.\npath=./package-lock.json\n" });
+    expect(await find("infra", ["infra/package.json", "infra/npm-shrinkwrap.json"])).toMatchObject({ code: 0, output: "dir=infra\npath=infra/npm-shrinkwrap.json\n" });
+  });
+
+  test("no program there, or no lockfile: the job stops saying what to do", async () => {
+    expect(await find("infra", ["package.json", "package-lock.json"])).toEqual({
+      code: 1,
+      output: "",
+      said: "::error::no package.json in infra: set workingDirectory in .github/keywire-ci.json to the Pulumi program's directory",
+    });
+    expect(await find("infra", ["infra/package.json"])).toEqual({
+      code: 1,
+      output: "",
+      said: "::error::no package-lock.json in infra or above it: run npm install there and commit the lockfile (npm ci installs exactly what it says)",
+    });
+  });
+});
+
 describe("drift check step", () => {
   const script = (): string => stepRun(driftJobs().check, (s) => s.id === "drift");
 
-  async function check(code: number): Promise<{ run: Run; outcome: string; output: string; summary: string; dir: string }> {
+  /**
+   * The step as GitHub runs it in the program's directory (`working-directory:`, here a
+   * subdirectory of the workspace), with `npx` answering as the installed keywire would.
+   */
+  async function check(code: number): Promise<{ run: Run; outcome: string; output: string; summary: string; dir: string; asked: string }> {
     const dir = fs.mkdtempSync(path.join(tmp, "check-"));
     const bin = path.join(dir, "bin");
+    const program = path.join(dir, "infra");
     fs.mkdirSync(bin);
-    // npm run -s drift: writes the summary where --summary says, exits with the code under test.
-    stub(bin, "npm", 'while [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"');
+    fs.mkdirSync(program);
+    // npx --no-install keywire drift: records where and how it ran, writes the summary where --summary says, exits with the code under test.
+    stub(bin, "npx", 'echo "$PWD $*" > "$ASKED"\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"');
     const output = path.join(dir, "github-output");
     const summary = path.join(dir, "step-summary");
-    const r = await runStep(script(), dir, bin, { STACK: "dev", STUB_CODE: String(code), GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary });
+    const asked = path.join(dir, "asked");
+    const r = await runStep(script(), program, bin, { STACK: "dev", STUB_CODE: String(code), GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: dir, ASKED: asked });
     const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
-    return { run: r, outcome: read(path.join(dir, "drift-dev", "outcome")).trim(), output: read(output), summary: read(summary), dir };
+    return { run: r, outcome: read(path.join(dir, "drift-dev", "outcome")).trim(), output: read(output), summary: read(summary), dir, asked: read(asked).trim() };
   }
+
+  test("runs the installed keywire in the program's directory, and leaves its reports in the workspace for the artifact", async () => {
+    const c = await check(DRIFT_EXIT.clean);
+    const out = path.join(c.dir, "drift-dev");
+    expect(c.asked).toBe(`${path.join(c.dir, "infra")} --no-install keywire drift --stack dev --json ${out}/report.json --markdown ${out}/report.md --summary ${out}/summary.md`);
+    expect(fs.readdirSync(out).sort()).toEqual(["exit-code", "outcome", "summary.md"]);
+  });
 
   test("exit 0 is clean, 7 is drift, and both leave the job green for the report job to act on", async () => {
     for (const [code, outcome] of [
@@ -279,8 +513,8 @@ describe("drift check step", () => {
     for (const code of [DRIFT_EXIT.failed, DRIFT_EXIT.cannotRun, 3, 6, 255]) {
       const c = await check(code);
       expect({ code: c.run.code, outcome: c.outcome, output: c.output }).toEqual({ code: 1, outcome: "error", output: "outcome=error\n" });
-      expect(c.run.stdout).toContain(`::error title=Drift check failed (dev)::npm run drift exited ${code}`);
-      expect(c.summary).toContain(`The check could not run (npm run drift exited ${code})`);
+      expect(c.run.stdout).toContain(`::error title=Drift check failed (dev)::keywire drift exited ${code}`);
+      expect(c.summary).toContain(`The check could not run (keywire drift exited ${code})`);
     }
   });
 });
@@ -288,13 +522,15 @@ describe("drift check step", () => {
 describe("delivery canary switch", () => {
   const script = (): string => stepRun(driftJobs().check, (s) => s.id === "canary-on");
 
-  async function on(stacks: string | undefined, stack: string): Promise<string> {
+  async function switched(stacks: string | undefined, stack: string, sns: string): Promise<{ output: string; said: string }> {
     const dir = fs.mkdtempSync(path.join(tmp, "canary-on-"));
     const output = path.join(dir, "github-output");
-    const r = await runStep(script(), dir, path.join(dir, "bin"), { STACK: stack, GITHUB_OUTPUT: output, ...(stacks !== undefined ? { CANARY_STACKS: stacks } : {}) });
+    const r = await runStep(script(), dir, path.join(dir, "bin"), { STACK: stack, SNS: sns, GITHUB_OUTPUT: output, ...(stacks !== undefined ? { CANARY_STACKS: stacks } : {}) });
     expect(r.code).toBe(0);
-    return fs.readFileSync(output, "utf8");
+    return { output: fs.readFileSync(output, "utf8"), said: r.stdout.trim() };
   }
+  /** For a stack with the SNS integration. */
+  const on = async (stacks: string | undefined, stack: string): Promise<string> => (await switched(stacks, stack, "true")).output;
 
   test("KEYWIRE_CANARY_STACKS lists the stacks, by commas or spaces; unset or empty turns it off; no glob or prefix matches", async () => {
     expect(await on("dev prod", "prod")).toBe("run=true\n");
@@ -305,6 +541,15 @@ describe("delivery canary switch", () => {
     expect(await on("*", "dev")).toBe("run=false\n");
     expect(await on("", "dev")).toBe("run=false\n");
     expect(await on(undefined, "dev")).toBe("run=false\n");
+  });
+
+  test("a listed stack without the SNS integration has nothing to publish to: off, saying why", async () => {
+    expect(await switched("dev prod", "dev", "false")).toEqual({
+      output: "run=false\n",
+      said: "delivery canary for dev: off (the stack has no SNS integration (sns in .github/keywire-ci.json))",
+    });
+    expect(await switched("prod", "dev", "true")).toEqual({ output: "run=false\n", said: "delivery canary for dev: off (not in KEYWIRE_CANARY_STACKS)" });
+    expect((await switched("dev", "dev", "true")).said).toBe("delivery canary for dev: on");
   });
 });
 
@@ -320,20 +565,21 @@ describe("delivery canary step", () => {
     report: string;
   }
 
-  /** The canary step after a drift check that left `drift` (its outcome and code), with npm run canary exiting `code`. */
+  /** The canary step, in the program's directory, after a drift check that left `drift` (its outcome and code), with keywire canary exiting `code`. */
   async function canary(drift: { outcome: string; code: number }, code: number): Promise<CanaryRun> {
     const dir = fs.mkdtempSync(path.join(tmp, "canary-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
+    fs.mkdirSync(path.join(dir, "infra"));
     fs.mkdirSync(path.join(dir, "drift-dev"));
     fs.writeFileSync(path.join(dir, "drift-dev", "outcome"), `${drift.outcome}\n`);
     fs.writeFileSync(path.join(dir, "drift-dev", "exit-code"), `${drift.code}\n`);
     fs.writeFileSync(path.join(dir, "drift-dev", "summary.md"), "DRIFT SUMMARY\n");
-    // npm run -s canary: writes its summary where --summary says, exits with the code under test.
-    stub(bin, "npm", 'case "$*" in "run -s canary -- --stack dev "*) ;; *) exit 99 ;; esac\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "CANARY SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"');
+    // npx --no-install keywire canary: writes its summary where --summary says, exits with the code under test.
+    stub(bin, "npx", 'case "$*" in "--no-install keywire canary --stack dev "*) ;; *) exit 99 ;; esac\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "CANARY SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"');
     const output = path.join(dir, "github-output");
     const summary = path.join(dir, "step-summary");
-    const r = await runStep(script(), dir, bin, { STACK: "dev", STUB_CODE: String(code), GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary });
+    const r = await runStep(script(), path.join(dir, "infra"), bin, { STACK: "dev", STUB_CODE: String(code), GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: dir });
     const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
     return {
       run: r,
@@ -372,8 +618,8 @@ describe("delivery canary step", () => {
     for (const code of [CANARY_EXIT.failed, CANARY_EXIT.cannotRun, 130]) {
       const c = await canary({ outcome: "clean", code: DRIFT_EXIT.clean }, code);
       expect({ code: c.run.code, outcome: c.outcome, output: c.output }).toEqual({ code: 1, outcome: "error", output: "outcome=error\n" });
-      expect(c.run.stdout).toContain(`::error title=Delivery canary failed (dev)::npm run canary exited ${code}`);
-      expect(c.summary).toContain(`The canary could not run (npm run canary exited ${code})`);
+      expect(c.run.stdout).toContain(`::error title=Delivery canary failed (dev)::keywire canary exited ${code}`);
+      expect(c.summary).toContain(`The canary could not run (keywire canary exited ${code})`);
     }
     const withDrift = await canary({ outcome: "drift", code: DRIFT_EXIT.drift }, CANARY_EXIT.failed);
     expect({ code: withDrift.run.code, outcome: withDrift.outcome }).toEqual({ code: 1, outcome: "drift" });
