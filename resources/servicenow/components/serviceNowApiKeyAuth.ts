@@ -36,6 +36,13 @@ import { ChainAdoption } from "./chainAdoption";
 
 export type PolicyMode = "attach" | "dedicated";
 
+/** The token an operator set under `namespace:key` (secret), or undefined when it is not set. */
+function configuredToken(configKey: string): pulumi.Output<string> | undefined {
+  const at = configKey.indexOf(":");
+  const config = new pulumi.Config(at > 0 ? configKey.slice(0, at) : "keywire");
+  return config.getSecret(at > 0 ? configKey.slice(at + 1) : configKey);
+}
+
 /** The shipped Basic-auth profile (its name really ends with a space). */
 export const SHIPPED_BASIC_PROFILE = "BasicAuth for none public processors ";
 
@@ -53,9 +60,14 @@ export interface ServiceNowApiKeyAuthArgs {
   /** Keep Basic auth admitted on every policy keywire links a profile to. */
   keepBasicAuth: boolean;
   apiKey: KeySettings;
-  /** A token an operator copied from the record (manual route); secret. */
+  /**
+   * A token an operator copied from the record (manual route); secret. When left out,
+   * the component reads the config key that keywire's instructions name
+   * (`tokenConfigKey`), so `pulumi config set --secret keywire:apiKeyToken` works as
+   * printed in any program.
+   */
   operatorToken?: pulumi.Input<string>;
-  /** Config key named in the manual-route instructions. */
+  /** Config key named in the manual-route instructions, and read when `operatorToken` is left out. */
   tokenConfigKey?: string;
   /** A per-hour ceiling for the integration user; off when undefined. */
   rateLimit?: { requestsPerHour: number; limitColumn: string };
@@ -233,6 +245,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       }
     }
 
+    const tokenConfigKey = args.tokenConfigKey ?? DEFAULT_TOKEN_CONFIG_KEY;
     const key = new ApiKey(
       `${name}-key`,
       on({
@@ -242,8 +255,8 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         authScopes: args.apiKey.authScopes,
         expiresInDays: args.apiKey.expiresInDays,
         tokenStrategy: args.apiKey.tokenStrategy,
-        tokenConfigKey: args.tokenConfigKey ?? DEFAULT_TOKEN_CONFIG_KEY,
-        token: args.operatorToken,
+        tokenConfigKey,
+        token: args.operatorToken ?? configuredToken(tokenConfigKey),
         rotation: args.apiKey.rotation,
         // The same chain SNS will use: the key in the query string, through the Table API policy.
         probe: tableProbe("sys_user", "query"),
