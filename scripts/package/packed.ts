@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT, runCommand } from "../pulumi/toolchain";
 import { buildLibrary, builtFromCurrentSources, withBuildLock } from "./build";
+import { buildCli, cliBuiltFromCurrentSources } from "./buildCli";
 
 /** npm install may resolve from the registry where the cache lacks a tarball: minutes, not hours. */
 export const NPM_TIMEOUT_MS = 4 * 60_000;
@@ -34,11 +35,13 @@ async function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise
  * Packs the checkout into `dest`. The build in dist/ is packed as it is where it was
  * built from the current sources (npm ci and npm test build): packing must not rewrite
  * dist/ under the provider processes of other suites running from this checkout.
- * Build and pack hold the build lock, so suites packing at once build dist/ once.
+ * Build and pack hold the build lock, so suites packing at once build dist/ once. The
+ * command line (dist/cli) is rebuilt the same way, where its own sources changed.
  */
 export async function packKeywire(dest: string, env: NodeJS.ProcessEnv): Promise<PackedKeywire> {
   return withBuildLock(async () => {
     if (!builtFromCurrentSources()) buildLibrary();
+    if (!cliBuiltFromCurrentSources()) buildCli();
     const out = await npm(["pack", "--json", "--ignore-scripts", "--pack-destination", dest], REPO_ROOT, env);
     const [info] = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;
     return { tarball: path.join(dest, info.filename), files: info.files.map((f) => f.path) };
