@@ -55,3 +55,4 @@ export { serviceNowUserProvider } from "./records/user";
 export { userRoleGrantProvider } from "./records/userRoleGrant";
 export { preflightProvider } from "./checks/preflight";
 export { apiKeyVerificationProvider } from "./checks/apiKeyVerification";
+export { keyLeftoversProvider } from "./apiKey/keyLeftovers";

@@ -38,7 +38,7 @@ function definedProviders(): Map<string, ReferencedProvider> {
 
 test("each provider's reference loads that provider, through its platform's public module", () => {
   const providers = [...definedProviders().values()];
-  // ServiceNow's eleven, Freshservice's two, Ivanti's one.
+  // ServiceNow's twelve, Freshservice's two, Ivanti's one.
   expect(providers.map((p) => p.typeName).sort()).toEqual(
     [
       "AccessPolicy",
@@ -50,6 +50,7 @@ test("each provider's reference loads that provider, through its platform's publ
       "FreshserviceApiKey",
       "InboundProfile",
       "IvantiApiKey",
+      "KeyLeftovers",
       "Preflight",
       "PushConnector",
       "RateLimitRule",

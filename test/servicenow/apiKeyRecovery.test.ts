@@ -8,6 +8,7 @@
  */
 import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
+import { keyLeftoversProvider } from "../../resources/servicenow/apiKey/keyLeftovers";
 import { stableSysId } from "../../resources/servicenow/engine/createIdentity";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
@@ -121,5 +122,23 @@ describe("an operator's token belongs to the key it was handed over for", () => 
     const updated = await driver.update(second.id, second.outs, settled);
     expect(updated.token).toBe(second.outs.token);
     expect(String(updated.tokenNote)).toMatch(/keywire:apiKeyToken holds the token of a key that was retired.*pulumi config rm keywire:apiKeyToken/);
+  });
+});
+
+describe("destroy removes the keys a run left behind", () => {
+  test("a key parked by a failed first up, and a killed rotation's key, are deleted by KeyLeftovers; another stack's key of the same name is not", async () => {
+    await withUser("none");
+    // The failed first up: the key is parked for its token and the engine records nothing.
+    await new ProviderDriver(apiKeyProvider, emu.url).create(KEY).catch(() => undefined);
+    const parked = ownSysId(1, 0);
+    expect(emu.store.get("api_key", parked)?.active).toBe("false");
+    const leftover2 = emu.store.insert("api_key", { sys_id: ownSysId(2, 0), name: "dev events #2", user: keysUser(), active: "true" });
+    const theirs = emu.store.insert("api_key", { name: "dev events", user: keysUser(), active: "false" });
+    const leftovers = new ProviderDriver(keyLeftoversProvider, emu.url);
+    const made = await leftovers.create({ keyIdentity: IDENTITY, keyName: "dev events" });
+    await leftovers.delete(made.id, made.outs);
+    expect(emu.store.get("api_key", parked)).toBeUndefined();
+    expect(emu.store.get("api_key", leftover2.sys_id)).toBeUndefined();
+    expect(emu.store.get("api_key", theirs.sys_id)).toBeDefined();
   });
 });

@@ -21,7 +21,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { formatGlideDateTime, parseDateTime, recordUrl } from "../engine/columns";
 import { q } from "../client/encodedQuery";
 import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE, recordIdentity, withSecretConnection } from "../engine/spec";
-import { stableSysId } from "../engine/createIdentity";
+import { KEY_ATTEMPTS, keySysIds } from "../engine/createIdentity";
 import { createHash } from "crypto";
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
@@ -227,22 +227,13 @@ async function keyFamily(ctx: EngineContext, name: string): Promise<FamilyKey[]>
   return family;
 }
 
-/** How many sys_ids one generation of a key may use: one per create a killed run left behind. */
-const KEY_ATTEMPTS = 8;
-
 /**
  * The sys_ids a key of this resource and generation is created under (see
- * engine/createIdentity.ts): the first free one is used, and a record holding one of
- * them is this resource's own, whatever its name. Undefined without an identity (a
- * program from before it), where keys are told apart by name as before.
+ * engine/createIdentity.ts), or undefined without an identity (a program from before
+ * it), where keys are told apart by name as before.
  */
 function ownKeySysIds(ctx: EngineContext, inputs: Inputs, generation: number): string[] | undefined {
-  if (typeof inputs.identity !== "string") return undefined;
-  const out: string[] = [];
-  for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
-    out.push(stableSysId(inputs.identity, "api_key", { instance: ctx.connection.instanceUrl, generation: String(generation), attempt: String(attempt) }));
-  }
-  return out;
+  return typeof inputs.identity === "string" ? keySysIds(inputs.identity, ctx.connection.instanceUrl, generation) : undefined;
 }
 
 /** Whether `key` is one this resource created (or began to), by its sys_id. */

@@ -33,6 +33,8 @@ import { RateLimitRule } from "../records/rateLimitRule";
 import { ApiKeyVerification } from "../checks/apiKeyVerification";
 import { PushConnector } from "../records/pushConnector";
 import { ChainAdoption } from "./chainAdoption";
+import { KeyLeftovers } from "../apiKey/keyLeftovers";
+import { recordIdentity } from "../engine/spec";
 
 export type PolicyMode = "attach" | "dedicated";
 
@@ -246,10 +248,14 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     }
 
     const tokenConfigKey = args.tokenConfigKey ?? DEFAULT_TOKEN_CONFIG_KEY;
+    const keyName = args.apiKey.name ?? `${p} event management`;
+    // Destroyed after the key: removes the keys of this resource no state holds (parked by a
+    // failed first up, or made by a killed run).
+    const leftovers = new KeyLeftovers(`${name}-key-leftovers`, on({ keyIdentity: recordIdentity("ApiKey", `${name}-key`).identity, keyName }), child);
     const key = new ApiKey(
       `${name}-key`,
       on({
-        name: args.apiKey.name ?? `${p} event management`,
+        name: keyName,
         description: "Managed by keywire: AWS SNS to Event Management",
         user: args.integrationUser.userName,
         authScopes: args.apiKey.authScopes,
@@ -262,7 +268,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         probe: tableProbe("sys_user", "query"),
         ...own(adopt.key),
       }),
-      { ...child, dependsOn: [this.preflight, ...userDeps, ...links] },
+      { ...child, dependsOn: [this.preflight, leftovers, ...userDeps, ...links] },
     );
 
     if (args.rateLimit) {

@@ -18,3 +18,18 @@ export function stableSysId(identity: string, table: string, distinguishing: Rec
   for (const key of Object.keys(distinguishing).sort()) h.update("\0").update(key).update("=").update(distinguishing[key]);
   return h.digest("hex").slice(0, 32);
 }
+
+/** How many sys_ids one generation of an API key may use: one per create a killed run left behind. */
+export const KEY_ATTEMPTS = 8;
+
+/**
+ * The sys_ids an API key of this identity and generation is created under, in the order
+ * they are used: a key a killed run made holds one, so the rerun takes the next.
+ */
+export function keySysIds(identity: string, instanceUrl: string, generation: number): string[] {
+  const out: string[] = [];
+  for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
+    out.push(stableSysId(identity, "api_key", { instance: instanceUrl, generation: String(generation), attempt: String(attempt) }));
+  }
+  return out;
+}
