@@ -75,7 +75,7 @@ afterAll(async () => {
 });
 
 test("the package holds compiled JavaScript, declarations, the provider loader and the license, and no sources", () => {
-  for (const f of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/loadProvider.js", "dist/index.js", "dist/index.d.ts"]) {
+  for (const f of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/loadProvider.js", "dist/index.js", "dist/index.d.ts", "dist/schema.d.ts"]) {
     expect(packed).toContain(f);
   }
   for (const sub of ["servicenow", "freshservice", "ivanti", "aws"]) expect(packed).toContain(`dist/${sub}/index.js`);
@@ -88,6 +88,27 @@ test("the package holds compiled JavaScript, declarations, the provider loader a
   expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false);
   expect(fs.existsSync(path.join(installed, "resources", "servicenow", "index.ts"))).toBe(false);
   expect(fs.existsSync(path.join(project, "node_modules", "ts-node"))).toBe(false);
+});
+
+/** The Pulumi resource packages (package.json `pulumi.resource`) under `nodeModules`, nested ones included, as the language host finds them. */
+function pulumiResourcePackages(nodeModules: string, depth = 0): string[] {
+  if (depth > 16 || !fs.existsSync(nodeModules)) return [];
+  const dirs = fs.readdirSync(nodeModules, { withFileTypes: true }).flatMap((e) => {
+    if (!e.isDirectory() || e.name.startsWith(".")) return [];
+    const dir = path.join(nodeModules, e.name);
+    return e.name.startsWith("@") ? fs.readdirSync(dir, { withFileTypes: true }).filter((s) => s.isDirectory()).map((s) => path.join(dir, s.name)) : [dir];
+  });
+  return dirs.flatMap((dir) => {
+    const file = path.join(dir, "package.json");
+    const pkg = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; pulumi?: { resource?: boolean } }) : {};
+    return [...(pkg.pulumi?.resource ? [String(pkg.name)] : []), ...pulumiResourcePackages(path.join(dir, "node_modules"), depth + 1)];
+  });
+}
+
+test("the example, ServiceNow resources only, installs no provider package, so the engine asks it for no plugin (not AWS's)", () => {
+  // @pulumi/aws is keywire's optional peer dependency: only a program with AWS resources installs it.
+  expect(fs.existsSync(path.join(project, "node_modules", "@pulumi", "pulumi"))).toBe(true);
+  expect(pulumiResourcePackages(path.join(project, "node_modules"))).toEqual([]);
 });
 
 test("the example type-checks against the package's declarations, with TypeScript's older module resolution", async () => {

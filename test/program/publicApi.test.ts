@@ -14,6 +14,7 @@ interface PackageJson {
   exports: Record<string, string | { types: string; default: string }>;
   typesVersions: Record<string, Record<string, string[]>>;
   files: string[];
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as PackageJson;
 
@@ -75,5 +76,41 @@ test("programs whose TypeScript resolves modules the older way (moduleResolution
   for (const { subpath, target } of CODE_EXPORTS) {
     if (subpath === ".") continue;
     expect(mapped[subpath.slice(2)]).toEqual([target.types.slice(2)]);
+  }
+});
+
+/** The packages a library module reaches, through every module of the library it imports (type-only imports too: their declarations need them). */
+function packagesReached(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const resolve = (from: string, spec: string): string | undefined => {
+    const base = path.resolve(path.dirname(from), spec);
+    return [`${base}.ts`, `${base}.js`, path.join(base, "index.ts"), base].find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+  };
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const spec of importsOf(file)) {
+      if (spec.startsWith(".")) {
+        const target = resolve(file, spec);
+        if (target) visit(target);
+      } else {
+        packages.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+      }
+    }
+  };
+  visit(path.join(ROOT, entry));
+  return packages;
+}
+
+test("only keywire/aws reaches @pulumi/aws, an optional peer dependency: the root and the other platforms' modules do not", () => {
+  const optionalPeers = Object.entries(PKG.peerDependenciesMeta ?? {})
+    .filter(([, meta]) => meta.optional)
+    .map(([name]) => name);
+  expect(optionalPeers).toEqual(["@pulumi/aws"]);
+  for (const { subpath, target } of CODE_EXPORTS) {
+    const reached = [...packagesReached(sourceOf(target.default))];
+    if (subpath === "./aws") expect(reached).toContain("@pulumi/aws");
+    else expect({ subpath, aws: reached.filter((p) => p === "@pulumi/aws" || p.startsWith("@aws-sdk/")) }).toEqual({ subpath, aws: [] });
   }
 });
