@@ -122,10 +122,12 @@ describe("what is not refused", () => {
     expect(await failures(apiKeyProvider, inputs)).toEqual([]);
   });
 
-  test("the stub does hear what check asks once the input is good (adoption preview)", async () => {
-    await expect(new ProviderDriver(accessPolicyProvider, stub.url).check({ name: "Table GET API Access Policy", adopt: true })).rejects.toThrow(
-      /no sys_api_access_policy record matches/,
-    );
+  test("the stub does hear what check asks once the input is good (adoption preview); a record it cannot find is create's to report, once", async () => {
+    const driver = new ProviderDriver(accessPolicyProvider, stub.url);
+    const checked = await driver.check({ name: "Table GET API Access Policy", adopt: true });
     expect(stub.requests.length).toBeGreaterThan(0);
+    expect(checked.failures ?? []).toEqual([]);
+    expect((checked.inputs as Record<string, unknown>).adoptionPreview).toBeUndefined();
+    await expect(driver.create({ name: "Table GET API Access Policy", adopt: true })).rejects.toThrow(/no sys_api_access_policy record matches/);
   });
 });

@@ -26,6 +26,8 @@ export type ServiceNowCredentials =
 export interface ServiceNowConnectionSettings {
   /** Instance short name (`dev12345`), host (`dev12345.service-now.com`) or URL. */
   instance: string;
+  /** The setting the instance came from, for messages (`servicenow:instanceUrl`, `SERVICENOW_INSTANCE_URL`, …). */
+  instanceSetting?: string;
   credentials: ServiceNowCredentials;
   /** Deadline of one request, connection to last byte; the client's default when absent. */
   requestTimeoutMs?: number;
@@ -122,6 +124,8 @@ export function normalizeInstanceUrl(value: string, key: string): string {
 export class ServiceNowConnection {
   /** Origin without trailing slash, e.g. `https://dev12345.service-now.com`. */
   readonly instanceUrl: string;
+  /** The setting the instance came from: messages name the one the user set. */
+  readonly instanceSetting: string;
   readonly authKind: "basic" | "oauth";
   /** Basic auth user name (not secret). */
   readonly username?: string;
@@ -136,6 +140,7 @@ export class ServiceNowConnection {
 
   constructor(settings: ServiceNowConnectionSettings) {
     this.instanceUrl = normalizeInstanceUrl(settings.instance, "instance");
+    this.instanceSetting = settings.instanceSetting ?? CONFIG_KEYS.instance;
     const c: ServiceNowCredentials = { ...settings.credentials };
     this.authKind = c.kind;
     if (c.kind === "basic") this.username = c.username;
@@ -230,6 +235,7 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
   const s = parsed.data;
 
   let instanceUrl: string;
+  let instanceSetting: string;
   if (s.instance !== undefined && s.instanceUrl !== undefined) {
     const a = normalizeInstanceUrl(s.instance, nameOf(CONFIG_KEYS.instance));
     const b = normalizeInstanceUrl(s.instanceUrl, nameOf(CONFIG_KEYS.instanceUrl));
@@ -241,12 +247,16 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
       );
     }
     instanceUrl = a;
+    instanceSetting = nameOf(CONFIG_KEYS.instance);
   } else if (s.instance !== undefined) {
     instanceUrl = normalizeInstanceUrl(s.instance, nameOf(CONFIG_KEYS.instance));
+    instanceSetting = nameOf(CONFIG_KEYS.instance);
   } else if (s.instanceUrl !== undefined) {
     instanceUrl = normalizeInstanceUrl(s.instanceUrl, nameOf(CONFIG_KEYS.instanceUrl));
+    instanceSetting = nameOf(CONFIG_KEYS.instanceUrl);
   } else if (s.envUrl !== undefined) {
     instanceUrl = normalizeInstanceUrl(s.envUrl, ENV_KEYS.instanceUrl);
+    instanceSetting = ENV_KEYS.instanceUrl;
   } else {
     throw configError(
       CONFIG_KEYS.instance,
@@ -294,7 +304,7 @@ export function resolveConnection(config: ConfigSource, env: NodeJS.ProcessEnv =
     requestTimeoutMs = Math.round(seconds * 1000);
   }
 
-  return new ServiceNowConnection({ instance: instanceUrl, credentials, ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
+  return new ServiceNowConnection({ instance: instanceUrl, instanceSetting, credentials, ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}) });
 }
 
 /**

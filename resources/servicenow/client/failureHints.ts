@@ -30,6 +30,8 @@ export interface DescribeInput extends HttpErrorDetails {
   /** Whether the path is the Table API's (`/api/now/table/...`). */
   tablePath: boolean;
   instanceUrl: string;
+  /** The setting the instance came from (`servicenow:instanceUrl`, …): hints name the one the user set. */
+  instanceSetting?: string;
   auth: { kind: "basic"; username: string } | { kind: "oauth" } | { kind: "none" };
   timeoutMs: number;
   giveUp?: { reason: GiveUpReason; attempts: number; elapsedMs: number; nextDelayMs?: number };
@@ -72,6 +74,7 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
   const server = f.serverMessage;
   const table = f.table;
   const host = new URL(f.instanceUrl).host;
+  const setting = f.instanceSetting ?? "servicenow:instance";
   if (f.kind === "timeout") {
     return {
       reason: `no complete answer from ${host} within ${Math.round(f.timeoutMs / 1000)} s`,
@@ -84,12 +87,12 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
       return {
         reason: `the host ${host} does not resolve (${code})`,
-        hint: "Check servicenow:instance (a short name such as dev12345 means https://dev12345.service-now.com) and DNS",
+        hint: `Check ${setting} (a short name such as dev12345 means https://dev12345.service-now.com) and DNS`,
         retryable: code === "EAI_AGAIN",
       };
     }
     if (code === "ECONNREFUSED") {
-      return { reason: `nothing accepts connections at ${f.instanceUrl} (ECONNREFUSED)`, hint: "Check servicenow:instance and that the instance is up", retryable: true };
+      return { reason: `nothing accepts connections at ${f.instanceUrl} (ECONNREFUSED)`, hint: `Check ${setting} and that the instance is up`, retryable: true };
     }
     if (/CERT|SELF_SIGNED|TLS|SSL/.test(code)) {
       return {
@@ -114,7 +117,7 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
   if (status >= 300 && status < 400) {
     return {
       reason: `the instance redirected the request (${status})`,
-      hint: "A sleeping (hibernating) developer instance redirects: wake it at developer.servicenow.com. Otherwise check servicenow:instance",
+      hint: `A sleeping (hibernating) developer instance redirects: wake it at developer.servicenow.com. Otherwise check ${setting}`,
       retryable: false,
     };
   }

@@ -102,6 +102,7 @@ function toError(conn: ServiceNowConnection, f: Failure, ctx: FailureContext): S
     path: ctx.path,
     tablePath: ctx.path.startsWith(TABLE_PREFIX),
     instanceUrl: conn.instanceUrl,
+    instanceSetting: conn.instanceSetting,
     auth,
     timeoutMs: ctx.timeoutMs,
     giveUp: { reason: info.reason, attempts: info.attempts, elapsedMs: info.elapsedMs, ...(info.nextDelayMs !== undefined ? { nextDelayMs: info.nextDelayMs } : {}) },

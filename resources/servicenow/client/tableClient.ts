@@ -359,7 +359,7 @@ export class TableClient {
         reason: html ? "the instance answered with an HTML page instead of JSON" : "the answer has no usable result",
         hint: html
           ? "A sleeping (hibernating) developer instance answers this way: wake it at developer.servicenow.com, then run again"
-          : "Check that servicenow:instance points at a ServiceNow instance",
+          : `Check that ${this.conn.instanceSetting} points at a ServiceNow instance`,
       });
     }
     return result;

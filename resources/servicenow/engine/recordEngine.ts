@@ -27,7 +27,6 @@ import {
   assertColumnsExist,
   carriedProps,
   desiredColumns,
-  inputsView,
   managedFields,
   naturalKeyQuery,
   outputsFrom,
@@ -250,7 +249,9 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       // what keywire will write, as an input the preview displays. Only while the
       // adoption is pending, so a settled stack's previews make no call.
       if (inputs.adopt && !olds.adopt && !containsUnknown(inputs)) {
-        const preview = await previewAdoption(inputs);
+        // A record that cannot be found is create's to report, once: a check that throws is
+        // printed again, with a JavaScript stack, by the SDK's dynamic-provider host.
+        const preview = await previewAdoption(inputs).catch(() => undefined);
         if (preview) inputs.adoptionPreview = preview;
       } else if (inputs.adopt && olds.adoptionPreview !== undefined) {
         inputs.adoptionPreview = olds.adoptionPreview;
@@ -356,7 +357,10 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       for (const k of spec.secretInputs ?? []) if (olds[k] !== undefined) carried[k] = olds[k];
       const outs = outputsFrom(spec, ctx, record, olds as Inputs, olds.resolved ?? {}, carried);
       if (olds.adoption) outs.adoption = olds.adoption;
-      return { id, props: outs, inputs: inputsView(spec, outs, olds) };
+      // No inputs: the engine then keeps the stored ones, as the program gave them, so a
+      // refresh of an untouched record rewrites nothing. What the instance changed is in
+      // these outputs; the diff (and the drift report) holds them against the inputs.
+      return { id, props: outs };
     },
 
     async update(id: string, olds: RecordOutputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult> {

@@ -1,6 +1,7 @@
 import * as util from "node:util";
 import { KeywireConfigError } from "../../../resources/core/errors";
 import { ConfigSource, ServiceNowConnection, explicitConnection, resolveConnection } from "../../../resources/servicenow/client/connection";
+import { describeFailure } from "../../../resources/servicenow/client/failureHints";
 
 /** Like the dynamic provider's configure config: full `namespace:key` names. */
 function cfg(values: Record<string, string>): ConfigSource {
@@ -169,5 +170,20 @@ describe("resolveConnection", () => {
     expect(shown).toContain("dev1.service-now.com");
     expect(c.secrets()).toContain("hidden-pw-42");
     expect(c.secrets()).toContain(Buffer.from("admin:hidden-pw-42").toString("base64"));
+  });
+});
+
+describe("messages name the setting the instance came from", () => {
+  test("a host that does not resolve: the hint names servicenow:instanceUrl when that is what was set", () => {
+    const conn = resolveConnection({ get: (k) => ({ "servicenow:instanceUrl": "https://nowhere.example.invalid", "servicenow:username": "u", "servicenow:password": "p" })[k] }, {});
+    expect(conn.instanceSetting).toBe("servicenow:instanceUrl");
+    const d = describeFailure({ kind: "network", networkCode: "ENOTFOUND", operation: "list x", path: "/api/now/table/x", tablePath: true, instanceUrl: conn.instanceUrl, instanceSetting: conn.instanceSetting, auth: { kind: "none" }, timeoutMs: 1000 });
+    expect(d.hint).toMatch(/^Check servicenow:instanceUrl /);
+  });
+  test("from the environment, the variable is named; from servicenow:instance, that key", () => {
+    const env = resolveConnection({ get: () => undefined }, { SERVICENOW_INSTANCE_URL: "https://x.example.com", SERVICENOW_USERNAME: "u", SERVICENOW_PASSWORD: "p" });
+    expect(env.instanceSetting).toBe("SERVICENOW_INSTANCE_URL");
+    const short = resolveConnection({ get: (k) => ({ "servicenow:instance": "dev1", "servicenow:username": "u", "servicenow:password": "p" })[k] }, {});
+    expect(short.instanceSetting).toBe("servicenow:instance");
   });
 });
