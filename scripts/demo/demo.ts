@@ -67,15 +67,13 @@ interface Pulumi {
 }
 
 async function pulumi(secrets: string[]): Promise<Pulumi> {
-  const tc = await ensurePulumi();
   const cwd = prepareProject(REPO_ROOT, path.join(DEMO_DIR, "project"), { stack: STACK });
   const backend = path.join(DEMO_DIR, "backend");
   fs.mkdirSync(backend, { recursive: true });
-  const env = {
-    ...tc.env,
-    PULUMI_BACKEND_URL: `file://${backend}`,
-    PULUMI_CONFIG_PASSPHRASE: DEMO_PASSPHRASE,
-  };
+  // The demo's backend goes in before the CLI is chosen, so the line naming the CLI's
+  // environment names the backend the demo uses, not a login it does not.
+  const tc = await ensurePulumi({ env: { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` } });
+  const env = { ...tc.env, PULUMI_CONFIG_PASSPHRASE: DEMO_PASSPHRASE };
   return {
     async run(args, opts = {}) {
       const res = await runCommand(tc.pulumi, [...args, "--stack", STACK, "--non-interactive"], {
