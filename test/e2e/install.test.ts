@@ -123,6 +123,17 @@ test("npx keywire drift runs the team's own pulumi from PATH in the team's direc
   expect({ code: usage.code, stderr: usage.stderr.trim() }).toEqual({ code: DRIFT_EXIT.cannotRun, stderr: `drift: --stack <name> is required; ${driftHelp(keywireCommand).split("\n")[0]}` });
 });
 
+test("without a pulumi on PATH the installed command says what to do, and writes nothing into the package", async () => {
+  const home = path.join(work, "home-no-pulumi");
+  const run = await npx(project, ["keywire", "drift", "--stack", "dev"], teamEnv(home));
+  expect(run.code).toBe(DRIFT_EXIT.cannotRun);
+  expect(run.stderr).toContain(`drift: Cannot provide the pulumi CLI v${sdkVersion()}`);
+  expect(run.stderr).toContain("  - PATH: no pulumi on PATH");
+  // The Go build needs keywire's repository; an installed package says so instead of trying.
+  expect(run.stderr).toContain(`  - Go: not from an installed keywire (the build needs tools/language-host from keywire's repository); put a pulumi v${sdkVersion()} or newer on PATH`);
+  expect(fs.readdirSync(path.join(project, "node_modules", "keywire")).sort()).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "dist", "package.json", "resources"]);
+});
+
 test("npx keywire audit reads the stack through the wrapper the package ships, in the team's directory", async () => {
   const log = path.join(work, "audit.log");
   const admin = emu.store.query("sys_user", (r) => r.user_name === "admin")[0].sys_id;
