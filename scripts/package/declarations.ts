@@ -274,9 +274,9 @@ function insertAfterHeader(text: string, line: string): string {
 export function filesImportingZod(distDir: string): string[] {
   return declarationFiles(distDir)
     .filter((file) => {
-      const text = fs.readFileSync(file, "utf8");
-      const imports = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
-      return imports.some(isZodSpecifier) || /import\(\s*["']zod(\/[^"']*)?["']\s*\)/.test(text);
+      // Import declarations, `export … from`, and import types (`typeof import("zod")`); not comments.
+      const imports = ts.preProcessFile(fs.readFileSync(file, "utf8"), true, true).importedFiles.map((f) => f.fileName);
+      return imports.some(isZodSpecifier);
     })
     .map((file) => path.relative(distDir, file).split(path.sep).join("/"));
 }
