@@ -39,7 +39,7 @@ export function keywireStack(cfg: StackConfig, operatorToken?: pulumi.Output<str
     keepBasicAuth: cfg.keepBasicAuth,
     apiKey: cfg.apiKey,
     operatorToken,
-    rateLimit: cfg.rateLimit.enabled ? { requestsPerHour: cfg.rateLimit.requestsPerHour, limitColumn: cfg.rateLimit.limitColumn } : undefined,
+    rateLimit: cfg.rateLimit.enabled ? { requestsPerHour: cfg.rateLimit.requestsPerHour, limitColumn: cfg.rateLimit.limitColumn } : false,
     pushConnector: cfg.pushConnector,
     adopt,
   });

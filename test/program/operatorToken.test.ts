@@ -46,3 +46,20 @@ test("an operatorToken the program passes wins; nothing set means no token", asy
   const none = await keyInputs({}, []);
   expect(none.token).toBeUndefined();
 });
+
+test("the rate limit README promises is on by default (3600/h), and off only when the program says false", async () => {
+  const registeredWith = async (extra: Record<string, unknown>) => {
+    pulumi.runtime.setAllConfig({}, []);
+    const registered: Registered[] = [];
+    await mockRuntime("now_unused", registered);
+    const auth = new ServiceNowApiKeyAuth("team", { ...args, ...extra });
+    await new Promise<void>((resolve) => auth.keySysId.apply(() => resolve()));
+    await new Promise((r) => setTimeout(r, 20));
+    return registered.filter((r) => r.type.endsWith(":RateLimitRule"));
+  };
+  const byDefault = await registeredWith({});
+  expect(byDefault).toHaveLength(1);
+  expect(byDefault[0].inputs.requestsPerHour).toBe(3600);
+  expect(await registeredWith({ rateLimit: false })).toHaveLength(0);
+  expect((await registeredWith({ rateLimit: { requestsPerHour: 600 } }))[0].inputs.requestsPerHour).toBe(600);
+});

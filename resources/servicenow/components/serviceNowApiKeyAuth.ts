@@ -29,7 +29,7 @@ import { InboundProfile } from "../records/inboundProfile";
 import { ServiceNowUser } from "../records/user";
 import { UserRoleGrant } from "../records/userRoleGrant";
 import { Preflight } from "../checks/preflight";
-import { RateLimitRule } from "../records/rateLimitRule";
+import { DEFAULT_RATE_LIMIT_COLUMN, DEFAULT_REQUESTS_PER_HOUR, RateLimitRule } from "../records/rateLimitRule";
 import { ApiKeyVerification } from "../checks/apiKeyVerification";
 import { PushConnector } from "../records/pushConnector";
 import { ChainAdoption } from "./chainAdoption";
@@ -71,8 +71,8 @@ export interface ServiceNowApiKeyAuthArgs {
   operatorToken?: pulumi.Input<string>;
   /** Config key named in the manual-route instructions, and read when `operatorToken` is left out. */
   tokenConfigKey?: string;
-  /** A per-hour ceiling for the integration user; off when undefined. */
-  rateLimit?: { requestsPerHour: number; limitColumn: string };
+  /** A per-hour ceiling for the integration user: 3600 requests an hour unless given, none with `false`. */
+  rateLimit?: { requestsPerHour?: number; limitColumn?: string } | false;
   /**
    * The push connector instance the endpoint names: taken over by name and left as found
    * (`create: false`), or created for the definition whose source is `source`. The chain
@@ -116,6 +116,11 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceNowApiKeyAuthArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keywire:servicenow:ApiKeyAuth", name, {}, opts);
+    // On unless turned off: a leaked key should not be able to flood the instance.
+    const rateLimit =
+      args.rateLimit === false
+        ? undefined
+        : { requestsPerHour: args.rateLimit?.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR, limitColumn: args.rateLimit?.limitColumn ?? DEFAULT_RATE_LIMIT_COLUMN };
     // Every record of the chain lives on the same instance: the component's connection, or the stack's.
     const on = <T extends object>(a: T): T => (args.connection === undefined ? a : { ...a, connection: args.connection });
     this.preflight = new Preflight(
@@ -125,7 +130,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         pushConnectorSource: args.pushConnector.create ? args.pushConnector.source : undefined,
         requiredColumns: [
           "api_key.auth_scope",
-          ...(args.rateLimit ? [`sys_rate_limit_rules.${args.rateLimit.limitColumn}`] : []),
+          ...(rateLimit ? [`sys_rate_limit_rules.${rateLimit.limitColumn}`] : []),
         ],
         extraTables: args.integrationUser.create ? ["sys_user", "sys_user_has_role"] : [],
       }),
@@ -271,14 +276,14 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       { ...child, dependsOn: [this.preflight, leftovers, ...userDeps, ...links] },
     );
 
-    if (args.rateLimit) {
+    if (rateLimit) {
       new RateLimitRule(
         `${name}-rate-limit`,
         on({
           name: `${p} ${args.integrationUser.userName}`,
           user: args.integrationUser.userName,
-          requestsPerHour: args.rateLimit.requestsPerHour,
-          limitColumn: args.rateLimit.limitColumn,
+          requestsPerHour: rateLimit.requestsPerHour,
+          limitColumn: rateLimit.limitColumn,
           ...own(adopt.rateLimit),
         }),
         { ...child, dependsOn: [this.preflight, ...userDeps] },
