@@ -1,2 +1,3 @@
-export { startFreshserviceEmulator, keyFromAuthorization } from "./server";
+export { keyFromAuthorization } from "./auth";
+export { startFreshserviceEmulator } from "./server";
 export * from "./types";

@@ -8,35 +8,20 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenOnLoopback } from "../shared/loopbackServer";
+import { authenticate } from "./auth";
+import { Faults, faultBody, faultHeaders } from "./faults";
 import { sendJson, readBody } from "./http";
+import { Metrics } from "./metrics";
 import { RateLimiter } from "./rateLimit";
+import { codeBody, MESSAGES, validationBody } from "./reply";
 import { AccountState, AgentEntry, publicAgent, publicRole } from "./state";
-import {
-  FreshserviceEmulatorMetrics,
-  FreshserviceEmulatorOptions,
-  FailNext,
-  PLAN_RATE_LIMITS,
-  RateLimits,
-  RunningFreshserviceEmulator,
-} from "./types";
+import { FreshserviceEmulatorOptions, PLAN_RATE_LIMITS, RateLimits, RunningFreshserviceEmulator } from "./types";
 import { FieldError, parseAgentBody, parseAgentQuery } from "./validation";
 
 const API_PREFIX = "/api/v2";
 const MAX_URL_LENGTH = 4096;
 const DEFAULT_PER_PAGE = 30;
 const MAX_PER_PAGE = 100;
-const MAX_FAULT_COUNT = 10_000;
-
-const MESSAGES = {
-  invalid_credentials: "You have to be logged in to perform this action.",
-  access_denied: "You are not authorized to perform this action.",
-  require_feature: "This module is not enabled for the account.",
-  not_found: "There is no such resource.",
-  method_not_allowed: "This method is not allowed on this resource.",
-  rate_limited: "The account's per-minute API limit is used up; retry after the time in Retry-After.",
-  invalid_content_type: "Content-Type must be application/json.",
-  server_error: "Something went wrong on the server.",
-} as const;
 
 interface Ctx {
   req: IncomingMessage;
@@ -47,21 +32,6 @@ interface Ctx {
   query: URLSearchParams;
   agent: AgentEntry;
   route: string;
-}
-
-function emptyMetrics(): FreshserviceEmulatorMetrics {
-  return { total: 0, byStatus: {}, byRoute: {}, rateLimited: 0, authFailures: 0 };
-}
-
-/** The key from `Authorization: Basic base64(<key>:<anything>)`. */
-export function keyFromAuthorization(h: string | undefined): string | undefined {
-  if (!h || h.length > 2048) return undefined;
-  const m = /^Basic ([A-Za-z0-9+/=]{4,2000})$/i.exec(h.trim());
-  if (!m) return undefined;
-  const decoded = Buffer.from(m[1], "base64").toString("utf8");
-  const i = decoded.indexOf(":");
-  const user = i < 0 ? decoded : decoded.slice(0, i);
-  return user.length > 0 ? user : undefined;
 }
 
 /** Which route a path is, for metrics and method checks. */
@@ -100,38 +70,15 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
   const initialLimits = (): RateLimits => ({ ...PLAN_RATE_LIMITS[opts.plan ?? "growth"], ...(opts.rateLimits ?? {}) });
   const state = new AccountState(domain, clock);
   const limiter = new RateLimiter(initialLimits(), clock);
-  let metrics = emptyMetrics();
-  let faults: FailNext[] = [];
+  const metrics = new Metrics();
+  const faults = new Faults();
   let baseUrl = "";
 
-  const count = (route: string, status: number) => {
-    metrics.total += 1;
-    metrics.byStatus[String(status)] = (metrics.byStatus[String(status)] ?? 0) + 1;
-    metrics.byRoute[route] = (metrics.byRoute[route] ?? 0) + 1;
-    if (status === 429) metrics.rateLimited += 1;
-    if (status === 401) metrics.authFailures += 1;
-  };
+  const count = (route: string, status: number) => metrics.count(route, status);
 
   const answer = (res: ServerResponse, route: string, status: number, body: unknown, headers: Record<string, string> = {}) => {
     count(route, status);
     sendJson(res, status, body, headers);
-  };
-
-  const codeBody = (code: keyof typeof MESSAGES | string, message?: string) => ({
-    code,
-    message: message ?? (MESSAGES as Record<string, string>)[code] ?? MESSAGES.server_error,
-  });
-
-  const validationBody = (errors: FieldError[]) => ({ description: "Validation failed", errors });
-
-  /** Body for an injected failure, matching what the platform sends for that status. */
-  const faultBody = (status: number) => {
-    if (status === 401) return codeBody("invalid_credentials");
-    if (status === 403) return codeBody("access_denied");
-    if (status === 404) return codeBody("not_found");
-    if (status === 429) return codeBody("rate_limited", MESSAGES.rate_limited);
-    if (status === 400) return validationBody([{ field: "body", message: "Injected validation failure", code: "invalid_value" }]);
-    return codeBody("server_error");
   };
 
   function paginate<T>(items: T[], ctx: Ctx, rl: Record<string, string>): { page: T[]; headers: Record<string, string> } | FieldError[] {
@@ -363,19 +310,10 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
     const routeName = `${method} ${route?.pattern ?? "(unknown)"}`;
 
     // Injected failures come first, like an outage in front of the account.
-    const fault = faults.find((f) => f.count > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)));
+    const fault = faults.take(path);
     if (fault) {
-      fault.count -= 1;
-      faults = faults.filter((f) => f.count > 0);
       req.resume();
-      const headers: Record<string, string> = {};
-      if (fault.retryAfterSeconds !== undefined) headers["Retry-After"] = String(fault.retryAfterSeconds);
-      if (fault.status === 429) {
-        headers["X-RateLimit-Total"] = String(limiter.limits.perMinute);
-        headers["X-RateLimit-Remaining"] = "0";
-        headers["X-RateLimit-Used-CurrentRequest"] = "0";
-      }
-      return answer(res, routeName, fault.status, faultBody(fault.status), headers);
+      return answer(res, routeName, fault.status, faultBody(fault.status), faultHeaders(fault, limiter.limits.perMinute));
     }
 
     // Every call counts against the account's minute, failed ones included.
@@ -386,8 +324,7 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
     }
     const rl = decision.headers;
 
-    const key = keyFromAuthorization(typeof req.headers.authorization === "string" ? req.headers.authorization : undefined);
-    const agent = key === undefined ? undefined : state.authenticate(key);
+    const agent = authenticate(state, req.headers.authorization);
     if (!agent) {
       req.resume();
       return answer(res, routeName, 401, codeBody("invalid_credentials"), rl);
@@ -424,17 +361,15 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
       return state.adminAgentId;
     },
     stop: () => listening.close(),
-    metrics: () => structuredClone(metrics),
-    resetMetrics: () => {
-      metrics = emptyMetrics();
-    },
+    metrics: () => metrics.snapshot(),
+    resetMetrics: () => metrics.reset(),
     reset() {
       state.seed();
       limiter.limits = initialLimits();
       limiter.reset();
-      faults = [];
+      faults.clear();
       clockOffset = 0;
-      metrics = emptyMetrics();
+      metrics.reset();
     },
     addKey(o = {}) {
       const agentId = o.agentId ?? state.adminAgentId;
@@ -490,10 +425,6 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
     setModuleEnabled(module, enabled) {
       state.modules[module] = enabled;
     },
-    failNext(f) {
-      if (!(f.count >= 0 && f.count <= MAX_FAULT_COUNT) || !(f.status >= 400 && f.status <= 599)) throw new Error("failNext: count 0..10000, status 400..599");
-      if (faults.length >= 100) throw new Error("too many pending faults");
-      faults.push({ ...f });
-    },
+    failNext: (f) => faults.add(f),
   };
 }
