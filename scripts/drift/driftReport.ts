@@ -22,7 +22,7 @@
  * provider keeps in a plain property, or echoes in a diagnostic, would be in clear.
  */
 import { containsUnknown } from "../../resources/core/unknown";
-import { API_KEY_CARRIED_INPUTS } from "../../resources/servicenow/apiKey/apiKey";
+import { API_KEY_CARRIED_INPUTS, keyRecordName } from "../../resources/servicenow/apiKey/apiKey";
 import { redact } from "../../resources/core/redact";
 import { nodeForLink, nodeForType } from "../chain/chainNodes";
 import { LINK_REMEDY, isChainLinkId } from "../../resources/servicenow/checks/chainLinks";
@@ -135,6 +135,32 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+/**
+ * Whether the program's value is the live one. An integer field is a number in the
+ * program and the instance's string in the outputs (a rate limit's 3600 and "3600").
+ */
+function sameValue(expected: unknown, live: unknown): boolean {
+  if (typeof expected === "number" && typeof live === "string") return live.trim() !== "" && Number(live) === expected;
+  return same(expected, live);
+}
+
+/** The outputs of a ServiceNow record (the record engine's): the live columns beside the fields. */
+function isRecord(outputs: Record<string, unknown>): boolean {
+  return typeof outputs.sysId === "string" && typeof outputs.columns === "object" && outputs.columns !== null;
+}
+
+/**
+ * The program's value as the record in service holds it when keywire writes it in
+ * another form: a key's name carries the key's generation from its first rotation on
+ * (`<name> #2`). A new generation is a rotation, which the report tells by itself.
+ */
+function asShown(type: string, key: string, value: unknown, live: Record<string, unknown>): unknown {
+  if (shortType(type) === "ApiKey" && key === "name" && typeof value === "string" && typeof live.generation === "number") {
+    return keyRecordName(value, live.generation);
+  }
+  return value;
+}
+
 
 /**
  * Settings a resource carries in its inputs that the instance does not hold (a
@@ -157,7 +183,7 @@ function ownedRecord(outputs: Record<string, unknown>): boolean {
 /**
  * Properties whose refreshed value differs from what the program asks for.
  * `before`: the resource's outputs before the refresh (its refresh step), when the
- * preview has it; without it, a property the read reports among the inputs counts
+ * preview has it; without it, a property among the resource's stored inputs counts
  * as the instance's.
  */
 export function propertyDrift(step: PreviewStep, before?: Record<string, unknown>): PropertyDrift[] {
@@ -168,12 +194,14 @@ export function propertyDrift(step: PreviewStep, before?: Record<string, unknown
   const wanted = step.newState?.inputs ?? {};
   const changedByRefresh = (key: string): boolean => before !== undefined && key in before && !same(before[key], live[key]);
   const out: PropertyDrift[] = [];
-  for (const [key, expected] of Object.entries(wanted)) {
-    if (INTERNAL.has(key) || expected === undefined || containsUnknown(expected) || !(key in live)) continue;
-    if (same(expected, live[key])) continue;
-    // keywire's reads report live values as inputs for the properties the instance
-    // holds; a setting only the program knows (a rotation trigger, a probe) is carried
-    // unchanged. The refresh itself says best what the instance changed.
+  for (const [key, given] of Object.entries(wanted)) {
+    if (INTERNAL.has(key) || given === undefined || containsUnknown(given) || !(key in live)) continue;
+    const expected = asShown(type, key, given, live);
+    if (sameValue(expected, live[key])) continue;
+    // The refresh says what the instance changed: keywire's reads put the live values in
+    // the outputs and leave the inputs as the program gave them. Without the refresh's
+    // step, a property among the stored inputs (other than a setting only the program
+    // knows: a rotation trigger, a probe) counts as the instance's.
     const source =
       before !== undefined
         ? changedByRefresh(key) ? "instance" : "program"
@@ -181,10 +209,12 @@ export function propertyDrift(step: PreviewStep, before?: Record<string, unknown
     out.push({ property: key, expected, actual: live[key], source });
   }
   // A field of keywire's own record that the program leaves to keywire (an expiry
-  // from expiresInDays) and the refresh found changed: up writes back what it had.
+  // from expiresInDays) and the refresh found changed: up writes back what it had. A
+  // record's read changes no output but its fields; another resource's properties are
+  // taken from its inputs.
   if (before !== undefined && ownedRecord(live)) {
     for (const key of Object.keys(live)) {
-      if (INTERNAL.has(key) || key in wanted || !(key in refreshedInputs) || !changedByRefresh(key)) continue;
+      if (INTERNAL.has(key) || key in wanted || !(key in refreshedInputs || isRecord(live)) || !changedByRefresh(key)) continue;
       out.push({ property: key, expected: before[key], actual: live[key], source: "instance" });
     }
   }

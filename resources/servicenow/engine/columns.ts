@@ -12,7 +12,7 @@ import { KeywireError } from "../../core/errors";
 import type { SnRecord } from "../client/tableClient";
 import { EncodedQuery, q, where } from "../client/encodedQuery";
 import type { ServiceNowConnection } from "../client/connection";
-import { ENGINE_PROPS, FieldDef, Inputs, InputValue, RecordOutputs, RecordSpec, ResolvedValue } from "./spec";
+import { FieldDef, Inputs, InputValue, RecordOutputs, RecordSpec, ResolvedValue } from "./spec";
 import { EngineContext, forgetLookup, lookupOnce } from "./runtime";
 
 export type { FieldDef, FieldKind, InputValue } from "./spec";
@@ -354,21 +354,13 @@ export function outputsFrom(
   return out;
 }
 
-/** The input-space view of outputs, as `read` reports it (drift shows per property). */
+/**
+ * Outputs read carries from the old outputs as they were (and update, unless the
+ * resource's afterWrite sets them anew): values the instance does not hold (a key's
+ * token, its rotation settings), which the diff compares against the next inputs.
+ */
 export function carriedProps(spec: RecordSpec): string[] {
   return [...(spec.carriedOutputs ?? []), ...(spec.carriedInputs ?? [])];
-}
-
-export function inputsView(spec: RecordSpec, outs: RecordOutputs, olds: Record<string, unknown>): Record<string, unknown> {
-  const view: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(olds)) {
-    if (k === "__provider" || (ENGINE_PROPS as readonly string[]).includes(k)) continue;
-    if (spec.secretInputs?.includes(k)) continue;
-    if ((spec.carriedOutputs ?? []).includes(k)) continue;
-    view[k] = v;
-  }
-  for (const prop of Object.keys(spec.fields)) view[prop] = outs[prop];
-  return view;
 }
 
 /** Link to the record in the instance UI (for people, never parsed). */

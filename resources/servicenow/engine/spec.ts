@@ -175,14 +175,14 @@ export interface RecordSpec {
   naturalKey: string[];
   /** Builds the zod schema for the resource's own inputs. */
   schema: (z: typeof import("zod")) => ZodType;
-  /** Inputs that are secrets: never echoed into read's inputs. */
+  /** Inputs that are secrets (an operator's token): carried through read from the old outputs, never read back. */
   secretInputs?: string[];
   /** Outputs the engine carries through read untouched (values only the program knows). */
   carriedOutputs?: string[];
   /**
    * Inputs the instance does not store (settings, values derived in check), carried
-   * through read like carriedOutputs and kept in read's inputs, so a refresh does
-   * not make them look unset to the next check.
+   * through read into the outputs like carriedOutputs, so the diff after a refresh
+   * still sees them. The inputs themselves read leaves to the engine, which keeps them.
    */
   carriedInputs?: string[];
   /** Input properties resolved by a custom lookup rather than `FieldDef.lookup`. */
