@@ -1,5 +1,6 @@
 /** Small HTTP helpers for the Freshservice emulator: bounded body reading and JSON answers. */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { codeReply, validationReply, type Reply } from "./reply";
 
 export type BodyResult = { ok: true; text: string } | { ok: false; reason: "too_large" | "aborted" };
 
@@ -34,6 +35,27 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     req.on("error", () => finish({ ok: false, reason: "aborted" }));
     req.on("close", () => finish({ ok: false, reason: "aborted" }));
   });
+}
+
+/** The request's JSON body, or the answer for one that is not JSON, too large or cut off. */
+export async function readJson(req: IncomingMessage, maxBodyBytes: number): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
+  const ct = String(req.headers["content-type"] ?? "");
+  if (!/^application\/json\b/i.test(ct)) {
+    req.resume();
+    return { ok: false, reply: codeReply(415, "invalid_content_type") };
+  }
+  const body = await readBody(req, maxBodyBytes);
+  if (!body.ok) {
+    if (body.reason === "too_large") {
+      return { ok: false, reply: codeReply(413, "request_too_large", `The request body is larger than ${maxBodyBytes} bytes.`, { Connection: "close" }) };
+    }
+    return { ok: false, reply: { status: 400, unsent: true } };
+  }
+  try {
+    return { ok: true, value: JSON.parse(body.text) as unknown };
+  } catch {
+    return { ok: false, reply: validationReply([{ field: "body", message: "The request body is not valid JSON", code: "invalid_json" }]) };
+  }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

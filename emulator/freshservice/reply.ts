@@ -22,3 +22,25 @@ export function codeBody(code: keyof typeof MESSAGES | string, message?: string)
 export function validationBody(errors: FieldError[]): { description: string; errors: FieldError[] } {
   return { description: "Validation failed", errors };
 }
+
+/** An answer as a value: a handler returns one, and the pipeline counts it and puts it on the wire. */
+export interface Reply {
+  status: number;
+  /** Sent as JSON; undefined sends no body. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The client went away mid-request: the answer is counted, nothing is sent. */
+  unsent?: boolean;
+}
+
+export function codeReply(status: number, code: keyof typeof MESSAGES | string, message?: string, headers?: Record<string, string>): Reply {
+  return { status, body: codeBody(code, message), headers };
+}
+
+export function validationReply(errors: FieldError[], status = 400): Reply {
+  return { status, body: validationBody(errors) };
+}
+
+export function notFound(): Reply {
+  return codeReply(404, "not_found");
+}

@@ -66,7 +66,7 @@ function mapIssues(issues: readonly z.core.$ZodIssue[], body: Record<string, unk
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
-export function parseAgentBody(raw: unknown, mode: "create" | "update", state: AccountState): Parsed<AgentInput> {
+export function parseAgentBody(raw: unknown, mode: "create" | "update", state: Pick<AccountState, "roles">): Parsed<AgentInput> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, errors: [{ field: "body", message: "The request body must be a JSON object", code: "invalid_json" }] };
   }
