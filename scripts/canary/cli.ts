@@ -79,7 +79,7 @@ async function main(argv: string[], invoke: Invocation): Promise<number> {
 
   const report = redactCanaryReport(
     await runCanary(
-      { stack: args.stack, instance: client.instanceUrl, topic, timeoutSeconds: args.timeoutSeconds },
+      { stack: args.stack, instance: client.instanceUrl, topic, timeoutSeconds: args.timeoutSeconds, invoke },
       {
         publish: (msg) => publishMessage(topic, msg, { secrets: knownSecrets }),
         find: (marker) => findMarkedEvent(client, marker),

@@ -5,6 +5,7 @@
  */
 import { isMarker, newMarker } from "../../resources/servicenow/checks/syntheticAlarm";
 import type { SnRecord } from "../../resources/servicenow/client/tableClient";
+import type { Invocation } from "../cli/invocation";
 import { CanaryOutcome, canaryExitCode } from "./exitCodes";
 import { CanaryMessage, canaryMessage } from "./message";
 import { PublishFailure } from "./publish";
@@ -18,6 +19,8 @@ export interface CanaryRun {
   instance: string;
   topic: TopicRef;
   timeoutSeconds: number;
+  /** How the person typed keywire's commands, so the report's next step is one they can run where they are. */
+  invoke: Invocation;
 }
 
 export interface CanaryDeps {
@@ -138,7 +141,7 @@ export async function runCanary(run: CanaryRun, deps: CanaryDeps): Promise<Canar
         `SNS accepted the message (MessageId ${messageId}) and ServiceNow recorded no event carrying ${marker} within ${run.timeoutSeconds} s. ` +
         "SNS counts a 4xx answer from the endpoint as delivered and never retries it, so alarms published to this topic are being lost",
       leaves: `nothing that ServiceNow recorded; should the event still arrive, ${EVENT_LEFT}`,
-      next: `npm run drift -- --stack ${run.stack}`,
+      next: `${run.invoke("drift")} --stack ${run.stack}`,
     });
   }
 

@@ -3,7 +3,8 @@
  * stand-in `pulumi` first on PATH (the toolchain's first route) answers `version`,
  * `stack output --json` and `config --json --show-secrets` with canned JSON, and logs
  * what it was asked. ServiceNow is the in-process emulator; SNS is a closed port, so no
- * message goes anywhere (test/e2e/canary.test.ts publishes for real).
+ * message goes anywhere (test/e2e/canary.test.ts publishes for real), or, for a lost
+ * alarm, a stand-in on 127.0.0.1 that accepts the publish and passes it on to nobody.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -13,6 +14,7 @@ import { HELP } from "../../scripts/canary/args";
 import { CANARY_EXIT } from "../../scripts/canary/exitCodes";
 import type { CanaryReport } from "../../scripts/canary/report";
 import { runCommand, sdkVersion } from "../../scripts/pulumi/toolchain";
+import { HttpStub, startHttpStub } from "../support/httpStub";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -69,7 +71,13 @@ function stackConfig(password: string): string {
   });
 }
 
-async function canary(args: string[], fake: { outputs?: unknown; config?: string } = {}): Promise<Run> {
+/** How the command is started: the canary's own module, or the `keywire` entry (with the environment npm gives its scripts, or none). */
+interface Start {
+  entry?: "canary" | "keywire";
+  env?: NodeJS.ProcessEnv;
+}
+
+async function canary(args: string[], fake: { outputs?: unknown; config?: string } = {}, start: Start = {}): Promise<Run> {
   const log = path.join(dir, `asked-${Math.random().toString(36).slice(2)}.log`);
   fs.writeFileSync(log, "");
   const env: NodeJS.ProcessEnv = {
@@ -89,8 +97,10 @@ async function canary(args: string[], fake: { outputs?: unknown; config?: string
     AWS_CONFIG_FILE: "/dev/null",
     AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
     AWS_EC2_METADATA_DISABLED: "true",
+    ...start.env,
   };
-  const res = await runCommand(process.execPath, [TS_NODE, "--transpile-only", path.join(ROOT, "scripts", "canary", "cli.ts"), ...args], { cwd: dir, env, timeoutMs: RUN_TIMEOUT_MS });
+  const entry = start.entry === "keywire" ? [path.join(ROOT, "scripts", "cli", "keywire.ts"), "canary"] : [path.join(ROOT, "scripts", "canary", "cli.ts")];
+  const res = await runCommand(process.execPath, [TS_NODE, "--transpile-only", ...entry, ...args], { cwd: dir, env, timeoutMs: RUN_TIMEOUT_MS });
   if (res.timedOut) throw new Error(`canary ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms`);
   return { code: res.code, stdout: res.stdout, stderr: res.stderr, asked: fs.readFileSync(log, "utf8").split("\n").filter(Boolean) };
 }
@@ -164,4 +174,46 @@ test("em_event cannot be read with the stack's login: exit 2 before anything is 
   expect(fs.existsSync(json)).toBe(false);
   // --topic-arn given: only the configuration was read.
   expect(run.asked).toEqual(["config --json --show-secrets --stack dev"]);
+});
+
+describe("an alarm SNS accepts and ServiceNow never records", () => {
+  let sns: HttpStub;
+  beforeAll(async () => {
+    // Takes every publish and delivers it nowhere: what a chain that answers SNS with a 4xx looks like from outside.
+    sns = await startHttpStub((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/xml" });
+      res.end('<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>mid-lost</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>');
+    });
+  });
+  afterAll(async () => {
+    await sns?.stop();
+  });
+
+  /** `keywire canary` on a lost alarm, started as `start` says: its report and what it said. */
+  async function lost(start: Start): Promise<{ run: Run; report: CanaryReport; markdown: string }> {
+    const out = fs.mkdtempSync(path.join(dir, "lost-"));
+    const json = path.join(out, "report.json");
+    const markdown = path.join(out, "report.md");
+    const run = await canary(["--stack", "dev", "--topic-arn", ARN, "--timeout-seconds", "1", "--json", json, "--markdown", markdown], { config: stackConfig(ADMIN_PASSWORD) }, {
+      ...start,
+      env: { AWS_ENDPOINT_URL_SNS: sns.url, ...start.env },
+    });
+    expect(run.code).toBe(CANARY_EXIT.notDelivered);
+    return { run, report: JSON.parse(fs.readFileSync(json, "utf8")) as CanaryReport, markdown: fs.readFileSync(markdown, "utf8") };
+  }
+
+  test("run as the installed command, the next step is `keywire drift`, in the report, on stdout and stderr, and in the Markdown", async () => {
+    const { run, report, markdown } = await lost({ entry: "keywire" });
+    expect(report).toMatchObject({ outcome: "not-delivered", messageId: "mid-lost", next: "keywire drift --stack dev" });
+    expect(run.stdout).toContain("  next: keywire drift --stack dev\n");
+    expect(run.stderr).toContain("run keywire drift --stack dev to find the broken link\n");
+    expect(markdown).toContain("**Next:** run `keywire drift --stack dev`: it names the broken link in the chain.");
+    expect(`${run.stdout}${run.stderr}${markdown}`).not.toContain("npm run");
+  });
+
+  test("run as keywire's own npm script, the next step is the npm script", async () => {
+    const { run, report } = await lost({ entry: "keywire", env: { npm_package_name: "keywire", npm_lifecycle_event: "canary" } });
+    expect(report.next).toBe("npm run drift -- --stack dev");
+    expect(run.stderr).toContain("run npm run drift -- --stack dev to find the broken link\n");
+  });
 });

@@ -33,7 +33,7 @@ const NOT_DELIVERED = report({
   event: null,
   detail: "SNS accepted the message (MessageId m-1) and ServiceNow recorded no event",
   leaves: `nothing that ServiceNow recorded; should the event still arrive, ${EVENT_LEFT}`,
-  next: "npm run drift -- --stack dev",
+  next: "keywire drift --stack dev",
 });
 
 describe("text", () => {
@@ -58,7 +58,7 @@ describe("text", () => {
     expect(text.split("\n")[0]).toBe("canary dev: NOT delivered");
     expect(text).not.toContain("  event:");
     expect(text).toContain("  what happened: SNS accepted the message (MessageId m-1) and ServiceNow recorded no event\n");
-    expect(text.endsWith("  next: npm run drift -- --stack dev\n")).toBe(true);
+    expect(text.endsWith("  next: keywire drift --stack dev\n")).toBe(true);
   });
 
   test("a failed check without a MessageId", () => {
@@ -102,7 +102,7 @@ describe("Markdown", () => {
     expect(md).toContain("| Outcome | not-delivered (exit 7) |");
     expect(md).toContain("| Event | — |");
     expect(md).toContain("| Publish → seen by the canary | — |");
-    expect(md.endsWith("\n**Next:** run `npm run drift -- --stack dev`: it names the broken link in the chain.\n")).toBe(true);
+    expect(md.endsWith("\n**Next:** run `keywire drift --stack dev`: it names the broken link in the chain.\n")).toBe(true);
   });
 
   test("a failed check without a MessageId says so", () => {

@@ -4,6 +4,7 @@
  * is bounded.
  */
 import type { SnRecord } from "../../resources/servicenow/client/tableClient";
+import { keywireCommand, npmScript } from "../../scripts/cli/invocation";
 import { CanaryMessage } from "../../scripts/canary/message";
 import { PublishFailure } from "../../scripts/canary/publish";
 import { CanaryCannotRun, CanaryDeps, glideTimeMs, runCanary } from "../../scripts/canary/run";
@@ -32,7 +33,8 @@ function clock(start = T0): Clock {
   };
 }
 
-const RUN = { stack: "dev", instance: "https://dev1.service-now.com", topic: TOPIC, timeoutSeconds: 90 };
+/** As a team runs it: the installed `keywire canary`. */
+const RUN = { stack: "dev", instance: "https://dev1.service-now.com", topic: TOPIC, timeoutSeconds: 90, invoke: keywireCommand };
 
 interface Fakes {
   deps: CanaryDeps;
@@ -102,7 +104,7 @@ describe("runCanary", () => {
     const c = clock();
     const f = fakes(c, [undefined], async () => "mid-2");
     const r = await runCanary({ ...RUN, timeoutSeconds: 10 }, f.deps);
-    expect(r).toMatchObject({ outcome: "not-delivered", exitCode: 7, messageId: "mid-2", event: null, next: "npm run drift -- --stack dev" });
+    expect(r).toMatchObject({ outcome: "not-delivered", exitCode: 7, messageId: "mid-2", event: null, next: "keywire drift --stack dev" });
     expect(r.latency).toEqual({ publishToEventCreatedSeconds: null, publishToSeenMs: null });
     expect(r.detail).toBe(
       `SNS accepted the message (MessageId mid-2) and ServiceNow recorded no event carrying ${MARKER} within 10 s. ` +
@@ -112,6 +114,16 @@ describe("runCanary", () => {
     // The pauses add up to the wait exactly: the last look is at the deadline.
     expect(c.sleeps.reduce((a, b) => a + b, 0)).toBe(10_000);
     expect(c.now()).toBe(T0 + 10_000);
+  });
+
+  test("the next step is typed as the canary was: `keywire drift` where keywire is installed, the npm script in keywire's checkout", async () => {
+    for (const [invoke, next] of [
+      [keywireCommand, "keywire drift --stack acme/keywire/prod"],
+      [npmScript, "npm run drift -- --stack acme/keywire/prod"],
+    ] as const) {
+      const r = await runCanary({ ...RUN, stack: "acme/keywire/prod", timeoutSeconds: 1, invoke }, fakes(clock(), [undefined]).deps);
+      expect({ outcome: r.outcome, next: r.next }).toEqual({ outcome: "not-delivered", next });
+    }
   });
 
   test("em_event cannot be read: the run cannot start and nothing is published", async () => {
