@@ -1,3 +1,3 @@
 export { keyFromAuthorization } from "./auth";
-export { startFreshserviceEmulator } from "./server";
+export { startFreshserviceEmulator } from "./emulator";
 export * from "./types";

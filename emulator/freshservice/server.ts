@@ -1,27 +1,19 @@
 /**
- * The Freshservice emulator: the slice of API v2 keywire uses (agents, roles, a ticket
- * list for verification), Basic auth with an agent's API key, per-minute rate limits
- * with their headers and 429, documented error bodies, `page`/`per_page` pagination.
- *
- * It stands in for `https://<domain>.freshservice.com`; the API lives under `/api/v2`.
- * Keys are made by test controls only, as a person makes them in the UI.
- *
- * The request pipeline: Host/Origin check (the shared loopback server) -> URL under /api/v2
- * -> injected faults -> rate limit -> authenticate -> route handler. Every answer is counted
- * under its route.
+ * The HTTP server and its request pipeline:
+ * Host/Origin check (the shared loopback server) -> URL under /api/v2 -> injected faults
+ * -> rate limit -> authenticate -> route handler. Every answer is counted under its route.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenOnLoopback, type LoopbackServer } from "../shared/loopbackServer";
 import { authenticate } from "./auth";
-import { Faults, faultBody, faultHeaders } from "./faults";
+import { faultBody, faultHeaders, type Faults } from "./faults";
 import { sendJson } from "./http";
-import { Metrics } from "./metrics";
-import { RateLimiter } from "./rateLimit";
+import type { Metrics } from "./metrics";
+import type { RateLimiter } from "./rateLimit";
 import { codeBody, codeReply, MESSAGES, notFound, type Reply } from "./reply";
 import type { ApiHandler } from "./request";
-import { apiHandlers, methodNotAllowed, routeOf, type ApiRoute } from "./routes";
-import { AccountState, AgentEntry, publicAgent, publicRole } from "./state";
-import { FreshserviceEmulatorOptions, PLAN_RATE_LIMITS, RateLimits, RunningFreshserviceEmulator } from "./types";
+import { methodNotAllowed, routeOf, type ApiRoute } from "./routes";
+import type { AccountState, AgentEntry } from "./state";
 
 const API_PREFIX = "/api/v2";
 const MAX_URL_LENGTH = 4096;
@@ -124,108 +116,4 @@ export function listenFreshservice(p: PipelineParts, opts: { port?: number; requ
     },
     { ...(opts.port !== undefined ? { port: opts.port } : {}), requestTimeoutMs: opts.requestTimeoutMs },
   );
-}
-
-export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOptions = {}): Promise<RunningFreshserviceEmulator> {
-  const domain = opts.domain ?? "keywire-test";
-  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(domain)) throw new Error("domain must be a Freshservice subdomain such as 'mycompany'");
-  const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024;
-  const maxAgents = opts.maxAgents ?? 1000;
-  const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
-  let clockOffset = 0;
-  const baseClock = opts.now ?? Date.now;
-  const clock = () => baseClock() + clockOffset;
-
-  const initialLimits = (): RateLimits => ({ ...PLAN_RATE_LIMITS[opts.plan ?? "growth"], ...(opts.rateLimits ?? {}) });
-  const state = new AccountState(domain, clock);
-  const limiter = new RateLimiter(initialLimits(), clock);
-  const metrics = new Metrics();
-  const faults = new Faults();
-  let baseUrl = "";
-
-  const listening = await listenFreshservice(
-    { account: state, limiter, metrics, faults, handlers: apiHandlers(state, { maxAgents, maxBodyBytes }), baseUrl: () => baseUrl },
-    { ...(opts.port !== undefined ? { port: opts.port } : {}), requestTimeoutMs },
-  );
-  baseUrl = listening.url;
-
-  const mustAgent = (id: number): AgentEntry => {
-    const a = state.agents.get(id);
-    if (!a) throw new Error(`no agent ${id}`);
-    return a;
-  };
-
-  return {
-    url: baseUrl,
-    domain,
-    get adminAgentId() {
-      return state.adminAgentId;
-    },
-    stop: () => listening.close(),
-    metrics: () => metrics.snapshot(),
-    resetMetrics: () => metrics.reset(),
-    reset() {
-      state.seed();
-      limiter.limits = initialLimits();
-      limiter.reset();
-      faults.clear();
-      clockOffset = 0;
-      metrics.reset();
-    },
-    addKey(o = {}) {
-      const agentId = o.agentId ?? state.adminAgentId;
-      const a = mustAgent(agentId);
-      a.apiKeyEnabled = true;
-      return { key: state.issueKey(agentId), agentId };
-    },
-    regenerateKey(agentId) {
-      mustAgent(agentId);
-      for (const k of state.keysOf(agentId)) state.keys.delete(k);
-      return state.issueKey(agentId);
-    },
-    revokeKey(key) {
-      state.keys.delete(key);
-    },
-    setApiKeyEnabled(agentId, enabled) {
-      mustAgent(agentId).apiKeyEnabled = enabled;
-    },
-    addAgent(a) {
-      if (state.agents.size >= maxAgents) throw new Error("agent limit reached");
-      if (state.findAgentByEmail(a.email)) throw new Error("email already used");
-      const roles = (a.roleNames ?? ["SD Agent"]).map((n) => {
-        const r = [...state.roles.values()].find((x) => x.name === n);
-        if (!r) throw new Error(`no role named ${n}`);
-        return { role_id: r.id, assignment_scope: "entire_helpdesk" as const, groups: [] };
-      });
-      const created = state.createAgent({ email: a.email, first_name: a.first_name, last_name: a.last_name, roles });
-      if (a.active === false) created.active = false;
-      return publicAgent(created);
-    },
-    addRole(r) {
-      if (state.roles.size >= 200) throw new Error("role limit reached");
-      return publicRole(state.addRole(r.name, r.description ?? "", r.manageAgents ?? false));
-    },
-    agent(id) {
-      const a = state.agents.get(id);
-      return a ? publicAgent(a) : undefined;
-    },
-    agents: () => [...state.agents.values()].map(publicAgent),
-    roles: () => [...state.roles.values()].map(publicRole),
-    setPlan(plan) {
-      limiter.limits = { ...PLAN_RATE_LIMITS[plan] };
-    },
-    setRateLimits(l) {
-      const next = { ...limiter.limits, ...l };
-      if (!(next.perMinute >= 1 && next.listAgentsPerMinute >= 1)) throw new Error("rate limits must be at least 1");
-      limiter.limits = next;
-    },
-    advanceClock(ms) {
-      if (!(ms >= 0 && ms <= 24 * 3600_000)) throw new Error("advanceClock takes 0..1 day in ms");
-      clockOffset += ms;
-    },
-    setModuleEnabled(module, enabled) {
-      state.modules[module] = enabled;
-    },
-    failNext: (f) => faults.add(f),
-  };
 }
