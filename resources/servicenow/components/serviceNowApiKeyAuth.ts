@@ -189,25 +189,31 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         );
       }
     } else {
-      tablePolicies.push(
-        new AccessPolicy(
-          `${name}-table-api`,
-          on({
-            name: `${p} Table API policy`,
-            apiPath: TABLE_API_PATH,
-            applyAllMethods: true,
-            applyAllResources: true,
-            applyAllVersions: true,
-            applyAllTables: true,
-            ...own(adopt.policies),
-          }),
-          child,
-        ),
+      // keywire's own policy is the stack's "hold" on the shipped ones: every stack on the
+      // instance sees it, so the shipped policies come back only when the last hold goes.
+      const hold = new AccessPolicy(
+        `${name}-table-api`,
+        on({
+          name: `${p} Table API policy`,
+          apiPath: TABLE_API_PATH,
+          applyAllMethods: true,
+          applyAllResources: true,
+          applyAllVersions: true,
+          applyAllTables: true,
+          holdsShipped: true,
+          ...own(adopt.policies),
+        }),
+        child,
       );
+      tablePolicies.push(hold);
       for (const shipped of SHIPPED_TABLE_POLICIES) {
-        // Deactivated, not deleted: restored as found when the stack is destroyed.
+        // Deactivated, not deleted, after the hold has read them: restored on destroy, once no other stack holds them.
         tablePolicies.push(
-          new AccessPolicy(`${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}-off`, on({ name: shipped, adopt: true, active: false }), child),
+          new AccessPolicy(
+            `${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}-off`,
+            on({ name: shipped, adopt: true, active: false, heldBy: hold.sysId }),
+            { ...child, dependsOn: [this.preflight, hold] },
+          ),
         );
       }
     }

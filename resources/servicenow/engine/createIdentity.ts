@@ -33,3 +33,26 @@ export function keySysIds(identity: string, instanceUrl: string, generation: num
   }
   return out;
 }
+
+/**
+ * The sys_id of a "hold": keywire's own Table API policy in dedicated mode, which keeps
+ * the shipped Table GET/POST policies inactive while it exists. Every stack recognises
+ * another's by the fixed prefix, and the byte after it records whether the shipped
+ * policies were active before the first hold (bit 0: GET, bit 1: POST), so the last
+ * stack to go restores what the instance had before keywire.
+ */
+export const HOLD_PREFIX = "6b657977";
+
+export function holdSysId(identity: string, instanceUrl: string, before: { get: boolean; post: boolean }): string {
+  const flags = (before.get ? 1 : 0) | (before.post ? 2 : 0);
+  const rest = stableSysId(identity, "sys_api_access_policy", { instance: instanceUrl, role: "hold" });
+  return `${HOLD_PREFIX}${flags.toString(16).padStart(2, "0")}${rest.slice(0, 22)}`;
+}
+
+/** What a hold's sys_id says the shipped policies were before keywire, or undefined for another sys_id. */
+export function holdBefore(sysId: string): { get: boolean; post: boolean } | undefined {
+  if (!/^[0-9a-f]{32}$/.test(sysId) || !sysId.startsWith(HOLD_PREFIX)) return undefined;
+  const flags = parseInt(sysId.slice(HOLD_PREFIX.length, HOLD_PREFIX.length + 2), 16);
+  if (flags > 3) return undefined;
+  return { get: (flags & 1) === 1, post: (flags & 2) === 2 };
+}

@@ -341,7 +341,11 @@ function engineProvider(spec: RecordSpec): NamedProvider {
         record = await createRecord(ctx, inputs, prep, columns);
         assertColumnsExist(spec, columns, record);
       }
-      const extra = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, phase, record, inputs, prepared) : prepared;
+      const written = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, phase, record, inputs, prepared) : prepared;
+      // Settings the instance does not hold start their life in the outputs too, as read carries them.
+      const extra: Record<string, unknown> = {};
+      for (const k of spec.carriedInputs ?? []) if (inputs[k] !== undefined) extra[k] = inputs[k];
+      Object.assign(extra, written);
       const outs = outputsFrom(spec, ctx, record, inputs, resolved, extra);
       if (adoption) outs.adoption = adoption;
       return { id: record.sys_id, outs };
@@ -398,10 +402,11 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       if (mode === "retain") return;
       const ctx = runtime.context(props.connection as ConnectionArgs | undefined);
       if (mode === "restore" && props.adoption) {
-        if (Object.keys(props.adoption.original).length === 0) return;
+        const values = spec.hooks?.restoreColumns ? await spec.hooks.restoreColumns(ctx, props) : props.adoption.original;
+        if (!values || Object.keys(values).length === 0) return;
         // One PATCH; a record already gone (404) has nothing left to restore.
         try {
-          await ctx.client.update(spec.table, id, props.adoption.original, { fields: ["sys_id"] });
+          await ctx.client.update(spec.table, id, values, { fields: ["sys_id"] });
         } catch (err) {
           if (isKeywireHttpError(err) && err.status === 404) return;
           throw err;

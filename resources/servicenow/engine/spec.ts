@@ -163,6 +163,12 @@ export interface RecordHooks {
    * implicitly; throwing stops the adoption with the record untouched.
    */
   beforeAdopt?(ctx: EngineContext, inputs: Inputs, record: SnRecord): Promise<void>;
+  /**
+   * On destroy of an adopted record: the columns to give back (default: the values found
+   * at adoption), or undefined to leave the record as it is (another stack still needs
+   * keywire's change).
+   */
+  restoreColumns?(ctx: EngineContext, props: RecordOutputs): Promise<Record<string, string> | undefined>;
 }
 
 export interface RecordSpec {

@@ -14,7 +14,11 @@
  * A global policy can never admit token auth, so `applyGlobal` is refused.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
+import { AdoptionInputs, Inputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
+import type { EngineContext } from "../engine/runtime";
+import type { SnRecord } from "../client/tableClient";
+import { q } from "../client/encodedQuery";
+import { HOLD_PREFIX, holdBefore, holdSysId } from "../engine/createIdentity";
 import { recordProvider } from "../engine/recordEngine";
 import { ReferencedResource, providerReference } from "../../core/providerReference";
 import { oneLine, recordName } from "../engine/inputRules";
@@ -22,6 +26,32 @@ import { oneLine, recordName } from "../engine/inputRules";
 export const TABLE_API_PATH = "now/table";
 export const EVENT_MANAGEMENT_API_PATH = "sn_em_connector/em";
 export const SHIPPED_TABLE_POLICIES = ["Table GET API Access Policy", "Table POST API Access Policy"] as const;
+
+/** The fields a hold and a shipped policy's restore read. */
+const HOLD_FIELDS = ["sys_id", "name", "active"];
+
+/** keywire's holds on the instance (every stack's), by the sys_id prefix they carry. */
+async function listHolds(ctx: EngineContext): Promise<SnRecord[]> {
+  return ctx.client.list("sys_api_access_policy", { query: q().startsWith("sys_id", HOLD_PREFIX).build(), fields: HOLD_FIELDS, limit: 1000 });
+}
+
+/**
+ * A hold's sys_id, made when the hold is created: what the shipped policies were before
+ * keywire. The first hold reads them as they are; a later one, finding them off and
+ * another stack's hold there, carries that hold's record of them on.
+ */
+async function holdCreation(ctx: EngineContext, inputs: Inputs): Promise<string | undefined> {
+  if (inputs.holdsShipped !== true || typeof inputs.identity !== "string") return undefined;
+  const shipped = await ctx.client.list("sys_api_access_policy", { query: q().in("name", [...SHIPPED_TABLE_POLICIES]).build(), fields: HOLD_FIELDS, limit: 10 });
+  const activeNow = (name: string) => shipped.some((r) => r.name === name && r.active === "true");
+  let before = { get: activeNow(SHIPPED_TABLE_POLICIES[0]), post: activeNow(SHIPPED_TABLE_POLICIES[1]) };
+  if (!before.get || !before.post) {
+    const own = (flags: { get: boolean; post: boolean }) => holdSysId(String(inputs.identity), ctx.connection.instanceUrl, flags);
+    const other = (await listHolds(ctx)).map((h) => ({ id: h.sys_id, was: holdBefore(h.sys_id) })).find((h) => h.was && h.id !== own(h.was));
+    if (other?.was) before = { get: before.get || other.was.get, post: before.post || other.was.post };
+  }
+  return holdSysId(inputs.identity, ctx.connection.instanceUrl, before);
+}
 
 const spec: RecordSpec = {
   typeName: "AccessPolicy",
@@ -63,8 +93,33 @@ const spec: RecordSpec = {
       applyGlobal: z
         .literal(false, { message: "cannot be true: the instance never allows token auth on a global REST API policy" })
         .optional(),
+      holdsShipped: z.boolean().optional(),
+      heldBy: z.string().regex(/^[0-9a-f]{32}$/, "must be the sys_id of keywire's Table API policy").optional(),
     }),
+  carriedInputs: ["holdsShipped", "heldBy"],
   hooks: {
+    async prepareCreate(ctx, inputs, columns) {
+      const sysId = await holdCreation(ctx, inputs);
+      return sysId ? { columns, sysId } : { columns };
+    },
+
+    /**
+     * A shipped Table policy that dedicated mode turned off stays off while another
+     * stack's hold remains; the last stack to go gives it back what it was before the
+     * first hold, which its own hold's sys_id records.
+     */
+    async restoreColumns(ctx, props) {
+      const original = props.adoption?.original ?? {};
+      const heldBy = typeof props.heldBy === "string" ? props.heldBy : undefined;
+      const before = heldBy ? holdBefore(heldBy) : undefined;
+      if (!heldBy || !before) return original;
+      const others = (await listHolds(ctx)).filter((h) => h.sys_id !== heldBy && h.active === "true");
+      if (others.length > 0) return undefined;
+      const name = props.columns?.name ?? "";
+      const wasActive = name === SHIPPED_TABLE_POLICIES[0] ? before.get : name === SHIPPED_TABLE_POLICIES[1] ? before.post : undefined;
+      return wasActive === undefined ? original : { ...original, active: wasActive ? "true" : "false" };
+    },
+
     validate(inputs) {
       if (!inputs.adopt && !inputs.apiPath) {
         return [{ property: "apiPath", reason: "AccessPolicy.apiPath: is required for a policy keywire creates" }];
@@ -96,6 +151,13 @@ export interface AccessPolicyArgs extends AdoptionInputs {
   applyAllTables?: pulumi.Input<boolean>;
   /** "Advertise all auth schemes": only the WWW-Authenticate header; do not rely on it to admit anything. */
   advertiseAllAuthSchemes?: pulumi.Input<boolean>;
+  /**
+   * Dedicated mode: this policy of keywire's own keeps the shipped Table policies off while
+   * it exists (a "hold"), recognised by every stack on the instance.
+   */
+  holdsShipped?: pulumi.Input<boolean>;
+  /** A shipped Table policy turned off in dedicated mode: the sys_id of this stack's hold. */
+  heldBy?: pulumi.Input<string>;
 }
 
 export class AccessPolicy extends ReferencedResource {
