@@ -13,8 +13,3 @@ export function send(res: ServerResponse, status: number, body: string, contentT
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   send(res, status, JSON.stringify(body), "application/json; charset=utf-8", headers);
 }
-
-/** The ISM error shape: `{code, description, message: [...]}`. */
-export function ismError(code: string, description: string, ...message: string[]): { code: string; description: string; message: string[] } {
-  return { code, description, message };
-}

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIP } from "node:net";
 import { listenOnLoopback } from "../shared/loopbackServer";
-import { randomBytes } from "node:crypto";
+import { authorize, refusalBody } from "./auth";
 import {
   BoRecord,
   DEFAULT_TOP,
@@ -22,60 +22,29 @@ import {
   parseFilter,
   seedRecords,
 } from "./businessObjects";
-import { ismError, send, sendJson } from "./http";
-import type { IvantiEmulatorMetrics, IvantiEmulatorOptions, IvantiKeyRecord, RefusalReason, RunningIvantiEmulator } from "./types";
+import { Faults, faultBody, faultHeaders } from "./faults";
+import { send, sendJson } from "./http";
+import { checkTenant, KeyStore } from "./keys";
+import { Metrics } from "./metrics";
+import { echo, ismError } from "./reply";
+import type { IvantiEmulatorOptions, RefusalReason, RunningIvantiEmulator } from "./types";
 
 const MAX_URL_LENGTH = 4096;
 const MAX_DRAIN_BYTES = 1024 * 1024;
-const MAX_KEYS = 1000;
-const MAX_GROUPS = 100;
-const MAX_IPS = 50;
-const KEY_HEADER = /^rest_api_key=([A-Za-z0-9]{1,64})$/;
-const TENANT = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/i;
-
-function emptyMetrics(): IvantiEmulatorMetrics {
-  return {
-    total: 0,
-    byStatus: {},
-    byRoute: {},
-    refusals: { missing_or_malformed: 0, unknown_key: 0, deactivated: 0, wrong_tenant: 0, ip_not_allowed: 0, role_forbidden: 0 },
-  };
-}
-
-/** Short, printable echo of caller input for error messages. */
-function echo(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
-}
-
-function normalizeIp(ip: string | undefined): string {
-  if (!ip) return "";
-  return ip.startsWith("::ffff:") && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-}
-
-function checkIps(ips: string[]): string[] {
-  if (ips.length > MAX_IPS) throw new Error(`at most ${MAX_IPS} IP addresses per key`);
-  for (const ip of ips) if (isIP(ip) === 0) throw new Error(`not an IP address: ${echo(ip)}`);
-  return [...ips];
-}
 
 export async function startIvantiEmulator(opts: IvantiEmulatorOptions = {}): Promise<RunningIvantiEmulator> {
   const tenant = opts.tenant ?? "keywire-test.ivanticloud.com";
-  if (!TENANT.test(tenant)) throw new Error("tenant must be a host name");
+  checkTenant(tenant);
   const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
   let heatPrefix = opts.heatPrefix ?? false;
   let records = seedRecords();
-  const keys = new Map<string, IvantiKeyRecord>();
-  const groups = new Map<string, string>();
+  const keys = new KeyStore(tenant);
   let clientIp: string | undefined;
-  let metrics = emptyMetrics();
-  let faults: { count: number; status: number; retryAfterSeconds?: number }[] = [];
+  const metrics = new Metrics();
+  const faults = new Faults();
   let baseUrl = "";
 
-  const count = (route: string, status: number) => {
-    metrics.total += 1;
-    metrics.byStatus[String(status)] = (metrics.byStatus[String(status)] ?? 0) + 1;
-    metrics.byRoute[route] = (metrics.byRoute[route] ?? 0) + 1;
-  };
+  const count = (route: string, status: number) => metrics.count(route, status);
   const json = (res: ServerResponse, route: string, status: number, body: unknown, headers: Record<string, string> = {}) => {
     count(route, status);
     sendJson(res, status, body, headers);
@@ -84,29 +53,9 @@ export async function startIvantiEmulator(opts: IvantiEmulatorOptions = {}): Pro
     json(res, route, 404, ismError("ISM_4004", "Requested resource does not exist", "Invalid Path"));
   const badRequest = (res: ServerResponse, route: string, msg: string) => json(res, route, 400, ismError("ISM_4000", "Invalid Request Payload", msg));
   const refuse = (res: ServerResponse, route: string, reason: RefusalReason) => {
-    metrics.refusals[reason] += 1;
-    // The platform does not say which rule refused a key; tenant/IP refusals read "not authorized".
-    const body =
-      reason === "wrong_tenant" || reason === "ip_not_allowed"
-        ? ismError("ISM_4001", "Not authorized", "The REST API key is not authorized for this tenant or IP address")
-        : ismError("ISM_4001", "Invalid session key or session timed out", "Authentication required");
-    json(res, route, 401, body);
+    metrics.refused(reason);
+    json(res, route, 401, refusalBody(reason));
   };
-
-  /** The key for a request, or the reason it is refused. */
-  function authorize(req: IncomingMessage): IvantiKeyRecord | RefusalReason {
-    const h = req.headers.authorization;
-    if (typeof h !== "string" || h.length > 200) return "missing_or_malformed";
-    const m = KEY_HEADER.exec(h);
-    if (!m) return "missing_or_malformed";
-    const key = keys.get(m[1]);
-    if (!key) return "unknown_key";
-    if (!key.activated) return "deactivated";
-    if (key.tenant.toLowerCase() !== tenant.toLowerCase()) return "wrong_tenant";
-    const ip = clientIp ?? normalizeIp(req.socket.remoteAddress);
-    if (key.ipList.length > 0 && !key.ipList.includes(ip)) return "ip_not_allowed";
-    return key;
-  }
 
   function list(res: ServerResponse, route: string, set: string, q: URLSearchParams): void {
     const def = findObject(set)!;
@@ -192,23 +141,10 @@ export async function startIvantiEmulator(opts: IvantiEmulatorOptions = {}): Pro
       rest === "$metadata" ? "$metadata" : one ? "businessobject/{object}('{RecId}')" : many ? "businessobject/{object}" : "(unknown)";
     const routeName = `${method} ${route}`;
 
-    const fault = faults.find((f) => f.count > 0);
-    if (fault) {
-      fault.count -= 1;
-      faults = faults.filter((f) => f.count > 0);
-      const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {};
-      const body =
-        fault.status === 401
-          ? ismError("ISM_4001", "Invalid session key or session timed out", "Authentication required")
-          : fault.status === 404
-            ? ismError("ISM_4004", "Requested resource does not exist", "Invalid Path")
-            : fault.status < 500
-              ? ismError("ISM_4000", "Invalid Request Payload", "Injected failure")
-              : ismError("ISM_5000", "Internal Server Error", "Injected failure");
-      return json(res, routeName, fault.status, body, headers);
-    }
+    const fault = faults.take();
+    if (fault) return json(res, routeName, fault.status, faultBody(fault.status), faultHeaders(fault));
 
-    const auth = authorize(req);
+    const auth = authorize(req, keys, tenant, clientIp);
     if (typeof auth === "string") return refuse(res, routeName, auth);
     if (route === "(unknown)") return invalidPath(res, routeName);
     if (method !== "GET") {
@@ -223,7 +159,7 @@ export async function startIvantiEmulator(opts: IvantiEmulatorOptions = {}): Pro
     if (!def) return invalidPath(res, routeName);
     const readable = ROLES[auth.role] ?? [];
     if (!readable.includes(def.set)) {
-      metrics.refusals.role_forbidden += 1;
+      metrics.refused("role_forbidden");
       return json(res, routeName, 403, ismError("ISM_4003", "Forbidden", `Role '${echo(auth.role)}' cannot read business object '${def.type}'`));
     }
     if (one) {
@@ -244,70 +180,26 @@ export async function startIvantiEmulator(opts: IvantiEmulatorOptions = {}): Pro
   );
   baseUrl = listening.url;
 
-  const mustKey = (id: string): IvantiKeyRecord => {
-    const k = keys.get(id);
-    if (!k) throw new Error("no such key");
-    return k;
-  };
-  const addGroup = (name: string, description = "") => {
-    if (!/^[\w .-]{1,100}$/.test(name)) throw new Error("group names are 1..100 word characters, spaces, dots or dashes");
-    if (!groups.has(name) && groups.size >= MAX_GROUPS) throw new Error("key group limit reached");
-    groups.set(name, description.slice(0, 500));
-  };
-
   return {
     url: baseUrl,
     tenant,
     stop: () => listening.close(),
-    metrics: () => structuredClone(metrics),
-    resetMetrics() {
-      metrics = emptyMetrics();
-    },
+    metrics: () => metrics.snapshot(),
+    resetMetrics: () => metrics.reset(),
     reset() {
       records = seedRecords();
       keys.clear();
-      groups.clear();
       clientIp = undefined;
       heatPrefix = opts.heatPrefix ?? false;
-      faults = [];
-      metrics = emptyMetrics();
+      faults.clear();
+      metrics.reset();
     },
-    addKeyGroup: addGroup,
-    keyGroups: () => [...groups.entries()].map(([name, description]) => ({ name, description })),
-    addKey(o = {}) {
-      if (keys.size >= MAX_KEYS) throw new Error("key limit reached");
-      const role = o.role ?? "Admin";
-      if (!(role in ROLES)) throw new Error(`unknown role ${echo(role)}`);
-      const keyTenant = o.tenant ?? tenant;
-      if (!TENANT.test(keyTenant)) throw new Error("tenant must be a host name");
-      const group = o.group ?? "REST API";
-      if (!groups.has(group)) addGroup(group);
-      const rec: IvantiKeyRecord = {
-        referenceId: randomBytes(16).toString("hex").toUpperCase(),
-        group,
-        activated: o.activated ?? true,
-        description: (o.description ?? "").slice(0, 500),
-        onBehalfOf: o.onBehalfOf ?? "InternalServices",
-        role,
-        tenant: keyTenant,
-        ipList: checkIps(o.ipList ?? []),
-      };
-      keys.set(rec.referenceId, rec);
-      return { ...rec, ipList: [...rec.ipList] };
-    },
-    editKey(referenceId, patch) {
-      const k = mustKey(referenceId);
-      if (patch.role !== undefined && !(patch.role in ROLES)) throw new Error(`unknown role ${echo(patch.role)}`);
-      if (patch.tenant !== undefined && !TENANT.test(patch.tenant)) throw new Error("tenant must be a host name");
-      const ipList = patch.ipList !== undefined ? checkIps(patch.ipList) : k.ipList;
-      Object.assign(k, patch, { ipList });
-      return { ...k, ipList: [...k.ipList] };
-    },
-    deleteKey(referenceId) {
-      mustKey(referenceId);
-      keys.delete(referenceId);
-    },
-    keys: () => [...keys.values()].map((k) => ({ ...k, ipList: [...k.ipList] })),
+    addKeyGroup: (name, description) => keys.addGroup(name, description),
+    keyGroups: () => keys.groupList(),
+    addKey: (o = {}) => keys.add(o),
+    editKey: (referenceId, patch) => keys.edit(referenceId, patch),
+    deleteKey: (referenceId) => keys.delete(referenceId),
+    keys: () => keys.list(),
     roles: () => Object.fromEntries(Object.entries(ROLES).map(([r, sets]) => [r, [...sets]])),
     setClientIp(ip) {
       if (ip !== undefined && isIP(ip) === 0) throw new Error("not an IP address");
@@ -326,10 +218,6 @@ export async function startIvantiEmulator(opts: IvantiEmulatorOptions = {}): Pro
       rows.push({ ...fields, RecId });
       return RecId;
     },
-    failNext(f) {
-      if (!(f.count >= 0 && f.count <= 10_000) || !(f.status >= 400 && f.status <= 599)) throw new Error("failNext: count 0..10000, status 400..599");
-      if (faults.length >= 100) throw new Error("too many pending faults");
-      faults.push({ ...f });
-    },
+    failNext: (f) => faults.add(f),
   };
 }
