@@ -73,6 +73,25 @@ afterAll(async () => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
+test("a wrong password stops the first up with one error that names the setting, and no JavaScript stack", async () => {
+  const wrong = setSecretConfigCommand("servicenow:password", "not-the-password");
+  await ok(wrong.args, wrong.input);
+  try {
+    const res = await pulumi(["up", "--yes", "--skip-preview"]);
+    expect(res.code).not.toBe(0);
+    const said = res.stdout + res.stderr;
+    const diagnostics = said.slice(said.indexOf("Diagnostics:"));
+    expect(diagnostics).toMatch(/servicenow:password/);
+    expect(said).not.toMatch(/\n\s+at .*\.(js|ts):\d+/);
+    expect(said).not.toContain("not-the-password");
+    // Nothing was made on the instance: the first call was refused.
+    expect(emu.store.query("sys_user", (r) => r.user_name === "svc.events")).toEqual([]);
+  } finally {
+    const right = setSecretConfigCommand("servicenow:password", ADMIN_PASSWORD);
+    await ok(right.args, right.input);
+  }
+});
+
 test("README's example type-checks under the template's tsconfig", async () => {
   const checked = await typeCheck(project, tc.env);
   expect(checked).toEqual({ code: 0, output: "" });
@@ -84,6 +103,11 @@ test("on an instance that reveals no token, the first up stops with a link and a
   const said = first.stdout + first.stderr;
   const command = "pulumi config set --secret keywire:apiKeyToken";
   expect(said).toContain(command);
+  // Said once, as one Pulumi error under the key, without a JavaScript stack.
+  const diagnostics = said.slice(said.indexOf("Diagnostics:"));
+  expect(diagnostics.split(command).length - 1).toBe(1);
+  expect(diagnostics).toMatch(/ApiKey \(events-key\):\s+error:/);
+  expect(said).not.toMatch(/\n\s+at .*\.(js|ts):\d+/);
   const link = /https?:\/\/127\.0\.0\.1:\d+\/nav_to\.do\?uri=api_key\.do%3Fsys_id%3D([0-9a-f]{32})/.exec(said);
   expect(link).not.toBeNull();
 
