@@ -1,2 +1,2 @@
-export { startIvantiEmulator } from "./server";
+export { startIvantiEmulator } from "./emulator";
 export * from "./types";
