@@ -7,11 +7,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenOnLoopback, type LoopbackServer } from "../shared/loopbackServer";
 import { authorize, refusalBody } from "./auth";
-import { businessObjectRoute, readBusinessObjects, type BusinessObjectParts } from "./businessObjectApi";
+import { businessObjectRoute, readBusinessObjects } from "./businessObjectApi";
 import { faultBody, faultHeaders, type Faults } from "./faults";
 import { sendJson, writeReply } from "./http";
 import type { KeyStore } from "./keys";
 import type { Metrics } from "./metrics";
+import type { RecordStore } from "./records";
 import { invalidPath, ismError, type Reply } from "./reply";
 
 const MAX_URL_LENGTH = 4096;
@@ -26,10 +27,11 @@ export interface Switches {
 }
 
 /** The parts of the emulator the pipeline uses. */
-export interface PipelineParts extends Omit<BusinessObjectParts, "metadataUrl"> {
+export interface PipelineParts {
   tenant: string;
   keys: Pick<KeyStore, "get">;
   switches: Readonly<Switches>;
+  records: Pick<RecordStore, "rowsOf">;
   metrics: Pick<Metrics, "count" | "refused">;
   faults: Pick<Faults, "take">;
   /** The server's own URL, known once it listens. */
