@@ -26,14 +26,14 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
   const now = () => clock.now();
 
   const initialLimits = (): RateLimits => ({ ...PLAN_RATE_LIMITS[opts.plan ?? "growth"], ...(opts.rateLimits ?? {}) });
-  const state = new AccountState(domain, now);
+  const account = new AccountState(domain, now);
   const limiter = new RateLimiter(initialLimits(), now);
   const metrics = new Metrics();
   const faults = new Faults();
   let baseUrl = "";
 
   const listening = await listenFreshservice(
-    { account: state, limiter, metrics, faults, handlers: apiHandlers(state, { maxAgents, maxBodyBytes }), baseUrl: () => baseUrl },
+    { account, limiter, metrics, faults, handlers: apiHandlers(account, { maxAgents, maxBodyBytes }), baseUrl: () => baseUrl },
     { ...(opts.port !== undefined ? { port: opts.port } : {}), requestTimeoutMs },
   );
   baseUrl = listening.url;
@@ -42,21 +42,21 @@ export async function startFreshserviceEmulator(opts: FreshserviceEmulatorOption
     url: baseUrl,
     domain,
     get adminAgentId() {
-      return state.adminAgentId;
+      return account.adminAgentId;
     },
     stop: () => listening.close(),
     metrics: () => metrics.snapshot(),
     resetMetrics: () => metrics.reset(),
     reset() {
-      state.seed();
+      account.seed();
       limiter.limits = initialLimits();
       limiter.reset();
       faults.clear();
       clock.reset();
       metrics.reset();
     },
-    ...keyControls(state),
-    ...directoryControls(state, maxAgents),
+    ...keyControls(account),
+    ...directoryControls(account, maxAgents),
     ...limitControls(limiter, clock),
     failNext: (f) => faults.add(f),
   };

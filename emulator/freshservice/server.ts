@@ -56,23 +56,23 @@ function admit(
   method: string,
   path: string,
   route: ApiRoute | undefined,
-): { reply: Reply } | { agent: AgentEntry; route: ApiRoute; rl: Record<string, string> } {
+): { reply: Reply } | { agent: AgentEntry; route: ApiRoute; rateHeaders: Record<string, string> } {
   // Injected failures come first, like an outage in front of the account.
   const fault = p.faults.take(path);
   if (fault) return { reply: { status: fault.status, body: faultBody(fault.status), headers: faultHeaders(fault, p.limiter.limits.perMinute) } };
   // Every call counts against the account's minute, failed ones included.
   const decision = p.limiter.take(method === "GET" && route?.pattern === "/agents");
   if (!decision.allowed) return { reply: codeReply(429, "rate_limited", MESSAGES.rate_limited, decision.headers) };
-  const rl = decision.headers;
+  const rateHeaders = decision.headers;
   const agent = authenticate(p.account, req.headers.authorization);
-  if (!agent) return { reply: codeReply(401, "invalid_credentials", undefined, rl) };
-  if (!route) return { reply: codeReply(404, "not_found", undefined, rl) };
-  return { agent, route, rl };
+  if (!agent) return { reply: codeReply(401, "invalid_credentials", undefined, rateHeaders) };
+  if (!route) return { reply: codeReply(404, "not_found", undefined, rateHeaders) };
+  return { agent, route, rateHeaders };
 }
 
 /** Every answer past the rate limiter carries the minute's headers. */
-function withHeaders(reply: Reply, rl: Record<string, string>): Reply {
-  return { ...reply, headers: { ...rl, ...reply.headers } };
+function withHeaders(reply: Reply, rateHeaders: Record<string, string>): Reply {
+  return { ...reply, headers: { ...rateHeaders, ...reply.headers } };
 }
 
 async function respond(p: PipelineParts, req: IncomingMessage): Promise<Answer> {
@@ -92,11 +92,11 @@ async function respond(p: PipelineParts, req: IncomingMessage): Promise<Answer> 
   const handler = p.handlers.get(`${method} ${admitted.route.pattern}`);
   if (!handler) {
     req.resume();
-    return { route: name, reply: withHeaders(methodNotAllowed(admitted.route.pattern), admitted.rl) };
+    return { route: name, reply: withHeaders(methodNotAllowed(admitted.route.pattern), admitted.rateHeaders) };
   }
   const selfUrl = `${p.baseUrl()}${API_PREFIX}${target.path}`;
   const reply = await handler({ req, query: target.query, agent: admitted.agent, id: admitted.route.id, selfUrl });
-  return { route: name, reply: withHeaders(reply, admitted.rl) };
+  return { route: name, reply: withHeaders(reply, admitted.rateHeaders) };
 }
 
 async function handle(p: PipelineParts, req: IncomingMessage, res: ServerResponse): Promise<void> {
