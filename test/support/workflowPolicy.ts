@@ -8,8 +8,9 @@
  * subdirectory, that keywire runs as the package's command (`npx --no-install keywire`),
  * that every third-party action is pinned by commit SHA with its version named, that
  * Dependabot keeps those pins and the packages current, that every stack CI manages is
- * previewed, deployed (in order) and checked for drift, and that the delivery canary
- * publishes only with a role of its own, only when it runs.
+ * previewed, deployed (in order) and checked for drift, that the delivery canary
+ * publishes only with a role of its own, only when it runs, and that a deployment that
+ * stopped says what it left and recover.yml frees the stack by hand.
  *
  * `checkWorkflow` holds the rules for any workflow file; `checkKeywireWorkflows` the
  * ones about the repository's files and stacks as a whole. Each returns the violations,
@@ -162,6 +163,17 @@ const runsKeywire = (s: Step, command: string): boolean => new RegExp(`\\b(?:npx
 const runsDrift = (s: Step): boolean => runsKeywire(s, "drift");
 /** Runs keywire's delivery canary (which publishes to the stack's topic and reads its instance). */
 const runsCanary = (s: Step): boolean => runsKeywire(s, "canary");
+/** A Pulumi CLI call in a `run:` script: `pulumi <command>` at the start of a command, not inside Markdown or a message. */
+const PULUMI_CALL = /(?:^|[\s;&|(])pulumi\s+((?:stack\s+)?[a-z][a-z-]*)/gm;
+/** The Pulumi CLI commands a step's script calls ("cancel", "stack export", …). */
+function pulumiCalls(s: Step): string[] {
+  return [...s.run.matchAll(PULUMI_CALL)].map((m) => m[1].replace(/\s+/g, " "));
+}
+/** Calls the CLI on the program's stacks: everything but installing plugins, which the setup does anywhere. */
+const runsPulumi = (s: Step): boolean => pulumiCalls(s).some((c) => c !== "plugin");
+/** The commands that write a stack's state, and so take or break its lock. */
+const STATE_WRITES = ["up", "update", "refresh", "destroy", "import", "cancel", "stack import"];
+const writesState = (s: Step): boolean => STATE_WRITES.includes(pulumiCommand(s)) || pulumiCalls(s).some((c) => STATE_WRITES.includes(c));
 /** An AWS login that depends on the stack having the SNS integration (the canary's switch checks it too). */
 const gatedOnSns = (s: Step): boolean => /\b(matrix|inputs)\.sns\b|steps\.canary-on\.outputs\.run\b/.test(s.if);
 
@@ -184,7 +196,10 @@ function calledWorkflow(root: string, uses: string): YamlFile | undefined {
 
 /** Whether the job works on the stacks: runs the program, keywire's checks or the deployment, or reports on them. */
 function touchesStacks(job: Mapping, steps: Step[]): boolean {
-  return str(job.uses) === "./.github/workflows/deploy-stack.yml" || steps.some((s) => isPulumi(s) && pulumiCommand(s) !== "") || steps.some(runsDrift) || steps.some(runsCanary) || steps.some((s) => /\bgh issue\b/.test(s.run));
+  return (
+    str(job.uses) === "./.github/workflows/deploy-stack.yml" ||
+    steps.some((s) => (isPulumi(s) && pulumiCommand(s) !== "") || runsPulumi(s) || runsDrift(s) || runsCanary(s) || /\bgh issue\b/.test(s.run))
+  );
 }
 
 /** The job's matrix, when it is the output of a stacks-workflow job it needs; undefined otherwise. */
@@ -269,6 +284,7 @@ export function checkWorkflow(wf: YamlFile, root: string): string[] {
       if (script) out.push(`${where}: calls keywire's own npm script \`npm run ${script[1]}\`, which only keywire's repository has; call \`npx --no-install keywire ${script[1]}\` in the program's directory`);
       if (/\bnpx (?!--no-install )keywire\b/.test(s.run)) out.push(`${where}: calls \`npx keywire\` without --no-install: where keywire is not installed, npx would fetch and run a package of that name from the registry`);
       if (/\bnpx (?:--no-install )?keywire\b/.test(s.run) && s.workingDirectory === "") out.push(`${where}: runs keywire without \`working-directory:\`; npx finds it only in the program's directory`);
+      if (runsPulumi(s) && s.workingDirectory === "") out.push(`${where}: calls the Pulumi CLI (\`pulumi ${pulumiCalls(s).find((c) => c !== "plugin")}\`) without \`working-directory:\`; it finds the project only in the program's directory`);
       if (pulumiCommand(s) !== "" && str(s.with["work-dir"]) === "") out.push(`${where}: runs pulumi/actions \`command: ${pulumiCommand(s)}\` without \`work-dir\`: the program may live in a subdirectory`);
       if (isSetup(s) && str(s.with["working-directory"]) === "") out.push(`${where}: uses the setup action without \`working-directory\`: it installs the program's packages there`);
     }
@@ -291,7 +307,7 @@ export function checkWorkflow(wf: YamlFile, root: string): string[] {
       out.push(`${where}: does not take its stacks from the stacks workflow; use \`needs: stacks\` and \`matrix: \${{ fromJSON(needs.stacks.outputs.matrix) }}\`, so that ${STACK_LIST} is the one list`);
     }
     // A deployment or a drift check holds its stack: they share one group per stack and never cancel each other.
-    const holdsStack = steps.some((s) => ["up", "update", "refresh", "destroy"].includes(pulumiCommand(s)) || runsDrift(s) || runsCanary(s));
+    const holdsStack = steps.some((s) => writesState(s) || runsDrift(s) || runsCanary(s));
     if (holdsStack) {
       const c = job.concurrency;
       if (!isMapping(c) || !STACK_GROUP.test(str(c.group)) || c["cancel-in-progress"] !== false) {
@@ -364,12 +380,99 @@ export function checkDependabot(root: string, programDir: string): string[] {
   return out;
 }
 
+/** The shared action that writes a stack's lock and pending operations to the job summary. */
+export const STATUS_ACTION = "./.github/actions/stack-status";
+const isStatus = (s: Step): boolean => s.uses === STATUS_ACTION;
+
+/**
+ * After a killed deployment (docs/runbook.md, section 5): deploy-stack.yml's last step,
+ * on failure or cancellation, reports the stack's lock and pending operations and points
+ * at recover.yml and the runbook; recover.yml runs only by hand, for one stack of the
+ * stack list, in that stack's environment with the deploy role, and in the program's
+ * directory reports the status, runs `pulumi cancel`, then `pulumi stack export` and
+ * `pulumi refresh --clear-pending-creates` (the script refreshes only when the export
+ * shows pending operations), and reports the status again.
+ */
+export function checkRecovery(root: string): string[] {
+  const out: string[] = [];
+  const wfDir = path.join(root, ".github", "workflows");
+  const status = localAction(root, STATUS_ACTION);
+  if (!status) out.push(`${STATUS_ACTION.slice(2)}/action.yml is missing: nothing reports what a stopped deployment left`);
+  else {
+    const steps = stepsOf({ steps: isMapping(status.doc.runs) ? status.doc.runs.steps : [] }, root, "stack-status");
+    const calls = steps.flatMap(pulumiCalls);
+    if (!calls.includes("stack export") || !steps.some((s) => /\$GITHUB_STEP_SUMMARY/.test(s.run))) out.push("stack-status action: does not write the stack's pending operations (`pulumi stack export`) to the job summary");
+    if (steps.some(writesState)) out.push("stack-status action: changes the stack; it may only read");
+  }
+
+  const deployStackFile = path.join(wfDir, "deploy-stack.yml");
+  if (fs.existsSync(deployStackFile)) {
+    for (const [id, job] of jobsOf(readYaml(deployStackFile))) {
+      const raw = Array.isArray(job.steps) ? job.steps.filter(isMapping) : [];
+      const last = raw.length > 0 ? toStep(raw[raw.length - 1], "deploy-stack.yml") : undefined;
+      const onStop = last !== undefined && /\bfailure\(\)/.test(last.if) && /\bcancelled\(\)/.test(last.if) && !/\bsuccess\(\)|\balways\(\)/.test(last.if);
+      if (!last || !isStatus(last) || !onStop) {
+        out.push(`deploy-stack.yml: ${id}: its last step does not report the stack's lock and pending operations when the deployment fails or is cancelled (\`if: \${{ failure() || cancelled() }}\`, uses: ${STATUS_ACTION})`);
+        continue;
+      }
+      if (str(last.with.stack) !== "${{ inputs.stack }}" || str(last.with["working-directory"]) !== "${{ inputs.working-directory }}") out.push(`deploy-stack.yml: ${id}: the status step is not of \${{ inputs.stack }} in \${{ inputs.working-directory }}`);
+      const advice = str(last.with["when-stuck"]);
+      if (!advice.includes("recover.yml") || !/runbook/.test(advice) || !/section 5/.test(advice)) out.push(`deploy-stack.yml: ${id}: the status step does not point at recover.yml and keywire's runbook, section 5, when the stack is left locked or with pending operations`);
+    }
+  }
+
+  const file = path.join(wfDir, "recover.yml");
+  if (!fs.existsSync(file)) return [...out, "recover.yml is missing: nothing frees a stack a killed deployment left locked (docs/runbook.md, section 5)"];
+  const wf = readYaml(file);
+  const on = triggers(wf);
+  const dispatch = on.workflow_dispatch;
+  const input = isMapping(dispatch) && isMapping(dispatch.inputs) && isMapping(dispatch.inputs.stack) ? dispatch.inputs.stack : undefined;
+  if (!input || input.required !== true) out.push("recover.yml: does not run by hand (`workflow_dispatch`) with a required `stack` input");
+  const others = Object.keys(on).filter((t) => t !== "workflow_dispatch");
+  if (others.length > 0) out.push(`recover.yml: also runs on ${others.join(", ")}; releasing a lock must be a person's decision, by hand`);
+  const jobs = jobsOf(wf);
+  const picked = jobs.find(([, j]) => str(j.uses) === STACKS_WORKFLOW && isMapping(j.with) && str(j.with.stack) === "${{ inputs.stack }}");
+  if (!picked) out.push(`recover.yml: does not pick the stack from ${STACK_LIST} (a job calling stacks.yml with \`stack: \${{ inputs.stack }}\`)`);
+  const recoveries = jobs.filter(([, j]) => stepsOf(j, root, "recover.yml").some((s) => pulumiCalls(s).includes("cancel")));
+  if (recoveries.length !== 1) return [...out, "recover.yml: needs one job running `pulumi cancel`"];
+  const [id, job] = recoveries[0];
+  const where = `recover.yml: ${id}`;
+  const source = stacksSource(wf, job);
+  if (source === undefined || (picked && source !== picked[0])) out.push(`${where}: its matrix is not the picked stack's (\`matrix: \${{ fromJSON(needs.<stacks>.outputs.matrix) }}\` of the job that picks it)`);
+  const env = isMapping(job.environment) ? str(job.environment.name) : str(job.environment);
+  if (env !== "${{ matrix.stack }}") out.push(`${where}: does not run in the stack's GitHub environment (its approvals, its AWS_ROLE_ARN)`);
+  const steps = stepsOf(job, root, "recover.yml");
+  const programDir = source === undefined ? "" : `\${{ needs.${source}.outputs.working-directory }}`;
+  if (!steps.some((s) => isSetup(s) && str(s.with["working-directory"]) === programDir)) out.push(`${where}: does not use the setup action for the program's directory`);
+  const aws = steps.find(isAws);
+  if (!aws || str(aws.with["role-to-assume"]) !== "${{ vars.AWS_ROLE_ARN }}") out.push(`${where}: does not assume the deploy role (the environment's AWS_ROLE_ARN) for a stack with SNS`);
+
+  const own = (job.steps as unknown[]).filter(isMapping);
+  const at = (match: (s: Step) => boolean): number => own.findIndex((raw) => match(toStep(raw, "recover.yml")));
+  const stackEnv = (i: number): string => (isMapping(own[i].env) ? str(own[i].env.STACK) : "");
+  const cancel = at((s) => /\bpulumi cancel --yes --stack "\$STACK"/.test(s.run));
+  const refresh = at((s) => /\bpulumi refresh --yes --clear-pending-creates --stack "\$STACK"/.test(s.run));
+  const before = at(isStatus);
+  if (cancel < 0) out.push(`${where}: no step runs \`pulumi cancel --yes --stack "$STACK"\``);
+  if (refresh < 0) out.push(`${where}: no step runs \`pulumi refresh --yes --clear-pending-creates --stack "$STACK"\``);
+  else if (cancel >= 0 && refresh < cancel) out.push(`${where}: refreshes before the lock is released`);
+  else if (!/pulumi stack export --stack "\$STACK"[\s\S]*pending_operations[\s\S]*pulumi refresh/.test(toStep(own[refresh], "recover.yml").run)) out.push(`${where}: the refresh does not depend on the pending operations \`pulumi stack export\` shows`);
+  for (const i of [cancel, refresh].filter((n) => n >= 0)) {
+    if (stackEnv(i) !== "${{ matrix.stack }}") out.push(`${where}: step ${i + 1}: its STACK is not \${{ matrix.stack }}`);
+    if (str(own[i]["working-directory"]) !== programDir) out.push(`${where}: step ${i + 1}: does not run in the program's directory (${programDir || "the stacks workflow's working-directory"})`);
+  }
+  if (before < 0 || (cancel >= 0 && before > cancel)) out.push(`${where}: does not report the stack's lock and pending operations (${STATUS_ACTION}) before it releases the stack`);
+  if (!steps.some((s) => /\$GITHUB_STEP_SUMMARY/.test(s.run))) out.push(`${where}: writes nothing to the job summary`);
+  return out;
+}
+
 /**
  * The rules about keywire's own repository: the stack list names every CI stack, dev
  * first and prod last, each with the SNS integration its stack file has; every such
  * stack is previewed, deployed in order and checked for drift; the delivery canary runs
  * in the drift check job with its own role; the shared setup finds the program's
- * lockfile; each action has one pin; Dependabot keeps them current.
+ * lockfile; a stopped deployment says what it left and recover.yml frees the stack
+ * (checkRecovery); each action has one pin; Dependabot keeps them current.
  */
 export function checkKeywireWorkflows(root: string): string[] {
   const out: string[] = [];
@@ -496,6 +599,7 @@ export function checkKeywireWorkflows(root: string): string[] {
   }
   for (const [action, refs] of pins) if (refs.size > 1) out.push(`${action} is pinned to ${refs.size} versions (${[...refs].sort().join(", ")}); pin one everywhere`);
 
+  out.push(...checkRecovery(root));
   out.push(...checkDependabot(root, programDir));
   return out;
 }
