@@ -5,15 +5,16 @@
  * It packs the checkout and installs the tarball beside bench/deploy/program, a plain
  * JavaScript program that uses the package as a team's program does. For each N it
  * deploys that program (one user, one policy, and N API keys with their inbound
- * profiles and policy links) into a fresh temporary stack, and
- * bench/deploy/bare (the same resources and dependencies with no-op providers that
- * wait out the same minimal round trips) into another; then runs `up`, `preview`,
- * `preview --refresh` and `destroy`, each operation by keywire and then by the bare
- * engine, and measures for each:
+ * profiles and policy links) into a fresh temporary stack, and two programs of the
+ * same resources and dependencies with no-op providers into others:
+ * bench/deploy/bare waiting out the same minimal round trips (**bare**), and the same
+ * program answering at once (**instant**, the engine's own floor). Then it runs `up`,
+ * `preview`, `preview --refresh`, `refresh` and `destroy`, each operation by every
+ * contender in turn, and measures for each:
  *
  * - ServiceNow calls (from the emulator's metrics) per resource, against the minimum;
- * - wall time against the floor (see `floorMs`), and keywire's against the bare
- *   engine's (keywire ÷ bare);
+ * - wall time against the floor (see `floorMs`), and keywire's against the bare and
+ *   the instant engine's (keywire ÷ bare, keywire ÷ instant);
  * - new TCP connections to the instance (through a loopback proxy that charges one
  *   round trip per new connection, as a real instance 50–200 ms away does);
  * - dynamic-provider start-up, the time until its code is ready (deserializing
@@ -22,43 +23,44 @@
  *   provider calls were in flight at once (timingPreload.js, loaded only into these
  *   runs);
  * - peak resident memory and CPU time of the engine, the program and the provider
- *   plugin (sampled from /proc for the pulumi process tree), the CPU time of this
- *   process (the emulator), the checkpoint's size after `up`, and the machine's load
- *   average (other work lengthens the times).
+ *   plugin (sampled from /proc for the pulumi process tree), the largest process, the
+ *   CPU time of this process (the emulator), the checkpoint's size after `up`, and the
+ *   machine's load average (other work lengthens the times).
  *
- * It prints a table (with --repeat, also the medians) and writes JSON (default
- * .bench/deploy.json). Every run is bounded in time; every process it starts is
- * ended before it returns.
+ * Then the daily drift check of a demo-sized stack (driftCheck.ts): `keywire drift` on
+ * ServiceNowApiKeyAuth's chain beside the bare engine's `preview --refresh` of the same
+ * graph.
  *
- *   npm run bench -- --n 10,50,200 --latency-ms 50 [--parallel 8] [--repeat 3] [--json file]
+ * It prints a table per run, the medians with the targets (shown, never asserted), and
+ * writes JSON (default .bench/deploy.json). Every run is bounded in time; every process
+ * it starts is ended before it returns.
+ *
+ *   npm run bench -- --n 10,50,200,1000 --latency-ms 50 [--parallel 8] [--repeat 3] [--drift-rounds 3] [--json file]
  */
 import "../../scripts/tools/preflight";
-import { spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { startServiceNowEmulator, RunningEmulator, EmulatorMetrics } from "../../emulator/servicenow";
 import { ensurePulumi, REPO_ROOT, sdkVersion } from "../../scripts/pulumi/toolchain";
 import { installPacked, packKeywire } from "../../scripts/package/packed";
+import { ConnectionProxy, MemoryReport, lastLines, log, markdownTable, median, medianWithRange, round1, round2, runPulumi, settle, startProxy } from "./measure";
+import { DriftRound, benchDrift, driftSummary, driftTable } from "./driftCheck";
 
 const ADMIN_PASSWORD = "bench-Adm1n-pw";
 const STACK = "bench";
-const OPERATIONS = ["up", "preview", "preview --refresh", "destroy"] as const;
+const OPERATIONS = ["up", "preview", "preview --refresh", "refresh", "destroy"] as const;
 type Operation = (typeof OPERATIONS)[number];
 /**
  * keywire's program (bench/deploy/program) and the bare engine's (bench/deploy/bare):
  * the same resources and dependencies, with no-op providers that wait out the same
- * minimal round trips instead of making them.
+ * minimal round trips instead of making them (`bare`), or that answer at once
+ * (`instant`: what the engine alone costs for the graph).
  */
-const CONTENDERS = ["keywire", "bare"] as const;
+const CONTENDERS = ["keywire", "bare", "instant"] as const;
 type Contender = (typeof CONTENDERS)[number];
-const SAMPLE_EVERY_MS = 200;
-/** The longest --settle-load waits before an operation runs anyway. */
-const SETTLE_MAX_MS = 5 * 60_000;
-/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux). */
-const CLOCK_TICKS = 100;
-const KILL_GRACE_MS = 5_000;
+const SCENARIOS = ["deploy", "drift"] as const;
+type Scenario = (typeof SCENARIOS)[number];
 
 // ---------------------------------------------------------------- arguments
 
@@ -75,25 +77,39 @@ interface Args {
   ops: Operation[];
   /** Diagnosis only: run the engine with PULUMI_SKIP_CHECKPOINTS=true (no state written between steps). */
   skipCheckpoints: boolean;
-  /** The programs to run: keywire's and/or the bare engine's with the same graph. */
+  /** The programs to run: keywire's, the bare engine's with the same graph, the instant one. */
   contenders: Contender[];
   /** Diagnosis: a directory to keep each run's timing events (timingPreload.js's JSON lines) and the state after `up` in. */
   keep: string | undefined;
-  /** Rounds per N, each on fresh stacks; the summary gives medians (the machine's other work varies). */
-  repeat: number;
-  /** Before each operation, wait (up to SETTLE_MAX_MS) until the 1-minute load average is at most this. */
+  /** Rounds per N (one number for all, or one per N), each on fresh stacks; the summary gives medians (the machine's other work varies). */
+  repeat: number[];
+  /** Before each operation, wait (up to 5 minutes) until the 1-minute load average is at most this. */
   settleLoad: number | undefined;
+  /** What runs: the N-key deployments, the demo-sized drift check, or both. */
+  scenarios: Scenario[];
+  /** Rounds of the drift check, each on fresh stacks. */
+  driftRounds: number;
 }
 
 function usage(message?: string): never {
   if (message) process.stderr.write(`bench: ${message}\n`);
   process.stderr.write(
-    "usage: npm run bench -- [--n 10,50,200] [--latency-ms 50] [--jitter-ms 0] [--connect-latency-ms <latency>]\n" +
-      "                        [--parallel <engine parallelism>] [--json .bench/deploy.json] [--timeout-min 20]\n" +
-      "                        [--ops up,preview,refresh,destroy] [--skip-checkpoints]\n" +
-      "                        [--contenders keywire,bare] [--repeat 1] [--settle-load <load>] [--keep <dir>]\n",
+    "usage: npm run bench -- [--n 10,50,200,1000] [--latency-ms 50] [--jitter-ms 0] [--connect-latency-ms <latency>]\n" +
+      "                        [--parallel <engine parallelism>] [--json .bench/deploy.json] [--timeout-min 90]\n" +
+      "                        [--ops up,preview,preview-refresh,refresh,destroy] [--skip-checkpoints]\n" +
+      "                        [--contenders keywire,bare,instant] [--repeat 1|<per N: 3,3,3,1>] [--settle-load <load>] [--keep <dir>]\n" +
+      "                        [--scenarios deploy,drift] [--drift-rounds 3]\n",
   );
   process.exit(2);
+}
+
+/** `--repeat 3` for every N, or `--repeat 3,3,3,1` one per N (fewer rounds where a round takes long). */
+function repeatPerN(value: string | undefined, n: number[]): number[] {
+  const parts = (value ?? "1").split(",").map((x) => Number(x.trim()));
+  if (parts.some((x) => !Number.isInteger(x) || x < 1 || x > 20)) usage("--repeat takes whole numbers from 1 to 20");
+  if (parts.length === 1) return n.map(() => parts[0]);
+  if (parts.length !== n.length) usage("--repeat takes one number, or one per N given by --n");
+  return parts;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -127,6 +143,8 @@ function parseArgs(argv: string[]): Args {
     "keep",
     "repeat",
     "settle-load",
+    "scenarios",
+    "drift-rounds",
   ];
   for (const k of values.keys()) if (!known.includes(k)) usage(`unknown option --${k}`);
   const num = (k: string, def: number | undefined, min: number, max: number): number | undefined => {
@@ -136,19 +154,21 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isFinite(x) || x < min || x > max) usage(`--${k} must be a number from ${min} to ${max}`);
     return x;
   };
-  const n = (values.get("n") ?? "10,50,200").split(",").map((s) => Number(s.trim()));
+  const n = (values.get("n") ?? "10,50,200,1000").split(",").map((s) => Number(s.trim()));
   if (n.some((x) => !Number.isInteger(x) || x < 1 || x > 2000)) usage("--n takes integers from 1 to 2000, comma-separated");
   const latencyMs = num("latency-ms", 50, 0, 10_000)!;
-  const opNames: Record<string, Operation> = { up: "up", preview: "preview", refresh: "preview --refresh", destroy: "destroy" };
-  const ops = (values.get("ops") ?? "up,preview,refresh,destroy").split(",").map((s) => {
+  const opNames: Record<string, Operation> = { up: "up", preview: "preview", "preview-refresh": "preview --refresh", refresh: "refresh", destroy: "destroy" };
+  const ops = (values.get("ops") ?? "up,preview,preview-refresh,refresh,destroy").split(",").map((s) => {
     const op = opNames[s.trim()];
-    if (!op) usage(`--ops takes up, preview, refresh, destroy`);
+    if (!op) usage(`--ops takes up, preview, preview-refresh, refresh, destroy`);
     return op;
   });
   if (ops.some((o) => o !== "up") && !ops.includes("up")) usage("--ops needs up before anything else");
   const parallel = num("parallel", undefined, 1, 1000);
-  const contenders = (values.get("contenders") ?? "keywire,bare").split(",").map((s) => s.trim());
-  if (contenders.length === 0 || contenders.some((c) => c !== "keywire" && c !== "bare")) usage("--contenders takes keywire, bare");
+  const contenders = (values.get("contenders") ?? CONTENDERS.join(",")).split(",").map((s) => s.trim());
+  if (contenders.length === 0 || contenders.some((c) => !(CONTENDERS as readonly string[]).includes(c))) usage("--contenders takes keywire, bare, instant");
+  const scenarios = (values.get("scenarios") ?? SCENARIOS.join(",")).split(",").map((s) => s.trim());
+  if (scenarios.length === 0 || scenarios.some((c) => !(SCENARIOS as readonly string[]).includes(c))) usage("--scenarios takes deploy, drift");
   const keep = values.get("keep");
   return {
     n,
@@ -157,13 +177,15 @@ function parseArgs(argv: string[]): Args {
     connectLatencyMs: num("connect-latency-ms", latencyMs, 0, 10_000)!,
     parallel: parallel === undefined ? undefined : Math.floor(parallel),
     json: path.resolve(REPO_ROOT, values.get("json") ?? path.join(".bench", "deploy.json")),
-    timeoutMs: num("timeout-min", 20, 1, 120)! * 60_000,
+    timeoutMs: num("timeout-min", 90, 1, 240)! * 60_000,
     ops: OPERATIONS.filter((o) => ops.includes(o)),
     skipCheckpoints: values.get("skip-checkpoints") === "true",
     contenders: CONTENDERS.filter((c) => contenders.includes(c)),
     keep: keep === undefined ? undefined : path.resolve(REPO_ROOT, keep),
-    repeat: Math.floor(num("repeat", 1, 1, 20)!),
+    repeat: repeatPerN(values.get("repeat"), n),
     settleLoad: num("settle-load", undefined, 0.1, 1000),
+    scenarios: SCENARIOS.filter((c) => scenarios.includes(c)),
+    driftRounds: Math.floor(num("drift-rounds", 3, 1, 20)!),
   };
 }
 
@@ -190,6 +212,7 @@ function minimumCalls(op: Operation, n: number): number {
     case "preview":
       return 0;
     case "preview --refresh":
+    case "refresh":
     case "destroy":
       return resourceCount(n);
   }
@@ -211,6 +234,7 @@ function levels(op: Operation, n: number): Array<{ count: number; roundTrips: nu
     case "preview":
       return [];
     case "preview --refresh":
+    case "refresh":
       return [{ count: resourceCount(n), roundTrips: 1 }];
     case "destroy":
       // the keys; then the links and the user; then the profiles and the policy.
@@ -228,244 +252,6 @@ function levels(op: Operation, n: number): Array<{ count: number; roundTrips: nu
  */
 function floorMs(op: Operation, n: number, latencyMs: number, parallel: number): number {
   return levels(op, n).reduce((sum, l) => sum + Math.ceil(l.count / parallel) * l.roundTrips * latencyMs, 0);
-}
-
-// ---------------------------------------------------------------- a latency proxy that counts connections
-
-interface ConnectionProxy {
-  url: string;
-  connections(): number;
-  reset(): void;
-  stop(): Promise<void>;
-}
-
-/**
- * A loopback TCP proxy in front of the emulator. The emulator charges its latency
- * per request; a real instance also charges at least one round trip for every new
- * connection (TCP, plus TLS on https). The proxy holds the first bytes of each new
- * connection for `connectLatencyMs` and counts connections.
- */
-async function startProxy(target: string, connectLatencyMs: number): Promise<ConnectionProxy> {
-  const t = new URL(target);
-  let count = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    count++;
-    sockets.add(client);
-    const upstream = net.connect(Number(t.port), t.hostname);
-    sockets.add(upstream);
-    const held: Buffer[] = [];
-    let open = connectLatencyMs <= 0;
-    const flush = () => {
-      open = true;
-      for (const b of held.splice(0)) upstream.write(b);
-    };
-    if (!open) setTimeout(flush, connectLatencyMs);
-    client.on("data", (b: Buffer) => (open ? upstream.write(b) : held.push(b)));
-    upstream.on("data", (b: Buffer) => client.write(b));
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on("close", close);
-    upstream.on("close", close);
-    client.on("error", close);
-    upstream.on("error", close);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    connections: () => count,
-    reset: () => (count = 0),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-// ---------------------------------------------------------------- memory of the pulumi process group
-
-type ProcessRole = "engine" | "program" | "provider" | "languageHost" | "other";
-
-interface MemoryReport {
-  /** Largest sum of RSS over the whole process group at one sample, MB. */
-  peakTotalMb: number;
-  /** Per role: the largest high-water mark (VmHWM) of one process of that role, MB. */
-  peakByRoleMb: Partial<Record<ProcessRole, number>>;
-  /**
-   * Per role: CPU time (user + system) of its processes as last sampled, seconds.
-   * On a machine of 2 cores every CPU-second one process spends is one the engine
-   * cannot; a process's last ≤ 200 ms after the final sample are not counted.
-   */
-  cpuByRoleS: Partial<Record<ProcessRole, number>>;
-  samples: number;
-}
-
-function roleOf(pid: number): ProcessRole {
-  let cmd = "";
-  try {
-    cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-  } catch {
-    return "other";
-  }
-  if (/dynamic-provider/.test(cmd)) return "provider";
-  if (/cmd[\\/]run/.test(cmd)) return "program";
-  if (/pulumi-language-nodejs/.test(cmd)) return "languageHost";
-  if (/(^|\/)pulumi(\s|$)/.test(cmd)) return "engine";
-  return "other";
-}
-
-/** The process `root` and all its descendants (the engine puts its plugins in process groups of their own). */
-function processTree(root: number): Array<{ pid: number; rssPages: number; cpuTicks: number }> {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync("/proc");
-  } catch {
-    return [];
-  }
-  const all: Array<{ pid: number; ppid: number; rssPages: number; cpuTicks: number }> = [];
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-      // Fields after "(comm) ": state ppid pgrp …; utime and stime are fields 14 and 15 of the line, rss 24.
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      all.push({ pid: Number(e), ppid: Number(rest[1]), rssPages: Number(rest[21]), cpuTicks: Number(rest[11]) + Number(rest[12]) });
-    } catch {
-      // The process ended while the list was read.
-    }
-  }
-  const inTree = new Set<number>([root]);
-  // Bounded: each pass adds at least one process or stops.
-  for (let grew = true, pass = 0; grew && pass < 64; pass++) {
-    grew = false;
-    for (const p of all) {
-      if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
-        inTree.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  return all.filter((p) => inTree.has(p.pid));
-}
-
-/** Samples RSS and VmHWM of `root` and its descendants until stopped. */
-function startMemorySampler(root: number): { stop(): MemoryReport; pids(): number[] } {
-  const pageKb = 4; // Linux x86-64 and arm64 default page size, in KiB
-  const hwmKb = new Map<number, { role: ProcessRole; kb: number }>();
-  const cpuTicks = new Map<number, { role: ProcessRole; ticks: number }>();
-  let peakTotalKb = 0;
-  let samples = 0;
-  let last: number[] = [];
-  const sample = () => {
-    let total = 0;
-    const tree = processTree(root);
-    last = tree.map((p) => p.pid);
-    for (const { pid, rssPages, cpuTicks: ticks } of tree) {
-      total += rssPages * pageKb;
-      // Asked at every sample: a plugin seen between fork and exec still shows its parent's command line.
-      const role = roleOf(pid);
-      const seen = cpuTicks.get(pid);
-      cpuTicks.set(pid, { role: role === "other" ? (seen?.role ?? role) : role, ticks: Math.max(seen?.ticks ?? 0, ticks) });
-      try {
-        const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-        const m = /VmHWM:\s+(\d+)\s+kB/.exec(status);
-        if (m) {
-          const known = hwmKb.get(pid);
-          hwmKb.set(pid, { role: cpuTicks.get(pid)!.role, kb: Math.max(known?.kb ?? 0, Number(m[1])) });
-        }
-      } catch {
-        // The process ended between the two reads.
-      }
-    }
-    peakTotalKb = Math.max(peakTotalKb, total);
-    samples++;
-  };
-  sample();
-  const timer = setInterval(sample, SAMPLE_EVERY_MS);
-  return {
-    pids: () => last,
-    stop: () => {
-      clearInterval(timer);
-      const byRole: Partial<Record<ProcessRole, number>> = {};
-      for (const { role, kb } of hwmKb.values()) byRole[role] = Math.max(byRole[role] ?? 0, round1(kb / 1024));
-      const cpu: Partial<Record<ProcessRole, number>> = {};
-      for (const { role, ticks } of cpuTicks.values()) cpu[role] = (cpu[role] ?? 0) + ticks / CLOCK_TICKS;
-      for (const role of Object.keys(cpu) as ProcessRole[]) cpu[role] = round2(cpu[role]!);
-      return { peakTotalMb: round1(peakTotalKb / 1024), peakByRoleMb: byRole, cpuByRoleS: cpu, samples };
-    },
-  };
-}
-
-// ---------------------------------------------------------------- running pulumi
-
-interface Run {
-  startedAt: number;
-  code: number | null;
-  wallMs: number;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  memory: MemoryReport;
-}
-
-async function runPulumi(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
-  const started = Date.now();
-  const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const sampler = child.pid !== undefined ? startMemorySampler(child.pid) : undefined;
-  let stdout = "";
-  let stderr = "";
-  let timedOut = false;
-  child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-  // The engine's group, and its plugins (each in a group of its own) as last seen.
-  const signalGroup = (sig: NodeJS.Signals) => {
-    const pids = [...(sampler?.pids() ?? [])].filter((p) => p !== child.pid);
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
-    for (const pid of pids) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // already gone
-      }
-    }
-  };
-  let killTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    signalGroup("SIGTERM");
-    killTimer = setTimeout(() => signalGroup("SIGKILL"), KILL_GRACE_MS);
-  }, timeoutMs);
-  const code = await new Promise<number | null>((resolve) => {
-    child.on("error", (err) => {
-      stderr += String(err);
-      resolve(null);
-    });
-    child.on("close", (c) => resolve(c));
-  });
-  const wallMs = Date.now() - started;
-  clearTimeout(timer);
-  if (killTimer) clearTimeout(killTimer);
-  // A plugin the engine left behind would skew the next run: end it (by pid, role checked).
-  for (const pid of sampler?.pids() ?? []) {
-    if (pid === child.pid || roleOf(pid) === "other") continue;
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-  const memory = sampler?.stop() ?? { peakTotalMb: 0, peakByRoleMb: {}, cpuByRoleS: {}, samples: 0 };
-  return { startedAt: started, code, wallMs, stdout, stderr, timedOut, memory };
 }
 
 // ---------------------------------------------------------------- timing events from timingPreload.js
@@ -615,7 +401,7 @@ function readTiming(file: string, runStartedAt: number): TimingReport {
 // ---------------------------------------------------------------- one N
 
 interface OperationResult {
-  /** Whose program ran: keywire's, or the bare engine's with the same graph. */
+  /** Whose program ran: keywire's, or the bare or instant engine's with the same graph. */
   contender: Contender;
   /** Which round (--repeat), from 1. */
   round: number;
@@ -635,6 +421,8 @@ interface OperationResult {
   wallOverFloor: number | null;
   /** keywire's wall time ÷ the bare engine's, same N and operation (keywire's rows, when both ran). */
   overBare?: number;
+  /** keywire's wall time ÷ the instant engine's, same N and operation (keywire's rows, when both ran). */
+  overInstant?: number;
   timing: TimingReport;
   memory: MemoryReport;
   stateKb?: number;
@@ -649,17 +437,12 @@ interface OperationResult {
   error?: string;
 }
 
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
-}
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
 
 /** Each contender's program in the checkout: its files, and where its dependencies come from. */
 const PROGRAM_DIRS: Record<Contender, { dir: string; files: string[] }> = {
   keywire: { dir: "program", files: ["index.js", "Pulumi.yaml", "package.json"] },
   bare: { dir: "bare", files: ["index.js", "Pulumi.yaml"] },
+  instant: { dir: "bare", files: ["index.js", "Pulumi.yaml"] },
 };
 
 /**
@@ -753,7 +536,8 @@ async function prepareStage(
     await setup(["config", "set", "servicenow:username", "admin"]);
     await setup(["config", "set", "--secret", "servicenow:password", ADMIN_PASSWORD]);
   } else {
-    await setup(["config", "set", "bench:latencyMs", String(args.latencyMs)]);
+    // The instant engine's providers wait for nothing: what is left is the engine's own work.
+    await setup(["config", "set", "bench:latencyMs", String(contender === "instant" ? 0 : args.latencyMs)]);
   }
   await setup(["config", "set", "bench:n", String(n)]);
   return { contender, cwd, env, stateDir, timingFile };
@@ -761,8 +545,8 @@ async function prepareStage(
 
 /**
  * For one N: each contender's stack, and each operation run by every contender in
- * turn (keywire, then the bare engine), so that both meet the machine's load of
- * the same moment.
+ * turn (keywire, then the bare engine, then the instant one), so that all meet the
+ * machine's load of the same moment.
  */
 async function benchOne(
   n: number,
@@ -798,6 +582,7 @@ async function benchOne(
         up: ["up", "--yes", "--skip-preview"],
         preview: ["preview", "--expect-no-changes"],
         "preview --refresh": ["preview", "--refresh", "--expect-no-changes"],
+        refresh: ["refresh", "--yes", "--skip-preview"],
         destroy: ["destroy", "--yes", "--skip-preview"],
       };
       const a = [...opArgs[op], "--stack", STACK, "--non-interactive", ...(args.parallel ? ["--parallel", String(args.parallel)] : [])];
@@ -808,7 +593,7 @@ async function benchOne(
         emu?.resetMetrics();
         proxy?.reset();
         fs.rmSync(stage.timingFile, { force: true });
-        log(`N=${n}${args.repeat > 1 ? ` round ${round}` : ""}: ${c}: pulumi ${opArgs[op].join(" ")} …`);
+        log(`N=${n} round ${round}: ${c}: pulumi ${opArgs[op].join(" ")} …`);
         const cpuBefore = process.cpuUsage();
         const run = await runPulumi(bin, a, stage.cwd, stage.env, args.timeoutMs);
         const cpuUsed = process.cpuUsage(cpuBefore);
@@ -857,7 +642,9 @@ async function benchOne(
       }
       const mine = results.find((r) => r.contender === "keywire" && r.operation === op);
       const bare = results.find((r) => r.contender === "bare" && r.operation === op);
+      const instant = results.find((r) => r.contender === "instant" && r.operation === op);
       if (mine?.ok && bare?.ok && bare.wallMs > 0) mine.overBare = round2(mine.wallMs / bare.wallMs);
+      if (mine?.ok && instant?.ok && instant.wallMs > 0) mine.overInstant = round2(mine.wallMs / instant.wallMs);
     }
   } finally {
     await proxy?.stop();
@@ -867,17 +654,6 @@ async function benchOne(
   return results;
 }
 
-/**
- * Waits until the machine's 1-minute load average is at most `load` (other work on a
- * shared machine), at most SETTLE_MAX_MS; each operation's pair then starts alike.
- */
-async function settle(load: number): Promise<void> {
-  const until = Date.now() + SETTLE_MAX_MS;
-  if (os.loadavg()[0] <= load) return;
-  log(`waiting for the load average (${os.loadavg()[0].toFixed(2)}) to fall to ${load} …`);
-  while (os.loadavg()[0] > load && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5_000));
-  if (os.loadavg()[0] > load) log(`load average still ${os.loadavg()[0].toFixed(2)} after ${SETTLE_MAX_MS / 60_000} min: running anyway`);
-}
 
 /** What the emulator holds after an operation must match it, or the numbers mean nothing. */
 function verify(op: Operation, n: number, emu: RunningEmulator): string | undefined {
@@ -889,13 +665,7 @@ function verify(op: Operation, n: number, emu: RunningEmulator): string | undefi
   return undefined;
 }
 
-function lastLines(text: string, count: number): string {
-  return text.trim().split("\n").slice(-count).join("\n");
-}
 
-function log(line: string): void {
-  process.stderr.write(`[bench] ${line}\n`);
-}
 
 // ---------------------------------------------------------------- output
 
@@ -911,6 +681,7 @@ function table(results: OperationResult[]): string {
     "floor s",
     "wall/floor",
     "÷ bare",
+    "÷ instant",
     "in flight",
     "provider start ms",
     "code load ms",
@@ -920,6 +691,7 @@ function table(results: OperationResult[]): string {
     "engine",
     "program",
     "provider",
+    "largest process",
     "state MB",
     "load",
   ];
@@ -928,13 +700,14 @@ function table(results: OperationResult[]): string {
     String(r.n),
     r.operation + (r.ok ? "" : " (FAILED)"),
     r.contender + (rounds > 1 ? ` #${r.round}` : ""),
-    r.contender === "bare" ? "-" : r.callsPerResource.toFixed(2),
+    r.contender === "keywire" ? r.callsPerResource.toFixed(2) : "-",
     r.minimumPerResource.toFixed(2),
     String(r.connections),
     (r.wallMs / 1000).toFixed(1),
     (r.floorMs / 1000).toFixed(2),
     r.wallOverFloor === null ? "-" : r.wallOverFloor.toFixed(2),
     r.overBare === undefined ? "" : r.overBare.toFixed(2),
+    r.overInstant === undefined ? "" : r.overInstant.toFixed(2),
     inFlightCell(r),
     String(r.timing.providerStartupMs),
     String(r.timing.codeLoadMs),
@@ -944,57 +717,112 @@ function table(results: OperationResult[]): string {
     (r.memory.peakByRoleMb.engine ?? 0).toFixed(0),
     (r.memory.peakByRoleMb.program ?? 0).toFixed(0),
     (r.memory.peakByRoleMb.provider ?? 0).toFixed(0),
+    r.memory.maxProcessMb.toFixed(0),
     r.stateKb === undefined ? "" : (r.stateKb / 1024).toFixed(1),
     r.loadAverage.toFixed(1),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => "| " + cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  return [line(head), "|" + widths.map((w, i) => (i < 3 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
+  return markdownTable(head, rows, 3);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+/**
+ * The targets the summary shows (never asserted): keywire within 1.0 × the bare engine
+ * and 1.25 × the instant one at N = 200 for every operation, and at N = 1,000 for `up`
+ * and `preview --refresh`, with no process of keywire's run above 1 GiB there.
+ */
+interface Target {
+  overBare?: number;
+  overInstant?: number;
+  maxProcessMb?: number;
 }
 
-/** Per N and operation, over the rounds that succeeded: median wall times, median keywire ÷ bare, the load's range. */
+function targetOf(n: number, op: Operation): Target | undefined {
+  if (n === 200) return { overBare: 1.0, overInstant: 1.25 };
+  if (n === 1000) return op === "up" || op === "preview --refresh" ? { overBare: 1.0, overInstant: 1.25, maxProcessMb: 1024 } : { maxProcessMb: 1024 };
+  return undefined;
+}
+
+/** `met`, or what missed: `÷ bare 1.08 > 1.00`. */
+function targetCell(target: Target | undefined, overBare: number[], overInstant: number[], maxProcessMb: number): string {
+  if (!target) return "-";
+  const missed: string[] = [];
+  const check = (label: string, xs: number[], limit: number | undefined) => {
+    if (limit === undefined) return;
+    if (xs.length === 0) missed.push(`${label} not measured`);
+    else if (median(xs) > limit) missed.push(`${label} ${median(xs).toFixed(2)} > ${limit.toFixed(2)}`);
+  };
+  check("÷ bare", overBare, target.overBare);
+  check("÷ instant", overInstant, target.overInstant);
+  if (target.maxProcessMb !== undefined && maxProcessMb > target.maxProcessMb) missed.push(`a process at ${maxProcessMb.toFixed(0)} MB`);
+  return missed.length === 0 ? "met" : `not met: ${missed.join(", ")}`;
+}
+
+function targetText(target: Target | undefined): string {
+  if (!target) return "-";
+  const parts: string[] = [];
+  if (target.overBare !== undefined) parts.push(`≤ ${target.overBare.toFixed(2)} × bare`);
+  if (target.overInstant !== undefined) parts.push(`≤ ${target.overInstant.toFixed(2)} × instant`);
+  if (target.maxProcessMb !== undefined) parts.push("no process > 1 GiB");
+  return parts.join(", ");
+}
+
+/**
+ * Per N and operation, over the rounds that succeeded: median wall times, keywire ÷
+ * bare and ÷ instant (median, with their range), keywire's peak memory (program,
+ * provider plugin, largest process of the run), the load's range, and the target.
+ */
 function summaryTable(results: OperationResult[]): string {
-  const head = ["N", "operation", "rounds", "keywire s", "bare s", "÷ bare", "÷ bare min–max", "keywire in flight", "bare in flight", "load"];
+  const head = [
+    "N",
+    "operation",
+    "rounds",
+    "keywire s",
+    "bare s",
+    "instant s",
+    "÷ bare",
+    "÷ instant",
+    "keywire peak MB program/provider",
+    "largest process MB",
+    "load",
+    "target",
+    "",
+  ];
   const rows: string[][] = [];
   for (const n of [...new Set(results.map((r) => r.n))]) {
     for (const op of OPERATIONS) {
       const of = (c: Contender) => results.filter((r) => r.n === n && r.operation === op && r.contender === c && r.ok);
       const mine = of("keywire");
       const bare = of("bare");
-      if (mine.length + bare.length === 0) continue;
-      const ratios = mine.map((r) => r.overBare).filter((x): x is number => x !== undefined);
+      const instant = of("instant");
+      if (mine.length + bare.length + instant.length === 0) continue;
+      const overBare = mine.map((r) => r.overBare).filter((x): x is number => x !== undefined);
+      const overInstant = mine.map((r) => r.overInstant).filter((x): x is number => x !== undefined);
       const wall = (rs: OperationResult[]) => (rs.length ? (median(rs.map((r) => r.wallMs)) / 1000).toFixed(1) : "-");
-      const flight = (rs: OperationResult[]) => {
-        const xs = rs.map((r) => r.timing.inFlight[SLOT_METHOD[op]]?.mean).filter((x): x is number => x !== undefined);
-        return xs.length ? median(xs).toFixed(1) : "-";
-      };
-      const loads = [...mine, ...bare].map((r) => r.loadAverage);
+      const peak = (role: "program" | "provider") => Math.max(0, ...mine.map((r) => r.memory.peakByRoleMb[role] ?? 0));
+      const largest = Math.max(0, ...mine.map((r) => r.memory.maxProcessMb));
+      const loads = [...mine, ...bare, ...instant].map((r) => r.loadAverage);
+      const target = targetOf(n, op);
       rows.push([
         String(n),
         op,
-        String(Math.max(mine.length, bare.length)),
+        String(Math.max(mine.length, bare.length, instant.length)),
         wall(mine),
         wall(bare),
-        ratios.length ? median(ratios).toFixed(2) : "-",
-        ratios.length ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` : "-",
-        flight(mine),
-        flight(bare),
+        wall(instant),
+        medianWithRange(overBare),
+        medianWithRange(overInstant),
+        mine.length ? `${peak("program").toFixed(0)} / ${peak("provider").toFixed(0)}` : "-",
+        mine.length ? largest.toFixed(0) : "-",
         loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : "-",
+        targetText(target),
+        mine.length ? targetCell(target, overBare, overInstant, largest) : "-",
       ]);
     }
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => "| " + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  return [line(head), "|" + widths.map((w, i) => (i < 2 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.map(line)].join("\n");
+  return markdownTable(head, rows, 2);
 }
 
 /** The provider method that does an operation's work, one engine slot per call. */
-const SLOT_METHOD: Record<Operation, string> = { up: "create", preview: "check", "preview --refresh": "read", destroy: "delete" };
+const SLOT_METHOD: Record<Operation, string> = { up: "create", preview: "check", "preview --refresh": "read", refresh: "read", destroy: "delete" };
 
 /** Mean and most calls of the operation's own method in flight at once ("mean/max"). */
 function inFlightCell(r: OperationResult): string {
@@ -1034,25 +862,42 @@ async function main(): Promise<void> {
   }
   log(`pulumi ${machine.pulumi}, parallelism ${parallel}, latency ${args.latencyMs} ms per request (+${args.connectLatencyMs} ms per new connection)`);
   const results: OperationResult[] = [];
+  const drift: DriftRound[] = [];
   const startedAt = new Date().toISOString();
   try {
-    for (const n of args.n) {
-      for (let round = 1; round <= args.repeat; round++) {
-        results.push(...(await benchOne(n, round, args, tc.pulumi, tc.env, parallel, keywireModules)));
-        writeJson(args, machine, parallel, startedAt, results);
+    if (args.scenarios.includes("deploy")) {
+      for (const [i, n] of args.n.entries()) {
+        for (let round = 1; round <= args.repeat[i]; round++) {
+          results.push(...(await benchOne(n, round, args, tc.pulumi, tc.env, parallel, keywireModules)));
+          writeJson(args, machine, parallel, startedAt, results, drift);
+        }
+      }
+    }
+    if (args.scenarios.includes("drift")) {
+      if (!keywireModules) throw new Error("bench: the drift check needs keywire among the contenders");
+      const settings = { latencyMs: args.latencyMs, jitterMs: args.jitterMs, connectLatencyMs: args.connectLatencyMs, timeoutMs: args.timeoutMs, settleLoad: args.settleLoad, parallel: args.parallel };
+      for (let round = 1; round <= args.driftRounds; round++) {
+        drift.push(await benchDrift(round, settings, tc.pulumi, tc.env, keywireModules));
+        writeJson(args, machine, parallel, startedAt, results, drift);
       }
     }
   } finally {
     fs.rmSync(packageRoot, { recursive: true, force: true });
   }
-  process.stdout.write(table(results) + "\n");
-  if (args.repeat > 1) process.stdout.write("\nMedians over " + args.repeat + " rounds:\n\n" + summaryTable(results) + "\n");
-  writeJson(args, machine, parallel, startedAt, results);
+  if (results.length > 0) {
+    process.stdout.write(table(results) + "\n");
+    process.stdout.write("\nMedians over the rounds, with the targets (shown, not asserted):\n\n" + summaryTable(results) + "\n");
+  }
+  if (drift.length > 0) {
+    process.stdout.write("\nThe daily drift check of a demo-sized stack, per round:\n\n" + driftTable(drift) + "\n");
+    process.stdout.write("\nMedians over the rounds, with the target (shown, not asserted):\n\n" + driftSummary(drift) + "\n");
+  }
+  writeJson(args, machine, parallel, startedAt, results, drift);
   process.stdout.write(`\nJSON: ${path.relative(process.cwd(), args.json) || args.json}\n`);
-  if (results.some((r) => !r.ok)) process.exitCode = 1;
+  if (results.some((r) => !r.ok) || drift.some((d) => d.error !== undefined)) process.exitCode = 1;
 }
 
-function writeJson(args: Args, machine: Record<string, unknown>, parallel: number, startedAt: string, results: OperationResult[]): void {
+function writeJson(args: Args, machine: Record<string, unknown>, parallel: number, startedAt: string, results: OperationResult[], drift: DriftRound[]): void {
   fs.mkdirSync(path.dirname(args.json), { recursive: true });
   const settings = {
     n: args.n,
@@ -1065,8 +910,10 @@ function writeJson(args: Args, machine: Record<string, unknown>, parallel: numbe
     contenders: args.contenders,
     repeat: args.repeat,
     settleLoad: args.settleLoad,
+    scenarios: args.scenarios,
+    driftRounds: args.driftRounds,
   };
-  fs.writeFileSync(args.json, JSON.stringify({ startedAt, machine, settings, results }, null, 2) + "\n");
+  fs.writeFileSync(args.json, JSON.stringify({ startedAt, machine, settings, results, drift }, null, 2) + "\n");
 }
 
 main().catch((err) => {

@@ -1,14 +1,18 @@
 /**
  * Loaded with `node --require` into the Node processes the engine starts during a
- * benchmark run (NODE_OPTIONS, set by run.ts only). It appends one JSON line per
- * event to $KEYWIRE_BENCH_TIMING:
+ * benchmark run, and into the `keywire` command the drift check runs (NODE_OPTIONS,
+ * set by run.ts and driftCheck.ts only). It appends one JSON line per event to
+ * $KEYWIRE_BENCH_TIMING:
  *
  * - in the program: each closure serialization (`serializeFunction`), its duration
  *   and text size, and the program's exit;
  * - in the dynamic-provider plugin: the process start, each deserialization of a
  *   `__provider` text (`require-from-string`, then its handler, in which a reference
  *   loads its module) with its duration and size, and each provider method call with
- *   its duration.
+ *   its duration;
+ * - in the `keywire` command: its start, each command it runs (`pulumi config`,
+ *   `pulumi preview`, …: the first argument, never the rest) with its duration, and
+ *   its exit.
  *
  * Only names, sizes and times are written: never inputs, outputs or provider text.
  * Plain JavaScript so that it runs before any TypeScript hook is installed.
@@ -20,7 +24,13 @@ const { performance } = require("perf_hooks");
 
 const file = process.env.KEYWIRE_BENCH_TIMING;
 const script = String(process.argv[1] || "");
-const role = /dynamic-provider/.test(script) ? "provider" : /cmd[\\/]run/.test(script) ? "program" : undefined;
+const role = /dynamic-provider/.test(script)
+  ? "provider"
+  : /cmd[\\/]run/.test(script)
+    ? "program"
+    : /[\\/]keywire\.js$/.test(script)
+      ? "cli"
+      : undefined;
 
 if (file && role) {
   const write = (event) => {
@@ -105,5 +115,19 @@ if (file && role) {
     return mod;
   }
 
-  if (role === "program") process.on("exit", () => write({ event: "exit" }));
+  if (role === "program" || role === "cli") process.on("exit", () => write({ event: "exit" }));
+
+  // The commands the keywire command runs, timed from spawn to exit.
+  if (role === "cli") {
+    const childProcess = require("child_process");
+    const spawn = childProcess.spawn;
+    childProcess.spawn = function timedSpawn(command, args) {
+      const child = spawn.apply(this, arguments);
+      const startedAt = Date.now();
+      const t0 = performance.now();
+      const what = `${require("path").basename(String(command))} ${Array.isArray(args) && args.length > 0 ? String(args[0]) : ""}`.trim();
+      child.on("close", () => write({ event: "child", command: what, startedAt, ms: performance.now() - t0 }));
+      return child;
+    };
+  }
 }
