@@ -55,6 +55,7 @@ Serves a ServiceNow instance emulator on 127.0.0.1.
   --max-body-bytes <n>           largest accepted request body (default 1048576)
   --max-attachment-bytes <n>     largest file the Attachment API accepts (default 26214400)
   --duplicate-sys-id-status <n>  answer to an insert whose sys_id exists: 403 | 400 | 409 (default 403)
+  --client-sys-ids <mode>        honoured | ignored: whether an insert keeps the sys_id the client sent (default honoured)
   --latency-ms <n>               added latency per request
   --jitter-ms <n>                extra random latency, 0..n ms
   --error-rate <share>           share (0..1) of requests answered 500/502/503
@@ -150,6 +151,9 @@ export function parseArgs(argv: string[]): CliOptions | "help" {
         break;
       case "--duplicate-sys-id-status":
         o.duplicateSysIdStatus = Number(oneOf(flag, value(), ["403", "400", "409"] as const)) as 403 | 400 | 409;
+        break;
+      case "--client-sys-ids":
+        o.clientSysIds = oneOf(flag, value(), ["honoured", "ignored"] as const);
         break;
       case "--latency-ms":
         faults.latencyMs = number(flag, value());

@@ -18,6 +18,7 @@ export interface ResolvedOptions {
   maxBodyBytes: number;
   maxAttachmentBytes: number;
   duplicateSysIdStatus: DuplicateSysIdStatus;
+  clientSysIds: "honoured" | "ignored";
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -44,6 +45,7 @@ export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
     maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxAttachmentBytes: o.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
     duplicateSysIdStatus: o.duplicateSysIdStatus ?? 403,
+    clientSysIds: o.clientSysIds ?? "honoured",
   };
 }
 
@@ -83,6 +85,7 @@ export const runtimeOptionsSchema = z
     maxBodyBytes: z.number().int().min(1).optional(),
     maxAttachmentBytes: z.number().int().min(0).optional(),
     duplicateSysIdStatus: z.union([z.literal(403), z.literal(400), z.literal(409)]).optional(),
+    clientSysIds: z.enum(["honoured", "ignored"]).optional(),
     faults: faultSchema.optional(),
   })
   .strict();

@@ -185,6 +185,8 @@ function create(em: TableApiContext, def: TableDef, r: TableRequest, o: RenderOp
   if ("reply" in parsed) return parsed.reply;
   const badSysId = invalidChosenSysId(parsed.fields);
   if (badSysId) return badSysId;
+  // The variant where the instance makes its own sys_id whatever the client sent.
+  if (em.opts.clientSysIds === "ignored") delete parsed.fields.sys_id;
   try {
     const rec = em.store.insert(def, parsed.fields, writeContext(em, r));
     return {

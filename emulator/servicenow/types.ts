@@ -40,6 +40,12 @@ export interface EmulatorOptions {
   maxAttachmentBytes?: number;
   /** Status of the "Operation Failed" answer to an insert whose sys_id exists; default 403. */
   duplicateSysIdStatus?: DuplicateSysIdStatus;
+  /**
+   * Whether an insert keeps the sys_id the client sent (`honoured`, confirmed on real instances
+   * by ServiceNow's own Python client) or makes its own (`ignored`: an instance or a table
+   * whose insert logic does not take it). Default `honoured`.
+   */
+  clientSysIds?: "honoured" | "ignored";
 }
 
 export interface FaultFilter {
