@@ -116,3 +116,24 @@ test("two stacks with the same name prefix: the second is refused with what coll
   expect(message).not.toMatch(/lacks the roles/);
   expect(emu.store.query("sys_user", (r) => r.user_name === "svc.keywire.events")).toHaveLength(1);
 });
+
+test("an instance that ignores the sys_id sent: keywire keeps the one it answers and says so once", async () => {
+  emu.setOptions({ clientSysIds: "ignored" });
+  const said: string[] = [];
+  const spy = jest.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    said.push(String(chunk));
+    return true;
+  });
+  try {
+    const driver = new ProviderDriver(inboundProfileProvider, emu.url);
+    const a = await driver.create({ name: "ignored a", keyLocation: "query", identity: identity("dev", "InboundProfile", "a") });
+    const b = await driver.create({ name: "ignored b", keyLocation: "query", identity: identity("dev", "InboundProfile", "b") });
+    expect(emu.store.get("http_key_auth", a.id)?.name).toBe("ignored a");
+    expect(emu.store.get("http_key_auth", b.id)?.name).toBe("ignored b");
+    expect(a.id).not.toBe(stableSysId(identity("dev", "InboundProfile", "a"), "http_key_auth", { instance: emu.url }));
+    expect(said.filter((l) => l.includes("does not keep the sys_id a create sends"))).toHaveLength(1);
+  } finally {
+    spy.mockRestore();
+    emu.setOptions({ clientSysIds: "honoured" });
+  }
+});

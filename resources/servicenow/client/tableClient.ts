@@ -82,6 +82,8 @@ export interface RequestOptions {
 export type HttpResult = Answer;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** How far before a create's POST its fallback look-up reaches, for clocks that differ. */
+const CREATE_LOOKUP_MARGIN_MS = 120_000;
 const DEFAULT_PAGE_SIZE = 1000;
 const MAX_PAGE_SIZE = 10_000;
 /** Lists are bounded: more rows than this means the query is too broad. */
@@ -242,6 +244,17 @@ export class TableClient {
       sysId?: string;
       /** Told when the record came from the look-up by its sys_id, not from the POST's own answer. */
       onFound?: () => void;
+      /**
+       * Where the record is looked for when no record has the sys_id sent (an instance that
+       * makes its own sys_ids): given the instance time the attempt began, minus a margin.
+       */
+      fallbackLookup?: (since: string) => Promise<SnRecord | undefined>;
+      /**
+       * On such an instance, after a create whose outcome was once unknown: removes the
+       * records a write that landed late made beside `keep` (the retry cannot be refused
+       * as a duplicate there). Called one request timeout after the create, so that write has landed.
+       */
+      removeLateTwins?: (keep: string, since: string) => Promise<void>;
     } = {},
   ): Promise<SnRecord> {
     const operation = `create ${table}`;
@@ -250,6 +263,24 @@ export class TableClient {
     const sysId = opts.sysId ?? newSysId();
     checkSysId(sysId, operation);
     const readBack = { ...(opts.fields ? { fields: opts.fields } : {}), ...(opts.displayValue ? { displayValue: opts.displayValue } : {}) };
+    // Clocks differ between this machine and the instance: the window starts well before the POST.
+    const since = new Date(Date.now() - CREATE_LOOKUP_MARGIN_MS).toISOString().replace("T", " ").slice(0, 19);
+    let unknownOutcome = false;
+    // The fallback is for a write whose outcome is unknown; a refusal (4xx) made nothing of
+    // this attempt's, and the record it collides with may be another stack's.
+    const lookUp = async (refused = false): Promise<SnRecord | undefined> => {
+      if (!refused) unknownOutcome = true;
+      return (await this.get(table, sysId, readBack)) ?? (refused ? undefined : await opts.fallbackLookup?.(since));
+    };
+    // An instance that made its own sys_id cannot refuse a retry as a duplicate: a write that
+    // landed late is found and removed once it has had time to land.
+    const settled = async (record: SnRecord): Promise<SnRecord> => {
+      if (unknownOutcome && record.sys_id !== sysId && opts.removeLateTwins) {
+        await this.retry.sleep(this.timeoutMs);
+        await opts.removeLateTwins(record.sys_id, since);
+      }
+      return record;
+    };
     let checked: SnRecord | undefined;
     let res: HttpResult;
     try {
@@ -264,37 +295,38 @@ export class TableClient {
           sysparm_exclude_reference_link: "true",
         },
         wasCommitted: async () => {
-          checked = await this.get(table, sysId, readBack);
+          checked = await lookUp();
           return checked ? { status: 200, headers: {}, data: undefined } : undefined;
         },
       });
     } catch (err) {
-      const found = await this.settleCreate(table, sysId, readBack, err);
+      const found = await this.settleCreate(lookUp, err);
       if (found) {
         opts.onFound?.();
-        return found;
+        return settled(found);
       }
       throw this.withSysId(err, sysId, table);
     }
     if (checked && res.data === undefined) {
       opts.onFound?.();
-      return checked;
+      return settled(checked);
     }
-    return toSnRecord(this.result(res, operation, table, "object"));
+    return settled(toSnRecord(this.result(res, operation, table, "object")));
   }
 
   /**
-   * The record a failed create may still have made, found by its sys_id. Refusals
+   * The record a failed create may still have made, found by its sys_id (or, where the
+   * instance made its own, by the caller's fallback look-up). Refusals
    * before any work (401, 429) cannot have written; an answer without a body may
    * hide a write in flight, so that check waits one request timeout first.
    */
-  private async settleCreate(table: string, sysId: string, readBack: { fields?: string[]; displayValue?: DisplayValue }, err: unknown): Promise<SnRecord | undefined> {
+  private async settleCreate(lookUp: (refused?: boolean) => Promise<SnRecord | undefined>, err: unknown): Promise<SnRecord | undefined> {
     if (!isKeywireHttpError(err)) return undefined;
     if (err.kind === "http" && (err.status === 401 || err.status === 429)) return undefined;
     if (err.kind === "other") return undefined;
     if (err.kind !== "http") await this.retry.sleep(this.timeoutMs);
     try {
-      return await this.get(table, sysId, readBack);
+      return await lookUp(err.kind === "http" && err.status !== undefined && err.status < 500);
     } catch {
       // The check failed too: the caller reports the write's outcome as unknown.
       return undefined;

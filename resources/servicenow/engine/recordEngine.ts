@@ -46,6 +46,7 @@ import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 import { EngineContext, Runtime, createRuntime, forgetLookup, lookupOnce } from "./runtime";
 import { AdoptionState, Inputs, PreparedCreate, RecordOutputs, RecordSpec } from "./spec";
 import { stableSysId } from "./createIdentity";
+import { q } from "../client/encodedQuery";
 import type { ConnectionArgs } from "../client/connection";
 
 
@@ -181,7 +182,17 @@ function engineProvider(spec: RecordSpec): NamedProvider {
    */
   async function createRecord(ctx: EngineContext, inputs: Inputs, prep: PreparedCreate, columns: Record<string, string>): Promise<SnRecord> {
     const fields = ["sys_id", ...ownedColumns(spec)];
-    const options = { fields, inputDisplayValue: prep.inputDisplayValue };
+    const options = {
+      fields,
+      inputDisplayValue: prep.inputDisplayValue,
+      fallbackLookup: async (since: string) => {
+        const rows = await createdSince(ctx, columns, since);
+        return rows.length === 1 ? rows[0] : undefined;
+      },
+      removeLateTwins: async (keep: string, since: string) => {
+        for (const row of await createdSince(ctx, columns, since)) if (row.sys_id !== keep) await ctx.client.delete(spec.table, row.sys_id);
+      },
+    };
     const identity = spec.stableCreate !== false && typeof inputs.identity === "string" ? inputs.identity : undefined;
     let sysId = prep.sysId;
     if (sysId === undefined && identity !== undefined) {
@@ -193,11 +204,16 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     let found = false;
     let record: SnRecord;
     try {
-      record = await ctx.client.create(spec.table, prep.columns, { ...options, sysId, onFound: () => (found = true) });
+      record = await ctx.client.create(spec.table, prep.columns, {
+        ...options,
+        sysId,
+        onFound: () => (found = true),
+      });
     } catch (err) {
       if (!isKeywireHttpError(err) || err.kind !== "http" || err.status === undefined || err.status < 400 || err.status >= 500 || err.status === 401 || err.status === 429) throw err;
       return ctx.client.create(spec.table, prep.columns, options);
     }
+    if (record.sys_id !== sysId) await sayOnce(ctx, "sys_id ignored", `keywire: ${ctx.connection.instanceUrl} does not keep the sys_id a create sends (${spec.table}); keywire works with the sys_id it answers, and a create whose answer is lost is found by its name, made by this user since the attempt began, instead of by its sys_id (docs/security.md)`);
     // A record the resource chose the sys_id of itself is settled by its own hooks.
     if (prep.sysId !== undefined || record.sys_id !== sysId || !found) return record;
     const changes: Record<string, string> = {};
@@ -205,6 +221,19 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       if (!sameColumnValue(def, columns[def.column], record[def.column] ?? "")) changes[def.column] = columns[def.column];
     }
     return Object.keys(changes).length > 0 ? ctx.client.update(spec.table, sysId, changes, { fields }) : record;
+  }
+
+  /**
+   * On an instance that makes its own sys_ids, the records a create whose answer was lost
+   * may have made: those with the resource's natural key that the deploying user made since
+   * the attempt began. Another stack's or a person's record of that name is older or not theirs.
+   */
+  async function createdSince(ctx: EngineContext, columns: Record<string, string>, since: string): Promise<SnRecord[]> {
+    const query = q();
+    for (const prop of spec.naturalKey) query.eq(spec.fields[prop].column, columns[spec.fields[prop].column] ?? "");
+    if (ctx.connection.username) query.eq("sys_created_by", ctx.connection.username);
+    query.cond("sys_created_on", ">", since);
+    return ctx.client.list(spec.table, { query: query.build(), fields: ["sys_id", ...ownedColumns(spec)], limit: 10 });
   }
 
   const provider: NamedProvider = {
@@ -451,4 +480,11 @@ function withoutEngineInputs(inputs: Inputs): Record<string, unknown> {
     rest[k] = v;
   }
   return rest;
+}
+
+/** Writes a notice once per provider process and instance (the engine shows a provider's stderr). */
+async function sayOnce(ctx: EngineContext, key: string, text: string): Promise<void> {
+  await lookupOnce(ctx, `notice ${key}`, async () => {
+    process.stderr.write(`${text}\n`);
+  });
 }

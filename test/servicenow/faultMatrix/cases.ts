@@ -6,7 +6,7 @@
  * (delete); no duplicate, no orphan, and an API key only ever with a proven token.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { RunningEmulator } from "../../../emulator/servicenow";
+import type { EmulatorOptions, RunningEmulator } from "../../../emulator/servicenow";
 import { accessPolicyProvider } from "../../../resources/servicenow/records/accessPolicy";
 import { accessPolicyProfileLinkProvider } from "../../../resources/servicenow/records/accessPolicyProfileLink";
 import { apiKeyProvider } from "../../../resources/servicenow/apiKey/apiKey";
@@ -180,7 +180,7 @@ export async function runScenario(emu: RunningEmulator, c: ResourceCase, op: Op,
 }
 
 /** The matrix as a table: one row per resource, one column per fault, "survived/tried" per cell. */
-export function formatMatrix(op: Op, results: Array<{ resource: string; fault: string; outcome: Outcome }>): string {
+export function formatMatrix(op: string, results: Array<{ resource: string; fault: string; outcome: Outcome }>): string {
   const faults = Object.keys(FAULTS);
   const resources = [...new Set(results.map((r) => r.resource))];
   const cell = (resource: string, fault: string) => {
@@ -198,16 +198,16 @@ export function formatMatrix(op: Op, results: Array<{ resource: string; fault: s
  * The matrix for one operation, as one test per resource and fault, printed as a
  * table when the file ends. One file per operation, so they run in parallel.
  */
-export function describeMatrix(op: Op): void {
+export function describeMatrix(op: Op, variant: { label: string; options: EmulatorOptions } | undefined = undefined): void {
   jest.setTimeout(60_000);
   let emu: RunningEmulator;
   const results: Array<{ resource: string; fault: string; outcome: Outcome }> = [];
   beforeAll(async () => {
-    emu = await startEmulator();
+    emu = await startEmulator(variant?.options ?? {});
   });
   afterAll(async () => {
     await emu.stop();
-    process.stdout.write(`\n${formatMatrix(op, results)}\n`);
+    process.stdout.write(`\n${formatMatrix(variant ? `${op}, ${variant.label}` : op, results)}\n`);
   });
   const cases = op === "update" ? CASES.filter((c) => c.update !== undefined) : CASES;
   const scenarios = cases.flatMap((c) => Object.keys(FAULTS).map((fault) => [c.name, fault, c] as const));
