@@ -22,7 +22,7 @@ afterEach(async () => {
 
 const IDENTITY = "keywire/dev/ApiKey/keywire-key";
 const ownSysId = (generation: number, attempt: number) =>
-  stableSysId(IDENTITY, "api_key", { instance: emu.url, generation: String(generation), attempt: String(attempt) });
+  stableSysId(IDENTITY, "api_key", { instance: emu.url, name: "dev events", generation: String(generation), attempt: String(attempt) });
 
 /** The chain a probe needs (a header profile linked to the shipped Table GET policy) and the key's user. */
 async function withUser(tokenReadback: "none" | "input_display_value"): Promise<void> {

@@ -233,7 +233,7 @@ async function keyFamily(ctx: EngineContext, name: string): Promise<FamilyKey[]>
  * it), where keys are told apart by name as before.
  */
 function ownKeySysIds(ctx: EngineContext, inputs: Inputs, generation: number): string[] | undefined {
-  return typeof inputs.identity === "string" ? keySysIds(inputs.identity, ctx.connection.instanceUrl, generation) : undefined;
+  return typeof inputs.identity === "string" ? keySysIds(inputs.identity, ctx.connection.instanceUrl, String(inputs.name), generation) : undefined;
 }
 
 /** Whether `key` is one this resource created (or began to), by its sys_id. */

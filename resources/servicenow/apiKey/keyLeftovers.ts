@@ -68,7 +68,7 @@ function leftoversProvider(): NamedProvider {
       for (const row of rows) {
         const generation = generationOfRecord(props.keyName, row.name ?? "");
         if (generation === undefined) continue;
-        if (!keySysIds(props.keyIdentity, ctx.connection.instanceUrl, generation).includes(row.sys_id)) continue;
+        if (!keySysIds(props.keyIdentity, ctx.connection.instanceUrl, props.keyName, generation).includes(row.sys_id)) continue;
         await ctx.client.delete("api_key", row.sys_id);
       }
     },

@@ -26,10 +26,10 @@ export const KEY_ATTEMPTS = 8;
  * The sys_ids an API key of this identity and generation is created under, in the order
  * they are used: a key a killed run made holds one, so the rerun takes the next.
  */
-export function keySysIds(identity: string, instanceUrl: string, generation: number): string[] {
+export function keySysIds(identity: string, instanceUrl: string, name: string, generation: number): string[] {
   const out: string[] = [];
   for (let attempt = 0; attempt < KEY_ATTEMPTS; attempt++) {
-    out.push(stableSysId(identity, "api_key", { instance: instanceUrl, generation: String(generation), attempt: String(attempt) }));
+    out.push(stableSysId(identity, "api_key", { instance: instanceUrl, name, generation: String(generation), attempt: String(attempt) }));
   }
   return out;
 }
@@ -43,9 +43,9 @@ export function keySysIds(identity: string, instanceUrl: string, generation: num
  */
 export const HOLD_PREFIX = "6b657977";
 
-export function holdSysId(identity: string, instanceUrl: string, before: { get: boolean; post: boolean }): string {
+export function holdSysId(identity: string, instanceUrl: string, name: string, before: { get: boolean; post: boolean }): string {
   const flags = (before.get ? 1 : 0) | (before.post ? 2 : 0);
-  const rest = stableSysId(identity, "sys_api_access_policy", { instance: instanceUrl, role: "hold" });
+  const rest = stableSysId(identity, "sys_api_access_policy", { instance: instanceUrl, name, role: "hold" });
   return `${HOLD_PREFIX}${flags.toString(16).padStart(2, "0")}${rest.slice(0, 22)}`;
 }
 

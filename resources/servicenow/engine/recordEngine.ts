@@ -197,7 +197,10 @@ function engineProvider(spec: RecordSpec): NamedProvider {
     let sysId = prep.sysId;
     if (sysId === undefined && identity !== undefined) {
       const distinguishing: Record<string, string> = { instance: ctx.connection.instanceUrl };
-      for (const [prop, def] of Object.entries(spec.fields)) if (def.replaceOnChange) distinguishing[prop] = columns[def.column] ?? "";
+      // The natural key too: two stacks of one name on two backends, with names of their own, stay apart.
+      for (const [prop, def] of Object.entries(spec.fields)) {
+        if (def.replaceOnChange || spec.naturalKey.includes(prop)) distinguishing[prop] = columns[def.column] ?? "";
+      }
       sysId = stableSysId(identity, spec.table, distinguishing);
     }
     if (sysId === undefined) return ctx.client.create(spec.table, prep.columns, options);

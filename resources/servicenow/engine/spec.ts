@@ -57,12 +57,23 @@ export interface AdoptionInputs {
 }
 
 /**
- * Who a record belongs to: the program's project and stack, and the resource's type and
- * name. A create's sys_id follows from it (engine/createIdentity.ts), so a rerun after a
- * process died mid-create sends the same sys_id and recognises the record it made.
+ * Who a record belongs to: the program's organization, project and stack, and the
+ * resource's type and name. A create's sys_id follows from it (engine/createIdentity.ts),
+ * so a rerun after a process died mid-create sends the same sys_id and recognises the
+ * record it made. Stacks of one organization, project and stack name on different
+ * backends share it; their records stay apart by their names (the natural key counts too).
  */
 export function recordIdentity(typeName: string, name: string): { identity: string } {
-  return { identity: `${pulumi.getProject()}/${pulumi.getStack()}/${typeName}/${name}` };
+  return { identity: `${organization()}/${pulumi.getProject()}/${pulumi.getStack()}/${typeName}/${name}` };
+}
+
+/** The stack's organization; a program under Pulumi's test mocks may have none. */
+function organization(): string {
+  try {
+    return pulumi.getOrganization();
+  } catch {
+    return "";
+  }
 }
 
 /** The arguments with their connection secret as a whole, however the caller marked it. */

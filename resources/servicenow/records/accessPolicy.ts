@@ -46,11 +46,11 @@ async function holdCreation(ctx: EngineContext, inputs: Inputs): Promise<string 
   const activeNow = (name: string) => shipped.some((r) => r.name === name && r.active === "true");
   let before = { get: activeNow(SHIPPED_TABLE_POLICIES[0]), post: activeNow(SHIPPED_TABLE_POLICIES[1]) };
   if (!before.get || !before.post) {
-    const own = (flags: { get: boolean; post: boolean }) => holdSysId(String(inputs.identity), ctx.connection.instanceUrl, flags);
+    const own = (flags: { get: boolean; post: boolean }) => holdSysId(String(inputs.identity), ctx.connection.instanceUrl, String(inputs.name), flags);
     const other = (await listHolds(ctx)).map((h) => ({ id: h.sys_id, was: holdBefore(h.sys_id) })).find((h) => h.was && h.id !== own(h.was));
     if (other?.was) before = { get: before.get || other.was.get, post: before.post || other.was.post };
   }
-  return holdSysId(inputs.identity, ctx.connection.instanceUrl, before);
+  return holdSysId(inputs.identity, ctx.connection.instanceUrl, String(inputs.name), before);
 }
 
 const spec: RecordSpec = {
