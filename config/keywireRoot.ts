@@ -1,6 +1,6 @@
 /**
  * Where keywire's own files are at run time. The same modules run as TypeScript in
- * keywire's checkout (scripts/…), compiled in its dist/cli/, and compiled in a team's
+ * keywire's checkout (config/, scripts/…), compiled in its dist/cli/, and compiled in a team's
  * node_modules/keywire/dist/cli/: a path counted up from `__dirname` would be right in
  * only one of them, so the root is the directory of keywire's package.json, found by
  * walking up.

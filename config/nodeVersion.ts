@@ -9,7 +9,7 @@
  *   installed: the team runs the program and the `keywire` command on a Node of its own,
  *   and the message says how to get one.
  */
-import { isCheckout, packageRoot } from "../scripts/package/root";
+import { isCheckout, packageRoot } from "./keywireRoot";
 
 export const MIN_NODE_MAJOR = 22;
 

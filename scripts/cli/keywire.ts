@@ -8,13 +8,13 @@
  * Each command lives with its code (scripts/drift, scripts/audit, scripts/canary,
  * emulator/servicenow) and is loaded only when asked for, so `keywire --help` needs
  * none of their dependencies. The commands find everything at run time from where
- * keywire is installed (scripts/package/root.ts): nothing here needs keywire's checkout.
+ * keywire is installed (config/keywireRoot.ts): nothing here needs keywire's checkout.
  */
 import "../tools/preflight";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { isCheckout, packageRoot } from "../package/root";
+import { isCheckout, packageRoot } from "../../config/keywireRoot";
 import { type Invocation, invocationFor } from "./invocation";
 
 /** What a command line that cannot run exits with, as drift, audit and canary do. */

@@ -14,7 +14,7 @@ import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { packageRoot } from "./root";
+import { packageRoot } from "../../config/keywireRoot";
 
 const ROOT = packageRoot(__dirname);
 const TSCONFIG = path.join("scripts", "package", "tsconfig.cli.json");

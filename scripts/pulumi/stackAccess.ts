@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { callerDir, runCommand } from "./toolchain";
-import { packageRoot } from "../package/root";
+import { packageRoot } from "../../config/keywireRoot";
 import { ConfigSource, ENV_KEYS, TableClient, resolveConnection } from "../../resources/servicenow/client";
 import { redact, redactAndTrim } from "../../resources/core/redact";
 

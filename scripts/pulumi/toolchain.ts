@@ -20,7 +20,7 @@ import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import { isCheckout, packageRoot } from "../package/root";
+import { isCheckout, packageRoot } from "../../config/keywireRoot";
 
 /** keywire's package: its checkout, or node_modules/keywire where a team installed it. */
 export const REPO_ROOT = packageRoot(__dirname);

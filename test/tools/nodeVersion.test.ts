@@ -65,7 +65,7 @@ describe("keywirePlace", () => {
 
 describe("the command's preflight, installed in a team's program, on an old Node", () => {
   /** The modules the preflight loads, compiled as the package's build compiles them (dist/cli keeps the checkout's layout). */
-  const MODULES = ["config/nodeVersion.ts", "scripts/package/root.ts", "scripts/tools/preflight.ts"];
+  const MODULES = ["config/nodeVersion.ts", "config/keywireRoot.ts", "scripts/tools/preflight.ts"];
 
   test(
     "says to run on Node 22, not npm ci, and exits 1",
