@@ -76,7 +76,8 @@ test("every resource stores its provider, in its inputs and its outputs, as a re
       expect(stored).toContain('"m":"keywire/servicenow"');
       expect(Buffer.byteLength(String(stored))).toBeLessThanOrEqual(300);
       now += Buffer.byteLength(String(stored));
-      then += Buffer.byteLength(STORED_BY_0_1[r.type.slice(DYNAMIC.length)]);
+      // Resources added since 0.1 (KeyLeftovers) had no 0.1 reference to compare with.
+      then += Buffer.byteLength(STORED_BY_0_1[r.type.slice(DYNAMIC.length)] ?? "");
     }
   }
   process.stderr.write(`__provider in this state: ${now} bytes for ${resources.length} resources (0.1 stored ${then})\n`);
@@ -84,7 +85,8 @@ test("every resource stores its provider, in its inputs and its outputs, as a re
 
 test("a state written by keywire 0.1 (checkout-relative references) is refreshed and destroyed", async () => {
   const state = await exported();
-  const resources = dynamicResources(state);
+  // The resources 0.1 had; a resource added since (KeyLeftovers) keeps the reference a later up wrote.
+  const resources = dynamicResources(state).filter((r) => r.type !== `${DYNAMIC}keywire/servicenow:KeyLeftovers`);
   for (const r of resources) {
     const old = STORED_BY_0_1[r.type.slice(DYNAMIC.length)];
     expect(old).toBeDefined();
@@ -94,7 +96,11 @@ test("a state written by keywire 0.1 (checkout-relative references) is refreshed
   const file = path.join(stack.backend.dir, "state-0.1.json");
   fs.writeFileSync(file, JSON.stringify(state));
   await ok(["stack", "import", "--file", file]);
-  expect(dynamicResources(await exported()).every((r) => String(r.outputs?.__provider).includes('"resources/core/loadProvider.js"'))).toBe(true);
+  expect(
+    dynamicResources(await exported())
+      .filter((r) => !r.type.endsWith(":KeyLeftovers"))
+      .every((r) => String(r.outputs?.__provider).includes('"resources/core/loadProvider.js"')),
+  ).toBe(true);
 
   // Refresh reads every record through the 0.1 references: a change made on the instance shows.
   const key = resources.find((r) => r.type.endsWith(":ApiKey"))!;

@@ -266,11 +266,13 @@ export class TableClient {
     // Clocks differ between this machine and the instance: the window starts well before the POST.
     const since = new Date(Date.now() - CREATE_LOOKUP_MARGIN_MS).toISOString().replace("T", " ").slice(0, 19);
     let unknownOutcome = false;
-    // The fallback is for a write whose outcome is unknown; a refusal (4xx) made nothing of
-    // this attempt's, and the record it collides with may be another stack's.
+    // The fallback is for a write whose outcome is unknown. A refusal (4xx) of a first attempt
+    // made nothing, and the record it collides with may be another stack's; a refusal of a
+    // retry may be a collision with this create's own late write.
     const lookUp = async (refused = false): Promise<SnRecord | undefined> => {
+      const fallback = !refused || unknownOutcome;
       if (!refused) unknownOutcome = true;
-      return (await this.get(table, sysId, readBack)) ?? (refused ? undefined : await opts.fallbackLookup?.(since));
+      return (await this.get(table, sysId, readBack)) ?? (fallback ? await opts.fallbackLookup?.(since) : undefined);
     };
     // An instance that made its own sys_id cannot refuse a retry as a duplicate: a write that
     // landed late is found and removed once it has had time to land.
