@@ -11,6 +11,7 @@ import { DRIFT_EXIT, driftExitCode } from "../../scripts/drift/exitCodes";
 import { LOCAL_STACK, LocalStack, createLocalStack } from "../support/localStack";
 import { PULUMI_SETUP_TIMEOUT_MS } from "../support/pulumiCli";
 import { startEmulator } from "../support/serviceNow";
+import { addForeignEventPolicy } from "../support/foreignPolicy";
 
 jest.setTimeout(5 * 60_000);
 
@@ -80,18 +81,8 @@ test("a profile deactivated on the instance is that one change, active true → 
 test("a foreign, more specific Event Management policy is one drift item naming it; up fails on it and says verified false; removing it repairs the chain", async () => {
   const outputs = JSON.parse((await ok(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
   expect(outputs.verified).toBe(true);
-  // What an instance admin might add: POST-only on the Event Management API, admitting Basic auth only.
-  const basic = emu.store.query("std_http_auth", (r) => r.type === "basic_auth")[0];
-  const foreign = emu.store.insert("sys_api_access_policy", {
-    name: "Events: POST from the monitoring team",
-    active: "true",
-    api_path: "sn_em_connector/em",
-    http_method: "POST",
-    apply_all_methods: "false",
-    apply_all_resources: "true",
-    apply_all_versions: "true",
-  });
-  const mapping = emu.store.insert("sys_auth_profile_mapping", { api_access_policy: foreign.sys_id, inbound_auth_profile: basic.sys_id });
+  const added = addForeignEventPolicy(emu);
+  const foreign = emu.store.get("sys_api_access_policy", added.policy)!;
 
   const drifted = await driftCheck();
   expect(drifted.code).toBe(DRIFT_EXIT.drift);
@@ -114,7 +105,7 @@ test("a foreign, more specific Event Management policy is one drift item naming 
   const after = JSON.parse((await ok(["stack", "output", "--json"])).stdout) as Record<string, unknown>;
   expect(after.verified).toBe(false);
 
-  emu.store.delete("sys_auth_profile_mapping", mapping.sys_id);
+  emu.store.delete("sys_auth_profile_mapping", added.mapping);
   emu.store.delete("sys_api_access_policy", foreign.sys_id);
   await ok(["up", "--refresh", "--yes", "--skip-preview"]);
   const repaired = await driftCheck();

@@ -12,6 +12,7 @@ import { serviceNowUserProvider } from "../../resources/servicenow/records/user"
 import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
 import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
 import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { addForeignEventPolicy } from "../support/foreignPolicy";
 
 let emu: RunningEmulator;
 beforeAll(async () => {
@@ -84,22 +85,6 @@ test("a sound chain verifies; a clean refresh is no drift", async () => {
   expect((await v.diff(created.id, read.props!, inputsOf(c))).changes).toBe(false);
 });
 
-/** A policy an instance admin might add: POST-only on the Event Management API, so more specific than keywire's. */
-function addForeignEventPolicy(): string {
-  const basic = emu.store.query("std_http_auth", (r) => r.type === "basic_auth")[0];
-  const p = emu.store.insert("sys_api_access_policy", {
-    name: "Events: POST from the monitoring team",
-    active: "true",
-    api_path: "sn_em_connector/em",
-    http_method: "POST",
-    apply_all_methods: "false",
-    apply_all_resources: "true",
-    apply_all_versions: "true",
-  });
-  emu.store.insert("sys_auth_profile_mapping", { api_access_policy: p.sys_id, inbound_auth_profile: basic.sys_id });
-  return p.sys_id;
-}
-
 const breaks: Array<[string, (c: Chain) => void, string, RegExp]> = [
   ["key deactivated", (c) => emu.store.update("api_key", c.keyId, { active: "false" }), "key.inactive", /key is inactive/],
   ["key expired", (c) => emu.store.update("api_key", c.keyId, { expires: "2001-01-01 00:00:00" }), "key.expired", /key expired at 2001-01-01/],
@@ -118,7 +103,7 @@ const breaks: Array<[string, (c: Chain) => void, string, RegExp]> = [
   ],
   ["link deleted: the shipped policy outranks", (c) => emu.store.delete("sys_auth_profile_mapping", c.linkId), "link.table", /"Table GET API Access Policy" \(sys_id [0-9a-f]{32}\) outranks the others for the Table API \(GET incident\)/],
   // The Event Management API's own links: the Table API still accepts the key in each.
-  ["a foreign, more specific Event Management policy", () => addForeignEventPolicy(), "link.event", /"Events: POST from the monitoring team" \(sys_id [0-9a-f]{32}\) outranks the others for the Event Management API \(POST sn_em_connector\/em\)/],
+  ["a foreign, more specific Event Management policy", () => addForeignEventPolicy(emu), "link.event", /"Events: POST from the monitoring team" \(sys_id [0-9a-f]{32}\) outranks the others for the Event Management API \(POST sn_em_connector\/em\)/],
   ["the event policy's link deleted", (c) => emu.store.delete("sys_auth_profile_mapping", c.eventLinkId), "link.event", /"keywire events" .* does not admit keywire's inbound profile/],
   ["the event policy deactivated", (c) => emu.store.update("sys_api_access_policy", c.eventPolicyId, { active: "false" }), "policy.eventNone", /no active access policy applies to the Event Management API/],
   ["the push connector deactivated", (c) => emu.store.update("sn_em_connector_push_instance", c.connectorId, { active: "false" }), "endpoint.connectorInactive", /push connector ".*" is inactive/],
@@ -145,7 +130,7 @@ test("a broken link that a record's change explains says since when; the foreign
   const c = await chain();
   const v = new ProviderDriver(apiKeyVerificationProvider, emu.url);
   const created = await v.create(inputsOf(c));
-  const foreign = addForeignEventPolicy();
+  const foreign = addForeignEventPolicy(emu).policy;
   const read = await v.read(created.id, created.outs);
   const policy = emu.store.get("sys_api_access_policy", foreign)!;
   expect(read.props!.brokenSince).toBe(policy.sys_updated_on);
