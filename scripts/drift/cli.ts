@@ -123,13 +123,21 @@ async function main(argv: string[], invoke: Invocation): Promise<number> {
   // The project in --cwd is the one whose backend.url counts, for `config` and `preview` alike.
   const tc = await ensurePulumi({ cwd: args.cwd });
   ensureBackendDir(tc.env);
-  knownSecrets.push(...(await stackSecrets(tc, args)));
+  // The secrets are read while the preview runs: nothing is printed before both end, and a
+  // stack whose secrets cannot be read fails its preview as fast (both decrypt the same config).
+  const secretsRead = stackSecrets(tc, args).then(
+    (values) => ({ values }),
+    (error: unknown) => ({ error }),
+  );
   const run = await runCommand(tc.pulumi, ["preview", "--refresh", "--expect-no-changes", "--json", "--non-interactive", "--stack", args.stack], {
     cwd: args.cwd,
     env: tc.env,
     timeoutMs: PREVIEW_TIMEOUT_MS,
     killGraceMs: KILL_GRACE_MS,
   });
+  const secrets = await secretsRead;
+  if ("error" in secrets) throw secrets.error;
+  knownSecrets.push(...secrets.values);
   const { stdout, stderr } = run;
   if (run.timedOut) {
     process.stderr.write(`drift check failed: pulumi preview did not finish within ${PREVIEW_TIMEOUT_MS / 60_000} minutes\n`);

@@ -47,7 +47,8 @@ beforeAll(() => {
     `#!${process.execPath}`,
     "const fs = require('fs');",
     `if (process.argv[2] === 'version') { process.stdout.write('v${sdkVersion()}\\n'); process.exit(0); }`,
-    // The stack's configuration, read first so that its secrets can be kept out of the report.
+    // The stack's configuration, read beside the preview so that its secrets can be kept out of the report.
+    "if (process.argv[2] === 'config' && process.env.FAKE_CONFIG_CODE) { process.stderr.write('error: incorrect passphrase\\n'); process.exit(Number(process.env.FAKE_CONFIG_CODE)); }",
     "if (process.argv[2] === 'config') { process.stdout.write(process.env.FAKE_CONFIG_OUTPUT || '{}'); process.exit(0); }",
     "if (process.argv[2] !== 'preview') process.exit(99);",
     "process.stdout.write(fs.readFileSync(process.env.FAKE_PREVIEW_OUTPUT, 'utf8'));",
@@ -119,6 +120,16 @@ test("a secret of the stack's configuration echoed in the preview is not in what
   expect(run.code).toBe(DRIFT_EXIT.drift);
   expect(run.stdout).toContain("description: expected new → actual old [REDACTED]");
   for (const text of [run.stdout, run.stderr, fs.readFileSync(json, "utf8")]) expect(text).not.toContain(secret);
+});
+
+test("a stack whose secrets cannot be read stops the check (2), and nothing of the preview is printed or written", async () => {
+  const summary = path.join(dir, "unreadable-summary.md");
+  const run = await drift(["--stack", "dev", "--summary", summary], JSON.stringify(PROFILE_INACTIVE), PULUMI_CHANGES_FOUND, { FAKE_CONFIG_CODE: "255" });
+  expect(run.code).toBe(DRIFT_EXIT.cannotRun);
+  expect(run.stderr).toContain("could not read stack dev's secrets to keep them out of the report (pulumi config exited 255: error: incorrect passphrase)");
+  expect(run.stdout).toBe("");
+  expect(run.stderr).not.toContain("fake pulumi stderr");
+  expect(fs.existsSync(summary)).toBe(false);
 });
 
 test("no drift: exit 0, appended to $GITHUB_STEP_SUMMARY after what other steps wrote", async () => {
