@@ -11,7 +11,8 @@
  * the toolchain scripts apply too (core/textRules.ts).
  *
  * Where a setting becomes a resource's input, its rules are the resource's own
- * (inputRules.ts, rotationRules.ts, deliveryPolicy.ts), not a copy.
+ * (servicenow/engine/inputRules.ts, servicenow/apiKey/rotation.ts, aws/deliveryPolicy.ts),
+ * not a copy.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";

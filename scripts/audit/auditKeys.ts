@@ -99,7 +99,7 @@ const IN_BATCH = 100;
 /** The client's own ceiling; reaching it means the listing may be cut, and a partial audit would mislead. */
 const MAX_KEYS = 100_000;
 const MAX_GRANTS = 100_000;
-/** The auth-scope column's name is not documented with certainty (reference: servicenow.md). */
+/** The auth-scope column's name is not in ServiceNow's public docs: a row without it reports its scopes as unknown (null). */
 const AUTH_SCOPE = "auth_scope";
 /** Never `token`: the audit must not be able to leak what it audits. */
 const KEY_FIELDS = ["sys_id", "name", "active", "expires", "user", "sys_updated_on", "sys_created_on", AUTH_SCOPE];
