@@ -3,12 +3,22 @@
  * `keywire emulator token <api_key sys_id> --url <emulator URL>` (tokenCommand.ts); in keywire's
  * checkout `npm run emulator -- …`, which runs the same command.
  */
-import "../../scripts/tools/preflight";
+import "../../config/requireNode22";
 import { ADMIN_PASSWORD_ENV, DEFAULT_ADMIN_PASSWORD_FILE, resolveAdminPassword } from "./adminPassword";
 import { startServiceNowEmulator } from "./index";
 import { fetchToken, parseTokenArgs, TOKEN_HELP, TokenUsageError } from "./tokenCommand";
 import type { EmulatorOptions, FaultSettings } from "./types";
-import { type Invocation, npmScript } from "../../scripts/cli/invocation";
+
+/**
+ * How a person types a command where it runs (`npm run emulator --` in keywire's checkout,
+ * `keywire emulator` where keywire is installed): scripts/cli/invocation.ts makes these
+ * and hands one in; the emulator takes it as a plain function so that it imports nothing
+ * from scripts/, which sits above it.
+ */
+type Invocation = (command: string) => string;
+
+/** keywire's checkout, where the npm script runs this command. */
+const checkoutInvocation: Invocation = (command) => `npm run ${command} --`;
 
 /** The emulator's options plus what only the CLI needs to resolve them. */
 export type CliOptions = EmulatorOptions & { adminPasswordFile?: string };
@@ -24,7 +34,7 @@ export interface EmulatorCliContext {
 
 /** keywire's checkout: the file `npm run demo` shares. */
 const CHECKOUT_CONTEXT: EmulatorCliContext = {
-  invoke: npmScript,
+  invoke: checkoutInvocation,
   defaultPasswordFile: DEFAULT_ADMIN_PASSWORD_FILE,
   defaultPasswordNote: ".demo/admin-password (created on first use, shared with npm run demo)",
 };
@@ -183,7 +193,7 @@ async function token(argv: string[], invoke: Invocation): Promise<void> {
   }
   if (cmd === "help") {
     // TOKEN_HELP names the checkout's npm script; the command is the same wherever it runs.
-    process.stdout.write(TOKEN_HELP.split(npmScript("emulator")).join(invoke("emulator")));
+    process.stdout.write(TOKEN_HELP.split(checkoutInvocation("emulator")).join(invoke("emulator")));
     return;
   }
   try {
