@@ -11,7 +11,8 @@
  */
 import "../tools/preflight";
 import * as fs from "fs";
-import { ensureBackendDir, ensurePulumi, runCommand, type Toolchain } from "../pulumi/toolchain";
+import { ensureBackendDir, ensurePulumi, type Toolchain } from "../pulumi/toolchain";
+import { runCommand } from "../shared/process";
 import { buildDriftReport, configSecrets, formatDriftMarkdown, formatDriftText, PreviewJson, pulumiFailureText, redactDriftReport } from "./driftReport";
 import { redact } from "../../resources/core/redact";
 import { formatDriftChain } from "../chain/chainDiagram";

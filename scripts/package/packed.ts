@@ -9,7 +9,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT, runCommand } from "../pulumi/toolchain";
+import { REPO_ROOT } from "../shared/paths";
+import { runCommand } from "../shared/process";
 import { buildLibrary, builtFromCurrentSources, withBuildLock } from "./build";
 import { buildCli, cliBuiltFromCurrentSources } from "./buildCli";
 

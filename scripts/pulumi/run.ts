@@ -14,7 +14,8 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { callerDir, ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
+import { callerDir } from "../shared/paths";
+import { ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
 import { commandLineValueProblems, keyReadFromStdin, stackFileProblems, valueMax, valueProblem } from "./configLimits";
 
 /** The CLI handles stop signals itself (a first Ctrl-C cancels gracefully, a second

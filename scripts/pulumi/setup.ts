@@ -4,7 +4,9 @@
  * Safe to run any number of times: a current cache is left as it is.
  */
 import "../tools/preflight";
-import { callerDir, ensurePulumi, formatDuration, ToolchainError } from "./toolchain";
+import { formatDuration } from "../shared/duration";
+import { callerDir } from "../shared/paths";
+import { ensurePulumi, ToolchainError } from "./toolchain";
 
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => a !== "--force");

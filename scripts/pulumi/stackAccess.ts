@@ -9,7 +9,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { callerDir, runCommand } from "./toolchain";
+import { callerDir } from "../shared/paths";
+import { runCommand } from "../shared/process";
 import { packageRoot } from "../../config/keywireRoot";
 import { ConfigSource, ENV_KEYS, TableClient, resolveConnection } from "../../resources/servicenow/client";
 import { redact, redactAndTrim } from "../../resources/core/redact";

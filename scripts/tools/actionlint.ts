@@ -13,7 +13,9 @@ import "./preflight";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT, formatDuration, runCommand, toolsDir, which } from "../pulumi/toolchain";
+import { formatDuration } from "../shared/duration";
+import { REPO_ROOT, toolsDir } from "../shared/paths";
+import { runCommand, which } from "../shared/process";
 
 export const ACTIONLINT_VERSION = "1.7.12";
 const PACKAGE = "github.com/rhysd/actionlint/cmd/actionlint";

@@ -7,7 +7,8 @@
  */
 import { spawn } from "child_process";
 import * as path from "path";
-import { REPO_ROOT, which } from "../pulumi/toolchain";
+import { REPO_ROOT } from "../shared/paths";
+import { which } from "../shared/process";
 
 import * as fs from "fs";
 

@@ -11,7 +11,8 @@ import { spawn, type ChildProcess } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { REPO_ROOT, runCommand, toolsDir, which } from "../pulumi/toolchain";
+import { REPO_ROOT, toolsDir } from "../shared/paths";
+import { runCommand, which } from "../shared/process";
 
 /** A cold module cache downloads the tool's dependencies; a warm one builds in seconds. */
 export const GO_TOOL_BUILD_TIMEOUT_MS = 10 * 60_000;

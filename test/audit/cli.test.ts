@@ -2,7 +2,7 @@
  * `npm run audit` end to end: the CLI is spawned as npm would run it, against the
  * emulator, with `--state` files standing in for Pulumi (so no Pulumi is needed).
  */
-import { runCommand } from "../../scripts/pulumi/toolchain";
+import { runCommand } from "../../scripts/shared/process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -13,7 +13,8 @@ import { canaryHelp } from "../../scripts/canary/args";
 import { invocationFor, keywireCommand, npmScript } from "../../scripts/cli/invocation";
 import { keywireHelp, missingPackageMessage } from "../../scripts/cli/keywire";
 import { driftHelp } from "../../scripts/drift/cli";
-import { REPO_ROOT, runCommand } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand } from "../../scripts/shared/process";
 
 const TS_NODE = path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js");
 const ENTRY = path.join(REPO_ROOT, "scripts", "cli", "keywire.ts");

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
-import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
 import { NPM_TIMEOUT_MS, packKeywire } from "../../scripts/package/packed";
 import { TEMPLATE_COMPILER_OPTIONS, checkoutAwsVersion, installTemplateProgram, typeCheck } from "../package/templateProgram";
 

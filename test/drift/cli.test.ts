@@ -9,7 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import { DRIFT_EXIT, DriftOutcome, PULUMI_CHANGES_FOUND, driftExitCode, driftOutcome } from "../../scripts/drift/exitCodes";
 import type { DriftReport } from "../../scripts/drift/driftReport";
-import { runCommand, sdkVersion } from "../../scripts/pulumi/toolchain";
+import { sdkVersion } from "../../scripts/pulumi/toolchain";
+import { runCommand } from "../../scripts/shared/process";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js", { paths: [ROOT] });

@@ -16,7 +16,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client
 import type { GlideRecord, RunningEmulator } from "../../emulator/servicenow";
 import { CANARY_EXIT } from "../../scripts/canary/exitCodes";
 import type { CanaryReport } from "../../scripts/canary/report";
-import { runCommand } from "../../scripts/pulumi/toolchain";
+import { runCommand } from "../../scripts/shared/process";
 import { SnsTestServer, startSnsTestServer } from "../../scripts/sns/snsTestServer";
 import { makeKey, makeKeyProfile, makeUser, mapProfile } from "../emulator/servicenow/helpers";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";

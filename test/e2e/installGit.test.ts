@@ -13,7 +13,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT, runCommand } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand } from "../../scripts/shared/process";
 import { createTeamProgram, teamEnv } from "../support/teamProgram";
 import { expectEmulatorRoundTrip, expectHelp } from "../support/installChecks";
 

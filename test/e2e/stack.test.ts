@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawn } from "child_process";
 import { RunningEmulator } from "../../emulator/servicenow";
-import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
 import { builtFromCurrentSources } from "../../scripts/package/build";
 import { LOCAL_STACK, LocalStack, createLocalStack } from "../support/localStack";
 import { PULUMI_SETUP_TIMEOUT_MS, TempBackend, ensurePulumi } from "../support/pulumiCli";

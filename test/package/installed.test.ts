@@ -8,7 +8,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT, runCommand } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand } from "../../scripts/shared/process";
 import { NPM_TIMEOUT_MS, packKeywire } from "../../scripts/package/packed";
 import { filesImportingZod } from "../../scripts/package/declarations";
 import { TEMPLATE_TSCONFIG, checkoutAwsVersion, installTemplateProgram, typeCheck } from "./templateProgram";

@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { runCommand } from "../../scripts/pulumi/toolchain";
+import { runCommand } from "../../scripts/shared/process";
 import { NPM_TIMEOUT_MS, installPacked } from "../../scripts/package/packed";
 
 /**

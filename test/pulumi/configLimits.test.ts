@@ -7,7 +7,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT, runCommand, sdkVersion } from "../../scripts/pulumi/toolchain";
+import { sdkVersion } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand } from "../../scripts/shared/process";
 import { commandLineValueProblems, stackFileProblems } from "../../scripts/pulumi/configLimits";
 import { setSecretConfigCommand } from "../../scripts/pulumi/secretConfig";
 

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { emptyAttrsAdvice, emptyAttrsFiles, fileBackendDir } from "../../scripts/pulumi/run";
-import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
 
 let tmp: string;
 beforeEach(() => {

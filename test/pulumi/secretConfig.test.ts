@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { setSecretConfigCommand } from "../../scripts/pulumi/secretConfig";
-import { runCommand } from "../../scripts/pulumi/toolchain";
+import { runCommand } from "../../scripts/shared/process";
 
 const SECRET = "s3cr3t-Value_for/stdin+only";
 

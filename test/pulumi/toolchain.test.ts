@@ -8,25 +8,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import {
-  callerDir,
-  compareVersions,
-  credentialsFile,
-  defaultBackendDir,
-  defaultPulumiHome,
-  dynamicProviderFingerprint,
-  ensurePulumi,
-  envForCommand,
-  languageHostFingerprint,
-  parseVersion,
-  projectBackendUrl,
-  pulumiEnv,
-  readTeamSetup,
-  REPO_ROOT,
-  sdkVersion,
-  UNREAD_PROJECT_BACKEND,
-  type Route,
-} from "../../scripts/pulumi/toolchain";
+import { compareVersions, credentialsFile, defaultBackendDir, defaultPulumiHome, dynamicProviderFingerprint, ensurePulumi, envForCommand, languageHostFingerprint, parseVersion, projectBackendUrl, pulumiEnv, readTeamSetup, sdkVersion, UNREAD_PROJECT_BACKEND, type Route } from "../../scripts/pulumi/toolchain";
+import { callerDir, REPO_ROOT } from "../../scripts/shared/paths";
 import { projectDir } from "../../scripts/pulumi/run";
 
 const NODE_BIN = path.join(REPO_ROOT, "node_modules", ".bin");

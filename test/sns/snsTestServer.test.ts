@@ -8,7 +8,7 @@
 import { execFile } from "node:child_process";
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import type { GlideRecord, RunningEmulator } from "../../emulator/servicenow";
-import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
 import { startSnsTestServer, type SnsTestServer } from "../../scripts/sns/snsTestServer";
 import { makeKey, makeKeyProfile, makeUser, mapProfile } from "../emulator/servicenow/helpers";
 import { startEmulator } from "../support/serviceNow";

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { prepareProject } from "../../scripts/demo/project";
-import { REPO_ROOT } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
 import { setSecretConfigCommand } from "../../scripts/pulumi/secretConfig";
 import { RunPulumiResult, TempBackend, createTempBackend, ensurePulumi, runPulumi } from "./pulumiCli";
 import { ADMIN_PASSWORD } from "./serviceNow";

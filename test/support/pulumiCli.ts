@@ -7,7 +7,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePulumi as ensureToolchain, runCommand, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
+import { ensurePulumi as ensureToolchain, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
+import { runCommand } from "../../scripts/shared/process";
 
 /** A cold cache builds the CLI from source: 8–9 minutes on 2 idle cores, 23 minutes
  * seen on a busy machine (docs/toolchain.md). Give beforeAll this much. */
@@ -59,7 +60,7 @@ export interface RunPulumiResult {
   timedOut: boolean;
 }
 
-/** Runs `pulumi <args>` to completion or until the time limit, never prompting (toolchain.ts runCommand). */
+/** Runs `pulumi <args>` to completion or until the time limit, never prompting (runCommand, scripts/shared/process.ts). */
 export async function runPulumi(args: string[], opts: RunPulumiOptions): Promise<RunPulumiResult> {
   const tc = await ensurePulumi();
   const res = await runCommand(tc.bin, args, {

@@ -11,7 +11,8 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT, runCommand, which, type CommandResult } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand, which, type CommandResult } from "../../scripts/shared/process";
 
 /** One npx call: the command answers in seconds; the bound is for a machine under load. */
 export const NPX_TIMEOUT_MS = 2 * 60_000;

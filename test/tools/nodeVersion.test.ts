@@ -10,7 +10,8 @@ import * as os from "os";
 import * as path from "path";
 import * as ts from "typescript";
 import { keywirePlace, MIN_NODE_MAJOR, nodeVersionProblem } from "../../config/nodeVersion";
-import { REPO_ROOT, runCommand } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand } from "../../scripts/shared/process";
 
 const RUN_TIMEOUT_MS = 60_000;
 const CHECKOUT = (found: string): string =>

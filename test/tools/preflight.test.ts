@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { assertNodeVersion, MIN_NODE_MAJOR, nodeVersionProblem } from "../../config/nodeVersion";
-import { REPO_ROOT, runCommand } from "../../scripts/pulumi/toolchain";
+import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand } from "../../scripts/shared/process";
 import globalSetup from "../support/globalSetup";
 
 const TS_NODE = path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js");
