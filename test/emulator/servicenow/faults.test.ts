@@ -1,6 +1,7 @@
 import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import { Faults } from "../../../emulator/servicenow/faults";
 import { call, client } from "./helpers";
+import { onEmulatorClock, untilWaiting } from "../../support/emulatorClock";
 
 describe("7. fault injection and the admin API", () => {
   let em: RunningEmulator;
@@ -18,11 +19,18 @@ describe("7. fault injection and the admin API", () => {
   const admin = (method: string, path: string, body?: unknown) => call(em.url, method, `/__emulator/${path}`, { body });
 
   describe("faults", () => {
-    test("fixed latency delays every answer", async () => {
+    test("fixed latency holds every answer for latencyMs", async () => {
       em.setFaults({ latencyMs: 150 });
-      const t0 = Date.now();
-      expect((await api.get("/api/now/table/incident?sysparm_limit=1")).status).toBe(200);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(145);
+      await onEmulatorClock(async () => {
+        const answer = api.get("/api/now/table/incident?sysparm_limit=1");
+        await untilWaiting();
+        await jest.advanceTimersByTimeAsync(149);
+        // Still held one millisecond short of the latency; answered once it has passed.
+        expect(jest.getTimerCount()).toBe(1);
+        await jest.advanceTimersByTimeAsync(1);
+        expect(jest.getTimerCount()).toBe(0);
+        expect((await answer).status).toBe(200);
+      });
     });
 
     test("jitter adds between 0 and jitterMs", () => {

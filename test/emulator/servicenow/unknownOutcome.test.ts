@@ -6,6 +6,7 @@ import { request, type IncomingHttpHeaders } from "node:http";
 import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import { Faults } from "../../../emulator/servicenow/faults";
 import { ADMIN, call, client } from "./helpers";
+import { onEmulatorClock, untilWaiting } from "../../support/emulatorClock";
 
 let counter = 0;
 function chosenId(): string {
@@ -14,15 +15,6 @@ function chosenId(): string {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls until check() is true or the deadline passes; returns when it became true (ms since t0), or undefined. */
-async function waitFor(check: () => boolean, t0: number, deadlineMs: number): Promise<number | undefined> {
-  while (Date.now() - t0 < deadlineMs) {
-    if (check()) return Date.now() - t0;
-    await sleep(20);
-  }
-  return check() ? Date.now() - t0 : undefined;
-}
 
 /** A request that gives up after timeoutMs, as a client with a short timeout would. */
 function callWithTimeout(base: string, method: string, path: string, body: unknown, timeoutMs: number): Promise<number> {
@@ -148,16 +140,19 @@ describe("faults with an unknown outcome", () => {
     test("the client times out, the record is absent, then appears delayMs after the request arrived", async () => {
       em.setFaults({ lateCommitNext: { count: 1, delayMs: DELAY } });
       const id = chosenId();
-      const t0 = Date.now();
-      await expect(callWithTimeout(em.url, "POST", "/api/now/table/incident", { sys_id: id, short_description: "late" }, 300)).rejects.toThrow(
-        "client timed out",
-      );
-      expect(Date.now() - t0).toBeLessThan(DELAY);
-      expect(em.store.get("incident", id)).toBeUndefined();
-      expect((await api.get(`/api/now/table/incident/${id}`)).status).toBe(404);
-      const landedAt = await waitFor(() => em.store.get("incident", id) !== undefined, t0, DELAY + 5_000);
-      expect(landedAt).toBeDefined();
-      expect(landedAt!).toBeGreaterThanOrEqual(DELAY - 5);
+      await onEmulatorClock(async () => {
+        const sent = callWithTimeout(em.url, "POST", "/api/now/table/incident", { sys_id: id, short_description: "late" }, 300);
+        sent.catch(() => undefined);
+        await untilWaiting();
+        // The client's own timeout runs on the real clock: it gives up while the write is held.
+        await expect(sent).rejects.toThrow("client timed out");
+        expect(em.store.get("incident", id)).toBeUndefined();
+        expect((await api.get(`/api/now/table/incident/${id}`)).status).toBe(404);
+        await jest.advanceTimersByTimeAsync(DELAY - 1);
+        expect(em.store.get("incident", id)).toBeUndefined();
+        await jest.advanceTimersByTimeAsync(1);
+        expect(em.store.get("incident", id)).toBeDefined();
+      });
       const found = await api.get(`/api/now/table/incident/${id}`);
       expect(found.status).toBe(200);
       expect(found.body.result.short_description).toBe("late");
@@ -168,11 +163,17 @@ describe("faults with an unknown outcome", () => {
       em.setFaults({ lateCommitNext: { count: 1, delayMs: 300, methods: ["PATCH"], table: "incident" } });
       const id = chosenId();
       expect((await api.post("/api/now/table/incident", { sys_id: id, short_description: "before" })).status).toBe(201);
-      const t0 = Date.now();
-      await expect(callWithTimeout(em.url, "PATCH", `/api/now/table/incident/${id}`, { short_description: "after" }, 5_000)).rejects.toThrow(
-        /socket hang up|ECONNRESET/,
-      );
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(295);
+      await onEmulatorClock(async () => {
+        const patched = callWithTimeout(em.url, "PATCH", `/api/now/table/incident/${id}`, { short_description: "after" }, 5_000);
+        patched.catch(() => undefined);
+        await untilWaiting();
+        await jest.advanceTimersByTimeAsync(299);
+        // Held: the write has not landed and the connection is still open.
+        expect(jest.getTimerCount()).toBe(1);
+        expect(em.store.get("incident", id)?.short_description).toBe("before");
+        await jest.advanceTimersByTimeAsync(1);
+        await expect(patched).rejects.toThrow(/socket hang up|ECONNRESET/);
+      });
       expect(em.store.get("incident", id)?.short_description).toBe("after");
     });
 
@@ -201,13 +202,15 @@ describe("faults with an unknown outcome", () => {
 
     test("stop() cancels held writes and does not wait for them", async () => {
       const other = await startServiceNowEmulator({ faults: { lateCommitNext: { count: 1, delayMs: 60_000 } } });
-      const pending = callWithTimeout(other.url, "POST", "/api/now/table/incident", {}, 10_000);
-      pending.catch(() => undefined);
-      await sleep(100);
-      const t0 = Date.now();
-      await other.stop();
-      expect(Date.now() - t0).toBeLessThan(2_000);
-      await expect(pending).rejects.toThrow(/socket hang up|ECONNRESET/);
+      await onEmulatorClock(async () => {
+        const pending = callWithTimeout(other.url, "POST", "/api/now/table/incident", {}, 10_000);
+        pending.catch(() => undefined);
+        await untilWaiting();
+        // The clock never moves: a stop that waited for the held write would never finish.
+        await other.stop();
+        expect(jest.getTimerCount()).toBe(0);
+        await expect(pending).rejects.toThrow(/socket hang up|ECONNRESET/);
+      });
     });
 
     test("hold() resolves true when the time is up and false when cancelled", async () => {
