@@ -28,7 +28,7 @@ import { AddressInfo } from "net";
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { startServiceNowEmulator, RunningEmulator } from "../../emulator/servicenow";
 import { DEFAULT_ADMIN_PASSWORD_FILE, readOrCreatePasswordFile } from "../../emulator/servicenow/adminPassword";
-import { ensurePulumi } from "../pulumi/toolchain";
+import { ensurePulumi } from "../pulumi/toolchain/ensurePulumi";
 import { REPO_ROOT } from "../shared/paths";
 import { runCommand } from "../shared/process";
 import { DEFAULT_TOKEN_CONFIG_KEY } from "../../resources/servicenow/apiKey/tokenPlan";

@@ -11,7 +11,8 @@
  */
 import "../tools/preflight";
 import * as fs from "fs";
-import { ensureBackendDir, ensurePulumi, type Toolchain } from "../pulumi/toolchain";
+import { ensurePulumi, type Toolchain } from "../pulumi/toolchain/ensurePulumi";
+import { ensureBackendDir } from "../pulumi/toolchain/environment";
 import { runCommand } from "../shared/process";
 import { buildDriftReport, configSecrets, formatDriftMarkdown, formatDriftText, PreviewJson, pulumiFailureText, redactDriftReport } from "./driftReport";
 import { redact } from "../../resources/core/redact";

@@ -1,6 +1,6 @@
 /**
  * `npm run -s pulumi -- <args>`: runs a pulumi CLI at least as new as the installed
- * @pulumi/pulumi: the team's own from PATH, else one keywire provides (toolchain.ts).
+ * @pulumi/pulumi: the team's own from PATH, else one keywire provides (toolchain/ensurePulumi.ts).
  * Says on stderr which one and in what environment, then hands over
  * stdin/stdout/stderr and exits with the CLI's own exit code, so
  * `--expect-no-changes` (7) and friends reach the caller unchanged.
@@ -15,7 +15,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { callerDir } from "../shared/paths";
-import { ensureBackendDir, ensurePulumi, envForCommand, ToolchainError } from "./toolchain";
+import { ensurePulumi } from "./toolchain/ensurePulumi";
+import { ensureBackendDir, envForCommand } from "./toolchain/environment";
+import { ToolchainError } from "./toolchain/route";
 import { commandLineValueProblems, keyReadFromStdin, stackFileProblems, valueMax, valueProblem } from "./configLimits";
 
 /** The CLI handles stop signals itself (a first Ctrl-C cancels gracefully, a second

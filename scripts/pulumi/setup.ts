@@ -1,12 +1,13 @@
 /**
  * `npm run setup:pulumi [-- --force]`: provides the pulumi CLI at the version of the
- * installed @pulumi/pulumi (see toolchain.ts for the routes) and prints where it is.
+ * installed @pulumi/pulumi (see toolchain/ensurePulumi.ts for the routes) and prints where it is.
  * Safe to run any number of times: a current cache is left as it is.
  */
 import "../tools/preflight";
 import { formatDuration } from "../shared/duration";
 import { callerDir } from "../shared/paths";
-import { ensurePulumi, ToolchainError } from "./toolchain";
+import { ensurePulumi } from "./toolchain/ensurePulumi";
+import { ToolchainError } from "./toolchain/route";
 
 async function main(argv: string[]): Promise<number> {
   const unknown = argv.filter((a) => a !== "--force");

@@ -13,7 +13,7 @@ import type { RunningEmulator } from "../../emulator/servicenow";
 import { HELP } from "../../scripts/canary/args";
 import { CANARY_EXIT } from "../../scripts/canary/exitCodes";
 import type { CanaryReport } from "../../scripts/canary/report";
-import { sdkVersion } from "../../scripts/pulumi/toolchain";
+import { sdkVersion } from "../../scripts/pulumi/toolchain/environment";
 import { runCommand } from "../../scripts/shared/process";
 import { HttpStub, startHttpStub } from "../support/httpStub";
 import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { DRIFT_EXIT, DriftOutcome, PULUMI_CHANGES_FOUND, driftExitCode, driftOutcome } from "../../scripts/drift/exitCodes";
 import type { DriftReport } from "../../scripts/drift/driftReport";
-import { sdkVersion } from "../../scripts/pulumi/toolchain";
+import { sdkVersion } from "../../scripts/pulumi/toolchain/environment";
 import { runCommand } from "../../scripts/shared/process";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { NPM_TIMEOUT_MS, installPacked, packKeywire } from "../../scripts/package/packed";
-import { sdkVersion } from "../../scripts/pulumi/toolchain";
+import { sdkVersion } from "../../scripts/pulumi/toolchain/environment";
 import { keywireCommand } from "../../scripts/cli/invocation";
 import { driftHelp } from "../../scripts/drift/cli";
 import { DRIFT_EXIT, PULUMI_CHANGES_FOUND } from "../../scripts/drift/exitCodes";

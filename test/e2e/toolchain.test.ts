@@ -9,7 +9,8 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compareVersions, parseVersion, sdkVersion } from "../../scripts/pulumi/toolchain";
+import { sdkVersion } from "../../scripts/pulumi/toolchain/environment";
+import { compareVersions, parseVersion } from "../../scripts/pulumi/toolchain/routes/onPath";
 import { which } from "../../scripts/shared/process";
 import {
   createTempBackend,

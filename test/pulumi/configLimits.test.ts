@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { sdkVersion } from "../../scripts/pulumi/toolchain";
+import { sdkVersion } from "../../scripts/pulumi/toolchain/environment";
 import { REPO_ROOT } from "../../scripts/shared/paths";
 import { runCommand } from "../../scripts/shared/process";
 import { commandLineValueProblems, stackFileProblems } from "../../scripts/pulumi/configLimits";

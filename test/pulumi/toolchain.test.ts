@@ -8,7 +8,21 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compareVersions, credentialsFile, defaultBackendDir, defaultPulumiHome, dynamicProviderFingerprint, ensurePulumi, envForCommand, languageHostFingerprint, parseVersion, projectBackendUrl, pulumiEnv, readTeamSetup, sdkVersion, UNREAD_PROJECT_BACKEND, type Route } from "../../scripts/pulumi/toolchain";
+import { ensurePulumi } from "../../scripts/pulumi/toolchain/ensurePulumi";
+import {
+  credentialsFile,
+  defaultBackendDir,
+  defaultPulumiHome,
+  envForCommand,
+  projectBackendUrl,
+  pulumiEnv,
+  readTeamSetup,
+  sdkVersion,
+  UNREAD_PROJECT_BACKEND,
+} from "../../scripts/pulumi/toolchain/environment";
+import type { Route } from "../../scripts/pulumi/toolchain/route";
+import { dynamicProviderFingerprint, languageHostFingerprint } from "../../scripts/pulumi/toolchain/routes/goBuild";
+import { compareVersions, parseVersion } from "../../scripts/pulumi/toolchain/routes/onPath";
 import { callerDir, REPO_ROOT } from "../../scripts/shared/paths";
 import { projectDir } from "../../scripts/pulumi/run";
 

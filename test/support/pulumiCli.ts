@@ -1,13 +1,14 @@
 /**
  * The real Pulumi engine for end-to-end tests: the same toolchain `npm run pulumi`
- * uses (scripts/pulumi/toolchain.ts), provided once per jest worker, and a runner with
+ * uses (scripts/pulumi/toolchain/ensurePulumi.ts), provided once per jest worker, and a runner with
  * a hard time limit. Tests give each run its own backend through createTempBackend,
  * so no test touches the developer's state or ~/.pulumi.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ensurePulumi as ensureToolchain, type Route, type Toolchain } from "../../scripts/pulumi/toolchain";
+import { ensurePulumi as ensureToolchain, type Toolchain } from "../../scripts/pulumi/toolchain/ensurePulumi";
+import type { Route } from "../../scripts/pulumi/toolchain/route";
 import { runCommand } from "../../scripts/shared/process";
 
 /** A cold cache builds the CLI from source: 8–9 minutes on 2 idle cores, 23 minutes
@@ -20,7 +21,7 @@ const KILL_GRACE_MS = 5_000;
 export interface PulumiToolchain {
   /** Absolute path of the pulumi executable. */
   bin: string;
-  /** The environment `npm run pulumi` uses (toolchain.ts pulumiEnv: the team's own for a
+  /** The environment `npm run pulumi` uses (toolchain/environment.ts pulumiEnv: the team's own for a
    * pulumi from PATH, keywire's offline-safe one for a CLI keywire provided). */
   env: NodeJS.ProcessEnv;
   /** e.g. "3.276.0", the installed @pulumi/pulumi version. */
