@@ -96,7 +96,8 @@ export async function probeEventEndpoint(ctx: EngineContext, token: string, targ
   try {
     const row = await findMarkedEvent(ctx.client, marker);
     const alert = row?.alert ? `, alert ${row.alert}` : "";
-    const left = row ? `; it left em_event ${row.sys_id} (severity ${row.severity || "?"}${alert}, message key ${marker})` : "; no em_event row carries its marker yet";
+    // No row sys_id or marker here: the text is an output, and a refresh of an untouched chain must store the same one.
+    const left = row ? `; its event reached em_event (severity ${row.severity || "?"}${alert})` : "; no em_event row carries its marker yet";
     return { ...verdict, seen: verdict.seen + left };
   } catch {
     // Reading em_event needs a role the deploying identity may lack; the answer alone is the proof.
