@@ -20,12 +20,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { formatGlideDateTime, parseDateTime, recordUrl } from "../engine/columns";
 import { q } from "../client/encodedQuery";
-import { AdoptionInputs, Inputs, RecordOutputs, RecordSpec, SERVICENOW_MODULE, recordIdentity, withSecretConnection } from "../engine/spec";
+import type { Inputs, RecordOutputs } from "../engine/spec";
+import { RecordArgs, defineRecord } from "../engine/declaration";
 import { KEY_ATTEMPTS, keySysIds } from "../engine/createIdentity";
 import { createHash } from "crypto";
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
-import { ReferencedResource, providerReference } from "../../core/providerReference";
+import { ownedRecordInputs, recordResource } from "../engine/recordResource";
+import { providerReference } from "../../core/providerReference";
 import { DEFAULT_PROBE, ProbeSettings, probeToken } from "./probe";
 import {
   DEFAULT_TOKEN_CONFIG_KEY,
@@ -37,7 +39,7 @@ import {
 } from "./tokenPlan";
 import { KeywireError, isKeywireError } from "../../core/errors";
 import { RotationSettings, rotationProblems } from "./rotation";
-import { ApiKeyInputs, apiKeyInputSchema } from "./inputs";
+import { apiKeyInputs } from "./inputs";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -246,8 +248,9 @@ function isOwnKey(ctx: EngineContext, inputs: Inputs, key: FamilyKey): boolean {
  * over. The engine checks a replacement a second time without its old inputs, so
  * the generation derived from them cannot name the new record alone: the instance
  * can, since the key being replaced is still there. A new key is one generation
- * past the newest active key of its name; an adopted one keeps the generation of
- * the record it takes over (by sys_id), or of the newest active one (by name).
+ * past the newest active key of this resource (of its name, for a resource without an
+ * identity); an adopted one keeps the generation of the record it takes over (by
+ * sys_id), or of the newest active one (by name).
  */
 async function creationOf(ctx: EngineContext, inputs: Inputs, derived: number): Promise<{ generation: number; parkedKey?: ParkedKey }> {
   const name = String(inputs.name);
@@ -261,9 +264,12 @@ async function creationOf(ctx: EngineContext, inputs: Inputs, derived: number): 
     generation = named?.generation ?? (typeof inputs.adopt === "string" ? 1 : Math.max(1, newestInService));
     return { generation };
   }
-  // A key of this resource at or past the generation to make is a create a killed run
-  // left behind, not a generation in service: it does not push the count on.
-  const counted = family.filter((k) => k.active && !(owned && k.generation >= derived && isOwnKey(ctx, inputs, k)));
+  // With an identity, only this resource's own keys count: another stack's or a person's
+  // active key of the same name would move this key to another record name, where the key
+  // this resource parked for its token is no longer found. A key of this resource at or past
+  // the generation to make is a create a killed run left behind, not a generation in
+  // service: it does not push the count on either.
+  const counted = family.filter((k) => k.active && (!owned || (k.generation < derived && isOwnKey(ctx, inputs, k))));
   const newestActive = Math.max(0, ...counted.map((k) => k.generation));
   generation = Math.max(derived, newestActive + 1);
   const recordName = keyRecordName(name, generation);
@@ -346,28 +352,17 @@ function retiredTokenNote(inputs: Inputs): string {
   return `${key} holds the token of a key that was retired (replaced by a rotation, or deleted), so keywire ignores it. Remove it with \`pulumi config rm ${key}\`.`;
 }
 
-/** The key's settings the instance does not hold, carried through every read (and known to the drift report). */
-export const API_KEY_CARRIED_INPUTS = ["expiresInDays", "rotation", "probe", "tokenStrategy", "tokenConfigKey", "generation", "issuedAt"];
-
-const spec: RecordSpec = {
+export const apiKeyRecord = defineRecord({
   typeName: "ApiKey",
   table: "api_key",
-  fields: {
-    name: { column: "name", kind: "string" },
-    description: { column: "description", kind: "string" },
-    active: { column: "active", kind: "boolean", defaultValue: "true" },
-    user: { column: "user", kind: "reference", lookup: { table: "sys_user", by: "user_name" } },
-    expires: { column: "expires", kind: "datetime" },
-    authScopes: { column: "auth_scope", kind: "list", lookup: { table: "sys_auth_scope", by: "name" } },
-  },
   naturalKey: ["name"],
+  inputs: apiKeyInputs,
   // The key chooses its own sys_id (prepareCreate): a key a killed run made holds a token
   // this run cannot read back, so it is retired, not taken over, and the next one is used.
   stableCreate: false,
-  secretInputs: ["token"],
   carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt", "retiredTokens", "tokenNote"],
-  carriedInputs: API_KEY_CARRIED_INPUTS,
-  schema: apiKeyInputSchema,
+  // Derived in check (derivedInputs), so no program gives them; carried like the settings.
+  carriedInputs: ["generation", "issuedAt"],
   hooks: {
     validate(inputs, olds) {
       const failures = [];
@@ -573,37 +568,28 @@ const spec: RecordSpec = {
       return { changed, replaces };
     },
   },
-};
+});
 
-export const apiKeyProvider = recordProvider(spec, providerReference("keywire/servicenow", "apiKeyProvider"));
+/** The key's settings the instance does not hold, carried through every read (and known to the drift report). */
+export const API_KEY_CARRIED_INPUTS: readonly string[] = apiKeyRecord.carriedInputs;
 
-/** The ApiKey resource's arguments: its input schema's fields, each a Pulumi input. */
-export type ApiKeyArgs = AdoptionInputs & { [K in keyof ApiKeyInputs]: pulumi.Input<ApiKeyInputs[K]> };
+export const apiKeyProvider = recordProvider(apiKeyRecord, providerReference("keywire/servicenow", "apiKeyProvider"));
 
-export class ApiKey extends ReferencedResource {
-  declare readonly sysId: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
-  declare readonly active: pulumi.Output<boolean>;
-  declare readonly user: pulumi.Output<string>;
-  declare readonly expires: pulumi.Output<string>;
+/** The ApiKey resource's arguments: its declared inputs, each a Pulumi input. */
+export type ApiKeyArgs = RecordArgs<typeof apiKeyRecord>;
+
+export class ApiKey extends recordResource(apiKeyRecord, ["token", "tokenSource", "createdAt", "tokenNote"]) {
   /** The token, proven by a probe. Secret. */
   declare readonly token: pulumi.Output<string>;
   /** How the token was obtained: `operator`, `input_display_value` or `display_value`. */
   declare readonly tokenSource: pulumi.Output<string>;
   declare readonly createdAt: pulumi.Output<string>;
-  declare readonly recordUrl: pulumi.Output<string>;
   /** Set when the configuration holds the token of a retired key, which is ignored: what to remove. */
   declare readonly tokenNote: pulumi.Output<string>;
 
   constructor(name: string, args: ApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
-      sysId: undefined,
-      tokenNote: undefined,
-      tokenSource: undefined,
-      createdAt: undefined,
-      recordUrl: undefined,
-      ...withSecretConnection(args),
-      ...recordIdentity("ApiKey", name),
+      ...ownedRecordInputs(apiKeyRecord, name, args),
       // The token is secret whether or not the caller marked it so.
       token: args.token === undefined ? undefined : pulumi.secret(args.token),
       // An operator-supplied token means the record exists: adopt it (keywire made it
@@ -611,14 +597,7 @@ export class ApiKey extends ReferencedResource {
       // A key taken over with an operator's token is keywire's own (parked by an earlier run).
       onDestroy: args.onDestroy ?? (args.token === undefined ? undefined : "delete"),
     };
-    super(
-      apiKeyProvider,
-      name,
-      props,
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token", "retiredTokens"] }),
-      SERVICENOW_MODULE,
-      "ApiKey",
-    );
+    super(apiKeyProvider, name, props, pulumi.mergeOptions(opts, { additionalSecretOutputs: ["token", "retiredTokens"] }));
     this.tokenNote.apply((note) => {
       if (note) pulumi.log.warn(note, this);
     });

@@ -13,14 +13,16 @@
  *
  * A global policy can never admit token auth, so `applyGlobal` is refused.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, Inputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
+import type * as pulumi from "@pulumi/pulumi";
+import type { Inputs } from "../engine/spec";
+import { RecordArgs, column, defineRecord, setting } from "../engine/declaration";
 import type { EngineContext } from "../engine/runtime";
 import type { SnRecord } from "../client/tableClient";
 import { q } from "../client/encodedQuery";
 import { HOLD_PREFIX, holdBefore, holdSysId } from "../engine/createIdentity";
 import { recordProvider } from "../engine/recordEngine";
-import { ReferencedResource, providerReference } from "../../core/providerReference";
+import { ownedRecordInputs, recordResource } from "../engine/recordResource";
+import { providerReference } from "../../core/providerReference";
 import { oneLine, recordName } from "../engine/inputRules";
 
 export const TABLE_API_PATH = "now/table";
@@ -53,50 +55,66 @@ async function holdCreation(ctx: EngineContext, inputs: Inputs): Promise<string 
   return holdSysId(inputs.identity, ctx.connection.instanceUrl, String(inputs.name), before);
 }
 
-const spec: RecordSpec = {
+export const accessPolicyRecord = defineRecord({
   typeName: "AccessPolicy",
   table: "sys_api_access_policy",
-  fields: {
-    name: { column: "name", kind: "string" },
-    active: { column: "active", kind: "boolean", defaultValue: "true" },
-    apiPath: { column: "api_path", kind: "string" },
-    api: { column: "api", kind: "reference", lookup: { table: "sys_ws_definition", by: "name" } },
-    httpMethod: { column: "http_method", kind: "string" },
-    apiResource: { column: "api_resource", kind: "string" },
-    version: { column: "version", kind: "string" },
-    tables: { column: "api_tablename", kind: "list" },
-    applyAllMethods: { column: "apply_all_methods", kind: "boolean", defaultValue: "false" },
-    applyAllResources: { column: "apply_all_resources", kind: "boolean", defaultValue: "false" },
-    applyAllVersions: { column: "apply_all_versions", kind: "boolean", defaultValue: "false" },
-    applyAllTables: { column: "apply_all_tables", kind: "boolean", defaultValue: "false" },
-    advertiseAllAuthSchemes: { column: "all_authn_scheme_authenticate_header", kind: "boolean", defaultValue: "false" },
-  },
   naturalKey: ["name"],
-  schema: (z) =>
-    z.object({
-      name: recordName(z),
-      active: z.boolean().optional(),
-      apiPath: z
+  inputs: {
+    /** 1–100 characters, one line; for adoption, the shipped policy's exact name. The instance makes it unique. */
+    name: column({ column: "name", kind: "string" }, (z) => recordName(z)),
+    /** An inactive policy judges nothing. */
+    active: column({ column: "active", kind: "boolean", defaultValue: "true" }, (z) => z.boolean().optional()),
+    /** The REST API path without a leading slash, e.g. `now/table` or `sn_em_connector/em`. Required unless adopting. */
+    apiPath: column({ column: "api_path", kind: "string" }, (z) =>
+      z
         .string()
         .regex(/^[a-z0-9_]+(\/[a-z0-9_]+)*$/, 'must be an API path such as "now/table" (no leading slash)')
         .optional(),
-      api: oneLine(z).optional(),
-      httpMethod: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).optional(),
-      apiResource: oneLine(z).optional(),
-      version: oneLine(z).optional(),
-      tables: z.array(z.string().regex(/^[a-z0-9_]+$/, "must be table names")).optional(),
-      applyAllMethods: z.boolean().optional(),
-      applyAllResources: z.boolean().optional(),
-      applyAllVersions: z.boolean().optional(),
-      applyAllTables: z.boolean().optional(),
-      advertiseAllAuthSchemes: z.boolean().optional(),
-      applyGlobal: z
-        .literal(false, { message: "cannot be true: the instance never allows token auth on a global REST API policy" })
-        .optional(),
-      holdsShipped: z.boolean().optional(),
-      heldBy: z.string().regex(/^[0-9a-f]{32}$/, "must be the sys_id of keywire's Table API policy").optional(),
+    ),
+    /**
+     * The REST API (`sys_ws_definition`) by name or sys_id, on instances that want it filled
+     * (what real instances expect here is only partly known).
+     */
+    api: column({ column: "api", kind: "reference", lookup: { table: "sys_ws_definition", by: "name" } }, (z) => oneLine(z).optional()),
+    /** The method the policy is for. Required unless `applyAllMethods` is true or the policy is adopted. */
+    httpMethod: column({ column: "http_method", kind: "string" }, (z) => z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).optional()),
+    /** The API resource, e.g. `/now/table/{tableName}`. */
+    apiResource: column({ column: "api_resource", kind: "string" }, (z) => oneLine(z).optional()),
+    /** The API version. */
+    version: column({ column: "version", kind: "string" }, (z) => oneLine(z).optional()),
+    /** Table names; order does not matter. */
+    tables: column({ column: "api_tablename", kind: "list" }, (z) => z.array(z.string().regex(/^[a-z0-9_]+$/, "must be table names")).optional()),
+    /** The policy is for every method. */
+    applyAllMethods: column({ column: "apply_all_methods", kind: "boolean", defaultValue: "false" }, (z) => z.boolean().optional()),
+    /** The policy is for every resource of the API. */
+    applyAllResources: column({ column: "apply_all_resources", kind: "boolean", defaultValue: "false" }, (z) => z.boolean().optional()),
+    /** The policy is for every version of the API. */
+    applyAllVersions: column({ column: "apply_all_versions", kind: "boolean", defaultValue: "false" }, (z) => z.boolean().optional()),
+    /** The policy is for every table. */
+    applyAllTables: column({ column: "apply_all_tables", kind: "boolean", defaultValue: "false" }, (z) => z.boolean().optional()),
+    /**
+     * "Advertise all auth schemes". The platform documents it as controlling only the
+     * `WWW-Authenticate` header; the connector guide claims it also lets other schemes
+     * through. The sources conflict, so do not rely on it to admit anything.
+     */
+    advertiseAllAuthSchemes: column(
+      { column: "all_authn_scheme_authenticate_header", kind: "boolean", defaultValue: "false" },
+      (z) => z.boolean().optional(),
+    ),
+    /** Refused when true: the instance never allows token auth on a global REST API policy. */
+    applyGlobal: setting((z) =>
+      z.literal(false, { message: "cannot be true: the instance never allows token auth on a global REST API policy" }).optional(),
+    ),
+    /**
+     * Dedicated mode: this policy of keywire's own is the stack's *hold* on the shipped Table
+     * GET/POST policies, which stay off while it exists, recognised by every stack on the instance.
+     */
+    holdsShipped: setting((z) => z.boolean().optional(), { carried: true }),
+    /** On a shipped Table policy turned off in dedicated mode: the sys_id of the stack's hold. */
+    heldBy: setting((z) => z.string().regex(/^[0-9a-f]{32}$/, "must be the sys_id of keywire's Table API policy").optional(), {
+      carried: true,
     }),
-  carriedInputs: ["holdsShipped", "heldBy"],
+  },
   hooks: {
     async prepareCreate(ctx, inputs, columns) {
       const sysId = await holdCreation(ctx, inputs);
@@ -130,44 +148,14 @@ const spec: RecordSpec = {
       return [];
     },
   },
-};
+});
 
-export const accessPolicyProvider = recordProvider(spec, providerReference("keywire/servicenow", "accessPolicyProvider"));
+export const accessPolicyProvider = recordProvider(accessPolicyRecord, providerReference("keywire/servicenow", "accessPolicyProvider"));
 
-export interface AccessPolicyArgs extends AdoptionInputs {
-  name: pulumi.Input<string>;
-  active?: pulumi.Input<boolean>;
-  /** REST API path, e.g. `now/table` or `sn_em_connector/em`. Required unless adopting. */
-  apiPath?: pulumi.Input<string>;
-  /** The REST API (sys_ws_definition) by name or sys_id, where the instance wants it. */
-  api?: pulumi.Input<string>;
-  httpMethod?: pulumi.Input<"GET" | "POST" | "PUT" | "PATCH" | "DELETE">;
-  apiResource?: pulumi.Input<string>;
-  version?: pulumi.Input<string>;
-  tables?: pulumi.Input<pulumi.Input<string>[]>;
-  applyAllMethods?: pulumi.Input<boolean>;
-  applyAllResources?: pulumi.Input<boolean>;
-  applyAllVersions?: pulumi.Input<boolean>;
-  applyAllTables?: pulumi.Input<boolean>;
-  /** "Advertise all auth schemes": only the WWW-Authenticate header; do not rely on it to admit anything. */
-  advertiseAllAuthSchemes?: pulumi.Input<boolean>;
-  /**
-   * Dedicated mode: this policy of keywire's own keeps the shipped Table policies off while
-   * it exists (a "hold"), recognised by every stack on the instance.
-   */
-  holdsShipped?: pulumi.Input<boolean>;
-  /** A shipped Table policy turned off in dedicated mode: the sys_id of this stack's hold. */
-  heldBy?: pulumi.Input<string>;
-}
+export type AccessPolicyArgs = RecordArgs<typeof accessPolicyRecord>;
 
-export class AccessPolicy extends ReferencedResource {
-  declare readonly sysId: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
-  declare readonly active: pulumi.Output<boolean>;
-  declare readonly apiPath: pulumi.Output<string>;
-  declare readonly recordUrl: pulumi.Output<string>;
-
+export class AccessPolicy extends recordResource(accessPolicyRecord) {
   constructor(name: string, args: AccessPolicyArgs, opts?: pulumi.CustomResourceOptions) {
-    super(accessPolicyProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("AccessPolicy", name) }, opts, SERVICENOW_MODULE, "AccessPolicy");
+    super(accessPolicyProvider, name, ownedRecordInputs(accessPolicyRecord, name, args), opts);
   }
 }

@@ -8,51 +8,42 @@
  * that API; the components keep the basic profile linked unless told otherwise,
  * and warn when they do not.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
+import type * as pulumi from "@pulumi/pulumi";
+import { RecordArgs, column, defineRecord } from "../engine/declaration";
 import { recordProvider } from "../engine/recordEngine";
-import { ReferencedResource, providerReference } from "../../core/providerReference";
+import { ownedRecordInputs, recordResource } from "../engine/recordResource";
+import { providerReference } from "../../core/providerReference";
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 
-const spec: RecordSpec = {
+export const accessPolicyProfileLinkRecord = defineRecord({
   typeName: "AccessPolicyProfileLink",
   table: "sys_auth_profile_mapping",
-  fields: {
-    policy: { column: "api_access_policy", kind: "reference", replaceOnChange: true },
-    profile: { column: "inbound_auth_profile", kind: "reference", replaceOnChange: true },
-  },
   naturalKey: ["policy", "profile"],
-  schema: (z) =>
-    z.object({
-      policy: z.string().regex(SYS_ID, "must be the sys_id of a sys_api_access_policy record"),
-      profile: z.string().regex(SYS_ID, "must be the sys_id of an inbound auth profile"),
-    }),
-};
+  inputs: {
+    /** The sys_id of the access policy (e.g. `AccessPolicy.sysId`): 32 lower-case hex digits; names are not looked up. */
+    policy: column({ column: "api_access_policy", kind: "reference", replaceOnChange: true }, (z) =>
+      z.string().regex(SYS_ID, "must be the sys_id of a sys_api_access_policy record"),
+    ),
+    /**
+     * The sys_id of the inbound auth profile, an `http_key_auth` or `std_http_auth` row (e.g.
+     * `InboundProfile.sysId`, `BasicAuthProfile.sysId`): 32 lower-case hex digits; names are not looked up.
+     */
+    profile: column({ column: "inbound_auth_profile", kind: "reference", replaceOnChange: true }, (z) =>
+      z.string().regex(SYS_ID, "must be the sys_id of an inbound auth profile"),
+    ),
+  },
+});
 
-export const accessPolicyProfileLinkProvider = recordProvider(spec, providerReference("keywire/servicenow", "accessPolicyProfileLinkProvider"));
+export const accessPolicyProfileLinkProvider = recordProvider(
+  accessPolicyProfileLinkRecord,
+  providerReference("keywire/servicenow", "accessPolicyProfileLinkProvider"),
+);
 
-export interface AccessPolicyProfileLinkArgs extends AdoptionInputs {
-  /** sys_id of the access policy (e.g. `AccessPolicy.sysId`). */
-  policy: pulumi.Input<string>;
-  /** sys_id of the inbound auth profile (e.g. `InboundProfile.sysId`). */
-  profile: pulumi.Input<string>;
-}
+export type AccessPolicyProfileLinkArgs = RecordArgs<typeof accessPolicyProfileLinkRecord>;
 
-export class AccessPolicyProfileLink extends ReferencedResource {
-  declare readonly sysId: pulumi.Output<string>;
-  declare readonly policy: pulumi.Output<string>;
-  declare readonly profile: pulumi.Output<string>;
-  declare readonly recordUrl: pulumi.Output<string>;
-
+export class AccessPolicyProfileLink extends recordResource(accessPolicyProfileLinkRecord) {
   constructor(name: string, args: AccessPolicyProfileLinkArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      accessPolicyProfileLinkProvider,
-      name,
-      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("AccessPolicyProfileLink", name) },
-      opts,
-      SERVICENOW_MODULE,
-      "AccessPolicyProfileLink",
-    );
+    super(accessPolicyProfileLinkProvider, name, ownedRecordInputs(accessPolicyProfileLinkRecord, name, args), opts);
   }
 }

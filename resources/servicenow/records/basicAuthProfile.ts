@@ -3,42 +3,32 @@
  * over by name only so that it can be linked to a policy of keywire's own. keywire
  * never creates or changes these; destroy leaves them as they are.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection } from "../engine/spec";
+import type * as pulumi from "@pulumi/pulumi";
+import { AdoptionInputs, withSecretConnection } from "../engine/spec";
+import { DeclaredArgs, column, defineRecord } from "../engine/declaration";
 import { recordProvider } from "../engine/recordEngine";
-import { ReferencedResource, providerReference } from "../../core/providerReference";
+import { recordResource } from "../engine/recordResource";
+import { providerReference } from "../../core/providerReference";
 import { recordName } from "../engine/inputRules";
 
-const spec: RecordSpec = {
+export const basicAuthProfileRecord = defineRecord({
   typeName: "BasicAuthProfile",
   table: "std_http_auth",
-  fields: {
-    name: { column: "name", kind: "string" },
-  },
   naturalKey: ["name"],
-  schema: (z) => z.object({ name: recordName(z) }),
-};
+  inputs: {
+    /** The profile's exact name, trailing space included (the shipped one ends with a space); at most 100 characters, one line. */
+    name: column({ column: "name", kind: "string" }, (z) => recordName(z)),
+  },
+});
 
-export const basicAuthProfileProvider = recordProvider(spec, providerReference("keywire/servicenow", "basicAuthProfileProvider"));
+export const basicAuthProfileProvider = recordProvider(basicAuthProfileRecord, providerReference("keywire/servicenow", "basicAuthProfileProvider"));
 
-export interface BasicAuthProfileArgs {
-  /** The profile's exact name (the shipped one ends with a space). */
-  name: pulumi.Input<string>;
-  connection?: AdoptionInputs["connection"];
-}
+/** Only the instance is the program's to choose: the profile is always taken over, and left as it is. */
+export type BasicAuthProfileArgs = DeclaredArgs<typeof basicAuthProfileRecord.inputs> & Pick<AdoptionInputs, "connection">;
 
-export class BasicAuthProfile extends ReferencedResource {
-  declare readonly sysId: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
-
+export class BasicAuthProfile extends recordResource(basicAuthProfileRecord) {
   constructor(name: string, args: BasicAuthProfileArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      basicAuthProfileProvider,
-      name,
-      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), adopt: true, onDestroy: "retain" },
-      opts,
-      SERVICENOW_MODULE,
-      "BasicAuthProfile",
-    );
+    // Never created, so no identity: a create's sys_id is all it is for.
+    super(basicAuthProfileProvider, name, { ...withSecretConnection(args), adopt: true, onDestroy: "retain" }, opts);
   }
 }

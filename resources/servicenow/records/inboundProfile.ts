@@ -7,16 +7,20 @@
  * `sys_token_auth_parameter` rows; keywire finds the row by parameter name and type
  * on each instance rather than trusting a sys_id seen elsewhere.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
 import { EngineContext } from "../engine/runtime";
-import { RecordSpec, ResolvedValue, SERVICENOW_MODULE, AdoptionInputs, withSecretConnection, recordIdentity } from "../engine/spec";
+import type { ResolvedValue } from "../engine/spec";
+import { RecordArgs, column, defineRecord } from "../engine/declaration";
 import { recordProvider } from "../engine/recordEngine";
-import { ReferencedResource, providerReference } from "../../core/providerReference";
+import { ownedRecordInputs, recordResource } from "../engine/recordResource";
+import { providerReference } from "../../core/providerReference";
 import { KeywireError } from "../../core/errors";
 import { recordDescription, recordName } from "../engine/inputRules";
 
-export type KeyLocation = "header" | "query";
+/** Where a caller puts the key. */
+const KEY_LOCATIONS = ["header", "query"] as const;
+export type KeyLocation = (typeof KEY_LOCATIONS)[number];
 
 /** The parameter name every API-key profile uses. */
 export const API_KEY_PARAMETER = "x-sn-apikey";
@@ -51,53 +55,34 @@ export async function resolveKeyLocation(ctx: EngineContext, location: string): 
   return { input: location, column: chosen[0].sys_id, aliases };
 }
 
-const spec: RecordSpec = {
+export const inboundProfileRecord = defineRecord({
   typeName: "InboundProfile",
   table: "http_key_auth",
-  fields: {
-    name: { column: "name", kind: "string" },
-    description: { column: "description", kind: "string" },
-    active: { column: "active", kind: "boolean", defaultValue: "true" },
-    keyLocation: { column: "auth_parameter", kind: "reference" },
-  },
   naturalKey: ["name"],
-  resolvers: { keyLocation: resolveKeyLocation },
-  schema: (z) =>
-    z.object({
-      name: recordName(z),
-      description: recordDescription(z).optional(),
-      active: z.boolean().optional(),
-      keyLocation: z.enum(["header", "query"], { message: 'must be "header" or "query"' }),
-    }),
-};
+  inputs: {
+    /** 1–100 characters, one line. */
+    name: column({ column: "name", kind: "string" }, (z) => recordName(z)),
+    /** Up to 1000 characters. */
+    description: column({ column: "description", kind: "string" }, (z) => recordDescription(z).optional()),
+    /** An inactive profile admits nothing. */
+    active: column({ column: "active", kind: "boolean", defaultValue: "true" }, (z) => z.boolean().optional()),
+    /**
+     * Where callers send the key: the `x-sn-apikey` header, or the `x-sn-apikey` query
+     * parameter (SNS). Stored as a reference to the shipped `sys_token_auth_parameter` row.
+     */
+    keyLocation: column({ column: "auth_parameter", kind: "reference", resolve: resolveKeyLocation }, (z) =>
+      z.enum(KEY_LOCATIONS, { message: 'must be "header" or "query"' }),
+    ),
+  },
+});
 
-export const inboundProfileProvider = recordProvider(spec, providerReference("keywire/servicenow", "inboundProfileProvider"));
+export const inboundProfileProvider = recordProvider(inboundProfileRecord, providerReference("keywire/servicenow", "inboundProfileProvider"));
 
-export interface InboundProfileArgs extends AdoptionInputs {
-  name: pulumi.Input<string>;
-  description?: pulumi.Input<string>;
-  /** Defaults to true. */
-  active?: pulumi.Input<boolean>;
-  /** Where callers send the key: the `x-sn-apikey` header, or the query parameter (SNS). */
-  keyLocation: pulumi.Input<KeyLocation>;
-}
+export type InboundProfileArgs = RecordArgs<typeof inboundProfileRecord>;
 
-export class InboundProfile extends ReferencedResource {
-  declare readonly sysId: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
-  declare readonly active: pulumi.Output<boolean>;
-  /** "header" or "query" while it points at a shipped row; the row's sys_id otherwise. */
-  declare readonly keyLocation: pulumi.Output<string>;
-  declare readonly recordUrl: pulumi.Output<string>;
-
+/** `keyLocation` is shown as "header" or "query" while it points at a shipped row; as the row's sys_id otherwise. */
+export class InboundProfile extends recordResource(inboundProfileRecord) {
   constructor(name: string, args: InboundProfileArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      inboundProfileProvider,
-      name,
-      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("InboundProfile", name) },
-      opts,
-      SERVICENOW_MODULE,
-      "InboundProfile",
-    );
+    super(inboundProfileProvider, name, ownedRecordInputs(inboundProfileRecord, name, args), opts);
   }
 }

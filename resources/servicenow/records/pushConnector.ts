@@ -6,12 +6,14 @@
  * or one keywire creates for the push connector definition whose `source` is
  * `aws` (the value the endpoint's `source` parameter carries).
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { q } from "../client/encodedQuery";
-import { AdoptionInputs, RecordSpec, ResolvedValue, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
+import type { ResolvedValue } from "../engine/spec";
+import { RecordArgs, column, defineRecord } from "../engine/declaration";
 import { EngineContext } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
-import { ReferencedResource, providerReference } from "../../core/providerReference";
+import { ownedRecordInputs, recordResource } from "../engine/recordResource";
+import { providerReference } from "../../core/providerReference";
 import { KeywireError } from "../../core/errors";
 import { recordDescription, recordName } from "../engine/inputRules";
 
@@ -33,24 +35,25 @@ async function resolveDefinition(ctx: EngineContext, source: string): Promise<Re
   return { input: source, column: rows[0].sys_id, aliases: { [rows[0].sys_id]: source } };
 }
 
-const spec: RecordSpec = {
+export const pushConnectorRecord = defineRecord({
   typeName: "PushConnector",
   table: "sn_em_connector_push_instance",
-  fields: {
-    name: { column: "name", kind: "string" },
-    description: { column: "description", kind: "string" },
-    active: { column: "active", kind: "boolean", defaultValue: "true" },
-    source: { column: "push_connector_definition", kind: "reference" },
-  },
   naturalKey: ["name"],
-  resolvers: { source: resolveDefinition },
-  schema: (z) =>
-    z.object({
-      name: recordName(z),
-      description: recordDescription(z).optional(),
-      active: z.boolean().optional(),
-      source: z.string().regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"').optional(),
-    }),
+  inputs: {
+    /** 1–100 characters, one line; for adoption, the connector's exact name. */
+    name: column({ column: "name", kind: "string" }, (z) => recordName(z)),
+    /** Up to 1000 characters. */
+    description: column({ column: "description", kind: "string" }, (z) => recordDescription(z).optional()),
+    /** An inactive connector takes no events. */
+    active: column({ column: "active", kind: "boolean", defaultValue: "true" }, (z) => z.boolean().optional()),
+    /**
+     * The definition's `source` value, e.g. `aws`: stored as a reference to the
+     * `sn_em_connector_listener` row with that source. Required unless adopting.
+     */
+    source: column({ column: "push_connector_definition", kind: "reference", resolve: resolveDefinition }, (z) =>
+      z.string().regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"').optional(),
+    ),
+  },
   hooks: {
     validate(inputs) {
       return !inputs.adopt && !inputs.source
@@ -58,24 +61,15 @@ const spec: RecordSpec = {
         : [];
     },
   },
-};
+});
 
-export const pushConnectorProvider = recordProvider(spec, providerReference("keywire/servicenow", "pushConnectorProvider"));
+export const pushConnectorProvider = recordProvider(pushConnectorRecord, providerReference("keywire/servicenow", "pushConnectorProvider"));
 
-export interface PushConnectorArgs extends AdoptionInputs {
-  name: pulumi.Input<string>;
-  description?: pulumi.Input<string>;
-  active?: pulumi.Input<boolean>;
-  /** The definition's source value (`aws`); required unless adopting. */
-  source?: pulumi.Input<string>;
-}
+export type PushConnectorArgs = RecordArgs<typeof pushConnectorRecord>;
 
-export class PushConnector extends ReferencedResource {
-  declare readonly sysId: pulumi.Output<string>;
-  declare readonly name: pulumi.Output<string>;
-  declare readonly recordUrl: pulumi.Output<string>;
-
+/** Its `sysId` is the `sys_id` the Event Management endpoint names. */
+export class PushConnector extends recordResource(pushConnectorRecord) {
   constructor(name: string, args: PushConnectorArgs, opts?: pulumi.CustomResourceOptions) {
-    super(pushConnectorProvider, name, { sysId: undefined, recordUrl: undefined, ...withSecretConnection(args), ...recordIdentity("PushConnector", name) }, opts, SERVICENOW_MODULE, "PushConnector");
+    super(pushConnectorProvider, name, ownedRecordInputs(pushConnectorRecord, name, args), opts);
   }
 }

@@ -7,36 +7,47 @@
  * keywire's preflight reads `sys_dictionary` and names the right one, and the
  * column is given to the resource so its provider writes exactly that column.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { AdoptionInputs, RecordSpec, SERVICENOW_MODULE, withSecretConnection, recordIdentity } from "../engine/spec";
+import type * as pulumi from "@pulumi/pulumi";
+import { RecordArgs, column, defineRecord, written } from "../engine/declaration";
 import { recordProvider } from "../engine/recordEngine";
-import { ReferencedProvider, ReferencedResource, providerReference } from "../../core/providerReference";
+import { ownedRecordInputs, recordResource } from "../engine/recordResource";
+import { ReferencedProvider, providerReference } from "../../core/providerReference";
 import { recordName } from "../engine/inputRules";
 
 export const DEFAULT_RATE_LIMIT_COLUMN = "max_requests_per_hour";
 /** A sensible default ceiling: SNS delivering alarms needs far fewer; a flood needs far more. */
 export const DEFAULT_REQUESTS_PER_HOUR = 3600;
 
-function specFor(limitColumn: string): RecordSpec {
-  return {
-    typeName: "RateLimitRule",
-    table: "sys_rate_limit_rules",
-    fields: {
-      name: { column: "name", kind: "string" },
-      active: { column: "active", kind: "boolean", defaultValue: "true" },
-      user: { column: "user", kind: "reference", lookup: { table: "sys_user", by: "user_name" } },
-      type: { column: "type", kind: "string", defaultValue: "User" },
-      requestsPerHour: { column: limitColumn, kind: "integer" },
-    },
-    naturalKey: ["name"],
-    schema: (z) =>
-      z.object({
-        name: recordName(z),
-        active: z.boolean().optional(),
-        user: z.string().min(1, "is required (user_name or sys_id)"),
-        requestsPerHour: z.number().int().positive("must be a positive number of requests").max(10_000_000),
-      }),
-  };
+/** The rule as it is on the default limit column; each provider writes its own (`rateLimitRuleProvider`). */
+export const rateLimitRuleRecord = defineRecord({
+  typeName: "RateLimitRule",
+  table: "sys_rate_limit_rules",
+  naturalKey: ["name"],
+  inputs: {
+    /** 1–100 characters, one line. */
+    name: column({ column: "name", kind: "string" }, (z) => recordName(z)),
+    /** An inactive rule limits nothing. */
+    active: column({ column: "active", kind: "boolean", defaultValue: "true" }, (z) => z.boolean().optional()),
+    /** The user the ceiling applies to, as `user_name` or sys_id. */
+    user: column({ column: "user", kind: "reference", lookup: { table: "sys_user", by: "user_name" } }, (z) =>
+      z.string().min(1, "is required (user_name or sys_id)"),
+    ),
+    /** A rule for one user. */
+    type: written({ column: "type", kind: "string", defaultValue: "User" }),
+    /**
+     * Requests per hour, 1–10,000,000, in the instance's per-hour column (`limitColumn`). An
+     * SNS topic that delivers alarms needs far fewer; a flood needs far more.
+     */
+    requestsPerHour: column({ column: DEFAULT_RATE_LIMIT_COLUMN, kind: "integer" }, (z) =>
+      z.number().int().positive("must be a positive number of requests").max(10_000_000).default(DEFAULT_REQUESTS_PER_HOUR),
+    ),
+  },
+});
+
+/** The rule with its limit written to `limitColumn`. */
+function specFor(limitColumn: string): typeof rateLimitRuleRecord {
+  const { requestsPerHour } = rateLimitRuleRecord.fields;
+  return { ...rateLimitRuleRecord, fields: { ...rateLimitRuleRecord.fields, requestsPerHour: { ...requestsPerHour, column: limitColumn } } };
 }
 
 const providers = new Map<string, ReferencedProvider>();
@@ -52,30 +63,17 @@ export function rateLimitRuleProvider(limitColumn: string = DEFAULT_RATE_LIMIT_C
   return p;
 }
 
-export interface RateLimitRuleArgs extends AdoptionInputs {
-  name: pulumi.Input<string>;
-  active?: pulumi.Input<boolean>;
-  /** user_name or sys_id of the user the ceiling applies to. */
-  user: pulumi.Input<string>;
-  /** Requests per hour; defaults to 3600. */
-  requestsPerHour?: pulumi.Input<number>;
-  /** The instance's per-hour limit column (see preflight); defaults to `max_requests_per_hour`. */
+export type RateLimitRuleArgs = RecordArgs<typeof rateLimitRuleRecord> & {
+  /** The instance's per-hour limit column (see preflight); defaults to `max_requests_per_hour`. Chooses the provider: not a resource property. */
   limitColumn?: string;
-}
+};
 
-export class RateLimitRule extends ReferencedResource {
-  declare readonly sysId: pulumi.Output<string>;
-  declare readonly requestsPerHour: pulumi.Output<string>;
-
+export class RateLimitRule extends recordResource(rateLimitRuleRecord) {
   constructor(name: string, args: RateLimitRuleArgs, opts?: pulumi.CustomResourceOptions) {
     const { limitColumn, ...rest } = args;
-    super(
-      rateLimitRuleProvider(limitColumn),
-      name,
-      { sysId: undefined, recordUrl: undefined, ...withSecretConnection(rest), ...recordIdentity("RateLimitRule", name), requestsPerHour: rest.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR },
-      opts,
-      SERVICENOW_MODULE,
-      "RateLimitRule",
-    );
+    // The default is sent, not left to check: a preview whose other inputs are still
+    // unknown skips the schema's defaults, and would show the limit as a change.
+    const inputs = { ...rest, requestsPerHour: rest.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR };
+    super(rateLimitRuleProvider(limitColumn), name, ownedRecordInputs(rateLimitRuleRecord, name, inputs), opts);
   }
 }
