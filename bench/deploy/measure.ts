@@ -1,12 +1,13 @@
 /**
  * What the benchmark's scenarios share: running a `pulumi` (or any) command with a time
- * limit while sampling its process tree's memory and CPU from /proc, a loopback proxy
- * that charges and counts new connections, and small number helpers.
+ * limit (through scripts/shared/process.ts) while sampling its process tree's memory
+ * and CPU from /proc, a loopback proxy that charges and counts new connections, and
+ * small number helpers.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
+import { runCommand } from "../../scripts/shared/process";
 
 const SAMPLE_EVERY_MS = 200;
 /** The longest --settle-load waits before an operation runs anyway. */
@@ -202,50 +203,31 @@ export interface Run {
   memory: MemoryReport;
 }
 
+/**
+ * Runs `pulumi <args>` (or any command) to completion or `timeoutMs`, sampling its process
+ * tree. On a timeout the engine gets SIGTERM and KILL_GRACE_MS to cancel, and its plugins
+ * (each in a process group of its own) are stopped with it.
+ */
 export async function runPulumi(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
   const started = Date.now();
-  const child = spawn(bin, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  const sampler = child.pid !== undefined ? startMemorySampler(child.pid) : undefined;
-  let stdout = "";
-  let stderr = "";
-  let timedOut = false;
-  child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-  // The engine's group, and its plugins (each in a group of its own) as last seen.
-  const signalGroup = (sig: NodeJS.Signals) => {
-    const pids = [...(sampler?.pids() ?? [])].filter((p) => p !== child.pid);
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
-    for (const pid of pids) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // already gone
-      }
-    }
-  };
-  let killTimer: NodeJS.Timeout | undefined;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    signalGroup("SIGTERM");
-    killTimer = setTimeout(() => signalGroup("SIGKILL"), KILL_GRACE_MS);
-  }, timeoutMs);
-  const code = await new Promise<number | null>((resolve) => {
-    child.on("error", (err) => {
-      stderr += String(err);
-      resolve(null);
-    });
-    child.on("close", (c) => resolve(c));
+  let root: number | undefined;
+  let sampler: ReturnType<typeof startMemorySampler> | undefined;
+  const r = await runCommand(bin, args, {
+    cwd,
+    env,
+    timeoutMs,
+    killGraceMs: KILL_GRACE_MS,
+    onSpawn: (pid) => {
+      root = pid;
+      sampler = startMemorySampler(pid);
+    },
+    // The plugins as last sampled.
+    alsoSignal: () => (sampler?.pids() ?? []).filter((p) => p !== root),
   });
   const wallMs = Date.now() - started;
-  clearTimeout(timer);
-  if (killTimer) clearTimeout(killTimer);
   // A plugin the engine left behind would skew the next run: end it (by pid, role checked).
   for (const pid of sampler?.pids() ?? []) {
-    if (pid === child.pid || roleOf(pid) === "other") continue;
+    if (pid === root || roleOf(pid) === "other") continue;
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -253,7 +235,7 @@ export async function runPulumi(bin: string, args: string[], cwd: string, env: N
     }
   }
   const memory = sampler?.stop() ?? { peakTotalMb: 0, peakByRoleMb: {}, maxProcessMb: 0, cpuByRoleS: {}, samples: 0 };
-  return { startedAt: started, code, wallMs, stdout, stderr, timedOut, memory };
+  return { startedAt: started, code: r.code, wallMs, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, memory };
 }
 
 

@@ -32,12 +32,25 @@ export interface CommandOptions {
   killGraceMs?: number;
   /** stdout kept at most (the rest is dropped and `stdoutTruncated` set). */
   maxStdoutBytes?: number;
+  /**
+   * "inherit": the command writes to this process's stdout and stderr (a tool whose
+   * output is the user's to read, such as go test); the result's stdout and stderr are
+   * then empty. Default "capture".
+   */
+  output?: "capture" | "inherit";
+  /** Called once the command has started, with its pid (also its process group's id). */
+  onSpawn?: (pid: number) => void;
+  /**
+   * Processes outside the command's group that are stopped with it (on a timeout or a
+   * stop signal): the Pulumi engine starts each plugin in a process group of its own.
+   */
+  alsoSignal?: () => number[];
 }
 
 /**
- * The one way keywire runs a child process (the Pulumi CLI, go, the wrapper):
- * to completion or a hard time limit, in its own process group so a timeout also
- * stops what it started; never throws for a non-zero exit.
+ * The one way keywire runs a child process (the Pulumi CLI, go, npm, ts-node, the
+ * wrapper): to completion or a hard time limit, in its own process group so a timeout
+ * also stops what it started; never throws for a non-zero exit.
  */
 export function runCommand(cmd: string, args: string[], opts: CommandOptions): Promise<CommandResult> {
   return new Promise((resolve) => {
@@ -45,12 +58,18 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
     try {
       // detached: the command gets its own process group, so a timeout stops its
       // children too (go build runs compile/link as children).
-      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], detached: true });
+      const out = opts.output === "inherit" ? "inherit" : "pipe";
+      child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input === undefined ? "ignore" : "pipe", out, out], detached: true });
     } catch (err) {
       resolve({ code: null, signal: null, stdout: "", stderr: String(err), timedOut: false });
       return;
     }
     if (opts.input !== undefined) sendInput(child, opts.input);
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+    const stop = (sig: NodeJS.Signals): void => {
+      signalGroup(child, sig);
+      for (const pid of opts.alsoSignal?.() ?? []) signalProcess(pid, sig);
+    };
     let stdout = "";
     let stdoutBytes = 0;
     let stdoutTruncated = false;
@@ -76,14 +95,14 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions): P
     let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      if (opts.killGraceMs === undefined) return killGroup(child);
-      signalGroup(child, "SIGTERM");
-      killTimer = setTimeout(() => killGroup(child), opts.killGraceMs);
+      if (opts.killGraceMs === undefined) return stop("SIGKILL");
+      stop("SIGTERM");
+      killTimer = setTimeout(() => stop("SIGKILL"), opts.killGraceMs);
     }, opts.timeoutMs);
     // Its own process group does not see the terminal's Ctrl-C: stop it ourselves, then
     // let the signal do what it would have done to this process.
     const onSignal = (sig: NodeJS.Signals): void => {
-      killGroup(child);
+      stop("SIGKILL");
       stopForwarding();
       process.kill(process.pid, sig);
     };
@@ -120,16 +139,21 @@ function sendInput(child: ChildProcess, input: string): void {
 
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
-function killGroup(child: ChildProcess): void {
-  signalGroup(child, "SIGKILL");
-}
-
 function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, sig);
   } catch {
     child.kill(sig);
+  }
+}
+
+/** Signals one process that may have ended already. */
+function signalProcess(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
   }
 }
 

@@ -10,7 +10,6 @@
  * not found", and the test falls back to its structural checks.
  */
 import "./preflight";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { formatDuration } from "../shared/duration";
@@ -22,6 +21,8 @@ const PACKAGE = "github.com/rhysd/actionlint/cmd/actionlint";
 /** A cold module and build cache takes a minute or two on 2 idle cores; a busy machine several times that. */
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 const PROBE_TIMEOUT_MS = 30_000;
+/** Linting a repository's workflows takes seconds; this bounds a hung run. */
+const LINT_TIMEOUT_MS = 5 * 60_000;
 
 export type Actionlint =
   | { ok: true; path: string; built: boolean }
@@ -91,11 +92,9 @@ async function main(args: string[]): Promise<number> {
     return tool.kind === "missing" ? 127 : 1;
   }
   // npm runs scripts from the package root: actionlint finds .github/workflows there.
-  const child = spawn(tool.path, args, { cwd: REPO_ROOT, stdio: "inherit" });
-  return new Promise((resolve) => {
-    child.on("error", () => resolve(1));
-    child.on("close", (code) => resolve(code ?? 1));
-  });
+  const r = await runCommand(tool.path, args, { cwd: REPO_ROOT, env: process.env, timeoutMs: LINT_TIMEOUT_MS, output: "inherit" });
+  if (r.timedOut) process.stderr.write(`[actionlint] stopped after ${formatDuration(LINT_TIMEOUT_MS)}\n`);
+  return r.code ?? 1;
 }
 
 if (require.main === module) {

@@ -5,12 +5,10 @@
  * host is only built on the Go route, docs/toolchain.md). KEYWIRE_REQUIRE_GO=1 turns
  * the skip into a failure, for CI, which has Go and must not skip silently.
  */
-import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "../shared/paths";
-import { which } from "../shared/process";
-
-import * as fs from "fs";
+import { runCommand, which } from "../shared/process";
 
 export const LANGUAGE_HOST_DIR = path.join(REPO_ROOT, "tools", "language-host");
 const TOOLS_DIR = path.join(REPO_ROOT, "tools");
@@ -56,24 +54,12 @@ export function runGoTests(opts: GoTestOptions): Promise<number> {
   })();
 }
 
-function goTestIn(go: string, dir: string, opts: GoTestOptions, remainingMs: number, timeoutMs: number): Promise<number> {
-  return new Promise((resolve) => {
-    // Same process group as npm: a Ctrl-C in the terminal reaches go test directly.
-    const child = spawn(go, ["test", "./..."], { cwd: dir, env: opts.env, stdio: ["ignore", "inherit", "inherit"] });
-    const timer = setTimeout(() => {
-      opts.log(`test:go: go test ran longer than ${Math.round(timeoutMs / 60_000)} minutes; stopping it`);
-      child.kill("SIGKILL");
-    }, remainingMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      opts.log(`test:go: could not start ${go}: ${err.message}`);
-      resolve(1);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve(code ?? 1);
-    });
-  });
+async function goTestIn(go: string, dir: string, opts: GoTestOptions, remainingMs: number, timeoutMs: number): Promise<number> {
+  // Its output is the user's to read: it goes straight to this process's stdout and stderr.
+  const r = await runCommand(go, ["test", "./..."], { cwd: dir, env: opts.env, timeoutMs: remainingMs, output: "inherit" });
+  if (r.timedOut) opts.log(`test:go: go test ran longer than ${Math.round(timeoutMs / 60_000)} minutes; stopped it`);
+  else if (r.code === null && r.signal === null) opts.log(`test:go: could not start ${go}: ${r.stderr.trim()}`);
+  return r.code ?? 1;
 }
 
 if (require.main === module) {

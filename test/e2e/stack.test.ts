@@ -9,9 +9,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawn } from "child_process";
 import { RunningEmulator } from "../../emulator/servicenow";
 import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand } from "../../scripts/shared/process";
 import { builtFromCurrentSources } from "../../scripts/package/build";
 import { LOCAL_STACK, LocalStack, createLocalStack } from "../support/localStack";
 import { PULUMI_SETUP_TIMEOUT_MS, TempBackend, ensurePulumi } from "../support/pulumiCli";
@@ -38,20 +38,14 @@ async function ok(args: string[]) {
 async function drift(): Promise<{ code: number; report: DriftReport; text: string }> {
   const tc = await ensurePulumi();
   const jsonFile = path.join(project, "drift.json");
-  const child = spawn(
+  const r = await runCommand(
     path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"),
     ["--transpile-only", path.join(REPO_ROOT, "scripts", "drift", "cli.ts"), "--stack", STACK, "--cwd", project, "--json", jsonFile],
-    { cwd: REPO_ROOT, env: { ...tc.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: REPO_ROOT, env: { ...tc.env, ...env }, timeoutMs: 5 * 60_000 },
   );
-  let text = "";
-  let err = "";
-  child.stdout.on("data", (d: Buffer) => (text += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5 * 60_000);
-  const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
-  clearTimeout(timer);
-  if (code !== 0 && code !== 7) throw new Error(`drift exited ${code}: ${err.slice(-3000)}`);
-  return { code, report: JSON.parse(fs.readFileSync(jsonFile, "utf8")) as DriftReport, text };
+  const code = r.code ?? 1;
+  if (code !== 0 && code !== 7) throw new Error(`drift exited ${r.timedOut ? "(timed out)" : code}: ${r.stderr.slice(-3000)}`);
+  return { code, report: JSON.parse(fs.readFileSync(jsonFile, "utf8")) as DriftReport, text: r.stdout };
 }
 
 function one(table: string, predicate: (r: Record<string, string>) => boolean): Record<string, string> {

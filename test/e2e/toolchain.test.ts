@@ -5,13 +5,12 @@
  * @pulumi/aws without the AWS provider plugin. Local file backend in a temp dir; no
  * network.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { sdkVersion } from "../../scripts/pulumi/toolchain/environment";
 import { compareVersions, parseVersion } from "../../scripts/pulumi/toolchain/routes/onPath";
-import { which } from "../../scripts/shared/process";
+import { runCommand, which, type CommandResult } from "../../scripts/shared/process";
 import {
   createTempBackend,
   ensurePulumi,
@@ -35,32 +34,15 @@ function expectExit(r: RunPulumiResult, code: number): void {
   }
 }
 
-/** Runs a command outside the toolchain (npm, ts-node) with a time limit. */
-function runCommand(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-  cwd = REPO_ROOT,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-    }, timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: stderr + String(err) });
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function npm(): string {
+  const bin = which("npm");
+  if (!bin) throw new Error("npm is not on PATH");
+  return bin;
+}
+
+/** `npm run -s pulumi -- <args>`, the wrapper as a team runs it, from `cwd`. */
+function npmPulumi(args: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): Promise<CommandResult> {
+  return runCommand(npm(), ["run", "-s", "pulumi", "--", ...args], { cwd, env, timeoutMs: STEP_TIMEOUT_MS });
 }
 
 let backend: TempBackend;
@@ -100,17 +82,12 @@ afterAll(() => {
 });
 
 describe("npm run pulumi", () => {
-  const npm = (): string => {
-    const bin = which("npm");
-    if (!bin) throw new Error("npm is not on PATH");
-    return bin;
-  };
   const sdk = parseVersion(sdkVersion());
 
   test(
     "runs a CLI at least as new as the installed @pulumi/pulumi and names it on stderr",
     async () => {
-      const r = await runCommand(npm(), ["run", "-s", "pulumi", "--", "version"], process.env, STEP_TIMEOUT_MS);
+      const r = await npmPulumi(["version"], process.env);
       expect(r.stderr).not.toMatch(/error/i);
       expect(r.code).toBe(0);
       const cli = parseVersion(r.stdout.trim());
@@ -148,14 +125,14 @@ describe("npm run pulumi", () => {
           return e;
         };
 
-        const used = await runCommand(npm(), ["run", "-s", "pulumi", "--", "stack", "ls"], env(path.dirname(newer)), STEP_TIMEOUT_MS);
+        const used = await npmPulumi(["stack", "ls"], env(path.dirname(newer)));
         expect(used.code).toBe(0);
         expect(used.stdout.trim()).toBe("ran stack ls backend=unset acquisition=unset");
         expect(used.stderr.trim()).toBe(
           `[pulumi] using ${newer} v${sdk.major}.${sdk.minor + 1}.0 (route: PATH; the team's own CLI: its PULUMI_HOME, login, backend and plugin downloads)`,
         );
 
-        const skipped = await runCommand(npm(), ["run", "-s", "pulumi", "--", "version"], env(path.dirname(older)), STEP_TIMEOUT_MS);
+        const skipped = await npmPulumi(["version"], env(path.dirname(older)));
         expect(skipped.code).toBe(0);
         expect(skipped.stdout.trim()).not.toBe(`v${sdk.major}.${sdk.minor - 1}.0`);
         expect(skipped.stderr).toContain(`[pulumi] ${older} is v${sdk.major}.${sdk.minor - 1}.0, older than the SDK's v${sdkVersion()}: not using it\n`);
@@ -175,7 +152,7 @@ describe("npm run pulumi", () => {
       delete base.PULUMI_ACCESS_TOKEN;
       const tc = await ensurePulumi();
       const whoami = (env: NodeJS.ProcessEnv, dir: string) =>
-        runCommand(npm(), ["run", "-s", "pulumi", "--", "whoami", "--verbose", "--non-interactive"], env, STEP_TIMEOUT_MS, dir);
+        npmPulumi(["whoami", "--verbose", "--non-interactive"], env, dir);
 
       // A `pulumi login` to a file backend, in the team's PULUMI_HOME.
       const home = path.join(backend.dir, "team-home");
@@ -208,25 +185,19 @@ describe("npm run pulumi", () => {
     async () => {
       const cwd = fixtureProject("dynamic");
       const env = { ...process.env, ...backend.env };
-      const who = await runCommand(npm(), ["run", "-s", "pulumi", "--", "whoami", "--verbose"], env, STEP_TIMEOUT_MS, cwd);
+      const who = await npmPulumi(["whoami", "--verbose"], env, cwd);
       expect(who.code).toBe(0);
       expect(who.stdout).toContain(`Backend URL: ${backend.env.PULUMI_BACKEND_URL}`);
       // A stack created through the wrapper belongs to the fixture's project: the CLI
       // ran in the caller's directory, not in the package root where npm starts.
-      const init = await runCommand(npm(), ["run", "-s", "pulumi", "--", "stack", "init", "cwd-probe", "--non-interactive"], env, STEP_TIMEOUT_MS, cwd);
+      const init = await npmPulumi(["stack", "init", "cwd-probe", "--non-interactive"], env, cwd);
       expect(init.code).toBe(0);
       const ls = await runPulumi(["stack", "ls", "--json", "--non-interactive"], { cwd, env: backend.env });
       expectExit(ls, 0);
       expect((JSON.parse(ls.stdout) as { name: string }[]).map((st) => st.name)).toContain("cwd-probe");
       expectExit(await runPulumi(["stack", "rm", "cwd-probe", "--yes", "--non-interactive"], { cwd, env: backend.env }), 0);
       // Exit code 6 is the CLI's "stack not found".
-      const missing = await runCommand(
-        npm(),
-        ["run", "-s", "pulumi", "--", "stack", "select", "no-such-stack", "--non-interactive"],
-        env,
-        STEP_TIMEOUT_MS,
-        cwd,
-      );
+      const missing = await npmPulumi(["stack", "select", "no-such-stack", "--non-interactive"], env, cwd);
       expect(missing.stderr).toContain("no stack named 'no-such-stack' found");
       expect(missing.code).toBe(6);
     },
@@ -243,17 +214,16 @@ describe("npm run pulumi", () => {
         .filter((d) => d && !fs.existsSync(path.join(d, "go")) && !fs.existsSync(path.join(d, "pulumi")));
       const emptyTools = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-tools-empty-"));
       try {
-        const r = await runCommand(
-          path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"),
-          ["--transpile-only", "scripts/pulumi/setup.ts"],
-          {
+        const r = await runCommand(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", "scripts/pulumi/setup.ts"], {
+          cwd: REPO_ROOT,
+          env: {
             ...process.env,
             PATH: [path.join(REPO_ROOT, "node_modules", ".bin"), ...keep].join(path.delimiter),
             KEYWIRE_TOOLS_DIR: emptyTools,
             KEYWIRE_PULUMI_INSTALLER_URL: "https://127.0.0.1:1/",
           },
-          STEP_TIMEOUT_MS,
-        );
+          timeoutMs: STEP_TIMEOUT_MS,
+        });
         expect(r.code).toBe(1);
         expect(r.stderr).toContain(`Cannot provide the pulumi CLI v${sdkVersion()}`);
         expect(r.stderr).toMatch(/PATH: no pulumi on PATH/);
