@@ -97,6 +97,24 @@ test("on the manual route, the rerun with the operator's token takes over its ow
   expect(keysOf()).toHaveLength(1);
 });
 
+test("on the manual route, another stack's active key of the same name neither renames this key nor hides its parked one", async () => {
+  await withUser("none");
+  await new ProviderDriver(apiKeyProvider, emu.url).create(KEY).catch(() => undefined);
+  const parked = ownSysId(1, 0);
+  // Meanwhile another stack's key of the same name went into service.
+  emu.store.insert("api_key", { name: "dev events", user: keysUser(), active: "true" });
+  const checked = await new ProviderDriver(apiKeyProvider, emu.url).checked({ ...KEY, token: "now_x" });
+  expect(checked.generation).toBe(1);
+  expect((checked.parkedKey as { sysId: string } | undefined)?.sysId).toBe(parked);
+  const taken = await new ProviderDriver(apiKeyProvider, emu.url).create({ ...KEY, token: emu.tokenOf(parked)! });
+  expect(taken.id).toBe(parked);
+  expect(taken.outs.name).toBe("dev events");
+  expect(keysOf().map((k) => [k.name, k.active])).toEqual([
+    ["dev events", "true"],
+    ["dev events", "true"],
+  ]);
+});
+
 function keysUser(): string {
   return emu.store.query("sys_user", (r) => r.user_name === "svc.events")[0].sys_id;
 }
