@@ -38,6 +38,15 @@ export interface DescribeInput extends HttpErrorDetails {
   checkError?: string;
 }
 
+/**
+ * Whether the instance refused a write because a column that must be unique already holds
+ * the value (ServiceNow answers 403 "Operation Failed", with the column named), not for a
+ * missing role. `serverMessage` is the instance's own text.
+ */
+export function isTakenValue(status: number | undefined, serverMessage: string | undefined): boolean {
+  return (status === 403 || status === 400 || status === 409) && serverMessage !== undefined && /\bmust be unique\b|\bduplicate\b|\balready exists\b/i.test(serverMessage);
+}
+
 /** Why a ServiceNow call probably failed, and what the operator should do. */
 export function describeFailure(f: DescribeInput): { reason: string; hint: string; retryable: boolean } {
   const base = describeCause(f);
@@ -123,7 +132,7 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
   }
   // A unique column (a user's user_name, a record's name) already taken is no missing role:
   // it is another record, perhaps another stack's with the same name prefix.
-  if ((status === 403 || status === 400 || status === 409) && said !== undefined && /\bmust be unique\b|\bduplicate\b|\balready exists\b/i.test(said)) {
+  if (isTakenValue(status, said)) {
     return {
       reason: `${said}: another ${table ? `${table} ` : ""}record already has that value`,
       hint:

@@ -9,14 +9,34 @@
  * the client finds the record by it (client/tableClient.ts), and the engine brings it to
  * the declared inputs. No other stack, resource or person's record can have it: it is a
  * SHA-256 of that identity, which is the ownership mark a create's record carries.
+ *
+ * Every such sys_id starts with KEYWIRE_MARK, so a record that collides with a create can be
+ * told apart: keywire made it for another identity (another stack), or a person or another
+ * tool did (`isKeywireSysId`).
  */
 import { createHash } from "crypto";
 
-export function stableSysId(identity: string, table: string, distinguishing: Record<string, string>): string {
+/** The first characters of every sys_id keywire chooses for a create ("kwr" in hex). */
+export const KEYWIRE_MARK = "6b7772";
+
+/** The identity's digest: the part of a sys_id after keywire's mark. */
+function identityDigest(identity: string, table: string, distinguishing: Record<string, string>): string {
   const h = createHash("sha256");
   h.update("keywire create\0").update(identity).update("\0").update(table);
   for (const key of Object.keys(distinguishing).sort()) h.update("\0").update(key).update("=").update(distinguishing[key]);
-  return h.digest("hex").slice(0, 32);
+  return h.digest("hex");
+}
+
+export function stableSysId(identity: string, table: string, distinguishing: Record<string, string>): string {
+  return KEYWIRE_MARK + identityDigest(identity, table, distinguishing).slice(0, 32 - KEYWIRE_MARK.length);
+}
+
+/**
+ * Whether keywire chose this sys_id for a create (a record of some stack's, or a hold). A
+ * random sys_id starts with the mark once in 16.7 million.
+ */
+export function isKeywireSysId(sysId: string): boolean {
+  return /^[0-9a-f]{32}$/.test(sysId) && (sysId.startsWith(KEYWIRE_MARK) || holdBefore(sysId) !== undefined);
 }
 
 /** How many sys_ids one generation of an API key may use: one per create a killed run left behind. */
@@ -45,7 +65,7 @@ export const HOLD_PREFIX = "6b657977";
 
 export function holdSysId(identity: string, instanceUrl: string, name: string, before: { get: boolean; post: boolean }): string {
   const flags = (before.get ? 1 : 0) | (before.post ? 2 : 0);
-  const rest = stableSysId(identity, "sys_api_access_policy", { instance: instanceUrl, name, role: "hold" });
+  const rest = identityDigest(identity, "sys_api_access_policy", { instance: instanceUrl, name, role: "hold" });
   return `${HOLD_PREFIX}${flags.toString(16).padStart(2, "0")}${rest.slice(0, 22)}`;
 }
 

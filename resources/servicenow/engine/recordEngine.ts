@@ -46,6 +46,8 @@ import { SCRIPT_MESSAGE, isScriptValue } from "./inputRules";
 import { EngineContext, Runtime, createRuntime, forgetLookup, lookupOnce } from "./runtime";
 import { AdoptionState, Inputs, PreparedCreate, RecordOutputs, RecordSpec } from "./spec";
 import { stableSysId } from "./createIdentity";
+import { refusedAsTaken } from "./ownership";
+import { isTakenValue } from "../client/failureHints";
 import { q } from "../client/encodedQuery";
 import type { ConnectionArgs } from "../client/connection";
 
@@ -214,6 +216,8 @@ function engineProvider(spec: RecordSpec): NamedProvider {
       });
     } catch (err) {
       if (!isKeywireHttpError(err) || err.kind !== "http" || err.status === undefined || err.status < 400 || err.status >= 500 || err.status === 401 || err.status === 429) throw err;
+      // A unique value another record holds refuses any sys_id alike.
+      if (isTakenValue(err.status, err.serverMessage)) throw err;
       return ctx.client.create(spec.table, prep.columns, options);
     }
     if (record.sys_id !== sysId) await sayOnce(ctx, "sys_id ignored", `keywire: ${ctx.connection.instanceUrl} does not keep the sys_id a create sends (${spec.table}); keywire works with the sys_id it answers, and a create whose answer is lost is found by its name, made by this user since the attempt began, instead of by its sys_id (docs/security.md)`);
@@ -370,7 +374,7 @@ function engineProvider(spec: RecordSpec): NamedProvider {
           ? await spec.hooks.prepareCreate(ctx, inputs, columns)
           : { columns };
         prepared = prep.outputs ?? {};
-        record = await createRecord(ctx, inputs, prep, columns);
+        record = await createRecord(ctx, inputs, prep, columns).catch((err: unknown) => refusedAsTaken(ctx, spec, columns, err));
         assertColumnsExist(spec, columns, record);
       }
       const written = spec.hooks?.afterWrite ? await spec.hooks.afterWrite(ctx, phase, record, inputs, prepared) : prepared;
