@@ -101,17 +101,21 @@ export type DeclaredOutputs<I> = {
   readonly recordUrl: pulumi.Output<string>;
 } & { readonly [K in keyof I as IsNever<Kind<I[K]>> extends true ? never : K]: pulumi.Output<Shown<Kind<I[K]>>> };
 
-/** The zod schema of the declared inputs: each input's schema, under its property. */
-export type InputSchema<I> = zod.ZodObject<{
+/** The schemas of the declared inputs, by property. */
+type InputShape<I> = {
   [K in keyof I as I[K] extends { readonly schema: (z: Zod) => zod.ZodType } ? K : never]: I[K] extends { readonly schema: (z: Zod) => infer S extends zod.ZodType } ? S : never;
-}>;
+};
 
-/** Builds the inputs' schema with the zod `z` the caller has (the engine requires its own inside check). */
-export function inputSchema<I extends RecordInputs>(inputs: I, z: Zod): InputSchema<I> {
+/**
+ * Builds the inputs' schema with the zod `z` the caller has (the engine requires its own
+ * inside check). Its type is zod's own object type, so a public schema built with it
+ * (`apiKeyInputSchema`) is declared in the package as the schema it is.
+ */
+export function inputSchema<I extends RecordInputs>(inputs: I, z: Zod): zod.ZodObject<InputShape<I>> {
   const shape: Record<string, zod.ZodType> = {};
   for (const [prop, input] of Object.entries(inputs)) if (input.schema) shape[prop] = input.schema(z);
   // The loop builds exactly the shape the type names.
-  return z.object(shape) as unknown as InputSchema<I>;
+  return z.object(shape) as unknown as zod.ZodObject<InputShape<I>>;
 }
 
 /** A spec whose fields, schema, resolvers and carried inputs follow from its inputs. */
