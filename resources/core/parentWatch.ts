@@ -18,9 +18,9 @@
  * On either the process exits at once: a request in flight is dropped with it, and no
  * further one starts.
  *
- * Started in one place: resources/core/loadProvider.js calls startProviderWatch when a
- * dynamic-provider process loads a keywire provider. A process has one parent, so the one
- * watch of the process is kept here.
+ * Started in one place: providerLoading/loadProvider.js calls startProviderWatch when
+ * a dynamic-provider process loads a keywire provider. A process has one parent, so the
+ * one watch of the process is kept here.
  */
 import * as net from "net";
 

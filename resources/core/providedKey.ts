@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { KeywireError } from "./errors";
-import { ReferencedProvider, ReferencedResource } from "./providerReference";
+import { ReferencedProvider, ReferencedResource } from "./providerLoading/providerReference";
 
 /** `<scope>/<16 random hex digits>`: the shape ids had when they ended in a fingerprint. */
 export function keyResourceId(scope: string): string {

@@ -17,7 +17,7 @@ import { FRESHSERVICE_MODULE, FreshserviceClient, FreshserviceError, PLATFORM, c
 import { KeywireError } from "../core/errors";
 import { UNKNOWN_INPUT, failuresFrom } from "../core/checkInputs";
 import { keyFingerprint } from "../core/providedKey";
-import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../core/providerLoading/providerReference";
 
 export type AssignmentScope = "entire_helpdesk" | "member_groups" | "specified_groups" | "assigned_items";
 export type AgentOnDestroy = "deactivate" | "forget" | "retain";

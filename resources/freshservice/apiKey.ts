@@ -20,7 +20,7 @@ import type { RetryPolicy } from "../core/retry";
 import { KeywireError } from "../core/errors";
 import { UNKNOWN_INPUT, failuresFrom } from "../core/checkInputs";
 import { ProvidedKeyResource, keyFingerprint, providedKeyMethods } from "../core/providedKey";
-import { NamedProvider, providerReference, referencedProvider } from "../core/providerReference";
+import { NamedProvider, providerReference, referencedProvider } from "../core/providerLoading/providerReference";
 
 export type VerificationProbe = "agents" | "tickets";
 

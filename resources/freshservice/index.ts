@@ -21,6 +21,6 @@ export {
 export { FreshserviceError } from "./client";
 
 // The dynamic providers, under the names the states of every stack refer to them by
-// (core/providerReference.ts): renaming or dropping one breaks refresh and destroy.
+// (core/providerLoading/providerReference.ts): renaming or dropping one breaks refresh and destroy.
 export { freshserviceApiKeyProvider } from "./apiKey";
 export { freshserviceAgentProvider } from "./agent";

@@ -20,7 +20,7 @@ import { KeywireError } from "../core/errors";
 import type { RetryPolicy } from "../core/retry";
 import { UNKNOWN_INPUT, failuresFrom, knownOr } from "../core/checkInputs";
 import { ProvidedKeyResource, keyFingerprint, providedKeyMethods } from "../core/providedKey";
-import { NamedProvider, providerReference, referencedProvider } from "../core/providerReference";
+import { NamedProvider, providerReference, referencedProvider } from "../core/providerLoading/providerReference";
 
 export type IvantiKeyStatus = "valid" | "refused" | "forbidden" | "invalid_path";
 

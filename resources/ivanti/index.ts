@@ -6,5 +6,5 @@ export { IvantiApiKey, verifyIvantiKey, type IvantiApiKeyArgs, type IvantiKeySta
 export { IvantiError } from "./client";
 
 // The dynamic provider, under the name the states of every stack refer to it by
-// (core/providerReference.ts): renaming or dropping it breaks refresh and destroy.
+// (core/providerLoading/providerReference.ts): renaming or dropping it breaks refresh and destroy.
 export { ivantiApiKeyProvider } from "./apiKey";

@@ -1,6 +1,6 @@
 /**
- * Where states written before the shared core moved to resources/core/ look for the
- * provider loader: they name this path. It forwards to the loader's home.
+ * States written before the shared core moved to resources/core/ name this path as their
+ * loader: it forwards to the loader's home, resources/core/providerLoading/.
  */
 "use strict";
-module.exports = require("../core/loadProvider.js");
+module.exports = require("../core/providerLoading/loadProvider.js");

@@ -22,7 +22,7 @@ const SOURCES = ["index.ts", "config", "resources"];
 export function prepareProject(root: string, into: string, opts: ProjectCopyOptions): string {
   fs.mkdirSync(path.join(into, "stacks"), { recursive: true });
   // dist/ is linked even beside copied sources: its provider modules load only while
-  // its recorded digest is still the sources' (resources/core/loadProvider.js).
+  // its recorded digest is still the sources' (resources/core/providerLoading/loadProvider.js).
   for (const entry of ["index.ts", "package.json", "tsconfig.json", "tsconfig.build.json", "node_modules", "config", "resources", "dist"]) {
     const target = path.join(into, entry);
     if (fs.existsSync(target) || !fs.existsSync(path.join(root, entry))) continue;

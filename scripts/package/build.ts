@@ -3,7 +3,7 @@
  * declarations so that none names zod's (scripts/package/declarations.ts), and
  * records the digest of the sources it compiled, taken before the compiler starts.
  * keywire's own checkout loads a provider from dist/ only where that digest is still
- * the sources' (resources/core/loadProvider.js); a failed or interrupted build leaves
+ * the sources' (resources/core/providerLoading/loadProvider.js); a failed or interrupted build leaves
  * no digest.
  */
 import "../tools/preflight";
@@ -17,7 +17,7 @@ import { rewriteDeclarations } from "./declarations";
 const ROOT = path.resolve(__dirname, "..", "..");
 const DIST = path.join(ROOT, "dist");
 // Plain JavaScript shared with the provider process: the digest has one definition.
-const loader = require(path.join(ROOT, "resources", "core", "loadProvider.js")) as {
+const loader = require(path.join(ROOT, "resources", "core", "providerLoading", "loadProvider.js")) as {
   sourceDigest(root: string): string;
   buildMatchesSources(root: string): boolean;
   BUILD_DIGEST: string;

@@ -12,11 +12,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { providerText } from "../../resources/core/providerReference";
+import { providerText } from "../../resources/core/providerLoading/providerReference";
 import { revive } from "../support/providerText";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const LOADER = path.join(ROOT, "resources", "core", "loadProvider.js");
+const LOADER = path.join(ROOT, "resources", "core", "providerLoading", "loadProvider.js");
 let dir: string;
 const cwd = process.cwd();
 
@@ -40,7 +40,7 @@ const KEYWIRE_PACKAGE = JSON.stringify({
   name: "keywire",
   exports: {
     "./servicenow": { types: "./dist/servicenow/index.d.ts", default: "./dist/servicenow/index.js" },
-    "./loadProvider": "./resources/core/loadProvider.js",
+    "./loadProvider": "./resources/core/providerLoading/loadProvider.js",
   },
 });
 
@@ -48,7 +48,7 @@ const KEYWIRE_PACKAGE = JSON.stringify({
 function installedKeywire(at: string): void {
   write(path.join(at, "package.json"), KEYWIRE_PACKAGE);
   write(path.join(at, "dist", "servicenow", "index.js"), providerModule("compiled", false));
-  write(path.join(at, "resources", "core", "loadProvider.js"), fs.readFileSync(LOADER, "utf8"));
+  write(path.join(at, "resources", "core", "providerLoading", "loadProvider.js"), fs.readFileSync(LOADER, "utf8"));
 }
 
 beforeEach(() => {

@@ -19,7 +19,7 @@ import {
 } from "../../resources/core/parentWatch";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const LOADER = path.join(ROOT, "resources", "core", "loadProvider.js");
+const LOADER = path.join(ROOT, "resources", "core", "providerLoading", "loadProvider.js");
 /** The stand-in provider process may compile the watch through ts-node first. */
 const READY_WITHIN_MS = 30_000;
 const GONE_WITHIN_MS = 10_000;

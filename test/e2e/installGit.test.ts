@@ -57,7 +57,7 @@ test("the tag was built on install: the library and the command line are there, 
   expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false);
   const lock = JSON.parse(fs.readFileSync(path.join(project, "package-lock.json"), "utf8")) as { packages: Record<string, { resolved?: string }> };
   expect(lock.packages["node_modules/keywire"].resolved).toMatch(/^git\+file:\/\/.+keywire\.git#[0-9a-f]{40}$/);
-  for (const f of ["dist/index.js", "dist/servicenow/index.js", "dist/cli/scripts/cli/keywire.js", "dist/cli/scripts/pulumi/run.js", "resources/core/loadProvider.js"]) {
+  for (const f of ["dist/index.js", "dist/servicenow/index.js", "dist/cli/scripts/cli/keywire.js", "dist/cli/scripts/pulumi/run.js", "resources/core/providerLoading/loadProvider.js"]) {
     expect(fs.existsSync(path.join(installed, f))).toBe(true);
   }
   for (const f of ["resources/index.ts", "scripts", "tools", "test", "dist/sources.digest", "dist/cli/sources.digest"]) expect(fs.existsSync(path.join(installed, f))).toBe(false);

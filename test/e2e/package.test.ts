@@ -77,12 +77,12 @@ afterAll(async () => {
 });
 
 test("the package holds compiled JavaScript, declarations, the provider loader and the license, and no sources", () => {
-  for (const f of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/loadProvider.js", "dist/index.js", "dist/index.d.ts", "dist/schema.d.ts"]) {
+  for (const f of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/providerLoading/loadProvider.js", "dist/index.js", "dist/index.d.ts", "dist/schema.d.ts"]) {
     expect(packed).toContain(f);
   }
   for (const sub of ["servicenow", "freshservice", "ivanti", "aws"]) expect(packed).toContain(`dist/${sub}/index.js`);
   const unexpected = packed.filter(
-    (f) => !["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/loadProvider.js"].includes(f) && !/^dist\/.+\.(js|d\.ts)$/.test(f),
+    (f) => !["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/providerLoading/loadProvider.js"].includes(f) && !/^dist\/.+\.(js|d\.ts)$/.test(f),
   );
   expect(unexpected).toEqual([]);
   // What the example installed is the package, not a link to the checkout.
@@ -148,7 +148,7 @@ test("up deploys the example through the installed package; its provider process
   }
 
   const files = loads.relativeTo(path.join(project, "node_modules", "keywire")).map((l) => l.path);
-  expect(files).toEqual(expect.arrayContaining(["resources/core/loadProvider.js", "dist/servicenow/index.js"]));
+  expect(files).toEqual(expect.arrayContaining(["resources/core/providerLoading/loadProvider.js", "dist/servicenow/index.js"]));
   expect(files.filter((f) => f.startsWith("..") || !f.endsWith(".js"))).toEqual([]);
   expect(loads.read().filter((l) => l.tsHook)).toEqual([]);
 });

@@ -5,7 +5,7 @@
  * module is loaded (by the loader, from the checkout) as in a real provider process.
  */
 import * as path from "path";
-import { ReferencedProvider, providerText } from "../../resources/core/providerReference";
+import { ReferencedProvider, providerText } from "../../resources/core/providerLoading/providerReference";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString: (code: string, filename: string) => Record<string, unknown> = require("require-from-string");

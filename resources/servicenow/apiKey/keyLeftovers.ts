@@ -16,7 +16,7 @@ import type { ConnectionArgs } from "../client/connection";
 import { Runtime, createRuntime } from "../engine/runtime";
 import { keySysIds } from "../engine/createIdentity";
 import { containsUnknown } from "../../core/unknown";
-import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerLoading/providerReference";
 import { generationOfRecord } from "./apiKey";
 
 interface LeftoverInputs {

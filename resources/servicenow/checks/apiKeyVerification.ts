@@ -25,7 +25,7 @@ import { INBOUND_EVENT_PATH } from "../components/eventEndpoint";
 import { BrokenLink, ChainLinkId, brokenLink } from "./chainLinks";
 import { failRunWithReportedError } from "../../core/reportedFailure";
 import { EventTarget, EventVerdict, probeEventEndpoint } from "./eventProbe";
-import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerLoading/providerReference";
 
 export interface VerificationInputs {
   /** The instance to check, instead of the stack's `servicenow:*` settings. */

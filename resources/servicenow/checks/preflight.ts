@@ -15,7 +15,7 @@ import type { ConnectionArgs } from "../client/connection";
 import { containsUnknown } from "../../core/unknown";
 import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
 import { SCRIPT_MESSAGE, isScriptValue } from "../engine/inputRules";
-import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerReference";
+import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerLoading/providerReference";
 
 export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
 /** Tables keywire writes; the deploying identity must be allowed to read and write them. */

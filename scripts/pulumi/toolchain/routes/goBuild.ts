@@ -14,7 +14,7 @@ import { PROBE_TIMEOUT_MS } from "../route";
 
 /** Route 4 builds keywire's own parts from these; only a checkout has them (package.json `files`). */
 const LANGUAGE_HOST_DIR = path.join(REPO_ROOT, "tools", "language-host");
-const DYNAMIC_PROVIDER_SCRIPT = path.join(REPO_ROOT, "scripts", "pulumi", "pulumi-resource-pulumi-nodejs");
+const DYNAMIC_PROVIDER_SCRIPT = path.join(REPO_ROOT, "resources", "core", "providerLoading", "pulumi-resource-pulumi-nodejs");
 
 const PKG_MODULE = "github.com/pulumi/pulumi/pkg/v3";
 const SDK_MODULE = "github.com/pulumi/pulumi/sdk/v3";
