@@ -2,25 +2,16 @@
  * The API-key audit library against the emulator: every finding and its severity, the
  * report's shape, a bounded number of calls, paging, and no token anywhere.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { ServiceNowConnection, TableClient } from "../../resources/servicenow/client";
 import { AuditReport, auditKeys } from "../../scripts/audit/auditKeys";
 import { formatMarkdown, formatTable } from "../../scripts/audit/format";
-import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const glide = (d: Date): string => d.toISOString().slice(0, 19).replace("T", " ");
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.stop();
-});
-beforeEach(() => {
-  emu.reset();
-});
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 
 function client(pageSize?: number): TableClient {
   const conn = new ServiceNowConnection({ instance: emu.url, credentials: { kind: "basic", username: "admin", password: ADMIN_PASSWORD } });

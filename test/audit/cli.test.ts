@@ -6,11 +6,11 @@ import { runCommand } from "../../scripts/shared/process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RunningEmulator } from "../../emulator/servicenow";
 import { brokenDeliveriesOf, managedKeysOf } from "../../scripts/audit/cli";
 import { findingsFor, type AuditReport, type AuditedKey } from "../../scripts/audit/auditKeys";
 import { chainFromAuditedKey } from "../../scripts/chain/chainDiagram";
-import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = path.join(ROOT, "node_modules", ".bin", "ts-node");
@@ -21,18 +21,13 @@ const glide = (d: Date): string => d.toISOString().slice(0, 19).replace("T", " "
 
 jest.setTimeout(3 * RUN_TIMEOUT_MS);
 
-let emu: RunningEmulator;
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 let dir: string;
-beforeAll(async () => {
-  emu = await startEmulator();
+beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-audit-"));
 });
-afterAll(async () => {
-  await emu.stop();
+afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  emu.reset();
 });
 
 interface Run {

@@ -2,22 +2,16 @@
  * ApiKey: the record, and the token strategy against every read-back variant
  * the emulator can play, including the manual route.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider, rotationDue } from "../../resources/servicenow/apiKey/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { generateToken } from "../../resources/servicenow/apiKey/tokenPlan";
 import { RecordOutputs } from "../../resources/servicenow/engine/spec";
-import { ProviderDriver, calls, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver, calls } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.stop();
-});
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 
 /** The chain a probe needs: a header profile linked to the shipped Table GET policy, and a user. */
 async function chain(): Promise<void> {
@@ -30,7 +24,6 @@ async function chain(): Promise<void> {
 const keyInputs = { name: "keywire key", user: "svc.key", authScopes: ["useraccount"], expiresInDays: 90 };
 
 beforeEach(async () => {
-  emu.reset();
   emu.setOptions({ tokenReadback: "none" });
   await chain();
   emu.resetMetrics();

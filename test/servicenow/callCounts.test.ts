@@ -4,21 +4,15 @@
  * reads its record once, restore is one PATCH, and outputs are plain data the
  * engine's gRPC Struct can carry.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
 import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
-import { ProviderDriver, calls, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver, calls } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator({ tokenReadback: "input_display_value" });
-});
-afterAll(async () => {
-  await emu.stop();
-});
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD, tokenReadback: "input_display_value" });
 
 /** A header profile linked to the shipped Table GET policy (what a probe needs), and a user. */
 async function chain(userName: string): Promise<void> {
@@ -37,7 +31,6 @@ function plainData(value: unknown): boolean {
 }
 
 beforeEach(() => {
-  emu.reset();
   emu.setOptions({ tokenReadback: "input_display_value" });
 });
 

@@ -4,19 +4,12 @@
  * other still holds them, and the last stack to go gives them back what the instance had
  * before the first stack, not the "inactive" the second stack found.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
 import { HOLD_PREFIX, holdBefore } from "../../resources/servicenow/engine/createIdentity";
-import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.stop();
-});
-beforeEach(() => emu.reset());
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 
 const SHIPPED = ["Table GET API Access Policy", "Table POST API Access Policy"];
 const shippedActive = () => SHIPPED.map((n) => emu.store.query("sys_api_access_policy", (r) => r.name === n)[0].active);

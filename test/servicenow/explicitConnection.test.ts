@@ -3,21 +3,13 @@
  * configured one; moving it to another instance replaces it, new credentials for
  * the same one do not; a malformed connection is refused before any call.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
-import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver } from "../support/serviceNow";
 import { sendJson, startHttpStub } from "../support/httpStub";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let configured: RunningEmulator;
-let other: RunningEmulator;
-beforeAll(async () => {
-  configured = await startEmulator();
-  other = await startEmulator({ adminPassword: "other-pw-123" });
-});
-afterAll(async () => {
-  await configured.stop();
-  await other.stop();
-});
+const configured = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD }, { resetAfterEach: false });
+const other = useServiceNowEmulator({ adminPassword: "other-pw-123" }, { resetAfterEach: false });
 
 const conn = () => ({ instance: other.url, username: "admin", password: "other-pw-123" });
 

@@ -4,33 +4,25 @@
  * too much, active unproven orphan keys, and a 500 after commit taken as final.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
 import { apiKeyVerificationProvider } from "../../resources/servicenow/checks/apiKeyVerification";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
-import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver } from "../support/serviceNow";
 import { HttpStub, sendJson, startHttpStub } from "../support/httpStub";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 let userId: string;
 let policyId: string;
 let profileId: string;
-
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.stop();
-});
 
 // Short deadlines keep the fault cases quick; the client's retry policy is the real one.
 const fast = { "servicenow:requestTimeoutSeconds": "1" };
 const driver = (provider: pulumi.dynamic.ResourceProvider) => new ProviderDriver(provider, emu.url, fast);
 
 beforeEach(async () => {
-  emu.reset();
   emu.setOptions({ tokenReadback: "input_display_value" });
   const profile = await driver(inboundProfileProvider).create({ name: "hdr", keyLocation: "header" });
   profileId = profile.id;

@@ -2,21 +2,14 @@
  * Preflight (every failure at once, nothing created) and the integration user's
  * RateLimitRule (enforced by the instance once created).
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { preflightProvider } from "../../resources/servicenow/checks/preflight";
 import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLimitRule";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
-import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.stop();
-});
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 beforeEach(() => {
-  emu.reset();
   emu.setOptions({ plugin: "active" });
 });
 

@@ -4,7 +4,6 @@
  * that call methods directly never see that round trip, so it is tested on its
  * own, with credentials present in the process.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
@@ -14,20 +13,19 @@ import { userRoleGrantProvider } from "../../resources/servicenow/records/userRo
 import { pushConnectorProvider } from "../../resources/servicenow/records/pushConnector";
 import type { ReferencedProvider } from "../../resources/core/providerReference";
 import { roundTrip } from "../support/providerText";
-import { ADMIN_PASSWORD, ProviderDriver, configFor, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver, configFor } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
 const CLIENT_SECRET = "oauth-client-secret-value-123";
-beforeAll(async () => {
-  emu = await startEmulator({ tokenReadback: "input_display_value" });
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD, tokenReadback: "input_display_value" }, { resetAfterEach: false });
+beforeAll(() => {
   // Credentials present everywhere a careless provider could pick them up.
   process.env.SERVICENOW_PASSWORD = ADMIN_PASSWORD;
   process.env.SERVICENOW_CLIENT_SECRET = CLIENT_SECRET;
 });
-afterAll(async () => {
+afterAll(() => {
   delete process.env.SERVICENOW_PASSWORD;
   delete process.env.SERVICENOW_CLIENT_SECRET;
-  await emu.stop();
 });
 
 const providers: Array<[string, ReferencedProvider]> = [

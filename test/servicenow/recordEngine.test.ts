@@ -3,26 +3,16 @@
  * from it (InboundProfile, AccessPolicy, AccessPolicyProfileLink, ServiceNowUser,
  * UserRoleGrant, PushConnector), against the in-process emulator.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
 import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
 import { pushConnectorProvider } from "../../resources/servicenow/records/pushConnector";
-import { ProviderDriver, calls, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver, calls } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.stop();
-});
-beforeEach(() => {
-  emu.reset();
-  emu.resetMetrics();
-});
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 
 function one(table: string, predicate: (r: Record<string, string>) => boolean): Record<string, string> {
   const rows = emu.store.query(table, predicate);

@@ -5,22 +5,15 @@
  * as a duplicate, the record is found by that sys_id, and brought to the declared inputs:
  * one record, never a second of the same name, and never another stack's.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { stableSysId } from "../../resources/servicenow/engine/createIdentity";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLimitRule";
 import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
-import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.stop();
-});
-beforeEach(() => emu.reset());
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 
 const identity = (stack: string, type: string, name: string) => `keywire/${stack}/${type}/${name}`;
 

@@ -10,7 +10,6 @@
  * returns some; `inputsAfterRead` is that rule.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { RunningEmulator } from "../../emulator/servicenow";
 import { BASIC_PROFILE_NAME, PUSH_INSTANCE_NAME } from "../../emulator/servicenow/seed";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
@@ -21,17 +20,12 @@ import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLi
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
-import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
 type Props = Record<string, unknown>;
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator();
-});
-afterAll(async () => {
-  await emu.stop();
-});
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 
 function inputsAfterRead(stored: Props, read: pulumi.dynamic.ReadResult): Props {
   return (read.inputs as Props | undefined) ?? stored;
@@ -160,7 +154,6 @@ const cases: Case[] = [
 ];
 
 beforeEach(async () => {
-  emu.reset();
   emu.setOptions({ tokenReadback: "input_display_value" });
   // What the records above name: a user, and a profile (linked to the shipped Table GET
   // policy, so a key's probe is admitted).

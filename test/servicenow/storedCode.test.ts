@@ -10,25 +10,23 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ReferencedProvider } from "../../resources/core/providerReference";
-import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLimitRule";
 import { revive, storedText } from "../support/providerText";
-import { ADMIN_PASSWORD, ProviderDriver, configFor, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver, configFor } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
 const CLIENT_SECRET = "oauth-client-secret-value-456";
-let emu: RunningEmulator;
 
-beforeAll(async () => {
-  emu = await startEmulator({ tokenReadback: "input_display_value" });
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD, tokenReadback: "input_display_value" }, { resetAfterEach: false });
+beforeAll(() => {
   process.env.SERVICENOW_PASSWORD = ADMIN_PASSWORD;
   process.env.SERVICENOW_CLIENT_SECRET = CLIENT_SECRET;
 });
-afterAll(async () => {
+afterAll(() => {
   delete process.env.SERVICENOW_PASSWORD;
   delete process.env.SERVICENOW_CLIENT_SECRET;
-  await emu.stop();
 });
 
 /** The text every resource stores. */

@@ -7,11 +7,12 @@
  */
 import { execFile } from "node:child_process";
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import type { GlideRecord, RunningEmulator } from "../../emulator/servicenow";
+import type { GlideRecord } from "../../emulator/servicenow";
 import { REPO_ROOT } from "../../scripts/shared/paths";
 import { startSnsTestServer, type SnsTestServer } from "../../scripts/sns/snsTestServer";
 import { makeKey, makeKeyProfile, makeUser, mapProfile } from "../emulator/servicenow/helpers";
-import { startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 import { waitFor } from "./waitFor";
 
 /** A cold Go module and build cache makes the first start build the server. */
@@ -82,12 +83,11 @@ describe("the SNS test server", () => {
   });
 
   describe("delivering to the ServiceNow emulator", () => {
-    let em: RunningEmulator;
+    const em = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD }, { resetAfterEach: false });
     let keyId: string;
     let endpoint: string;
 
-    beforeAll(async () => {
-      em = await startEmulator();
+    beforeAll(() => {
       // The chain keywire builds, made out of band: an integration user with a key, the
       // query-parameter profile, a policy for the Event Management API mapped to it.
       const user = makeUser(em, "aws.sns", ["evt_mgmt_integration"]);
@@ -99,9 +99,6 @@ describe("the SNS test server", () => {
       const [instance] = em.store.query("sn_em_connector_push_instance", (r) => r.active === "true");
       const query = new URLSearchParams({ source: "aws", sys_id: instance.sys_id, "x-sn-apikey": key.token });
       endpoint = `${em.url}/api/sn_em_connector/em/inbound_event?${query.toString()}`;
-    });
-    afterAll(async () => {
-      await em?.stop();
     });
 
     const inboundRequests = (): number => em.metrics().byRoute[INBOUND_ROUTE] ?? 0;

@@ -1,17 +1,16 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
+import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { call, client, makeKeyProfile, makeUser, mapProfile, one, policyNamed } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 const TOKEN = /^now_[A-Za-z0-9_-]{86}$/;
 
 describe("5. api_key tokens", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator({}, { resetAfterEach: false });
   let api: ReturnType<typeof client>;
   let adminId: string;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
+  beforeAll(() => {
     api = client(em.url);
   });
-  afterAll(() => em.stop());
   beforeEach(() => {
     em.setOptions({ tokenReadback: "none" });
     em.reset();

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
+import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { HELP, parseArgs } from "../../../emulator/servicenow/cli";
 import { ADMIN, allStrings, basic, call, client, GLIDE_DATE, makeKey, makeKeyProfile, makeUser, mapProfile, one, SYS_ID } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 const NOT_AUTH = { error: { message: "User Not Authenticated", detail: "Required to provide Auth information" }, status: "failure" };
 const NOT_FOUND = { error: { message: "No Record found", detail: "Record doesn't exist or ACL restricts the record retrieval" }, status: "failure" };
@@ -38,12 +39,8 @@ function multipart(fields: FormField[], boundary = BOUNDARY): Buffer {
 const FORM_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
 
 describe("Attachment API", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator({}, { resetAfterEach: false });
   let incidentId: string;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
-  });
-  afterAll(() => em.stop());
   beforeEach(() => {
     em.setOptions({ maxAttachmentBytes: 25 * 1024 * 1024 });
     em.reset();

@@ -1,7 +1,7 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import { Emulator } from "../../../emulator/servicenow/emulator";
 import type { GlideRecord } from "../../../emulator/servicenow/types";
 import { ADMIN, basic, call, client, makeKey, makeKeyProfile, makeUser, mapProfile, one, policyNamed } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 const NOT_AUTH = { error: { message: "User Not Authenticated", detail: "Required to provide Auth information" }, status: "failure" };
 const GET_POLICY = "Table GET API Access Policy";
@@ -12,11 +12,7 @@ function form(fields: Record<string, string>): string {
 }
 
 describe("4. authentication", () => {
-  let em: RunningEmulator;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
-  });
-  afterAll(() => em.stop());
+  const em = useServiceNowEmulator({}, { resetAfterEach: false });
   beforeEach(() => {
     em.setOptions({ plugin: "active", shippedPolicies: "active", basicAuthRestriction: false });
     em.reset();

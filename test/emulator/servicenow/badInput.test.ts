@@ -1,6 +1,6 @@
 import { connect } from "node:net";
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import { ADMIN, call, client } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 const BAD_JSON = { error: { message: "Exception while reading request", detail: "The payload is not valid JSON." }, status: "failure" };
 
@@ -17,14 +17,11 @@ function rawExchange(port: number, text: string): Promise<string> {
 }
 
 describe("8. bad input never crashes it", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator({ maxBodyBytes: 4096 });
   let api: ReturnType<typeof client>;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator({ maxBodyBytes: 4096 });
+  beforeAll(() => {
     api = client(em.url);
   });
-  afterAll(() => em.stop());
-  beforeEach(() => em.reset());
 
   afterEach(async () => {
     // Whatever the test sent, the emulator still answers.

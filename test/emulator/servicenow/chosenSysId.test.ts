@@ -1,6 +1,7 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
+import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { parseArgs } from "../../../emulator/servicenow/cli";
 import { call, client } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 /** A fresh, valid sys_id per call, so tests never collide with each other or the seed. */
 let counter = 0;
@@ -10,13 +11,11 @@ function chosenId(): string {
 }
 
 describe("a client-chosen sys_id on insert", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator({}, { resetAfterEach: false });
   let api: ReturnType<typeof client>;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
+  beforeAll(() => {
     api = client(em.url);
   });
-  afterAll(() => em.stop());
   beforeEach(() => {
     em.setFaults({});
     em.setOptions({ duplicateSysIdStatus: 403 });

@@ -4,7 +4,7 @@
  * it names, whether the plugin exists, how events become alerts, what each answer looks like,
  * and the key's form where a person copies its token.
  */
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
+import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { HELP, parseArgs } from "../../../emulator/servicenow/cli";
 import type { GlideRecord } from "../../../emulator/servicenow/types";
 import { clearAlarm, findMarkedEvent, newMarker, snsHeaders, snsNotification } from "../../../resources/servicenow/checks/syntheticAlarm";
@@ -14,6 +14,7 @@ import { recordUrl } from "../../../resources/servicenow/engine/columns";
 import { fakeClock } from "../../core/fakeClock";
 import { spawnCli } from "./cliProcess";
 import { ADMIN, basic, call, makeKey, makeKeyProfile, makeUser, mapProfile, one, SYS_ID, type CallOptions, type Res } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:keywire-events";
 const PATH = "/api/sn_em_connector/em/inbound_event";
@@ -54,18 +55,13 @@ function expectKeyRefused(res: Res): void {
 }
 
 describe("Event Management inbound endpoint contract", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator({}, { resetAfterEach: false });
   let user: GlideRecord;
   let token: string;
   let keyRow: GlideRecord;
   let queryProfile: GlideRecord;
   let eventPolicy: GlideRecord;
   let instanceId: string;
-
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
-  });
-  afterAll(() => em.stop());
 
   /**
    * keywire's chain in its dedicated mode: the integration user with evt_mgmt_integration, a key,

@@ -1,19 +1,17 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
+import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { Faults } from "../../../emulator/servicenow/faults";
 import { call, client } from "./helpers";
 import { onEmulatorClock, untilWaiting } from "../../support/emulatorClock";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 describe("7. fault injection and the admin API", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator();
   let api: ReturnType<typeof client>;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
+  beforeAll(() => {
     api = client(em.url);
   });
-  afterAll(() => em.stop());
   beforeEach(() => {
     em.setFaults({});
-    em.reset();
   });
 
   const admin = (method: string, path: string, body?: unknown) => call(em.url, method, `/__emulator/${path}`, { body });

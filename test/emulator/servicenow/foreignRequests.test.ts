@@ -2,9 +2,9 @@
 import { connect } from "node:net";
 import { startFreshserviceEmulator } from "../../../emulator/freshservice";
 import { startIvantiEmulator } from "../../../emulator/ivanti";
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import { isLoopbackHost, isLoopbackOrigin } from "../../../emulator/shared/loopbackGuard";
 import { call, client } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 const FOREIGN_HOST = {
   error: { message: "Misdirected Request", detail: "This emulator answers only requests addressed to localhost, 127.x.x.x or [::1]" },
@@ -60,15 +60,12 @@ describe("loopback names", () => {
 });
 
 describe("the ServiceNow emulator refuses foreign requests", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator();
   let api: ReturnType<typeof client>;
   const port = () => new URL(em.url).port;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
+  beforeAll(() => {
     api = client(em.url);
   });
-  afterAll(() => em.stop());
-  beforeEach(() => em.reset());
 
   test("a foreign Host is answered 421 with the error envelope, on the API and the admin routes, and nothing happens", async () => {
     const host = { Host: `rebound.example:${port()}` };

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import type { GlideRecord } from "../../../emulator/servicenow/types";
 import { basic, call, makeKey, makeKeyProfile, makeUser, mapProfile, one } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:keywire-alarms";
 
@@ -45,7 +45,7 @@ function notification(message: string, subject = "ALARM: web-01-cpu-high") {
 }
 
 describe("6. Event Management inbound endpoint", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator();
   let sns: Server;
   let snsUrl: string;
   let visits: string[];
@@ -54,7 +54,6 @@ describe("6. Event Management inbound endpoint", () => {
   let instanceId: string;
 
   beforeAll(async () => {
-    em = await startServiceNowEmulator();
     sns = createServer((req, res) => {
       visits.push(req.url ?? "");
       res.writeHead(200, { "Content-Type": "text/xml" });
@@ -64,11 +63,9 @@ describe("6. Event Management inbound endpoint", () => {
     snsUrl = `http://127.0.0.1:${(sns.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
-    await em.stop();
     await new Promise((r) => sns.close(r));
   });
   beforeEach(() => {
-    em.reset();
     visits = [];
     user = makeUser(em, "aws.sns", ["evt_mgmt_integration"]);
     token = makeKey(em, user.sys_id).token;

@@ -1,5 +1,5 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import { client, one } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 /** The default priority lookup: [impact, urgency, priority]. */
 const LOOKUP: Array<[string, string, string]> = [
@@ -15,14 +15,11 @@ const LOOKUP: Array<[string, string, string]> = [
 ];
 
 describe("incident columns and priority", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator();
   let api: ReturnType<typeof client>;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
+  beforeAll(() => {
     api = client(em.url);
   });
-  afterAll(() => em.stop());
-  beforeEach(() => em.reset());
 
   const INC = "/api/now/table/incident";
   const BARE = "sysparm_exclude_reference_link=true";

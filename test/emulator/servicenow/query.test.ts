@@ -1,6 +1,6 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import { parseEncodedQuery, splitEncoded } from "../../../emulator/servicenow/query";
 import { client } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 describe("3. encoded queries", () => {
   describe("parser", () => {
@@ -29,7 +29,7 @@ describe("3. encoded queries", () => {
   });
 
   describe("over HTTP", () => {
-    let em: RunningEmulator;
+    const em = useServiceNowEmulator({}, { resetAfterEach: false });
     let api: ReturnType<typeof client>;
     const names = async (q: string): Promise<string[]> => {
       const res = await api.get(`/api/now/table/cmdb_ci?sysparm_fields=name&sysparm_query=${encodeURIComponent(q)}`);
@@ -37,8 +37,7 @@ describe("3. encoded queries", () => {
       return res.body.result.map((r: { name: string }) => r.name);
     };
 
-    beforeAll(async () => {
-      em = await startServiceNowEmulator();
+    beforeAll(() => {
       api = client(em.url);
       em.store.delete("cmdb_ci", em.store.query("cmdb_ci")[0].sys_id);
       const rows: Array<[string, string, number]> = [
@@ -50,7 +49,6 @@ describe("3. encoded queries", () => {
       ];
       for (const [name, ip_address, operational_status] of rows) em.store.insert("cmdb_ci", { name, ip_address, operational_status });
     });
-    afterAll(() => em.stop());
 
     test.each([
       ["name=alpha", ["alpha"]],

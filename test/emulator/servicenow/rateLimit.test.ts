@@ -1,13 +1,9 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
 import { Emulator } from "../../../emulator/servicenow/emulator";
 import { basic, client, makeUser, one } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 describe("7. rate limits", () => {
-  let em: RunningEmulator;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
-  });
-  afterAll(() => em.stop());
+  const em = useServiceNowEmulator({}, { resetAfterEach: false });
   beforeEach(() => {
     em.setOptions({ rateLimitColumn: "max_requests_per_hour" });
     em.reset();

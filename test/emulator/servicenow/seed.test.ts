@@ -1,13 +1,9 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
+import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { ADMIN, basic, client, makeUser, one, SYS_ID } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 describe("2. seeded like a fresh instance", () => {
-  let em: RunningEmulator;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
-  });
-  afterAll(() => em.stop());
-  beforeEach(() => em.reset());
+  const em = useServiceNowEmulator();
 
   test("admin/admin works over basic auth and holds the admin role", async () => {
     const res = await client(em.url).get("/api/now/table/sys_user?sysparm_query=user_name=admin");

@@ -1,15 +1,13 @@
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
+import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { allStrings, client, GLIDE_DATE, one, SYS_ID } from "./helpers";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 describe("3. Table API", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator();
   let api: ReturnType<typeof client>;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
+  beforeAll(() => {
     api = client(em.url);
   });
-  afterAll(() => em.stop());
-  beforeEach(() => em.reset());
 
   describe("paths and versions", () => {
     test.each(["/api/now/table", "/api/now/v1/table", "/api/now/v2/table"])("%s lists records", async (base) => {

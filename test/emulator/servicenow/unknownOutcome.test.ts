@@ -3,10 +3,11 @@
  * a commit that lands after the client gave up, an answer cut off mid-body.
  */
 import { request, type IncomingHttpHeaders } from "node:http";
-import { startServiceNowEmulator, type RunningEmulator } from "../../../emulator/servicenow";
+import { startServiceNowEmulator } from "../../../emulator/servicenow";
 import { Faults } from "../../../emulator/servicenow/faults";
 import { ADMIN, call, client } from "./helpers";
 import { onEmulatorClock, untilWaiting } from "../../support/emulatorClock";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
 let counter = 0;
 function chosenId(): string {
@@ -66,16 +67,13 @@ function callAndWatch(base: string, method: string, path: string, body?: unknown
 }
 
 describe("faults with an unknown outcome", () => {
-  let em: RunningEmulator;
+  const em = useServiceNowEmulator();
   let api: ReturnType<typeof client>;
-  beforeAll(async () => {
-    em = await startServiceNowEmulator();
+  beforeAll(() => {
     api = client(em.url);
   });
-  afterAll(() => em.stop());
   beforeEach(() => {
     em.setFaults({});
-    em.reset();
   });
 
   describe("500 after commit (commitThenFailNext mode 500)", () => {

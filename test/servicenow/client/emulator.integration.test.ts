@@ -1,15 +1,11 @@
 /** The client against the bundled ServiceNow emulator, as against a real instance. */
-import { RunningEmulator, startServiceNowEmulator } from "../../../emulator/servicenow";
 import { ServiceNowConnection } from "../../../resources/servicenow/client/connection";
 import { where } from "../../../resources/servicenow/client/encodedQuery";
 import { ServiceNowError, TableClient } from "../../../resources/servicenow/client/tableClient";
 import { fakeClock } from "../../core/fakeClock";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 
-let em: RunningEmulator;
-beforeAll(async () => {
-  em = await startServiceNowEmulator();
-});
-afterAll(() => em.stop());
+const em = useServiceNowEmulator({}, { resetAfterEach: false });
 
 function client(password = "admin"): TableClient {
   const conn = new ServiceNowConnection({ instance: em.url, credentials: { kind: "basic", username: "admin", password } });

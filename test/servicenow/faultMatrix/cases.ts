@@ -16,7 +16,8 @@ import { pushConnectorProvider } from "../../../resources/servicenow/records/pus
 import { rateLimitRuleProvider } from "../../../resources/servicenow/records/rateLimitRule";
 import { serviceNowUserProvider } from "../../../resources/servicenow/records/user";
 import { userRoleGrantProvider } from "../../../resources/servicenow/records/userRoleGrant";
-import { ProviderDriver, startEmulator } from "../../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver } from "../../support/serviceNow";
+import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 import { FAULTS } from "../../support/faultCatalog";
 
 export { FAULTS };
@@ -200,13 +201,10 @@ export function formatMatrix(op: string, results: Array<{ resource: string; faul
  */
 export function describeMatrix(op: Op, variant: { label: string; options: EmulatorOptions } | undefined = undefined): void {
   jest.setTimeout(60_000);
-  let emu: RunningEmulator;
+  // Each scenario resets the emulator itself (runScenario), before it sets its fault.
+  const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD, ...variant?.options }, { resetAfterEach: false });
   const results: Array<{ resource: string; fault: string; outcome: Outcome }> = [];
-  beforeAll(async () => {
-    emu = await startEmulator(variant?.options ?? {});
-  });
-  afterAll(async () => {
-    await emu.stop();
+  afterAll(() => {
     process.stdout.write(`\n${formatMatrix(variant ? `${op}, ${variant.label}` : op, results)}\n`);
   });
   const cases = op === "update" ? CASES.filter((c) => c.update !== undefined) : CASES;
