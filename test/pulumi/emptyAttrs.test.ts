@@ -7,9 +7,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawnSync } from "child_process";
 import { emptyAttrsAdvice, emptyAttrsFiles, fileBackendDir } from "../../scripts/pulumi/run";
 import { REPO_ROOT } from "../../scripts/shared/paths";
+import { runCommand } from "../../scripts/shared/process";
 
 let tmp: string;
 beforeEach(() => {
@@ -68,18 +68,17 @@ test("the advice names the file, the CLI's error and the command that repairs it
   expect(advice).toContain("rm '/b/.pulumi/stacks/keywire/local.json.attrs'");
 });
 
-test("npm run pulumi says so before the CLI runs, and leaves the file alone", () => {
+test("npm run pulumi says so before the CLI runs, and leaves the file alone", async () => {
   const empty = backendWithEmptyCheckpointAttrs();
   // A `pulumi` on PATH that is new enough and only prints what it was asked.
   const bin = path.join(tmp, "bin");
   fs.mkdirSync(bin);
   const version = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string };
   fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nif [ "$1" = version ]; then echo v${version.version}; exit 0; fi\necho "ran $*"\n`, { mode: 0o755 });
-  const res = spawnSync(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(REPO_ROOT, "scripts", "pulumi", "run.ts"), "stack", "ls"], {
+  const res = await runCommand(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(REPO_ROOT, "scripts", "pulumi", "run.ts"), "stack", "ls"], {
     cwd: tmp,
     env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, PULUMI_BACKEND_URL: `file://${tmp}`, INIT_CWD: tmp },
-    encoding: "utf8",
-    timeout: 60_000,
+    timeoutMs: 60_000,
   });
   expect(res.stdout).toContain("ran stack ls");
   expect(res.stderr).toContain(`[pulumi] ${emptyAttrsAdvice(empty)}`);
