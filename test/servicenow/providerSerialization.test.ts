@@ -11,7 +11,7 @@ import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/reco
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
 import { pushConnectorProvider } from "../../resources/servicenow/records/pushConnector";
-import type { ReferencedProvider } from "../../resources/core/providerReference";
+import type { ReferencedProvider } from "../../resources/core/providerLoading/providerReference";
 import { roundTrip } from "../support/providerText";
 import { ADMIN_PASSWORD, ProviderDriver, configFor } from "../support/serviceNow";
 import { useServiceNowEmulator } from "../support/useServiceNowEmulator";

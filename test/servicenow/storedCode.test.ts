@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ReferencedProvider } from "../../resources/core/providerReference";
+import type { ReferencedProvider } from "../../resources/core/providerLoading/providerReference";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLimitRule";

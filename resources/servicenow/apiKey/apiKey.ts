@@ -27,7 +27,7 @@ import { createHash } from "crypto";
 import { EngineContext, lookupOnce } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
 import { ownedRecordInputs, recordResource } from "../engine/recordResource";
-import { providerReference } from "../../core/providerReference";
+import { providerReference } from "../../core/providerLoading/providerReference";
 import { DEFAULT_PROBE, ProbeSettings, probeToken } from "./probe";
 import {
   DEFAULT_TOKEN_CONFIG_KEY,

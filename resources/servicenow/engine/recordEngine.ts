@@ -17,7 +17,7 @@
  * - an existing record can be adopted instead of created, and is restored (not
  *   deleted) on destroy unless told otherwise.
  *
- * The state stores the provider by reference (core/providerReference.ts). Its
+ * The state stores the provider by reference (core/providerLoading/providerReference.ts). Its
  * runtime (runtime.ts) is built from the settings `configure` receives and hands
  * each call a client in its context.
  */
@@ -38,7 +38,7 @@ import {
 } from "./columns";
 import type { SnRecord } from "../client/tableClient";
 import { KeywireError, isKeywireHttpError } from "../../core/errors";
-import { NamedProvider, ProviderReference, ReferencedProvider, referencedProvider } from "../../core/providerReference";
+import { NamedProvider, ProviderReference, ReferencedProvider, referencedProvider } from "../../core/providerLoading/providerReference";
 import { inputErrorMap } from "../../core/inputMessages";
 import { containsUnknown } from "../../core/unknown";
 import { failuresFrom } from "../../core/checkInputs";

@@ -4,7 +4,7 @@
  * not; a declared output nobody gave would be undefined on the instance.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { ReferencedProvider, ReferencedResource } from "../../core/providerReference";
+import { ReferencedProvider, ReferencedResource } from "../../core/providerLoading/providerReference";
 import type { DeclaredOutputs, RecordDeclaration, RecordInputs } from "./declaration";
 import { SERVICENOW_MODULE, recordIdentity, withSecretConnection } from "./spec";
 import type { ConnectionArgs } from "../client/connection";

@@ -22,7 +22,7 @@ import { q } from "../client/encodedQuery";
 import { HOLD_PREFIX, holdBefore, holdSysId } from "../engine/createIdentity";
 import { recordProvider } from "../engine/recordEngine";
 import { ownedRecordInputs, recordResource } from "../engine/recordResource";
-import { providerReference } from "../../core/providerReference";
+import { providerReference } from "../../core/providerLoading/providerReference";
 import { oneLine, recordName } from "../engine/inputRules";
 
 export const TABLE_API_PATH = "now/table";

@@ -8,7 +8,7 @@ import { AdoptionInputs, withSecretConnection } from "../engine/spec";
 import { DeclaredArgs, column, defineRecord } from "../engine/declaration";
 import { recordProvider } from "../engine/recordEngine";
 import { recordResource } from "../engine/recordResource";
-import { providerReference } from "../../core/providerReference";
+import { providerReference } from "../../core/providerLoading/providerReference";
 import { recordName } from "../engine/inputRules";
 
 export const basicAuthProfileRecord = defineRecord({

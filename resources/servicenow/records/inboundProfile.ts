@@ -14,7 +14,7 @@ import type { ResolvedValue } from "../engine/spec";
 import { RecordArgs, column, defineRecord } from "../engine/declaration";
 import { recordProvider } from "../engine/recordEngine";
 import { ownedRecordInputs, recordResource } from "../engine/recordResource";
-import { providerReference } from "../../core/providerReference";
+import { providerReference } from "../../core/providerLoading/providerReference";
 import { KeywireError } from "../../core/errors";
 import { recordDescription, recordName } from "../engine/inputRules";
 

@@ -13,7 +13,7 @@ import { RecordArgs, column, defineRecord } from "../engine/declaration";
 import { EngineContext } from "../engine/runtime";
 import { recordProvider } from "../engine/recordEngine";
 import { ownedRecordInputs, recordResource } from "../engine/recordResource";
-import { providerReference } from "../../core/providerReference";
+import { providerReference } from "../../core/providerLoading/providerReference";
 import { KeywireError } from "../../core/errors";
 import { recordDescription, recordName } from "../engine/inputRules";
 

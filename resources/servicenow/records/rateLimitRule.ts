@@ -11,7 +11,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { RecordArgs, column, defineRecord, written } from "../engine/declaration";
 import { recordProvider } from "../engine/recordEngine";
 import { ownedRecordInputs, recordResource } from "../engine/recordResource";
-import { ReferencedProvider, providerReference } from "../../core/providerReference";
+import { ReferencedProvider, providerReference } from "../../core/providerLoading/providerReference";
 import { recordName } from "../engine/inputRules";
 
 export const DEFAULT_RATE_LIMIT_COLUMN = "max_requests_per_hour";

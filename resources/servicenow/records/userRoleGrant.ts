@@ -7,7 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { RecordArgs, column, defineRecord } from "../engine/declaration";
 import { recordProvider } from "../engine/recordEngine";
 import { ownedRecordInputs, recordResource } from "../engine/recordResource";
-import { providerReference } from "../../core/providerReference";
+import { providerReference } from "../../core/providerLoading/providerReference";
 
 export const userRoleGrantRecord = defineRecord({
   typeName: "UserRoleGrant",
