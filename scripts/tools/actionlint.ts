@@ -5,7 +5,7 @@
  *
  *   npm run -s lint:workflows [-- <actionlint arguments>]
  *
- * Used by test/ops/workflows.test.ts. Without Go there is nothing to build with: the
+ * Used by test/ops/actionlint.test.ts. Without Go there is nothing to build with: the
  * caller is told so (ensureActionlint's `missing`) instead of failing with "command
  * not found", and the test falls back to its structural checks.
  */

@@ -15,174 +15,47 @@
  * `checkWorkflow` holds the rules for any workflow file; `checkKeywireWorkflows` the
  * ones about the repository's files and stacks as a whole. Each returns the violations,
  * as "<file>: <job>: <what is wrong>", empty when there are none.
+ *
+ * The workflows are read through workflowModel.ts; the rules for a deployment that
+ * stopped part-way are in recoveryPolicy.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { load } from "js-yaml";
-
-export type Mapping = { [key: string]: unknown };
-
-export interface YamlFile {
-  file: string;
-  text: string;
-  doc: Mapping;
-}
-
-export interface Step {
-  uses: string;
-  run: string;
-  with: Mapping;
-  /** The step's `if:` condition, "" when it has none. */
-  if: string;
-  /** The step's `working-directory:`, "" when it has none. */
-  workingDirectory: string;
-  /** The workflow or local action the step is written in. */
-  from: string;
-}
-
-export function isMapping(v: unknown): v is Mapping {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function str(v: unknown): string {
-  return typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : "";
-}
-
-export function readYaml(file: string): YamlFile {
-  const text = fs.readFileSync(file, "utf8");
-  const doc = load(text, { filename: file });
-  if (!isMapping(doc)) throw new Error(`${file}: not a YAML mapping`);
-  return { file, text, doc };
-}
-
-/** The workflow files of a repository (or of a directory laid out like one). */
-export function workflowFiles(root: string): string[] {
-  const dir = path.join(root, ".github", "workflows");
-  return fs
-    .readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
-}
-
-/** The stacks keywire's own program has: stacks/Pulumi.<stack>.yaml, except `local` (the demo's, against the emulator). */
-export function ciStacks(root: string): string[] {
-  return fs
-    .readdirSync(path.join(root, "stacks"))
-    .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined && s !== "local")
-    .sort();
-}
-
-// ---------------------------------------------------------------------------
-// The stack list: .github/keywire-ci.json
-// ---------------------------------------------------------------------------
-
-/** The one file listing the stacks CI manages and where their program is. */
-export const STACK_LIST = ".github/keywire-ci.json";
-/** The reusable workflow that reads it; every job that works on stacks takes its matrix from it. */
-export const STACKS_WORKFLOW = "./.github/workflows/stacks.yml";
-
-export interface StackList {
-  workingDirectory: string;
-  stacks: Array<{ stack: string; sns: boolean }>;
-}
-
-/** The stack list as the stacks workflow reads it, or what is wrong with it. */
-export function readStackList(root: string): StackList | string {
-  const file = path.join(root, STACK_LIST);
-  if (!fs.existsSync(file)) return `${STACK_LIST} is missing`;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch {
-    return `${STACK_LIST} is not JSON`;
-  }
-  if (!isMapping(doc) || !Array.isArray(doc.stacks)) return `${STACK_LIST}: no "stacks" list`;
-  const stacks = doc.stacks.filter(isMapping).map((s) => ({ stack: str(s.stack), sns: s.sns === true }));
-  return { workingDirectory: typeof doc.workingDirectory === "string" ? doc.workingDirectory : ".", stacks };
-}
-
-// ---------------------------------------------------------------------------
-// Jobs and steps
-// ---------------------------------------------------------------------------
-
-function jobsOf(wf: YamlFile): Array<[string, Mapping]> {
-  const jobs = wf.doc.jobs;
-  return isMapping(jobs) ? Object.entries(jobs).filter((e): e is [string, Mapping] => isMapping(e[1])) : [];
-}
-
-/** A local action's metadata file (`uses: ./path`), or undefined when there is none. */
-function localAction(root: string, uses: string): YamlFile | undefined {
-  for (const name of ["action.yml", "action.yaml"]) {
-    const file = path.join(root, uses, name);
-    if (fs.existsSync(file)) return readYaml(file);
-  }
-  return undefined;
-}
-
-function toStep(raw: Mapping, from: string): Step {
-  return { uses: str(raw.uses), run: str(raw.run), with: isMapping(raw.with) ? raw.with : {}, if: str(raw.if), workingDirectory: str(raw["working-directory"]), from };
-}
-
-/** A job's steps, with the steps of the local composite actions it uses spliced in after them. */
-export function stepsOf(job: Mapping, root: string, from: string): Step[] {
-  const out: Step[] = [];
-  const walk = (steps: unknown, origin: string, depth: number): void => {
-    if (!Array.isArray(steps) || depth > 5) return;
-    for (const raw of steps) {
-      if (!isMapping(raw)) continue;
-      const step = toStep(raw, origin);
-      out.push(step);
-      if (step.uses.startsWith("./")) {
-        const action = localAction(root, step.uses);
-        const runs = action?.doc.runs;
-        if (action && isMapping(runs)) walk(runs.steps, path.relative(root, action.file), depth + 1);
-      }
-    }
-  };
-  walk(job.steps, from, 0);
-  return out;
-}
-
-function permissionsOf(job: Mapping): Mapping | undefined {
-  return isMapping(job.permissions) ? job.permissions : undefined;
-}
-
-function needsOf(job: Mapping): string[] {
-  return Array.isArray(job.needs) ? job.needs.map(str) : typeof job.needs === "string" ? [job.needs] : [];
-}
-
-const isAws = (s: Step): boolean => s.uses.startsWith("aws-actions/configure-aws-credentials@");
-const isPulumi = (s: Step): boolean => s.uses.startsWith("pulumi/actions@");
-const isSetup = (s: Step): boolean => s.uses === "./.github/actions/setup";
-const pulumiCommand = (s: Step): string => (isPulumi(s) ? str(s.with.command) : "");
-/** Runs a keywire command in any spelling (the package's, or keywire's own npm script). */
-const runsKeywire = (s: Step, command: string): boolean => new RegExp(`\\b(?:npx (?:--no-install )?keywire |npm run (?:-s )?)${command}\\b`).test(s.run);
-/** Runs keywire's drift check (which reads the stack's resources like a refresh). */
-const runsDrift = (s: Step): boolean => runsKeywire(s, "drift");
-/** Runs keywire's delivery canary (which publishes to the stack's topic and reads its instance). */
-const runsCanary = (s: Step): boolean => runsKeywire(s, "canary");
-/** A Pulumi CLI call in a `run:` script: `pulumi <command>` at the start of a command, not inside Markdown or a message. */
-const PULUMI_CALL = /(?:^|[\s;&|(])pulumi\s+((?:stack\s+)?[a-z][a-z-]*)/gm;
-/** The Pulumi CLI commands a step's script calls ("cancel", "stack export", …). */
-function pulumiCalls(s: Step): string[] {
-  return [...s.run.matchAll(PULUMI_CALL)].map((m) => m[1].replace(/\s+/g, " "));
-}
-/** Calls the CLI on the program's stacks: everything but installing plugins, which the setup does anywhere. */
-const runsPulumi = (s: Step): boolean => pulumiCalls(s).some((c) => c !== "plugin");
-/** The commands that write a stack's state, and so take or break its lock. */
-const STATE_WRITES = ["up", "update", "refresh", "destroy", "import", "cancel", "stack import"];
-const writesState = (s: Step): boolean => STATE_WRITES.includes(pulumiCommand(s)) || pulumiCalls(s).some((c) => STATE_WRITES.includes(c));
-/** An AWS login that depends on the stack having the SNS integration (the canary's switch checks it too). */
-const gatedOnSns = (s: Step): boolean => /\b(matrix|inputs)\.sns\b|steps\.canary-on\.outputs\.run\b/.test(s.if);
+import { checkRecovery } from "./recoveryPolicy";
+import {
+  type Mapping,
+  type Step,
+  type YamlFile,
+  STACK_LIST,
+  ciStacks,
+  gatedOnSns,
+  isAws,
+  isMapping,
+  isPulumi,
+  isSetup,
+  jobsOf,
+  localAction,
+  permissionsOf,
+  pulumiCalls,
+  pulumiCommand,
+  readStackList,
+  readYaml,
+  runsCanary,
+  runsDrift,
+  runsPulumi,
+  stacksSource,
+  stepsOf,
+  str,
+  triggers,
+  usesLines,
+  workflowFiles,
+  writesState,
+} from "./workflowModel";
 
 /** Long-lived AWS credentials, in any spelling a workflow could pass them. */
 const AWS_KEYS = /AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|aws-secret-access-key|aws-access-key-id|AWS_SESSION_TOKEN/i;
 /** The group deployments and drift checks share: one per stack. */
 const STACK_GROUP = /^keywire-\$\{\{ (matrix|inputs)\.stack \}\}$/;
-/** A matrix taken from a job's `matrix` output (the stacks workflow's). */
-const MATRIX_FROM = /^\$\{\{ fromJSON\(needs\.([\w-]+)\.outputs\.matrix\) \}\}$/;
 /** A full commit SHA. */
 const SHA_REF = /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/;
 /** The comment after a pinned action naming the version the SHA is. */
@@ -202,35 +75,9 @@ function touchesStacks(job: Mapping, steps: Step[]): boolean {
   );
 }
 
-/** The job's matrix, when it is the output of a stacks-workflow job it needs; undefined otherwise. */
-function stacksSource(wf: YamlFile, job: Mapping): string | undefined {
-  const strategy = isMapping(job.strategy) ? job.strategy : {};
-  const from = MATRIX_FROM.exec(str(strategy.matrix))?.[1];
-  if (from === undefined || !needsOf(job).includes(from)) return undefined;
-  const source = jobsOf(wf).find(([id]) => id === from)?.[1];
-  return source && str(source.uses) === STACKS_WORKFLOW ? from : undefined;
-}
-
 // ---------------------------------------------------------------------------
 // Pins
 // ---------------------------------------------------------------------------
-
-export interface UsesLine {
-  uses: string;
-  /** The comment after it, without `#`; "" when there is none. */
-  comment: string;
-  line: number;
-}
-
-/** Every `uses:` of a workflow or action file, with the comment on its line. */
-export function usesLines(text: string): UsesLine[] {
-  const out: UsesLine[] = [];
-  text.split(/\r?\n/).forEach((l, i) => {
-    const m = /^\s*(?:-\s+)?uses:\s*(["']?)([^\s"'#]+)\1\s*(?:#\s*(.*?))?\s*$/.exec(l);
-    if (m) out.push({ uses: m[2], comment: m[3] ?? "", line: i + 1 });
-  });
-  return out;
-}
 
 /** Third-party actions and reusable workflows pinned by full commit SHA, each with a `# vX.Y.Z` comment. */
 export function checkPins(file: YamlFile, name: string): string[] {
@@ -328,13 +175,6 @@ export function checkWorkflow(wf: YamlFile, root: string): string[] {
 // The repository as a whole
 // ---------------------------------------------------------------------------
 
-function triggers(wf: YamlFile): Mapping {
-  const on = wf.doc.on;
-  if (typeof on === "string") return { [on]: {} };
-  if (Array.isArray(on)) return Object.fromEntries(on.map((e) => [str(e), {}]));
-  return isMapping(on) ? on : {};
-}
-
 /** The stacks in the order deploy.yml deploys them: the stack list's, where its deploy job runs them one at a time from it. */
 export function deployOrder(root: string): string[] {
   const list = readStackList(root);
@@ -377,92 +217,6 @@ export function checkDependabot(root: string, programDir: string): string[] {
   const npm = updates.filter((u) => u["package-ecosystem"] === "npm").flatMap(dirsOf);
   if (!npm.includes(program)) out.push(`.github/dependabot.yml: no npm updates for the program's directory (${program})`);
   for (const u of updates) if (!isMapping(u.schedule) || str(u.schedule.interval) === "") out.push(`.github/dependabot.yml: the ${str(u["package-ecosystem"])} updates have no schedule`);
-  return out;
-}
-
-/** The shared action that writes a stack's lock and pending operations to the job summary. */
-export const STATUS_ACTION = "./.github/actions/stack-status";
-const isStatus = (s: Step): boolean => s.uses === STATUS_ACTION;
-
-/**
- * After a killed deployment (docs/runbook.md, section 5): deploy-stack.yml's last step,
- * on failure or cancellation, reports the stack's lock and pending operations and points
- * at recover.yml and the runbook; recover.yml runs only by hand, for one stack of the
- * stack list, in that stack's environment with the deploy role, and in the program's
- * directory reports the status, runs `pulumi cancel`, then `pulumi stack export` and
- * `pulumi refresh --clear-pending-creates` (the script refreshes only when the export
- * shows pending operations), and reports the status again.
- */
-export function checkRecovery(root: string): string[] {
-  const out: string[] = [];
-  const wfDir = path.join(root, ".github", "workflows");
-  const status = localAction(root, STATUS_ACTION);
-  if (!status) out.push(`${STATUS_ACTION.slice(2)}/action.yml is missing: nothing reports what a stopped deployment left`);
-  else {
-    const steps = stepsOf({ steps: isMapping(status.doc.runs) ? status.doc.runs.steps : [] }, root, "stack-status");
-    const calls = steps.flatMap(pulumiCalls);
-    if (!calls.includes("stack export") || !steps.some((s) => /\$GITHUB_STEP_SUMMARY/.test(s.run))) out.push("stack-status action: does not write the stack's pending operations (`pulumi stack export`) to the job summary");
-    if (steps.some(writesState)) out.push("stack-status action: changes the stack; it may only read");
-  }
-
-  const deployStackFile = path.join(wfDir, "deploy-stack.yml");
-  if (fs.existsSync(deployStackFile)) {
-    for (const [id, job] of jobsOf(readYaml(deployStackFile))) {
-      const raw = Array.isArray(job.steps) ? job.steps.filter(isMapping) : [];
-      const last = raw.length > 0 ? toStep(raw[raw.length - 1], "deploy-stack.yml") : undefined;
-      const onStop = last !== undefined && /\bfailure\(\)/.test(last.if) && /\bcancelled\(\)/.test(last.if) && !/\bsuccess\(\)|\balways\(\)/.test(last.if);
-      if (!last || !isStatus(last) || !onStop) {
-        out.push(`deploy-stack.yml: ${id}: its last step does not report the stack's lock and pending operations when the deployment fails or is cancelled (\`if: \${{ failure() || cancelled() }}\`, uses: ${STATUS_ACTION})`);
-        continue;
-      }
-      if (str(last.with.stack) !== "${{ inputs.stack }}" || str(last.with["working-directory"]) !== "${{ inputs.working-directory }}") out.push(`deploy-stack.yml: ${id}: the status step is not of \${{ inputs.stack }} in \${{ inputs.working-directory }}`);
-      const advice = str(last.with["when-stuck"]);
-      if (!advice.includes("recover.yml") || !/runbook/.test(advice) || !/section 5/.test(advice)) out.push(`deploy-stack.yml: ${id}: the status step does not point at recover.yml and keywire's runbook, section 5, when the stack is left locked or with pending operations`);
-    }
-  }
-
-  const file = path.join(wfDir, "recover.yml");
-  if (!fs.existsSync(file)) return [...out, "recover.yml is missing: nothing frees a stack a killed deployment left locked (docs/runbook.md, section 5)"];
-  const wf = readYaml(file);
-  const on = triggers(wf);
-  const dispatch = on.workflow_dispatch;
-  const input = isMapping(dispatch) && isMapping(dispatch.inputs) && isMapping(dispatch.inputs.stack) ? dispatch.inputs.stack : undefined;
-  if (!input || input.required !== true) out.push("recover.yml: does not run by hand (`workflow_dispatch`) with a required `stack` input");
-  const others = Object.keys(on).filter((t) => t !== "workflow_dispatch");
-  if (others.length > 0) out.push(`recover.yml: also runs on ${others.join(", ")}; releasing a lock must be a person's decision, by hand`);
-  const jobs = jobsOf(wf);
-  const picked = jobs.find(([, j]) => str(j.uses) === STACKS_WORKFLOW && isMapping(j.with) && str(j.with.stack) === "${{ inputs.stack }}");
-  if (!picked) out.push(`recover.yml: does not pick the stack from ${STACK_LIST} (a job calling stacks.yml with \`stack: \${{ inputs.stack }}\`)`);
-  const recoveries = jobs.filter(([, j]) => stepsOf(j, root, "recover.yml").some((s) => pulumiCalls(s).includes("cancel")));
-  if (recoveries.length !== 1) return [...out, "recover.yml: needs one job running `pulumi cancel`"];
-  const [id, job] = recoveries[0];
-  const where = `recover.yml: ${id}`;
-  const source = stacksSource(wf, job);
-  if (source === undefined || (picked && source !== picked[0])) out.push(`${where}: its matrix is not the picked stack's (\`matrix: \${{ fromJSON(needs.<stacks>.outputs.matrix) }}\` of the job that picks it)`);
-  const env = isMapping(job.environment) ? str(job.environment.name) : str(job.environment);
-  if (env !== "${{ matrix.stack }}") out.push(`${where}: does not run in the stack's GitHub environment (its approvals, its AWS_ROLE_ARN)`);
-  const steps = stepsOf(job, root, "recover.yml");
-  const programDir = source === undefined ? "" : `\${{ needs.${source}.outputs.working-directory }}`;
-  if (!steps.some((s) => isSetup(s) && str(s.with["working-directory"]) === programDir)) out.push(`${where}: does not use the setup action for the program's directory`);
-  const aws = steps.find(isAws);
-  if (!aws || str(aws.with["role-to-assume"]) !== "${{ vars.AWS_ROLE_ARN }}") out.push(`${where}: does not assume the deploy role (the environment's AWS_ROLE_ARN) for a stack with SNS`);
-
-  const own = (job.steps as unknown[]).filter(isMapping);
-  const at = (match: (s: Step) => boolean): number => own.findIndex((raw) => match(toStep(raw, "recover.yml")));
-  const stackEnv = (i: number): string => (isMapping(own[i].env) ? str(own[i].env.STACK) : "");
-  const cancel = at((s) => /\bpulumi cancel --yes --stack "\$STACK"/.test(s.run));
-  const refresh = at((s) => /\bpulumi refresh --yes --clear-pending-creates --stack "\$STACK"/.test(s.run));
-  const before = at(isStatus);
-  if (cancel < 0) out.push(`${where}: no step runs \`pulumi cancel --yes --stack "$STACK"\``);
-  if (refresh < 0) out.push(`${where}: no step runs \`pulumi refresh --yes --clear-pending-creates --stack "$STACK"\``);
-  else if (cancel >= 0 && refresh < cancel) out.push(`${where}: refreshes before the lock is released`);
-  else if (!/pulumi stack export --stack "\$STACK"[\s\S]*pending_operations[\s\S]*pulumi refresh/.test(toStep(own[refresh], "recover.yml").run)) out.push(`${where}: the refresh does not depend on the pending operations \`pulumi stack export\` shows`);
-  for (const i of [cancel, refresh].filter((n) => n >= 0)) {
-    if (stackEnv(i) !== "${{ matrix.stack }}") out.push(`${where}: step ${i + 1}: its STACK is not \${{ matrix.stack }}`);
-    if (str(own[i]["working-directory"]) !== programDir) out.push(`${where}: step ${i + 1}: does not run in the program's directory (${programDir || "the stacks workflow's working-directory"})`);
-  }
-  if (before < 0 || (cancel >= 0 && before > cancel)) out.push(`${where}: does not report the stack's lock and pending operations (${STATUS_ACTION}) before it releases the stack`);
-  if (!steps.some((s) => /\$GITHUB_STEP_SUMMARY/.test(s.run))) out.push(`${where}: writes nothing to the job summary`);
   return out;
 }
 
