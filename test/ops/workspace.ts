@@ -4,10 +4,10 @@
  * workflow with known mistakes, and a workflow step's script run as GitHub runs it
  * (`shell: bash`) with stand-in commands on its PATH.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { runCommand } from "../../scripts/shared/process";
 import { type Mapping, STACK_LIST, isMapping, readYaml } from "../support/workflowModel";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -19,29 +19,12 @@ export interface Run {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<Run> {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-  // A child that exits without reading its stdin closes the pipe (EPIPE): its exit code says what happened.
-  child.stdin.on("error", () => undefined);
-  child.stdin.end(opts.input ?? "");
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${cmd} ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms`));
-    }, RUN_TIMEOUT_MS);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+export async function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<Run> {
+  // stdin gets the input, or is closed empty: a step that reads it must not wait for more.
+  const r = await runCommand(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, timeoutMs: RUN_TIMEOUT_MS, input: opts.input ?? "" });
+  if (r.timedOut) throw new Error(`${cmd} ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms`);
+  if (r.code === null && r.signal === null) throw new Error(`${cmd} could not start: ${r.stderr}`);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A workflow with mistakes actionlint and the policy each must catch. */
