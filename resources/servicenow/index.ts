@@ -22,7 +22,8 @@ export { ApiKey, type ApiKeyArgs } from "./apiKey/apiKey";
 export { apiKeyInputSchema, keySettingsSchema, type ApiKeyInputs, type KeySettings } from "./apiKey/inputs";
 export { rotationSchema, rotationProblems, type RotationSettings, type RotatedKey, type RotationProblem } from "./apiKey/rotation";
 export { tableProbe, DEFAULT_PROBE, type ProbeSettings } from "./apiKey/probe";
-export { DEFAULT_TOKEN_CONFIG_KEY, TOKEN_STRATEGIES, type TokenStrategy, type TokenSource } from "./apiKey/tokenPlan";
+export { DEFAULT_TOKEN_CONFIG_KEY } from "./apiKey/tokenPlan";
+export { TOKEN_STRATEGIES, type TokenStrategy, type TokenSource } from "./apiKey/tokenStrategies";
 
 export { AccessPolicy, TABLE_API_PATH, EVENT_MANAGEMENT_API_PATH, SHIPPED_TABLE_POLICIES, type AccessPolicyArgs } from "./records/accessPolicy";
 export { AccessPolicyProfileLink, type AccessPolicyProfileLinkArgs } from "./records/accessPolicyProfileLink";
@@ -43,7 +44,7 @@ export { SETTING_MAX, CONFIG_VALUE_MAX, configValueMax, configValueTooLong } fro
 export { ServiceNowError } from "./client/platform";
 
 // The dynamic providers, under the names the states of every stack refer to them by
-// (core/providerReference.ts): renaming or dropping one breaks refresh and destroy.
+// (core/providerLoading/providerReference.ts): renaming or dropping one breaks refresh and destroy.
 export { apiKeyProvider } from "./apiKey/apiKey";
 export { accessPolicyProvider } from "./records/accessPolicy";
 export { accessPolicyProfileLinkProvider } from "./records/accessPolicyProfileLink";
@@ -56,3 +57,4 @@ export { userRoleGrantProvider } from "./records/userRoleGrant";
 export { preflightProvider } from "./checks/preflight";
 export { apiKeyVerificationProvider } from "./checks/apiKeyVerification";
 export { keyLeftoversProvider } from "./apiKey/keyLeftovers";
+export { policyHandoverProvider } from "./components/policyHandover";

@@ -16,7 +16,7 @@ import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLi
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
 import { preflightProvider } from "../../resources/servicenow/checks/preflight";
-import { formatGlideDateTime } from "../../resources/servicenow/engine/columns";
+import { formatGlideDateTime } from "../../resources/servicenow/engine/glideDateTime";
 
 let stub: HttpStub;
 beforeAll(async () => {

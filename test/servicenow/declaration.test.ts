@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as zod from "zod";
 import { apiKeyRecord } from "../../resources/servicenow/apiKey/apiKey";
+import { API_KEY_CARRIED_INPUTS } from "../../resources/servicenow/apiKey/inputs";
 import { AccessPolicyArgs, accessPolicyRecord } from "../../resources/servicenow/records/accessPolicy";
 import { PushConnector } from "../../resources/servicenow/records/pushConnector";
 import { rateLimitRuleRecord } from "../../resources/servicenow/records/rateLimitRule";
@@ -29,6 +30,8 @@ test("the engine's fields are the declared inputs with a column, in the declared
 
 test("settings the instance does not hold are carried through read, and the token as a secret", () => {
   expect([...apiKeyRecord.carriedInputs].sort()).toEqual(["expiresInDays", "generation", "issuedAt", "probe", "rotation", "tokenConfigKey", "tokenStrategy"]);
+  // The drift report's list (read without loading the provider) is the engine's.
+  expect(API_KEY_CARRIED_INPUTS).toEqual(apiKeyRecord.carriedInputs);
   expect(apiKeyRecord.secretInputs).toEqual(["token"]);
   expect(accessPolicyRecord.carriedInputs).toEqual(["holdsShipped", "heldBy"]);
 });

@@ -2,7 +2,7 @@
  * Dates a program gives are read strictly: a date that does not exist is refused,
  * never rolled over into another day by JavaScript's Date.
  */
-import { formatGlideDateTime, parseDateTime } from "../../resources/servicenow/engine/columns";
+import { formatGlideDateTime, parseDateTime } from "../../resources/servicenow/engine/glideDateTime";
 
 describe("parseDateTime", () => {
   test.each([

@@ -18,7 +18,8 @@
  * probe's answer proved nothing) before the error surfaces.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { formatGlideDateTime, parseDateTime, recordUrl } from "../engine/columns";
+import { recordUrl } from "../engine/columns";
+import { formatGlideDateTime, parseDateTime } from "../engine/glideDateTime";
 import { q } from "../client/encodedQuery";
 import type { Inputs, RecordOutputs } from "../engine/spec";
 import { RecordArgs, defineRecord } from "../engine/declaration";
@@ -29,9 +30,10 @@ import { recordProvider } from "../engine/recordEngine";
 import { ownedRecordInputs, recordResource } from "../engine/recordResource";
 import { providerReference } from "../../core/providerLoading/providerReference";
 import { DEFAULT_PROBE, ProbeSettings, probeToken } from "./probe";
+import { generationOfRecord, keyRecordName } from "./recordName";
+import type { TokenStrategy } from "./tokenStrategies";
 import {
   DEFAULT_TOKEN_CONFIG_KEY,
-  TokenStrategy,
   acquireToken,
   generateToken,
   generatesToken,
@@ -39,7 +41,7 @@ import {
 } from "./tokenPlan";
 import { KeywireError, isKeywireError } from "../../core/errors";
 import { RotationSettings, rotationProblems } from "./rotation";
-import { apiKeyInputs } from "./inputs";
+import { API_KEY_DERIVED_INPUTS, apiKeyInputs } from "./inputs";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -59,19 +61,6 @@ function dueReason(issued: Date | undefined, expires: Date | undefined, rotation
     return `expires within ${rotation.rotateBeforeExpiryDays} days`;
   }
   return undefined;
-}
-
-/** The record's name: the program's name, with the generation from the first rotation on. */
-export function keyRecordName(name: string, generation: number | undefined): string {
-  return generation !== undefined && generation > 1 ? `${name} #${generation}` : name;
-}
-
-/** The generation a record name gives for the program's name (`<name>` is 1, `<name> #n` is n), or undefined. */
-export function generationOfRecord(name: string, recordName: string): number | undefined {
-  if (recordName === name) return 1;
-  if (!recordName.startsWith(`${name} #`)) return undefined;
-  const n = recordName.slice(name.length + 2);
-  return /^[1-9][0-9]{0,5}$/.test(n) ? Number(n) : undefined;
 }
 
 /** A key that an earlier run parked for its token, as check shows it in the preview (`parkedKey`). */
@@ -361,8 +350,7 @@ export const apiKeyRecord = defineRecord({
   // this run cannot read back, so it is retired, not taken over, and the next one is used.
   stableCreate: false,
   carriedOutputs: ["token", "tokenSource", "createdAt", "expiresAt", "retiredTokens", "tokenNote"],
-  // Derived in check (derivedInputs), so no program gives them; carried like the settings.
-  carriedInputs: ["generation", "issuedAt"],
+  carriedInputs: API_KEY_DERIVED_INPUTS,
   hooks: {
     validate(inputs, olds) {
       const failures = [];
@@ -569,9 +557,6 @@ export const apiKeyRecord = defineRecord({
     },
   },
 });
-
-/** The key's settings the instance does not hold, carried through every read (and known to the drift report). */
-export const API_KEY_CARRIED_INPUTS: readonly string[] = apiKeyRecord.carriedInputs;
 
 export const apiKeyProvider = recordProvider(apiKeyRecord, providerReference("keywire/servicenow", "apiKeyProvider"));
 

@@ -5,11 +5,11 @@
  * fields.
  */
 import type * as zod from "zod";
-import { parseDateTime } from "../engine/columns";
+import { parseDateTime } from "../engine/glideDateTime";
 import { queryValue, recordDescription, recordName } from "../engine/inputRules";
-import { column, inputSchema, setting } from "../engine/declaration";
+import { carriedInputsOf, column, inputSchema, setting } from "../engine/declaration";
 import { rotationSchema } from "./rotation";
-import { TOKEN_STRATEGIES } from "./tokenPlan";
+import { TOKEN_STRATEGIES } from "./tokenStrategies";
 
 type Zod = typeof zod.z;
 
@@ -95,6 +95,12 @@ export const apiKeyInputs = {
    */
   rotation: setting((z) => rotationSchema(z).optional(), { carried: true }),
 };
+
+/** What check derives (no program gives them), carried through every read like the settings. */
+export const API_KEY_DERIVED_INPUTS = ["generation", "issuedAt"];
+
+/** The key's settings the instance does not hold, carried through every read (and known to the drift report). */
+export const API_KEY_CARRIED_INPUTS: readonly string[] = [...carriedInputsOf(apiKeyInputs), ...API_KEY_DERIVED_INPUTS];
 
 /** The ApiKey's inputs' schema (the resource's check validates them with it). */
 export function apiKeyInputSchema(z: Zod) {

@@ -17,7 +17,7 @@ import { Runtime, createRuntime } from "../engine/runtime";
 import { keySysIds } from "../engine/createIdentity";
 import { containsUnknown } from "../../core/unknown";
 import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerLoading/providerReference";
-import { generationOfRecord } from "./apiKey";
+import { generationOfRecord } from "./recordName";
 
 interface LeftoverInputs {
   connection?: ConnectionArgs;

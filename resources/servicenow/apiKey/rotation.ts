@@ -11,7 +11,7 @@
 import type * as zod from "zod";
 
 type Zod = typeof zod.z;
-import { parseDateTime } from "../engine/columns";
+import { parseDateTime } from "../engine/glideDateTime";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -20,10 +20,8 @@ import { randomBytes } from "crypto";
 import { KeywireError } from "../../core/errors";
 import type { EngineContext } from "../engine/runtime";
 import { ProbeSettings, ProbeVerdict, probeToken } from "./probe";
+import type { TokenSource, TokenStrategy } from "./tokenStrategies";
 
-export const TOKEN_STRATEGIES = ["auto", "operator", "input_display_value", "display_value"] as const;
-export type TokenStrategy = (typeof TOKEN_STRATEGIES)[number];
-export type TokenSource = Exclude<TokenStrategy, "auto">;
 
 /** `now_` + 86 base64url characters: the shape the instance itself generates. */
 export function generateToken(): string {

@@ -18,7 +18,7 @@ import { AdoptionInputs, SERVICENOW_MODULE, withSecretConnection } from "../engi
 import type { ConnectionArgs } from "../client/connection";
 import { containsUnknown } from "../../core/unknown";
 import { EngineContext, Runtime, createRuntime } from "../engine/runtime";
-import { parseDateTime } from "../engine/columns";
+import { parseDateTime } from "../engine/glideDateTime";
 import { probeToken, tableProbe } from "../apiKey/probe";
 import { EVENT_MANAGEMENT_API_PATH, TABLE_API_PATH } from "../records/accessPolicy";
 import { INBOUND_EVENT_PATH } from "../components/eventEndpoint";

@@ -139,15 +139,20 @@ export type RecordDeclarationSource<I extends RecordInputs> = Omit<RecordSpec, "
   naturalKey: Array<keyof I & string>;
 };
 
+/** The inputs declared as carried settings, in declaration order. */
+export function carriedInputsOf(inputs: RecordInputs): string[] {
+  return Object.entries(inputs)
+    .filter(([, input]) => input.carried)
+    .map(([prop]) => prop);
+}
+
 export function defineRecord<I extends RecordInputs>(source: RecordDeclarationSource<I>): RecordDeclaration<I> {
   const fields: Record<string, FieldDef> = {};
   const resolvers: Record<string, Resolver> = {};
-  const carried: string[] = [];
   const secret: string[] = [];
   for (const [prop, input] of Object.entries(source.inputs)) {
     if (input.field) fields[prop] = input.field;
     if (input.resolve) resolvers[prop] = input.resolve;
-    if (input.carried) carried.push(prop);
     if (input.secret) secret.push(prop);
   }
   return {
@@ -157,6 +162,6 @@ export function defineRecord<I extends RecordInputs>(source: RecordDeclarationSo
     resolvers,
     secretInputs: secret,
     // Inputs a hook derives (no program gives them) are named by the source itself.
-    carriedInputs: [...carried, ...(source.carriedInputs ?? [])],
+    carriedInputs: [...carriedInputsOf(source.inputs), ...(source.carriedInputs ?? [])],
   };
 }
