@@ -22,7 +22,8 @@
  * provider keeps in a plain property, or echoes in a diagnostic, would be in clear.
  */
 import { containsUnknown } from "../../resources/core/unknown";
-import { API_KEY_CARRIED_INPUTS, keyRecordName } from "../../resources/servicenow/apiKey/apiKey";
+import { API_KEY_CARRIED_INPUTS } from "../../resources/servicenow/apiKey/inputs";
+import { keyRecordName } from "../../resources/servicenow/apiKey/recordName";
 import { redact } from "../../resources/core/redact";
 import { nodeForLink, nodeForType } from "../chain/chainNodes";
 import { LINK_REMEDY, isChainLinkId } from "../../resources/servicenow/checks/chainLinks";

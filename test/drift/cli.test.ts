@@ -169,6 +169,22 @@ test("bad arguments are an error (2), before anything runs", async () => {
   expect(run.stderr).toContain("--stack needs a value");
 });
 
+test("the check's own modules load neither the Pulumi SDK nor an HTTP client: it only reads a preview's JSON", async () => {
+  // The daily drift check waits for what its command loads before the preview starts.
+  const probe = [
+    `require(${JSON.stringify(path.join(ROOT, "scripts", "drift", "cli.ts"))});`,
+    "const loaded = Object.keys(require.cache).filter((f) => /node_modules[\\/](@pulumi[\\/]pulumi|axios)[\\/]/.test(f));",
+    "process.stdout.write(JSON.stringify(loaded.length));",
+  ].join("\n");
+  const res = await runCommand(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only", { paths: [ROOT] }), "-e", probe], {
+    cwd: ROOT,
+    env: process.env,
+    timeoutMs: RUN_TIMEOUT_MS,
+  });
+  expect(res.stderr).toBe("");
+  expect(res.stdout).toBe("0");
+});
+
 describe("the mapping", () => {
   test("codes are distinct: clean, drift and every kind of error", () => {
     const codes = Object.values(DRIFT_EXIT);
