@@ -3,7 +3,7 @@
  * a list with a query, and POST. The emulator runs in a child process so the load generator
  * does not share its event loop. Request counts are bounded.
  */
-import "../scripts/tools/preflight";
+import "../config/requireNode22";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";

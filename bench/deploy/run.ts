@@ -42,7 +42,7 @@
  *
  *   npm run bench -- --n 10,50,200,1000 --latency-ms 50 [--parallel 8] [--repeat 3] [--drift-rounds 3] [--json file]
  */
-import "../../scripts/tools/preflight";
+import "../../config/requireNode22";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

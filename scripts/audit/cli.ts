@@ -12,7 +12,7 @@
  * a diagram of each managed key's chain are appended to `--summary <file>`, or to
  * $GITHUB_STEP_SUMMARY in a GitHub Actions job.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";

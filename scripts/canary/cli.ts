@@ -15,7 +15,7 @@
  * Exit codes: exitCodes.ts. Nothing secret is printed: errors go through the shared
  * redaction with every secret this process knows.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import * as fs from "fs";
 import * as path from "path";
 import { isKeywireError } from "../../resources/core/errors";

@@ -10,7 +10,7 @@
  * none of their dependencies. The commands find everything at run time from where
  * keywire is installed (config/keywireRoot.ts): nothing here needs keywire's checkout.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -19,7 +19,7 @@
  * No secret is printed: the token and the password only travel to the engine (on
  * stdin, never in a command line) and to the emulator.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";

@@ -10,7 +10,7 @@
  * test/docs/recordTables.test.ts fails while a committed table differs from what this
  * writes, so a page cannot drift from its resource.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";

@@ -9,7 +9,7 @@
  * Exit codes (exitCodes.ts): 0 no drift, 7 drift, anything else an error (the
  * Pulumi CLI's own code, 1 when it printed no JSON, 2 when the check could not run).
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import * as fs from "fs";
 import { ensurePulumi, type Toolchain } from "../pulumi/toolchain/ensurePulumi";
 import { ensureBackendDir } from "../pulumi/toolchain/environment";

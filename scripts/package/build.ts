@@ -6,7 +6,7 @@
  * the sources' (resources/core/providerLoading/loadProvider.js); a failed or interrupted build leaves
  * no digest.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";

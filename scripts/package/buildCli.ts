@@ -9,7 +9,7 @@
  * records the digest of what it compiled, like the library's build, so that packing can
  * tell a current build from a stale one; the digest is not packed.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";

@@ -9,7 +9,7 @@
  * (configLimits.ts), given on the command line, on standard input to
  * `config set <key>`, or already in the stack file of a command that runs the program.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";

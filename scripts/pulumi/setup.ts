@@ -3,7 +3,7 @@
  * installed @pulumi/pulumi (see toolchain/ensurePulumi.ts for the routes) and prints where it is.
  * Safe to run any number of times: a current cache is left as it is.
  */
-import "../tools/preflight";
+import "../../config/requireNode22";
 import { formatDuration } from "../shared/duration";
 import { callerDir } from "../shared/paths";
 import { ensurePulumi } from "./toolchain/ensurePulumi";

@@ -9,7 +9,7 @@
  * caller is told so (ensureActionlint's `missing`) instead of failing with "command
  * not found", and the test falls back to its structural checks.
  */
-import "./preflight";
+import "../../config/requireNode22";
 import * as fs from "fs";
 import * as path from "path";
 import { formatDuration } from "../shared/duration";

@@ -2,7 +2,7 @@
  * The old-Node message fits where keywire runs: keywire's checkout gets Node 22 from its
  * `node` dev dependency (`npm ci`), a team's program, where keywire is a dependency and
  * its dev dependencies are not installed, from a Node of its own. Checked on the
- * function, on where a keywire is found to run, and on the compiled preflight as
+ * function, on where a keywire is found to run, and on the compiled Node gate as
  * installed in a program's node_modules, on a Node whose reported version is faked.
  */
 import * as fs from "fs";
@@ -64,9 +64,9 @@ describe("keywirePlace", () => {
   });
 });
 
-describe("the command's preflight, installed in a team's program, on an old Node", () => {
-  /** The modules the preflight loads, compiled as the package's build compiles them (dist/cli keeps the checkout's layout). */
-  const MODULES = ["config/nodeVersion.ts", "config/keywireRoot.ts", "scripts/tools/preflight.ts"];
+describe("the command's Node gate, installed in a team's program, on an old Node", () => {
+  /** The modules the gate loads, compiled as the package's build compiles them (dist/cli keeps the checkout's layout). */
+  const MODULES = ["config/nodeVersion.ts", "config/keywireRoot.ts", "config/requireNode22.ts"];
 
   test(
     "says to run on Node 22, not npm ci, and exits 1",
@@ -86,11 +86,11 @@ describe("the command's preflight, installed in a team's program, on an old Node
       // Loaded with --require before anything else: this Node reports itself as 20.11.1.
       const fakeOld = path.join(dir, "node20.js");
       fs.writeFileSync(fakeOld, 'Object.defineProperty(process.versions, "node", { value: "20.11.1" });\n');
-      const preflight = path.join(pkg, "dist", "cli", "scripts", "tools", "preflight.js");
+      const gate = path.join(pkg, "dist", "cli", "config", "requireNode22.js");
 
-      const old = await runCommand(process.execPath, ["--require", fakeOld, preflight], { cwd: program, env: process.env, timeoutMs: RUN_TIMEOUT_MS });
+      const old = await runCommand(process.execPath, ["--require", fakeOld, gate], { cwd: program, env: process.env, timeoutMs: RUN_TIMEOUT_MS });
       expect({ code: old.code, stderr: old.stderr.trim() }).toEqual({ code: 1, stderr: INSTALLED("20.11.1") });
-      const current = await runCommand(process.execPath, [preflight], { cwd: program, env: process.env, timeoutMs: RUN_TIMEOUT_MS });
+      const current = await runCommand(process.execPath, [gate], { cwd: program, env: process.env, timeoutMs: RUN_TIMEOUT_MS });
       expect({ code: current.code, stderr: current.stderr }).toEqual({ code: 0, stderr: "" });
     },
     2 * RUN_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 /**
  * On a Node older than 22 keywire stops with a message saying how to get Node 22:
- * the check itself, the npm-script preflight and an entry that imports it, run on a
+ * the check itself, the gate every npm script runs first and an entry that imports it, run on a
  * Node whose reported version is faked to an old one.
  */
 import * as fs from "fs";
@@ -40,7 +40,7 @@ describe("on an old Node", () => {
   let dir: string;
   let fakeOld: string;
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-preflight-"));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-require-node22-"));
     // Loaded with --require before anything else: this Node reports itself as 20.11.1.
     fakeOld = path.join(dir, "node20.js");
     fs.writeFileSync(fakeOld, 'Object.defineProperty(process.versions, "node", { value: "20.11.1" });\n');
@@ -55,12 +55,12 @@ describe("on an old Node", () => {
     });
 
   test(
-    "the preflight `npm test` runs first exits 1 with the message, and 0 on this Node",
+    "the gate `npm test` runs first exits 1 with the message, and 0 on this Node",
     async () => {
-      const old = await run("scripts/tools/preflight.ts", [], true);
+      const old = await run("config/requireNode22.ts", [], true);
       expect(old.stderr.trim()).toBe(MESSAGE("20.11.1"));
       expect(old.code).toBe(1);
-      const current = await run("scripts/tools/preflight.ts", [], false);
+      const current = await run("config/requireNode22.ts", [], false);
       expect(current.stderr).toBe("");
       expect(current.code).toBe(0);
     },
@@ -78,14 +78,14 @@ describe("on an old Node", () => {
     RUN_TIMEOUT_MS,
   );
 
-  test("the npm scripts that start Node code run the preflight first", () => {
+  test("the npm scripts that start Node code run the gate first", () => {
     const scripts = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.test.startsWith("ts-node --transpile-only scripts/tools/preflight.ts && ")).toBe(true);
+    expect(scripts.test.startsWith("ts-node --transpile-only config/requireNode22.ts && ")).toBe(true);
     for (const [name, cmd] of Object.entries(scripts)) {
       const entry = /^ts-node --transpile-only (\S+\.ts)$/.exec(cmd)?.[1];
       if (!entry || name === "test:go") continue;
       const firstImport = /^import [^\n]*$/m.exec(fs.readFileSync(path.join(REPO_ROOT, entry), "utf8"))?.[0];
-      expect({ name, firstImport }).toEqual({ name, firstImport: expect.stringMatching(/^import "(\.\/|(\.\.\/)+(scripts\/)?tools\/)preflight";$/) });
+      expect({ name, firstImport }).toEqual({ name, firstImport: expect.stringMatching(/^import "(\.\.\/)+config\/requireNode22";$/) });
     }
   });
 });
