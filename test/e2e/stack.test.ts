@@ -188,9 +188,9 @@ test("state written by an older provider version is refreshed and destroyed by t
   loads.clear();
   const count = (what: string) => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter((l) => l === what).length : 0);
 
-  // Every ServiceNow record resource in the state (the probe, preflight and the key's leftovers are not records).
+  // Every ServiceNow record resource in the state (the probe, preflight, the key's leftovers and the policies' handover are not records).
   const records = (JSON.parse(stateFile()).checkpoint.latest.resources as Array<{ type: string }>).filter((r) =>
-    /keywire\/servicenow:(?!ApiKeyVerification$|Preflight$|KeyLeftovers$)/.test(r.type),
+    /keywire\/servicenow:(?!ApiKeyVerification$|Preflight$|KeyLeftovers$|PolicyHandover$)/.test(r.type),
   ).length;
   expect(records).toBeGreaterThan(5);
   await ok(["refresh", "--yes", "--skip-preview"]);

@@ -137,14 +137,15 @@ test("every dynamic resource stores its provider as a reference of at most 300 b
 
 describe("taking an earlier deployment's chain over (keywire:adopt)", () => {
   /**
-   * The records keywire makes itself: not the checks (Preflight, ApiKeyVerification) or the key's cleanup (KeyLeftovers), nor
+   * The records keywire makes itself: not the checks (Preflight, ApiKeyVerification), the key's cleanup (KeyLeftovers) or the
+   * policies' handover on destroy (PolicyHandover), nor
    * what it always takes over as shipped (the Table policies, the Basic profile, a push
    * connector it does not create).
    */
   const created = (registered: Registered[]) =>
     registered.filter((r) => {
       const kind = r.type.split(":").pop();
-      if (!r.type.startsWith("pulumi-nodejs:") || ["Preflight", "ApiKeyVerification", "KeyLeftovers", "BasicAuthProfile"].includes(kind ?? "")) return false;
+      if (!r.type.startsWith("pulumi-nodejs:") || ["Preflight", "ApiKeyVerification", "KeyLeftovers", "PolicyHandover", "BasicAuthProfile"].includes(kind ?? "")) return false;
       if (kind === "AccessPolicy" && String(r.inputs.name).startsWith("Table ")) return false;
       return !(kind === "PushConnector" && r.inputs.onDestroy === "retain");
     });

@@ -34,6 +34,7 @@ import { ApiKeyVerification } from "../checks/apiKeyVerification";
 import { PushConnector } from "../records/pushConnector";
 import { ChainAdoption } from "./chainAdoption";
 import { KeyLeftovers } from "../apiKey/keyLeftovers";
+import { PolicyHandover } from "./policyHandover";
 import { recordIdentity } from "../engine/spec";
 
 export type PolicyMode = "attach" | "dedicated";
@@ -230,25 +231,15 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       child,
     );
 
-    // Links: the API-key profile on every policy that must admit the key.
-    const linkedPolicies: Array<[string, AccessPolicy]> = [["event-api", eventPolicy]];
-    if (args.policyMode === "attach") {
-      linkedPolicies.push(["table-get", tablePolicies[0]], ["table-post", tablePolicies[1]]);
-    } else {
-      linkedPolicies.push(["table-api", tablePolicies[0]]);
-    }
-    const links: pulumi.Resource[] = linkedPolicies.map(
-      ([suffix, policy]) =>
-        new AccessPolicyProfileLink(`${name}-link-${suffix}`, on({ policy: policy.sysId, profile: profile.sysId, ...own(adopt.links) }), child),
-    );
     // A policy with links admits only the linked profiles. The shipped policies already
     // link the Basic profile; keywire's own Table API policy needs it linked too.
+    const links: pulumi.Resource[] = [];
+    let basicLink: AccessPolicyProfileLink | undefined;
     if (args.policyMode === "dedicated") {
       if (args.keepBasicAuth) {
         const basic = new BasicAuthProfile(`${name}-basic-profile`, on({ name: SHIPPED_BASIC_PROFILE }), child);
-        links.push(
-          new AccessPolicyProfileLink(`${name}-link-table-api-basic`, on({ policy: tablePolicies[0].sysId, profile: basic.sysId, ...own(adopt.links) }), child),
-        );
+        basicLink = new AccessPolicyProfileLink(`${name}-link-table-api-basic`, on({ policy: tablePolicies[0].sysId, profile: basic.sysId, ...own(adopt.links) }), child);
+        links.push(basicLink);
       } else {
         pulumi.log.warn(
           "keepBasicAuth is false: the Table API policy admits only the API-key profile, so Basic auth to the Table API will be refused " +
@@ -257,6 +248,29 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         );
       }
     }
+
+    // Links: the API-key profile on every policy that must admit the key. On keywire's own
+    // Table API policy, after the Basic link (and deleted before it): with the API-key link
+    // alone, the policy would refuse the deploying user's Basic auth for the rest of the run.
+    const linkedPolicies: Array<[string, AccessPolicy]> = [["event-api", eventPolicy]];
+    if (args.policyMode === "attach") {
+      linkedPolicies.push(["table-get", tablePolicies[0]], ["table-post", tablePolicies[1]]);
+    } else {
+      linkedPolicies.push(["table-api", tablePolicies[0]]);
+    }
+    for (const [suffix, policy] of linkedPolicies) {
+      const after = suffix === "table-api" && basicLink ? { ...child, dependsOn: [this.preflight, basicLink] } : child;
+      links.push(new AccessPolicyProfileLink(`${name}-link-${suffix}`, on({ policy: policy.sysId, profile: profile.sysId, ...own(adopt.links) }), after));
+    }
+
+    // Deleted before the links: on destroy the stack's own policies stop judging first, so
+    // another stack's equally specific policy takes its keys (and the deploying user's Basic
+    // auth) over at once, never a policy that has lost some of its links.
+    new PolicyHandover(
+      `${name}-policy-handover`,
+      on({ policies: [eventPolicy.sysId, ...(args.policyMode === "dedicated" ? [tablePolicies[0].sysId] : [])] }),
+      { ...child, dependsOn: [this.preflight, ...links] },
+    );
 
     const tokenConfigKey = args.tokenConfigKey ?? DEFAULT_TOKEN_CONFIG_KEY;
     const keyName = args.apiKey.name ?? `${p} event management`;
