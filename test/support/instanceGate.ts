@@ -8,6 +8,9 @@
  * After the kill the test opens the gate again: held exchanges are dropped (their run is
  * dead) or delivered (to a run whose CLI alone was killed, as an instance would answer).
  *
+ * The two-stack test (test/e2e/twoStacks.test.ts) uses the same moment differently: it
+ * looks at the instance after each write a run makes, before the run learns of it (`inspect`).
+ *
  * The emulator's own behaviour is untouched: requests and answers pass through unchanged,
  * only the Host header names the emulator.
  */
@@ -52,6 +55,12 @@ export interface InstanceGate {
   arm(moment: Moment): Promise<Exchange>;
   /** Whether the gate is shut. */
   readonly shut: boolean;
+  /**
+   * From now on, `check` runs after the instance answered each request and before the answer
+   * is passed on, so the run cannot act on a write before the check has seen its effect;
+   * undefined stops it.
+   */
+  inspect(check: ((x: Exchange) => Promise<void>) | undefined): void;
   /** Opens the gate: held exchanges are dropped or delivered, and requests pass again. No-op when open. */
   open(held: "drop" | "deliver"): void;
   close(): Promise<void>;
@@ -67,6 +76,7 @@ export async function startInstanceGate(upstreamUrl: string): Promise<InstanceGa
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const log: string[] = [];
   let armed: { moment: Moment; resolve: (x: Exchange) => void } | undefined;
+  let inspector: ((x: Exchange) => Promise<void>) | undefined;
   let shut = false;
   let held: Held[] = [];
 
@@ -108,16 +118,21 @@ export async function startInstanceGate(upstreamUrl: string): Promise<InstanceGa
                 res.writeHead(answer.statusCode ?? 502, answer.headers);
                 res.end(text);
               };
-              // Decided before the answer is passed on: from this exchange on, the gate is shut.
-              if (armed && !shut && armed.moment(x)) {
-                shut = true;
-                const { resolve } = armed;
-                armed = undefined;
-                held.push({ deliver: write, drop: () => res.destroy() });
-                resolve(x);
-                return;
-              }
-              pass({ deliver: write, drop: () => res.destroy() });
+              const passOn = (): void => {
+                // Decided before the answer is passed on: from this exchange on, the gate is shut.
+                if (armed && !shut && armed.moment(x)) {
+                  shut = true;
+                  const { resolve } = armed;
+                  armed = undefined;
+                  held.push({ deliver: write, drop: () => res.destroy() });
+                  resolve(x);
+                  return;
+                }
+                pass({ deliver: write, drop: () => res.destroy() });
+              };
+              // A check that fails records its own finding; the answer goes on either way.
+              if (inspector) inspector(x).then(passOn, passOn);
+              else passOn();
             });
           },
         );
@@ -148,6 +163,9 @@ export async function startInstanceGate(upstreamUrl: string): Promise<InstanceGa
       }),
     get shut() {
       return shut;
+    },
+    inspect: (check) => {
+      inspector = check;
     },
     open: (how) => {
       armed = undefined;
