@@ -38,7 +38,7 @@ function definedProviders(): Map<string, ReferencedProvider> {
 
 test("each provider's reference loads that provider, through its platform's public module", () => {
   const providers = [...definedProviders().values()];
-  // ServiceNow's twelve, Freshservice's two, Ivanti's one.
+  // ServiceNow's thirteen, Freshservice's two, Ivanti's one.
   expect(providers.map((p) => p.typeName).sort()).toEqual(
     [
       "AccessPolicy",
@@ -51,6 +51,7 @@ test("each provider's reference loads that provider, through its platform's publ
       "InboundProfile",
       "IvantiApiKey",
       "KeyLeftovers",
+      "PolicyHandover",
       "Preflight",
       "PushConnector",
       "RateLimitRule",
