@@ -1,7 +1,7 @@
 /**
  * An Amazon SNS API service on this machine: goaws (github.com/Admiral-Piett/goaws)
  * behind keywire's own small Go program, tools/sns-test-server, built on first use into
- * `${KEYWIRE_TOOLS_DIR:-~/.cache/keywire/tools}/sns-test-server/` (scripts/tools/goTool.ts).
+ * `${KEYWIRE_TOOLS_DIR:-~/.cache/keywire/tools}/sns-test-server/` (scripts/go/goTool.ts).
  * It listens on 127.0.0.1 only, checks no credentials, keeps everything in memory and
  * delivers to http(s) subscribers as SNS does, with the differences docs/local-sns.md
  * lists. The one that matters most: Publish answers with a MessageId whether or not the
@@ -20,7 +20,7 @@
  * this process's stderr, with every URL's query values and userinfo blanked by the
  * server, since subscriber endpoints carry credentials.
  */
-import { ensureGoTool, startGoServer } from "../tools/goTool";
+import { ensureGoTool, startGoServer } from "../go/goTool";
 
 const TOOL = "sns-test-server";
 const REGION = "us-east-1";

@@ -1,13 +1,13 @@
 /**
  * actionlint (github.com/rhysd/actionlint) on the CI workflows in .github/workflows: it
  * finds nothing in them, and finds the mistakes in a broken one. It is built once from
- * the Go module proxy (scripts/tools/actionlint.ts). Where Go is missing, these tests
+ * the Go module proxy (scripts/go/actionlint.ts). Where Go is missing, these tests
  * check keywire's structural rules (workflowPolicy.ts) instead; a failed build with Go
  * present fails them.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Actionlint, ensureActionlint } from "../../scripts/tools/actionlint";
+import { Actionlint, ensureActionlint } from "../../scripts/go/actionlint";
 import { readYaml, workflowFiles } from "../support/workflowModel";
 import { checkWorkflow } from "../support/workflowPolicy";
 import { BROKEN, ROOT, run, scratchDir } from "./workspace";

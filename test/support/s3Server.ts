@@ -5,11 +5,11 @@
  * The server is keywire's own small Go program (tools/s3-test-server, an in-memory
  * gofakes3 with committed go.mod/go.sum), built on first use into
  * `${KEYWIRE_TOOLS_DIR:-~/.cache/keywire/tools}/s3-test-server/` beside the Pulumi
- * toolchain and rebuilt only when its sources change (scripts/tools/goTool.ts). It listens on 127.0.0.1 only,
+ * toolchain and rebuilt only when its sources change (scripts/go/goTool.ts). It listens on 127.0.0.1 only,
  * checks no credentials (the dummy ones below only satisfy the AWS SDK inside the
  * CLI), and keeps nothing once stopped.
  */
-import { ensureGoTool, startGoServer } from "../../scripts/tools/goTool";
+import { ensureGoTool, startGoServer } from "../../scripts/go/goTool";
 
 const REQUEST_TIMEOUT_MS = 10_000;
 

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { REPO_ROOT } from "../../scripts/shared/paths";
 import { runCommand, which } from "../../scripts/shared/process";
-import { LANGUAGE_HOST_DIR, goModulesWithTests, runGoTests } from "../../scripts/tools/goTest";
+import { LANGUAGE_HOST_DIR, goModulesWithTests, runGoTests } from "../../scripts/go/goTest";
 
 const NOTICE = "test:go skipped: no `go` on PATH (the language host's Go tests need Go 1.26.6 or newer)";
 const RUN_TIMEOUT_MS = 2 * 60_000;
