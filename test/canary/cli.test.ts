@@ -9,14 +9,14 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { RunningEmulator } from "../../emulator/servicenow";
 import { HELP } from "../../scripts/canary/args";
 import { CANARY_EXIT } from "../../scripts/canary/exitCodes";
 import type { CanaryReport } from "../../scripts/canary/report";
 import { sdkVersion } from "../../scripts/pulumi/toolchain/environment";
 import { runCommand } from "../../scripts/shared/process";
 import { HttpStub, startHttpStub } from "../support/httpStub";
-import { ADMIN_PASSWORD, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD } from "../support/serviceNow";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = require.resolve("ts-node/dist/bin.js", { paths: [ROOT] });
@@ -27,10 +27,9 @@ jest.setTimeout(4 * RUN_TIMEOUT_MS);
 
 let dir: string;
 let bin: string;
-let em: RunningEmulator;
+const em = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD }, { resetAfterEach: false });
 
-beforeAll(async () => {
-  em = await startEmulator();
+beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-canary-cli-"));
   bin = path.join(dir, "bin");
   fs.mkdirSync(bin);
@@ -50,8 +49,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(bin, "pulumi"), fake, { mode: 0o755 });
 });
 
-afterAll(async () => {
-  await em?.stop();
+afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,6 @@
  * and through the Event Management endpoint as SNS calls it, re-proven on refresh,
  * and each broken link named by id, with a message and, where a record tells, since when.
  */
-import { RunningEmulator } from "../../emulator/servicenow";
 import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
 import { apiKeyVerificationProvider } from "../../resources/servicenow/checks/apiKeyVerification";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
@@ -11,16 +10,11 @@ import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/reco
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { accessPolicyProvider } from "../../resources/servicenow/records/accessPolicy";
 import { userRoleGrantProvider } from "../../resources/servicenow/records/userRoleGrant";
-import { ProviderDriver, startEmulator } from "../support/serviceNow";
+import { ADMIN_PASSWORD, ProviderDriver } from "../support/serviceNow";
 import { addForeignEventPolicy } from "../support/foreignPolicy";
+import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
-let emu: RunningEmulator;
-beforeAll(async () => {
-  emu = await startEmulator({ tokenReadback: "input_display_value" });
-});
-afterAll(async () => {
-  await emu.stop();
-});
+const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD, tokenReadback: "input_display_value" }, { resetAfterEach: false });
 
 interface Chain {
   keyId: string;
