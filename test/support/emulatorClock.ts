@@ -1,8 +1,8 @@
 /**
  * The in-process emulators wait with setTimeout: injected latency, late commits held
  * before they land. Under this clock only setTimeout, clearTimeout and Date are fake, so
- * sockets, setImmediate and the process's own timers run for real and requests still
- * travel, while each wait ends exactly when the test moves the clock past it. A test
+ * sockets, their timeouts (Node's own timers) and setImmediate run for real and requests
+ * still travel, while each wait ends exactly when the test moves the clock past it. A test
  * then says how long an answer was held by moving the clock, not by reading the wall
  * clock (timing belongs to bench/).
  */
