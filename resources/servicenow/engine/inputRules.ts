@@ -18,7 +18,7 @@
  *   (see encodedQuery.ts, which refuses them too).
  *
  * Schemas are built from the `z` a caller passes in: the record engine requires
- * zod inside `check` (see recordEngine.ts).
+ * zod inside `check` (see check.ts).
  */
 import type * as zod from "zod";
 

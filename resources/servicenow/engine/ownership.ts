@@ -4,7 +4,7 @@
  *
  * On an instance that keeps the sys_ids keywire sends, the record is not this resource's
  * own: a create sends the sys_id its identity gives, and a record under that sys_id is
- * found and brought to the inputs, never refused (recordEngine.ts). So it is another
+ * found and brought to the inputs, never refused (create.ts). So it is another
  * stack's (a copied stack file that kept the name prefix), or a person's, or another
  * tool's; keywire never takes it over because of its name. The error names it: its sys_id, who made it and when, whether keywire made it
  * (its sys_id carries keywire's mark, engine/createIdentity.ts), and a link to it.
