@@ -4,7 +4,7 @@
  * is (the CLI, the language host and the providers at once) right after the instance
  * committed (a) the first key, (b) a rotation's replacement key, or answered (d) a new key's
  * probe. The key the killed run made holds a token nobody has any more: the rerun retires
- * it (apiKey.ts `freeKeySysId`) and makes the key again under the next of its own sys_ids.
+ * it (apiKey/retirement.ts `freeKeySysId`) and makes the key again under the next of its own sys_ids.
  * After each, the runbook's commands bring the stack to exactly what it declares. Last, the
  * judgement itself is shown to see what a crash could leave.
  */

@@ -2,7 +2,8 @@
  * ApiKey: the record, and the token strategy against every read-back variant
  * the emulator can play, including the manual route.
  */
-import { apiKeyProvider, rotationDue } from "../../resources/servicenow/apiKey/apiKey";
+import { apiKeyProvider } from "../../resources/servicenow/apiKey/apiKey";
+import { rotationDue } from "../../resources/servicenow/apiKey/generation";
 import { inboundProfileProvider } from "../../resources/servicenow/records/inboundProfile";
 import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/records/accessPolicyProfileLink";
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
