@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { ReferencedProvider } from "../../resources/core/providerReference";
+import type { ReferencedProvider } from "../../resources/core/providerLoading/providerReference";
 import { rateLimitRuleProvider } from "../../resources/servicenow/records/rateLimitRule";
 import { revive, storedText } from "../support/providerText";
 
