@@ -3,19 +3,14 @@
  * comment. (The JSON form is the report itself.)
  *
  * Key names, user names and role names come from the instance, so anyone who can
- * create a key controls part of this text: control characters are removed (no fake
- * log lines, no terminal escapes) and Markdown syntax is escaped (no links, no
- * mentions, no broken tables).
+ * create a key controls part of this text: it is escaped by scripts/shared/markdown.ts.
  */
 import type { AuditReport, AuditedKey, Finding, Severity } from "./auditKeys";
+import { md, plain } from "../shared/markdown";
 
 /** A CI comment is limited in size (65536 characters on GitHub): longer lists point to the JSON. */
 const MARKDOWN_MAX_ROWS = 200;
 
-/** One line of plain text: control characters (newlines, ANSI escapes) become spaces. */
-export function plain(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
-}
 
 function fit(text: string, width: number): string {
   const t = plain(text);
@@ -82,14 +77,6 @@ export function formatTable(report: AuditReport): string {
     }
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** Markdown-inert text for a table cell. */
-export function md(text: string): string {
-  return plain(text)
-    .replace(/[\\`*_[\]{}<>|#~!]/g, (c) => `\\${c}`)
-    .replace(/@/g, "&#64;") // no @mentions of people or teams
-    .replace(/:\/\//g, ":&#47;&#47;"); // no autolinks
 }
 
 const ICON: Record<Severity, string> = { high: "🔴 high", medium: "🟠 medium", low: "🟡 low" };

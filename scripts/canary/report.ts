@@ -5,6 +5,7 @@
  */
 import { redact } from "../../resources/core/redact";
 import type { CanaryOutcome } from "./exitCodes";
+import { code, md, plain } from "../shared/markdown";
 
 export interface CanaryEvent {
   sysId: string;
@@ -54,24 +55,6 @@ const OUTCOME_LINE: Record<CanaryOutcome, string> = {
   "not-delivered": "NOT delivered",
   failed: "check failed",
 };
-
-/** One line of plain text: control characters (newlines, terminal escapes) become spaces. */
-function plain(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
-}
-
-/** Text inside a Markdown table cell or paragraph: no markup, links, mentions or HTML. */
-function md(text: string): string {
-  return plain(text)
-    .replace(/[\\`*_[\]{}<>|#~!]/g, (c) => `\\${c}`)
-    .replace(/@/g, "&#64;")
-    .replace(/:\/\//g, ":&#47;&#47;");
-}
-
-/** A code span; backticks cannot end it early because there are none left in it. */
-function code(text: string): string {
-  return `\`${plain(text).replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
-}
 
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;

@@ -13,7 +13,7 @@
  * diagram's syntax.
  */
 import type { AuditReport, AuditedKey } from "../audit/auditKeys";
-import { md } from "../audit/format";
+import { md } from "../shared/markdown";
 import type { DriftReport } from "../drift/driftReport";
 import { CHAIN, ChainNodeId, nodeForLink, nodeForType } from "./chainNodes";
 

@@ -25,6 +25,7 @@ import { containsUnknown } from "../../resources/core/unknown";
 import { API_KEY_CARRIED_INPUTS } from "../../resources/servicenow/apiKey/inputs";
 import { keyRecordName } from "../../resources/servicenow/apiKey/recordName";
 import { redact } from "../../resources/core/redact";
+import { md } from "../shared/markdown";
 import { nodeForLink, nodeForType } from "../chain/chainNodes";
 import { LINK_REMEDY, isChainLinkId } from "../../resources/servicenow/checks/chainLinks";
 
@@ -404,10 +405,6 @@ export function formatDriftText(report: DriftReport): string {
     if (item.parkedKey) item.parkedKey.steps.forEach((step, i) => lines.push(`    ${i + 1}. ${step}`));
   }
   return lines.join("\n") + "\n";
-}
-
-function md(text: string): string {
-  return text.replace(/[|`*_<>[\]]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, " ");
 }
 
 export function formatDriftMarkdown(report: DriftReport): string {

@@ -275,7 +275,8 @@ describe("a key parked for its token", () => {
     expect(text).toContain("docs/runbook.md");
     const markdown = formatDriftMarkdown(report);
     expect(markdown).toContain("| **parked key** ApiKey keywire-key |");
-    expect(markdown).toContain("#### Parked key keywire-dev events #2: what to do");
+    // The key's name comes from the instance: escaped like every name (\# renders as #).
+    expect(markdown).toContain("#### Parked key keywire-dev events \\#2: what to do");
     expect(markdown).toContain("2. Run `pulumi config set --secret keywire:apiKeyToken --stack dev`");
   });
 
@@ -305,6 +306,24 @@ test("markdown cannot be broken by names from the instance", () => {
   });
   const md = formatDriftMarkdown(report);
   expect(md).toContain("a\\|b \\`c\\`");
+});
+
+test("the drift issue's body mentions nobody and links nowhere a name from the instance says", () => {
+  const hostile = "@platform-team see https://evil.example/<img src=x> [x](y)";
+  const report = buildDriftReport("dev", {
+    steps: [
+      {
+        op: "update",
+        urn: urn(PROFILE, "p"),
+        oldState: { type: PROFILE, inputs: { name: "x" }, outputs: { name: hostile } },
+        newState: { type: PROFILE, inputs: { name: "x" } },
+      },
+    ],
+  });
+  const md = formatDriftMarkdown(report);
+  expect(md).toContain("&#64;platform-team see https:&#47;&#47;evil.example/\\<img src=x\\> \\[x\\](y)");
+  expect(md).not.toContain("@platform-team");
+  expect(md).not.toContain("https://evil");
 });
 
 describe("the stack's secrets never reach the output", () => {
