@@ -24,9 +24,8 @@ import * as os from "os";
 import * as path from "path";
 import { startServiceNowEmulator, RunningEmulator } from "../../emulator/servicenow";
 import { ConnectionProxy, MemoryReport, log, markdownTable, median, medianWithRange, round2, Run, runPulumi, settle, startProxy } from "./measure";
+import { ADMIN_PASSWORD, STACK } from "./contenders";
 
-const ADMIN_PASSWORD = "bench-Adm1n-pw";
-const STACK = "bench";
 /** The drift check's bound: keywire drift against the bare engine's preview --refresh of the same graph (shown, never asserted). */
 const DRIFT_TARGET = 1.2;
 

@@ -7,11 +7,12 @@
  * no digest.
  */
 import "../../config/requireNode22";
-import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { formatDuration } from "../shared/duration";
+import { runCommand } from "../shared/process";
 import { rewriteDeclarations } from "./declarations";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -23,6 +24,11 @@ const loader = require(path.join(ROOT, "resources", "core", "providerLoading", "
   BUILD_DIGEST: string;
 };
 const STAMP = path.join(ROOT, loader.BUILD_DIGEST);
+/**
+ * How long the compiler may take: far past a build on a loaded machine (under a minute
+ * on two shared cores), so only a compiler that hangs is stopped.
+ */
+export const TSC_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * The build's own steps, which the sources' digest (resources/ and the tsconfigs) does
@@ -44,17 +50,17 @@ export function builtFromCurrentSources(): boolean {
   return loader.buildMatchesSources(ROOT) && fs.existsSync(steps) && fs.readFileSync(steps, "utf8").trim() === stepsDigest();
 }
 
-/** Compiles the library; throws with the compiler's exit status when it fails (its output goes to stderr). */
-export function buildLibrary(): void {
+/** Compiles the library; throws with the compiler's exit status when it fails or runs past its time limit (its output goes to stderr). */
+export async function buildLibrary(): Promise<void> {
   const digest = loader.sourceDigest(ROOT);
   const steps = stepsDigest();
   fs.rmSync(STAMP, { force: true });
   fs.rmSync(path.join(ROOT, STEPS_DIGEST), { force: true });
-  const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json", "--listEmittedFiles"], {
+  const tsc = await runCommand(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json", "--listEmittedFiles"], {
     cwd: ROOT,
-    stdio: ["ignore", "pipe", process.stderr],
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
+    timeoutMs: TSC_TIMEOUT_MS,
+    maxStdoutBytes: 64 * 1024 * 1024,
+    onStderr: (text) => process.stderr.write(text),
   });
   // The emitted files' list is the step's input; everything else tsc says goes to stderr as before.
   const emitted: string[] = [];
@@ -62,7 +68,12 @@ export function buildLibrary(): void {
     if (line.startsWith("TSFILE: ")) emitted.push(path.resolve(ROOT, line.slice("TSFILE: ".length).trim()));
     else if (line.trim() !== "") process.stderr.write(`${line}\n`);
   }
-  if (tsc.status !== 0) throw new Error(`tsc exited ${tsc.status ?? tsc.signal}; dist/ is not marked as built from the current sources`);
+  if (tsc.timedOut) {
+    throw new Error(
+      `tsc -p tsconfig.build.json did not finish within ${formatDuration(TSC_TIMEOUT_MS)} and was stopped; dist/ is not marked as built from the current sources. Run \`npm run build\` again once the machine is less busy`,
+    );
+  }
+  if (tsc.code !== 0) throw new Error(`tsc exited ${tsc.code ?? tsc.signal}; dist/ is not marked as built from the current sources`);
   rewriteDeclarations(DIST, emitted.filter((f) => f.endsWith(".d.ts")));
   fs.writeFileSync(path.join(ROOT, STEPS_DIGEST), `${steps}\n`);
   fs.writeFileSync(STAMP, `${digest}\n`);
@@ -121,10 +132,8 @@ export async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 if (require.main === module) {
-  try {
-    buildLibrary();
-  } catch (err) {
+  buildLibrary().catch((err: unknown) => {
     process.stderr.write(`build: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
-  }
+  });
 }

@@ -10,11 +10,13 @@
  * tell a current build from a stale one; the digest is not packed.
  */
 import "../../config/requireNode22";
-import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { packageRoot } from "../../config/keywireRoot";
+import { formatDuration } from "../shared/duration";
+import { runCommand } from "../shared/process";
+import { TSC_TIMEOUT_MS } from "./build";
 
 const ROOT = packageRoot(__dirname);
 const TSCONFIG = path.join("scripts", "package", "tsconfig.cli.json");
@@ -66,12 +68,23 @@ export function linkCheckoutBin(): void {
   fs.renameSync(tmp, link);
 }
 
-/** Compiles the command line into dist/cli; throws with the compiler's exit status when it fails (its output goes to stderr). */
-export function buildCli(): void {
+/** Compiles the command line into dist/cli; throws with the compiler's exit status when it fails or runs past its time limit (its output goes to stderr). */
+export async function buildCli(): Promise<void> {
   const digest = cliSourceDigest();
   fs.rmSync(STAMP, { force: true });
-  const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", TSCONFIG], { cwd: ROOT, stdio: ["ignore", process.stderr, process.stderr] });
-  if (tsc.status !== 0) throw new Error(`tsc exited ${tsc.status ?? tsc.signal}; dist/cli is not marked as built from the current sources`);
+  const tsc = await runCommand(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [ROOT] }), "-p", TSCONFIG], {
+    cwd: ROOT,
+    timeoutMs: TSC_TIMEOUT_MS,
+    onStderr: (text) => process.stderr.write(text),
+  });
+  // All of the compiler's output goes to stderr, its diagnostics (on stdout) included: stdout stays the caller's.
+  process.stderr.write(tsc.stdout);
+  if (tsc.timedOut) {
+    throw new Error(
+      `tsc -p ${TSCONFIG} did not finish within ${formatDuration(TSC_TIMEOUT_MS)} and was stopped; dist/cli is not marked as built from the current sources. Run \`npm run build\` again once the machine is less busy`,
+    );
+  }
+  if (tsc.code !== 0) throw new Error(`tsc exited ${tsc.code ?? tsc.signal}; dist/cli is not marked as built from the current sources`);
   // npm makes a package's bin executable when it installs it; the checkout's link needs it too.
   fs.chmodSync(CLI_ENTRY, 0o755);
   linkCheckoutBin();
@@ -79,10 +92,8 @@ export function buildCli(): void {
 }
 
 if (require.main === module) {
-  try {
-    buildCli();
-  } catch (err) {
+  buildCli().catch((err: unknown) => {
     process.stderr.write(`build: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
-  }
+  });
 }

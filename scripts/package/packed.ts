@@ -41,8 +41,8 @@ async function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise
  */
 export async function packKeywire(dest: string, env: NodeJS.ProcessEnv): Promise<PackedKeywire> {
   return withBuildLock(async () => {
-    if (!builtFromCurrentSources()) buildLibrary();
-    if (!cliBuiltFromCurrentSources()) buildCli();
+    if (!builtFromCurrentSources()) await buildLibrary();
+    if (!cliBuiltFromCurrentSources()) await buildCli();
     const out = await npm(["pack", "--json", "--ignore-scripts", "--pack-destination", dest], REPO_ROOT, env);
     const [info] = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>;
     return { tarball: path.join(dest, info.filename), files: info.files.map((f) => f.path) };
