@@ -95,7 +95,7 @@ export interface MemoryReport {
 }
 
 export function roleOf(pid: number): ProcessRole {
-  let cmd = "";
+  let cmd: string;
   try {
     cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
   } catch {

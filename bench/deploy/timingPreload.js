@@ -20,7 +20,6 @@
 "use strict";
 const fs = require("fs");
 const Module = require("module");
-const { performance } = require("perf_hooks");
 
 const file = process.env.KEYWIRE_BENCH_TIMING;
 const script = String(process.argv[1] || "");
@@ -45,7 +44,7 @@ if (file && role) {
 
   const originalLoad = Module._load;
   const wrapped = new WeakSet();
-  Module._load = function load(request, parent, isMain) {
+  Module._load = function load(request, _parent, _isMain) {
     const exported = originalLoad.apply(this, arguments);
     if (role === "provider" && request === "require-from-string" && typeof exported === "function" && !wrapped.has(exported)) {
       const timed = function requireFromStringTimed(code, filename, opts) {

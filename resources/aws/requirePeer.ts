@@ -14,6 +14,7 @@ try {
   throw new Error(
     `keywire/aws needs ${PEER}, which is not installed: run \`npm install ${PEER}\` in your program. ` +
       `keywire lists it as an optional peer dependency, so programs with no AWS resources do not install it.`,
+    { cause: err },
   );
 }
 

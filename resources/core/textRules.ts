@@ -70,6 +70,7 @@ export function configValueTooLong(max: number, fix: string): string {
 
 const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 /** Control characters a multi-line text may not hold: all but tab, line feed and carriage return. */
+// eslint-disable-next-line no-control-regex -- these are the characters it refuses
 const CONTROL_IN_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/u;
 const INVISIBLE = /\p{Cf}/u;
 /** Half of a UTF-16 pair without its other half: no character at all, and not encodable as UTF-8. */

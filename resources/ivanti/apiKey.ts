@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { BUSINESS_OBJECT_PATTERN, IVANTI_MODULE, KEY_HINT, PLATFORM, createIvantiClient, errorCodeOf, hintFor, odataBase, tenantOrigin, tenantUrlProblem } from "./client";
+import { BUSINESS_OBJECT_PATTERN, IVANTI_MODULE, KEY_HINT, PLATFORM, createIvantiClient, errorCodeOf, odataBase, tenantOrigin, tenantUrlProblem } from "./client";
 import { KeywireError } from "../core/errors";
 import type { RetryPolicy } from "../core/retry";
 import { UNKNOWN_INPUT, failuresFrom, knownOr } from "../core/checkInputs";
@@ -92,7 +92,6 @@ export async function refusalError(inputs: IvantiApiKeyInputs, v: IvantiKeyVerif
     hint = `Give the key a role that can read ${probe} (console: Edit the key, In Role), or set probeObject to an object that role can read.`;
   } else {
     reason = `Invalid Path for business object "${probe}"${v.errorCode ? ` (${v.errorCode})` : ""}`;
-    hint = hintFor(404, v.errorCode || undefined);
     try {
       const sets = await createIvantiClient({ tenantUrl: inputs.tenantUrl, heatPrefix: inputs.heatPrefix ?? false, apiKey: inputs.apiKey }).entitySets();
       hint = sets.some((s) => s.toLowerCase() === probe.toLowerCase())

@@ -18,6 +18,7 @@ import { rewriteDeclarations } from "./declarations";
 const ROOT = path.resolve(__dirname, "..", "..");
 const DIST = path.join(ROOT, "dist");
 // Plain JavaScript shared with the provider process: the digest has one definition.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a JavaScript module found by path, typed here
 const loader = require(path.join(ROOT, "resources", "core", "providerLoading", "loadProvider.js")) as {
   sourceDigest(root: string): string;
   buildMatchesSources(root: string): boolean;
@@ -120,7 +121,7 @@ export async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
         fs.rmSync(lock, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`another build of ${ROOT} held ${lock} for over ${BUILD_LOCK_WAIT_MS / 60_000} minutes`);
+      if (Date.now() > deadline) throw new Error(`another build of ${ROOT} held ${lock} for over ${BUILD_LOCK_WAIT_MS / 60_000} minutes`, { cause: err });
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
   }

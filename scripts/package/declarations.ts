@@ -246,7 +246,7 @@ function rewriteAll(files: string[], distDir: string): Map<string, string> {
         } catch (err) {
           if (!(err instanceof Unspellable)) throw err;
           const { line: l, character } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-          throw new Error(`${path.relative(distDir, sf.fileName)}:${l + 1}:${character + 1}: ${node.getText(sf)}: ${err.message}`);
+          throw new Error(`${path.relative(distDir, sf.fileName)}:${l + 1}:${character + 1}: ${node.getText(sf)}: ${err.message}`, { cause: err });
         }
         return;
       }

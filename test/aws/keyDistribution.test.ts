@@ -58,13 +58,15 @@ beforeEach(() => {
   registered.length = 0;
 });
 
-// Loaded after the mocks are in place.
+// Loaded after the mocks are in place, which a static import would precede.
+/* eslint-disable @typescript-eslint/no-require-imports -- see above */
 const load = () => ({
   dist: require("../../resources/aws/secretsManagerDistribution") as typeof import("../../resources/aws/secretsManagerDistribution"),
   fsKey: require("../../resources/freshservice/apiKey") as typeof import("../../resources/freshservice/apiKey"),
   fsAgent: require("../../resources/freshservice/agent") as typeof import("../../resources/freshservice/agent"),
   ivKey: require("../../resources/ivanti/apiKey") as typeof import("../../resources/ivanti/apiKey"),
 });
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const FS_KEY = "fs-plain-key-value-123";
 const IV_KEY = "0123456789ABCDEF0123456789ABCDEF";

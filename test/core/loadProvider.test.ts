@@ -82,6 +82,7 @@ function checkout(name: string): string {
 
 /** Records, as the build does, that dist/ was compiled from the checkout's sources as they are now. */
 function recordBuild(root: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the loader is plain JavaScript, found by path as the build finds it
   const loader = require(LOADER) as { sourceDigest(root: string): string; BUILD_DIGEST: string };
   write(path.join(root, loader.BUILD_DIGEST), `${loader.sourceDigest(root)}\n`);
 }

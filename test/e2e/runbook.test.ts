@@ -113,7 +113,7 @@ test("rotation: up stops for the new key #2 while the old one serves; the old to
   await ok(["config", "set", "--path", "keywire:apiKey.rotation.trigger", "2026-12-ticket-4711"]);
 
   const watch = watchKeys(emu, KEY_NAME, oldId, oldToken);
-  let samples: KeySample[] = [];
+  let samples: KeySample[];
   try {
     const stopped = await run(["up", "--yes", "--skip-preview"]);
     expect(stopped.code).not.toBe(0);

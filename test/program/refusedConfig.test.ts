@@ -21,6 +21,7 @@ function runProgram(): unknown {
   let thrown: unknown;
   jest.isolateModules(() => {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program, run afresh inside isolateModules
       require("../../index");
     } catch (e) {
       thrown = e;

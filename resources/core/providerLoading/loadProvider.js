@@ -144,6 +144,7 @@ function moduleFile(specifier) {
     throw new Error(
       `keywire: the state names ${specifier}, which the program in ${program} cannot load (${err.message.split("\n")[0]}). ` +
         `Run pulumi from the program's directory, with keywire installed there (npm install keywire).`,
+      { cause: err },
     );
   }
 }

@@ -29,7 +29,8 @@ async function call(method: string, path: string, opts: { key?: string; auth?: s
   if (body !== undefined) headers["Content-Type"] = opts.contentType ?? "application/json";
   const res = await fetch(`${emu.url}/api/v2${path}`, { method, headers, body });
   const text = await res.text();
-  let json: any; // the answers are untyped JSON
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answers are untyped JSON, inspected field by field
+  let json: any;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {

@@ -21,7 +21,8 @@ async function call(path: string, opts: { auth?: string | null; method?: string;
   if (auth !== null) headers.Authorization = auth;
   const res = await fetch(`${emu.url}${opts.prefix ?? "/api"}/odata/${path}`, { method: opts.method ?? "GET", headers });
   const text = await res.text();
-  let json: any; // untyped JSON answers
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the answers are untyped JSON, inspected field by field
+  let json: any;
   try {
     json = JSON.parse(text);
   } catch {

@@ -9,7 +9,7 @@ export interface Res {
   text: string;
   /** The body as received, for binary answers. */
   raw: Buffer;
-  // `any`: tests inspect arbitrary JSON answers field by field.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect arbitrary JSON answers field by field
   body: any;
 }
 

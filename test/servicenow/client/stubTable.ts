@@ -20,6 +20,7 @@ export interface StubTable {
 function matches(row: Row, query: string): boolean {
   if (!query) return true;
   // Split on single carets; ^^ is a literal caret.
+  // eslint-disable-next-line no-control-regex -- NUL stands in for a literal caret while splitting
   const terms = query.replace(/\^\^/g, "\u0000").split("^").map((t) => t.replace(/\u0000/g, "^"));
   return terms.every((t) => {
     if (t.startsWith("ORDERBY")) return true;
