@@ -38,7 +38,7 @@ const PLACEHOLDER = /^<.*>$|^(changeme|todo|tbd)$/i;
 const notPlaceholder = (what: string) =>
   z.string().refine((v) => !PLACEHOLDER.test(v.trim()), { message: `replace the placeholder with ${what}` });
 
-export const keywireConfigSchema = z
+const keywireConfigSchema = z
   .object({
     /** Prefix of every record and AWS resource name keywire creates. */
     namePrefix: z
@@ -136,7 +136,7 @@ export const keywireConfigSchema = z
   })
   .strict();
 
-export type KeywireConfig = z.infer<typeof keywireConfigSchema>;
+type KeywireConfig = z.infer<typeof keywireConfigSchema>;
 
 export interface StackConfig extends KeywireConfig {
   /** The instance address (not a secret). */

@@ -2,7 +2,7 @@
 import type { AccountState, AgentEntry } from "./state";
 
 /** The key from `Authorization: Basic base64(<key>:<anything>)`. */
-export function keyFromAuthorization(h: string | undefined): string | undefined {
+function keyFromAuthorization(h: string | undefined): string | undefined {
   if (!h || h.length > 2048) return undefined;
   const m = /^Basic ([A-Za-z0-9+/=]{4,2000})$/i.exec(h.trim());
   if (!m) return undefined;

@@ -2,10 +2,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { codeReply, validationReply, type Reply } from "./reply";
 
-export type BodyResult = { ok: true; text: string } | { ok: false; reason: "too_large" | "aborted" };
+type BodyResult = { ok: true; text: string } | { ok: false; reason: "too_large" | "aborted" };
 
 /** Reads at most `limit` bytes; anything longer is refused without buffering the rest. */
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   return new Promise((resolve) => {
     const declared = Number(req.headers["content-length"] ?? "0");
     if (Number.isFinite(declared) && declared > limit) {

@@ -1,3 +1,2 @@
-export { keyFromAuthorization } from "./auth";
 export { startFreshserviceEmulator } from "./emulator";
 export * from "./types";

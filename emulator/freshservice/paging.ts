@@ -7,7 +7,7 @@ const DEFAULT_PER_PAGE = 30;
 const MAX_PER_PAGE = 100;
 
 /** One page of `items`; a `Link: rel="next"` header while more follow. */
-export function paginate<T>(items: T[], query: URLSearchParams, selfUrl: string): { page: T[]; headers: Record<string, string> } | FieldError[] {
+function paginate<T>(items: T[], query: URLSearchParams, selfUrl: string): { page: T[]; headers: Record<string, string> } | FieldError[] {
   const errors: FieldError[] = [];
   const pageRaw = query.get("page");
   const perRaw = query.get("per_page");

@@ -5,7 +5,7 @@
  */
 import type { RateLimits } from "./types";
 
-export const WINDOW_MS = 60_000;
+const WINDOW_MS = 60_000;
 
 export type RateDecision =
   | { allowed: true; headers: Record<string, string> }

@@ -21,7 +21,7 @@ export interface TicketEntry {
   updated_at: string;
 }
 
-export const MAX_KEYS = 1000;
+const MAX_KEYS = 1000;
 const SEED_TIME = "2024-01-15T09:00:00Z";
 
 export class AccountState {

@@ -84,7 +84,7 @@ export interface FreshserviceEmulatorMetrics {
   authFailures: number;
 }
 
-export interface AddKeyOptions {
+interface AddKeyOptions {
   /** The agent the key belongs to; default the seeded Account Admin. */
   agentId?: number;
 }

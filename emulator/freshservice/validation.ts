@@ -9,7 +9,7 @@ export interface FieldError {
   code: "missing_field" | "invalid_value" | "duplicate_value" | "datatype_mismatch" | "invalid_field" | "invalid_json";
 }
 
-export const ASSIGNMENT_SCOPES: readonly AssignmentScope[] = ["entire_helpdesk", "member_groups", "specified_groups", "assigned_items"];
+const ASSIGNMENT_SCOPES: readonly AssignmentScope[] = ["entire_helpdesk", "member_groups", "specified_groups", "assigned_items"];
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,189}\.[^\s@]{1,60}$/;
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 

@@ -1,8 +1,8 @@
 /** The emulated business objects, their `$metadata`, and the OData query subset. */
 import { randomBytes } from "node:crypto";
 
-export type FieldType = "Edm.String" | "Edm.Int32" | "Edm.Boolean" | "Edm.DateTimeOffset";
-export type FieldValue = string | number | boolean | null;
+type FieldType = "Edm.String" | "Edm.Int32" | "Edm.Boolean" | "Edm.DateTimeOffset";
+type FieldValue = string | number | boolean | null;
 export type BoRecord = Record<string, FieldValue>;
 
 export interface ObjectDef {

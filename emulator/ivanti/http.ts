@@ -2,7 +2,7 @@
 import type { ServerResponse } from "node:http";
 import type { Reply } from "./reply";
 
-export function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.writableEnded) return;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader("Content-Type", contentType);

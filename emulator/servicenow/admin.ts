@@ -33,7 +33,7 @@ function parse(body: string): { value: unknown } | { reply: Reply } {
   }
 }
 
-export function publicOptions(em: AdminTarget): Record<string, unknown> {
+function publicOptions(em: AdminTarget): Record<string, unknown> {
   // The admin password is a credential: never echoed.
   const { adminPassword: _omit, ...rest } = em.opts;
   void _omit;

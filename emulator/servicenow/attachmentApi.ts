@@ -20,7 +20,7 @@ import type { RoleRule } from "./schema";
 import type { GlideRecord } from "./types";
 
 /** collection: `/attachment`; file, upload: the two upload paths; record: `/<sys_id>`; content: `/<sys_id>/file`. */
-export type AttachmentTarget = "collection" | "file" | "upload" | "record" | "content";
+type AttachmentTarget = "collection" | "file" | "upload" | "record" | "content";
 
 export interface AttachmentRoute {
   kind: "attachment";

@@ -10,7 +10,7 @@ import type { GlideRecord } from "./types";
 import type { WriteContext } from "./writeContext";
 
 export const ATTACHMENT_TABLE = "sys_attachment";
-export const ATTACHMENT_DOC_TABLE = "sys_attachment_doc";
+const ATTACHMENT_DOC_TABLE = "sys_attachment_doc";
 
 export interface NewAttachment {
   tableName: string;

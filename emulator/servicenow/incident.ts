@@ -35,7 +35,7 @@ const PRIORITY_LOOKUP = new Map([
 ]);
 
 /** The priority the default lookup gives for these values, or undefined when no lookup row matches. */
-export function lookupPriority(impact: string, urgency: string): string | undefined {
+function lookupPriority(impact: string, urgency: string): string | undefined {
   return PRIORITY_LOOKUP.get(`${impact}/${urgency}`);
 }
 

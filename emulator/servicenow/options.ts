@@ -21,12 +21,12 @@ export interface ResolvedOptions {
   clientSysIds: "honoured" | "ignored";
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Upper bounds of the latency faults (latencyMs, jitterMs) and of a late commit's delay. */
 export const MAX_LATENCY_MS = 60_000;
 export const MAX_LATE_COMMIT_MS = 600_000;
 /** The platform's default (com.glide.attachment.max_size) is 1 GiB; an emulator holds files in memory. */
-export const DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
+const DEFAULT_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024;
 
 export function resolveOptions(o: EmulatorOptions): ResolvedOptions {
   return {

@@ -5,7 +5,7 @@
  */
 import type { FieldType } from "./schema";
 
-export type Operator =
+type Operator =
   | "="
   | "!="
   | "LIKE"
@@ -50,7 +50,7 @@ export interface Term {
   value: string;
 }
 
-export interface OrderBy {
+interface OrderBy {
   field: string;
   desc: boolean;
 }
@@ -85,7 +85,7 @@ export function splitEncoded(q: string): string[] {
 
 const FIELD = /^[a-z0-9_.]+/;
 
-export function parseTerm(text: string): Term | undefined {
+function parseTerm(text: string): Term | undefined {
   const m = FIELD.exec(text);
   if (!m) return undefined;
   const field = m[0];
@@ -134,7 +134,7 @@ export function parseEncodedQuery(q: string): ParsedQuery {
   return { groups, orderBy };
 }
 
-export type Predicate<R> = (r: R) => boolean;
+type Predicate<R> = (r: R) => boolean;
 
 /** How the evaluator reads a (possibly dot-walked) field; undefined = no such column. */
 export type FieldResolver<R> = (field: string) => { get: (r: R) => string; type: FieldType } | undefined;

@@ -39,7 +39,7 @@ const blobCache = new Map<string, string>();
  * A stable, encrypted-looking stand-in for a stored secret: AES-256-CBC of the value under a
  * per-store key, with an IV derived from the record. It is not the secret and does not reveal it.
  */
-export function encryptedBlob(secret: string, sysId: string, value: string): string {
+function encryptedBlob(secret: string, sysId: string, value: string): string {
   if (!value) return "";
   const cacheKey = `${secret}|${sysId}|${value}`;
   const hit = blobCache.get(cacheKey);

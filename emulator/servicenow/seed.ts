@@ -4,23 +4,23 @@ import type { Store } from "./store";
 import type { GlideRecord } from "./types";
 import type { WriteContext } from "./writeContext";
 
-export const TOKEN_PLUGIN_ID = "com.glide.tokenbased_auth";
+const TOKEN_PLUGIN_ID = "com.glide.tokenbased_auth";
 /** "Event Management Connectors (sn_em_connector)", the plugin the AWS integration guide requires. */
-export const CONNECTOR_PLUGIN_ID = "sn_em_connector";
+const CONNECTOR_PLUGIN_ID = "sn_em_connector";
 const CONNECTOR_PLUGIN_NAME = "Event Management Connectors";
-export const EVENT_MANAGEMENT_API_NAME = "Event Management Connector API";
+const EVENT_MANAGEMENT_API_NAME = "Event Management Connector API";
 /** The API path of the push connector endpoint, as policies name it. */
 export const EVENT_MANAGEMENT_API = "sn_em_connector/em";
 export const BASIC_PROFILE_NAME = "BasicAuth for none public processors ";
-export const OAUTH_PROFILE_NAME = "OAuth inbound profile";
-export const REST_API_KEY_PROFILE_NAME = "Rest api key policy";
-export const SHIPPED_POLICY_NAMES = ["Table GET API Access Policy", "Table POST API Access Policy"] as const;
-export const SHIPPED_POLICY_TABLES = "incident,problem,change_request,task,sys_user,sys_user_group,cmdb_ci";
+const OAUTH_PROFILE_NAME = "OAuth inbound profile";
+const REST_API_KEY_PROFILE_NAME = "Rest api key policy";
+const SHIPPED_POLICY_NAMES = ["Table GET API Access Policy", "Table POST API Access Policy"] as const;
+const SHIPPED_POLICY_TABLES = "incident,problem,change_request,task,sys_user,sys_user_group,cmdb_ci";
 export const PUSH_INSTANCE_NAME = "AWS SNS push connector";
 
 const SEED_CTX: WriteContext = { userName: "system", trusted: true, acceptToken: true };
 
-export const SEED_ROLES: Array<[string, string]> = [
+const SEED_ROLES: Array<[string, string]> = [
   ["admin", "Full access to the instance"],
   ["itil", "Fulfiller access to incidents, problems and changes"],
   ["evt_mgmt_integration", "Sends events to Event Management"],

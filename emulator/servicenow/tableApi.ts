@@ -51,12 +51,12 @@ function writeDenied(verb: "Insert" | "Update" | "Delete"): Reply {
 
 const NOT_FOUND = errorReply(404, "No Record found", "Record doesn't exist or ACL restricts the record retrieval");
 
-export function invalidTable(table: string): Reply {
+function invalidTable(table: string): Reply {
   return errorReply(400, `Invalid table ${table}`, null);
 }
 
 /** Parses a JSON object body; anything else is the platform's "Exception while reading request". */
-export function parseJsonObject(body: string): { fields: Record<string, unknown> } | { reply: Reply } {
+function parseJsonObject(body: string): { fields: Record<string, unknown> } | { reply: Reply } {
   if (body.trim() === "") return { fields: {} };
   let parsed: unknown;
   try {

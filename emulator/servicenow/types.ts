@@ -1,7 +1,7 @@
 /** Public types of the ServiceNow emulator. Other code depends on these names. */
 
-export type Variant3 = "active" | "inactive" | "absent";
-export type TokenReadback = "none" | "display_value" | "input_display_value" | "both";
+type Variant3 = "active" | "inactive" | "absent";
+type TokenReadback = "none" | "display_value" | "input_display_value" | "both";
 /** What a POST answers when its chosen sys_id is taken; the platform's answer is undocumented. */
 export type DuplicateSysIdStatus = 403 | 400 | 409;
 

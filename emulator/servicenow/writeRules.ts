@@ -18,7 +18,7 @@ export interface RecordSource {
 }
 
 /** Turns any JSON value into the string the platform would store. */
-export function coerce(raw: unknown): string {
+function coerce(raw: unknown): string {
   if (raw === null || raw === undefined) return "";
   if (typeof raw === "string") return raw;
   if (typeof raw === "number" || typeof raw === "boolean" || typeof raw === "bigint") return String(raw);
@@ -27,7 +27,7 @@ export function coerce(raw: unknown): string {
   return JSON.stringify(raw);
 }
 
-export function hashPassword(pw: string): string {
+function hashPassword(pw: string): string {
   const salt = randomBytes(8).toString("hex");
   return `sha256$${salt}$${createHash("sha256").update(salt + pw).digest("hex")}`;
 }

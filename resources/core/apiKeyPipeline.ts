@@ -11,7 +11,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const MIN_TIMEOUT_MS = 1_000;
 
 /** The constructor input of an error that carries the platform's own error code. */
-export type CodedErrorInit = KeywireErrorInit & HttpErrorDetails & { errorCode?: string };
+type CodedErrorInit = KeywireErrorInit & HttpErrorDetails & { errorCode?: string };
 
 export interface ApiKeyService {
   platform: string;

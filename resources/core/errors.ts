@@ -8,7 +8,7 @@
  */
 
 /** The fields every keywire error carries, and the only ones `toJSON` returns. */
-export interface KeywireErrorFields {
+interface KeywireErrorFields {
   /** HTTP status, when the failure was an HTTP answer. */
   status?: number;
   /** `servicenow`, `freshservice`, `ivanti`, `aws`, … */

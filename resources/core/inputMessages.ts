@@ -16,13 +16,13 @@ import { SECRET_NAME } from "./textRules";
 const MAX_QUOTED = 40;
 
 /** Whether the value at `path` may be a secret, so that no message may repeat it. */
-export function mayBeSecret(path: readonly PropertyKey[], value: unknown): boolean {
+function mayBeSecret(path: readonly PropertyKey[], value: unknown): boolean {
   if (path.some((p) => typeof p === "string" && SECRET_NAME.test(p))) return true;
   return typeof value === "string" && redact(value) !== value;
 }
 
 /** What was given, for "(got …)": its type, and its value when that is safe to show. */
-export function describeGiven(value: unknown, path: readonly PropertyKey[]): string {
+function describeGiven(value: unknown, path: readonly PropertyKey[]): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   switch (typeof value) {

@@ -25,9 +25,9 @@
 import * as net from "net";
 
 /** How often the parent is looked at: a getppid() call, nothing more. */
-export const CHECK_EVERY_MS = 200;
+const CHECK_EVERY_MS = 200;
 /** How often the engine's address is tried (one loopback connect, closed at once). */
-export const PROBE_EVERY_MS = 1_000;
+const PROBE_EVERY_MS = 1_000;
 /** A probe that neither connects nor is refused within this time proves nothing. */
 const PROBE_TIMEOUT_MS = 1_000;
 /** The exit code of a provider stopped by the watch; no engine is left to read it. */
@@ -62,7 +62,7 @@ export function engineAddressIn(args: readonly string[]): EngineAddress | undefi
  * that opens is closed at once; one that neither opens nor fails within `timeoutMs`
  * (a stopped or busy engine) is not taken as proof.
  */
-export function engineRefuses(addr: EngineAddress, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+function engineRefuses(addr: EngineAddress, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: addr.host, port: addr.port });
     socket.unref();

@@ -15,7 +15,7 @@ import { KeywireError } from "./errors";
 import { ReferencedProvider, ReferencedResource } from "./providerLoading/providerReference";
 
 /** `<scope>/<16 random hex digits>`: the shape ids had when they ended in a fingerprint. */
-export function keyResourceId(scope: string): string {
+function keyResourceId(scope: string): string {
   return `${scope}/${randomBytes(8).toString("hex")}`;
 }
 
@@ -23,7 +23,7 @@ export function keyResourceId(scope: string): string {
  * The id a refresh returns. Earlier versions made ids `<scope>/<fingerprint>`; such an
  * id gets a random suffix (the engine keeps the id a refresh returns), any other stays.
  */
-export function refreshedKeyResourceId(id: string, fingerprint: string): string {
+function refreshedKeyResourceId(id: string, fingerprint: string): string {
   const slash = id.lastIndexOf("/");
   return slash >= 0 && id.slice(slash + 1) === fingerprint ? keyResourceId(id.slice(0, slash)) : id;
 }

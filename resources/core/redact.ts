@@ -158,7 +158,7 @@ export function redactAndTrim(text: string, secrets: Iterable<string | undefined
 }
 
 /** Strip a URL down to its path (no credentials, no query, no fragment). */
-export function safeUrlPath(url: string | undefined, base?: string): string | undefined {
+function safeUrlPath(url: string | undefined, base?: string): string | undefined {
   if (!url) return undefined;
   try {
     return new URL(url, base ?? "http://placeholder.invalid").pathname;
@@ -185,7 +185,7 @@ const TIMEOUT_CODES: readonly string[] = ["ETIMEDOUT", "ECONNABORTED", "ESOCKETT
  * How a thrown transport error failed (`timedOut`: the caller's own timer fired).
  * Only the error's code is read: never a message, header or body.
  */
-export function failureKind(err: unknown, timedOut: boolean): { kind: HttpFailureKind; networkCode?: string } {
+function failureKind(err: unknown, timedOut: boolean): { kind: HttpFailureKind; networkCode?: string } {
   const raw = typeof err === "object" && err !== null ? (err as { code?: unknown }).code : undefined;
   const networkCode = typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(raw) ? raw : undefined;
   const code = networkCode ? { networkCode } : {};

@@ -13,7 +13,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** The SDK's exit code for a program that failed after reporting why. */
-export const REPORTED_FAILURE_EXIT_CODE = 32;
+const REPORTED_FAILURE_EXIT_CODE = 32;
 
 export function failRunWithReportedError(message: string, resource: pulumi.Resource): void {
   pulumi.log.error(message, resource);

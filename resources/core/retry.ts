@@ -36,7 +36,7 @@ export const SERVER_DELAY_FLOOR_MS = 250;
 const MAX_ATTEMPTS_LIMIT = 20;
 const MAX_BUDGET_LIMIT_MS = 60 * 60 * 1000;
 
-export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxAttempts: 5,
   totalBudgetMs: 120_000,
   baseDelayMs: 500,

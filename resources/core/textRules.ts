@@ -28,10 +28,10 @@
  */
 
 /** Longest address (instance URL, host or short name) keywire accepts. */
-export const ADDRESS_MAX = 2048;
+const ADDRESS_MAX = 2048;
 /** DNS: a host name is at most 253 characters, each dot-separated label at most 63. */
-export const HOST_MAX = 253;
-export const LABEL_MAX = 63;
+const HOST_MAX = 253;
+const LABEL_MAX = 63;
 
 /** A single setting (an address, a user name, a password, a client secret, a token). */
 export const SETTING_MAX = 4096;
@@ -110,12 +110,12 @@ function describe(n: number): string {
   return `white space (${codePoint(n)})`;
 }
 
-export const ONE_LINE_MESSAGE = "must be one line, without line breaks, tabs or other control characters";
-export const INVISIBLE_MESSAGE = "must not contain invisible formatting characters";
+const ONE_LINE_MESSAGE = "must be one line, without line breaks, tabs or other control characters";
+const INVISIBLE_MESSAGE = "must not contain invisible formatting characters";
 const INVISIBLE_WHY =
   "bidirectional controls (U+202A–U+202E, U+2066–U+2069), zero-width characters (U+200B–U+200F, U+2060, U+FEFF) and the like " +
   "make one value look like another in the instance's lists; type the value again rather than pasting it";
-export const LINES_CONTROL_MESSAGE = "must not contain control characters other than line breaks and tabs";
+const LINES_CONTROL_MESSAGE = "must not contain control characters other than line breaks and tabs";
 
 /** Why a one-line text (a name, a user name, a prefix) is refused, or undefined. */
 export function oneLineProblem(value: string): string | undefined {

@@ -173,7 +173,7 @@ function outputsOf(
 }
 
 /** Whether the live roles are the wanted ones (order does not matter; names compare case-insensitively). */
-export function rolesMatch(wanted: AgentRoleInput[], live: ResolvedRole[]): boolean {
+function rolesMatch(wanted: AgentRoleInput[], live: ResolvedRole[]): boolean {
   if (wanted.length !== live.length) return false;
   const left = [...live];
   for (const w of wanted) {
@@ -192,7 +192,7 @@ export function rolesMatch(wanted: AgentRoleInput[], live: ResolvedRole[]): bool
 }
 
 /** Input properties whose wanted value differs from the live outputs. */
-export function changedProperties(news: FreshserviceAgentInputs, olds: FreshserviceAgentOutputs): string[] {
+function changedProperties(news: FreshserviceAgentInputs, olds: FreshserviceAgentOutputs): string[] {
   const changed: string[] = [];
   if (news.email.trim().toLowerCase() !== (olds.email ?? "").toLowerCase()) changed.push("email");
   if (news.firstName !== olds.firstName) changed.push("firstName");

@@ -92,7 +92,7 @@ export async function verifyFreshserviceKey(inputs: FreshserviceApiKeyInputs, re
 }
 
 /** The error create/update throw when the key does not work. Says what failed and what to do, never the key. */
-export function refusalError(domain: string, v: FreshserviceKeyVerification): KeywireError {
+function refusalError(domain: string, v: FreshserviceKeyVerification): KeywireError {
   const what =
     v.status === "invalid_credentials"
       ? "Freshservice did not accept the key: it was regenerated, its agent was deactivated, or its API access is switched off"

@@ -14,7 +14,7 @@ import { z } from "zod";
 import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit } from "../core/errors";
 import { apiKeyPipeline } from "../core/apiKeyPipeline";
 import { Answer, QueryValue } from "../core/pipeline";
-import { isLoopbackHost, originProblem } from "../core/url";
+import { originProblem } from "../core/url";
 import { UNKNOWN_INPUT, knownOr } from "../core/checkInputs";
 import { keyFingerprint } from "../core/providedKey";
 import { RetryPolicy } from "../core/retry";
@@ -23,11 +23,11 @@ export const PLATFORM = "freshservice";
 const API_ROOT = "/api/v2";
 const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 /** Pagination stops here whatever the server says (100 per page: 5,000 records). */
-export const MAX_PAGES = 50;
-export const MAX_PER_PAGE = 100;
+const MAX_PAGES = 50;
+const MAX_PER_PAGE = 100;
 
 /** A Freshservice subdomain: `mycompany` for `https://mycompany.freshservice.com`. */
-export const DOMAIN_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const DOMAIN_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Where the fix for a refused key is made, in the words of the Freshservice admin UI. */
 export const KEY_HINT =
@@ -35,13 +35,13 @@ export const KEY_HINT =
   "The agent then finds the current key under Profile Settings (right side, below Delegate Approvals); " +
   "a regenerated key replaces the old one, so store the new value as the stack secret again.";
 
-export { UNKNOWN_INPUT, isLoopbackHost, keyFingerprint };
+export { UNKNOWN_INPUT, keyFingerprint };
 
 /**
  * Why a base URL override is unacceptable, or undefined when it is fine: an origin
  * only, HTTPS unless the host is a loopback address, no credentials.
  */
-export function baseUrlProblem(value: string): string | undefined {
+function baseUrlProblem(value: string): string | undefined {
   return originProblem(value, { notUrl: "is not a URL", path: () => "must be an origin only (scheme, host, port), without a path" });
 }
 
@@ -95,7 +95,7 @@ export function planForLimit(total: number | undefined): string {
   }
 }
 
-export type FreshserviceResult = Answer;
+type FreshserviceResult = Answer;
 
 /** An HTTP failure with the Freshservice error code (`invalid_credentials`, `access_denied`, …). */
 export class FreshserviceError extends CodedHttpError {
@@ -144,7 +144,7 @@ export function hintFor(status: number | undefined, code: string | undefined): s
   return "Check the domain, the network path to Freshservice, and try again.";
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   query?: Record<string, QueryValue>;
   json?: unknown;
   /** Statuses returned instead of thrown (e.g. 401 when verifying). */
@@ -164,7 +164,7 @@ export interface FreshserviceClientOptions {
   timeoutMs?: number;
 }
 
-export type Method = "GET" | "POST" | "PUT" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "DELETE";
 
 /** The `rel="next"` target of a Link header. */
 export function nextLink(link: string | undefined): string | undefined {

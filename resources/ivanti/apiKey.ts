@@ -79,7 +79,7 @@ export async function verifyIvantiKey(inputs: IvantiApiKeyInputs, retry?: Partia
  * The error create/update throw when the key does not work. For an Invalid Path it looks
  * at `$metadata` once to say whether the prefix or the object name is wrong.
  */
-export async function refusalError(inputs: IvantiApiKeyInputs, v: IvantiKeyVerification): Promise<KeywireError> {
+async function refusalError(inputs: IvantiApiKeyInputs, v: IvantiKeyVerification): Promise<KeywireError> {
   const host = new URL(tenantOrigin(inputs.tenantUrl)).host;
   const probe = inputs.probeObject ?? DEFAULT_PROBE;
   let reason: string;

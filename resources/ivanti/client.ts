@@ -11,7 +11,7 @@
 import { CodedHttpError, HttpErrorDetails, KeywireError, KeywireErrorInit } from "../core/errors";
 import { apiKeyPipeline } from "../core/apiKeyPipeline";
 import { Answer } from "../core/pipeline";
-import { isLoopbackHost, originProblem } from "../core/url";
+import { originProblem } from "../core/url";
 import { UNKNOWN_INPUT } from "../core/checkInputs";
 import { RetryPolicy } from "../core/retry";
 
@@ -30,7 +30,7 @@ export const KEY_HINT =
   "that it was created in this tenant, and that this machine's address is on its IP list (Add New IP); " +
   "or create a new key for this tenant/IP with Add API Key and store its Reference ID as the stack secret.";
 
-export { UNKNOWN_INPUT, isLoopbackHost };
+export { UNKNOWN_INPUT };
 
 /** Why a tenant URL is unacceptable, or undefined: an origin, HTTPS unless loopback, no credentials. */
 export function tenantUrlProblem(value: string): string | undefined {
@@ -79,7 +79,7 @@ function serverMessageOf(data: unknown): string | undefined {
   return parts.length ? parts.join(": ") : undefined;
 }
 
-export function hintFor(status: number | undefined, code: string | undefined): string {
+function hintFor(status: number | undefined, code: string | undefined): string {
   if (status === 401 || code === "ISM_4001") return KEY_HINT;
   if (status === 403) return "The key's role (In Role) cannot read this business object: pick a role with access for the key in the console, or verify with a business object that role can read.";
   if (status === 404 || code === "ISM_4004") return "Invalid Path: check the business object name, and whether this tenant serves the API under /HEAT (heatPrefix).";
@@ -89,7 +89,7 @@ export function hintFor(status: number | undefined, code: string | undefined): s
   return "Check the tenant URL and the network path to it, and try again.";
 }
 
-export type IvantiResult = Answer;
+type IvantiResult = Answer;
 
 export interface IvantiClientOptions {
   tenantUrl: string;
@@ -99,7 +99,7 @@ export interface IvantiClientOptions {
   timeoutMs?: number;
 }
 
-export interface GetOptions {
+interface GetOptions {
   query?: Record<string, string | number | undefined>;
   acceptStatus?: number[];
   operation?: string;

@@ -18,7 +18,7 @@ import { CrashedRun, KillScope, crashAt } from "./crashRun";
 /** What the local stack names (stacks/Pulumi.local.yaml). */
 export const KEY_NAME = "keywire-local event management";
 export const INTEGRATION_USER = "svc.keywire.events";
-export const TYPE_PREFIX = "pulumi-nodejs:dynamic/keywire/servicenow:";
+const TYPE_PREFIX = "pulumi-nodejs:dynamic/keywire/servicenow:";
 
 /** The record resources of the local stack, by type: the table each writes, and what makes a record of it unique there. */
 const RECORD_TYPES: Record<string, { table: string; key: (r: GlideRecord) => string }> = {
@@ -34,7 +34,7 @@ const RECORD_TYPES: Record<string, { table: string; key: (r: GlideRecord) => str
 const TABLES = [...new Set(Object.values(RECORD_TYPES).map((t) => t.table))];
 
 /** The record resources the local stack declares, by resource name: each exactly once in a deployed state. */
-export const DECLARED = [
+const DECLARED = [
   "keywire-user",
   "keywire-role-evt_mgmt_integration",
   "keywire-role-itil",
@@ -56,7 +56,7 @@ export interface Baseline {
   active: Map<string, string>;
 }
 
-export function baselineOf(emu: RunningEmulator): Baseline {
+function baselineOf(emu: RunningEmulator): Baseline {
   const ids = new Map<string, Set<string>>();
   const active = new Map<string, string>();
   for (const table of TABLES) {
@@ -67,7 +67,7 @@ export function baselineOf(emu: RunningEmulator): Baseline {
   return { ids, active };
 }
 
-export interface StateResource {
+interface StateResource {
   urn: string;
   type: string;
   id?: string;
@@ -98,7 +98,7 @@ function fail(step: string, res: RunPulumiResult): never {
 }
 
 /** What recovery did, in order: each step as a user types it (without `--stack`, `--yes`, `--skip-preview`). */
-export interface Recovery {
+interface Recovery {
   /** Every step: the pulumi commands, and an empty `.attrs` sidecar removed ("rm <file> (empty)"). */
   steps: string[];
   /** The pulumi commands alone. */
@@ -116,7 +116,7 @@ export interface Recovery {
  * the deploy job's rerun (step 4); step 2 too, since the stack here is on a file backend.
  * Step 1, that the killed run is gone, is crashAt's.
  */
-export async function recover(stack: LocalStack, finish: "up" | "destroy", order: "laptop" | "ci" = "laptop"): Promise<Recovery> {
+async function recover(stack: LocalStack, finish: "up" | "destroy", order: "laptop" | "ci" = "laptop"): Promise<Recovery> {
   const done: Recovery = { steps: [], commands: [], printed: {} };
   const step = async (name: string, args: string[]): Promise<void> => {
     const res = await stack.run(args);
@@ -259,7 +259,7 @@ export async function judge(emu: RunningEmulator, stack: LocalStack, base: Basel
 }
 
 /** Whether the instance holds what the exchange reports: the record a POST created, no record where a DELETE removed one. */
-export function committed(emu: RunningEmulator, x: Exchange): boolean {
+function committed(emu: RunningEmulator, x: Exchange): boolean {
   if (x.table !== undefined && x.method === "POST") {
     const id = (JSON.parse(x.body) as { result?: { sys_id?: string } }).result?.sys_id;
     return id !== undefined && emu.store.get(x.table, id) !== undefined;

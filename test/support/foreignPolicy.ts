@@ -5,7 +5,7 @@
  */
 import type { RunningEmulator } from "../../emulator/servicenow";
 
-export const FOREIGN_EVENT_POLICY = "Events: POST from the monitoring team";
+const FOREIGN_EVENT_POLICY = "Events: POST from the monitoring team";
 
 /** Adds the policy and its Basic-auth mapping; returns their sys_ids. */
 export function addForeignEventPolicy(emu: RunningEmulator): { policy: string; mapping: string } {

@@ -17,7 +17,7 @@ const MARKER_VAR = "KEYWIRE_E2E_KILLED_RUN";
 /** How slowly the emulator answers: long enough that the run is mid-flight when the CLI is killed. */
 export const LATENCY_MS = 1_500;
 /** How long the run's other processes may take to notice and stop. */
-export const GONE_WITHIN_MS = 10_000;
+const GONE_WITHIN_MS = 10_000;
 /** A request already on the wire at the kill may still arrive this long after it. */
 const GRACE_MS = 1_000;
 /** Once the processes are gone, how long the emulator is watched for late requests: a request

@@ -12,7 +12,7 @@ export interface Registered {
 }
 
 /** Pulumi's marker for a secret value inside mocked resource inputs. */
-export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 export function isSecretWrapped(v: unknown): boolean {
   return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";

@@ -27,7 +27,7 @@ if (out && roots.length > 0 && /dynamic-provider/.test(String(process.argv[1] ||
 }
 `;
 
-export interface ProviderLoad {
+interface ProviderLoad {
   /** The compiled file's real path. */
   file: string;
   /** Whether a TypeScript hook (ts-node) was registered when it was compiled. */

@@ -83,7 +83,7 @@ export interface TempBackend {
 }
 
 /** The passphrase of every test stack: checkouts that share a stack must share it. */
-export const TEST_PASSPHRASE = "keywire-e2e-passphrase";
+const TEST_PASSPHRASE = "keywire-e2e-passphrase";
 
 /**
  * A Pulumi home in a fresh temporary directory, and the state in a local file backend

@@ -24,7 +24,7 @@ import {
 } from "./workflowModel";
 
 /** The shared action that writes a stack's lock and pending operations to the job summary. */
-export const STATUS_ACTION = "./.github/actions/stack-status";
+const STATUS_ACTION = "./.github/actions/stack-status";
 const isStatus = (s: Step): boolean => s.uses === STATUS_ACTION;
 
 /**

@@ -9,7 +9,7 @@
  * checks no credentials (the dummy ones below only satisfy the AWS SDK inside the
  * CLI), and keeps nothing once stopped.
  */
-import { ensureGoTool, startGoServer } from "../../scripts/go/goTool";
+import { startGoServer } from "../../scripts/go/goTool";
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -35,11 +35,6 @@ export interface S3TestServer {
   /** An object's body as text; throws if it is not there. */
   getObject(key: string): Promise<string>;
   stop(): Promise<void>;
-}
-
-/** The server's executable, built first when the cache lacks this version of it. */
-export function ensureS3TestServer(): Promise<string> {
-  return ensureGoTool("s3-test-server");
 }
 
 /** Starts the server on a free loopback port with `bucket` created. */

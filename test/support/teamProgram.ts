@@ -15,7 +15,7 @@ import { REPO_ROOT } from "../../scripts/shared/paths";
 import { runCommand, which, type CommandResult } from "../../scripts/shared/process";
 
 /** One npx call: the command answers in seconds; the bound is for a machine under load. */
-export const NPX_TIMEOUT_MS = 2 * 60_000;
+const NPX_TIMEOUT_MS = 2 * 60_000;
 const LISTENING = /^servicenow emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/m;
 const EMULATOR_START_MS = 60_000;
 const EMULATOR_STOP_MS = 20_000;

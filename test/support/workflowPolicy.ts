@@ -80,7 +80,7 @@ function touchesStacks(job: Mapping, steps: Step[]): boolean {
 // ---------------------------------------------------------------------------
 
 /** Third-party actions and reusable workflows pinned by full commit SHA, each with a `# vX.Y.Z` comment. */
-export function checkPins(file: YamlFile, name: string): string[] {
+function checkPins(file: YamlFile, name: string): string[] {
   const out: string[] = [];
   for (const u of usesLines(file.text)) {
     if (u.uses.startsWith("./") || u.uses.startsWith("docker://")) continue;

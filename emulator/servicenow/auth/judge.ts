@@ -12,7 +12,7 @@ import { userUsable, type Directory } from "./directory";
 import type { OAuthTokens } from "./oauth";
 import type { ApiCall, PolicyResolver } from "./policy";
 
-export type Scheme = "basic" | "oauth" | "apikey";
+type Scheme = "basic" | "oauth" | "apikey";
 
 export interface Principal {
   user: GlideRecord;

@@ -48,7 +48,7 @@ export type ReferencedProvider = Required<pulumi.dynamic.ResourceProvider> & {
 };
 
 /** The module the stored text asks for the loader; states name it, so the package keeps exporting it. */
-export const LOADER_MODULE = "keywire/loadProvider";
+const LOADER_MODULE = "keywire/loadProvider";
 
 /** The reference to the provider that `module` exports as `exportName` (called with `args` if it is a function). */
 export function providerReference(module: PublicModule, exportName: string, args?: string[]): ProviderReference {

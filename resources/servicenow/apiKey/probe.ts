@@ -27,7 +27,7 @@ export function tableProbe(table: string, via: ProbeSettings["via"]): ProbeSetti
 /** Reading one user row's sys_id: a request any authenticated user may make, or be refused by an ACL. */
 export const DEFAULT_PROBE: ProbeSettings = tableProbe("sys_user", "header");
 
-export type ProbeOutcome = "proven" | "refused" | "unknown";
+type ProbeOutcome = "proven" | "refused" | "unknown";
 
 export interface ProbeVerdict {
   outcome: ProbeOutcome;
@@ -53,7 +53,7 @@ export function isJson(res: HttpResult): boolean {
 }
 
 /** Judges one answer to a probe. Pure. */
-export function judgeProbeAnswer(res: HttpResult): ProbeVerdict {
+function judgeProbeAnswer(res: HttpResult): ProbeVerdict {
   const status = res.status;
   if (status === 401) return { outcome: "refused", seen: "HTTP 401: the instance did not accept the token" };
   if (status >= 200 && status < 300) {

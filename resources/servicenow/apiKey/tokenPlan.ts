@@ -35,7 +35,7 @@ export const DEFAULT_TOKEN_CONFIG_KEY = "keywire:apiKeyToken";
  * The routes a key's token is sought by, in order. Pure. An operator's token is
  * an explicit instruction: when there is one it is the only route.
  */
-export function tokenPlan(p: { strategy: TokenStrategy; operatorToken?: string; generatedToken?: string }): TokenSource[] {
+function tokenPlan(p: { strategy: TokenStrategy; operatorToken?: string; generatedToken?: string }): TokenSource[] {
   if (p.operatorToken) return ["operator"];
   const allows = (route: TokenSource) => p.strategy === "auto" || p.strategy === route;
   const plan: TokenSource[] = [];
@@ -72,7 +72,7 @@ export interface AcquiredToken {
 export type TokenFailureKind = "manual" | "refused-operator" | "unknown";
 
 /** The error a walk without a proven token ends with; `tokenFailure` tells the caller what to do with the key. */
-export class TokenNotProvenError extends KeywireError {
+class TokenNotProvenError extends KeywireError {
   readonly tokenFailure: TokenFailureKind;
   constructor(kind: TokenFailureKind, init: ConstructorParameters<typeof KeywireError>[0]) {
     super(init);

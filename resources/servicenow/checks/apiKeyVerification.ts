@@ -27,7 +27,7 @@ import { failRunWithReportedError } from "../../core/reportedFailure";
 import { EventTarget, EventVerdict, probeEventEndpoint } from "./eventProbe";
 import { NamedProvider, ReferencedResource, providerReference, referencedProvider } from "../../core/providerLoading/providerReference";
 
-export interface VerificationInputs {
+interface VerificationInputs {
   /** The instance to check, instead of the stack's `servicenow:*` settings. */
   connection?: ConnectionArgs;
   token: string;
@@ -42,7 +42,7 @@ export interface VerificationInputs {
   event?: EventTarget;
 }
 
-export interface VerificationOutputs extends VerificationInputs {
+interface VerificationOutputs extends VerificationInputs {
   verified: boolean;
   /** What the table probe's answer was ("HTTP 200 with ServiceNow's JSON result", "HTTP 401: …", "an HTML page …"). */
   probeSaw: string;
@@ -88,7 +88,7 @@ function resourceMatches(template: string, resource: string): boolean {
 const SPECIFICITY: Record<string, number> = { MRV: 7, MR: 6, RV: 5, R: 4, MV: 3, M: 2, V: 1, "": 0 };
 
 /** The fields `winningPolicy` reads. */
-export const POLICY_FIELDS = [
+const POLICY_FIELDS = [
   "sys_id",
   "name",
   "active",
@@ -230,7 +230,7 @@ async function diagnosePolicy(ctx: EngineContext, inputs: VerificationInputs, re
 }
 
 /** Finds the first broken link behind a refused table probe, in the order the instance checks them. */
-export async function diagnose(ctx: EngineContext, inputs: VerificationInputs): Promise<BrokenLink> {
+async function diagnose(ctx: EngineContext, inputs: VerificationInputs): Promise<BrokenLink> {
   return (
     (await diagnoseKeyChain(ctx, inputs)) ??
     (await diagnosePolicy(ctx, inputs, tableRequest(inputs.probeTable), "table")) ??
@@ -337,7 +337,7 @@ async function verify(ctx: EngineContext, inputs: VerificationInputs): Promise<V
 }
 
 /** What a person reads when the chain is broken: the link, since when, and what the probes saw. */
-export function brokenChainMessage(out: Pick<VerificationOutputs, "brokenLink" | "brokenLinkId" | "brokenSince" | "probeSaw" | "eventProbeSaw">): string {
+function brokenChainMessage(out: Pick<VerificationOutputs, "brokenLink" | "brokenLinkId" | "brokenSince" | "probeSaw" | "eventProbeSaw">): string {
   const saw = out.eventProbeSaw ? `the table probe saw ${out.probeSaw}; the event probe saw ${out.eventProbeSaw}` : `the probe saw ${out.probeSaw}`;
   const since = out.brokenSince ? ` (since ${out.brokenSince} UTC)` : "";
   return `the chain SNS delivers through is broken at ${out.brokenLinkId}${since}: ${out.brokenLink} [${saw}]`;

@@ -30,7 +30,7 @@ export interface EventTarget {
   pushConnectorSysId: string;
 }
 
-export type EventOutcome = "delivered" | "refused" | "forbidden" | "rejected" | "unknown";
+type EventOutcome = "delivered" | "refused" | "forbidden" | "rejected" | "unknown";
 
 export interface EventVerdict {
   outcome: EventOutcome;

@@ -21,7 +21,7 @@ export const TOKEN_AUTH_PLUGIN = "com.glide.tokenbased_auth";
 /** Tables keywire writes; the deploying identity must be allowed to read and write them. */
 export const SECURITY_TABLES = ["api_key", "http_key_auth", "sys_api_access_policy", "sys_auth_profile_mapping"] as const;
 
-export interface PreflightInputs {
+interface PreflightInputs {
   /** The instance to check, instead of the stack's `servicenow:*` settings. */
   connection?: ConnectionArgs;
   /** Push connector instance that must exist (when keywire does not create one). */
@@ -34,7 +34,7 @@ export interface PreflightInputs {
   extraTables?: string[];
 }
 
-export interface PreflightOutputs extends PreflightInputs {
+interface PreflightOutputs extends PreflightInputs {
   passed: boolean;
   problems: string[];
 }
@@ -83,7 +83,7 @@ async function tableProblem(ctx: EngineContext, table: string): Promise<string |
   }
 }
 
-export async function runPreflight(ctx: EngineContext, inputs: PreflightInputs): Promise<string[]> {
+async function runPreflight(ctx: EngineContext, inputs: PreflightInputs): Promise<string[]> {
   const problems: string[] = [];
   const plugin = await pluginProblem(ctx);
   if (plugin) problems.push(plugin);

@@ -14,7 +14,7 @@ import { q } from "../client/encodedQuery";
 import type { SnRecord, TableClient } from "../client/tableClient";
 
 /** Every marker starts with this, so a person (or an event rule) can tell keywire's checks apart. */
-export const MARKER_PREFIX = "keywire-delivery-check";
+const MARKER_PREFIX = "keywire-delivery-check";
 
 export type MarkerKind = "verify" | "canary";
 

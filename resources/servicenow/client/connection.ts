@@ -323,9 +323,6 @@ export interface ConnectionArgs {
   requestTimeoutSeconds?: string;
 }
 
-/** The fields of ConnectionArgs that hold credentials. */
-export const CONNECTION_SECRETS = ["password", "clientSecret"] as const;
-
 /** Resolves an explicit connection by the same rules as the stack's settings, with no environment fallback. */
 export function explicitConnection(args: ConnectionArgs): ServiceNowConnection {
   const values: Record<string, string | undefined> = {

@@ -23,7 +23,7 @@ export interface FetchedToken {
 }
 
 /** The form for a client-credentials grant. */
-export function clientCredentialsForm(clientId: string, clientSecret: string): string {
+function clientCredentialsForm(clientId: string, clientSecret: string): string {
   return new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret }).toString();
 }
 

@@ -21,7 +21,7 @@ export { ServiceNowError };
 export type { RequestEvent };
 
 /** A new record's sys_id: 32 lowercase hex characters from a CSPRNG, as the platform's own. */
-export function newSysId(): string {
+function newSysId(): string {
   return randomBytes(16).toString("hex");
 }
 

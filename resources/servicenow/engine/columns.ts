@@ -16,11 +16,11 @@ import { FieldDef, Inputs, InputValue, RecordOutputs, RecordSpec, ResolvedValue 
 import { EngineContext, forgetLookup, lookupOnce } from "./runtime";
 import { formatGlideDateTime, parseDateTime } from "./glideDateTime";
 
-export type { FieldDef, FieldKind, InputValue } from "./spec";
+export type { FieldDef, InputValue } from "./spec";
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 
-export function isSysId(value: unknown): value is string {
+function isSysId(value: unknown): value is string {
   return typeof value === "string" && SYS_ID.test(value);
 }
 
@@ -85,7 +85,7 @@ export function sameColumnValue(def: FieldDef, a: string, b: string): boolean {
 }
 
 /** Whether an input names records by sys_id already (no lookup needed). */
-export function needsLookup(def: FieldDef, value: InputValue): boolean {
+function needsLookup(def: FieldDef, value: InputValue): boolean {
   if (!def.lookup || value === undefined || value === null || value === "") return false;
   if (def.kind === "reference") return !isSysId(value);
   if (def.kind === "list") {
@@ -95,7 +95,7 @@ export function needsLookup(def: FieldDef, value: InputValue): boolean {
   return false;
 }
 
-export function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, value: InputValue): boolean {
+function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, value: InputValue): boolean {
   if (spec.resolvers?.[prop]) return typeof value === "string" && value !== "" && !isSysId(value);
   return needsLookup(def, value);
 }
@@ -107,7 +107,7 @@ export function needsResolution(spec: RecordSpec, prop: string, def: FieldDef, v
  * field's default. Any other adopted record is someone else's (a shipped policy):
  * destroy restores it, and keywire manages only the inputs the program gives.
  */
-export function ownsRecord(inputs: Inputs): boolean {
+function ownsRecord(inputs: Inputs): boolean {
   return !inputs.adopt || inputs.onDestroy === "delete";
 }
 

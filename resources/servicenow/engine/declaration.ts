@@ -75,7 +75,7 @@ type Kind<X> = X extends { readonly [TYPES]?: { readonly kind: infer K } } ? K :
 type IsNever<T> = [T] extends [never] ? true : false;
 
 /** The properties a program gives, optional where the schema accepts undefined. */
-export type DeclaredInputs<I> = {
+type DeclaredInputs<I> = {
   [K in keyof I as IsNever<Given<I[K]>> extends true ? never : undefined extends Given<I[K]> ? never : K]: Given<I[K]>;
 } & {
   [K in keyof I as IsNever<Given<I[K]>> extends true ? never : undefined extends Given<I[K]> ? K : never]?: Exclude<Given<I[K]>, undefined>;

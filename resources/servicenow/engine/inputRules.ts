@@ -27,8 +27,6 @@ type Zod = typeof zod.z;
 import { startsWithScript } from "../client/encodedQuery";
 import { multiLineProblem, oneLineProblem } from "../../core/textRules";
 
-export { ONE_LINE_MESSAGE, INVISIBLE_MESSAGE } from "../../core/textRules";
-
 export const NAME_MAX = 100;
 export const DESCRIPTION_MAX = 1000;
 /** For other text columns: longer than any value keywire writes to them. */

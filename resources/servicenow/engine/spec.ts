@@ -122,7 +122,7 @@ export interface PreparedCreate {
   outputs?: Record<string, unknown>;
 }
 
-export interface RecordHooks {
+interface RecordHooks {
   /** Adjust the columns or request options of the create POST. */
   prepareCreate?(ctx: EngineContext, inputs: Inputs, columns: Record<string, string>): Promise<PreparedCreate>;
   /**
@@ -214,6 +214,3 @@ export interface RecordSpec {
 
 /** Type tokens read `pulumi-nodejs:dynamic/keywire/servicenow:<Name>`. */
 export const SERVICENOW_MODULE = "keywire/servicenow";
-
-/** The engine's own output properties, beside each resource's fields. */
-export const ENGINE_PROPS = ["sysId", "columns", "resolved", "adoption", "recordUrl"] as const;

@@ -30,7 +30,7 @@ export const API_KEY_PARAMETER = "x-sn-apikey";
  * (well documented); the query row's type value is not (`query_parameter` is the
  * likely one), so the query row is "the x-sn-apikey row that is not the header one".
  */
-export async function resolveKeyLocation(ctx: EngineContext, location: string): Promise<ResolvedValue> {
+async function resolveKeyLocation(ctx: EngineContext, location: string): Promise<ResolvedValue> {
   const rows = await ctx.client.list("sys_token_auth_parameter", {
     query: q().eq("parameter_name", API_KEY_PARAMETER).build(),
     fields: ["sys_id", "parameter_name", "type"],

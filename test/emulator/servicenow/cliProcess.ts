@@ -6,7 +6,7 @@ export const ROOT = join(__dirname, "../../..");
 const LINE = /^servicenow emulator listening on http:\/\/127\.0\.0\.1:(\d+)$/m;
 
 /** The password the CLI tests give the emulator through its environment variable. */
-export const CLI_TEST_PASSWORD = "admin";
+const CLI_TEST_PASSWORD = "admin";
 
 export interface CliProcess {
   child: ChildProcess;

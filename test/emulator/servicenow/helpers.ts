@@ -91,7 +91,7 @@ export function makeKey(em: RunningEmulator, userId: string, extra: Record<strin
   return { row, token: em.tokenOf(row.sys_id)! };
 }
 
-export function authParam(em: RunningEmulator, kind: "header" | "query"): GlideRecord {
+function authParam(em: RunningEmulator, kind: "header" | "query"): GlideRecord {
   return one(em, "sys_token_auth_parameter", (r) => (kind === "header" ? r.type === "auth_header" : r.type !== "auth_header"));
 }
 

@@ -7,7 +7,7 @@ import type * as http from "node:http";
 import { randomBytes } from "node:crypto";
 import { StubRequest, sendJson, sendSnError } from "../../support/httpStub";
 
-export type Row = Record<string, string>;
+type Row = Record<string, string>;
 
 export interface StubTable {
   rows: Map<string, Row>;

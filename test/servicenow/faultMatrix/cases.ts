@@ -20,15 +20,13 @@ import { ADMIN_PASSWORD, ProviderDriver } from "../../support/serviceNow";
 import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 import { FAULTS } from "../../support/faultCatalog";
 
-export { FAULTS };
-
 export type Op = "create" | "update" | "delete";
 type Row = Record<string, string>;
 
 /** Short deadlines keep the late-commit cases quick; the retry policy is the real one. */
-export const FAST = { "servicenow:requestTimeoutSeconds": "1" };
+const FAST = { "servicenow:requestTimeoutSeconds": "1" };
 
-export interface ResourceCase {
+interface ResourceCase {
   name: string;
   table: string;
   provider: () => pulumi.dynamic.ResourceProvider;
@@ -43,7 +41,7 @@ export interface ResourceCase {
 const user = (url: string, userName: string) => new ProviderDriver(serviceNowUserProvider, url).create({ userName });
 const tableGetPolicy = (emu: RunningEmulator) => emu.store.query("sys_api_access_policy", (r) => r.name === "Table GET API Access Policy")[0].sys_id;
 
-export const CASES: ResourceCase[] = [
+const CASES: ResourceCase[] = [
   {
     name: "InboundProfile",
     table: "http_key_auth",
@@ -132,13 +130,13 @@ export const CASES: ResourceCase[] = [
 
 const METHOD: Record<Op, string> = { create: "POST", update: "PATCH", delete: "DELETE" };
 
-export interface Outcome {
+interface Outcome {
   survived: boolean;
   why?: string;
 }
 
 /** Runs one scenario on a freshly reset emulator and judges what the instance holds afterwards. */
-export async function runScenario(emu: RunningEmulator, c: ResourceCase, op: Op, fault: string): Promise<Outcome> {
+async function runScenario(emu: RunningEmulator, c: ResourceCase, op: Op, fault: string): Promise<Outcome> {
   emu.reset();
   emu.setOptions({ tokenReadback: "input_display_value" });
   emu.setFaults({});
@@ -181,7 +179,7 @@ export async function runScenario(emu: RunningEmulator, c: ResourceCase, op: Op,
 }
 
 /** The matrix as a table: one row per resource, one column per fault, "survived/tried" per cell. */
-export function formatMatrix(op: string, results: Array<{ resource: string; fault: string; outcome: Outcome }>): string {
+function formatMatrix(op: string, results: Array<{ resource: string; fault: string; outcome: Outcome }>): string {
   const faults = Object.keys(FAULTS);
   const resources = [...new Set(results.map((r) => r.resource))];
   const cell = (resource: string, fault: string) => {
