@@ -32,6 +32,9 @@ export class Faults {
   private errorIndex = 0;
   /** Requests held by lateCommitNext: each timer, and how to tell its request it was cancelled. */
   private held = new Map<NodeJS.Timeout, () => void>();
+  /** Late writes taken and not yet carried out or cancelled, and who waits for none to be left. */
+  private lateWrites = 0;
+  private settledWaiters: Array<() => void> = [];
 
   set(f: FaultSettings): void {
     this.s = structuredClone(f);
@@ -88,7 +91,19 @@ export class Faults {
     const l = this.s.lateCommitNext;
     if (!l || l.count <= 0 || !matches(l, method, table, WRITE_METHODS)) return undefined;
     l.count--;
+    this.lateWrites++;
     return l.delayMs;
+  }
+
+  /** A late write taken by takeLateCommit has landed, been refused, or been cancelled. */
+  lateWriteDone(): void {
+    this.lateWrites = Math.max(0, this.lateWrites - 1);
+    if (this.lateWrites === 0) for (const wake of this.settledWaiters.splice(0)) wake();
+  }
+
+  /** Resolves once no late write is pending: what a test waits for before it judges the instance. */
+  lateWritesSettled(): Promise<void> {
+    return this.lateWrites === 0 ? Promise.resolve() : new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   /** For any answer with a body: whether to cut the connection partway through it. */

@@ -51,6 +51,7 @@ export async function startServiceNowEmulator(options: EmulatorOptions = {}): Pr
       if (!r.success) throw new Error(`invalid fault settings: ${describeZodError(r.error)}`);
       em.faults.set(f);
     },
+    lateWritesSettled: () => em.faults.lateWritesSettled(),
     setOptions: (o) => {
       const { port: _port, dataFile: _dataFile, ...runtime } = o;
       void _port;

@@ -10,7 +10,7 @@ import { handleAdmin } from "./admin";
 import { attachmentBodyLimit, attachmentCall, attachmentRoute, attachmentRouteName, handleAttachment, type AttachmentRoute } from "./attachmentApi";
 import { ATTACHMENT_TABLE } from "./attachmentStore";
 import { rolesAllow } from "./auth/directory";
-import { authenticate } from "./auth/judge";
+import { authenticate, type Principal } from "./auth/judge";
 import type { ApiCall } from "./auth/policy";
 import type { Emulator } from "./emulator";
 import { writeCutOff } from "./faults";
@@ -162,28 +162,21 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
     const rate = em.rateLimiter.check(principal.user.sys_id, principal.roles, call);
     if (rate.refusal) return writeReply(res, rate.refusal);
     const lateMs = em.faults.takeLateCommit(method, table);
-    // A late commit is held before the handler runs, so the record is absent until delayMs after arrival.
-    if (lateMs !== undefined && !(await em.faults.hold(arrived + lateMs - Date.now()))) {
+    let served: Reply | undefined;
+    try {
+      // A late commit is held before the handler runs, so the record is absent until delayMs after arrival.
+      if (lateMs === undefined || (await em.faults.hold(arrived + lateMs - Date.now()))) {
+        served = await apiReply(em, r, { method, query, req, body: read.body, bytes: read.bytes, principal });
+      }
+    } finally {
+      if (lateMs !== undefined) em.faults.lateWriteDone();
+    }
+    if (served === undefined || lateMs !== undefined) {
+      // Cancelled while held, or carried out late: either way the client, likely gone by now, never hears of it.
       req.socket.destroy();
       return;
     }
-    if (r.kind === "table") {
-      reply = handleTable(em, { method, version: r.version, table: r.table, sysId: r.sysId, query, body: read.body, principal });
-    } else if (r.kind === "attachment") {
-      reply = handleAttachment(em, { method, route: r, query, headers: req.headers, bytes: read.bytes, principal });
-    } else if (method !== "POST") {
-      reply = errorReply(405, "Method not Supported", "Use POST");
-    } else if (!rolesAllow(principal.roles, [["evt_mgmt_integration"]])) {
-      reply = errorReply(403, "Insufficient rights", "The user needs the evt_mgmt_integration role to send events");
-    } else {
-      reply = await handleInboundEvent(em.store, { query, headers: req.headers, body: read.body, principal });
-    }
-    reply = withHeaders(reply, rate.headers);
-    if (lateMs !== undefined) {
-      // The write has been carried out (or refused); either way the client, likely gone by now, never hears of it.
-      req.socket.destroy();
-      return;
-    }
+    reply = withHeaders(served, rate.headers);
     if (reply.status < 300 && method !== "GET") {
       const lose = em.faults.takeCommitThenFail(method, table);
       if (lose === "drop") {
@@ -195,6 +188,28 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
   }
   if (reply.body !== undefined && em.faults.takeResetMidBody(method, table)) return writeCutOff(res, reply);
   writeReply(res, reply);
+}
+
+interface ApiRequest {
+  method: string;
+  query: URLSearchParams;
+  req: IncomingMessage;
+  body: string;
+  bytes: Buffer;
+  principal: Principal;
+}
+
+/** The answer of the Table, Attachment or Event Management API to an authenticated call. */
+async function apiReply(em: Emulator, r: Extract<Route, { kind: "table" | "attachment" | "event" }>, a: ApiRequest): Promise<Reply> {
+  if (r.kind === "table") {
+    return handleTable(em, { method: a.method, version: r.version, table: r.table, sysId: r.sysId, query: a.query, body: a.body, principal: a.principal });
+  }
+  if (r.kind === "attachment") return handleAttachment(em, { method: a.method, route: r, query: a.query, headers: a.req.headers, bytes: a.bytes, principal: a.principal });
+  if (a.method !== "POST") return errorReply(405, "Method not Supported", "Use POST");
+  if (!rolesAllow(a.principal.roles, [["evt_mgmt_integration"]])) {
+    return errorReply(403, "Insufficient rights", "The user needs the evt_mgmt_integration role to send events");
+  }
+  return handleInboundEvent(em.store, { query: a.query, headers: a.req.headers, body: a.body, principal: a.principal });
 }
 
 /** Serves the emulator on 127.0.0.1 through the server all the emulators share. */

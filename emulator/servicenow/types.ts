@@ -93,6 +93,8 @@ export interface RunningEmulator {
   metrics(): EmulatorMetrics;
   resetMetrics(): void;
   setFaults(f: FaultSettings): void;
+  /** Resolves once every late commit taken has landed, been refused or been cancelled. */
+  lateWritesSettled(): Promise<void>;
   setOptions(o: Partial<EmulatorOptions>): void;
   reset(): void;
   store: EmulatorStore;

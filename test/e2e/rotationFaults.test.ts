@@ -9,6 +9,7 @@ import { LocalStack, createLocalStack } from "../support/localStack";
 import { PULUMI_SETUP_TIMEOUT_MS } from "../support/pulumiCli";
 import { startEmulator } from "../support/serviceNow";
 import { FAULTS } from "../support/faultCatalog";
+import { lateWritesLanded } from "../support/useServiceNowEmulator";
 import { accepted, watchKeys } from "../support/keyWatch";
 
 jest.setTimeout(10 * 60_000);
@@ -60,8 +61,8 @@ test.each(Object.keys(FAULTS))("a rotation whose new key's POST meets %s leaves 
     // Never a moment without a working key.
     expect(samples.filter((s) => !s.old && !s.next)).toEqual([]);
   }
-  // A write still in flight has landed by now.
-  await new Promise((r) => setTimeout(r, 1500));
+  // A write still in flight lands before the instance is judged.
+  await lateWritesLanded(emu);
 
   const after = await outputs();
   const newId = String(after.apiKeySysId);

@@ -67,6 +67,10 @@ class EmulatorHandle implements RunningEmulator {
     this.running.setFaults(f);
   }
 
+  lateWritesSettled(): Promise<void> {
+    return this.running.lateWritesSettled();
+  }
+
   setOptions(o: Partial<EmulatorOptions>): void {
     this.running.setOptions(o);
   }
@@ -98,4 +102,20 @@ export function useServiceNowEmulator(options: EmulatorOptions = {}, { resetAfte
   if (resetAfterEach) afterEach(() => handle.resetIfStarted());
   afterAll(() => handle.stopIfStarted());
   return handle;
+}
+
+/**
+ * Waits until every late commit the emulator took has landed, been refused or been
+ * cancelled, so a test judges the instance after the last write and no sooner; bounded.
+ */
+export async function lateWritesLanded(emu: RunningEmulator, withinMs = 15_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the emulator still held a late write after ${withinMs} ms`)), withinMs);
+  });
+  try {
+    await Promise.race([emu.lateWritesSettled(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

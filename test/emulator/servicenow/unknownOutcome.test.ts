@@ -186,6 +186,26 @@ describe("faults with an unknown outcome", () => {
       em.reset(); // cancels the held write before the next test
     });
 
+    test("lateWritesSettled waits for a held write to land, and for nothing when none is held", async () => {
+      await em.lateWritesSettled();
+      em.setFaults({ lateCommitNext: { count: 1, delayMs: 300 } });
+      const id = chosenId();
+      await onEmulatorClock(async () => {
+        const sent = callWithTimeout(em.url, "POST", "/api/now/table/incident", { sys_id: id }, 5_000);
+        sent.catch(() => undefined);
+        await untilWaiting();
+        let settled = false;
+        const waiting = em.lateWritesSettled().then(() => (settled = true));
+        await jest.advanceTimersByTimeAsync(299);
+        expect(settled).toBe(false);
+        await jest.advanceTimersByTimeAsync(1);
+        await waiting;
+        // Settled means landed: the record is there the moment the wait ends.
+        expect(em.store.get("incident", id)).toBeDefined();
+        await expect(sent).rejects.toThrow(/socket hang up|ECONNRESET/);
+      });
+    });
+
     test("a reset cancels held writes: they never land", async () => {
       em.setFaults({ lateCommitNext: { count: 1, delayMs: 300 } });
       const id = chosenId();
@@ -194,6 +214,7 @@ describe("faults with an unknown outcome", () => {
       await sleep(100);
       em.reset();
       await expect(pending).rejects.toThrow(/socket hang up|ECONNRESET/);
+      await em.lateWritesSettled();
       await sleep(500);
       expect(em.store.get("incident", id)).toBeUndefined();
     });

@@ -17,7 +17,7 @@ import { rateLimitRuleProvider } from "../../../resources/servicenow/records/rat
 import { serviceNowUserProvider } from "../../../resources/servicenow/records/user";
 import { userRoleGrantProvider } from "../../../resources/servicenow/records/userRoleGrant";
 import { ADMIN_PASSWORD, ProviderDriver } from "../../support/serviceNow";
-import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
+import { lateWritesLanded, useServiceNowEmulator } from "../../support/useServiceNowEmulator";
 import { FAULTS } from "../../support/faultCatalog";
 
 export type Op = "create" | "update" | "delete";
@@ -164,7 +164,7 @@ async function runScenario(emu: RunningEmulator, c: ResourceCase, op: Op, fault:
     emu.setFaults({});
   }
   // A late write may still be in flight: wait it out before judging.
-  await new Promise((r) => setTimeout(r, 1300));
+  await lateWritesLanded(emu);
   const mine = rows();
   if (others() !== othersBefore) return { survived: false, why: `${others() - othersBefore} unexpected ${c.table} record(s) appeared` };
   if (op === "delete") return mine.length === 0 ? { survived: true } : { survived: false, why: `${mine.length} record(s) left after delete` };
