@@ -163,18 +163,33 @@ async function main(): Promise<void> {
       ),
     );
     results.push(
-      await run("POST", agent, url, pid, (i) => ({ method: "POST", path: "/api/now/table/problem", body: JSON.stringify({ short_description: `bench ${i}`, priority: 3 }) }), 201),
+      await run(
+        "POST",
+        agent,
+        url,
+        pid,
+        (i) => ({ method: "POST", path: "/api/now/table/problem", body: JSON.stringify({ short_description: `bench ${i}`, priority: 3 }) }),
+        201,
+      ),
     );
   } finally {
     agent.destroy();
     child.kill("SIGTERM");
   }
 
-  process.stdout.write(`\nServiceNow emulator on loopback: ${REQUESTS} requests per scenario, ${CONCURRENCY} concurrent keep-alive connections, basic auth\n\n`);
-  process.stdout.write(`${"scenario".padEnd(22)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"server CPU µs/req".padStart(19)}${"errors".padStart(8)}\n`);
+  process.stdout.write(
+    `\nServiceNow emulator on loopback: ${REQUESTS} requests per scenario, ${CONCURRENCY} concurrent keep-alive connections, basic auth\n\n`,
+  );
+  process.stdout.write(
+    `${"scenario".padEnd(22)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"server CPU µs/req".padStart(19)}${"errors".padStart(8)}\n`,
+  );
   for (const r of results) {
     process.stdout.write(
-      `${r.name.padEnd(22)}${Math.round(r.count / r.seconds).toString().padStart(9)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${(Number.isNaN(r.serverCpuUs) ? "n/a" : r.serverCpuUs.toFixed(0)).padStart(19)}${String(r.errors).padStart(8)}\n`,
+      `${r.name.padEnd(22)}${Math.round(r.count / r.seconds)
+        .toString()
+        .padStart(
+          9,
+        )}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${(Number.isNaN(r.serverCpuUs) ? "n/a" : r.serverCpuUs.toFixed(0)).padStart(19)}${String(r.errors).padStart(8)}\n`,
     );
   }
 }

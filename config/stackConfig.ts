@@ -35,8 +35,7 @@ import { deliveryPolicyProblems } from "../resources/aws";
 
 const PLACEHOLDER = /^<.*>$|^(changeme|todo|tbd)$/i;
 
-const notPlaceholder = (what: string) =>
-  z.string().refine((v) => !PLACEHOLDER.test(v.trim()), { message: `replace the placeholder with ${what}` });
+const notPlaceholder = (what: string) => z.string().refine((v) => !PLACEHOLDER.test(v.trim()), { message: `replace the placeholder with ${what}` });
 
 const keywireConfigSchema = z
   .object({
@@ -47,9 +46,7 @@ const keywireConfigSchema = z
       .default("keywire"),
     integrationUser: z
       .object({
-        userName: notPlaceholder("the integration user's user_name").pipe(
-          z.string().regex(/^[A-Za-z0-9._@-]{1,80}$/, "must be a ServiceNow user_name"),
-        ),
+        userName: notPlaceholder("the integration user's user_name").pipe(z.string().regex(/^[A-Za-z0-9._@-]{1,80}$/, "must be a ServiceNow user_name")),
         /** true: keywire creates the user (web-service only, no password) and grants its roles. */
         create: z.boolean().default(true),
         firstName: oneLine(z, 100).optional(),
@@ -78,7 +75,10 @@ const keywireConfigSchema = z
         enabled: z.boolean().default(true),
         requestsPerHour: z.number().int().positive().max(10_000_000).default(3600),
         /** The instance's per-hour limit column; preflight names the right one if this is wrong. */
-        limitColumn: z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, "must be a column name").default("max_requests_per_hour"),
+        limitColumn: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,79}$/, "must be a column name")
+          .default("max_requests_per_hour"),
       })
       .strict()
       .default({ enabled: true, requestsPerHour: 3600, limitColumn: "max_requests_per_hour" }),
@@ -94,14 +94,20 @@ const keywireConfigSchema = z
         name: notPlaceholder("the push connector instance's name").pipe(queryValue(recordName(z))),
         /** true: keywire creates it; false: it exists and is only looked up. */
         create: z.boolean().default(false),
-        source: z.string().regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"').default("aws"),
+        source: z
+          .string()
+          .regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"')
+          .default("aws"),
       })
       .strict(),
     sns: z
       .object({
         /** false for the local stack: no AWS resource, the endpoint is still produced. */
         enabled: z.boolean().default(true),
-        topicName: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, "must be a valid SNS topic name").optional(),
+        topicName: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be a valid SNS topic name")
+          .optional(),
         existingTopicArn: z
           .string()
           .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "must be an SNS topic ARN")
@@ -351,10 +357,16 @@ export function loadStackConfig(raw: RawConfig): StackConfig {
     problems.push({ key: "servicenow:clientId", message: "replace the placeholder with the OAuth client id (System OAuth > Application Registry)" });
   }
   if (basic && !oauth && !raw.has("servicenow:password")) {
-    problems.push({ key: "servicenow:password", message: "is required with servicenow:username: pulumi config set --secret servicenow:password (reads the value from standard input)" });
+    problems.push({
+      key: "servicenow:password",
+      message: "is required with servicenow:username: pulumi config set --secret servicenow:password (reads the value from standard input)",
+    });
   }
   if (oauth && !raw.has("servicenow:clientSecret")) {
-    problems.push({ key: "servicenow:clientSecret", message: "is required with servicenow:clientId: pulumi config set --secret servicenow:clientSecret (reads the value from standard input)" });
+    problems.push({
+      key: "servicenow:clientSecret",
+      message: "is required with servicenow:clientId: pulumi config set --secret servicenow:clientSecret (reads the value from standard input)",
+    });
   }
 
   const input: Record<string, unknown> = {};

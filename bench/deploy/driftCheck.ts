@@ -83,7 +83,14 @@ interface Stage {
 }
 
 /** A stack of its own for `program` (demo or mirror) in `dir`, with its modules linked. */
-async function prepareStage(dir: string, program: "demo" | "mirror", modules: string, baseEnv: NodeJS.ProcessEnv, bin: string, config: Array<string[]>): Promise<Stage> {
+async function prepareStage(
+  dir: string,
+  program: "demo" | "mirror",
+  modules: string,
+  baseEnv: NodeJS.ProcessEnv,
+  bin: string,
+  config: Array<string[]>,
+): Promise<Stage> {
   const cwd = path.join(dir, "program");
   fs.mkdirSync(cwd, { recursive: true });
   fs.mkdirSync(path.join(dir, "state"));
@@ -229,7 +236,10 @@ export async function benchDrift(round: number, settings: DriftSettings, bin: st
     const graphFile = path.join(root, "graph.json");
     fs.writeFileSync(graphFile, JSON.stringify({ resources: graph }, null, 2));
     const mirrors: Stage[] = [];
-    for (const [name, latency] of [["bare", settings.latencyMs], ["instant", 0]] as const) {
+    for (const [name, latency] of [
+      ["bare", settings.latencyMs],
+      ["instant", 0],
+    ] as const) {
       const stage = await prepareStage(path.join(root, name), "mirror", keywireModules, baseEnv, bin, [
         ["config", "set", "bench:graph", graphFile],
         ["config", "set", "bench:latencyMs", String(latency)],
@@ -261,7 +271,11 @@ export async function benchDrift(round: number, settings: DriftSettings, bin: st
 
     const problems: string[] = [];
     if (drift.code !== 0) problems.push(`keywire drift exited ${drift.code} (0 is no drift): ${(drift.stdout + drift.stderr).slice(-1500)}`);
-    for (const [label, r] of [["keywire preview --refresh", preview], ["bare preview --refresh", bareRun], ["instant preview --refresh", instantRun]] as const) {
+    for (const [label, r] of [
+      ["keywire preview --refresh", preview],
+      ["bare preview --refresh", bareRun],
+      ["instant preview --refresh", instantRun],
+    ] as const) {
       if (r.code !== 0) problems.push(`${label} exited ${r.code}: ${r.stderr.slice(-1500)}`);
     }
     const custom = all.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).length;

@@ -238,7 +238,6 @@ export async function runPulumi(bin: string, args: string[], cwd: string, env: N
   return { startedAt: started, code: r.code, wallMs, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, memory };
 }
 
-
 export function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }

@@ -151,7 +151,9 @@ async function benchOne(
           ...(error ? { error } : {}),
         });
         const r = results[results.length - 1];
-        log(`N=${n}: ${c}: ${op}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.calls} calls, load ${r.loadAverage}${error ? ` — FAILED: ${error.slice(0, 2000)}` : ""}`);
+        log(
+          `N=${n}: ${c}: ${op}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.calls} calls, load ${r.loadAverage}${error ? ` — FAILED: ${error.slice(0, 2000)}` : ""}`,
+        );
         if (error && op === "up") stage.stopped = true;
       }
       const mine = results.find((r) => r.contender === "keywire" && r.operation === op);
@@ -223,7 +225,14 @@ async function main(): Promise<void> {
     }
     if (args.scenarios.includes("drift")) {
       if (!keywireModules) throw new Error("bench: the drift check needs keywire among the contenders");
-      const settings = { latencyMs: args.latencyMs, jitterMs: args.jitterMs, connectLatencyMs: args.connectLatencyMs, timeoutMs: args.timeoutMs, settleLoad: args.settleLoad, parallel: args.parallel };
+      const settings = {
+        latencyMs: args.latencyMs,
+        jitterMs: args.jitterMs,
+        connectLatencyMs: args.connectLatencyMs,
+        timeoutMs: args.timeoutMs,
+        settleLoad: args.settleLoad,
+        parallel: args.parallel,
+      };
       for (let round = 1; round <= args.driftRounds; round++) {
         drift.push(await benchDrift(round, settings, tc.pulumi, tc.env, keywireModules));
         writeJson(args, machine, parallel, startedAt, results, drift);

@@ -134,9 +134,7 @@ export function readTiming(file: string, runStartedAt: number): TimingReport {
     providerStartupMs: Math.round(startup),
     deserializations: des.length,
     deserializeMs: Math.round(des.reduce((s, e) => s + (e.ms ?? 0), 0)),
-    codeLoadMs: Math.round(
-      [...des, ...events.filter((e) => e.event === "handler")].reduce((s, e) => s + (e.ms ?? 0), 0) + (methods.configure?.totalMs ?? 0),
-    ),
+    codeLoadMs: Math.round([...des, ...events.filter((e) => e.event === "handler")].reduce((s, e) => s + (e.ms ?? 0), 0) + (methods.configure?.totalMs ?? 0)),
     providerTextKb: [...new Set(des.map((e) => e.bytes ?? 0))].map((b) => round1(b / 1024)),
     serializations: ser.length,
     serializeMs: Math.round(ser.reduce((s, e) => s + (e.ms ?? 0), 0)),

@@ -23,13 +23,7 @@ const Module = require("module");
 
 const file = process.env.KEYWIRE_BENCH_TIMING;
 const script = String(process.argv[1] || "");
-const role = /dynamic-provider/.test(script)
-  ? "provider"
-  : /cmd[\\/]run/.test(script)
-    ? "program"
-    : /[\\/]keywire\.js$/.test(script)
-      ? "cli"
-      : undefined;
+const role = /dynamic-provider/.test(script) ? "provider" : /cmd[\\/]run/.test(script) ? "program" : /[\\/]keywire\.js$/.test(script) ? "cli" : undefined;
 
 if (file && role) {
   const write = (event) => {

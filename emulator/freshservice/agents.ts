@@ -7,10 +7,7 @@ import { publicAgent, type AccountState, type AgentEntry } from "./state";
 import { parseAgentBody, parseAgentQuery, type AgentFilters, type AgentInput, type FieldError } from "./validation";
 
 /** The parts of the account the agent routes read and change. */
-export type AgentAccount = Pick<
-  AccountState,
-  "agents" | "roles" | "keys" | "keysOf" | "findAgentByEmail" | "createAgent" | "canManageAgents" | "nowIso"
->;
+export type AgentAccount = Pick<AccountState, "agents" | "roles" | "keys" | "keysOf" | "findAgentByEmail" | "createAgent" | "canManageAgents" | "nowIso">;
 
 export interface AgentLimits {
   maxAgents: number;
@@ -45,7 +42,8 @@ function readAgentFilters(q: URLSearchParams): AgentListFilters {
   const state = q.get("state");
   const query = q.get("query");
   if (active !== null && active !== "true" && active !== "false") bad.push({ field: "active", message: "It should be true or false", code: "invalid_value" });
-  if (state !== null && state !== "fulltime" && state !== "occasional") bad.push({ field: "state", message: "It should be fulltime or occasional", code: "invalid_value" });
+  if (state !== null && state !== "fulltime" && state !== "occasional")
+    bad.push({ field: "state", message: "It should be fulltime or occasional", code: "invalid_value" });
   const clauses = query === null ? [] : parseAgentQuery(query);
   if (clauses === undefined) bad.push({ field: "query", message: "It should be field:'value' terms joined by AND", code: "invalid_value" });
   if (email !== null && email.length > 254) bad.push({ field: "email", message: "It is too long", code: "invalid_value" });

@@ -7,9 +7,7 @@ import type { RateLimits } from "./types";
 
 const WINDOW_MS = 60_000;
 
-export type RateDecision =
-  | { allowed: true; headers: Record<string, string> }
-  | { allowed: false; headers: Record<string, string>; retryAfterSeconds: number };
+export type RateDecision = { allowed: true; headers: Record<string, string> } | { allowed: false; headers: Record<string, string>; retryAfterSeconds: number };
 
 export class RateLimiter {
   private window = -1;

@@ -7,7 +7,10 @@ import type { Metrics } from "./metrics";
 import type { RecordStore } from "./records";
 import { badRequest, echo, invalidPath, ismError, type Reply } from "./reply";
 
-export type BusinessObjectRoute = { pattern: "$metadata" } | { pattern: "businessobject/{object}('{RecId}')"; object: string; recId: string } | { pattern: "businessobject/{object}"; object: string };
+export type BusinessObjectRoute =
+  | { pattern: "$metadata" }
+  | { pattern: "businessobject/{object}('{RecId}')"; object: string; recId: string }
+  | { pattern: "businessobject/{object}"; object: string };
 
 /** The parts of the emulator the OData routes read. */
 export interface BusinessObjectParts {
@@ -101,7 +104,10 @@ function orderOption(orderby: string | null, def: ObjectDef): ListOptions["order
 /** `$select`: a comma-separated list of the object's fields (the first 50 count). */
 function selectOption(selectRaw: string | null, def: ObjectDef): string[] | undefined | string {
   if (selectRaw === null) return undefined;
-  const select = selectRaw.split(",").map((s) => s.trim()).slice(0, 50);
+  const select = selectRaw
+    .split(",")
+    .map((s) => s.trim())
+    .slice(0, 50);
   const unknown = select.find((s) => !(s in def.fields));
   if (unknown !== undefined) return `Field '${echo(unknown)}' is not part of business object '${def.type}'`;
   return select;

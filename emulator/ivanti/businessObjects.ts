@@ -17,12 +17,27 @@ export const OBJECTS: readonly ObjectDef[] = [
   {
     set: "incidents",
     type: "Incident",
-    fields: { RecId: "Edm.String", IncidentNumber: "Edm.Int32", Subject: "Edm.String", Status: "Edm.String", Priority: "Edm.String", OwnerTeam: "Edm.String", CreatedDateTime: "Edm.DateTimeOffset" },
+    fields: {
+      RecId: "Edm.String",
+      IncidentNumber: "Edm.Int32",
+      Subject: "Edm.String",
+      Status: "Edm.String",
+      Priority: "Edm.String",
+      OwnerTeam: "Edm.String",
+      CreatedDateTime: "Edm.DateTimeOffset",
+    },
   },
   {
     set: "employees",
     type: "Employee",
-    fields: { RecId: "Edm.String", LoginID: "Edm.String", DisplayName: "Edm.String", PrimaryEmail: "Edm.String", Status: "Edm.String", IsInternalAuth: "Edm.Boolean" },
+    fields: {
+      RecId: "Edm.String",
+      LoginID: "Edm.String",
+      DisplayName: "Edm.String",
+      PrimaryEmail: "Edm.String",
+      Status: "Edm.String",
+      IsInternalAuth: "Edm.Boolean",
+    },
   },
   {
     set: "changes",
@@ -73,7 +88,14 @@ export function seedRecords(): Map<string, BoRecord[]> {
     })),
   );
   m.set("employees", [
-    { RecId: newRecId(), LoginID: "InternalServices", DisplayName: "Internal Services", PrimaryEmail: "internal.services@example.com", Status: "Active", IsInternalAuth: true },
+    {
+      RecId: newRecId(),
+      LoginID: "InternalServices",
+      DisplayName: "Internal Services",
+      PrimaryEmail: "internal.services@example.com",
+      Status: "Active",
+      IsInternalAuth: true,
+    },
     { RecId: newRecId(), LoginID: "admin", DisplayName: "Administrator", PrimaryEmail: "admin@example.com", Status: "Active", IsInternalAuth: true },
   ]);
   m.set("changes", [{ RecId: newRecId(), ChangeNumber: 501, Subject: "Seeded change", Status: "Logged", CreatedDateTime: SEED_TIME }]);
@@ -119,7 +141,8 @@ export function parseFilter(filter: string, def: ObjectDef): Clause[] | string {
     const m = /^\s*([A-Za-z][A-Za-z0-9_]{0,63})\s+(eq|ne)\s+(?:'((?:[^']|'')*)'|(-?\d{1,15})|(true|false)|(null))\s*$/i.exec(p);
     if (!m) return "$filter could not be parsed";
     if (!(m[1] in def.fields)) return `Field '${m[1]}' is not part of business object '${def.type}'`;
-    const value: FieldValue = m[3] !== undefined ? m[3].replace(/''/g, "'") : m[4] !== undefined ? Number(m[4]) : m[5] !== undefined ? m[5].toLowerCase() === "true" : null;
+    const value: FieldValue =
+      m[3] !== undefined ? m[3].replace(/''/g, "'") : m[4] !== undefined ? Number(m[4]) : m[5] !== undefined ? m[5].toLowerCase() === "true" : null;
     out.push({ field: m[1], op: m[2].toLowerCase() as "eq" | "ne", value });
   }
   return out;

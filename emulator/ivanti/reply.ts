@@ -11,9 +11,7 @@ export function echo(s: string): string {
 }
 
 /** An answer as a value: a handler returns one, and the pipeline counts it and puts it on the wire. */
-export type Reply =
-  | { status: number; json: unknown; headers?: Record<string, string> }
-  | { status: number; text: string; contentType: string };
+export type Reply = { status: number; json: unknown; headers?: Record<string, string> } | { status: number; text: string; contentType: string };
 
 export function invalidPath(): Reply {
   return { status: 404, json: ismError("ISM_4004", "Requested resource does not exist", "Invalid Path") };

@@ -53,7 +53,10 @@ function drain(req: IncomingMessage): Answer | undefined {
   const declared = Number(req.headers["content-length"] ?? "0");
   if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) {
     req.resume();
-    return { route: "(too large)", reply: { status: 413, json: ismError("ISM_4000", "Invalid Request Payload", "The request body is too large"), headers: { Connection: "close" } } };
+    return {
+      route: "(too large)",
+      reply: { status: 413, json: ismError("ISM_4000", "Invalid Request Payload", "The request body is too large"), headers: { Connection: "close" } },
+    };
   }
   let drained = 0;
   req.on("data", (c: Buffer) => {
@@ -66,7 +69,8 @@ function drain(req: IncomingMessage): Answer | undefined {
 
 /** The decoded path after `<api root>/odata/` and the query; for a URL outside it, its answer. */
 function odataTarget(root: string, rawUrl: string, method: string): { rest: string; query: URLSearchParams } | Answer {
-  if (rawUrl.length > MAX_URL_LENGTH) return { route: "(too long)", reply: { status: 414, json: ismError("ISM_4000", "Invalid Request Payload", "The request URL is too long") } };
+  if (rawUrl.length > MAX_URL_LENGTH)
+    return { route: "(too long)", reply: { status: 414, json: ismError("ISM_4000", "Invalid Request Payload", "The request URL is too long") } };
   let url: URL;
   try {
     url = new URL(rawUrl, "http://127.0.0.1");

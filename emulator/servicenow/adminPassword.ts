@@ -64,12 +64,7 @@ export interface ResolvedAdminPassword {
  * First of: `--admin-password`, `--admin-password-file`, the environment variable, the default
  * file. Giving both flags is a mistake the caller reports.
  */
-export function resolveAdminPassword(o: {
-  flag?: string;
-  file?: string;
-  env: NodeJS.ProcessEnv;
-  defaultFile?: string;
-}): ResolvedAdminPassword {
+export function resolveAdminPassword(o: { flag?: string; file?: string; env: NodeJS.ProcessEnv; defaultFile?: string }): ResolvedAdminPassword {
   if (o.flag !== undefined && o.file !== undefined) throw new Error("give --admin-password or --admin-password-file, not both");
   if (o.flag !== undefined) return { password: o.flag, source: "--admin-password" };
   if (o.file === undefined) {

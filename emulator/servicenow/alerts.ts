@@ -72,7 +72,6 @@ export function processEvent(store: Store, event: GlideRecord): GlideRecord {
     notes = `Created alert ${alert.number}`;
   }
   return (
-    store.update(events, event.sys_id, { state: "Processed", message_key: messageKey, alert: alert?.sys_id ?? "", processing_notes: notes }, PROCESSOR) ??
-    event
+    store.update(events, event.sys_id, { state: "Processed", message_key: messageKey, alert: alert?.sys_id ?? "", processing_notes: notes }, PROCESSOR) ?? event
   );
 }

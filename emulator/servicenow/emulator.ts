@@ -102,13 +102,17 @@ export class Emulator {
     const key = `${table}\n${encoded}\n${extra.map((t) => `${t.field}${t.op}${t.value}`).join("\u0000")}`;
     let c = this.queryCache.get(key);
     if (!c) {
-      c = compileQuery<GlideRecord>(parseEncodedQuery(encoded), (field) => {
-        const path = resolvePath(this.schema, table, field);
-        if (!path) return undefined;
-        const name = path.last.name;
-        const get = path.steps.length === 1 ? (r: GlideRecord) => r[name] ?? "" : (r: GlideRecord) => valueAt(this.store, path, r);
-        return { get, type: path.last.type };
-      }, extra);
+      c = compileQuery<GlideRecord>(
+        parseEncodedQuery(encoded),
+        (field) => {
+          const path = resolvePath(this.schema, table, field);
+          if (!path) return undefined;
+          const name = path.last.name;
+          const get = path.steps.length === 1 ? (r: GlideRecord) => r[name] ?? "" : (r: GlideRecord) => valueAt(this.store, path, r);
+          return { get, type: path.last.type };
+        },
+        extra,
+      );
       if (this.queryCache.size >= QUERY_CACHE_SIZE) this.queryCache.clear();
       this.queryCache.set(key, c);
     }

@@ -117,10 +117,13 @@ export class Faults {
   /** Waits ms; false when cancelled first (the emulator stopped or was reset), so the held write never lands. */
   hold(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.held.delete(timer);
-        resolve(true);
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          this.held.delete(timer);
+          resolve(true);
+        },
+        Math.max(0, ms),
+      );
       this.held.set(timer, () => resolve(false));
     });
   }

@@ -111,7 +111,8 @@ export async function handleInboundEvent(store: Store, r: InboundRequest): Promi
   const { instance } = connector;
 
   const type = header(r.headers, "x-amz-sns-message-type");
-  if (!type) return errorReply(400, "Missing header x-amz-sns-message-type", "Amazon SNS sends this header with every message; raw message delivery must be off");
+  if (!type)
+    return errorReply(400, "Missing header x-amz-sns-message-type", "Amazon SNS sends this header with every message; raw message delivery must be off");
   let msg: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(r.body);
@@ -123,7 +124,11 @@ export async function handleInboundEvent(store: Store, r: InboundRequest): Promi
 
   const ctx: WriteContext = { userName: r.principal.user.user_name, trusted: false, acceptToken: false };
   const log = (fields: Record<string, unknown>): GlideRecord =>
-    store.insert(store.schema.get("sn_em_connector_push_log")!, { push_connector_instance: instance?.sys_id ?? "", message_type: type, message_id: str(msg.MessageId), topic_arn: str(msg.TopicArn), ...fields }, ctx);
+    store.insert(
+      store.schema.get("sn_em_connector_push_log")!,
+      { push_connector_instance: instance?.sys_id ?? "", message_type: type, message_id: str(msg.MessageId), topic_arn: str(msg.TopicArn), ...fields },
+      ctx,
+    );
 
   switch (type) {
     case "SubscriptionConfirmation": {
@@ -139,7 +144,11 @@ export async function handleInboundEvent(store: Store, r: InboundRequest): Promi
         return errorReply(400, "Invalid subscription confirmation", "SubscribeURL is missing or not an http(s) URL");
       }
       if (!LOOPBACK_HOSTS.has(url.hostname)) {
-        const row = log({ subscribe_url: subscribeUrl, status: "not_confirmed", detail: "SubscribeURL is not a loopback address; the emulator does not reach outside this machine" });
+        const row = log({
+          subscribe_url: subscribeUrl,
+          status: "not_confirmed",
+          detail: "SubscribeURL is not a loopback address; the emulator does not reach outside this machine",
+        });
         return { status: 200, body: { result: { status: "not_confirmed", push_log: row.sys_id } } };
       }
       const answer = await visit(url);

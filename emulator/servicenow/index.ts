@@ -18,7 +18,11 @@ export async function startServiceNowEmulator(options: EmulatorOptions = {}): Pr
   let writer: SnapshotWriter | undefined;
   if (options.dataFile) {
     const snap = readSnapshot(options.dataFile);
-    if (snap) em.load(snap, VARIANT_KEYS.filter((k) => options[k] !== undefined));
+    if (snap)
+      em.load(
+        snap,
+        VARIANT_KEYS.filter((k) => options[k] !== undefined),
+      );
     else em.seed();
     writer = new SnapshotWriter(options.dataFile, () => em.store.snapshot());
     em.store.onChange = () => writer!.schedule();

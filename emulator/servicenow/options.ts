@@ -62,10 +62,22 @@ export const faultSchema = z
       .object({ count, status: z.number().int().min(400).max(599), retryAfterSeconds: z.number().int().min(0).optional(), ...filter })
       .strict()
       .optional(),
-    dropNext: z.object({ count, ...filter }).strict().optional(),
-    commitThenFailNext: z.object({ count, mode: z.enum(["drop", "500"]), ...filter }).strict().optional(),
-    lateCommitNext: z.object({ count, delayMs: z.number().int().min(0).max(MAX_LATE_COMMIT_MS), ...filter }).strict().optional(),
-    resetMidBodyNext: z.object({ count, ...filter }).strict().optional(),
+    dropNext: z
+      .object({ count, ...filter })
+      .strict()
+      .optional(),
+    commitThenFailNext: z
+      .object({ count, mode: z.enum(["drop", "500"]), ...filter })
+      .strict()
+      .optional(),
+    lateCommitNext: z
+      .object({ count, delayMs: z.number().int().min(0).max(MAX_LATE_COMMIT_MS), ...filter })
+      .strict()
+      .optional(),
+    resetMidBodyNext: z
+      .object({ count, ...filter })
+      .strict()
+      .optional(),
   })
   .strict();
 

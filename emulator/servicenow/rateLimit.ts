@@ -12,7 +12,10 @@ import type { GlideRecord } from "./types";
 type Kind = "user" | "role" | "all";
 
 function kindOf(rule: GlideRecord): Kind {
-  const t = (rule.type ?? "").trim().toLowerCase().replace(/[_\s]+/g, " ");
+  const t = (rule.type ?? "")
+    .trim()
+    .toLowerCase()
+    .replace(/[_\s]+/g, " ");
   if (t === "all users" || t === "all" || t === "everyone") return "all";
   if (t.includes("role")) return "role";
   if (t.includes("user")) return "user";
@@ -100,7 +103,12 @@ export class RateLimiter {
     headers["Retry-After"] = String(Math.max(1, Math.ceil((resetAt - now) / 1000)));
     return {
       headers,
-      refusal: errorReply(429, "Rate limit exceeded", `Rate limit of ${gov.limit} requests per hour exceeded for rule ${gov.rule.name || gov.rule.sys_id}`, headers),
+      refusal: errorReply(
+        429,
+        "Rate limit exceeded",
+        `Rate limit of ${gov.limit} requests per hour exceeded for rule ${gov.rule.name || gov.rule.sys_id}`,
+        headers,
+      ),
     };
   }
 }

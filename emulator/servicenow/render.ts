@@ -92,7 +92,11 @@ export class Renderer {
         return o.excludeReferenceLink ? { display_value: display, value: v } : { display_value: display, link, value: v };
       }
       case "glide_list":
-        if (f.reference && v) display = v.split(",").map((id) => this.displayOfRef(f.reference!, id) || id).join(", ");
+        if (f.reference && v)
+          display = v
+            .split(",")
+            .map((id) => this.displayOfRef(f.reference!, id) || id)
+            .join(", ");
         break;
       case "password2": {
         const blob = holder ? encryptedBlob(this.store.secret, holder.sys_id, v) : "";

@@ -62,7 +62,12 @@ export function seedStore(store: Store, opts: ResolvedOptions): void {
   ins(store, "sys_plugins", { id: CONNECTOR_PLUGIN_ID, name: CONNECTOR_PLUGIN_NAME, active: "active", version: "1.0.0" });
 
   const tableApi = ins(store, "sys_ws_definition", { name: "Table API", namespace: "now", service_id: "table", base_uri: "/api/now/table" });
-  ins(store, "sys_ws_definition", { name: EVENT_MANAGEMENT_API_NAME, namespace: "sn_em_connector", service_id: "em", base_uri: `/api/${EVENT_MANAGEMENT_API}` });
+  ins(store, "sys_ws_definition", {
+    name: EVENT_MANAGEMENT_API_NAME,
+    namespace: "sn_em_connector",
+    service_id: "em",
+    base_uri: `/api/${EVENT_MANAGEMENT_API}`,
+  });
   ins(store, "sys_ws_definition", { name: "Attachment API", namespace: "now", service_id: "attachment", base_uri: "/api/now/attachment" });
 
   ins(store, "sys_token_auth_parameter", { parameter_name: "x-sn-apikey", type: "auth_header" });

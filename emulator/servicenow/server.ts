@@ -22,12 +22,7 @@ import { MAX_LATE_COMMIT_MS, MAX_LATENCY_MS } from "./options";
 import { handleTable } from "./tableApi";
 
 type Route =
-  | { kind: "table"; version: string; table: string; sysId?: string }
-  | AttachmentRoute
-  | { kind: "event" }
-  | FormRoute
-  | { kind: "oauth" }
-  | { kind: "unknown" };
+  { kind: "table"; version: string; table: string; sysId?: string } | AttachmentRoute | { kind: "event" } | FormRoute | { kind: "oauth" } | { kind: "unknown" };
 
 const TABLE_PATH = /^\/api\/now\/(?:(v\d+)\/)?table\/([^/]+)(?:\/([^/]+))?\/?$/;
 const EVENT_PATH = /^\/api\/sn_em_connector\/(?:v\d+\/)?em\/inbound_event\/?$/;
@@ -120,10 +115,7 @@ async function handle(em: Emulator, req: IncomingMessage, res: ServerResponse): 
   const read = await readBody(req, bodyLimit);
   if ("gone" in read) return;
   if ("tooLarge" in read) {
-    return writeReply(
-      res,
-      errorReply(413, "Request entity too large", `The request body exceeds ${bodyLimit} bytes`, { Connection: "close" }),
-    );
+    return writeReply(res, errorReply(413, "Request entity too large", `The request body exceeds ${bodyLimit} bytes`, { Connection: "close" }));
   }
 
   const delay = em.faults.delayMs();
@@ -204,7 +196,8 @@ async function apiReply(em: Emulator, r: Extract<Route, { kind: "table" | "attac
   if (r.kind === "table") {
     return handleTable(em, { method: a.method, version: r.version, table: r.table, sysId: r.sysId, query: a.query, body: a.body, principal: a.principal });
   }
-  if (r.kind === "attachment") return handleAttachment(em, { method: a.method, route: r, query: a.query, headers: a.req.headers, bytes: a.bytes, principal: a.principal });
+  if (r.kind === "attachment")
+    return handleAttachment(em, { method: a.method, route: r, query: a.query, headers: a.req.headers, bytes: a.bytes, principal: a.principal });
   if (a.method !== "POST") return errorReply(405, "Method not Supported", "Use POST");
   if (!rolesAllow(a.principal.roles, [["evt_mgmt_integration"]])) {
     return errorReply(403, "Insufficient rights", "The user needs the evt_mgmt_integration role to send events");

@@ -29,13 +29,19 @@ function coerce(raw: unknown): string {
 
 function hashPassword(pw: string): string {
   const salt = randomBytes(8).toString("hex");
-  return `sha256$${salt}$${createHash("sha256").update(salt + pw).digest("hex")}`;
+  return `sha256$${salt}$${createHash("sha256")
+    .update(salt + pw)
+    .digest("hex")}`;
 }
 
 export function verifyPassword(stored: string, pw: string): boolean {
   const [alg, salt, hex] = stored.split("$");
   if (alg !== "sha256" || !salt || !hex) return false;
-  return createHash("sha256").update(salt + pw).digest("hex") === hex;
+  return (
+    createHash("sha256")
+      .update(salt + pw)
+      .digest("hex") === hex
+  );
 }
 
 function resolveReference(store: RecordSource, refTable: string, value: string): string {
@@ -72,7 +78,10 @@ function normalize(store: RecordSource, f: FieldDef, raw: unknown): string {
     case "reference":
       return resolveReference(store, f.reference!, s);
     case "glide_list": {
-      const parts = s.split(",").map((p) => p.trim()).filter(Boolean);
+      const parts = s
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean);
       return (f.reference ? parts.map((p) => resolveReference(store, f.reference!, p)) : parts).join(",");
     }
     case "password":

@@ -33,10 +33,7 @@ export interface LoopbackServerOptions {
   refuse?: (res: ServerResponse, foreign: ForeignRequest) => void;
 }
 
-export async function listenOnLoopback(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-  opts: LoopbackServerOptions,
-): Promise<LoopbackServer> {
+export async function listenOnLoopback(handler: (req: IncomingMessage, res: ServerResponse) => void, opts: LoopbackServerOptions): Promise<LoopbackServer> {
   const refuse = opts.refuse ?? writePlainRefusal;
   const idleSocketMs = opts.idleSocketMs ?? opts.requestTimeoutMs;
   const server = createServer((req, res) => {

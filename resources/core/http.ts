@@ -23,9 +23,7 @@ export interface Exchange {
 }
 
 /** An answer (any status; header names lower-cased; the body as the server sent it), or what went wrong. */
-export type ExchangeResult =
-  | { ok: true; status: number; headers: Record<string, string>; body: unknown }
-  | { ok: false; error: unknown; timedOut: boolean };
+export type ExchangeResult = { ok: true; status: number; headers: Record<string, string>; body: unknown } | { ok: false; error: unknown; timedOut: boolean };
 
 export async function exchange(x: Exchange): Promise<ExchangeResult> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded at the first request, so a program that makes none (a preview, the drift report) never loads it

@@ -199,7 +199,14 @@ export function createPipeline(platform: Platform, settings: PipelineSettings): 
     const sendWith: SendWith = (credentials) => retried(req, url, policy, timeoutMs, credentials);
     const settled = authenticate ? await authenticate(sendWith, req.operation) : await sendWith({});
     if (settled.ok) return settled.answer;
-    const ctx: FailureContext = { operation: req.operation, ...(req.table ? { table: req.table } : {}), path: url.pathname, timeoutMs, authenticated: authenticate !== undefined, info: settled.info };
+    const ctx: FailureContext = {
+      operation: req.operation,
+      ...(req.table ? { table: req.table } : {}),
+      path: url.pathname,
+      timeoutMs,
+      authenticated: authenticate !== undefined,
+      info: settled.info,
+    };
     throw rebuild(settled.error, req, ctx);
   }
 
@@ -229,7 +236,14 @@ export function createPipeline(platform: Platform, settings: PipelineSettings): 
   }
 
   /** One exchange: an accepted answer, or a thrown failure carrying safe facts. */
-  async function sendOnce(req: PipelineRequest, url: URL, credentials: Record<string, string>, attempt: number, timeoutMs: number, policy: RetryPolicy): Promise<Answer> {
+  async function sendOnce(
+    req: PipelineRequest,
+    url: URL,
+    credentials: Record<string, string>,
+    attempt: number,
+    timeoutMs: number,
+    policy: RetryPolicy,
+  ): Promise<Answer> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) params.append(k, String(v));
     const qs = params.toString();
@@ -257,7 +271,15 @@ export function createPipeline(platform: Platform, settings: PipelineSettings): 
     });
     if (!sent.ok) {
       notify({ method: req.method, ...table, attempt });
-      const ctx = { platform: platform.name, operation: req.operation, method: req.method, path: url.pathname, timeoutMs, hint: "", secrets: secretsOf(req, credentials) };
+      const ctx = {
+        platform: platform.name,
+        operation: req.operation,
+        method: req.method,
+        path: url.pathname,
+        timeoutMs,
+        hint: "",
+        secrets: secretsOf(req, credentials),
+      };
       throw new CodedHttpError({ ...transportFailureInit(sent.error, sent.timedOut, ctx), ...table });
     }
     notify({ method: req.method, ...table, status: sent.status, attempt });
@@ -298,7 +320,13 @@ export function createPipeline(platform: Platform, settings: PipelineSettings): 
       return platform.toError({ ...failureOf(error), attempts: ctx.info.attempts, ...(unknown ? { outcomeUnknown: true } : {}) }, ctx);
     }
     if (isKeywireError(error)) return error;
-    return toSafeError(error, { platform: platform.name, operation: req.operation, ...(req.table ? { table: req.table } : {}), secrets: secretsOf(req, {}), kind: "other" });
+    return toSafeError(error, {
+      platform: platform.name,
+      operation: req.operation,
+      ...(req.table ? { table: req.table } : {}),
+      secrets: secretsOf(req, {}),
+      kind: "other",
+    });
   }
 
   return { origin, send };

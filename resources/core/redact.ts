@@ -64,7 +64,10 @@ const NAME_START = String.raw`(?:(?<![A-Za-z0-9_-])|(?<=%[0-9A-Fa-f]{2}))`;
 
 function namesPattern(names: readonly string[]): string {
   // Longest first, so `glide_user_route` is tried before `glide_user`.
-  return [...names].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|");
+  return [...names]
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
+    .join("|");
 }
 
 /**
@@ -345,4 +348,3 @@ export function transportFailureInit(
     reason: `${what}${networkCode ? ` (${networkCode})` : ""}`,
   };
 }
-

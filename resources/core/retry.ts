@@ -49,8 +49,7 @@ const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 /** Fill in defaults and clamp to sane bounds. */
 export function resolveRetryPolicy(p: Partial<RetryPolicy> = {}): RetryPolicy {
   const merged: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...stripUndefined(p) };
-  const clamp = (v: number, lo: number, hi: number, dflt: number) =>
-    Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.floor(v))) : dflt;
+  const clamp = (v: number, lo: number, hi: number, dflt: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, Math.floor(v))) : dflt);
   merged.maxAttempts = clamp(merged.maxAttempts, 1, MAX_ATTEMPTS_LIMIT, DEFAULT_RETRY_POLICY.maxAttempts);
   merged.totalBudgetMs = clamp(merged.totalBudgetMs, 0, MAX_BUDGET_LIMIT_MS, DEFAULT_RETRY_POLICY.totalBudgetMs);
   merged.baseDelayMs = clamp(merged.baseDelayMs, 0, MAX_BUDGET_LIMIT_MS, DEFAULT_RETRY_POLICY.baseDelayMs);
@@ -96,10 +95,7 @@ export function serverRequestedDelay(headers: Record<string, string | undefined>
  * - `unknown-outcome`: a write may have landed; retry only if idempotent or
  *   `wasCommitted()` says it did not.
  */
-export type RetryVerdict =
-  | { kind: "fatal" }
-  | { kind: "retry"; serverDelayMs?: number }
-  | { kind: "unknown-outcome"; serverDelayMs?: number };
+export type RetryVerdict = { kind: "fatal" } | { kind: "retry"; serverDelayMs?: number } | { kind: "unknown-outcome"; serverDelayMs?: number };
 
 /** Network error codes that prove the request never reached the server. */
 const NOT_SENT_CODES: readonly string[] = ["ECONNREFUSED", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "ENETDOWN"];

@@ -37,4 +37,3 @@ export function originProblem(value: string, says: { notUrl: string; path: (path
   if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return undefined;
   return "must use https:// (plain http:// is accepted only for a loopback address such as the bundled emulator)";
 }
-

@@ -110,7 +110,9 @@ async function resolveRoles(client: FreshserviceClient, wanted: AgentRoleInput[]
   const roles = await client.listAll<ApiRole>("/api/v2/roles", "roles", {}, "list roles");
   return wanted.map((w) => {
     const found =
-      w.roleId !== undefined ? roles.find((r) => r.id === w.roleId) : roles.find((r) => r.name.trim().toLowerCase() === (w.roleName ?? "").trim().toLowerCase());
+      w.roleId !== undefined
+        ? roles.find((r) => r.id === w.roleId)
+        : roles.find((r) => r.name.trim().toLowerCase() === (w.roleName ?? "").trim().toLowerCase());
     if (!found) {
       throw new KeywireError({
         platform: PLATFORM,
@@ -142,7 +144,12 @@ function agentBody(i: FreshserviceAgentInputs, roles: ResolvedRole[]): Record<st
 function agentOf(data: unknown, operation: string): ApiAgent {
   const a = (data as { agent?: ApiAgent } | undefined)?.agent;
   if (!a || typeof a.id !== "number") {
-    throw new KeywireError({ platform: PLATFORM, operation, reason: "the answer holds no agent", hint: "Check that the domain (or baseUrl) points at Freshservice." });
+    throw new KeywireError({
+      platform: PLATFORM,
+      operation,
+      reason: "the answer holds no agent",
+      hint: "Check that the domain (or baseUrl) points at Freshservice.",
+    });
   }
   return a;
 }
@@ -164,7 +171,12 @@ function outputsOf(
     jobTitle: a.job_title ?? "",
     occasional: a.occasional,
     active: a.active,
-    roles: (a.roles ?? []).map((r) => ({ roleId: r.role_id, roleName: names.get(r.role_id) ?? "", assignmentScope: r.assignment_scope, groups: sortedGroups(r.groups) })),
+    roles: (a.roles ?? []).map((r) => ({
+      roleId: r.role_id,
+      roleName: names.get(r.role_id) ?? "",
+      assignmentScope: r.assignment_scope,
+      groups: sortedGroups(r.groups),
+    })),
     adopted: extra.adopted,
     onDestroy: extra.onDestroy,
     keyFingerprint: keyFingerprint(i.apiKey),
@@ -214,11 +226,20 @@ async function deactivate(client: FreshserviceClient, id: number): Promise<void>
 }
 
 /** Brings an existing agent to the wanted state; returns the live agent afterwards. */
-async function converge(client: FreshserviceClient, live: ApiAgent, i: FreshserviceAgentInputs, roles: ResolvedRole[], olds?: FreshserviceAgentOutputs): Promise<ApiAgent> {
+async function converge(
+  client: FreshserviceClient,
+  live: ApiAgent,
+  i: FreshserviceAgentInputs,
+  roles: ResolvedRole[],
+  olds?: FreshserviceAgentOutputs,
+): Promise<ApiAgent> {
   const wantActive = i.active ?? true;
   let agent = live;
   if (wantActive && !agent.active) {
-    agent = agentOf((await client.request("PUT", `/api/v2/agents/${agent.id}/reactivate`, { operation: `reactivate agent ${agent.id}` })).data, "reactivate agent");
+    agent = agentOf(
+      (await client.request("PUT", `/api/v2/agents/${agent.id}/reactivate`, { operation: `reactivate agent ${agent.id}` })).data,
+      "reactivate agent",
+    );
   }
   const names = new Map(roles.map((r) => [r.roleId, r.roleName]));
   const current = outputsOf({ domain: i.domain, apiKey: i.apiKey, ...(i.baseUrl ? { baseUrl: i.baseUrl } : {}) }, agent, names, {
@@ -227,7 +248,10 @@ async function converge(client: FreshserviceClient, live: ApiAgent, i: Freshserv
   });
   const fieldsChanged = changedProperties({ ...i, active: agent.active }, current).filter((p) => p !== "active");
   if (fieldsChanged.length > 0) {
-    agent = agentOf((await client.request("PUT", `/api/v2/agents/${agent.id}`, { json: agentBody(i, roles), operation: `update agent ${agent.id}` })).data, "update agent");
+    agent = agentOf(
+      (await client.request("PUT", `/api/v2/agents/${agent.id}`, { json: agentBody(i, roles), operation: `update agent ${agent.id}` })).data,
+      "update agent",
+    );
   }
   if (!wantActive && agent.active) {
     await deactivate(client, agent.id);
@@ -276,7 +300,10 @@ const agentProvider: NamedProvider = {
       lastName: z.string().max(255, "is longer than 255 characters").optional(),
       jobTitle: z.string().max(255, "is longer than 255 characters").optional(),
       occasional: z.boolean({ error: "must be true or false" }).optional(),
-      roles: z.union([z.literal(UNKNOWN_INPUT), z.array(role, { error: "is required: at least one role" }).min(1, "needs at least one role").max(50, "has more than 50 roles")]),
+      roles: z.union([
+        z.literal(UNKNOWN_INPUT),
+        z.array(role, { error: "is required: at least one role" }).min(1, "needs at least one role").max(50, "has more than 50 roles"),
+      ]),
       active: z.boolean({ error: "must be true or false" }).optional(),
       adopt: z.boolean({ error: "must be true or false" }).optional(),
       onDestroy: z.enum(["deactivate", "forget", "retain"], { error: "must be deactivate, forget or retain" }).optional(),
@@ -378,7 +405,9 @@ const agentProvider: NamedProvider = {
       });
     }
     const agent = await converge(client, agentOf(res.data, "read agent"), i, roles, olds);
-    return { outs: outputsOf(i, agent, new Map(roles.map((r) => [r.roleId, r.roleName])), { adopted: olds.adopted, onDestroy: defaultOnDestroy(i, olds.adopted) }) };
+    return {
+      outs: outputsOf(i, agent, new Map(roles.map((r) => [r.roleId, r.roleName])), { adopted: olds.adopted, onDestroy: defaultOnDestroy(i, olds.adopted) }),
+    };
   },
 
   async delete(_id: string, props: FreshserviceAgentOutputs): Promise<void> {

@@ -15,7 +15,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { FRESHSERVICE_MODULE, createFreshserviceClient, KEY_HINT, PLATFORM, connectionShape, errorCodeOf, hintFor, planForLimit, rateLimitFigures, resolveBaseUrl } from "./client";
+import {
+  FRESHSERVICE_MODULE,
+  createFreshserviceClient,
+  KEY_HINT,
+  PLATFORM,
+  connectionShape,
+  errorCodeOf,
+  hintFor,
+  planForLimit,
+  rateLimitFigures,
+  resolveBaseUrl,
+} from "./client";
 import type { RetryPolicy } from "../core/retry";
 import { KeywireError } from "../core/errors";
 import { UNKNOWN_INPUT, failuresFrom } from "../core/checkInputs";

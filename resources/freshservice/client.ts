@@ -50,12 +50,22 @@ export function resolveBaseUrl(domain: string, baseUrl?: string): string {
   if (baseUrl !== undefined && baseUrl !== "") {
     const problem = baseUrlProblem(baseUrl);
     if (problem) {
-      throw new KeywireError({ platform: PLATFORM, operation: "resolve base URL", reason: `baseUrl ${problem}`, hint: "Fix the resource's baseUrl input, or drop it to use https://<domain>.freshservice.com." });
+      throw new KeywireError({
+        platform: PLATFORM,
+        operation: "resolve base URL",
+        reason: `baseUrl ${problem}`,
+        hint: "Fix the resource's baseUrl input, or drop it to use https://<domain>.freshservice.com.",
+      });
     }
     return new URL(baseUrl).origin;
   }
   if (!DOMAIN_PATTERN.test(domain)) {
-    throw new KeywireError({ platform: PLATFORM, operation: "resolve base URL", reason: "domain is not a Freshservice subdomain", hint: "Give the subdomain only: mycompany for https://mycompany.freshservice.com." });
+    throw new KeywireError({
+      platform: PLATFORM,
+      operation: "resolve base URL",
+      reason: "domain is not a Freshservice subdomain",
+      hint: "Give the subdomain only: mycompany for https://mycompany.freshservice.com.",
+    });
   }
   return `https://${domain}.freshservice.com`;
 }
@@ -109,7 +119,12 @@ export class FreshserviceError extends CodedHttpError {
 export function errorCodeOf(data: unknown): string | undefined {
   if (typeof data !== "object" || data === null) return undefined;
   const d = data as { code?: unknown; errors?: unknown };
-  const code = typeof d.code === "string" ? d.code : Array.isArray(d.errors) && typeof (d.errors[0] as { code?: unknown })?.code === "string" ? (d.errors[0] as { code: string }).code : undefined;
+  const code =
+    typeof d.code === "string"
+      ? d.code
+      : Array.isArray(d.errors) && typeof (d.errors[0] as { code?: unknown })?.code === "string"
+        ? (d.errors[0] as { code: string }).code
+        : undefined;
   return code !== undefined && /^[a-z_]{1,60}$/.test(code) ? code : undefined;
 }
 
@@ -132,12 +147,13 @@ function serverMessageOf(data: unknown): string | undefined {
 /** What the operator should do about a failed call. */
 export function hintFor(status: number | undefined, code: string | undefined): string {
   if (status === 401 || code === "invalid_credentials") return KEY_HINT;
-  if (code === "require_feature") return "The module is turned off or not in the account's plan: turn it on under Admin, or verify with probe \"agents\".";
+  if (code === "require_feature") return 'The module is turned off or not in the account\'s plan: turn it on under Admin, or verify with probe "agents".';
   if (code === "account_suspended") return "The Freshservice account is suspended: an Account Admin must restore it (billing).";
   if (status === 403 || code === "access_denied") {
     return "The key's agent lacks the permission for this call: give the agent a role that can manage agents (e.g. Admin) under Admin > User Management > Agents, or use an admin agent's key.";
   }
-  if (status === 429) return "The account's per-minute API limit is shared by every integration and was used up; keywire waited as Retry-After asked. Run again later, or slow other integrations.";
+  if (status === 429)
+    return "The account's per-minute API limit is shared by every integration and was used up; keywire waited as Retry-After asked. Run again later, or slow other integrations.";
   if (status === 404) return "Check the domain (and baseUrl): the record or endpoint does not exist there.";
   if (status === 400 || status === 409) return "Fix the fields named above.";
   if (status !== undefined && status >= 500) return "Freshservice had a server error; run again later.";
@@ -208,7 +224,12 @@ export function createFreshserviceClient(o: FreshserviceClientOptions): Freshser
   async function request(method: Method, path: string, opts: RequestOptions = {}): Promise<FreshserviceResult> {
     const operation = opts.operation ?? `${method} ${path.split(/[?#]/)[0]}`;
     if (!path.startsWith(`${API_ROOT}/`) || path.includes("?") || path.includes("#") || path.includes("//")) {
-      throw new KeywireError({ platform: PLATFORM, operation, reason: "the request path must be an API v2 path without query", hint: "Pass query parameters in opts.query." });
+      throw new KeywireError({
+        platform: PLATFORM,
+        operation,
+        reason: "the request path must be an API v2 path without query",
+        hint: "Pass query parameters in opts.query.",
+      });
     }
     return pipeline.send({
       method,
@@ -231,7 +252,12 @@ export function createFreshserviceClient(o: FreshserviceClientOptions): Freshser
       const res = await request("GET", nextPath, { query: nextQuery, operation: op });
       const items = (res.data as Record<string, unknown> | undefined)?.[field];
       if (!Array.isArray(items)) {
-        throw new KeywireError({ platform: PLATFORM, operation: op, reason: `the answer has no "${field}" list`, hint: "Check that the domain (or baseUrl) points at Freshservice." });
+        throw new KeywireError({
+          platform: PLATFORM,
+          operation: op,
+          reason: `the answer has no "${field}" list`,
+          hint: "Check that the domain (or baseUrl) points at Freshservice.",
+        });
       }
       out.push(...(items as T[]));
       const link = nextLink(res.headers["link"]);
@@ -261,18 +287,18 @@ export const connectionShape = {
       .trim()
       .toLowerCase()
       .superRefine((v, ctx) => {
-        if (v === "") ctx.addIssue({ code: "custom", message: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" });
+        if (v === "")
+          ctx.addIssue({ code: "custom", message: "is required: the subdomain of your Freshservice URL (mycompany for https://mycompany.freshservice.com)" });
         else if (/[./:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be the subdomain only: mycompany, not mycompany.freshservice.com or a URL" });
         else if (!DOMAIN_PATTERN.test(v)) ctx.addIssue({ code: "custom", message: "must be letters, digits and inner dashes (at most 63), as in mycompany" });
       }),
   ),
   apiKey: knownOr(
-    z
-      .string({ error: "is required: the agent's API key from Profile Settings, stored as a stack secret" })
-      .superRefine((v, ctx) => {
-        if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the agent's API key from Profile Settings, stored as a stack secret" });
-        else if (v.length > 256 || /[\s:]/.test(v)) ctx.addIssue({ code: "custom", message: "must be one token without spaces or colons, at most 256 characters (value not shown)" });
-      }),
+    z.string({ error: "is required: the agent's API key from Profile Settings, stored as a stack secret" }).superRefine((v, ctx) => {
+      if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the agent's API key from Profile Settings, stored as a stack secret" });
+      else if (v.length > 256 || /[\s:]/.test(v))
+        ctx.addIssue({ code: "custom", message: "must be one token without spaces or colons, at most 256 characters (value not shown)" });
+    }),
   ),
   baseUrl: knownOr(
     z.string({ error: "must be a URL string" }).superRefine((v, ctx) => {

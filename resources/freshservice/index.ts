@@ -10,14 +10,7 @@ export {
   type FreshserviceKeyVerification,
   type VerificationProbe,
 } from "./apiKey";
-export {
-  FreshserviceAgent,
-  type FreshserviceAgentArgs,
-  type AgentRoleInput,
-  type AgentOnDestroy,
-  type AssignmentScope,
-  type ResolvedRole,
-} from "./agent";
+export { FreshserviceAgent, type FreshserviceAgentArgs, type AgentRoleInput, type AgentOnDestroy, type AssignmentScope, type ResolvedRole } from "./agent";
 export { FreshserviceError } from "./client";
 
 // The dynamic providers, under the names the states of every stack refer to them by

@@ -15,7 +15,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { BUSINESS_OBJECT_PATTERN, IVANTI_MODULE, KEY_HINT, PLATFORM, createIvantiClient, errorCodeOf, odataBase, tenantOrigin, tenantUrlProblem } from "./client";
+import {
+  BUSINESS_OBJECT_PATTERN,
+  IVANTI_MODULE,
+  KEY_HINT,
+  PLATFORM,
+  createIvantiClient,
+  errorCodeOf,
+  odataBase,
+  tenantOrigin,
+  tenantUrlProblem,
+} from "./client";
 import { KeywireError } from "../core/errors";
 import type { RetryPolicy } from "../core/retry";
 import { UNKNOWN_INPUT, failuresFrom, knownOr } from "../core/checkInputs";
@@ -63,7 +73,12 @@ export const ivantiKeyFingerprint = keyFingerprint;
 
 /** One OData call with the key; refusals are results, other failures throw. */
 export async function verifyIvantiKey(inputs: IvantiApiKeyInputs, retry?: Partial<RetryPolicy>): Promise<IvantiKeyVerification> {
-  const client = createIvantiClient({ tenantUrl: inputs.tenantUrl, heatPrefix: inputs.heatPrefix ?? false, apiKey: inputs.apiKey, ...(retry ? { retry } : {}) });
+  const client = createIvantiClient({
+    tenantUrl: inputs.tenantUrl,
+    heatPrefix: inputs.heatPrefix ?? false,
+    apiKey: inputs.apiKey,
+    ...(retry ? { retry } : {}),
+  });
   const probe = inputs.probeObject ?? DEFAULT_PROBE;
   const res = await client.get(`businessobject/${probe}`, {
     query: { $top: 1 },
@@ -128,12 +143,17 @@ const keyProvider: NamedProvider = {
       apiKey: knownOr(
         z.string({ error: "is required: the key's Reference ID, stored as a stack secret" }).superRefine((v, ctx) => {
           if (v.trim() === "") ctx.addIssue({ code: "custom", message: "is required: the key's Reference ID, stored as a stack secret" });
-          else if (/^rest_api_key=/i.test(v.trim())) ctx.addIssue({ code: "custom", message: "must be the Reference ID only, without the rest_api_key= prefix (value not shown)" });
-          else if (v.length > 256 || /\s/.test(v)) ctx.addIssue({ code: "custom", message: "must be one token without spaces, at most 256 characters (value not shown)" });
+          else if (/^rest_api_key=/i.test(v.trim()))
+            ctx.addIssue({ code: "custom", message: "must be the Reference ID only, without the rest_api_key= prefix (value not shown)" });
+          else if (v.length > 256 || /\s/.test(v))
+            ctx.addIssue({ code: "custom", message: "must be one token without spaces, at most 256 characters (value not shown)" });
         }),
       ),
       heatPrefix: z.boolean({ error: "must be true or false" }).optional(),
-      probeObject: z.string({ error: "must be a string" }).regex(BUSINESS_OBJECT_PATTERN, "must be a business object's plural OData name such as incidents or employees").optional(),
+      probeObject: z
+        .string({ error: "must be a string" })
+        .regex(BUSINESS_OBJECT_PATTERN, "must be a business object's plural OData name such as incidents or employees")
+        .optional(),
     });
     const parsed = schema.safeParse(news);
     if (!parsed.success) return { inputs: news, failures: failuresFrom(parsed.error, "IvantiApiKey") };

@@ -46,7 +46,13 @@ export function tenantUrlProblem(value: string): string | undefined {
 /** The tenant's origin; inputs are expected to have passed `check`. */
 export function tenantOrigin(tenantUrl: string): string {
   const problem = tenantUrlProblem(tenantUrl);
-  if (problem) throw new KeywireError({ platform: PLATFORM, operation: "resolve tenant URL", reason: `tenantUrl ${problem}`, hint: "Fix the resource's tenantUrl input." });
+  if (problem)
+    throw new KeywireError({
+      platform: PLATFORM,
+      operation: "resolve tenant URL",
+      reason: `tenantUrl ${problem}`,
+      hint: "Fix the resource's tenantUrl input.",
+    });
   return new URL(tenantUrl).origin;
 }
 
@@ -81,8 +87,10 @@ function serverMessageOf(data: unknown): string | undefined {
 
 function hintFor(status: number | undefined, code: string | undefined): string {
   if (status === 401 || code === "ISM_4001") return KEY_HINT;
-  if (status === 403) return "The key's role (In Role) cannot read this business object: pick a role with access for the key in the console, or verify with a business object that role can read.";
-  if (status === 404 || code === "ISM_4004") return "Invalid Path: check the business object name, and whether this tenant serves the API under /HEAT (heatPrefix).";
+  if (status === 403)
+    return "The key's role (In Role) cannot read this business object: pick a role with access for the key in the console, or verify with a business object that role can read.";
+  if (status === 404 || code === "ISM_4004")
+    return "Invalid Path: check the business object name, and whether this tenant serves the API under /HEAT (heatPrefix).";
   if (status === 400 || code === "ISM_4000") return "The request was refused as invalid: check the business object and query.";
   if (status === 429) return "The tenant throttled the calls; keywire waited as Retry-After asked. Run again later.";
   if (status !== undefined && status >= 500) return "The tenant had a server error; run again later.";
@@ -139,9 +147,21 @@ export function createIvantiClient(o: IvantiClientOptions): IvantiClient {
   async function get(path: string, opts: GetOptions = {}): Promise<IvantiResult> {
     const operation = opts.operation ?? `GET ${path}`;
     if (path.startsWith("/") || path.includes("?") || path.includes("#") || path.includes("..")) {
-      throw new KeywireError({ platform: PLATFORM, operation, reason: "the path must be relative to the OData root, without query", hint: "Pass query options in opts.query." });
+      throw new KeywireError({
+        platform: PLATFORM,
+        operation,
+        reason: "the path must be relative to the OData root, without query",
+        hint: "Pass query options in opts.query.",
+      });
     }
-    return pipeline.send({ method: "GET", path: new URL(`${base}/${path}`).pathname, query: opts.query, operation, idempotent: true, acceptStatus: opts.acceptStatus });
+    return pipeline.send({
+      method: "GET",
+      path: new URL(`${base}/${path}`).pathname,
+      query: opts.query,
+      operation,
+      idempotent: true,
+      acceptStatus: opts.acceptStatus,
+    });
   }
 
   async function entitySets(): Promise<string[]> {

@@ -9,14 +9,7 @@
  */
 export { ServiceNowApiKeyAuth, SHIPPED_BASIC_PROFILE, type ServiceNowApiKeyAuthArgs, type PolicyMode } from "./components/serviceNowApiKeyAuth";
 export { inboundEventEndpoint, inboundEventUrl, INBOUND_EVENT_PATH } from "./components/eventEndpoint";
-export {
-  chainAdoptionSchema,
-  adoptSettingSchema,
-  chainAdoptionOf,
-  adoptsAny,
-  type ChainAdoption,
-  type AdoptSetting,
-} from "./components/chainAdoption";
+export { chainAdoptionSchema, adoptSettingSchema, chainAdoptionOf, adoptsAny, type ChainAdoption, type AdoptSetting } from "./components/chainAdoption";
 
 export { ApiKey, type ApiKeyArgs } from "./apiKey/apiKey";
 export { apiKeyInputSchema, keySettingsSchema, type ApiKeyInputs, type KeySettings } from "./apiKey/inputs";

@@ -14,14 +14,7 @@ import { LINK_REMEDY, isChainLinkId } from "../../resources/servicenow/checks/ch
 export type Severity = "high" | "medium" | "low";
 
 export type FindingCode =
-  | "unmanaged"
-  | "expired-active"
-  | "admin-owned"
-  | "inactive-owner"
-  | "expiring-soon"
-  | "no-expiry"
-  | "no-auth-scope"
-  | "delivery-broken";
+  "unmanaged" | "expired-active" | "admin-owned" | "inactive-owner" | "expiring-soon" | "no-expiry" | "no-auth-scope" | "delivery-broken";
 
 export interface Finding {
   code: FindingCode;
@@ -186,7 +179,13 @@ function toKey(r: SnRecord, users: Map<string, SnRecord>, roles: Map<string, Set
     createdAt: glideToIso(r.sys_created_on),
     updatedAt: glideToIso(r.sys_updated_on),
     owner: ownerOf(r.user ?? "", users, roles),
-    authScopes: AUTH_SCOPE in r ? (scopeDisplay ?? "").split(",").map((s) => s.trim()).filter(Boolean) : null,
+    authScopes:
+      AUTH_SCOPE in r
+        ? (scopeDisplay ?? "")
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : null,
     managedBy: managed.get(r.sys_id) ?? null,
   };
 }
@@ -224,10 +223,20 @@ export function findingsFor(k: AuditedKey, now: Date, expiringWithinDays: number
   if (!k.active) return out;
   const o = k.owner;
   if (!o.found) {
-    add("inactive-owner", "high", `the owner ${ownerLabel(o)} does not exist (deleted, or hidden by an ACL)`, "Delete the key; create a new one for an active integration user");
+    add(
+      "inactive-owner",
+      "high",
+      `the owner ${ownerLabel(o)} does not exist (deleted, or hidden by an ACL)`,
+      "Delete the key; create a new one for an active integration user",
+    );
   } else if (!o.active || o.lockedOut) {
     const state = !o.active ? "inactive" : "locked out";
-    add("inactive-owner", "high", `the owner ${ownerLabel(o)} is ${state}: the key is unused and would work again if the user came back`, "Delete (revoke) the key");
+    add(
+      "inactive-owner",
+      "high",
+      `the owner ${ownerLabel(o)} is ${state}: the key is unused and would work again if the user came back`,
+      "Delete (revoke) the key",
+    );
   }
   if (o.roles.includes(ADMIN_ROLE)) {
     add(
@@ -241,12 +250,7 @@ export function findingsFor(k: AuditedKey, now: Date, expiringWithinDays: number
   if (!expires) {
     add("no-expiry", "medium", "the key never expires", "Set an expiry (ApiKey expiresInDays) and a rotation policy");
   } else if (expires.getTime() <= now.getTime()) {
-    add(
-      "expired-active",
-      "high",
-      `the key expired on ${k.expires} but is still active`,
-      "Deactivate or delete it, and move its consumers to a new key",
-    );
+    add("expired-active", "high", `the key expired on ${k.expires} but is still active`, "Deactivate or delete it, and move its consumers to a new key");
   } else if (expires.getTime() - now.getTime() <= expiringWithinDays * DAY_MS) {
     const days = Math.ceil((expires.getTime() - now.getTime()) / DAY_MS);
     add(

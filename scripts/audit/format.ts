@@ -11,7 +11,6 @@ import { md, plain } from "../shared/markdown";
 /** A CI comment is limited in size (65536 characters on GitHub): longer lists point to the JSON. */
 const MARKDOWN_MAX_ROWS = 200;
 
-
 function fit(text: string, width: number): string {
   const t = plain(text);
   return t.length > width ? `${t.slice(0, width - 1)}…` : t.padEnd(width);
@@ -91,7 +90,12 @@ function table(header: string[], rows: string[][], total: number, what: string):
 export function formatMarkdown(report: AuditReport): string {
   const codes = codesOf(report);
   // The instance URL is keywire's own setting; a code span keeps it from becoming a link.
-  const lines = [`### API-key audit of \`${plain(report.instance).replace(/`/g, "")}\``, "", `${md(summaryLine(report))} — generated ${report.generatedAt}.`, ""];
+  const lines = [
+    `### API-key audit of \`${plain(report.instance).replace(/`/g, "")}\``,
+    "",
+    `${md(summaryLine(report))} — generated ${report.generatedAt}.`,
+    "",
+  ];
   if (report.findings.length === 0) {
     lines.push("No findings.");
   } else {

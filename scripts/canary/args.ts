@@ -85,7 +85,8 @@ export function parseCanaryArgs(argv: string[], invoke: Invocation = npmScript):
   } catch (e) {
     // Node's own message names the option ("Unknown option '--bogus'"); one line, then the usage.
     // Read `message` without instanceof: the error may come from another realm (a test's VM context).
-    const message = typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string" ? (e as { message: string }).message : String(e);
+    const message =
+      typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string" ? (e as { message: string }).message : String(e);
     throw new CanaryUsageError(`${message.split("\n")[0]}; ${usage}`);
   }
   if (values.help === true) return { help: true };
@@ -99,7 +100,9 @@ export function parseCanaryArgs(argv: string[], invoke: Invocation = npmScript):
   const timeoutText = values["timeout-seconds"] ?? String(DEFAULT_TIMEOUT_SECONDS);
   const timeoutSeconds = /^\d{1,6}$/.test(timeoutText) ? Number(timeoutText) : NaN;
   if (!(timeoutSeconds >= MIN_TIMEOUT_SECONDS && timeoutSeconds <= MAX_TIMEOUT_SECONDS)) {
-    throw new CanaryUsageError(`--timeout-seconds takes a whole number of seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (default ${DEFAULT_TIMEOUT_SECONDS})`);
+    throw new CanaryUsageError(
+      `--timeout-seconds takes a whole number of seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (default ${DEFAULT_TIMEOUT_SECONDS})`,
+    );
   }
   for (const name of ["json", "markdown", "summary"] as const) {
     if (values[name] === "") throw new CanaryUsageError(`--${name} needs a file name`);

@@ -37,7 +37,13 @@ const knownSecrets: string[] = [];
 
 /** Any thrown value as one safe line: known errors by their message, others marked unexpected. */
 function safeLine(e: unknown): string {
-  const known = e instanceof CanaryUsageError || e instanceof CanaryCannotRun || e instanceof StackAccessError || e instanceof TopicUnknownError || e instanceof PublishFailure || isKeywireError(e);
+  const known =
+    e instanceof CanaryUsageError ||
+    e instanceof CanaryCannotRun ||
+    e instanceof StackAccessError ||
+    e instanceof TopicUnknownError ||
+    e instanceof PublishFailure ||
+    isKeywireError(e);
   const text = redactAndTrim(e instanceof Error ? e.message : String(e), knownSecrets, 1000);
   return known ? text : `unexpected failure: ${text}`;
 }
@@ -99,11 +105,15 @@ async function main(argv: string[], invoke: Invocation): Promise<number> {
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? "unexpected failure";
     // The message was published already, so this is a failed run, not one that could not start.
-    process.stderr.write(`canary: the report could not be written (${why}); the run's outcome was ${report.outcome}. Check the report paths and run the canary again\n`);
+    process.stderr.write(
+      `canary: the report could not be written (${why}); the run's outcome was ${report.outcome}. Check the report paths and run the canary again\n`,
+    );
     return CANARY_EXIT.failed;
   }
   if (report.outcome === "not-delivered") {
-    process.stderr.write(`canary: NOT delivered: SNS accepted MessageId ${report.messageId ?? "-"} and ServiceNow recorded nothing within ${report.timeoutSeconds} s; run ${invoke("drift")} --stack ${args.stack} to find the broken link\n`);
+    process.stderr.write(
+      `canary: NOT delivered: SNS accepted MessageId ${report.messageId ?? "-"} and ServiceNow recorded nothing within ${report.timeoutSeconds} s; run ${invoke("drift")} --stack ${args.stack} to find the broken link\n`,
+    );
   } else if (report.outcome === "failed") {
     process.stderr.write(`canary: ${report.detail.replace(/\s+/g, " ")}\n`);
   }

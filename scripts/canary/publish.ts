@@ -76,7 +76,9 @@ type Loose = Record<string, unknown>;
  * a signed request can be replayed while it is fresh.
  */
 function withoutSigV4(text: string): string {
-  return text.replace(/((?:X-Amz-)?Signature=)[0-9a-f]{16,}/gi, "$1[REDACTED]").replace(/((?:X-Amz-Security-Token|x-amz-security-token)[=:]\s*)[^\s&,;]+/g, "$1[REDACTED]");
+  return text
+    .replace(/((?:X-Amz-)?Signature=)[0-9a-f]{16,}/gi, "$1[REDACTED]")
+    .replace(/((?:X-Amz-Security-Token|x-amz-security-token)[=:]\s*)[^\s&,;]+/g, "$1[REDACTED]");
 }
 
 function field(e: unknown, name: string): unknown {
@@ -113,10 +115,16 @@ export function publishFailure(e: unknown, topicArn: string, timeoutMs: number, 
   }
   if (status === undefined) {
     // No answer at all: the connection failed before a request reached SNS.
-    return new PublishFailure(`could not reach SNS to publish to ${topicArn} (${what}); check the network path to SNS (or AWS_ENDPOINT_URL_SNS) and run the canary again`, false);
+    return new PublishFailure(
+      `could not reach SNS to publish to ${topicArn} (${what}); check the network path to SNS (or AWS_ENDPOINT_URL_SNS) and run the canary again`,
+      false,
+    );
   }
   if (/AuthorizationError|AccessDenied|InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken|UnrecognizedClient/.test(name) || status === 403) {
-    return new PublishFailure(`SNS refused the publish to ${topicArn} (${what}); the credentials need sns:Publish on that topic ARN (docs/canary.md has the policy)`, false);
+    return new PublishFailure(
+      `SNS refused the publish to ${topicArn} (${what}); the credentials need sns:Publish on that topic ARN (docs/canary.md has the policy)`,
+      false,
+    );
   }
   if (/NotFound/.test(name) || status === 404) {
     return new PublishFailure(`SNS has no topic ${topicArn} (${what}); check --topic-arn or the stack's sns.topicArn output, and the region in it`, false);

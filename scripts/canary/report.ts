@@ -63,7 +63,8 @@ export function seconds(ms: number): string {
 function latencyText(r: CanaryReport): string {
   const parts: string[] = [];
   if (r.latency.publishToSeenMs !== null) parts.push(`seen ${seconds(r.latency.publishToSeenMs)} after publishing`);
-  if (r.latency.publishToEventCreatedSeconds !== null) parts.push(`created ${r.latency.publishToEventCreatedSeconds} s after publishing by the instance's clock`);
+  if (r.latency.publishToEventCreatedSeconds !== null)
+    parts.push(`created ${r.latency.publishToEventCreatedSeconds} s after publishing by the instance's clock`);
   return parts.join("; ");
 }
 
@@ -98,7 +99,12 @@ export function formatCanaryMarkdown(r: CanaryReport): string {
     ["SNS MessageId", r.messageId === null ? "— (not accepted)" : code(r.messageId)],
     ["Published", md(r.publishedAt)],
     ["Event", r.event ? `${code(r.event.sysId)}, severity ${md(r.event.severity)}, message key ${code(r.event.messageKey)}` : "—"],
-    ["Publish → event created", r.latency.publishToEventCreatedSeconds === null ? "—" : `${r.latency.publishToEventCreatedSeconds} s (sys\\_created\\_on: the instance's clock, whole seconds)`],
+    [
+      "Publish → event created",
+      r.latency.publishToEventCreatedSeconds === null
+        ? "—"
+        : `${r.latency.publishToEventCreatedSeconds} s (sys\\_created\\_on: the instance's clock, whole seconds)`,
+    ],
     ["Publish → seen by the canary", r.latency.publishToSeenMs === null ? "—" : seconds(r.latency.publishToSeenMs)],
     ["Waited at most", `${r.timeoutSeconds} s`],
   ];

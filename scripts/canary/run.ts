@@ -66,9 +66,7 @@ export async function runCanary(run: CanaryRun, deps: CanaryDeps): Promise<Canar
   try {
     before = await deps.find(marker);
   } catch (e) {
-    throw new CanaryCannotRun(
-      `cannot read em_event on ${run.instance} (${deps.describe(e)}); the canary needs read access to em_event. Nothing was published`,
-    );
+    throw new CanaryCannotRun(`cannot read em_event on ${run.instance} (${deps.describe(e)}); the canary needs read access to em_event. Nothing was published`);
   }
   if (before) throw new CanaryCannotRun(`an event already carries the new marker ${marker}; run the canary again`);
 

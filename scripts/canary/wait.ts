@@ -32,7 +32,10 @@ export interface WaitResult {
  * A `find` that throws ends the wait with its error: the table client has already
  * retried what is worth retrying.
  */
-export async function waitForEvent(find: () => Promise<SnRecord | undefined>, o: { startedAt: number; timeoutMs: number; clock: WaitClock }): Promise<WaitResult> {
+export async function waitForEvent(
+  find: () => Promise<SnRecord | undefined>,
+  o: { startedAt: number; timeoutMs: number; clock: WaitClock },
+): Promise<WaitResult> {
   const deadline = o.startedAt + o.timeoutMs;
   let polls = 0;
   while (polls < MAX_POLLS) {

@@ -77,7 +77,9 @@ export function chainFromDrift(report: DriftReport): ChainState {
     if (type === "Preflight") {
       const passed = item.properties.find((p) => p.property === "passed");
       if (!passed) continue;
-      for (const problem of reasonOf(passed.actual).split("; ").filter((p) => p !== "")) {
+      for (const problem of reasonOf(passed.actual)
+        .split("; ")
+        .filter((p) => p !== "")) {
         if (/push connector/i.test(problem)) mark(chain, "endpoint", "broken", problem);
         else if (!chain.general.includes(problem)) chain.general.push(problem);
       }
@@ -90,7 +92,12 @@ export function chainFromDrift(report: DriftReport): ChainState {
     // A parked rotation key waits while the key it replaces serves; a parked first key
     // means there is no working key yet.
     const onInstance = item.parkedKey ? item.action === "create" : item.action === "recreate" || item.properties.some((p) => p.source === "instance");
-    mark(chain, node, onInstance ? "broken" : "attention", `${item.parkedKey ? "parked key " : ""}${item.resource}: ${item.summary} (pulumi up --refresh will ${item.fix})`);
+    mark(
+      chain,
+      node,
+      onInstance ? "broken" : "attention",
+      `${item.parkedKey ? "parked key " : ""}${item.resource}: ${item.summary} (pulumi up --refresh will ${item.fix})`,
+    );
   }
   return chain;
 }
@@ -196,10 +203,7 @@ export function formatAuditChains(report: AuditReport): string {
     lines.push("No key on the instance is managed by a keywire stack: there is no chain to draw.");
     return `${lines.join("\n")}\n`;
   }
-  lines.push(
-    "The audit checks each key and its user; `npm run drift` checks the links after them (profile, policy, endpoint, SNS).",
-    "",
-  );
+  lines.push("The audit checks each key and its user; `npm run drift` checks the links after them (profile, policy, endpoint, SNS).", "");
   const parts = [lines.join("\n")];
   for (const key of managed.slice(0, AUDIT_MAX_CHAINS)) {
     parts.push(formatChainMarkdown(chainFromAuditedKey(report, key), `##### ${md(key.name)} (stack ${md(key.managedBy ?? "")})`));

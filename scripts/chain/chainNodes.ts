@@ -52,4 +52,3 @@ export function nodeForLink(id: unknown): ChainNodeId | undefined {
   const node = nodeOfLink(id);
   return node === "instance" ? undefined : node;
 }
-

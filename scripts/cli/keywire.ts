@@ -76,7 +76,11 @@ export function keywireVersion(): string {
 function emulatorContext(invoke: Invocation): { invoke: Invocation; defaultPasswordFile: string; defaultPasswordNote: string } {
   const root = packageRoot(__dirname);
   if (isCheckout(root)) {
-    return { invoke, defaultPasswordFile: path.join(root, ".demo", "admin-password"), defaultPasswordNote: ".demo/admin-password (created on first use, shared with npm run demo)" };
+    return {
+      invoke,
+      defaultPasswordFile: path.join(root, ".demo", "admin-password"),
+      defaultPasswordNote: ".demo/admin-password (created on first use, shared with npm run demo)",
+    };
   }
   const file = path.join(os.homedir(), ".cache", "keywire", "emulator-admin-password");
   return { invoke, defaultPasswordFile: file, defaultPasswordNote: `${file} (created on first use, mode 0600)` };

@@ -163,8 +163,9 @@ async function deliver(emu: RunningEmulator, endpoint: string): Promise<void> {
     const { SubscriptionArn } = await client.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: endpoint }));
     log(`SNS CreateTopic ${TopicArn}; Subscribe (http, the stack's inboundEndpoint) → ${SubscriptionArn}`);
     // The subscription's ARN is new with every run of the (in-memory) SNS service.
-    const confirmation = await waitFor("subscription confirmation in sn_em_connector_push_log", () =>
-      emu.store.query("sn_em_connector_push_log", (r) => r.message_type === "SubscriptionConfirmation" && r.subscription_arn === SubscriptionArn)[0],
+    const confirmation = await waitFor(
+      "subscription confirmation in sn_em_connector_push_log",
+      () => emu.store.query("sn_em_connector_push_log", (r) => r.message_type === "SubscriptionConfirmation" && r.subscription_arn === SubscriptionArn)[0],
     );
     log(`SNS sent the SubscriptionConfirmation; ServiceNow visited its SubscribeURL: push log status=${confirmation.status}`);
     if (confirmation.status !== "confirmed") throw new Error(`the subscription was not confirmed: ${confirmation.detail}`);
@@ -174,8 +175,13 @@ async function deliver(emu: RunningEmulator, endpoint: string): Promise<void> {
       new PublishCommand({ TopicArn, Subject: `ALARM: "${ALARM_NAME}" in US East (N. Virginia)`, Message: JSON.stringify(alarm(sns.accountId)) }),
     );
     log(`SNS Publish (CloudWatch ALARM) → MessageId ${MessageId}`);
-    const e = await waitFor("em_event for the alarm", () => emu.store.query("em_event", (r) => !seen.has(r.sys_id) && r.source === "aws" && r.resource === ALARM_NAME)[0]);
-    log(`em_event recorded: source=${e.source} node=${e.node} resource=${e.resource} metric_name=${e.metric_name} type=${e.type} severity=${e.severity} message_key=${e.message_key}`);
+    const e = await waitFor(
+      "em_event for the alarm",
+      () => emu.store.query("em_event", (r) => !seen.has(r.sys_id) && r.source === "aws" && r.resource === ALARM_NAME)[0],
+    );
+    log(
+      `em_event recorded: source=${e.source} node=${e.node} resource=${e.resource} metric_name=${e.metric_name} type=${e.type} severity=${e.severity} message_key=${e.message_key}`,
+    );
   } finally {
     client.destroy();
     await sns.stop();
@@ -237,7 +243,16 @@ async function main(): Promise<void> {
     await deliver(emu, endpoint);
 
     log("summary:");
-    for (const key of ["policyMode", "integrationUser", "apiKeySysId", "tokenSource", "inboundProfileSysId", "eventPolicySysId", "pushConnectorSysId", "verified"]) {
+    for (const key of [
+      "policyMode",
+      "integrationUser",
+      "apiKeySysId",
+      "tokenSource",
+      "inboundProfileSysId",
+      "eventPolicySysId",
+      "pushConnectorSysId",
+      "verified",
+    ]) {
       log(`  ${key}: ${JSON.stringify(outputs[key])}`);
     }
     log(`  inboundEndpoint: ${redact(endpoint, [token]).replace(/x-sn-apikey=[^&]*/, "x-sn-apikey=[secret]")}`);

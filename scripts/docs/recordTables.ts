@@ -46,9 +46,24 @@ export interface RecordPage {
 export const RECORD_PAGES: readonly RecordPage[] = [
   { record: apiKeyRecord, source: "resources/servicenow/apiKey/inputs.ts", page: "docs/resources/api-key.md", engineInputs: ALL_ENGINE_INPUTS },
   { record: serviceNowUserRecord, source: "resources/servicenow/records/user.ts", page: "docs/resources/servicenow-user.md", engineInputs: ALL_ENGINE_INPUTS },
-  { record: userRoleGrantRecord, source: "resources/servicenow/records/userRoleGrant.ts", page: "docs/resources/user-role-grant.md", engineInputs: ALL_ENGINE_INPUTS },
-  { record: inboundProfileRecord, source: "resources/servicenow/records/inboundProfile.ts", page: "docs/resources/inbound-profile.md", engineInputs: ALL_ENGINE_INPUTS },
-  { record: accessPolicyRecord, source: "resources/servicenow/records/accessPolicy.ts", page: "docs/resources/access-policy.md", engineInputs: ALL_ENGINE_INPUTS },
+  {
+    record: userRoleGrantRecord,
+    source: "resources/servicenow/records/userRoleGrant.ts",
+    page: "docs/resources/user-role-grant.md",
+    engineInputs: ALL_ENGINE_INPUTS,
+  },
+  {
+    record: inboundProfileRecord,
+    source: "resources/servicenow/records/inboundProfile.ts",
+    page: "docs/resources/inbound-profile.md",
+    engineInputs: ALL_ENGINE_INPUTS,
+  },
+  {
+    record: accessPolicyRecord,
+    source: "resources/servicenow/records/accessPolicy.ts",
+    page: "docs/resources/access-policy.md",
+    engineInputs: ALL_ENGINE_INPUTS,
+  },
   {
     record: accessPolicyProfileLinkRecord,
     source: "resources/servicenow/records/accessPolicyProfileLink.ts",
@@ -56,9 +71,24 @@ export const RECORD_PAGES: readonly RecordPage[] = [
     engineInputs: ALL_ENGINE_INPUTS,
   },
   // Always taken over and left as it is: only the instance is the program's to choose.
-  { record: basicAuthProfileRecord, source: "resources/servicenow/records/basicAuthProfile.ts", page: "docs/resources/basic-auth-profile.md", engineInputs: ["connection"] },
-  { record: pushConnectorRecord, source: "resources/servicenow/records/pushConnector.ts", page: "docs/resources/push-connector.md", engineInputs: ALL_ENGINE_INPUTS },
-  { record: rateLimitRuleRecord, source: "resources/servicenow/records/rateLimitRule.ts", page: "docs/resources/rate-limit-rule.md", engineInputs: ALL_ENGINE_INPUTS },
+  {
+    record: basicAuthProfileRecord,
+    source: "resources/servicenow/records/basicAuthProfile.ts",
+    page: "docs/resources/basic-auth-profile.md",
+    engineInputs: ["connection"],
+  },
+  {
+    record: pushConnectorRecord,
+    source: "resources/servicenow/records/pushConnector.ts",
+    page: "docs/resources/push-connector.md",
+    engineInputs: ALL_ENGINE_INPUTS,
+  },
+  {
+    record: rateLimitRuleRecord,
+    source: "resources/servicenow/records/rateLimitRule.ts",
+    page: "docs/resources/rate-limit-rule.md",
+    engineInputs: ALL_ENGINE_INPUTS,
+  },
 ];
 
 /** Where the engine's inputs are declared, with their doc comments (the `AdoptionInputs` interface). */
@@ -114,7 +144,8 @@ export function declaredDocs(file: string): Map<string, string | undefined> {
 
 /** A member's type as written, for a table: a Pulumi input as the value it takes, literals and names in code. */
 function writtenType(node: ts.TypeNode, sf: ts.SourceFile): string {
-  if (ts.isTypeReferenceNode(node) && node.typeName.getText(sf) === "pulumi.Input" && node.typeArguments?.length === 1) return writtenType(node.typeArguments[0], sf);
+  if (ts.isTypeReferenceNode(node) && node.typeName.getText(sf) === "pulumi.Input" && node.typeArguments?.length === 1)
+    return writtenType(node.typeArguments[0], sf);
   if (ts.isUnionTypeNode(node)) return node.types.map((t) => writtenType(t, sf)).join(" | ");
   if (ts.isLiteralTypeNode(node) && ts.isStringLiteral(node.literal)) return shown(node.literal.text);
   if (ts.isTypeReferenceNode(node)) return `\`${node.getText(sf)}\``;
@@ -215,7 +246,13 @@ export function inputsTable(p: RecordPage): string {
     const schema = own.properties[prop];
     const fieldDefault = input.field?.defaultValue !== undefined ? fromColumn(input.field, input.field.defaultValue) : undefined;
     const required =
-      fieldDefault !== undefined ? shown(fieldDefault) : schema.default !== undefined ? shown(schema.default) : own.required.includes(prop) ? "required" : "optional";
+      fieldDefault !== undefined
+        ? shown(fieldDefault)
+        : schema.default !== undefined
+          ? shown(schema.default)
+          : own.required.includes(prop)
+            ? "required"
+            : "optional";
     const type = `${typeText(schema)}${input.secret ? ", secret" : ""}`;
     const columnCell = columnText(record, prop, input.field, input.carried === true, input.secret === true);
     rows.push(`| \`${prop}\` | ${cell(type)} | ${cell(required)} | ${cell(columnCell)} | ${cell(description)} |`);

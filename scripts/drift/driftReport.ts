@@ -163,7 +163,6 @@ function asShown(type: string, key: string, value: unknown, live: Record<string,
   return value;
 }
 
-
 /**
  * Settings a resource carries in its inputs that the instance does not hold (a
  * key's rotation, its generation): a refresh reports them as they were, so a
@@ -171,7 +170,6 @@ function asShown(type: string, key: string, value: unknown, live: Record<string,
  * own lists.
  */
 const PROGRAM_SETTINGS: Record<string, readonly string[]> = { ApiKey: API_KEY_CARRIED_INPUTS };
-
 
 /**
  * Whether the record is keywire's own (created, or taken over to be deleted on
@@ -205,9 +203,7 @@ export function propertyDrift(step: PreviewStep, before?: Record<string, unknown
     // step, a property among the stored inputs (other than a setting only the program
     // knows: a rotation trigger, a probe) counts as the instance's.
     const source =
-      before !== undefined
-        ? changedByRefresh(key) ? "instance" : "program"
-        : key in refreshedInputs && !programOnly.includes(key) ? "instance" : "program";
+      before !== undefined ? (changedByRefresh(key) ? "instance" : "program") : key in refreshedInputs && !programOnly.includes(key) ? "instance" : "program";
     out.push({ property: key, expected, actual: live[key], source });
   }
   // A field of keywire's own record that the program leaves to keywire (an expiry
@@ -329,7 +325,15 @@ export function buildDriftReport(stack: string, preview: PreviewJson): DriftRepo
     }
     if (step.op === "delete") {
       const outputs = step.oldState?.outputs ?? {};
-      items.push({ resource, type, urn: step.urn, action: "delete", summary: "in the state but no longer in the program", fix: removalFix(outputs), properties: [] });
+      items.push({
+        resource,
+        type,
+        urn: step.urn,
+        action: "delete",
+        summary: "in the state but no longer in the program",
+        fix: removalFix(outputs),
+        properties: [],
+      });
       continue;
     }
     const properties = propertyDrift(step, before.get(step.urn));
@@ -366,7 +370,10 @@ export function buildDriftReport(stack: string, preview: PreviewJson): DriftRepo
     const node = nodeForLink(id);
     const cause = node
       ? items.find(
-          (i) => i.breaks === undefined && nodeForType(i.type) === node && (i.action === "recreate" || i.parkedKey !== undefined || i.properties.some((p) => p.source === "instance")),
+          (i) =>
+            i.breaks === undefined &&
+            nodeForType(i.type) === node &&
+            (i.action === "recreate" || i.parkedKey !== undefined || i.properties.some((p) => p.source === "instance")),
         )
       : undefined;
     if (cause && reason !== "") {

@@ -38,7 +38,10 @@ export function goToolFingerprint(name: string): string {
   const dir = goToolSourceDir(name);
   const h = createHash("sha256");
   for (const f of sourceFiles(dir)) {
-    h.update(f).update("\0").update(fs.readFileSync(path.join(dir, f))).update("\0");
+    h.update(f)
+      .update("\0")
+      .update(fs.readFileSync(path.join(dir, f)))
+      .update("\0");
   }
   return h.digest("hex").slice(0, 16);
 }

@@ -41,7 +41,11 @@ const STEPS = ["scripts/package/build.ts", "scripts/package/declarations.ts", "s
 
 function stepsDigest(): string {
   const hash = createHash("sha256");
-  for (const rel of STEPS) hash.update(`${rel}\0`).update(fs.readFileSync(path.join(ROOT, rel))).update("\0");
+  for (const rel of STEPS)
+    hash
+      .update(`${rel}\0`)
+      .update(fs.readFileSync(path.join(ROOT, rel)))
+      .update("\0");
   return hash.digest("hex");
 }
 
@@ -75,7 +79,10 @@ export async function buildLibrary(): Promise<void> {
     );
   }
   if (tsc.code !== 0) throw new Error(`tsc exited ${tsc.code ?? tsc.signal}; dist/ is not marked as built from the current sources`);
-  rewriteDeclarations(DIST, emitted.filter((f) => f.endsWith(".d.ts")));
+  rewriteDeclarations(
+    DIST,
+    emitted.filter((f) => f.endsWith(".d.ts")),
+  );
   fs.writeFileSync(path.join(ROOT, STEPS_DIGEST), `${steps}\n`);
   fs.writeFileSync(STAMP, `${digest}\n`);
 }

@@ -32,7 +32,10 @@ const SETTINGS = ["tsconfig.json", TSCONFIG];
 export function cliSourceDigest(): string {
   const hash = createHash("sha256");
   const add = (rel: string): void => {
-    hash.update(`${rel}\0`).update(fs.readFileSync(path.join(ROOT, rel))).update("\0");
+    hash
+      .update(`${rel}\0`)
+      .update(fs.readFileSync(path.join(ROOT, rel)))
+      .update("\0");
   };
   const walk = (rel: string): void => {
     const entries = fs.readdirSync(path.join(ROOT, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -116,7 +116,18 @@ function rewriteAll(files: string[], distDir: string): Map<string, string> {
     if (f & ts.TypeFlags.Any) return "any";
     if (f & ts.TypeFlags.Unknown) return "unknown";
     if (f & ts.TypeFlags.Boolean) return "boolean";
-    if (f & (ts.TypeFlags.String | ts.TypeFlags.Number | ts.TypeFlags.BigInt | ts.TypeFlags.ESSymbol | ts.TypeFlags.Void | ts.TypeFlags.Undefined | ts.TypeFlags.Null | ts.TypeFlags.Never | ts.TypeFlags.BooleanLiteral)) {
+    if (
+      f &
+      (ts.TypeFlags.String |
+        ts.TypeFlags.Number |
+        ts.TypeFlags.BigInt |
+        ts.TypeFlags.ESSymbol |
+        ts.TypeFlags.Void |
+        ts.TypeFlags.Undefined |
+        ts.TypeFlags.Null |
+        ts.TypeFlags.Never |
+        ts.TypeFlags.BooleanLiteral)
+    ) {
       return checker.typeToString(type);
     }
     if (type.isStringLiteral()) return JSON.stringify(type.value);
@@ -178,16 +189,21 @@ function rewriteAll(files: string[], distDir: string): Map<string, string> {
     }
     // A named type of the default library (Date, RegExp) keeps its name; any other named
     // type would need an import of its own here.
-    const named = type.symbol && !(type.objectFlags & (ts.ObjectFlags.Anonymous | ts.ObjectFlags.Mapped | ts.ObjectFlags.ReverseMapped)) ? type.symbol : undefined;
+    const named =
+      type.symbol && !(type.objectFlags & (ts.ObjectFlags.Anonymous | ts.ObjectFlags.Mapped | ts.ObjectFlags.ReverseMapped)) ? type.symbol : undefined;
     if (named && named.name !== "__type" && named.name !== "__object") {
       const inLib = (named.declarations ?? []).every((d) => program.isSourceFileDefaultLibrary(d.getSourceFile()));
       if (inLib) return checker.typeToString(type);
-      throw new Unspellable(`cannot spell out ${checker.typeToString(type)}, a named type of ${named.declarations?.[0]?.getSourceFile().fileName ?? "another module"}`);
+      throw new Unspellable(
+        `cannot spell out ${checker.typeToString(type)}, a named type of ${named.declarations?.[0]?.getSourceFile().fileName ?? "another module"}`,
+      );
     }
     const inner = `${indent}    `;
     const lines: string[] = [];
     for (const info of checker.getIndexInfosOfType(type)) {
-      lines.push(`${inner}${info.isReadonly ? "readonly " : ""}[key: ${spell(info.keyType, at, depth + 1, inner)}]: ${spell(info.type, at, depth + 1, inner)};`);
+      lines.push(
+        `${inner}${info.isReadonly ? "readonly " : ""}[key: ${spell(info.keyType, at, depth + 1, inner)}]: ${spell(info.type, at, depth + 1, inner)};`,
+      );
     }
     for (const prop of checker.getPropertiesOfType(type)) {
       const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
@@ -226,7 +242,12 @@ function rewriteAll(files: string[], distDir: string): Map<string, string> {
       edits.push({ start: st.getStart(sf), end, text: "" });
     };
     const visit = (node: ts.Node): void => {
-      if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier) && isZodSpecifier(node.moduleSpecifier.text)) {
+      if (
+        (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+        node.moduleSpecifier &&
+        ts.isStringLiteral(node.moduleSpecifier) &&
+        isZodSpecifier(node.moduleSpecifier.text)
+      ) {
         if (ts.isExportDeclaration(node)) throw new Unspellable(`re-exports zod (${node.getText(sf)})`);
         removeStatement(node);
         return;
@@ -257,7 +278,10 @@ function rewriteAll(files: string[], distDir: string): Map<string, string> {
     if (new RegExp(`\\b${NS}\\b`).test(sf.text)) throw new Error(`${path.relative(distDir, sf.fileName)} already uses the name ${NS}`);
     let text = sf.text;
     for (const e of edits.sort((a, b) => b.start - a.start)) text = text.slice(0, e.start) + e.text + text.slice(e.end);
-    let facade = path.relative(path.dirname(sf.fileName), path.join(distDir, SCHEMA_DECLARATIONS.replace(/\.d\.ts$/, ""))).split(path.sep).join("/");
+    let facade = path
+      .relative(path.dirname(sf.fileName), path.join(distDir, SCHEMA_DECLARATIONS.replace(/\.d\.ts$/, "")))
+      .split(path.sep)
+      .join("/");
     if (!facade.startsWith(".")) facade = `./${facade}`;
     out.set(sf.fileName, insertAfterHeader(text, `import type * as ${NS} from "${facade}";\n`));
   }

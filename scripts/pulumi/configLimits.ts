@@ -16,7 +16,26 @@ import { CONFIG_TOTAL_MAX, configValueMax, configValueTooLong } from "../../reso
 const yaml = require("js-yaml") as { load(text: string): unknown };
 
 /** Options of `pulumi` and its commands that take the next argument as their value. */
-const VALUE_OPTIONS = new Set(["--stack", "-s", "--cwd", "-C", "--config-file", "--color", "--tracing", "--profiling", "--memprofilerate", "-v", "--verbose", "--type", "--message", "-m", "--target", "-t", "--parallel", "-p"]);
+const VALUE_OPTIONS = new Set([
+  "--stack",
+  "-s",
+  "--cwd",
+  "-C",
+  "--config-file",
+  "--color",
+  "--tracing",
+  "--profiling",
+  "--memprofilerate",
+  "-v",
+  "--verbose",
+  "--type",
+  "--message",
+  "-m",
+  "--target",
+  "-t",
+  "--parallel",
+  "-p",
+]);
 
 /** The commands that start the program or its providers, which receive the configuration. */
 const RUNS_PROGRAM = new Set(["up", "update", "preview", "pre", "refresh", "destroy", "down", "watch", "import"]);
@@ -68,7 +87,8 @@ export function commandLineValueProblems(args: string[]): string[] {
   const problems: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    const pair = (a === "--plaintext" || a === "--secret") && i + 1 < args.length ? args[++i] : /^--(plaintext|secret)=/.test(a) ? a.slice(a.indexOf("=") + 1) : undefined;
+    const pair =
+      (a === "--plaintext" || a === "--secret") && i + 1 < args.length ? args[++i] : /^--(plaintext|secret)=/.test(a) ? a.slice(a.indexOf("=") + 1) : undefined;
     if (pair === undefined || !pair.includes("=")) continue;
     const p = valueProblem(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
     if (p) problems.push(p);
@@ -140,7 +160,9 @@ function fileProblems(file: string, shown: string, stack: string, named: boolean
     sizes.push([key, size]);
     const max = configValueMax(key);
     if (max !== undefined && size > max) {
-      problems.push(`${shown}: ${key} ${configValueTooLong(max, `Run \`pulumi config rm ${key} --stack ${stack}\`, then set the intended value.${elsewhere}`)}`);
+      problems.push(
+        `${shown}: ${key} ${configValueTooLong(max, `Run \`pulumi config rm ${key} --stack ${stack}\`, then set the intended value.${elsewhere}`)}`,
+      );
     }
   }
   // As JSON: each key and value quoted, a colon and a comma between them.

@@ -164,7 +164,8 @@ async function main(args: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     child.on("error", (err: NodeJS.ErrnoException) => {
       // E2BIG: the arguments and environment together are more than Linux starts a process with.
-      const why = err.code === "E2BIG" ? "its arguments or environment are too long for the system (E2BIG); give a long setting on standard input" : err.message;
+      const why =
+        err.code === "E2BIG" ? "its arguments or environment are too long for the system (E2BIG); give a long setting on standard input" : err.message;
       process.stderr.write(`[pulumi] could not start ${tc.pulumi}: ${why}\n`);
       resolve(1);
     });

@@ -19,6 +19,7 @@ export function setSecretConfigCommand(key: string, value: string): CommandWithI
   const tooLong = valueProblem(key, value, "Nothing was stored; give the intended value.");
   if (tooLong) throw new Error(tooLong);
   // pulumi removes one trailing line break from stdin, so such a value would be stored changed.
-  if (/[\r\n]$/.test(value)) throw new Error(`the secret for ${key} ends in a line break, which pulumi strips from stdin (value not shown); remove it and set the value again`);
+  if (/[\r\n]$/.test(value))
+    throw new Error(`the secret for ${key} ends in a line break, which pulumi strips from stdin (value not shown); remove it and set the value again`);
   return { args: ["config", "set", "--secret", key], input: value };
 }

@@ -18,9 +18,7 @@ async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   // ensurePulumi has already named the CLI, its route and environment.
   await ensurePulumi({ force: argv.includes("--force"), cwd: callerDir(process.env) });
-  process.stderr.write(
-    `[pulumi-setup] ready in ${formatDuration(Date.now() - started)}; run it with: npm run -s pulumi -- <args>\n`,
-  );
+  process.stderr.write(`[pulumi-setup] ready in ${formatDuration(Date.now() - started)}; run it with: npm run -s pulumi -- <args>\n`);
   return 0;
 }
 

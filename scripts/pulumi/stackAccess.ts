@@ -38,8 +38,11 @@ export class StackAccessError extends Error {}
  * on, redacted; stdout is returned.
  */
 export async function runPulumiWrapper(args: string[], secrets: string[]): Promise<string> {
-  if (!fs.existsSync(WRAPPER)) throw new StackAccessError(`the Pulumi CLI wrapper (${path.basename(WRAPPER)}, \`npm run pulumi\`) is missing; reinstall keywire`);
-  const start = WRAPPER.endsWith(".ts") ? [require.resolve("ts-node/dist/bin.js", { paths: [packageRoot(__dirname)] }), "--transpile-only", WRAPPER] : [WRAPPER];
+  if (!fs.existsSync(WRAPPER))
+    throw new StackAccessError(`the Pulumi CLI wrapper (${path.basename(WRAPPER)}, \`npm run pulumi\`) is missing; reinstall keywire`);
+  const start = WRAPPER.endsWith(".ts")
+    ? [require.resolve("ts-node/dist/bin.js", { paths: [packageRoot(__dirname)] }), "--transpile-only", WRAPPER]
+    : [WRAPPER];
   let tail = "";
   // The wrapper runs the CLI where the caller stood, whose project and backend count.
   const res = await runCommand(process.execPath, [...start, ...args], {
@@ -136,7 +139,9 @@ export async function serviceNowClient(o: ServiceNowClientOptions): Promise<Tabl
       config = await readStackConfig(o.stack, o.secrets);
     } catch (e) {
       const why = e instanceof StackAccessError ? e.message : "unexpected failure";
-      process.stderr.write(`${o.tool}: cannot read the configuration of stack ${o.stack} through the Pulumi CLI wrapper (${why}); using the SERVICENOW_* environment variables instead\n`);
+      process.stderr.write(
+        `${o.tool}: cannot read the configuration of stack ${o.stack} through the Pulumi CLI wrapper (${why}); using the SERVICENOW_* environment variables instead\n`,
+      );
     }
   }
   const conn = resolveConnection(config, env);

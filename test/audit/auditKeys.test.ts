@@ -49,7 +49,11 @@ function seedMix(now: Date): { ids: Record<string, string>; managed: Map<string,
     inactiveUser: key("inactive-owner", legacy, in90),
     noScope: key("no-auth-scope", events, in90, false),
   };
-  const managed = new Map(Object.entries(ids).filter(([k]) => k !== "unmanaged").map(([, id]) => [id, "dev"] as [string, string]));
+  const managed = new Map(
+    Object.entries(ids)
+      .filter(([k]) => k !== "unmanaged")
+      .map(([, id]) => [id, "dev"] as [string, string]),
+  );
   return { ids, managed };
 }
 
@@ -118,7 +122,13 @@ describe("findings", () => {
     const a = key("gone-owner", gone, new Date(now.getTime() + 90 * DAY_MS));
     const b = key("locked-owner", locked, new Date(now.getTime() + 90 * DAY_MS));
     const c = key("old-inactive", locked, undefined, false, false);
-    const report = await auditKeys(client(), { managed: new Map([[a, "dev"], [b, "dev"]]), now });
+    const report = await auditKeys(client(), {
+      managed: new Map([
+        [a, "dev"],
+        [b, "dev"],
+      ]),
+      now,
+    });
     expect(findingsOf(report, a)).toEqual(["inactive-owner:high"]);
     expect(report.findings.find((f) => f.keySysId === a)!.message).toMatch(/does not exist/);
     expect(report.keys.find((k) => k.sysId === a)!.owner).toMatchObject({ found: false, userName: null, roles: [] });

@@ -247,7 +247,11 @@ describe("managedKeysOf (reading `pulumi stack export`)", () => {
           { urn: "urn:pulumi:staging::keywire::pulumi:pulumi:Stack::keywire-staging", type: "pulumi:pulumi:Stack" },
           { urn: `urn:pulumi:staging::keywire::${API_KEY_TYPE}::k1`, type: API_KEY_TYPE, id: a, outputs: { sysId: a } },
           { urn: `urn:pulumi:staging::keywire::${API_KEY_TYPE}::k2`, type: API_KEY_TYPE, id: b, outputs: {} },
-          { urn: "urn:pulumi:staging::keywire::pulumi-nodejs:dynamic/keywire/servicenow:InboundProfile::p", type: "pulumi-nodejs:dynamic/keywire/servicenow:InboundProfile", id: "c".repeat(32) },
+          {
+            urn: "urn:pulumi:staging::keywire::pulumi-nodejs:dynamic/keywire/servicenow:InboundProfile::p",
+            type: "pulumi-nodejs:dynamic/keywire/servicenow:InboundProfile",
+            id: "c".repeat(32),
+          },
         ],
       },
     };
@@ -280,7 +284,9 @@ describe("brokenDeliveriesOf (the chain a stack's state recorded broken)", () =>
         ],
       },
     };
-    expect([...brokenDeliveriesOf(doc, "fallback")]).toEqual([[a, { stack: "prod", linkId: "link.event", since: "2026-12-01 10:00:00", message: 'the policy "X" outranks' }]]);
+    expect([...brokenDeliveriesOf(doc, "fallback")]).toEqual([
+      [a, { stack: "prod", linkId: "link.event", since: "2026-12-01 10:00:00", message: 'the policy "X" outranks' }],
+    ]);
   });
 
   test("a recorded break is one high finding on the managed key, saying what to run", () => {
@@ -295,9 +301,19 @@ describe("brokenDeliveriesOf (the chain a stack's state recorded broken)", () =>
       authScopes: ["useraccount"],
       managedBy: "prod",
     };
-    const findings = findingsFor(key, new Date("2026-12-07T00:00:00Z"), 14, { stack: "prod", linkId: "link.event", since: "2026-12-01 10:00:00", message: 'the policy "X" outranks' });
+    const findings = findingsFor(key, new Date("2026-12-07T00:00:00Z"), 14, {
+      stack: "prod",
+      linkId: "link.event",
+      since: "2026-12-01 10:00:00",
+      message: 'the policy "X" outranks',
+    });
     expect(findings).toEqual([
-      expect.objectContaining({ code: "delivery-broken", severity: "high", link: "link.event", message: expect.stringContaining("since 2026-12-01 10:00:00 UTC") }),
+      expect.objectContaining({
+        code: "delivery-broken",
+        severity: "high",
+        link: "link.event",
+        message: expect.stringContaining("since 2026-12-01 10:00:00 UTC"),
+      }),
     ]);
     expect(findings[0].remediation).toMatch(/pulumi up --refresh; npm run drift -- --stack prod checks it again$/);
     const report: AuditReport = {

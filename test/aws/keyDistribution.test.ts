@@ -95,7 +95,13 @@ describe("KeyDistribution with mocks", () => {
     expect(version.inputs.secretId).toBe("helpdesk-key-id");
     expect(secretWrapped(version.inputs.secretString)).toBe(true);
     const stored = JSON.parse((version.inputs.secretString as { value: string }).value);
-    expect(stored).toEqual({ platform: "freshservice", domain: "mycompany", apiBaseUrl: "https://mycompany.freshservice.com/api/v2", apiKey: FS_KEY, auth: "basic" });
+    expect(stored).toEqual({
+      platform: "freshservice",
+      domain: "mycompany",
+      apiBaseUrl: "https://mycompany.freshservice.com/api/v2",
+      apiKey: FS_KEY,
+      auth: "basic",
+    });
     expect(await pulumi.isSecret(d.version.secretString)).toBe(true);
   });
 
@@ -163,7 +169,13 @@ describe("keywire's key resources under mocks", () => {
 
   test("FreshserviceAgent: own type token and secret managing key", async () => {
     const { fsAgent } = load();
-    const agent = new fsAgent.FreshserviceAgent("a", { domain: "mycompany", apiKey: FS_KEY, email: "bot@example.com", firstName: "Bot", roles: [{ roleName: "SD Agent" }] });
+    const agent = new fsAgent.FreshserviceAgent("a", {
+      domain: "mycompany",
+      apiKey: FS_KEY,
+      email: "bot@example.com",
+      firstName: "Bot",
+      roles: [{ roleName: "SD Agent" }],
+    });
     expect(await pulumi.isSecret(agent.apiKey)).toBe(true);
     const reg = find("pulumi-nodejs:dynamic/keywire/freshservice:Agent", "a");
     expect(secretWrapped(reg.inputs.apiKey)).toBe(true);

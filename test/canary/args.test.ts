@@ -95,7 +95,9 @@ describe("topics", () => {
     expect(message({ sns: { enabled: false } })).toBe(
       "stack local has no SNS topic (keywire:sns.enabled is false, its sns output is { enabled: false }); pass --topic-arn <arn> of the topic whose delivery to check",
     );
-    expect(message({})).toBe("stack local has no sns.topicArn output (is it deployed? run pulumi up first); or pass --topic-arn <arn> of the topic whose delivery to check");
+    expect(message({})).toBe(
+      "stack local has no sns.topicArn output (is it deployed? run pulumi up first); or pass --topic-arn <arn> of the topic whose delivery to check",
+    );
     expect(message({ sns: { topicArn: "not-an-arn" } })).toMatch(/^stack local's sns.topicArn output is not an SNS topic ARN; pass --topic-arn/);
   });
 });

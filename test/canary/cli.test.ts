@@ -135,7 +135,9 @@ test("stack outputs that cannot be read: exit 2, and --topic-arn as the way arou
   const run = await canary(["--stack", "dev"]);
   expect(run.code).toBe(CANARY_EXIT.cannotRun);
   expect(run.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("[pulumi] "))).toEqual([
-    expect.stringMatching(/^canary: cannot read stack dev's outputs \(pulumi stack output failed \(exit 255\): error: no stack named dev found\); pass --topic-arn <arn> /),
+    expect.stringMatching(
+      /^canary: cannot read stack dev's outputs \(pulumi stack output failed \(exit 255\): error: no stack named dev found\); pass --topic-arn <arn> /,
+    ),
   ]);
 });
 
@@ -149,7 +151,15 @@ test("the topic from the stack's outputs and the instance from its configuration
   // em_event was read with the stack's login; then SNS could not be reached.
   expect(run.code).toBe(CANARY_EXIT.failed);
   const report = JSON.parse(fs.readFileSync(json, "utf8")) as CanaryReport;
-  expect(report).toMatchObject({ stack: "dev", topicArn: ARN, instance: em.url, outcome: "failed", exitCode: 1, messageId: null, leaves: "nothing: SNS did not take the message" });
+  expect(report).toMatchObject({
+    stack: "dev",
+    topicArn: ARN,
+    instance: em.url,
+    outcome: "failed",
+    exitCode: 1,
+    messageId: null,
+    leaves: "nothing: SNS did not take the message",
+  });
   expect(report.detail).toMatch(new RegExp(`^could not reach SNS to publish to ${ARN} \\(.*ECONNREFUSED`));
   expect(run.stderr).toContain(`canary: could not reach SNS to publish to ${ARN}`);
   expect(em.store.query("em_event")).toEqual([]);
@@ -166,7 +176,9 @@ test("em_event cannot be read with the stack's login: exit 2 before anything is 
   expect(run.code).toBe(CANARY_EXIT.cannotRun);
   expect(run.stdout).toBe("");
   expect(run.stderr.split("\n").filter((l) => !l.startsWith("[pulumi] "))).toEqual([
-    expect.stringMatching(/^canary: cannot read em_event on http:\/\/127\.0\.0\.1:\d+ \(\[servicenow\] list em_event failed \(HTTP 401\): .*Nothing was published$/),
+    expect.stringMatching(
+      /^canary: cannot read em_event on http:\/\/127\.0\.0\.1:\d+ \(\[servicenow\] list em_event failed \(HTTP 401\): .*Nothing was published$/,
+    ),
     "",
   ]);
   expect(run.stderr).not.toContain(wrong);
@@ -181,7 +193,9 @@ describe("an alarm SNS accepts and ServiceNow never records", () => {
     // Takes every publish and delivers it nowhere: what a chain that answers SNS with a 4xx looks like from outside.
     sns = await startHttpStub((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/xml" });
-      res.end('<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>mid-lost</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>');
+      res.end(
+        '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>mid-lost</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>',
+      );
     });
   });
   afterAll(async () => {
@@ -193,10 +207,14 @@ describe("an alarm SNS accepts and ServiceNow never records", () => {
     const out = fs.mkdtempSync(path.join(dir, "lost-"));
     const json = path.join(out, "report.json");
     const markdown = path.join(out, "report.md");
-    const run = await canary(["--stack", "dev", "--topic-arn", ARN, "--timeout-seconds", "1", "--json", json, "--markdown", markdown], { config: stackConfig(ADMIN_PASSWORD) }, {
-      ...start,
-      env: { AWS_ENDPOINT_URL_SNS: sns.url, ...start.env },
-    });
+    const run = await canary(
+      ["--stack", "dev", "--topic-arn", ARN, "--timeout-seconds", "1", "--json", json, "--markdown", markdown],
+      { config: stackConfig(ADMIN_PASSWORD) },
+      {
+        ...start,
+        env: { AWS_ENDPOINT_URL_SNS: sns.url, ...start.env },
+      },
+    );
     expect(run.code).toBe(CANARY_EXIT.notDelivered);
     return { run, report: JSON.parse(fs.readFileSync(json, "utf8")) as CanaryReport, markdown: fs.readFileSync(markdown, "utf8") };
   }

@@ -46,11 +46,16 @@ async function failure(p: Promise<unknown>): Promise<PublishFailure> {
 }
 
 const msg = canaryMessage(MARKER, new Date(Date.UTC(2030, 0, 1)), TOPIC);
-const publish = (timeoutMs?: number) => publishMessage(TOPIC, msg, { endpoint: stub.url, credentials: CREDENTIALS, secrets: [SECRET], ...(timeoutMs ? { timeoutMs } : {}) });
+const publish = (timeoutMs?: number) =>
+  publishMessage(TOPIC, msg, { endpoint: stub.url, credentials: CREDENTIALS, secrets: [SECRET], ...(timeoutMs ? { timeoutMs } : {}) });
 
 test("a publish: the topic, the alarm as Message and CloudWatch's Subject; resolves to SNS's MessageId", async () => {
   stub.setHandler((_req, res) =>
-    xml(res, 200, '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>mid-42</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>'),
+    xml(
+      res,
+      200,
+      '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>mid-42</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>',
+    ),
   );
   const before = stub.requests.length;
   await expect(publish()).resolves.toBe("mid-42");
@@ -65,7 +70,14 @@ test("a publish: the topic, the alarm as Message and CloudWatch's Subject; resol
 
 test("refused for want of sns:Publish: a hint naming the topic ARN, the secret redacted, nothing of the request kept", async () => {
   // A contrived answer that echoes the secret key, as a misbehaving proxy might.
-  stub.setHandler((_req, res) => snsError(res, 403, "AuthorizationError", `User: arn:aws:sts::123456789012:assumed-role/drift-read/x is not authorized to perform: SNS:Publish (key ${SECRET})`));
+  stub.setHandler((_req, res) =>
+    snsError(
+      res,
+      403,
+      "AuthorizationError",
+      `User: arn:aws:sts::123456789012:assumed-role/drift-read/x is not authorized to perform: SNS:Publish (key ${SECRET})`,
+    ),
+  );
   const f = await failure(publish());
   expect(f.message).toBe(
     `SNS refused the publish to ${TOPIC.arn} (AuthorizationErrorException (HTTP 403): User: arn:aws:sts::123456789012:assumed-role/drift-read/x is not authorized to perform: SNS:Publish (key [REDACTED])); ` +
@@ -79,7 +91,9 @@ test("refused for want of sns:Publish: a hint naming the topic ARN, the secret r
 test("no such topic: check the ARN and its region", async () => {
   stub.setHandler((_req, res) => snsError(res, 404, "NotFound", "Topic does not exist"));
   const f = await failure(publish());
-  expect(f.message).toBe(`SNS has no topic ${TOPIC.arn} (NotFoundException (HTTP 404): Topic does not exist); check --topic-arn or the stack's sns.topicArn output, and the region in it`);
+  expect(f.message).toBe(
+    `SNS has no topic ${TOPIC.arn} (NotFoundException (HTTP 404): Topic does not exist); check --topic-arn or the stack's sns.topicArn output, and the region in it`,
+  );
 });
 
 test("no answer within the deadline: whether SNS took the message is unknown", async () => {
@@ -101,7 +115,9 @@ describe("publishFailure (the SDK's errors, by shape)", () => {
 
   test("a refused connection: the endpoint cannot be reached, and SNS took nothing", () => {
     const f = rebuild(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }));
-    expect(f.message).toBe(`could not reach SNS to publish to ${TOPIC.arn} (Error (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:9); check the network path to SNS (or AWS_ENDPOINT_URL_SNS) and run the canary again`);
+    expect(f.message).toBe(
+      `could not reach SNS to publish to ${TOPIC.arn} (Error (ECONNREFUSED): connect ECONNREFUSED 127.0.0.1:9); check the network path to SNS (or AWS_ENDPOINT_URL_SNS) and run the canary again`,
+    );
     expect(f.outcomeUnknown).toBe(false);
   });
 

@@ -66,7 +66,15 @@ function fakes(c: Clock, answers: Array<SnRecord | undefined | Error>, publish: 
   return f;
 }
 
-const EVENT: SnRecord = { sys_id: "e".repeat(32), sys_created_on: "2030-01-01 00:00:02", severity: "0", message_key: `123456789012:eu-west-1:${MARKER}`, state: "Processed", source: "aws", resource: MARKER };
+const EVENT: SnRecord = {
+  sys_id: "e".repeat(32),
+  sys_created_on: "2030-01-01 00:00:02",
+  severity: "0",
+  message_key: `123456789012:eu-west-1:${MARKER}`,
+  state: "Processed",
+  source: "aws",
+  resource: MARKER,
+};
 
 describe("runCanary", () => {
   test("delivered: the message, the event and both latencies", async () => {
@@ -95,7 +103,9 @@ describe("runCanary", () => {
       latency: { publishToEventCreatedSeconds: 2, publishToSeenMs: POLL_PAUSES_MS[0] },
       event: { sysId: EVENT.sys_id, createdOn: "2030-01-01T00:00:02.000Z", severity: "0", messageKey: EVENT.message_key, state: "Processed" },
       detail: `SNS accepted the message (MessageId mid-1) and ServiceNow recorded it as em_event ${EVENT.sys_id}: the chain delivers`,
-      leaves: expect.stringMatching(new RegExp(`^one em_event row \\(${EVENT.sys_id}\\) with Clear severity and a unique message key, and no alert .*table cleanup removes old events$`)),
+      leaves: expect.stringMatching(
+        new RegExp(`^one em_event row \\(${EVENT.sys_id}\\) with Clear severity and a unique message key, and no alert .*table cleanup removes old events$`),
+      ),
       next: null,
     });
   });
@@ -213,7 +223,9 @@ describe("waitForEvent", () => {
   });
 
   test("a failing look ends the wait with its error", async () => {
-    await expect(waitForEvent(async () => Promise.reject(new Error("refused")), { startedAt: T0, timeoutMs: 1_000, clock: clock() })).rejects.toThrow("refused");
+    await expect(waitForEvent(async () => Promise.reject(new Error("refused")), { startedAt: T0, timeoutMs: 1_000, clock: clock() })).rejects.toThrow(
+      "refused",
+    );
   });
 });
 

@@ -5,14 +5,7 @@
 import type { AuditReport, AuditedKey } from "../../scripts/audit/auditKeys";
 import { CHAIN, ChainNodeId, nodeForLink } from "../../scripts/chain/chainNodes";
 import { CHAIN_LINK_IDS } from "../../resources/servicenow/checks/chainLinks";
-import {
-  NodeStatus,
-  chainFromAuditedKey,
-  chainFromDrift,
-  chainMermaid,
-  formatAuditChains,
-  formatDriftChain,
-} from "../../scripts/chain/chainDiagram";
+import { NodeStatus, chainFromAuditedKey, chainFromDrift, chainMermaid, formatAuditChains, formatDriftChain } from "../../scripts/chain/chainDiagram";
 import { PreviewJson, buildDriftReport } from "../../scripts/drift/driftReport";
 
 const T = "pulumi-nodejs:dynamic/keywire/servicenow:";
@@ -57,7 +50,11 @@ const profileInactive: PreviewJson = {
     ...["table-get", "event-api"].map((suffix) => ({
       op: "update",
       urn: urn(`${T}AccessPolicyProfileLink`, `keywire-link-${suffix}`),
-      oldState: { type: `${T}AccessPolicyProfileLink`, inputs: { policy: "p".repeat(32), profile: "a".repeat(32) }, outputs: { policy: "p".repeat(32), profile: "a".repeat(32) } },
+      oldState: {
+        type: `${T}AccessPolicyProfileLink`,
+        inputs: { policy: "p".repeat(32), profile: "a".repeat(32) },
+        outputs: { policy: "p".repeat(32), profile: "a".repeat(32) },
+      },
       newState: { type: `${T}AccessPolicyProfileLink`, inputs: { policy: "p".repeat(32), profile: UNKNOWN } },
     })),
     verificationStep(PROFILE_INACTIVE, "profile.inactive"),
@@ -142,7 +139,10 @@ describe("from a drift report", () => {
           oldState: {
             type: `${T}Preflight`,
             inputs: {},
-            outputs: { passed: false, problems: ['the push connector instance "AWS" is inactive: activate it', "the plugin com.glide.tokenbased_auth is not active"] },
+            outputs: {
+              passed: false,
+              problems: ['the push connector instance "AWS" is inactive: activate it', "the plugin com.glide.tokenbased_auth is not active"],
+            },
           },
           newState: { type: `${T}Preflight`, inputs: {} },
         },
@@ -237,7 +237,10 @@ test("each broken link id of ApiKeyVerification points at its box; an answer tha
 });
 
 test("a foreign Event Management policy is one drift item naming the policy, since when, and what to run", () => {
-  const message = 'the policy "Events: POST" (sys_id ' + "a".repeat(32) + ") outranks the others for the Event Management API (POST sn_em_connector/em) and does not admit keywire's inbound profile: link the profile to it";
+  const message =
+    'the policy "Events: POST" (sys_id ' +
+    "a".repeat(32) +
+    ") outranks the others for the Event Management API (POST sn_em_connector/em) and does not admit keywire's inbound profile: link the profile to it";
   const step = verificationStep(message, "link.event");
   (step.oldState.outputs as Record<string, unknown>).brokenSince = "2026-12-01 10:00:00";
   const report = buildDriftReport("dev", { steps: [step] });

@@ -75,7 +75,10 @@ describe("the command's Node gate, installed in a team's program, on an old Node
       const pkg = path.join(program, "node_modules", "keywire");
       fs.mkdirSync(pkg, { recursive: true });
       fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "team-infra", dependencies: { keywire: "0.3.0" } }));
-      fs.writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "keywire", version: "0.3.0", bin: { keywire: "dist/cli/scripts/cli/keywire.js" } }));
+      fs.writeFileSync(
+        path.join(pkg, "package.json"),
+        JSON.stringify({ name: "keywire", version: "0.3.0", bin: { keywire: "dist/cli/scripts/cli/keywire.js" } }),
+      );
       for (const m of MODULES) {
         const source = fs.readFileSync(path.join(REPO_ROOT, m), "utf8");
         const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;

@@ -10,13 +10,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { ChildProcess, spawn } from "child_process";
-import {
-  engineAddressIn,
-  isProviderProcess,
-  startProviderWatch,
-  watchEngine,
-  STOPPED_EXIT_CODE,
-} from "../../resources/core/parentWatch";
+import { engineAddressIn, isProviderProcess, startProviderWatch, watchEngine, STOPPED_EXIT_CODE } from "../../resources/core/parentWatch";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const LOADER = path.join(ROOT, "resources", "core", "providerLoading", "loadProvider.js");

@@ -40,7 +40,14 @@ function pipeline(platform: Partial<Platform> = {}) {
       secrets: () => [],
       ...platform,
     },
-    { origin: stub.url, timeoutMs: 2000, minTimeoutMs: 250, maxBytes: 1024 * 1024, retry: resolveRetryPolicy({ ...fakeClock(), maxAttempts: 3 }), userAgent: "keywire-test" },
+    {
+      origin: stub.url,
+      timeoutMs: 2000,
+      minTimeoutMs: 250,
+      maxBytes: 1024 * 1024,
+      retry: resolveRetryPolicy({ ...fakeClock(), maxAttempts: 3 }),
+      userAgent: "keywire-test",
+    },
   );
 }
 
@@ -58,7 +65,7 @@ async function failure(p: Promise<unknown>): Promise<MadeUpError> {
 describe("parseBody", () => {
   it("reads JSON when the answer says so or looks so, else keeps the text; empty is undefined", () => {
     expect(parseBody('{"a":1}', "application/json; charset=utf-8")).toEqual({ a: 1 });
-    expect(parseBody(' [1, 2]', "text/plain")).toEqual([1, 2]);
+    expect(parseBody(" [1, 2]", "text/plain")).toEqual([1, 2]);
     expect(parseBody('"quoted"', "application/json")).toBe("quoted");
     expect(parseBody("<html>asleep</html>", "text/html")).toBe("<html>asleep</html>");
     expect(parseBody('{"cut', "application/json")).toBe('{"cut');
@@ -145,7 +152,14 @@ describe("the pipeline", () => {
     expect(stub.requests.map((r) => r.headers.authorization)).toEqual(["Key old-1", "Key new-2"]);
 
     stub.requests.length = 0;
-    const sourceFailed = new KeywireHttpError({ platform: "madeup", operation: "fetch token", reason: "the token source is down", hint: "", kind: "http", status: 503 });
+    const sourceFailed = new KeywireHttpError({
+      platform: "madeup",
+      operation: "fetch token",
+      reason: "the token source is down",
+      hint: "",
+      kind: "http",
+      status: 503,
+    });
     const failing: Platform["authenticate"] = async () => {
       throw sourceFailed;
     };

@@ -66,7 +66,7 @@ describe("redact", () => {
     ["inspect refresh_token", "{ access_token: 'tok-value-1', refresh_token: 'ref-value-2' }", "ref-value-2"],
     ["refresh_token form", "grant_type=refresh_token&refresh_token=ref-value-2", "ref-value-2"],
     ["api_key at the start", "api_key=plainKeyValue42&x=1", "plainKeyValue42"],
-    ["api_key quoted", "\"api_key=plainKeyValue42\"", "plainKeyValue42"],
+    ["api_key quoted", '"api_key=plainKeyValue42"', "plainKeyValue42"],
     ["URL userinfo, encoded password", "https://bob:p%40ss%2Fword@dev1.service-now.com/api", "p%40ss%2Fword"],
     ["URL userinfo, raw @ in password", "https://bob:p@ss@dev1.service-now.com/api", "ss@dev1"],
     ["URL userinfo in inspect", "{ url: 'https://bob:hunter2@dev1.service-now.com/api' }", "hunter2"],

@@ -78,7 +78,9 @@ function atMarkdown(b: Block, lineInBlock: number, message: string): string {
 
 test("every TypeScript block says how it compiles, and each compiled one is a module that imports what it uses", () => {
   expect(BLOCKS.filter((b) => b.kind === undefined).map((b) => `${where(b)}: \`\`\`ts ${b.info}`)).toEqual([]);
-  const notModules = BLOCKS.filter((b) => b.kind !== undefined && b.kind !== "fragment" && !ts.isExternalModule(ts.createSourceFile("block.ts", b.code, ts.ScriptTarget.ES2022, true)));
+  const notModules = BLOCKS.filter(
+    (b) => b.kind !== undefined && b.kind !== "fragment" && !ts.isExternalModule(ts.createSourceFile("block.ts", b.code, ts.ScriptTarget.ES2022, true)),
+  );
   expect(notModules.map(where)).toEqual([]);
   // The extraction sees the docs at all: the resource pages are programs.
   expect(ofKind("program").filter((b) => b.file.startsWith("docs/resources/")).length).toBeGreaterThan(10);
@@ -127,7 +129,16 @@ describe("program blocks", () => {
 
 test("checkout blocks type-check against the sources under tsconfig.json", () => {
   const blocks = ofKind("checkout");
-  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(REPO_ROOT, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n")); } });
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    path.join(REPO_ROOT, "tsconfig.json"),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      },
+    },
+  );
   if (!parsed) throw new Error("tsconfig.json did not parse");
   // Each block as a file at the repository's root, so its imports resolve from there.
   const virtual = new Map(blocks.map((b) => [path.join(REPO_ROOT, `.docs-block-${fileNameOf(b)}`), b]));

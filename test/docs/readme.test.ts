@@ -203,6 +203,6 @@ describe("the checker itself", () => {
   });
 
   test("links in code spans and code blocks are not links", () => {
-    expect(linkTargets("see [a](a.md#x) and `[b](b.md)`\n\n```\n[c](c.md)\n```\n[d](d.md \"t\")\n")).toEqual(["a.md#x", "d.md"]);
+    expect(linkTargets('see [a](a.md#x) and `[b](b.md)`\n\n```\n[c](c.md)\n```\n[d](d.md "t")\n')).toEqual(["a.md#x", "d.md"]);
   });
 });

@@ -70,13 +70,16 @@ test("every record the library declares has a page with an inputs table", () => 
   }
 });
 
-test.each(RECORD_PAGES.map((p) => [p.record.typeName, p] as const))("%s: the page's inputs table is the declaration's (npm run docs:records rewrites it)", (_name, p) => {
-  const page = read(p.page);
-  const fresh = renderPage(p, page);
-  if (fresh !== page) {
-    throw new Error(`${p.page} is stale against ${p.source}: run \`npm run docs:records\` and commit the page`);
-  }
-});
+test.each(RECORD_PAGES.map((p) => [p.record.typeName, p] as const))(
+  "%s: the page's inputs table is the declaration's (npm run docs:records rewrites it)",
+  (_name, p) => {
+    const page = read(p.page);
+    const fresh = renderPage(p, page);
+    if (fresh !== page) {
+      throw new Error(`${p.page} is stale against ${p.source}: run \`npm run docs:records\` and commit the page`);
+    }
+  },
+);
 
 test.each(RECORD_PAGES.map((p) => [p.record.typeName, p] as const))(
   "%s: the table names each declared input once, with its required-ness or default and its doc comment, and no other",
@@ -90,7 +93,8 @@ test.each(RECORD_PAGES.map((p) => [p.record.typeName, p] as const))(
       const row = rows.get(prop)!;
       // The check's own answer: an input left out is refused, defaulted, or left out.
       const leftOut = schema.shape[prop].safeParse(undefined);
-      const defaulted = input.field?.defaultValue !== undefined ? fromColumn(input.field, input.field.defaultValue) : leftOut.success ? leftOut.data : undefined;
+      const defaulted =
+        input.field?.defaultValue !== undefined ? fromColumn(input.field, input.field.defaultValue) : leftOut.success ? leftOut.data : undefined;
       const expected = !leftOut.success ? "required" : defaulted !== undefined ? `\`${String(defaulted)}\`` : "optional";
       expect(`${prop}: ${row.required}`).toBe(`${prop}: ${expected}`);
       expect(row.meaning).toBe(docs.get(prop));

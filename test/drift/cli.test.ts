@@ -30,7 +30,16 @@ const PROFILE_INACTIVE = {
     {
       op: "update",
       urn: urn(`${T}ApiKeyVerification`, "keywire-verification"),
-      oldState: { type: `${T}ApiKeyVerification`, inputs: { via: "header" }, outputs: { via: "header", verified: false, brokenLink: 'the inbound profile "p" is inactive: run pulumi up to re-activate it', brokenLinkId: "profile.inactive" } },
+      oldState: {
+        type: `${T}ApiKeyVerification`,
+        inputs: { via: "header" },
+        outputs: {
+          via: "header",
+          verified: false,
+          brokenLink: 'the inbound profile "p" is inactive: run pulumi up to re-activate it',
+          brokenLinkId: "profile.inactive",
+        },
+      },
       newState: { type: `${T}ApiKeyVerification`, inputs: { via: "header" } },
     },
   ],
@@ -82,7 +91,11 @@ async function drift(args: string[], output: string, pulumiCode: number, extraEn
     FAKE_PREVIEW_CODE: String(pulumiCode),
     ...extraEnv,
   };
-  const res = await runCommand(process.execPath, [TS_NODE, "--transpile-only", path.join(ROOT, "scripts", "drift", "cli.ts"), ...args], { cwd: dir, env, timeoutMs: RUN_TIMEOUT_MS });
+  const res = await runCommand(process.execPath, [TS_NODE, "--transpile-only", path.join(ROOT, "scripts", "drift", "cli.ts"), ...args], {
+    cwd: dir,
+    env,
+    timeoutMs: RUN_TIMEOUT_MS,
+  });
   if (res.timedOut) throw new Error(`drift ${args.join(" ")} did not finish within ${RUN_TIMEOUT_MS} ms`);
   return { code: res.code, stdout: res.stdout, stderr: res.stderr };
 }
@@ -105,7 +118,10 @@ test("drift: exit 7, the report, and the summary with the chain's broken link", 
 
 test("a secret of the stack's configuration echoed in the preview is not in what the check prints or writes", async () => {
   const secret = "plain-token-value-4711";
-  const config = JSON.stringify({ "keywire:apiKeyToken": { value: secret, secret: true }, "servicenow:instanceUrl": { value: "https://dev1.service-now.com", secret: false } });
+  const config = JSON.stringify({
+    "keywire:apiKeyToken": { value: secret, secret: true },
+    "servicenow:instanceUrl": { value: "https://dev1.service-now.com", secret: false },
+  });
   const leaky = {
     steps: [
       {

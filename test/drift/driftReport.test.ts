@@ -26,7 +26,11 @@ const preview: PreviewJson = {
     {
       op: "update",
       urn: urn(PROFILE, "keywire-profile"),
-      oldState: { type: PROFILE, inputs: { name: "p", keyLocation: "header" }, outputs: { name: "p", keyLocation: "header", sysId: "a".repeat(32), columns: {} } },
+      oldState: {
+        type: PROFILE,
+        inputs: { name: "p", keyLocation: "header" },
+        outputs: { name: "p", keyLocation: "header", sysId: "a".repeat(32), columns: {} },
+      },
       newState: { type: PROFILE, inputs: { name: "p", keyLocation: "query", __provider: "x" } },
     },
     {
@@ -38,10 +42,18 @@ const preview: PreviewJson = {
     {
       op: "update",
       urn: urn(VERIFY, "keywire-verification"),
-      oldState: { type: VERIFY, inputs: { via: "query" }, outputs: { via: "query", verified: false, brokenLink: "the key is inactive", brokenLinkId: "key.inactive" } },
+      oldState: {
+        type: VERIFY,
+        inputs: { via: "query" },
+        outputs: { via: "query", verified: false, brokenLink: "the key is inactive", brokenLinkId: "key.inactive" },
+      },
       newState: { type: VERIFY, inputs: { via: "query" } },
     },
-    { op: "create", urn: urn("pulumi-nodejs:dynamic/keywire/servicenow:AccessPolicyProfileLink", "keywire-link-event-api"), newState: { type: "pulumi-nodejs:dynamic/keywire/servicenow:AccessPolicyProfileLink" } },
+    {
+      op: "create",
+      urn: urn("pulumi-nodejs:dynamic/keywire/servicenow:AccessPolicyProfileLink", "keywire-link-event-api"),
+      newState: { type: "pulumi-nodejs:dynamic/keywire/servicenow:AccessPolicyProfileLink" },
+    },
   ],
 };
 
@@ -73,8 +85,18 @@ function refreshed(
 ): PreviewJson["steps"] {
   const u = urn(type, name);
   return [
-    { op: "refresh", urn: u, oldState: { type, inputs: state.wanted, outputs: state.before }, newState: { type, inputs: state.afterInputs ?? state.after, outputs: state.after } },
-    { op, urn: u, oldState: { type, inputs: state.afterInputs ?? state.after, outputs: state.after }, newState: { type, inputs: { ...state.wanted, __provider: "x" } } },
+    {
+      op: "refresh",
+      urn: u,
+      oldState: { type, inputs: state.wanted, outputs: state.before },
+      newState: { type, inputs: state.afterInputs ?? state.after, outputs: state.after },
+    },
+    {
+      op,
+      urn: u,
+      oldState: { type, inputs: state.afterInputs ?? state.after, outputs: state.after },
+      newState: { type, inputs: { ...state.wanted, __provider: "x" } },
+    },
   ];
 }
 
@@ -157,7 +179,7 @@ describe("one change on the instance is one item", () => {
     const [item] = buildDriftReport("dev", { steps }).items;
     expect(item.properties).toEqual([{ property: "description", expected: "new", actual: "old", source: "program" }]);
     expect(item.summary).toBe("the program changed description");
-    expect(item.fix).toBe('set description to new');
+    expect(item.fix).toBe("set description to new");
   });
 
   test("a field of keywire's own record that the program leaves to keywire is the instance's change too; a shipped record's other fields are not", () => {
@@ -214,7 +236,11 @@ describe("every item says what pulumi up --refresh will do", () => {
           newState: { type: `${T}UserRoleGrant`, inputs: { user: "u", role: "itil_admin" } },
         },
         { op: "delete", urn: urn(PROFILE, "old-profile"), oldState: { type: PROFILE, outputs: { name: "x" } } },
-        { op: "delete", urn: urn(`${T}AccessPolicy`, "old-shipped"), oldState: { type: `${T}AccessPolicy`, outputs: { name: "x", adoption: { sysId: "s", original: {} } } } },
+        {
+          op: "delete",
+          urn: urn(`${T}AccessPolicy`, "old-shipped"),
+          oldState: { type: `${T}AccessPolicy`, outputs: { name: "x", adoption: { sysId: "s", original: {} } } },
+        },
         { op: "delete-replaced", urn: urn(KEY, "keywire-key-2"), oldState: { type: KEY, outputs: {} } },
       ],
     });
@@ -232,7 +258,10 @@ describe("every item says what pulumi up --refresh will do", () => {
     ]);
     // What check derives for a new key (its generation, its issue time) is no drift.
     expect(report.items[2].properties.map((p) => p.property)).toEqual(["rotation"]);
-    for (const line of formatDriftText(report).split("\n").filter((l) => l.startsWith("- "))) expect(line).toMatch(/ → pulumi up --refresh will /);
+    for (const line of formatDriftText(report)
+      .split("\n")
+      .filter((l) => l.startsWith("- ")))
+      expect(line).toMatch(/ → pulumi up --refresh will /);
   });
 });
 
@@ -249,11 +278,20 @@ describe("a key parked for its token", () => {
             name: "keywire-dev events",
             tokenConfigKey: "keywire:apiKeyToken",
             rotation: { trigger: "2" },
-            parkedKey: { sysId: "b".repeat(32), name: "keywire-dev events #2", recordUrl: "https://dev1.service-now.com/nav_to.do?uri=api_key.do%3Fsys_id%3Dbbbb" },
+            parkedKey: {
+              sysId: "b".repeat(32),
+              name: "keywire-dev events #2",
+              recordUrl: "https://dev1.service-now.com/nav_to.do?uri=api_key.do%3Fsys_id%3Dbbbb",
+            },
           },
         },
       },
-      { op: "update", urn: urn(VERIFY, "keywire-verification"), oldState: { type: VERIFY, inputs: {}, outputs: { verified: true } }, newState: { type: VERIFY, inputs: { keySysId: UNKNOWN } } },
+      {
+        op: "update",
+        urn: urn(VERIFY, "keywire-verification"),
+        oldState: { type: VERIFY, inputs: {}, outputs: { verified: true } },
+        newState: { type: VERIFY, inputs: { keySysId: UNKNOWN } },
+      },
     ],
   });
 
@@ -262,7 +300,9 @@ describe("a key parked for its token", () => {
     expect(report.items).toHaveLength(1);
     const [item] = report.items;
     expect(item.action).toBe("replace");
-    expect(item.summary).toBe(`"keywire-dev events #2" (sys_id ${"b".repeat(32)}) is inactive, waiting for its token (the manual token route); the key it replaces still serves`);
+    expect(item.summary).toBe(
+      `"keywire-dev events #2" (sys_id ${"b".repeat(32)}) is inactive, waiting for its token (the manual token route); the key it replaces still serves`,
+    );
     expect(item.parkedKey?.steps).toEqual([
       "Open https://dev1.service-now.com/nav_to.do?uri=api_key.do%3Fsys_id%3Dbbbb, unlock the Token field and copy the token.",
       "Run `pulumi config set --secret keywire:apiKeyToken --stack dev` and paste the token: it reads the token from standard input, so it lands in no shell history or process list.",
@@ -283,12 +323,19 @@ describe("a key parked for its token", () => {
   test("a first key parked at the first up is one too; no working key yet", () => {
     const [item] = buildDriftReport("dev", parked("create")).items;
     expect(item.action).toBe("create");
-    expect(item.parkedKey?.steps[2]).toBe("Run `pulumi up --refresh --stack dev`: keywire takes the parked key over, activates it and proves the token before using it.");
+    expect(item.parkedKey?.steps[2]).toBe(
+      "Run `pulumi up --refresh --stack dev`: keywire takes the parked key over, activates it and proves the token before using it.",
+    );
   });
 });
 
 test("a preview with only unchanged steps is no drift", () => {
-  const report = buildDriftReport("dev", { steps: [{ op: "same", urn: urn(KEY, "k") }, { op: "refresh", urn: urn(KEY, "k") }] });
+  const report = buildDriftReport("dev", {
+    steps: [
+      { op: "same", urn: urn(KEY, "k") },
+      { op: "refresh", urn: urn(KEY, "k") },
+    ],
+  });
   expect(report.drifted).toBe(false);
   expect(formatDriftText(report)).toBe("stack dev: no drift\n");
 });
@@ -347,7 +394,9 @@ describe("the stack's secrets never reach the output", () => {
         newState: { type: PROFILE, inputs: { name: "p", note: `new ${TOKEN}`, nested: { t: "x" } } },
       },
     ],
-    diagnostics: [{ severity: "error", urn: urn(PROFILE, "keywire-profile"), message: `read failed: login ${PASSWORD} refused; token ${JSON.stringify(TOKEN)}` }],
+    diagnostics: [
+      { severity: "error", urn: urn(PROFILE, "keywire-profile"), message: `read failed: login ${PASSWORD} refused; token ${JSON.stringify(TOKEN)}` },
+    ],
   };
 
   test("configSecrets takes the values marked secret, and only those", () => {

@@ -24,7 +24,12 @@ function refreshed(
   const u = urn(type, name);
   return [
     { op: "refresh", urn: u, oldState: { type, inputs: state.stored, outputs: state.before }, newState: { type, inputs: state.stored, outputs: state.after } },
-    { op, urn: u, oldState: { type, inputs: state.stored, outputs: state.after }, newState: { type, inputs: { ...(state.wanted ?? state.stored), __provider: "x" } } },
+    {
+      op,
+      urn: u,
+      oldState: { type, inputs: state.stored, outputs: state.after },
+      newState: { type, inputs: { ...(state.wanted ?? state.stored), __provider: "x" } },
+    },
   ];
 }
 
@@ -33,14 +38,37 @@ function record(fields: Record<string, unknown>, columns: Record<string, string>
   return { ...extra, ...fields, sysId: ID, columns, resolved: {}, recordUrl: `https://x.service-now.com/nav_to.do?uri=x.do%3Fsys_id%3D${ID}` };
 }
 
-const keyStored = { name: "k", user: "svc.k", active: true, expiresInDays: 90, generation: 1, issuedAt: "2026-12-01 00:00:00", identity: "keywire/dev/ApiKey/k" };
-const keyCarried = { expiresInDays: 90, generation: 1, issuedAt: "2026-12-01 00:00:00", expiresAt: "2027-03-01 00:00:00", createdAt: "2026-12-01 00:00:00", identity: "keywire/dev/ApiKey/k" };
+const keyStored = {
+  name: "k",
+  user: "svc.k",
+  active: true,
+  expiresInDays: 90,
+  generation: 1,
+  issuedAt: "2026-12-01 00:00:00",
+  identity: "keywire/dev/ApiKey/k",
+};
+const keyCarried = {
+  expiresInDays: 90,
+  generation: 1,
+  issuedAt: "2026-12-01 00:00:00",
+  expiresAt: "2027-03-01 00:00:00",
+  createdAt: "2026-12-01 00:00:00",
+  identity: "keywire/dev/ApiKey/k",
+};
 
 test("an expiry changed on the instance, which the program leaves to expiresInDays and never stored, is the instance's change", () => {
   const steps = refreshed("update", `${T}ApiKey`, "keywire-key", {
     stored: keyStored,
-    before: record({ name: "k", user: "svc.k", active: true, expires: "2027-03-01 00:00:00" }, { name: "k", active: "true", expires: "2027-03-01 00:00:00" }, keyCarried),
-    after: record({ name: "k", user: "svc.k", active: true, expires: "2031-01-01 00:00:00" }, { name: "k", active: "true", expires: "2031-01-01 00:00:00" }, keyCarried),
+    before: record(
+      { name: "k", user: "svc.k", active: true, expires: "2027-03-01 00:00:00" },
+      { name: "k", active: "true", expires: "2027-03-01 00:00:00" },
+      keyCarried,
+    ),
+    after: record(
+      { name: "k", user: "svc.k", active: true, expires: "2031-01-01 00:00:00" },
+      { name: "k", active: "true", expires: "2031-01-01 00:00:00" },
+      keyCarried,
+    ),
   });
   const [item] = buildDriftReport("dev", { steps }).items;
   expect(item.properties).toEqual([{ property: "expires", expected: "2027-03-01 00:00:00", actual: "2031-01-01 00:00:00", source: "instance" }]);
@@ -97,7 +125,9 @@ test("a rotated key's record name carries its generation: that is no drift, a de
     before: record({ name: "k #2", user: "svc.k", active: true }, { name: "k #2", active: "true" }, carried),
     after: record({ name: "someone's", user: "svc.k", active: true }, { name: "someone's", active: "true" }, carried),
   });
-  expect(buildDriftReport("dev", { steps: renamed }).items[0].properties).toEqual([{ property: "name", expected: "k #2", actual: "someone's", source: "instance" }]);
+  expect(buildDriftReport("dev", { steps: renamed }).items[0].properties).toEqual([
+    { property: "name", expected: "k #2", actual: "someone's", source: "instance" },
+  ]);
 });
 
 test("a shipped record keywire adopted is kept only in what the program states, even when the refresh sees more", () => {
@@ -106,7 +136,11 @@ test("a shipped record keywire adopted is kept only in what the program states, 
   const steps = refreshed("update", `${T}AccessPolicy`, "keywire-table-get", {
     stored,
     before: record({ name: "Table GET API Access Policy", active: true, httpMethod: "GET" }, { active: "true", http_method: "GET" }, { adopt: true, adoption }),
-    after: record({ name: "Table GET API Access Policy", active: false, httpMethod: "PUT" }, { active: "false", http_method: "PUT" }, { adopt: true, adoption }),
+    after: record(
+      { name: "Table GET API Access Policy", active: false, httpMethod: "PUT" },
+      { active: "false", http_method: "PUT" },
+      { adopt: true, adoption },
+    ),
   });
   expect(buildDriftReport("dev", { steps }).items[0].properties.map((p) => p.property)).toEqual(["active"]);
 });

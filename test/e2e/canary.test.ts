@@ -41,7 +41,12 @@ beforeAll(async () => {
   sns = await startSnsTestServer();
   em = await startEmulator();
   // In this process the client is given what `sns.env` gives the CLI.
-  aws = new SNSClient({ endpoint: sns.endpoint, region: sns.region, credentials: { accessKeyId: "keywire-test", secretAccessKey: "keywire-test-secret" }, maxAttempts: 1 });
+  aws = new SNSClient({
+    endpoint: sns.endpoint,
+    region: sns.region,
+    credentials: { accessKeyId: "keywire-test", secretAccessKey: "keywire-test-secret" },
+    maxAttempts: 1,
+  });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-canary-e2e-"));
 }, FIRST_START_TIMEOUT_MS);
 
@@ -91,8 +96,9 @@ async function healthyChain(): Promise<Chain> {
   const { TopicArn } = await aws.send(new CreateTopicCommand({ Name: `keywire-canary-${++topics}` }));
   if (!TopicArn) throw new Error("CreateTopic returned no ARN");
   await aws.send(new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: endpoint }));
-  const confirmed = await waitFor("the subscription's confirmation", () =>
-    em.store.query("sn_em_connector_push_log", (r) => r.message_type === "SubscriptionConfirmation" && r.topic_arn === TopicArn)[0],
+  const confirmed = await waitFor(
+    "the subscription's confirmation",
+    () => em.store.query("sn_em_connector_push_log", (r) => r.message_type === "SubscriptionConfirmation" && r.topic_arn === TopicArn)[0],
   );
   expect(confirmed.status).toBe("confirmed");
   return { topicArn: TopicArn, keyId: key.row.sys_id, token: key.token, profileId: profile.sys_id };
@@ -116,11 +122,15 @@ async function canary(chain: Chain, timeoutSeconds: number): Promise<Run> {
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|SERVICENOW_)/.test(k) && k !== "GITHUB_STEP_SUMMARY"));
   Object.assign(env, sns.env, { SERVICENOW_INSTANCE_URL: em.url, SERVICENOW_USERNAME: "admin", SERVICENOW_PASSWORD: ADMIN_PASSWORD });
   const args = ["--stack", STACK, "--topic-arn", chain.topicArn, "--timeout-seconds", String(timeoutSeconds)];
-  const res = await runCommand(process.execPath, [TS_NODE, "--transpile-only", "scripts/canary/cli.ts", ...args, "--json", files.json, "--markdown", files.markdown, "--summary", files.summary], {
-    cwd: ROOT,
-    env,
-    timeoutMs: RUN_TIMEOUT_MS,
-  });
+  const res = await runCommand(
+    process.execPath,
+    [TS_NODE, "--transpile-only", "scripts/canary/cli.ts", ...args, "--json", files.json, "--markdown", files.markdown, "--summary", files.summary],
+    {
+      cwd: ROOT,
+      env,
+      timeoutMs: RUN_TIMEOUT_MS,
+    },
+  );
   if (res.timedOut) throw new Error(`canary did not finish within ${RUN_TIMEOUT_MS} ms`);
   if (!fs.existsSync(files.json)) throw new Error(`no report (exit ${res.code}): ${res.stderr}`);
   return {
@@ -159,9 +169,20 @@ test("a healthy chain: exit 0, delivered, one Clear em_event with the marker, la
   const [event, ...more] = eventsFor(r.marker);
   expect(more).toEqual([]);
   expect(em.store.query("em_event")).toHaveLength(1);
-  expect(event).toMatchObject({ source: "aws", severity: "0", message_key: `${sns.accountId}:${sns.region}:${r.marker}`, sys_created_by: "svc.keywire.events" });
+  expect(event).toMatchObject({
+    source: "aws",
+    severity: "0",
+    message_key: `${sns.accountId}:${sns.region}:${r.marker}`,
+    sys_created_by: "svc.keywire.events",
+  });
   expect(JSON.parse(event.additional_info)).toMatchObject({ sns_topic_arn: chain.topicArn, sns_subject: r.subject, new_state: "OK", alarm_name: r.marker });
-  expect(r.event).toEqual({ sysId: event.sys_id, createdOn: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/), severity: "0", messageKey: event.message_key, state: event.state });
+  expect(r.event).toEqual({
+    sysId: event.sys_id,
+    createdOn: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/),
+    severity: "0",
+    messageKey: event.message_key,
+    state: event.state,
+  });
   expect(r.latency).toEqual({ publishToEventCreatedSeconds: expect.any(Number), publishToSeenMs: expect.any(Number) });
   expect(r.leaves).toContain(`one em_event row (${event.sys_id}) with Clear severity and a unique message key, and no alert`);
 
@@ -190,7 +211,9 @@ test("the key deactivated on the instance: exit 7; SNS accepted the publish, Ser
 
   expect(run.stdout).toMatch(/^canary e2e: NOT delivered\n/);
   expect(run.stdout).toContain(`  next: npm run drift -- --stack ${STACK}`);
-  expect(run.stderr).toBe(`canary: NOT delivered: SNS accepted MessageId ${r.messageId} and ServiceNow recorded nothing within 3 s; run npm run drift -- --stack ${STACK} to find the broken link\n`);
+  expect(run.stderr).toBe(
+    `canary: NOT delivered: SNS accepted MessageId ${r.messageId} and ServiceNow recorded nothing within 3 s; run npm run drift -- --stack ${STACK} to find the broken link\n`,
+  );
   expect(run.markdown).toContain("❌ **Not delivered**");
   expect(run.markdown).toContain(`**Next:** run \`npm run drift -- --stack ${STACK}\``);
   expectNoSecret(run, chain);
@@ -200,7 +223,12 @@ test("a foreign, more specific access policy for POST on sn_em_connector/em that
   const chain = await healthyChain();
   // Another team's policy: method-specific, so it governs the POST instead of keywire's,
   // and it admits only its own (header) profile.
-  const theirs = em.store.insert("sys_api_access_policy", { name: "another team's Event Management policy", api_path: "sn_em_connector/em", http_method: "POST", apply_all_methods: false });
+  const theirs = em.store.insert("sys_api_access_policy", {
+    name: "another team's Event Management policy",
+    api_path: "sn_em_connector/em",
+    http_method: "POST",
+    apply_all_methods: false,
+  });
   mapProfile(em, theirs.sys_id, makeKeyProfile(em, "header").sys_id);
   const before = inboundRequests();
   const run = await canary(chain, 3);

@@ -43,7 +43,11 @@ test("(b) a rotation's replacement key committed: the rerun makes the replacemen
   expect(outcome.problems).toEqual([]);
   expect(outcome.recovery?.commands).toEqual(AFTER_A_KILLED_CREATE);
   expect(matrix().emu.store.get("api_key", old)).toBeUndefined();
-  expect(matrix().emu.store.query("api_key", (k) => k.name.startsWith(KEY_NAME)).map((k) => k.name)).toEqual([`${KEY_NAME} #2`]);
+  expect(
+    matrix()
+      .emu.store.query("api_key", (k) => k.name.startsWith(KEY_NAME))
+      .map((k) => k.name),
+  ).toEqual([`${KEY_NAME} #2`]);
 });
 
 test("(d) a new key's probe answered: the rerun converges on one proven key", async () => {
@@ -66,7 +70,11 @@ test("the judgement sees what a crash could leave: a key nobody holds, a second 
     const problems = await problemsOf(
       m.emu,
       m.base,
-      { state: { ...view.state, pending: ["creating keywire-key"] }, outputs: { ...view.outputs, inboundEndpoint: endpoint.toString(), verified: false }, driftExit: 7 },
+      {
+        state: { ...view.state, pending: ["creating keywire-key"] },
+        outputs: { ...view.outputs, inboundEndpoint: endpoint.toString(), verified: false },
+        driftExit: 7,
+      },
       "deployed",
     );
     expect(problems).toEqual([

@@ -31,31 +31,34 @@ let emu: RunningEmulator;
 /** The stand-in for the team's own `pulumi`, first on PATH. */
 let teamBin: string;
 
-beforeAll(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-install-"));
-  const env = teamEnv(path.join(work, "home"));
-  const pack = await packKeywire(work, env);
-  packed = pack.files;
-  project = createTeamProgram(path.join(work, "team-program"));
-  await installPacked(project, pack.tarball, env);
+beforeAll(
+  async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-install-"));
+    const env = teamEnv(path.join(work, "home"));
+    const pack = await packKeywire(work, env);
+    packed = pack.files;
+    project = createTeamProgram(path.join(work, "team-program"));
+    await installPacked(project, pack.tarball, env);
 
-  emu = await startEmulator();
-  teamBin = path.join(work, "team-bin");
-  fs.mkdirSync(teamBin);
-  // Records where it ran, with which PULUMI_HOME, and what it was asked; answers like the CLI.
-  const fake = [
-    `#!${process.execPath}`,
-    "const fs = require('fs');",
-    "const args = process.argv.slice(2);",
-    `if (args[0] === 'version') { process.stdout.write('v${sdkVersion()}\\n'); process.exit(0); }`,
-    "fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ cwd: process.cwd(), home: process.env.PULUMI_HOME, args }) + '\\n');",
-    "if (args[0] === 'config') { process.stdout.write(process.env.FAKE_CONFIG || '{}'); process.exit(0); }",
-    "if (args[0] === 'preview') { process.stdout.write(process.env.FAKE_PREVIEW); process.exit(Number(process.env.FAKE_PREVIEW_CODE)); }",
-    "if (args[0] === 'stack' && args[1] === 'export') { process.stdout.write(process.env.FAKE_EXPORT); process.exit(0); }",
-    "process.exit(99);",
-  ].join("\n");
-  fs.writeFileSync(path.join(teamBin, "pulumi"), fake, { mode: 0o755 });
-}, NPM_TIMEOUT_MS + 5 * 60_000);
+    emu = await startEmulator();
+    teamBin = path.join(work, "team-bin");
+    fs.mkdirSync(teamBin);
+    // Records where it ran, with which PULUMI_HOME, and what it was asked; answers like the CLI.
+    const fake = [
+      `#!${process.execPath}`,
+      "const fs = require('fs');",
+      "const args = process.argv.slice(2);",
+      `if (args[0] === 'version') { process.stdout.write('v${sdkVersion()}\\n'); process.exit(0); }`,
+      "fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ cwd: process.cwd(), home: process.env.PULUMI_HOME, args }) + '\\n');",
+      "if (args[0] === 'config') { process.stdout.write(process.env.FAKE_CONFIG || '{}'); process.exit(0); }",
+      "if (args[0] === 'preview') { process.stdout.write(process.env.FAKE_PREVIEW); process.exit(Number(process.env.FAKE_PREVIEW_CODE)); }",
+      "if (args[0] === 'stack' && args[1] === 'export') { process.stdout.write(process.env.FAKE_EXPORT); process.exit(0); }",
+      "process.exit(99);",
+    ].join("\n");
+    fs.writeFileSync(path.join(teamBin, "pulumi"), fake, { mode: 0o755 });
+  },
+  NPM_TIMEOUT_MS + 5 * 60_000,
+);
 
 afterAll(async () => {
   await emu?.stop();
@@ -69,7 +72,13 @@ interface Asked {
 }
 
 function readLog(file: string): Asked[] {
-  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Asked) : [];
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Asked)
+    : [];
 }
 
 test("the package ships the compiled command and its bin entry, and no sources", () => {
@@ -79,7 +88,9 @@ test("the package ships the compiled command and its bin entry, and no sources",
   const installed = path.join(project, "node_modules", "keywire");
   const pkg = JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8")) as { bin?: Record<string, string> };
   expect(pkg.bin).toEqual({ keywire: "dist/cli/scripts/cli/keywire.js" });
-  expect(fs.realpathSync(path.join(project, "node_modules", ".bin", "keywire"))).toBe(fs.realpathSync(path.join(installed, "dist", "cli", "scripts", "cli", "keywire.js")));
+  expect(fs.realpathSync(path.join(project, "node_modules", ".bin", "keywire"))).toBe(
+    fs.realpathSync(path.join(installed, "dist", "cli", "scripts", "cli", "keywire.js")),
+  );
   expect(fs.readFileSync(path.join(installed, "dist", "cli", "scripts", "cli", "keywire.js"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
 });
 
@@ -120,7 +131,10 @@ test("npx keywire drift runs the team's own pulumi from PATH in the team's direc
 
   // A usage error: one line naming the command as the team types it.
   const usage = await npx(project, ["keywire", "drift"], env);
-  expect({ code: usage.code, stderr: usage.stderr.trim() }).toEqual({ code: DRIFT_EXIT.cannotRun, stderr: `drift: --stack <name> is required; ${driftHelp(keywireCommand).split("\n")[0]}` });
+  expect({ code: usage.code, stderr: usage.stderr.trim() }).toEqual({
+    code: DRIFT_EXIT.cannotRun,
+    stderr: `drift: --stack <name> is required; ${driftHelp(keywireCommand).split("\n")[0]}`,
+  });
 });
 
 test("without a pulumi on PATH the installed command says what to do, and writes nothing into the package", async () => {
@@ -130,8 +144,17 @@ test("without a pulumi on PATH the installed command says what to do, and writes
   expect(run.stderr).toContain(`drift: Cannot provide the pulumi CLI v${sdkVersion()}`);
   expect(run.stderr).toContain("  - PATH: no pulumi on PATH");
   // The Go build needs keywire's repository; an installed package says so instead of trying.
-  expect(run.stderr).toContain(`  - Go: not from an installed keywire (the build needs tools/language-host from keywire's repository); put a pulumi v${sdkVersion()} or newer on PATH`);
-  expect(fs.readdirSync(path.join(project, "node_modules", "keywire")).sort()).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "dist", "package.json", "resources"]);
+  expect(run.stderr).toContain(
+    `  - Go: not from an installed keywire (the build needs tools/language-host from keywire's repository); put a pulumi v${sdkVersion()} or newer on PATH`,
+  );
+  expect(fs.readdirSync(path.join(project, "node_modules", "keywire")).sort()).toEqual([
+    "CHANGELOG.md",
+    "LICENSE",
+    "README.md",
+    "dist",
+    "package.json",
+    "resources",
+  ]);
 });
 
 test("npx keywire audit reads the stack through the wrapper the package ships, in the team's directory", async () => {
@@ -142,7 +165,15 @@ test("npx keywire audit reads the stack through the wrapper the package ships, i
     version: 3,
     deployment: {
       manifest: { time: "2030-01-01T00:00:00Z", magic: "x", version: `v${sdkVersion()}` },
-      resources: [{ urn: "urn:pulumi:dev::team-program::pulumi-nodejs:dynamic/keywire/servicenow:ApiKey::k", custom: true, id: key, type: "pulumi-nodejs:dynamic/keywire/servicenow:ApiKey", outputs: { sysId: key } }],
+      resources: [
+        {
+          urn: "urn:pulumi:dev::team-program::pulumi-nodejs:dynamic/keywire/servicenow:ApiKey::k",
+          custom: true,
+          id: key,
+          type: "pulumi-nodejs:dynamic/keywire/servicenow:ApiKey",
+          outputs: { sysId: key },
+        },
+      ],
     },
   };
   const config = {

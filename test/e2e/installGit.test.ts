@@ -33,20 +33,27 @@ async function git(args: string[], cwd: string): Promise<string> {
   return res.stdout.trim();
 }
 
-beforeAll(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-install-git-"));
-  const bare = path.join(work, "keywire.git");
-  await git(["clone", "--quiet", "--bare", REPO_ROOT, bare], work);
-  const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
-  tag = `v${version}`;
-  // The release tag, in the clone only: the route is the one a release gets.
-  await git(["tag", "--force", tag, await git(["rev-parse", "HEAD"], bare)], bare);
+beforeAll(
+  async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-e2e-install-git-"));
+    const bare = path.join(work, "keywire.git");
+    await git(["clone", "--quiet", "--bare", REPO_ROOT, bare], work);
+    const version = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+    tag = `v${version}`;
+    // The release tag, in the clone only: the route is the one a release gets.
+    await git(["tag", "--force", tag, await git(["rev-parse", "HEAD"], bare)], bare);
 
-  project = createTeamProgram(path.join(work, "team-program"));
-  const env = teamEnv(path.join(work, "home-install"));
-  const res = await runCommand("npm", ["install", `git+file://${bare}#${tag}`, "--prefer-offline", "--no-audit", "--no-fund"], { cwd: project, env, timeoutMs: GIT_INSTALL_TIMEOUT_MS });
-  if (res.code !== 0) throw new Error(`npm install from git exited ${res.code}${res.timedOut ? " (timed out)" : ""}\n${res.stderr.slice(-4000)}`);
-}, GIT_INSTALL_TIMEOUT_MS + 2 * GIT_TIMEOUT_MS);
+    project = createTeamProgram(path.join(work, "team-program"));
+    const env = teamEnv(path.join(work, "home-install"));
+    const res = await runCommand("npm", ["install", `git+file://${bare}#${tag}`, "--prefer-offline", "--no-audit", "--no-fund"], {
+      cwd: project,
+      env,
+      timeoutMs: GIT_INSTALL_TIMEOUT_MS,
+    });
+    if (res.code !== 0) throw new Error(`npm install from git exited ${res.code}${res.timedOut ? " (timed out)" : ""}\n${res.stderr.slice(-4000)}`);
+  },
+  GIT_INSTALL_TIMEOUT_MS + 2 * GIT_TIMEOUT_MS,
+);
 
 afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -57,11 +64,20 @@ test("the tag was built on install: the library and the command line are there, 
   expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false);
   const lock = JSON.parse(fs.readFileSync(path.join(project, "package-lock.json"), "utf8")) as { packages: Record<string, { resolved?: string }> };
   expect(lock.packages["node_modules/keywire"].resolved).toMatch(/^git\+file:\/\/.+keywire\.git#[0-9a-f]{40}$/);
-  for (const f of ["dist/index.js", "dist/servicenow/index.js", "dist/cli/scripts/cli/keywire.js", "dist/cli/scripts/pulumi/run.js", "resources/core/providerLoading/loadProvider.js"]) {
+  for (const f of [
+    "dist/index.js",
+    "dist/servicenow/index.js",
+    "dist/cli/scripts/cli/keywire.js",
+    "dist/cli/scripts/pulumi/run.js",
+    "resources/core/providerLoading/loadProvider.js",
+  ]) {
     expect(fs.existsSync(path.join(installed, f))).toBe(true);
   }
-  for (const f of ["resources/index.ts", "scripts", "tools", "test", "dist/sources.digest", "dist/cli/sources.digest"]) expect(fs.existsSync(path.join(installed, f))).toBe(false);
-  expect(fs.realpathSync(path.join(project, "node_modules", ".bin", "keywire"))).toBe(fs.realpathSync(path.join(installed, "dist", "cli", "scripts", "cli", "keywire.js")));
+  for (const f of ["resources/index.ts", "scripts", "tools", "test", "dist/sources.digest", "dist/cli/sources.digest"])
+    expect(fs.existsSync(path.join(installed, f))).toBe(false);
+  expect(fs.realpathSync(path.join(project, "node_modules", ".bin", "keywire"))).toBe(
+    fs.realpathSync(path.join(installed, "dist", "cli", "scripts", "cli", "keywire.js")),
+  );
 });
 
 test("npx keywire --help and npx keywire drift --help answer in the team's program", async () => {

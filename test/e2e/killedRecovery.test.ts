@@ -54,10 +54,15 @@ afterAll(async () => {
 });
 
 test("the killed run's lock refuses up and refresh, and names `pulumi cancel`; preview still runs", async () => {
-  for (const args of [["up", "--yes", "--skip-preview"], ["refresh", "--yes"]]) {
+  for (const args of [
+    ["up", "--yes", "--skip-preview"],
+    ["refresh", "--yes"],
+  ]) {
     const res = await run(args);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.");
+    expect(res.stderr).toContain(
+      "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+    );
     expect(res.stderr).toMatch(/\.pulumi\/locks\/organization\/keywire\/local\/[0-9a-f-]+\.json\?no_tmp_dir=true: created by .+ \(pid \d+\) at /);
   }
   expect((await run(["preview"])).code).toBe(0);
@@ -107,7 +112,11 @@ test("an empty .attrs beside the checkpoint fails every command with EOF until i
   const attrs = path.join(stack.backend.dir, "state", ".pulumi", "stacks", "keywire", `${LOCAL_STACK}.json.attrs`);
   expect(fs.statSync(attrs).size).toBeGreaterThan(0);
   fs.truncateSync(attrs, 0);
-  for (const args of [["stack", "output"], ["cancel", "--yes"], ["up", "--yes", "--skip-preview"]]) {
+  for (const args of [
+    ["stack", "output"],
+    ["cancel", "--yes"],
+    ["up", "--yes", "--skip-preview"],
+  ]) {
     const res = await run(args);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("error: failed to load checkpoint: EOF");

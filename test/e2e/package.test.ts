@@ -77,12 +77,23 @@ afterAll(async () => {
 });
 
 test("the package holds compiled JavaScript, declarations, the provider loader and the license, and no sources", () => {
-  for (const f of ["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/providerLoading/loadProvider.js", "dist/index.js", "dist/index.d.ts", "dist/schema.d.ts"]) {
+  for (const f of [
+    "package.json",
+    "LICENSE",
+    "README.md",
+    "CHANGELOG.md",
+    "resources/core/providerLoading/loadProvider.js",
+    "dist/index.js",
+    "dist/index.d.ts",
+    "dist/schema.d.ts",
+  ]) {
     expect(packed).toContain(f);
   }
   for (const sub of ["servicenow", "freshservice", "ivanti", "aws"]) expect(packed).toContain(`dist/${sub}/index.js`);
   const unexpected = packed.filter(
-    (f) => !["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/providerLoading/loadProvider.js"].includes(f) && !/^dist\/.+\.(js|d\.ts)$/.test(f),
+    (f) =>
+      !["package.json", "LICENSE", "README.md", "CHANGELOG.md", "resources/core/providerLoading/loadProvider.js"].includes(f) &&
+      !/^dist\/.+\.(js|d\.ts)$/.test(f),
   );
   expect(unexpected).toEqual([]);
   // What the example installed is the package, not a link to the checkout.
@@ -98,7 +109,12 @@ function pulumiResourcePackages(nodeModules: string, depth = 0): string[] {
   const dirs = fs.readdirSync(nodeModules, { withFileTypes: true }).flatMap((e) => {
     if (!e.isDirectory() || e.name.startsWith(".")) return [];
     const dir = path.join(nodeModules, e.name);
-    return e.name.startsWith("@") ? fs.readdirSync(dir, { withFileTypes: true }).filter((s) => s.isDirectory()).map((s) => path.join(dir, s.name)) : [dir];
+    return e.name.startsWith("@")
+      ? fs
+          .readdirSync(dir, { withFileTypes: true })
+          .filter((s) => s.isDirectory())
+          .map((s) => path.join(dir, s.name))
+      : [dir];
   });
   return dirs.flatMap((dir) => {
     const file = path.join(dir, "package.json");
@@ -114,7 +130,11 @@ test("the example, ServiceNow resources only, installs no provider package, so t
 });
 
 test("the example type-checks against the package's declarations, with TypeScript's older module resolution", async () => {
-  const tsc = await runCommand(path.join(project, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], { cwd: project, env: tc.env, timeoutMs: NPM_TIMEOUT_MS });
+  const tsc = await runCommand(path.join(project, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], {
+    cwd: project,
+    env: tc.env,
+    timeoutMs: NPM_TIMEOUT_MS,
+  });
   expect(`${tsc.stdout}${tsc.stderr}`).toBe("");
   expect(tsc.code).toBe(0);
 });

@@ -94,7 +94,6 @@ test("first deployment: up stops for the token and parks the key; with the opera
   expect(first.output).toContain("`pulumi config set --secret keywire:apiKeyToken` (it reads the token from standard input");
   expect(first.output).toContain("(docs/runbook.md)");
 
-
   const token = await setToken(parked.sys_id);
   await ok(["up", "--yes", "--skip-preview"]);
   const out = await outputs();
@@ -205,7 +204,10 @@ test("a lost state: a new stack with keywire:adopt and the operator's token take
   expect(out.tokenSource).toBe("operator");
   expect(out.verified).toBe(true);
   expect(new URL(String(out.inboundEndpoint)).searchParams.get("x-sn-apikey")).toBe(token);
-  for (const [output, id] of [["inboundProfileSysId", out.inboundProfileSysId], ["eventPolicySysId", out.eventPolicySysId]] as const) {
+  for (const [output, id] of [
+    ["inboundProfileSysId", out.inboundProfileSysId],
+    ["eventPolicySysId", out.eventPolicySysId],
+  ] as const) {
     expect([output, id]).toEqual([output, String(deployed[output])]);
   }
 

@@ -40,7 +40,9 @@ let runnerB: string;
 
 function expectOk(res: RunPulumiResult, what: string): RunPulumiResult {
   if (res.code !== 0) {
-    throw new Error(`${what} exited ${res.timedOut ? "(timed out)" : res.code}\n--- stdout\n${res.stdout.slice(-3000)}\n--- stderr\n${res.stderr.slice(-3000)}`);
+    throw new Error(
+      `${what} exited ${res.timedOut ? "(timed out)" : res.code}\n--- stdout\n${res.stdout.slice(-3000)}\n--- stderr\n${res.stderr.slice(-3000)}`,
+    );
   }
   return res;
 }

@@ -137,7 +137,9 @@ test("out-of-band changes are drift, named by resource and property; up repairs 
   expect(first.code).toBe(7);
   const byResource = new Map(first.report.items.map((i) => [i.resource, i]));
   expect(byResource.get("ApiKey keywire-key")?.properties).toEqual([{ property: "active", expected: true, actual: false, source: "instance" }]);
-  expect(byResource.get("InboundProfile keywire-profile")?.properties).toEqual([{ property: "keyLocation", expected: "query", actual: "header", source: "instance" }]);
+  expect(byResource.get("InboundProfile keywire-profile")?.properties).toEqual([
+    { property: "keyLocation", expected: "query", actual: "header", source: "instance" },
+  ]);
   expect(byResource.get("AccessPolicy keywire-table-get")?.properties).toEqual([{ property: "active", expected: true, actual: false, source: "instance" }]);
   // The chain check's diagnosis is told with the change that explains it, not as an item of its own.
   expect(byResource.get("ApiKey keywire-key")?.breaks).toBe("the key is inactive: run pulumi up to re-activate it");
@@ -181,12 +183,24 @@ test("state written by an older provider version is refreshed and destroyed by t
   const calls = path.join(project, "provider-calls.log");
   const source = fs.readFileSync(engine, "utf8");
   const changed = source
-    .replace("async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {", `async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {\n      require("fs").appendFileSync(${JSON.stringify(calls)}, "read\\n");`)
-    .replace("async delete(id: string, props: RecordOutputs): Promise<void> {", `async delete(id: string, props: RecordOutputs): Promise<void> {\n      require("fs").appendFileSync(${JSON.stringify(calls)}, "delete\\n");`);
+    .replace(
+      "async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {",
+      `async read(id: string, props?: RecordOutputs): Promise<pulumi.dynamic.ReadResult> {\n      require("fs").appendFileSync(${JSON.stringify(calls)}, "read\\n");`,
+    )
+    .replace(
+      "async delete(id: string, props: RecordOutputs): Promise<void> {",
+      `async delete(id: string, props: RecordOutputs): Promise<void> {\n      require("fs").appendFileSync(${JSON.stringify(calls)}, "delete\\n");`,
+    );
   expect(changed).not.toBe(source);
   fs.writeFileSync(engine, changed);
   loads.clear();
-  const count = (what: string) => (fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").filter((l) => l === what).length : 0);
+  const count = (what: string) =>
+    fs.existsSync(calls)
+      ? fs
+          .readFileSync(calls, "utf8")
+          .split("\n")
+          .filter((l) => l === what).length
+      : 0;
 
   // Every ServiceNow record resource in the state (the probe, preflight, the key's leftovers and the policies' handover are not records).
   const records = (JSON.parse(stateFile()).checkpoint.latest.resources as Array<{ type: string }>).filter((r) =>

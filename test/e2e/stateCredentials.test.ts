@@ -119,7 +119,11 @@ test("a credential set without --secret stops the run with the command that encr
   // program which keys it stores encrypted: this one it does not.
   const token = "now_cleartext-test-token-0123";
   await ok(["config", "set", "--plaintext", "keywire:apiKeyToken", token]);
-  const res = await runPulumi(["preview", "--stack", LOCAL_STACK, "--non-interactive"], { cwd: stack.project, env: { ...stack.env, SERVICENOW_PASSWORD: ADMIN_PASSWORD }, timeoutMs: 5 * 60_000 });
+  const res = await runPulumi(["preview", "--stack", LOCAL_STACK, "--non-interactive"], {
+    cwd: stack.project,
+    env: { ...stack.env, SERVICENOW_PASSWORD: ADMIN_PASSWORD },
+    timeoutMs: 5 * 60_000,
+  });
   expect(res.code).not.toBe(0);
   expect(res.stdout).toContain("keywire:apiKeyToken: is stored in clear text");
   expect(res.stdout).toContain("pulumi config set --secret keywire:apiKeyToken");

@@ -11,14 +11,7 @@ import * as path from "path";
 import { sdkVersion } from "../../scripts/pulumi/toolchain/environment";
 import { compareVersions, parseVersion } from "../../scripts/pulumi/toolchain/routes/onPath";
 import { runCommand, which, type CommandResult } from "../../scripts/shared/process";
-import {
-  createTempBackend,
-  ensurePulumi,
-  PULUMI_SETUP_TIMEOUT_MS,
-  runPulumi,
-  type RunPulumiResult,
-  type TempBackend,
-} from "../support/pulumiCli";
+import { createTempBackend, ensurePulumi, PULUMI_SETUP_TIMEOUT_MS, runPulumi, type RunPulumiResult, type TempBackend } from "../support/pulumiCli";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(__dirname, "fixtures", "toolchain");
@@ -28,9 +21,7 @@ const STACK = "e2e";
 /** Fails with the CLI's output, which is what one needs to see when a step breaks. */
 function expectExit(r: RunPulumiResult, code: number): void {
   if (r.code !== code) {
-    throw new Error(
-      `pulumi exited ${r.timedOut ? "(timed out)" : r.code}, expected ${code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
-    );
+    throw new Error(`pulumi exited ${r.timedOut ? "(timed out)" : r.code}, expected ${code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   }
 }
 
@@ -151,8 +142,7 @@ describe("npm run pulumi", () => {
       delete base.PULUMI_BACKEND_URL;
       delete base.PULUMI_ACCESS_TOKEN;
       const tc = await ensurePulumi();
-      const whoami = (env: NodeJS.ProcessEnv, dir: string) =>
-        npmPulumi(["whoami", "--verbose", "--non-interactive"], env, dir);
+      const whoami = (env: NodeJS.ProcessEnv, dir: string) => npmPulumi(["whoami", "--verbose", "--non-interactive"], env, dir);
 
       // A `pulumi login` to a file backend, in the team's PULUMI_HOME.
       const home = path.join(backend.dir, "team-home");

@@ -128,19 +128,26 @@ async function newStack(name: string, s: Settings): Promise<Stack> {
   };
   fs.writeFileSync(path.join(project, "stacks", `Pulumi.${name}.yaml`), JSON.stringify({ config }, null, 2));
   const run = async (args: string[], input?: string) => {
-    const res = await runPulumi([...args, "--stack", name, "--non-interactive"], { cwd: project, env, timeoutMs: 4 * 60_000, ...(input !== undefined ? { input } : {}) });
+    const res = await runPulumi([...args, "--stack", name, "--non-interactive"], {
+      cwd: project,
+      env,
+      timeoutMs: 4 * 60_000,
+      ...(input !== undefined ? { input } : {}),
+    });
     return { ...res, output: `${res.stdout}\n${res.stderr}` };
   };
   const ok = async (args: string[], input?: string) => {
     const res = await run(args, input);
-    if (res.code !== 0) throw new Error(`pulumi ${args.join(" ")} --stack ${name} exited ${res.code}${res.timedOut ? " (timed out)" : ""}\n${res.output.slice(-5000)}`);
+    if (res.code !== 0)
+      throw new Error(`pulumi ${args.join(" ")} --stack ${name} exited ${res.code}${res.timedOut ? " (timed out)" : ""}\n${res.output.slice(-5000)}`);
     return res;
   };
   await ok(["stack", "init"]);
   await ok(["config", "set", "servicenow:instanceUrl", gate.url]);
   const password = setSecretConfigCommand("servicenow:password", ADMIN_PASSWORD);
   await ok(password.args, password.input);
-  const exported = async () => (JSON.parse((await ok(["stack", "export"])).stdout) as { deployment: { resources?: ExportedResource[] } }).deployment.resources ?? [];
+  const exported = async () =>
+    (JSON.parse((await ok(["stack", "export"])).stdout) as { deployment: { resources?: ExportedResource[] } }).deployment.resources ?? [];
   return {
     name,
     gate,
@@ -179,7 +186,12 @@ function instanceRecords(): Record<string, string> {
 }
 
 function shippedActive(): string[] {
-  return SHIPPED_TABLE_POLICIES.map((name) => emu.store.query("sys_api_access_policy", (r) => r.name === name).map((r) => r.active).join());
+  return SHIPPED_TABLE_POLICIES.map((name) =>
+    emu.store
+      .query("sys_api_access_policy", (r) => r.name === name)
+      .map((r) => r.active)
+      .join(),
+  );
 }
 
 /**
@@ -350,7 +362,10 @@ test("manual token route, different prefixes, the same key name: each stack is p
 
   // The operator copies each stack's token from the key its own message linked to.
   // B finishes first: A's parked key then shares its name with B's active one.
-  for (const [stack, key] of [[b, bKeys[0]], [a, aKeys[0]]] as const) {
+  for (const [stack, key] of [
+    [b, bKeys[0]],
+    [a, aKeys[0]],
+  ] as const) {
     const cmd = setSecretConfigCommand("keywire:apiKeyToken", emu.tokenOf(key) ?? "");
     await stack.ok(cmd.args, cmd.input);
     await stack.ok(["up", "--yes", "--skip-preview"]);
@@ -358,10 +373,12 @@ test("manual token route, different prefixes, the same key name: each stack is p
   const aOut = await a.outputs();
   const bOut = await b.outputs();
   expect([aOut.apiKeySysId, bOut.apiKeySysId]).toEqual([aKeys[0], bKeys[0]]);
-  expect(emu.store.query("api_key", (r) => r.name.startsWith(keyName)).map((r) => `${r.name} ${r.active}`).sort()).toEqual([
-    `${keyName} true`,
-    `${keyName} true`,
-  ]);
+  expect(
+    emu.store
+      .query("api_key", (r) => r.name.startsWith(keyName))
+      .map((r) => `${r.name} ${r.active}`)
+      .sort(),
+  ).toEqual([`${keyName} true`, `${keyName} true`]);
   expect(await answers(aOut)).toEqual(AUTHENTICATED);
   expect(await answers(bOut)).toEqual(AUTHENTICATED);
 

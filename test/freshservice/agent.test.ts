@@ -1,5 +1,10 @@
 import { startFreshserviceEmulator, RunningFreshserviceEmulator } from "../../emulator/freshservice";
-import { FreshserviceAgent, FreshserviceAgentInputs, FreshserviceAgentOutputs, freshserviceAgentProvider as provider } from "../../resources/freshservice/agent";
+import {
+  FreshserviceAgent,
+  FreshserviceAgentInputs,
+  FreshserviceAgentOutputs,
+  freshserviceAgentProvider as provider,
+} from "../../resources/freshservice/agent";
 import { KeywireError } from "../../resources/core/errors";
 import { roundTrip } from "../support/providerText";
 import { registrationOptions } from "../support/registration";
@@ -116,7 +121,12 @@ describe("FreshserviceAgent against the emulator", () => {
 
   test("refresh shows changes made in the UI as drift; update puts them back", async () => {
     const { id, outs } = await create({ jobTitle: "Integration" });
-    expect(await asAdmin("PUT", `/agents/${outs.agentId}`, { job_title: "Changed by hand", roles: [{ role_id: roleId("Admin"), assignment_scope: "entire_helpdesk" }] })).toBe(200);
+    expect(
+      await asAdmin("PUT", `/agents/${outs.agentId}`, {
+        job_title: "Changed by hand",
+        roles: [{ role_id: roleId("Admin"), assignment_scope: "entire_helpdesk" }],
+      }),
+    ).toBe(200);
     const read = await provider.read!(id, outs);
     expect(read.props).toMatchObject({ jobTitle: "Changed by hand", roles: [{ roleName: "Admin" }] });
     const diff = await provider.diff!(id, read.props, inputs({ jobTitle: "Integration" }));
@@ -154,7 +164,10 @@ describe("FreshserviceAgent against the emulator", () => {
   test("role changes, group scopes and job titles are updated in one PUT", async () => {
     const { id, outs } = await create();
     emu.resetMetrics();
-    const news = inputs({ jobTitle: "Bot", roles: [{ roleName: "Admin", assignmentScope: "specified_groups", groups: [5, 3] }, { roleId: roleId("SD Agent") }] });
+    const news = inputs({
+      jobTitle: "Bot",
+      roles: [{ roleName: "Admin", assignmentScope: "specified_groups", groups: [5, 3] }, { roleId: roleId("SD Agent") }],
+    });
     expect((await provider.diff!(id, outs, news)).changes).toBe(true);
     const up = await provider.update!(id, outs, news);
     expect(emu.metrics().byRoute["PUT /agents/{id}"]).toBe(1);
@@ -224,7 +237,12 @@ describe("FreshserviceAgent against the emulator", () => {
 describe("FreshserviceAgent in the state", () => {
   test("the managing key's fingerprint is a secret output, like the key", async () => {
     const opts = await registrationOptions(
-      (o) => new FreshserviceAgent("a", { domain, apiKey: "a-key-1", email: "integration@example.com", firstName: "Integration", roles: [{ roleName: "SD Agent" }] }, o),
+      (o) =>
+        new FreshserviceAgent(
+          "a",
+          { domain, apiKey: "a-key-1", email: "integration@example.com", firstName: "Integration", roles: [{ roleName: "SD Agent" }] },
+          o,
+        ),
     );
     expect(opts.additionalSecretOutputs).toEqual(expect.arrayContaining(["apiKey", "keyFingerprint"]));
   });

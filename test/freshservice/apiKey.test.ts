@@ -27,7 +27,8 @@ beforeEach(() => {
   key = emu.addKey().key;
 });
 
-const inputs = (over: Record<string, unknown> = {}) => ({ domain, apiKey: key, baseUrl: emu.url, ...over }) as { domain: string; apiKey: string; baseUrl?: string };
+const inputs = (over: Record<string, unknown> = {}) =>
+  ({ domain, apiKey: key, baseUrl: emu.url, ...over }) as { domain: string; apiKey: string; baseUrl?: string };
 
 async function createOk() {
   const r = await provider.create(inputs());
@@ -84,7 +85,16 @@ describe("FreshserviceApiKey against the emulator", () => {
     expect(id).toMatch(/^keywire-test\/[0-9a-f]{16}$/);
     expect(id).not.toContain(key);
     expect(id).not.toContain(keyFingerprint(key));
-    expect(outs).toMatchObject({ verified: true, status: "valid", httpStatus: 200, errorCode: "", rateLimitPerMinute: 200, plan: "growth", baseUrl: emu.url, probe: "agents" });
+    expect(outs).toMatchObject({
+      verified: true,
+      status: "valid",
+      httpStatus: 200,
+      errorCode: "",
+      rateLimitPerMinute: 200,
+      plan: "growth",
+      baseUrl: emu.url,
+      probe: "agents",
+    });
     expect(outs.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(emu.metrics().total).toBe(1);
     expect(emu.metrics().byRoute["GET /agents"]).toBe(1);
@@ -141,7 +151,10 @@ describe("FreshserviceApiKey against the emulator", () => {
     const r = await provider.create(inputs({ apiKey: agentKey }));
     expect(r.outs.verified).toBe(true);
     // An admin deactivates the integration agent through the API.
-    const res = await fetch(`${emu.url}/api/v2/agents/${a.id}`, { method: "DELETE", headers: { Authorization: `Basic ${Buffer.from(`${key}:X`).toString("base64")}` } });
+    const res = await fetch(`${emu.url}/api/v2/agents/${a.id}`, {
+      method: "DELETE",
+      headers: { Authorization: `Basic ${Buffer.from(`${key}:X`).toString("base64")}` },
+    });
     expect(res.status).toBe(204);
     const after = await provider.read!(r.id, r.outs);
     expect(after.props).toMatchObject({ verified: false, status: "invalid_credentials" });

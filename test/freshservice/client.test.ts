@@ -81,7 +81,12 @@ describe("Freshservice client", () => {
     const stub = await stubServer((req, res) => {
       res.statusCode = 400;
       res.setHeader("Content-Type", "application/json");
-      res.end(JSON.stringify({ description: `bad request from ${req.headers.authorization}`, errors: [{ field: "x", message: `key ${Buffer.from(String(req.headers.authorization).slice(6), "base64").toString()}`, code: "invalid_value" }] }));
+      res.end(
+        JSON.stringify({
+          description: `bad request from ${req.headers.authorization}`,
+          errors: [{ field: "x", message: `key ${Buffer.from(String(req.headers.authorization).slice(6), "base64").toString()}`, code: "invalid_value" }],
+        }),
+      );
     });
     try {
       const secret = "Zq8secretKEYvalue";

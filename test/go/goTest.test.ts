@@ -64,10 +64,14 @@ test("every Go program under tools/ with tests has them run, the SNS test server
   const binDir = path.join(dir, "bin-all");
   fs.mkdirSync(binDir);
   const record = path.join(dir, "go-all");
-  fs.writeFileSync(path.join(binDir, "go"), `#!/bin/sh
+  fs.writeFileSync(
+    path.join(binDir, "go"),
+    `#!/bin/sh
 echo "$PWD|$*" >> "${record}"
 exit 0
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   expect(await runGoTests({ env: { PATH: binDir }, log: () => undefined })).toBe(0);
   expect(fs.readFileSync(record, "utf8").trim().split("\n")).toEqual(goModulesWithTests().map((d) => `${d}|test ./...`));
 });

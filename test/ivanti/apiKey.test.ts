@@ -68,7 +68,16 @@ describe("IvantiApiKey against the emulator", () => {
     expect(id).toMatch(/\/[0-9a-f]{16}$/);
     expect(id).not.toContain(key);
     expect(id).not.toContain(ivantiKeyFingerprint(key));
-    expect(outs).toMatchObject({ verified: true, status: "valid", httpStatus: 200, errorCode: "", tenantUrl: emu.url, odataBase: `${emu.url}/api/odata`, heatPrefix: false, probeObject: "incidents" });
+    expect(outs).toMatchObject({
+      verified: true,
+      status: "valid",
+      httpStatus: 200,
+      errorCode: "",
+      tenantUrl: emu.url,
+      odataBase: `${emu.url}/api/odata`,
+      heatPrefix: false,
+      probeObject: "incidents",
+    });
     expect(emu.metrics().total).toBe(1);
     expect(emu.metrics().byRoute["GET businessobject/{object}"]).toBe(1);
   });

@@ -26,19 +26,39 @@ describe("drift check step", () => {
     fs.mkdirSync(bin);
     fs.mkdirSync(program);
     // npx --no-install keywire drift: records where and how it ran, writes the summary where --summary says, exits with the code under test.
-    stub(bin, "npx", 'echo "$PWD $*" > "$ASKED"\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"');
+    stub(
+      bin,
+      "npx",
+      'echo "$PWD $*" > "$ASKED"\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"',
+    );
     const output = path.join(dir, "github-output");
     const summary = path.join(dir, "step-summary");
     const asked = path.join(dir, "asked");
-    const r = await runStep(script(), program, bin, { STACK: "dev", STUB_CODE: String(code), GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: dir, ASKED: asked });
+    const r = await runStep(script(), program, bin, {
+      STACK: "dev",
+      STUB_CODE: String(code),
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_WORKSPACE: dir,
+      ASKED: asked,
+    });
     const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
-    return { run: r, outcome: read(path.join(dir, "drift-dev", "outcome")).trim(), output: read(output), summary: read(summary), dir, asked: read(asked).trim() };
+    return {
+      run: r,
+      outcome: read(path.join(dir, "drift-dev", "outcome")).trim(),
+      output: read(output),
+      summary: read(summary),
+      dir,
+      asked: read(asked).trim(),
+    };
   }
 
   test("runs the installed keywire in the program's directory, and leaves its reports in the workspace for the artifact", async () => {
     const c = await check(DRIFT_EXIT.clean);
     const out = path.join(c.dir, "drift-dev");
-    expect(c.asked).toBe(`${path.join(c.dir, "infra")} --no-install keywire drift --stack dev --json ${out}/report.json --markdown ${out}/report.md --summary ${out}/summary.md`);
+    expect(c.asked).toBe(
+      `${path.join(c.dir, "infra")} --no-install keywire drift --stack dev --json ${out}/report.json --markdown ${out}/report.md --summary ${out}/summary.md`,
+    );
     expect(fs.readdirSync(out).sort()).toEqual(["exit-code", "outcome", "summary.md"]);
   });
 
@@ -70,7 +90,12 @@ describe("delivery canary switch", () => {
   async function switched(stacks: string | undefined, stack: string, sns: string): Promise<{ output: string; said: string }> {
     const dir = fs.mkdtempSync(path.join(tmp(), "canary-on-"));
     const output = path.join(dir, "github-output");
-    const r = await runStep(script(), dir, path.join(dir, "bin"), { STACK: stack, SNS: sns, GITHUB_OUTPUT: output, ...(stacks !== undefined ? { CANARY_STACKS: stacks } : {}) });
+    const r = await runStep(script(), dir, path.join(dir, "bin"), {
+      STACK: stack,
+      SNS: sns,
+      GITHUB_OUTPUT: output,
+      ...(stacks !== undefined ? { CANARY_STACKS: stacks } : {}),
+    });
     expect(r.code).toBe(0);
     return { output: fs.readFileSync(output, "utf8"), said: r.stdout.trim() };
   }
@@ -121,10 +146,20 @@ describe("delivery canary step", () => {
     fs.writeFileSync(path.join(dir, "drift-dev", "exit-code"), `${drift.code}\n`);
     fs.writeFileSync(path.join(dir, "drift-dev", "summary.md"), "DRIFT SUMMARY\n");
     // npx --no-install keywire canary: writes its summary where --summary says, exits with the code under test.
-    stub(bin, "npx", 'case "$*" in "--no-install keywire canary --stack dev "*) ;; *) exit 99 ;; esac\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "CANARY SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"');
+    stub(
+      bin,
+      "npx",
+      'case "$*" in "--no-install keywire canary --stack dev "*) ;; *) exit 99 ;; esac\nwhile [ $# -gt 0 ]; do if [ "$1" = --summary ]; then echo "CANARY SUMMARY of $STUB_CODE" > "$2"; fi; shift; done\nexit "$STUB_CODE"',
+    );
     const output = path.join(dir, "github-output");
     const summary = path.join(dir, "step-summary");
-    const r = await runStep(script(), path.join(dir, "infra"), bin, { STACK: "dev", STUB_CODE: String(code), GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: dir });
+    const r = await runStep(script(), path.join(dir, "infra"), bin, {
+      STACK: "dev",
+      STUB_CODE: String(code),
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_WORKSPACE: dir,
+    });
     const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
     return {
       run: r,
@@ -224,7 +259,8 @@ describe("drift report step", () => {
     return { run: r, gh: lines(ghLog), webhook: lines(hookLog), body: fs.existsSync(bodyCopy) ? fs.readFileSync(bodyCopy, "utf8") : "" };
   }
 
-  const LIST = "issue list --label drift --state open --limit 100 --json number,title --jq .[] | select(.title == env.TITLE) | .number [TITLE=keywire drift: dev]";
+  const LIST =
+    "issue list --label drift --state open --limit 100 --json number,title --jq .[] | select(.title == env.TITLE) | .number [TITLE=keywire drift: dev]";
 
   test("drift, no open issue: the label, a new issue with the report, the webhook, and a failed job", async () => {
     const r = await report({ outcome: "drift", code: DRIFT_EXIT.drift }, "");
@@ -236,7 +272,9 @@ describe("drift report step", () => {
     ]);
     expect(r.body.startsWith("### keywire drift: `dev`\n\nthe report\n")).toBe(true);
     expect(r.body).toContain(`Found by the [drift check](${RUN_URL})`);
-    expect(r.webhook).toEqual([`https://hooks.example/T0 ${JSON.stringify({ text: "keywire: stack dev drifted from its program: https://github.example/o/r/issues/42" })}`]);
+    expect(r.webhook).toEqual([
+      `https://hooks.example/T0 ${JSON.stringify({ text: "keywire: stack dev drifted from its program: https://github.example/o/r/issues/42" })}`,
+    ]);
     expect(r.run.stdout).toContain("::error title=Drift in dev::issue opened: https://github.example/o/r/issues/42");
   });
 

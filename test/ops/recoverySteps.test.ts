@@ -24,7 +24,10 @@ function onlyTools(dir: string, names: string[]): string {
   const bin = path.join(dir, "system-bin");
   fs.mkdirSync(bin);
   for (const name of names) {
-    const found = (process.env.PATH ?? "").split(path.delimiter).map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
+    const found = (process.env.PATH ?? "")
+      .split(path.delimiter)
+      .map((d) => path.join(d, name))
+      .find((f) => fs.existsSync(f));
     if (!found) throw new Error(`${name} is not on PATH`);
     fs.symlinkSync(found, path.join(bin, name));
   }
@@ -32,7 +35,14 @@ function onlyTools(dir: string, names: string[]): string {
 }
 
 const STATE_WITH = (ops: Array<{ type: string; urn: string }>): string =>
-  JSON.stringify({ version: 3, deployment: { manifest: {}, resources: [], ...(ops.length > 0 ? { pending_operations: ops.map((o) => ({ type: o.type, resource: { urn: o.urn } })) } : {}) } });
+  JSON.stringify({
+    version: 3,
+    deployment: {
+      manifest: {},
+      resources: [],
+      ...(ops.length > 0 ? { pending_operations: ops.map((o) => ({ type: o.type, resource: { urn: o.urn } })) } : {}),
+    },
+  });
 const KEY_URN = "urn:pulumi:dev::keywire::keywire:servicenow:ApiKeyAuth$pulumi-nodejs:dynamic/keywire/servicenow:ApiKey::keywire-key";
 
 describe("the stack's lock and pending operations (stack-status action)", () => {
@@ -75,11 +85,35 @@ describe("the stack's lock and pending operations (stack-status action)", () => 
         ].join("\n"),
       );
     }
-    stub(bin, "aws", ['echo "aws $*" >> "$ASKED"', 'case "$1 $2" in', '  "s3 ls") printf "%s" "$S3_LS"; printf "%s" "$S3_ERROR" >&2; exit "${S3_CODE:-0}" ;;', '  "s3 cp") printf "%s" "$LOCK" ;;', "esac"].join("\n"));
+    stub(
+      bin,
+      "aws",
+      [
+        'echo "aws $*" >> "$ASKED"',
+        'case "$1 $2" in',
+        '  "s3 ls") printf "%s" "$S3_LS"; printf "%s" "$S3_ERROR" >&2; exit "${S3_CODE:-0}" ;;',
+        '  "s3 cp") printf "%s" "$LOCK" ;;',
+        "esac",
+      ].join("\n"),
+    );
     const outputs = path.join(dir, "github-output");
     const summary = path.join(dir, "step-summary");
-    const base = { STACK: "dev", HEADING: "after the deployment stopped", WHEN_STUCK: "STUCK: run recover.yml", WHEN_CLEAR: "CLEAR: nothing to recover", GITHUB_OUTPUT: outputs, GITHUB_STEP_SUMMARY: summary, ASKED: asked };
-    const tools = opts.noCli ? { PATH: [bin, onlyTools(dir, ["bash", "jq", "sed", "grep", "tr", "cut", "head", "tail", "mktemp", "rm", "cat", "find", "timeout"])].join(path.delimiter) } : {};
+    const base = {
+      STACK: "dev",
+      HEADING: "after the deployment stopped",
+      WHEN_STUCK: "STUCK: run recover.yml",
+      WHEN_CLEAR: "CLEAR: nothing to recover",
+      GITHUB_OUTPUT: outputs,
+      GITHUB_STEP_SUMMARY: summary,
+      ASKED: asked,
+    };
+    const tools = opts.noCli
+      ? {
+          PATH: [bin, onlyTools(dir, ["bash", "jq", "sed", "grep", "tr", "cut", "head", "tail", "mktemp", "rm", "cat", "find", "timeout"])].join(
+            path.delimiter,
+          ),
+        }
+      : {};
     const r = await runStep(script(), program, bin, { ...base, ...env, ...tools });
     const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
     return { code: r.code, outputs: read(outputs), summary: read(summary), asked: read(asked).split("\n").filter(Boolean), said: r.stdout.trim() };
@@ -87,7 +121,8 @@ describe("the stack's lock and pending operations (stack-status action)", () => 
 
   const CLOUD = { PULUMI_BACKEND_URL: "https://api.pulumi.com" };
   const S3 = { PULUMI_BACKEND_URL: "s3://state-bucket/keywire?region=eu-west-1&awssdk=v2" };
-  const table = (lock: string, pending: string): string => `### keywire: stack \`dev\`, after the deployment stopped\n\n| | |\n|---|---|\n| Lock | ${lock} |\n| Pending operations | ${pending} |\n\n`;
+  const table = (lock: string, pending: string): string =>
+    `### keywire: stack \`dev\`, after the deployment stopped\n\n| | |\n|---|---|\n| Lock | ${lock} |\n| Pending operations | ${pending} |\n\n`;
 
   test("Pulumi Cloud with the killed update in progress and its create pending: locked, 1, and what to do", async () => {
     const s = await status({
@@ -125,7 +160,9 @@ describe("the stack's lock and pending operations (stack-status action)", () => 
       EXPORT: STATE_WITH([]),
     });
     expect(s.outputs).toBe("backend=self-managed\nlocked=yes\npending=0\n");
-    expect(s.summary).toContain("| Lock | locked: 1 lock file(s); `keywire/.pulumi/locks/organization/keywire/dev/0b0e9e9a-1.json`, created by `runner@fv-az1 (pid 29998) at 2026-12-07T02:43:03Z` |\n");
+    expect(s.summary).toContain(
+      "| Lock | locked: 1 lock file(s); `keywire/.pulumi/locks/organization/keywire/dev/0b0e9e9a-1.json`, created by `runner@fv-az1 (pid 29998) at 2026-12-07T02:43:03Z` |\n",
+    );
     expect(s.summary).toContain("STUCK");
     expect(s.asked).toEqual([
       "aws s3 ls s3://state-bucket/keywire/.pulumi/locks/ --recursive --region eu-west-1",
@@ -139,9 +176,17 @@ describe("the stack's lock and pending operations (stack-status action)", () => 
     expect(free.outputs).toBe("backend=self-managed\nlocked=no\npending=0\n");
     expect(free.summary).toContain("| Lock | not locked: the backend holds no lock file of the stack |");
     expect(free.summary).toContain("CLEAR");
-    const refused = await status({ ...S3, S3_LS: "", S3_CODE: "1", S3_ERROR: "\nAn error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied\n", EXPORT: STATE_WITH([]) });
+    const refused = await status({
+      ...S3,
+      S3_LS: "",
+      S3_CODE: "1",
+      S3_ERROR: "\nAn error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied\n",
+      EXPORT: STATE_WITH([]),
+    });
     expect(refused.outputs).toBe("backend=self-managed\nlocked=unknown\npending=0\n");
-    expect(refused.summary).toContain("| Lock | unknown: listing the backend's lock files failed: `An error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied` |");
+    expect(refused.summary).toContain(
+      "| Lock | unknown: listing the backend's lock files failed: `An error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied` |",
+    );
     expect(refused.summary).toContain("STUCK");
   });
 
@@ -149,7 +194,9 @@ describe("the stack's lock and pending operations (stack-status action)", () => 
     const s = await status({ ...CLOUD }, { noCli: true });
     expect(s.code).toBe(0);
     expect(s.outputs).toBe("backend=cloud\nlocked=unknown\npending=unknown\n");
-    expect(s.summary).toBe(`${table("unknown: the Pulumi CLI is not on PATH (the job stopped before its setup finished)", "unknown: the Pulumi CLI is not on PATH")}STUCK: run recover.yml\n\n`);
+    expect(s.summary).toBe(
+      `${table("unknown: the Pulumi CLI is not on PATH (the job stopped before its setup finished)", "unknown: the Pulumi CLI is not on PATH")}STUCK: run recover.yml\n\n`,
+    );
   });
 
   test("a state that cannot be read is unknown with the CLI's last line; text from outside cannot break the table", async () => {
@@ -163,7 +210,8 @@ describe("the stack's lock and pending operations (stack-status action)", () => 
 });
 
 describe("recover.yml's steps", () => {
-  const step = (id: string): string => stepRun(((readYaml(path.join(ROOT, ".github", "workflows", "recover.yml")).doc.jobs as Mapping).recover as Mapping), (s) => s.id === id);
+  const step = (id: string): string =>
+    stepRun((readYaml(path.join(ROOT, ".github", "workflows", "recover.yml")).doc.jobs as Mapping).recover as Mapping, (s) => s.id === id);
 
   interface StepRun {
     run: Run;
@@ -195,7 +243,14 @@ describe("recover.yml's steps", () => {
     const summary = path.join(dir, "step-summary");
     const r = await runStep(step(id), program, bin, { STACK: "dev", GITHUB_STEP_SUMMARY: summary, ASKED: asked, ...env });
     const read = (f: string): string => (fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "");
-    return { run: r, asked: read(asked).split("\n").filter(Boolean).map((l) => l.replace(program, "<program>")), summary: read(summary) };
+    return {
+      run: r,
+      asked: read(asked)
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.replace(program, "<program>")),
+      summary: read(summary),
+    };
   }
 
   test("the lock: cancelled in the program's directory, on a self-managed backend whatever its listing found", async () => {
@@ -211,7 +266,8 @@ describe("recover.yml's steps", () => {
     const idle = await recoverStep("cancel", { BACKEND: "cloud", LOCKED: "no" });
     expect({ code: idle.run.code, asked: idle.asked }).toEqual({ code: 0, asked: [] });
     expect(idle.summary).toContain("- The lock: Pulumi Cloud shows no update in progress, so nothing was cancelled.\n");
-    for (const locked of ["yes", "unknown"]) expect((await recoverStep("cancel", { BACKEND: "cloud", LOCKED: locked })).asked).toEqual(["<program> cancel --yes --stack dev"]);
+    for (const locked of ["yes", "unknown"])
+      expect((await recoverStep("cancel", { BACKEND: "cloud", LOCKED: locked })).asked).toEqual(["<program> cancel --yes --stack dev"]);
   });
 
   test("a failed cancel fails the job and says so", async () => {
@@ -226,7 +282,12 @@ describe("recover.yml's steps", () => {
     expect({ code: none.run.code, asked: none.asked }).toEqual({ code: 0, asked: ["<program> stack export --stack dev"] });
     expect(none.summary).toBe("- Pending operations: none in the state, so no refresh.\n\n");
 
-    const two = await recoverStep("refresh", { EXPORT: STATE_WITH([{ type: "creating", urn: KEY_URN }, { type: "creating", urn: `${KEY_URN}-2` }]) });
+    const two = await recoverStep("refresh", {
+      EXPORT: STATE_WITH([
+        { type: "creating", urn: KEY_URN },
+        { type: "creating", urn: `${KEY_URN}-2` },
+      ]),
+    });
     expect(two.run.code).toBe(0);
     expect(two.asked).toEqual(["<program> stack export --stack dev", "<program> refresh --yes --clear-pending-creates --stack dev"]);
     expect(two.run.stdout).toContain(`creating ${KEY_URN}\n`);

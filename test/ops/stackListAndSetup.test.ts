@@ -23,7 +23,11 @@ describe("the stack list (stacks.yml)", () => {
     fs.writeFileSync(path.join(dir, ".github", "keywire-ci.json"), typeof list === "string" ? list : JSON.stringify(list));
     const output = path.join(dir, "github-output");
     fs.writeFileSync(output, "");
-    const r = await runStep(script(), dir, path.join(dir, "bin"), { FILE: ".github/keywire-ci.json", GITHUB_OUTPUT: output, ...(only !== undefined ? { ONLY: only } : {}) });
+    const r = await runStep(script(), dir, path.join(dir, "bin"), {
+      FILE: ".github/keywire-ci.json",
+      GITHUB_OUTPUT: output,
+      ...(only !== undefined ? { ONLY: only } : {}),
+    });
     return { code: r.code, output: fs.readFileSync(output, "utf8"), said: (r.stdout + r.stderr).trim() };
   }
 
@@ -39,7 +43,9 @@ describe("the stack list (stacks.yml)", () => {
   test("sns defaults to false, the program may live in a subdirectory, and each stack gets its role variables' suffix", async () => {
     const r = await read({ workingDirectory: "infra/pulumi", stacks: [{ stack: "eu-prod.2" }, { stack: "dev", sns: true }] });
     expect(r.code).toBe(0);
-    expect(r.output).toBe('matrix={"include":[{"stack":"eu-prod.2","sns":false,"key":"EU_PROD_2"},{"stack":"dev","sns":true,"key":"DEV"}]}\nworking-directory=infra/pulumi\n');
+    expect(r.output).toBe(
+      'matrix={"include":[{"stack":"eu-prod.2","sns":false,"key":"EU_PROD_2"},{"stack":"dev","sns":true,"key":"DEV"}]}\nworking-directory=infra/pulumi\n',
+    );
   });
 
   test("one stack asked for (recover.yml): the matrix holds it alone; an empty ask is every stack", async () => {
@@ -53,10 +59,23 @@ describe("the stack list (stacks.yml)", () => {
   });
 
   test("a stack asked for that the list lacks, or that is no stack name, stops the run; a name that is not one is not repeated", async () => {
-    const list = { stacks: [{ stack: "dev", sns: true }, { stack: "prod", sns: true }] };
-    expect(await read(list, "qa")).toEqual({ code: 1, output: "", said: "::error file=.github/keywire-ci.json::stack qa is not listed in the file, which lists dev, prod" });
+    const list = {
+      stacks: [
+        { stack: "dev", sns: true },
+        { stack: "prod", sns: true },
+      ],
+    };
+    expect(await read(list, "qa")).toEqual({
+      code: 1,
+      output: "",
+      said: "::error file=.github/keywire-ci.json::stack qa is not listed in the file, which lists dev, prod",
+    });
     for (const only of ["dev\n::warning::x", "../prod", "-dev"]) {
-      expect(await read(list, only)).toEqual({ code: 1, output: "", said: "::error file=.github/keywire-ci.json::the stack asked for is not a stack name of letters, digits, _, . and -" });
+      expect(await read(list, only)).toEqual({
+        code: 1,
+        output: "",
+        said: "::error file=.github/keywire-ci.json::the stack asked for is not a stack name of letters, digits, _, . and -",
+      });
     }
   });
 
@@ -74,9 +93,13 @@ describe("the stack list (stacks.yml)", () => {
     }
     expect(await error({ stacks: [{ stack: "dev", sns: "yes" }] })).toBe(`${at}"sns" of stack dev must be true or false`);
     expect(await error({ stacks: [{ stack: "dev" }, { stack: "dev" }] })).toBe(`${at}a stack is listed twice`);
-    expect(await error({ stacks: [{ stack: "eu-prod" }, { stack: "eu.prod" }] })).toMatch(/^::error file=\.github\/keywire-ci\.json::two stacks would share AWS role variables/);
+    expect(await error({ stacks: [{ stack: "eu-prod" }, { stack: "eu.prod" }] })).toMatch(
+      /^::error file=\.github\/keywire-ci\.json::two stacks would share AWS role variables/,
+    );
     for (const workingDirectory of ["../infra", "/infra", "infra/", "infra/../..", ""]) {
-      expect(await error({ workingDirectory, stacks: [{ stack: "dev" }] })).toMatch(/^::error file=\.github\/keywire-ci\.json::workingDirectory must be a directory inside the repository/);
+      expect(await error({ workingDirectory, stacks: [{ stack: "dev" }] })).toMatch(
+        /^::error file=\.github\/keywire-ci\.json::workingDirectory must be a directory inside the repository/,
+      );
     }
     expect(await error("{ not json")).toMatch(/^::error file=\.github\/keywire-ci\.json::/);
   });
@@ -102,10 +125,23 @@ describe("the setup's lockfile", () => {
   }
 
   test("the program's own lockfile, at the root or in its subdirectory, or a workspace's above it", async () => {
-    expect(await find(".", ["package.json", "package-lock.json"])).toEqual({ code: 0, output: "dir=.\npath=./package-lock.json\n", said: "lockfile: ./package-lock.json" });
-    expect(await find("infra", ["package.json", "package-lock.json", "infra/package.json", "infra/package-lock.json"])).toMatchObject({ code: 0, output: "dir=infra\npath=infra/package-lock.json\n" });
-    expect(await find("packages/infra", ["package.json", "package-lock.json", "packages/infra/package.json"])).toMatchObject({ code: 0, output: "dir=.\npath=./package-lock.json\n" });
-    expect(await find("infra", ["infra/package.json", "infra/npm-shrinkwrap.json"])).toMatchObject({ code: 0, output: "dir=infra\npath=infra/npm-shrinkwrap.json\n" });
+    expect(await find(".", ["package.json", "package-lock.json"])).toEqual({
+      code: 0,
+      output: "dir=.\npath=./package-lock.json\n",
+      said: "lockfile: ./package-lock.json",
+    });
+    expect(await find("infra", ["package.json", "package-lock.json", "infra/package.json", "infra/package-lock.json"])).toMatchObject({
+      code: 0,
+      output: "dir=infra\npath=infra/package-lock.json\n",
+    });
+    expect(await find("packages/infra", ["package.json", "package-lock.json", "packages/infra/package.json"])).toMatchObject({
+      code: 0,
+      output: "dir=.\npath=./package-lock.json\n",
+    });
+    expect(await find("infra", ["infra/package.json", "infra/npm-shrinkwrap.json"])).toMatchObject({
+      code: 0,
+      output: "dir=infra\npath=infra/npm-shrinkwrap.json\n",
+    });
   });
 
   test("no program there, or no lockfile: the job stops saying what to do", async () => {

@@ -47,7 +47,13 @@ describe("keywire's rules", () => {
       ".github/workflows/broken.yml: deploy: no `permissions:` of its own",
     ]);
     // With permissions, the job's own problems show.
-    fs.writeFileSync(file, BROKEN.replace("jobs:\n", "permissions:\n  contents: read\njobs:\n").replace("    runs-on:", "    permissions:\n      contents: read\n      issues: write\n    runs-on:"));
+    fs.writeFileSync(
+      file,
+      BROKEN.replace("jobs:\n", "permissions:\n  contents: read\njobs:\n").replace(
+        "    runs-on:",
+        "    permissions:\n      contents: read\n      issues: write\n    runs-on:",
+      ),
+    );
     expect(checkWorkflow(readYaml(file), root)).toEqual([
       ".github/workflows/broken.yml: names long-lived AWS credentials; assume a role with aws-actions/configure-aws-credentials (role-to-assume) instead",
       ".github/workflows/broken.yml:18: actions/checkout@main is not pinned to a full commit SHA (a tag can be moved to other code)",
@@ -64,7 +70,14 @@ describe("keywire's rules", () => {
     fs.writeFileSync(path.join(root, "stacks", "Pulumi.staging.yaml"), "config: {}\n");
     expect(checkKeywireWorkflows(root)).toEqual([`${STACK_LIST}: lists dev, prod, not every CI stack (dev, prod, staging)`]);
     // staging after prod, with SNS its stack file does not turn on.
-    writeStackList(root, { workingDirectory: ".", stacks: [{ stack: "dev", sns: true }, { stack: "prod", sns: true }, { stack: "staging", sns: true }] });
+    writeStackList(root, {
+      workingDirectory: ".",
+      stacks: [
+        { stack: "dev", sns: true },
+        { stack: "prod", sns: true },
+        { stack: "staging", sns: true },
+      ],
+    });
     expect(checkKeywireWorkflows(root)).toEqual([
       `${STACK_LIST}: the last stack (deployed last) is staging, not prod`,
       `${STACK_LIST}: stack staging has "sns": true, but its stack file does not turn keywire:sns on`,
@@ -115,7 +128,11 @@ describe("keywire's rules", () => {
     const preview = path.join(root, ".github", "workflows", "preview.yml");
     let text = fs.readFileSync(preview, "utf8");
     text = replaced(text, "actions/checkout@de0fac2e4500dabe0009e67214ff5f5447ce83dd # v6.0.2", "actions/checkout@v6");
-    text = replaced(text, "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0", "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # latest");
+    text = replaced(
+      text,
+      "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0",
+      "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # latest",
+    );
     fs.writeFileSync(preview, text);
     const line = (needle: string): number => text.split("\n").findIndex((l) => l.includes(needle)) + 1;
     expect(checkWorkflow(readYaml(preview), root)).toEqual([
@@ -128,7 +145,14 @@ describe("keywire's rules", () => {
     ]);
     // The local action's pins count too.
     const setup = path.join(root, ".github", "actions", "setup", "action.yml");
-    fs.writeFileSync(setup, replaced(fs.readFileSync(setup, "utf8"), "actions/cache@cdf6c1fa76f9f475f3d7449005a359c84ca0f306 # v5.0.3", "actions/cache@cdf6c1fa76f9f475f3d7449005a359c84ca0f306"));
+    fs.writeFileSync(
+      setup,
+      replaced(
+        fs.readFileSync(setup, "utf8"),
+        "actions/cache@cdf6c1fa76f9f475f3d7449005a359c84ca0f306 # v5.0.3",
+        "actions/cache@cdf6c1fa76f9f475f3d7449005a359c84ca0f306",
+      ),
+    );
     expect(checkWorkflow(readYaml(path.join(root, ".github", "workflows", "deploy-stack.yml")), root)).toEqual([
       expect.stringMatching(/^\.github\/actions\/setup\/action\.yml:\d+: actions\/cache@cdf6c1fa76f9f475f3d7449005a359c84ca0f306 has no `# vX\.Y\.Z` comment/),
     ]);
@@ -150,13 +174,23 @@ describe("keywire's rules", () => {
     const preview = path.join(root, ".github", "workflows", "preview.yml");
     let text = fs.readFileSync(preview, "utf8");
     text = replaced(text, "          work-dir: ${{ needs.stacks.outputs.working-directory }}\n", "");
-    text = replaced(text, "        uses: ./.github/actions/setup\n        with:\n          working-directory: ${{ needs.stacks.outputs.working-directory }}\n", "        uses: ./.github/actions/setup\n");
+    text = replaced(
+      text,
+      "        uses: ./.github/actions/setup\n        with:\n          working-directory: ${{ needs.stacks.outputs.working-directory }}\n",
+      "        uses: ./.github/actions/setup\n",
+    );
     fs.writeFileSync(preview, text);
     expect(checkWorkflow(readYaml(preview), root)).toEqual([
       ".github/workflows/preview.yml: preview: uses the setup action without `working-directory`: it installs the program's packages there",
       ".github/workflows/preview.yml: preview: runs pulumi/actions `command: preview` without `work-dir`: the program may live in a subdirectory",
     ]);
-    writeStackList(root, { workingDirectory: "infra", stacks: [{ stack: "dev", sns: true }, { stack: "prod", sns: true }] });
+    writeStackList(root, {
+      workingDirectory: "infra",
+      stacks: [
+        { stack: "dev", sns: true },
+        { stack: "prod", sns: true },
+      ],
+    });
     expect(checkKeywireWorkflows(root)).toEqual(
       expect.arrayContaining([`${STACK_LIST}: workingDirectory infra holds no Pulumi.yaml`, `${STACK_LIST}: workingDirectory infra holds no package.json`]),
     );
@@ -198,13 +232,23 @@ describe("keywire's rules for the delivery canary", () => {
   });
 
   test("a canary publishing with the drift check's read role is caught", () => {
-    const found = violations("read-role", (t) => t.replace("role-to-assume: ${{ vars[format('AWS_CANARY_ROLE_ARN_{0}', matrix.key)] }}", "role-to-assume: ${{ vars[format('AWS_READ_ROLE_ARN_{0}', matrix.key)] }}"));
-    expect(found).toEqual(["drift.yml: check: the canary publishes with ${{ vars[format('AWS_READ_ROLE_ARN_{0}', matrix.key)] }}, not a role of its own that may only publish to the topic"]);
+    const found = violations("read-role", (t) =>
+      t.replace(
+        "role-to-assume: ${{ vars[format('AWS_CANARY_ROLE_ARN_{0}', matrix.key)] }}",
+        "role-to-assume: ${{ vars[format('AWS_READ_ROLE_ARN_{0}', matrix.key)] }}",
+      ),
+    );
+    expect(found).toEqual([
+      "drift.yml: check: the canary publishes with ${{ vars[format('AWS_READ_ROLE_ARN_{0}', matrix.key)] }}, not a role of its own that may only publish to the topic",
+    ]);
   });
 
   test("a canary in the report job, which edits issues, is caught", () => {
     const found = violations("in-report", (t) =>
-      t.replace(`      - uses: ${NODE_PIN}\n`, `      - run: npx --no-install keywire canary --stack dev\n        shell: bash\n        working-directory: .\n      - uses: ${NODE_PIN}\n`),
+      t.replace(
+        `      - uses: ${NODE_PIN}\n`,
+        `      - run: npx --no-install keywire canary --stack dev\n        shell: bash\n        working-directory: .\n      - uses: ${NODE_PIN}\n`,
+      ),
     );
     expect(found).toEqual(
       expect.arrayContaining([
@@ -256,21 +300,29 @@ describe("keywire's rules for a killed deployment", () => {
     const root = copyOfRepository(tmp(), "recover-missing");
     fs.rmSync(path.join(root, ".github", "workflows", "recover.yml"));
     expect(checkRecovery(root)).toEqual(["recover.yml is missing: nothing frees a stack a killed deployment left locked (docs/runbook.md, section 5)"]);
-    expect(violations("on-push", "workflows/recover.yml", (t) => replaced(t, "on:\n  workflow_dispatch:\n", "on:\n  push:\n    branches: [main]\n  workflow_dispatch:\n"))).toEqual([
-      "recover.yml: also runs on push; releasing a lock must be a person's decision, by hand",
-    ]);
+    expect(
+      violations("on-push", "workflows/recover.yml", (t) =>
+        replaced(t, "on:\n  workflow_dispatch:\n", "on:\n  push:\n    branches: [main]\n  workflow_dispatch:\n"),
+      ),
+    ).toEqual(["recover.yml: also runs on push; releasing a lock must be a person's decision, by hand"]);
   });
 
   test("a recovery outside the stack's environment or its group, with the read role, or for a stack the list does not pick, is caught", () => {
     expect(violations("no-environment", "workflows/recover.yml", (t) => replaced(t, "    environment: ${{ matrix.stack }}\n", ""))).toEqual([
       "recover.yml: recover: does not run in the stack's GitHub environment (its approvals, its AWS_ROLE_ARN)",
     ]);
-    expect(violations("no-group", "workflows/recover.yml", (t) => replaced(t, "    concurrency:\n      group: keywire-${{ matrix.stack }}\n      cancel-in-progress: false\n", ""))).toEqual([
+    expect(
+      violations("no-group", "workflows/recover.yml", (t) =>
+        replaced(t, "    concurrency:\n      group: keywire-${{ matrix.stack }}\n      cancel-in-progress: false\n", ""),
+      ),
+    ).toEqual([
       ".github/workflows/recover.yml: recover: changes or checks a stack without `concurrency: { group: keywire-${{ matrix.stack }}, cancel-in-progress: false }`",
     ]);
-    expect(violations("read-role", "workflows/recover.yml", (t) => replaced(t, "role-to-assume: ${{ vars.AWS_ROLE_ARN }}", "role-to-assume: ${{ vars[format('AWS_READ_ROLE_ARN_{0}', matrix.key)] }}"))).toEqual([
-      "recover.yml: recover: does not assume the deploy role (the environment's AWS_ROLE_ARN) for a stack with SNS",
-    ]);
+    expect(
+      violations("read-role", "workflows/recover.yml", (t) =>
+        replaced(t, "role-to-assume: ${{ vars.AWS_ROLE_ARN }}", "role-to-assume: ${{ vars[format('AWS_READ_ROLE_ARN_{0}', matrix.key)] }}"),
+      ),
+    ).toEqual(["recover.yml: recover: does not assume the deploy role (the environment's AWS_ROLE_ARN) for a stack with SNS"]);
     expect(violations("every-stack", "workflows/recover.yml", (t) => replaced(t, "    with:\n      stack: ${{ inputs.stack }}\n", ""))).toEqual([
       `recover.yml: does not pick the stack from ${STACK_LIST} (a job calling stacks.yml with \`stack: \${{ inputs.stack }}\`)`,
     ]);
@@ -282,14 +334,19 @@ describe("keywire's rules for a killed deployment", () => {
       "recover.yml: recover: step 5: does not run in the program's directory (${{ needs.stacks.outputs.working-directory }})",
       ".github/workflows/recover.yml: recover: calls the Pulumi CLI (`pulumi cancel`) without `working-directory:`; it finds the project only in the program's directory",
     ]);
-    expect(violations("refresh-always", "workflows/recover.yml", (t) => replaced(t, 'if ! exported="$(pulumi stack export --stack "$STACK")"; then', 'if ! exported="$(pulumi stack ls --json)"; then'))).toEqual([
-      "recover.yml: recover: the refresh does not depend on the pending operations `pulumi stack export` shows",
-    ]);
+    expect(
+      violations("refresh-always", "workflows/recover.yml", (t) =>
+        replaced(t, 'if ! exported="$(pulumi stack export --stack "$STACK")"; then', 'if ! exported="$(pulumi stack ls --json)"; then'),
+      ),
+    ).toEqual(["recover.yml: recover: the refresh does not depend on the pending operations `pulumi stack export` shows"]);
   });
 
   test("a deploy job that reports nothing when it stops, only on failure, or without pointing at the recovery, is caught", () => {
-    const expected = "deploy-stack.yml: up: its last step does not report the stack's lock and pending operations when the deployment fails or is cancelled (`if: ${{ failure() || cancelled() }}`, uses: ./.github/actions/stack-status)";
-    expect(violations("failure-only", "workflows/deploy-stack.yml", (t) => replaced(t, "if: ${{ failure() || cancelled() }}", "if: ${{ failure() }}"))).toEqual([expected]);
+    const expected =
+      "deploy-stack.yml: up: its last step does not report the stack's lock and pending operations when the deployment fails or is cancelled (`if: ${{ failure() || cancelled() }}`, uses: ./.github/actions/stack-status)";
+    expect(violations("failure-only", "workflows/deploy-stack.yml", (t) => replaced(t, "if: ${{ failure() || cancelled() }}", "if: ${{ failure() }}"))).toEqual(
+      [expected],
+    );
     expect(violations("no-report", "workflows/deploy-stack.yml", (t) => t.slice(0, t.indexOf("      # A killed `up` leaves")))).toEqual([expected]);
     expect(violations("no-pointer", "workflows/deploy-stack.yml", (t) => replaced(t, "/actions/workflows/recover.yml", "/actions"))).toEqual([
       "deploy-stack.yml: up: the status step does not point at recover.yml and keywire's runbook, section 5, when the stack is left locked or with pending operations",

@@ -23,16 +23,19 @@ let serviceNowOnly: string;
 let withAws: string;
 const env = { ...process.env };
 
-beforeAll(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-installed-"));
-  const { tarball } = await packKeywire(work, env);
-  serviceNowOnly = path.join(work, "servicenow-only");
-  withAws = path.join(work, "with-aws");
-  await Promise.all([
-    installTemplateProgram(serviceNowOnly, tarball, env),
-    installTemplateProgram(withAws, tarball, env, { aws: checkoutAwsVersion(REPO_ROOT) }),
-  ]);
-}, 2 * NPM_TIMEOUT_MS + 60_000);
+beforeAll(
+  async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "keywire-installed-"));
+    const { tarball } = await packKeywire(work, env);
+    serviceNowOnly = path.join(work, "servicenow-only");
+    withAws = path.join(work, "with-aws");
+    await Promise.all([
+      installTemplateProgram(serviceNowOnly, tarball, env),
+      installTemplateProgram(withAws, tarball, env, { aws: checkoutAwsVersion(REPO_ROOT) }),
+    ]);
+  },
+  2 * NPM_TIMEOUT_MS + 60_000,
+);
 
 afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });

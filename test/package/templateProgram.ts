@@ -66,6 +66,10 @@ export interface TypeCheck {
 /** `tsc --noEmit -p <tsconfig>` in the program, with the TypeScript it installed. */
 export async function typeCheck(dir: string, env: NodeJS.ProcessEnv, tsconfig = "tsconfig.json", extraArgs: string[] = []): Promise<TypeCheck> {
   const tsc = path.join(dir, "node_modules", "typescript", "bin", "tsc");
-  const res = await runCommand(process.execPath, [tsc, "--noEmit", "-p", tsconfig, "--pretty", "false", ...extraArgs], { cwd: dir, env, timeoutMs: NPM_TIMEOUT_MS });
+  const res = await runCommand(process.execPath, [tsc, "--noEmit", "-p", tsconfig, "--pretty", "false", ...extraArgs], {
+    cwd: dir,
+    env,
+    timeoutMs: NPM_TIMEOUT_MS,
+  });
   return { code: res.timedOut ? null : res.code, output: `${res.stdout}${res.stderr}`.trim() };
 }

@@ -46,9 +46,7 @@ test("the endpoint has the documented format, is secret, and reaches the subscri
   expect(connector).toBeDefined();
   const connectorId = (registered.indexOf(connector) + 1).toString(16).padStart(32, "0");
   expect(endpoint.secret).toBe(true);
-  expect(endpoint.value).toBe(
-    `https://dev12345.service-now.com/api/sn_em_connector/em/inbound_event?source=aws&sys_id=${connectorId}&x-sn-apikey=${TOKEN}`,
-  );
+  expect(endpoint.value).toBe(`https://dev12345.service-now.com/api/sn_em_connector/em/inbound_event?source=aws&sys_id=${connectorId}&x-sn-apikey=${TOKEN}`);
   const sub = registered.find((r) => r.type === "aws:sns/topicSubscription:TopicSubscription")!;
   expect(sub.inputs.protocol).toBe("https");
   expect(isSecretWrapped(sub.inputs.endpoint)).toBe(true);
@@ -99,10 +97,12 @@ test("the local stack creates no AWS resource but still produces the endpoint", 
 test("attach mode adopts both shipped Table policies; dedicated mode owns one and parks the shipped ones", async () => {
   const attach = await runProgram(baseConfig, TOKEN);
   const policies = attach.registered.filter((r) => r.type.endsWith(":AccessPolicy"));
-  expect(policies.filter((p) => p.inputs.adopt === true).map((p) => p.inputs.name).sort()).toEqual([
-    "Table GET API Access Policy",
-    "Table POST API Access Policy",
-  ]);
+  expect(
+    policies
+      .filter((p) => p.inputs.adopt === true)
+      .map((p) => p.inputs.name)
+      .sort(),
+  ).toEqual(["Table GET API Access Policy", "Table POST API Access Policy"]);
   expect(attach.registered.filter((r) => r.type.endsWith(":AccessPolicyProfileLink"))).toHaveLength(3);
 
   const dedicated = await runProgram({ ...baseConfig, "keywire:policyMode": "dedicated" }, TOKEN);
@@ -126,7 +126,9 @@ test("every dynamic resource stores its provider as a reference of at most 300 b
     expect(dynamic.length).toBeGreaterThan(5);
     for (const r of dynamic) {
       const stored = String(r.inputs.__provider);
-      expect(stored).toMatch(/^exports\.handler=\(\)=>require\("module"\)\.createRequire\(process\.cwd\(\)\+"\/"\)\("keywire\/loadProvider"\)\(\{"m":"keywire\/servicenow","e":"[A-Za-z]+Provider"(,"a":\["[a-z_]+"\])?\}\);\n$/);
+      expect(stored).toMatch(
+        /^exports\.handler=\(\)=>require\("module"\)\.createRequire\(process\.cwd\(\)\+"\/"\)\("keywire\/loadProvider"\)\(\{"m":"keywire\/servicenow","e":"[A-Za-z]+Provider"(,"a":\["[a-z_]+"\])?\}\);\n$/,
+      );
       expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(300);
     }
     expect(serialize).not.toHaveBeenCalled();
@@ -145,13 +147,20 @@ describe("taking an earlier deployment's chain over (keywire:adopt)", () => {
   const created = (registered: Registered[]) =>
     registered.filter((r) => {
       const kind = r.type.split(":").pop();
-      if (!r.type.startsWith("pulumi-nodejs:") || ["Preflight", "ApiKeyVerification", "KeyLeftovers", "PolicyHandover", "BasicAuthProfile"].includes(kind ?? "")) return false;
+      if (
+        !r.type.startsWith("pulumi-nodejs:") ||
+        ["Preflight", "ApiKeyVerification", "KeyLeftovers", "PolicyHandover", "BasicAuthProfile"].includes(kind ?? "")
+      )
+        return false;
       if (kind === "AccessPolicy" && String(r.inputs.name).startsWith("Table ")) return false;
       return !(kind === "PushConnector" && r.inputs.onDestroy === "retain");
     });
 
   test("without it every record is created, and said to be deleted on destroy", async () => {
-    const { registered } = await runProgram({ ...baseConfig, "keywire:policyMode": "dedicated", "keywire:pushConnector": JSON.stringify({ name: "c", create: true }) }, TOKEN);
+    const { registered } = await runProgram(
+      { ...baseConfig, "keywire:policyMode": "dedicated", "keywire:pushConnector": JSON.stringify({ name: "c", create: true }) },
+      TOKEN,
+    );
     const own = created(registered);
     expect(own.length).toBeGreaterThan(8);
     for (const r of own) expect([r.name, r.inputs.adopt, r.inputs.onDestroy]).toEqual([r.name, undefined, "delete"]);

@@ -32,7 +32,10 @@ function sourceOf(compiled: string): string {
 const PUBLIC = CODE_EXPORTS.map(({ target }) => sourceOf(target.default).replace(/\/index\.ts$/, ""));
 
 function programFiles(): string[] {
-  const config = fs.readdirSync(path.join(ROOT, "config")).filter((f) => f.endsWith(".ts")).map((f) => path.join(ROOT, "config", f));
+  const config = fs
+    .readdirSync(path.join(ROOT, "config"))
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => path.join(ROOT, "config", f));
   return [path.join(ROOT, "index.ts"), ...config];
 }
 
@@ -49,7 +52,10 @@ test("the program imports the library only through its public modules", () => {
   for (const file of files) {
     for (const spec of importsOf(file)) {
       if (!spec.startsWith(".")) continue;
-      const target = path.relative(ROOT, path.resolve(path.dirname(file), spec)).split(path.sep).join("/");
+      const target = path
+        .relative(ROOT, path.resolve(path.dirname(file), spec))
+        .split(path.sep)
+        .join("/");
       if (target !== "resources" && !target.startsWith("resources/")) continue;
       intoLibrary.push(target);
       if (!PUBLIC.includes(target)) deep.push(`${path.relative(ROOT, file)} imports ${spec}`);

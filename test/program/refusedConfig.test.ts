@@ -50,12 +50,7 @@ test("bad configuration is one RunError naming every key, and nothing is registe
   const thrown = runProgram();
   expect(pulumi.RunError.isInstance(thrown)).toBe(true);
   const message = (thrown as Error).message;
-  for (const key of [
-    "keywire:pushConnector.name",
-    "keywire:sns.enabled",
-    "keywire:keepBasicAuth",
-    "keywire:apiKey.rotation.rotateBeforeExpiryDays",
-  ]) {
+  for (const key of ["keywire:pushConnector.name", "keywire:sns.enabled", "keywire:keepBasicAuth", "keywire:apiKey.rotation.rotateBeforeExpiryDays"]) {
     expect(message).toContain(`${key}:`);
   }
   expect(message).not.toContain("hunter2-deployer");

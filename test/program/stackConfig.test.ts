@@ -98,10 +98,18 @@ test.each<[string, Raw, string]>([
   ["a password is required with a username", { ...valid, "servicenow:password": undefined as unknown as string }, "servicenow:password"],
   ["a client secret is required with a client id", { ...valid, "servicenow:clientId": "abc" }, "servicenow:clientSecret"],
   ["SNS needs a topic", { ...valid, "keywire:sns": JSON.stringify({ enabled: true }) }, "keywire:sns.topicName"],
-  ["not both topic forms", { ...valid, "keywire:sns": JSON.stringify({ topicName: "a", existingTopicArn: "arn:aws:sns:eu-west-1:123456789012:b" }) }, "keywire:sns.existingTopicArn"],
+  [
+    "not both topic forms",
+    { ...valid, "keywire:sns": JSON.stringify({ topicName: "a", existingTopicArn: "arn:aws:sns:eu-west-1:123456789012:b" }) },
+    "keywire:sns.existingTopicArn",
+  ],
   ["unknown keys are refused", { ...valid, "keywire:apiKey": JSON.stringify({ expiresInDay: 3 }) }, "keywire:apiKey"],
   ["an object key given as a plain string", { ...valid, "keywire:sns": "yes" }, "keywire:sns"],
-  ["SNS cannot reach a loopback instance", { ...valid, "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "http://127.0.0.1:9" }, "keywire:sns.enabled"],
+  [
+    "SNS cannot reach a loopback instance",
+    { ...valid, "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "http://127.0.0.1:9" },
+    "keywire:sns.enabled",
+  ],
 ])("%s", (_label, values, key) => {
   const clean = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Raw;
   expect(Object.keys(problems(clean))).toContain(key);
@@ -141,8 +149,18 @@ describe("bad input is refused with what to do, in one message", () => {
 
   test.each<[string, Raw, string, RegExp]>([
     ["a boolean given as a word", { "keywire:keepBasicAuth": "yes" }, "keywire:keepBasicAuth", /^must be a boolean \(got string "yes"\)/],
-    ["a number given as text", { "keywire:apiKey": JSON.stringify({ expiresInDays: "90" }) }, "keywire:apiKey.expiresInDays", /^must be a number \(got string "90"\)/],
-    ["a list given as text", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", roles: "itil" }) }, "keywire:integrationUser.roles", /^must be a list \(got string "itil"\)/],
+    [
+      "a number given as text",
+      { "keywire:apiKey": JSON.stringify({ expiresInDays: "90" }) },
+      "keywire:apiKey.expiresInDays",
+      /^must be a number \(got string "90"\)/,
+    ],
+    [
+      "a list given as text",
+      { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", roles: "itil" }) },
+      "keywire:integrationUser.roles",
+      /^must be a list \(got string "itil"\)/,
+    ],
     ["an object given as a list", { "keywire:sns": JSON.stringify([1]) }, "keywire:sns", /^must be an object \(got a list\)/],
   ])("a wrong type reads as a wrong type, not as missing: %s", (_label, values, key, message) => {
     const p = problems({ ...valid, ...values });
@@ -209,9 +227,24 @@ describe("bad input is refused with what to do, in one message", () => {
   });
 
   test.each<[string, Record<string, unknown>, string, RegExp]>([
-    ["rotation before expiry as long as the key lives (due at creation)", { expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 30 } }, "keywire:apiKey.rotation.rotateBeforeExpiryDays", /less than expiresInDays \(30\)/],
-    ["rotation before expiry longer than the key lives", { expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 45 } }, "keywire:apiKey.rotation.rotateBeforeExpiryDays", /less than expiresInDays/],
-    ["a maximum age past the expiry", { expiresInDays: 30, rotation: { maxAgeDays: 31 } }, "keywire:apiKey.rotation.maxAgeDays", /at most expiresInDays \(30\)/],
+    [
+      "rotation before expiry as long as the key lives (due at creation)",
+      { expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 30 } },
+      "keywire:apiKey.rotation.rotateBeforeExpiryDays",
+      /less than expiresInDays \(30\)/,
+    ],
+    [
+      "rotation before expiry longer than the key lives",
+      { expiresInDays: 30, rotation: { rotateBeforeExpiryDays: 45 } },
+      "keywire:apiKey.rotation.rotateBeforeExpiryDays",
+      /less than expiresInDays/,
+    ],
+    [
+      "a maximum age past the expiry",
+      { expiresInDays: 30, rotation: { maxAgeDays: 31 } },
+      "keywire:apiKey.rotation.maxAgeDays",
+      /at most expiresInDays \(30\)/,
+    ],
     ["a maximum age of zero", { expiresInDays: 30, rotation: { maxAgeDays: 0 } }, "keywire:apiKey.rotation.maxAgeDays", /greater than 0/],
   ])("a key due for rotation when it is made is refused: %s", (_label, apiKey, key, message) => {
     const p = problems({ ...valid, "keywire:apiKey": JSON.stringify(apiKey) });
@@ -243,8 +276,16 @@ describe("bad input is refused with what to do, in one message", () => {
     ["a key name with a line break", { "keywire:apiKey": JSON.stringify({ name: "a\nb" }) }, "keywire:apiKey.name"],
     ["a connector name with a control character", { "keywire:pushConnector": JSON.stringify({ name: "AWS\u0007" }) }, "keywire:pushConnector.name"],
     ["an over-long connector name", { "keywire:pushConnector": JSON.stringify({ name: "c".repeat(101) }) }, "keywire:pushConnector.name"],
-    ["an over-long first name", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", firstName: "f".repeat(101) }) }, "keywire:integrationUser.firstName"],
-    ["a connector name the instance would run as a script", { "keywire:pushConnector": JSON.stringify({ name: " JavaScript:gs.getUserID()" }) }, "keywire:pushConnector.name"],
+    [
+      "an over-long first name",
+      { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", firstName: "f".repeat(101) }) },
+      "keywire:integrationUser.firstName",
+    ],
+    [
+      "a connector name the instance would run as a script",
+      { "keywire:pushConnector": JSON.stringify({ name: " JavaScript:gs.getUserID()" }) },
+      "keywire:pushConnector.name",
+    ],
     ["a key name the instance would run as a script", { "keywire:apiKey": JSON.stringify({ name: "javascript:1" }) }, "keywire:apiKey.name"],
     ["an auth scope the instance would run as a script", { "keywire:apiKey": JSON.stringify({ authScopes: ["javascript:1"] }) }, "keywire:apiKey.authScopes.0"],
   ])("%s is refused, naming the key", (_label, values, key) => {
@@ -276,20 +317,75 @@ describe("bad input is refused with what to do, in one message", () => {
 
 describe("characters that change what a value names or how it reads are refused, naming the key", () => {
   test.each<[string, Raw, string, RegExp]>([
-    ["a line break inside the instance URL", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com\n.evil.com" }, "servicenow:instanceUrl", /contains a line break.*character 29/],
+    [
+      "a line break inside the instance URL",
+      { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com\n.evil.com" },
+      "servicenow:instanceUrl",
+      /contains a line break.*character 29/,
+    ],
     ["a tab inside the instance name", { "servicenow:instance": "dev1\t" }, "servicenow:instance", /contains a tab/],
-    ["a space inside the instance URL", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com .evil.com" }, "servicenow:instanceUrl", /contains a space/],
-    ["a zero-width space inside the instance URL", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com\u200b.evil.com" }, "servicenow:instanceUrl", /U\+200B/],
-    ["a 70,000-character instance host", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": `https://${"h".repeat(70_000)}.com` }, "servicenow:instanceUrl", /longer than 4096 characters/],
-    ["a 3,000-character instance host", { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": `https://${"h".repeat(3_000)}.com` }, "servicenow:instanceUrl", /at most 2048 characters/],
-    ["a 254-character instance host", { "servicenow:instance": `${Array.from({ length: 4 }, () => "h".repeat(62)).join(".")}.co` }, "servicenow:instance", /host .*at most 253 characters/],
-    ["a 64-character label in the instance host", { "servicenow:instance": `${"h".repeat(64)}.service-now.com` }, "servicenow:instance", /label .*at most 63 characters/],
-    ["a right-to-left override in the connector's name", { "keywire:pushConnector": JSON.stringify({ name: "AWS SNS push \u202Erotcennoc" }) }, "keywire:pushConnector.name", /U\+202E/],
+    [
+      "a space inside the instance URL",
+      { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com .evil.com" },
+      "servicenow:instanceUrl",
+      /contains a space/,
+    ],
+    [
+      "a zero-width space inside the instance URL",
+      { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": "https://dev1.service-now.com\u200b.evil.com" },
+      "servicenow:instanceUrl",
+      /U\+200B/,
+    ],
+    [
+      "a 70,000-character instance host",
+      { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": `https://${"h".repeat(70_000)}.com` },
+      "servicenow:instanceUrl",
+      /longer than 4096 characters/,
+    ],
+    [
+      "a 3,000-character instance host",
+      { "servicenow:instance": undefined as unknown as string, "servicenow:instanceUrl": `https://${"h".repeat(3_000)}.com` },
+      "servicenow:instanceUrl",
+      /at most 2048 characters/,
+    ],
+    [
+      "a 254-character instance host",
+      { "servicenow:instance": `${Array.from({ length: 4 }, () => "h".repeat(62)).join(".")}.co` },
+      "servicenow:instance",
+      /host .*at most 253 characters/,
+    ],
+    [
+      "a 64-character label in the instance host",
+      { "servicenow:instance": `${"h".repeat(64)}.service-now.com` },
+      "servicenow:instance",
+      /label .*at most 63 characters/,
+    ],
+    [
+      "a right-to-left override in the connector's name",
+      { "keywire:pushConnector": JSON.stringify({ name: "AWS SNS push \u202Erotcennoc" }) },
+      "keywire:pushConnector.name",
+      /U\+202E/,
+    ],
     ["a zero-width space in the key's name", { "keywire:apiKey": JSON.stringify({ name: "keywire\u200b key" }) }, "keywire:apiKey.name", /U\+200B/],
     ["an isolate in the key's name", { "keywire:apiKey": JSON.stringify({ name: "\u2066keywire\u2069 key" }) }, "keywire:apiKey.name", /U\+2066/],
-    ["a byte-order mark in the user's first name", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", firstName: "\ufeffEvents" }) }, "keywire:integrationUser.firstName", /U\+FEFF/],
-    ["a word joiner in the user's last name", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", lastName: "Ev\u2060ents" }) }, "keywire:integrationUser.lastName", /U\+2060/],
-    ["a left-to-right mark in the user name", { "keywire:integrationUser": JSON.stringify({ userName: "svc.events\u200e" }) }, "keywire:integrationUser.userName", /user_name/],
+    [
+      "a byte-order mark in the user's first name",
+      { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", firstName: "\ufeffEvents" }) },
+      "keywire:integrationUser.firstName",
+      /U\+FEFF/,
+    ],
+    [
+      "a word joiner in the user's last name",
+      { "keywire:integrationUser": JSON.stringify({ userName: "svc.events", lastName: "Ev\u2060ents" }) },
+      "keywire:integrationUser.lastName",
+      /U\+2060/,
+    ],
+    [
+      "a left-to-right mark in the user name",
+      { "keywire:integrationUser": JSON.stringify({ userName: "svc.events\u200e" }) },
+      "keywire:integrationUser.userName",
+      /user_name/,
+    ],
     ["a bidirectional override in the name prefix", { "keywire:namePrefix": "kw\u202d" }, "keywire:namePrefix", /lower-case/],
   ])("%s", (_label, values, key, message) => {
     const clean = Object.fromEntries(Object.entries({ ...valid, ...values }).filter(([, v]) => v !== undefined)) as Raw;

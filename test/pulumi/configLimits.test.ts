@@ -62,11 +62,19 @@ describe("values on the command line", () => {
     expect(problems[0]).toMatch(/^keywire:sns\.topicName is longer than 16384 characters/);
     expect(problems[0]).toContain("argument list too long");
     expect(problems[0]).not.toMatch(/x{20}/);
-    expect(commandLineValueProblems(["config", "set", "-s", "dev", "servicenow:username", "u".repeat(4097)])[0]).toMatch(/^servicenow:username is longer than 4096/);
-    expect(commandLineValueProblems(["config", "set-all", "--plaintext", `keywire:namePrefix=${"n".repeat(20_000)}`, "--secret", `servicenow:password=${"p".repeat(5000)}`])).toEqual([
-      expect.stringMatching(/^keywire:namePrefix is longer than 16384/),
-      expect.stringMatching(/^servicenow:password is longer than 4096/),
-    ]);
+    expect(commandLineValueProblems(["config", "set", "-s", "dev", "servicenow:username", "u".repeat(4097)])[0]).toMatch(
+      /^servicenow:username is longer than 4096/,
+    );
+    expect(
+      commandLineValueProblems([
+        "config",
+        "set-all",
+        "--plaintext",
+        `keywire:namePrefix=${"n".repeat(20_000)}`,
+        "--secret",
+        `servicenow:password=${"p".repeat(5000)}`,
+      ]),
+    ).toEqual([expect.stringMatching(/^keywire:namePrefix is longer than 16384/), expect.stringMatching(/^servicenow:password is longer than 4096/)]);
   });
 
   test("values within the limits, and commands that set nothing, pass", () => {
@@ -76,50 +84,66 @@ describe("values on the command line", () => {
     expect(commandLineValueProblems(["up", "--yes", "-m", "m".repeat(20_000)])).toEqual([]);
   });
 
-  test("the wrapper refuses before starting any CLI, and the stack file is not touched", async () => {
-    const file = stackFile("dev", "config:\n  keywire:namePrefix: kw\n");
-    const res = await wrapper(["config", "set", "--stack", "dev", "keywire:namePrefix", "n".repeat(20_000)]);
-    expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^\[pulumi\] keywire:namePrefix is longer than 16384 characters/m);
-    expect(res.stderr).not.toMatch(/n{20}/);
-    expect(res.stderr).not.toMatch(/could not|install/i);
-    expect(fs.readFileSync(file, "utf8")).toBe("config:\n  keywire:namePrefix: kw\n");
-  }, RUN_TIMEOUT_MS);
+  test(
+    "the wrapper refuses before starting any CLI, and the stack file is not touched",
+    async () => {
+      const file = stackFile("dev", "config:\n  keywire:namePrefix: kw\n");
+      const res = await wrapper(["config", "set", "--stack", "dev", "keywire:namePrefix", "n".repeat(20_000)]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/^\[pulumi\] keywire:namePrefix is longer than 16384 characters/m);
+      expect(res.stderr).not.toMatch(/n{20}/);
+      expect(res.stderr).not.toMatch(/could not|install/i);
+      expect(fs.readFileSync(file, "utf8")).toBe("config:\n  keywire:namePrefix: kw\n");
+    },
+    RUN_TIMEOUT_MS,
+  );
 
-  test("a value within the limit on standard input reaches the CLI's standard input unchanged", async () => {
-    // A team's own `pulumi` on PATH (outside keywire's tools directory, whose CLIs do
-    // not count as the team's) that reports the SDK's version and prints what it read.
-    const bin = path.join(project, "team-bin");
-    fs.mkdirSync(bin);
-    fs.writeFileSync(
-      path.join(bin, "pulumi"),
-      `#!/bin/sh\nif [ "$1" = version ]; then echo v${sdkVersion()}; exit 0; fi\necho "args: $*"; IFS= read -r line; echo "stdin: $line"\n`,
-      { mode: 0o755 },
-    );
-    const res = await wrapper(["config", "set", "--secret", "servicenow:password"], "pw-within-limit\n", [bin]);
-    expect(res.code).toBe(0);
-    expect(res.stdout).toContain("args: config set --secret servicenow:password");
-    expect(res.stdout).toContain("stdin: pw-within-limit");
-  }, RUN_TIMEOUT_MS);
+  test(
+    "a value within the limit on standard input reaches the CLI's standard input unchanged",
+    async () => {
+      // A team's own `pulumi` on PATH (outside keywire's tools directory, whose CLIs do
+      // not count as the team's) that reports the SDK's version and prints what it read.
+      const bin = path.join(project, "team-bin");
+      fs.mkdirSync(bin);
+      fs.writeFileSync(
+        path.join(bin, "pulumi"),
+        `#!/bin/sh\nif [ "$1" = version ]; then echo v${sdkVersion()}; exit 0; fi\necho "args: $*"; IFS= read -r line; echo "stdin: $line"\n`,
+        { mode: 0o755 },
+      );
+      const res = await wrapper(["config", "set", "--secret", "servicenow:password"], "pw-within-limit\n", [bin]);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain("args: config set --secret servicenow:password");
+      expect(res.stdout).toContain("stdin: pw-within-limit");
+    },
+    RUN_TIMEOUT_MS,
+  );
 
-  test("a value given on standard input is held to the same limit", async () => {
-    const cmd = setSecretConfigCommand("servicenow:password", "pw-1234");
-    const res = await wrapper([...cmd.args, "--stack", "dev"], "p".repeat(200_000));
-    expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^\[pulumi\] servicenow:password is longer than 4096 characters/m);
-    expect(res.stderr).not.toMatch(/p{20}/);
-  }, RUN_TIMEOUT_MS);
+  test(
+    "a value given on standard input is held to the same limit",
+    async () => {
+      const cmd = setSecretConfigCommand("servicenow:password", "pw-1234");
+      const res = await wrapper([...cmd.args, "--stack", "dev"], "p".repeat(200_000));
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/^\[pulumi\] servicenow:password is longer than 4096 characters/m);
+      expect(res.stderr).not.toMatch(/p{20}/);
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
 
 describe("the stack file, before a command that runs the program or its providers", () => {
-  test("an over-long setting in the named stack's file is refused with the file, the key and the fix", async () => {
-    stackFile("big", `config:\n  keywire:namePrefix: ${"n".repeat(200_000)}\n  servicenow:instance: dev12345\n`);
-    const res = await wrapper(["preview", "--stack", "big"]);
-    expect(res.code).toBe(1);
-    expect(res.stderr).toContain("stacks/Pulumi.big.yaml: keywire:namePrefix is longer than 16384 characters");
-    expect(res.stderr).toContain("pulumi config rm keywire:namePrefix --stack big");
-    expect(res.stderr).not.toMatch(/n{20}/);
-  }, RUN_TIMEOUT_MS);
+  test(
+    "an over-long setting in the named stack's file is refused with the file, the key and the fix",
+    async () => {
+      stackFile("big", `config:\n  keywire:namePrefix: ${"n".repeat(200_000)}\n  servicenow:instance: dev12345\n`);
+      const res = await wrapper(["preview", "--stack", "big"]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain("stacks/Pulumi.big.yaml: keywire:namePrefix is longer than 16384 characters");
+      expect(res.stderr).toContain("pulumi config rm keywire:namePrefix --stack big");
+      expect(res.stderr).not.toMatch(/n{20}/);
+    },
+    RUN_TIMEOUT_MS,
+  );
 
   test("secrets are measured by their ciphertext, never decrypted", () => {
     stackFile("dev", `config:\n  keywire:apiKeyToken:\n    secure: v1:${"A".repeat(12_000)}\n  keywire:sns:\n    topicName: alarms\n`);
@@ -139,7 +163,9 @@ describe("the stack file, before a command that runs the program or its provider
   test("without --stack every stack file of the project is checked; a command that runs nothing is not", () => {
     stackFile("dev", "config:\n  keywire:namePrefix: kw\n");
     stackFile("broken", `config:\n  servicenow:username: ${"u".repeat(5000)}\n`);
-    expect(stackFileProblems(project, ["up", "--yes"])).toEqual([expect.stringMatching(/^stacks\/Pulumi\.broken\.yaml: servicenow:username is longer than 4096.*--stack/s)]);
+    expect(stackFileProblems(project, ["up", "--yes"])).toEqual([
+      expect.stringMatching(/^stacks\/Pulumi\.broken\.yaml: servicenow:username is longer than 4096.*--stack/s),
+    ]);
     expect(stackFileProblems(project, ["up", "--stack", "dev"])).toEqual([]);
     expect(stackFileProblems(project, ["stack", "ls"])).toEqual([]);
     expect(stackFileProblems(project, ["config", "rm", "servicenow:username", "--stack", "broken"])).toEqual([]);

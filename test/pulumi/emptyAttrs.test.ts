@@ -75,11 +75,15 @@ test("npm run pulumi says so before the CLI runs, and leaves the file alone", as
   fs.mkdirSync(bin);
   const version = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string };
   fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nif [ "$1" = version ]; then echo v${version.version}; exit 0; fi\necho "ran $*"\n`, { mode: 0o755 });
-  const res = await runCommand(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(REPO_ROOT, "scripts", "pulumi", "run.ts"), "stack", "ls"], {
-    cwd: tmp,
-    env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, PULUMI_BACKEND_URL: `file://${tmp}`, INIT_CWD: tmp },
-    timeoutMs: 60_000,
-  });
+  const res = await runCommand(
+    path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"),
+    ["--transpile-only", path.join(REPO_ROOT, "scripts", "pulumi", "run.ts"), "stack", "ls"],
+    {
+      cwd: tmp,
+      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, PULUMI_BACKEND_URL: `file://${tmp}`, INIT_CWD: tmp },
+      timeoutMs: 60_000,
+    },
+  );
   expect(res.stdout).toContain("ran stack ls");
   expect(res.stderr).toContain(`[pulumi] ${emptyAttrsAdvice(empty)}`);
   expect(fs.existsSync(empty)).toBe(true);

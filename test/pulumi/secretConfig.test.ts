@@ -37,7 +37,8 @@ test("a value longer than the setting may hold is refused before pulumi stores i
 
 test("runCommand hands the input to the child's stdin, which is not a terminal", async () => {
   const cmd = setSecretConfigCommand("k:v", SECRET);
-  const script = "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify({s,tty:!!process.stdin.isTTY,argv:process.argv})))";
+  const script =
+    "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>process.stdout.write(JSON.stringify({s,tty:!!process.stdin.isTTY,argv:process.argv})))";
   const res = await runCommand(process.execPath, ["-e", script, ...cmd.args], { input: cmd.input, timeoutMs: 30_000 });
   expect(res.code).toBe(0);
   const seen = JSON.parse(res.stdout) as { s: string; tty: boolean; argv: string[] };
@@ -47,14 +48,18 @@ test("runCommand hands the input to the child's stdin, which is not a terminal",
 });
 
 test("without input the child's stdin is closed, as before", async () => {
-  const res = await runCommand(process.execPath, ["-e", "let n=0;process.stdin.on('data',d=>n+=d.length).on('end',()=>process.stdout.write(String(n)))"], { timeoutMs: 30_000 });
+  const res = await runCommand(process.execPath, ["-e", "let n=0;process.stdin.on('data',d=>n+=d.length).on('end',()=>process.stdout.write(String(n)))"], {
+    timeoutMs: 30_000,
+  });
   expect(res.stdout).toBe("0");
 });
 
 test("no script or test helper passes a secret config value in argv", () => {
   const root = path.resolve(__dirname, "..", "..");
   const files = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
   // `"set", "--secret", <key>, <value>` in one argument list: a value after the key.
   const inArgv = /"set",\s*"--secret",\s*[^,\]\s]+,\s*[^\]\s]/;
   const offenders = [...files(path.join(root, "scripts")), ...files(path.join(root, "test", "support"))].filter((f) => inArgv.test(fs.readFileSync(f, "utf8")));

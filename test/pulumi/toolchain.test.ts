@@ -32,7 +32,7 @@ const sdk = parseVersion(SDK);
 if (!sdk) throw new Error(`unexpected SDK version ${SDK}`);
 /** The SDK's version with one part moved, for CLIs newer and older than it. */
 const shifted = (d: { major?: number; minor?: number; patch?: number }): string =>
-  `v${(sdk.major + (d.major ?? 0))}.${sdk.minor + (d.minor ?? 0)}.${sdk.patch + (d.patch ?? 0)}`;
+  `v${sdk.major + (d.major ?? 0)}.${sdk.minor + (d.minor ?? 0)}.${sdk.patch + (d.patch ?? 0)}`;
 
 let tmp: string;
 beforeEach(() => {
@@ -201,10 +201,10 @@ describe("what the team has set up", () => {
     ["block", "name: keywire\nbackend:\n  url: s3://b?region=us-east-1\nruntime: nodejs\n", "s3://b?region=us-east-1"],
     ["block, double-quoted, with a comment", 'name: k\nbackend:\n    url: "file://~/state"   # local\n', "file://~/state"],
     ["block, quoted, with comments", "backend: # team state\n  url: 's3://b' # shared\n", "s3://b"],
-    ["block after blank lines", "backend:\n\n    url: \"gs://b/keywire\"\n", "gs://b/keywire"],
+    ["block after blank lines", 'backend:\n\n    url: "gs://b/keywire"\n', "gs://b/keywire"],
     ["block with a commented-out url first", "backend:\n  # url: later\n  url: https://api.pulumi.com\n", "https://api.pulumi.com"],
     ["a # inside the url", "backend:\n  url: s3://b?region=x#frag\n", "s3://b?region=x#frag"],
-    ["a quoted url with ' #' in it", "backend:\n  url: \"s3://b #1\" # shared\n", "s3://b #1"],
+    ["a quoted url with ' #' in it", 'backend:\n  url: "s3://b #1" # shared\n', "s3://b #1"],
     ["an explicit null url", "backend:\n  url:\n", undefined],
     ["flow", "backend: { url: s3://b }\n", "s3://b"],
     ["flow, quoted", "backend: { url: 'gs://g/k' }\n", "gs://g/k"],
@@ -377,7 +377,11 @@ describe("ensurePulumi: which CLI", () => {
     expect(tc.env.PULUMI_BACKEND_URL).toBe(`file://${defaultBackendDir()}`);
     expect(lines).toEqual([
       `${old} is ${shifted({ minor: -17 })}, older than the SDK's v${SDK}: not using it`,
-      expect.stringMatching(new RegExp(`^using ${path.join(cacheBin, "pulumi")} v${SDK} \\(route: built from the Go module proxy, kept in keywire's cache; keywire's environment: `)),
+      expect.stringMatching(
+        new RegExp(
+          `^using ${path.join(cacheBin, "pulumi")} v${SDK} \\(route: built from the Go module proxy, kept in keywire's cache; keywire's environment: `,
+        ),
+      ),
     ]);
   });
 

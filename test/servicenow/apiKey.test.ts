@@ -281,7 +281,13 @@ describe("what check asks the instance", () => {
     // generation kept, the token proven; the key is not renamed.
     const token = generateToken();
     emu.store.update("api_key", live.sys_id, { token });
-    const bySysId = await new ProviderDriver(apiKeyProvider, emu.url).create({ ...keyInputs, adopt: live.sys_id, token, onDestroy: "delete", rotation: { trigger: "1" } });
+    const bySysId = await new ProviderDriver(apiKeyProvider, emu.url).create({
+      ...keyInputs,
+      adopt: live.sys_id,
+      token,
+      onDestroy: "delete",
+      rotation: { trigger: "1" },
+    });
     expect(bySysId.id).toBe(live.sys_id);
     expect(bySysId.outs).toMatchObject({ generation: 3, name: "keywire key #3", tokenSource: "operator", token });
     expect(emu.store.query("api_key", () => true)).toHaveLength(2);

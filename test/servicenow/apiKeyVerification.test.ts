@@ -95,13 +95,43 @@ const breaks: Array<[string, (c: Chain) => void, string, RegExp]> = [
     "profile.keyLocation",
     /expects the key in the header, but it is sent in the query parameter/,
   ],
-  ["link deleted: the shipped policy outranks", (c) => emu.store.delete("sys_auth_profile_mapping", c.linkId), "link.table", /"Table GET API Access Policy" \(sys_id [0-9a-f]{32}\) outranks the others for the Table API \(GET incident\)/],
+  [
+    "link deleted: the shipped policy outranks",
+    (c) => emu.store.delete("sys_auth_profile_mapping", c.linkId),
+    "link.table",
+    /"Table GET API Access Policy" \(sys_id [0-9a-f]{32}\) outranks the others for the Table API \(GET incident\)/,
+  ],
   // The Event Management API's own links: the Table API still accepts the key in each.
-  ["a foreign, more specific Event Management policy", () => addForeignEventPolicy(emu), "link.event", /"Events: POST from the monitoring team" \(sys_id [0-9a-f]{32}\) outranks the others for the Event Management API \(POST sn_em_connector\/em\)/],
-  ["the event policy's link deleted", (c) => emu.store.delete("sys_auth_profile_mapping", c.eventLinkId), "link.event", /"keywire events" .* does not admit keywire's inbound profile/],
-  ["the event policy deactivated", (c) => emu.store.update("sys_api_access_policy", c.eventPolicyId, { active: "false" }), "policy.eventNone", /no active access policy applies to the Event Management API/],
-  ["the push connector deactivated", (c) => emu.store.update("sn_em_connector_push_instance", c.connectorId, { active: "false" }), "endpoint.connectorInactive", /push connector ".*" is inactive/],
-  ["the push connector deleted", (c) => emu.store.delete("sn_em_connector_push_instance", c.connectorId), "endpoint.connectorMissing", /push connector instance [0-9a-f]{32} that the endpoint names no longer exists/],
+  [
+    "a foreign, more specific Event Management policy",
+    () => addForeignEventPolicy(emu),
+    "link.event",
+    /"Events: POST from the monitoring team" \(sys_id [0-9a-f]{32}\) outranks the others for the Event Management API \(POST sn_em_connector\/em\)/,
+  ],
+  [
+    "the event policy's link deleted",
+    (c) => emu.store.delete("sys_auth_profile_mapping", c.eventLinkId),
+    "link.event",
+    /"keywire events" .* does not admit keywire's inbound profile/,
+  ],
+  [
+    "the event policy deactivated",
+    (c) => emu.store.update("sys_api_access_policy", c.eventPolicyId, { active: "false" }),
+    "policy.eventNone",
+    /no active access policy applies to the Event Management API/,
+  ],
+  [
+    "the push connector deactivated",
+    (c) => emu.store.update("sn_em_connector_push_instance", c.connectorId, { active: "false" }),
+    "endpoint.connectorInactive",
+    /push connector ".*" is inactive/,
+  ],
+  [
+    "the push connector deleted",
+    (c) => emu.store.delete("sn_em_connector_push_instance", c.connectorId),
+    "endpoint.connectorMissing",
+    /push connector instance [0-9a-f]{32} that the endpoint names no longer exists/,
+  ],
 ];
 
 test.each(breaks)("%s: refresh reads verified false and names the link by id; update records it too", async (_label, breakIt, id, message) => {

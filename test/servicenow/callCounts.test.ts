@@ -103,7 +103,9 @@ test("a key parked before the process started still blocks a second key of that 
   const keys = new ProviderDriver(apiKeyProvider, emu.url);
   await keys.create({ name: "other key", user: "svc.parked" });
   emu.resetMetrics();
-  await expect(keys.create({ name: "parked key", user: "svc.parked" })).rejects.toThrow(new RegExp(`inactive key with this name already exists \\(${parked.sys_id}\\)`));
+  await expect(keys.create({ name: "parked key", user: "svc.parked" })).rejects.toThrow(
+    new RegExp(`inactive key with this name already exists \\(${parked.sys_id}\\)`),
+  );
   expect(calls(emu, "api_key", "POST")).toBe(0);
   expect(emu.metrics().total).toBe(0);
 });

@@ -65,7 +65,8 @@ test.each([
 });
 
 test("shipped policies that were inactive before keywire are left inactive", async () => {
-  for (const n of SHIPPED) emu.store.update("sys_api_access_policy", emu.store.query("sys_api_access_policy", (r) => r.name === n)[0].sys_id, { active: "false" });
+  for (const n of SHIPPED)
+    emu.store.update("sys_api_access_policy", emu.store.query("sys_api_access_policy", (r) => r.name === n)[0].sys_id, { active: "false" });
   const a = await deploy("dev");
   expect(holdBefore(a.hold.id)).toEqual({ get: false, post: false });
   await destroy(a);

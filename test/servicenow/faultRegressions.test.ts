@@ -76,19 +76,32 @@ describe("2. the probe proves only what the instance alone can answer", () => {
 
   const cases: Array<[string, (res: import("node:http").ServerResponse) => void]> = [
     ["a 403 given before authentication", (res) => sendJson(res, 403, { error: { message: "Request not allowed", detail: "" }, status: "failure" })],
-    ["a 200 HTML page", (res) => {
-      res.writeHead(200, { "Content-Type": "text/html" });
-      res.end("<html><body>Instance hibernating</body></html>");
-    }],
-    ["a proxy refusing with 403", (res) => {
-      res.writeHead(403, { "Content-Type": "text/plain" });
-      res.end("CONNECT refused by proxy");
-    }],
+    [
+      "a 200 HTML page",
+      (res) => {
+        res.writeHead(200, { "Content-Type": "text/html" });
+        res.end("<html><body>Instance hibernating</body></html>");
+      },
+    ],
+    [
+      "a proxy refusing with 403",
+      (res) => {
+        res.writeHead(403, { "Content-Type": "text/plain" });
+        res.end("CONNECT refused by proxy");
+      },
+    ],
   ];
   test.each(cases)("%s is not proof", async (_name, answer) => {
     stub = await startHttpStub((_req, res) => answer(res));
     const v = new ProviderDriver(apiKeyVerificationProvider, stub.url, fast);
-    const inputs = { token: "now_" + "a".repeat(86), keySysId: "a".repeat(32), profileSysId: "b".repeat(32), requiredRoles: [], probeTable: "incident", via: "header" };
+    const inputs = {
+      token: "now_" + "a".repeat(86),
+      keySysId: "a".repeat(32),
+      profileSysId: "b".repeat(32),
+      requiredRoles: [],
+      probeTable: "incident",
+      via: "header",
+    };
     // Recorded as unproven (the resource then fails the up from the program), never as verified.
     const created = await v.create(inputs);
     expect(created.outs).toMatchObject({ verified: false, brokenLinkId: "instance.unknown" });

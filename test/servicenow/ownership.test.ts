@@ -33,7 +33,9 @@ test("the same prefix on a second stack: the policy it would create is another s
   const first = await new ProviderDriver(accessPolicyProvider, emu.url).create({ ...policy, identity: identity("dev", "AccessPolicy", "keywire-event-api") });
   expect(first.id.startsWith(KEYWIRE_MARK)).toBe(true);
   emu.resetMetrics();
-  const said = await refusal(new ProviderDriver(accessPolicyProvider, emu.url).create({ ...policy, identity: identity("staging", "AccessPolicy", "keywire-event-api") }));
+  const said = await refusal(
+    new ProviderDriver(accessPolicyProvider, emu.url).create({ ...policy, identity: identity("staging", "AccessPolicy", "keywire-event-api") }),
+  );
   expect(said).toContain(`sys_api_access_policy ${first.id} (created by admin on `);
   expect(said).toMatch(/which keywire made for another stack, not this one/);
   expect(said).toContain(`/nav_to.do?uri=${encodeURIComponent(`sys_api_access_policy.do?sys_id=${first.id}`)}`);
@@ -46,7 +48,9 @@ test("the same prefix on a second stack: the policy it would create is another s
 test("a person's record of that name: said to be no keywire stack's", async () => {
   const theirs = emu.store.insert("sys_user", { user_name: "svc.keywire.events", first_name: "made by hand" });
   expect(isKeywireSysId(theirs.sys_id)).toBe(false);
-  const said = await refusal(new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.keywire.events", identity: identity("dev", "ServiceNowUser", "keywire-user") }));
+  const said = await refusal(
+    new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.keywire.events", identity: identity("dev", "ServiceNowUser", "keywire-user") }),
+  );
   expect(said).toContain(`sys_user ${theirs.sys_id}`);
   expect(said).toMatch(/keywire did not make under a sys_id of its own, so a person or another tool did/);
   expect(emu.store.get("sys_user", theirs.sys_id)?.first_name).toBe("made by hand");

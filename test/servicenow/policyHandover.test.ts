@@ -18,7 +18,14 @@ afterAll(async () => {
 beforeEach(() => emu.reset());
 
 function policy(name: string): string {
-  return emu.store.insert("sys_api_access_policy", { name, active: "true", api_path: "sn_em_connector/em", apply_all_methods: "true", apply_all_resources: "true", apply_all_versions: "true" }).sys_id;
+  return emu.store.insert("sys_api_access_policy", {
+    name,
+    active: "true",
+    api_path: "sn_em_connector/em",
+    apply_all_methods: "true",
+    apply_all_resources: "true",
+    apply_all_versions: "true",
+  }).sys_id;
 }
 
 test("delete turns the stack's policies off, leaves every other policy as it was, and passes over one already gone", async () => {

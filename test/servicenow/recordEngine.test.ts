@@ -205,8 +205,12 @@ describe("defaults in the checked inputs", () => {
     const shipped = await new ProviderDriver(accessPolicyProvider, emu.url).create({ name: "Table GET API Access Policy", adopt: true, active: true });
     // An adopted record is restored by default: "delete" is a change.
     const policies = new ProviderDriver(accessPolicyProvider, emu.url);
-    expect((await policies.diff(shipped.id, shipped.outs, { name: "Table GET API Access Policy", adopt: true, active: true, onDestroy: "restore" })).changes).toBe(false);
-    expect((await policies.diff(shipped.id, shipped.outs, { name: "Table GET API Access Policy", adopt: true, active: true, onDestroy: "delete" })).changes).toBe(true);
+    expect(
+      (await policies.diff(shipped.id, shipped.outs, { name: "Table GET API Access Policy", adopt: true, active: true, onDestroy: "restore" })).changes,
+    ).toBe(false);
+    expect(
+      (await policies.diff(shipped.id, shipped.outs, { name: "Table GET API Access Policy", adopt: true, active: true, onDestroy: "delete" })).changes,
+    ).toBe(true);
   });
 });
 
@@ -315,9 +319,7 @@ describe("columns the instance does not have", () => {
       const { apiKeyProvider } = await import("../../resources/servicenow/apiKey/apiKey");
       await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.cols" });
       const keys = new ProviderDriver(apiKeyProvider, emu.url);
-      await expect(keys.create({ name: "cols", user: "svc.cols", authScopes: ["useraccount"] })).rejects.toThrow(
-        /no column auth_scope on api_key/,
-      );
+      await expect(keys.create({ name: "cols", user: "svc.cols", authScopes: ["useraccount"] })).rejects.toThrow(/no column auth_scope on api_key/);
     } finally {
       emu.setOptions({ authScopeColumn: "auth_scope" });
     }

@@ -64,8 +64,16 @@ test("a rate-limit rule and a role grant: the rerun leaves one row each", async 
 });
 
 test("another stack's resource of the same name and type is another record: nothing is taken over", async () => {
-  const dev = await new ProviderDriver(inboundProfileProvider, emu.url).create({ name: "dev profile", keyLocation: "query", identity: identity("dev", "InboundProfile", "keywire-profile") });
-  const prod = await new ProviderDriver(inboundProfileProvider, emu.url).create({ name: "prod profile", keyLocation: "query", identity: identity("prod", "InboundProfile", "keywire-profile") });
+  const dev = await new ProviderDriver(inboundProfileProvider, emu.url).create({
+    name: "dev profile",
+    keyLocation: "query",
+    identity: identity("dev", "InboundProfile", "keywire-profile"),
+  });
+  const prod = await new ProviderDriver(inboundProfileProvider, emu.url).create({
+    name: "prod profile",
+    keyLocation: "query",
+    identity: identity("prod", "InboundProfile", "keywire-profile"),
+  });
   expect(prod.id).not.toBe(dev.id);
   expect(emu.store.get("http_key_auth", dev.id)?.name).toBe("dev profile");
 });
@@ -97,7 +105,10 @@ test("without an identity (a program from before it), a create keeps a fresh sys
 });
 
 test("two stacks with the same name prefix: the second is refused with what collides, not told it lacks roles", async () => {
-  await new ProviderDriver(serviceNowUserProvider, emu.url).create({ userName: "svc.keywire.events", identity: identity("dev", "ServiceNowUser", "keywire-user") });
+  await new ProviderDriver(serviceNowUserProvider, emu.url).create({
+    userName: "svc.keywire.events",
+    identity: identity("dev", "ServiceNowUser", "keywire-user"),
+  });
   const message = await new ProviderDriver(serviceNowUserProvider, emu.url)
     .create({ userName: "svc.keywire.events", identity: identity("staging", "ServiceNowUser", "keywire-user") })
     .then(

@@ -33,7 +33,10 @@ afterAll(() => {
 const serialized = (provider: ReferencedProvider): string => storedText(provider);
 
 /** `__provider` texts that keywire 0.1 stored (checkout-relative references), by type token. */
-const STORED_BY_0_1 = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "core", "fixtures", "provider-references-0.1.0.json"), "utf8")) as Record<string, string>;
+const STORED_BY_0_1 = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "core", "fixtures", "provider-references-0.1.0.json"), "utf8")) as Record<
+  string,
+  string
+>;
 
 /** Create, read and delete an inbound profile through `provider`, checking the emulator's records. */
 async function manageProfile(provider: pulumi.dynamic.ResourceProvider, name: string): Promise<void> {
@@ -106,7 +109,9 @@ test("a __provider stored by keywire 0.1 runs against the instance: create, read
 
 test("a 0.1 reference to a module that is gone fails naming where it looked", async () => {
   const text = STORED_BY_0_1["keywire/servicenow:InboundProfile"].replace('"resources/servicenow/records/inboundProfile.ts"', '"resources/servicenow/gone.ts"');
-  await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(/no provider code at .*gone\.ts; run pulumi from the keywire program's directory/);
+  await expect(revive(text).create({ name: "nowhere", keyLocation: "query" })).rejects.toThrow(
+    /no provider code at .*gone\.ts; run pulumi from the keywire program's directory/,
+  );
 });
 
 test("a __provider in the earlier self-contained format (compressed engine code) still runs", async () => {

@@ -88,7 +88,10 @@ test('output "inherit" hands the output to this process instead of capturing it'
   const script = `require(${JSON.stringify(path.join(REPO_ROOT, "scripts", "shared", "process.ts"))})
     .runCommand("sh", ["-c", "echo passed on; exit 3"], { timeoutMs: 10000, output: "inherit" })
     .then((r) => { console.log(JSON.stringify({ code: r.code, captured: r.stdout })); });`;
-  const r = await runCommand(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", "-e", script], { cwd: REPO_ROOT, timeoutMs: 60_000 });
+  const r = await runCommand(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", "-e", script], {
+    cwd: REPO_ROOT,
+    timeoutMs: 60_000,
+  });
   expect(r.code).toBe(0);
   const lines = r.stdout.trim().split("\n");
   expect(lines[0]).toBe("passed on");

@@ -70,7 +70,9 @@ describe("goaws as the SNS test server, beside Amazon SNS", () => {
     const { SubscriptionArn } = await client.send(
       new SubscribeCommand({ TopicArn, Protocol: "http", Endpoint: subscriberUrl + path, ...(attributes ? { Attributes: attributes } : {}) }),
     );
-    await waitFor(`the confirmation for ${name}`, () => deliveries.find((d) => d.path === path && d.headers["x-amz-sns-message-type"] === "SubscriptionConfirmation"));
+    await waitFor(`the confirmation for ${name}`, () =>
+      deliveries.find((d) => d.path === path && d.headers["x-amz-sns-message-type"] === "SubscriptionConfirmation"),
+    );
     return { topicArn: TopicArn!, subscriptionArn: SubscriptionArn!, path };
   }
 

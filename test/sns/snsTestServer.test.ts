@@ -111,8 +111,9 @@ describe("the SNS test server", () => {
 
       // goaws posts the SubscriptionConfirmation; the emulator visits its SubscribeURL,
       // which goaws answers with the subscription's ARN.
-      const confirmation = await waitFor("the confirmed subscription in sn_em_connector_push_log", () =>
-        em.store.query("sn_em_connector_push_log", (r) => r.message_type === "SubscriptionConfirmation")[0],
+      const confirmation = await waitFor(
+        "the confirmed subscription in sn_em_connector_push_log",
+        () => em.store.query("sn_em_connector_push_log", (r) => r.message_type === "SubscriptionConfirmation")[0],
       );
       expect(confirmation).toMatchObject({ status: "confirmed", topic_arn: TopicArn, subscription_arn: SubscriptionArn });
       expect(confirmation.subscribe_url).toMatch(new RegExp(`^${sns.endpoint}/\\?Action=ConfirmSubscription&`));
@@ -120,7 +121,14 @@ describe("the SNS test server", () => {
       const published = await client.send(new PublishCommand({ TopicArn, Subject: 'ALARM: "web-01-cpu-high"', Message: alarm("web-01-cpu-high") }));
       expect(published.MessageId).toBeTruthy();
       const [event] = await waitFor("the alarm's em_event", () => (events("web-01-cpu-high").length > 0 ? events("web-01-cpu-high") : undefined));
-      expect(event).toMatchObject({ source: "aws", node: "i-0abc123", metric_name: "CPUUtilization", type: "AWS/EC2", severity: "1", sys_created_by: "aws.sns" });
+      expect(event).toMatchObject({
+        source: "aws",
+        node: "i-0abc123",
+        metric_name: "CPUUtilization",
+        type: "AWS/EC2",
+        severity: "1",
+        sys_created_by: "aws.sns",
+      });
       const info = JSON.parse(event.additional_info) as Record<string, string>;
       expect(info).toMatchObject({ sns_topic_arn: TopicArn, sns_subject: 'ALARM: "web-01-cpu-high"', alarm_name: "web-01-cpu-high" });
 

@@ -86,7 +86,8 @@ const nameOf = (urn: string): string => urn.slice(urn.lastIndexOf("::") + 2);
 export async function stackState(stack: LocalStack): Promise<StackState> {
   const res = await stack.run(["stack", "export"]);
   if (res.code !== 0) fail("pulumi stack export", res);
-  const d = (JSON.parse(res.stdout) as { deployment: { resources?: StateResource[]; pending_operations?: { type: string; resource: { urn: string } }[] } }).deployment;
+  const d = (JSON.parse(res.stdout) as { deployment: { resources?: StateResource[]; pending_operations?: { type: string; resource: { urn: string } }[] } })
+    .deployment;
   return {
     resources: d.resources ?? [],
     pending: (d.pending_operations ?? []).map((op) => `${op.type} ${nameOf(op.resource.urn)}`),
@@ -137,7 +138,8 @@ async function recover(stack: LocalStack, finish: "up" | "destroy", order: "lapt
   }
   if (walk(path.join(pulumiDir, "locks")).length > 0) {
     await step("cancel", ["cancel", "--yes"]);
-    if (!done.printed.cancel.includes(`The currently running update for '${LOCAL_STACK}' has been canceled!`)) throw new Error(`pulumi cancel said:\n${done.printed.cancel}`);
+    if (!done.printed.cancel.includes(`The currently running update for '${LOCAL_STACK}' has been canceled!`))
+      throw new Error(`pulumi cancel said:\n${done.printed.cancel}`);
   }
   if (order === "ci") await dropPendingCreates();
   if (finish === "up") await step("up --refresh", ["up", "--refresh", "--yes", "--skip-preview"]);
@@ -200,7 +202,8 @@ export async function problemsOf(emu: RunningEmulator, base: Baseline, view: Sta
   for (const table of TABLES) {
     const before = base.ids.get(table) ?? new Set<string>();
     for (const row of emu.store.query(table)) {
-      if (!before.has(row.sys_id) && !held.has(`${table}/${row.sys_id}`)) problems.push(`${table} ${row.sys_id} (${uniqueKey(table, row)}) is on the instance, and no state holds it`);
+      if (!before.has(row.sys_id) && !held.has(`${table}/${row.sys_id}`))
+        problems.push(`${table} ${row.sys_id} (${uniqueKey(table, row)}) is on the instance, and no state holds it`);
     }
   }
   if (expected === "destroyed") {
@@ -214,7 +217,8 @@ export async function problemsOf(emu: RunningEmulator, base: Baseline, view: Sta
     return problems;
   }
   const names = records.map((r) => r.name).sort();
-  if (JSON.stringify(names) !== JSON.stringify(DECLARED)) problems.push(`the state's records are [${names.join(", ")}], not the declared [${DECLARED.join(", ")}]`);
+  if (JSON.stringify(names) !== JSON.stringify(DECLARED))
+    problems.push(`the state's records are [${names.join(", ")}], not the declared [${DECLARED.join(", ")}]`);
   for (const r of records) {
     const row = r.id === undefined ? undefined : emu.store.get(r.table, r.id);
     if (!row) {
@@ -236,7 +240,8 @@ export async function problemsOf(emu: RunningEmulator, base: Baseline, view: Sta
   const token = URL.canParse(endpoint) ? (new URL(endpoint).searchParams.get("x-sn-apikey") ?? "") : "";
   if (token === "" || token !== emu.tokenOf(keyId)) problems.push("the token in inboundEndpoint is not the key's");
   else if (!(await authenticates(emu, token))) problems.push("the token in inboundEndpoint does not authenticate a Table API GET");
-  if (view.driftExit !== 0) problems.push(`the drift check (preview --refresh --expect-no-changes) exited ${String(view.driftExit)}: ${(view.driftPrinted ?? "").slice(-2000)}`);
+  if (view.driftExit !== 0)
+    problems.push(`the drift check (preview --refresh --expect-no-changes) exited ${String(view.driftExit)}: ${(view.driftPrinted ?? "").slice(-2000)}`);
   return problems;
 }
 
@@ -341,7 +346,8 @@ export async function runCase(m: Matrix, c: CrashCase): Promise<CaseOutcome> {
   let crash: CrashedRun | undefined;
   try {
     crash = await crashAt(m.tc, m.stack, m.gate, [c.run, "--yes", "--skip-preview"], c.moment, c.scope);
-    if (!committed(m.emu, crash.moment)) problems.push(`the instance does not hold what ${crash.moment.method} ${crash.moment.table ?? crash.moment.path} answered`);
+    if (!committed(m.emu, crash.moment))
+      problems.push(`the instance does not hold what ${crash.moment.method} ${crash.moment.table ?? crash.moment.path} answered`);
     if (crash.leftAlive.length > 0) problems.push(`left alive after the kill: ${crash.leftAlive.map((p) => p.cmdline).join("; ")}`);
     recovery = await recover(m.stack, c.run, c.recovery ?? "laptop");
     problems.push(...(await judge(m.emu, m.stack, m.base, c.run === "up" ? "deployed" : "destroyed")));

@@ -39,7 +39,14 @@ export interface CrashedRun {
  * exchanges are dropped (whole run killed: nobody is left to receive them) or delivered
  * (CLI alone: the instance answers, as it would, whatever the orphans still ask).
  */
-export async function crashAt(tc: PulumiToolchain, stack: LocalStack, gate: InstanceGate, args: string[], moment: Moment, scope: KillScope): Promise<CrashedRun> {
+export async function crashAt(
+  tc: PulumiToolchain,
+  stack: LocalStack,
+  gate: InstanceGate,
+  args: string[],
+  moment: Moment,
+  scope: KillScope,
+): Promise<CrashedRun> {
   const marker = randomUUID();
   let output = "";
   const caught = gate.arm(moment);
@@ -65,7 +72,8 @@ export async function crashAt(tc: PulumiToolchain, stack: LocalStack, gate: Inst
   };
   try {
     await waitFor(() => exited || reached !== undefined, MOMENT_WITHIN_MS);
-    if (reached === undefined) throw new Error(`the run never reached its moment (exited: ${exited})\nexchanges: ${gate.log.slice(-40).join(", ")}\n${output.slice(-3000)}`);
+    if (reached === undefined)
+      throw new Error(`the run never reached its moment (exited: ${exited})\nexchanges: ${gate.log.slice(-40).join(", ")}\n${output.slice(-3000)}`);
     const before = processesOfRun(marker);
     if (!before.some((p) => p.pid === cli.pid)) throw new Error(`the run's processes cannot be found by ${RUN_MARKER_VAR}`);
     if (scope === "group") {

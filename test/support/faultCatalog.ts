@@ -17,4 +17,3 @@ export const FAULTS: Record<string, (target: FaultFilter) => FaultSettings> = {
   "5xx share": () => ({ errorRate: 0.34 }),
   "connection reset mid-body": (t) => ({ resetMidBodyNext: { count: 1, ...t } }),
 };
-

@@ -44,7 +44,8 @@ export function checkRecovery(root: string): string[] {
   else {
     const steps = stepsOf({ steps: isMapping(status.doc.runs) ? status.doc.runs.steps : [] }, root, "stack-status");
     const calls = steps.flatMap(pulumiCalls);
-    if (!calls.includes("stack export") || !steps.some((s) => /\$GITHUB_STEP_SUMMARY/.test(s.run))) out.push("stack-status action: does not write the stack's pending operations (`pulumi stack export`) to the job summary");
+    if (!calls.includes("stack export") || !steps.some((s) => /\$GITHUB_STEP_SUMMARY/.test(s.run)))
+      out.push("stack-status action: does not write the stack's pending operations (`pulumi stack export`) to the job summary");
     if (steps.some(writesState)) out.push("stack-status action: changes the stack; it may only read");
   }
 
@@ -55,12 +56,18 @@ export function checkRecovery(root: string): string[] {
       const last = raw.length > 0 ? toStep(raw[raw.length - 1], "deploy-stack.yml") : undefined;
       const onStop = last !== undefined && /\bfailure\(\)/.test(last.if) && /\bcancelled\(\)/.test(last.if) && !/\bsuccess\(\)|\balways\(\)/.test(last.if);
       if (!last || !isStatus(last) || !onStop) {
-        out.push(`deploy-stack.yml: ${id}: its last step does not report the stack's lock and pending operations when the deployment fails or is cancelled (\`if: \${{ failure() || cancelled() }}\`, uses: ${STATUS_ACTION})`);
+        out.push(
+          `deploy-stack.yml: ${id}: its last step does not report the stack's lock and pending operations when the deployment fails or is cancelled (\`if: \${{ failure() || cancelled() }}\`, uses: ${STATUS_ACTION})`,
+        );
         continue;
       }
-      if (str(last.with.stack) !== "${{ inputs.stack }}" || str(last.with["working-directory"]) !== "${{ inputs.working-directory }}") out.push(`deploy-stack.yml: ${id}: the status step is not of \${{ inputs.stack }} in \${{ inputs.working-directory }}`);
+      if (str(last.with.stack) !== "${{ inputs.stack }}" || str(last.with["working-directory"]) !== "${{ inputs.working-directory }}")
+        out.push(`deploy-stack.yml: ${id}: the status step is not of \${{ inputs.stack }} in \${{ inputs.working-directory }}`);
       const advice = str(last.with["when-stuck"]);
-      if (!advice.includes("recover.yml") || !/runbook/.test(advice) || !/section 5/.test(advice)) out.push(`deploy-stack.yml: ${id}: the status step does not point at recover.yml and keywire's runbook, section 5, when the stack is left locked or with pending operations`);
+      if (!advice.includes("recover.yml") || !/runbook/.test(advice) || !/section 5/.test(advice))
+        out.push(
+          `deploy-stack.yml: ${id}: the status step does not point at recover.yml and keywire's runbook, section 5, when the stack is left locked or with pending operations`,
+        );
     }
   }
 
@@ -81,14 +88,17 @@ export function checkRecovery(root: string): string[] {
   const [id, job] = recoveries[0];
   const where = `recover.yml: ${id}`;
   const source = stacksSource(wf, job);
-  if (source === undefined || (picked && source !== picked[0])) out.push(`${where}: its matrix is not the picked stack's (\`matrix: \${{ fromJSON(needs.<stacks>.outputs.matrix) }}\` of the job that picks it)`);
+  if (source === undefined || (picked && source !== picked[0]))
+    out.push(`${where}: its matrix is not the picked stack's (\`matrix: \${{ fromJSON(needs.<stacks>.outputs.matrix) }}\` of the job that picks it)`);
   const env = isMapping(job.environment) ? str(job.environment.name) : str(job.environment);
   if (env !== "${{ matrix.stack }}") out.push(`${where}: does not run in the stack's GitHub environment (its approvals, its AWS_ROLE_ARN)`);
   const steps = stepsOf(job, root, "recover.yml");
   const programDir = source === undefined ? "" : `\${{ needs.${source}.outputs.working-directory }}`;
-  if (!steps.some((s) => isSetup(s) && str(s.with["working-directory"]) === programDir)) out.push(`${where}: does not use the setup action for the program's directory`);
+  if (!steps.some((s) => isSetup(s) && str(s.with["working-directory"]) === programDir))
+    out.push(`${where}: does not use the setup action for the program's directory`);
   const aws = steps.find(isAws);
-  if (!aws || str(aws.with["role-to-assume"]) !== "${{ vars.AWS_ROLE_ARN }}") out.push(`${where}: does not assume the deploy role (the environment's AWS_ROLE_ARN) for a stack with SNS`);
+  if (!aws || str(aws.with["role-to-assume"]) !== "${{ vars.AWS_ROLE_ARN }}")
+    out.push(`${where}: does not assume the deploy role (the environment's AWS_ROLE_ARN) for a stack with SNS`);
 
   const own = (job.steps as unknown[]).filter(isMapping);
   const at = (match: (s: Step) => boolean): number => own.findIndex((raw) => match(toStep(raw, "recover.yml")));
@@ -99,12 +109,15 @@ export function checkRecovery(root: string): string[] {
   if (cancel < 0) out.push(`${where}: no step runs \`pulumi cancel --yes --stack "$STACK"\``);
   if (refresh < 0) out.push(`${where}: no step runs \`pulumi refresh --yes --clear-pending-creates --stack "$STACK"\``);
   else if (cancel >= 0 && refresh < cancel) out.push(`${where}: refreshes before the lock is released`);
-  else if (!/pulumi stack export --stack "\$STACK"[\s\S]*pending_operations[\s\S]*pulumi refresh/.test(toStep(own[refresh], "recover.yml").run)) out.push(`${where}: the refresh does not depend on the pending operations \`pulumi stack export\` shows`);
+  else if (!/pulumi stack export --stack "\$STACK"[\s\S]*pending_operations[\s\S]*pulumi refresh/.test(toStep(own[refresh], "recover.yml").run))
+    out.push(`${where}: the refresh does not depend on the pending operations \`pulumi stack export\` shows`);
   for (const i of [cancel, refresh].filter((n) => n >= 0)) {
     if (stackEnv(i) !== "${{ matrix.stack }}") out.push(`${where}: step ${i + 1}: its STACK is not \${{ matrix.stack }}`);
-    if (str(own[i]["working-directory"]) !== programDir) out.push(`${where}: step ${i + 1}: does not run in the program's directory (${programDir || "the stacks workflow's working-directory"})`);
+    if (str(own[i]["working-directory"]) !== programDir)
+      out.push(`${where}: step ${i + 1}: does not run in the program's directory (${programDir || "the stacks workflow's working-directory"})`);
   }
-  if (before < 0 || (cancel >= 0 && before > cancel)) out.push(`${where}: does not report the stack's lock and pending operations (${STATUS_ACTION}) before it releases the stack`);
+  if (before < 0 || (cancel >= 0 && before > cancel))
+    out.push(`${where}: does not report the stack's lock and pending operations (${STATUS_ACTION}) before it releases the stack`);
   if (!steps.some((s) => /\$GITHUB_STEP_SUMMARY/.test(s.run))) out.push(`${where}: writes nothing to the job summary`);
   return out;
 }

@@ -65,10 +65,18 @@ export async function npx(project: string, args: string[], env: NodeJS.ProcessEn
 /** A GET on loopback: its status, or the error's code (ECONNREFUSED once nothing listens). */
 export function loopbackGet(url: string, auth?: string): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: 10_000, headers: { Accept: "application/json", ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString("base64")}` } : {}) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.get(
+      url,
+      {
+        agent: false,
+        timeout: 10_000,
+        headers: { Accept: "application/json", ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString("base64")}` } : {}) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
     req.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
   });

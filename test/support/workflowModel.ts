@@ -111,7 +111,14 @@ export function localAction(root: string, uses: string): YamlFile | undefined {
 }
 
 export function toStep(raw: Mapping, from: string): Step {
-  return { uses: str(raw.uses), run: str(raw.run), with: isMapping(raw.with) ? raw.with : {}, if: str(raw.if), workingDirectory: str(raw["working-directory"]), from };
+  return {
+    uses: str(raw.uses),
+    run: str(raw.run),
+    with: isMapping(raw.with) ? raw.with : {},
+    if: str(raw.if),
+    workingDirectory: str(raw["working-directory"]),
+    from,
+  };
 }
 
 /** A job's steps, with the steps of the local composite actions it uses spliced in after them. */

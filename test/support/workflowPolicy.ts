@@ -99,10 +99,13 @@ export function checkWorkflow(wf: YamlFile, root: string): string[] {
   const name = path.relative(root, wf.file);
   const out: string[] = [];
 
-  if (AWS_KEYS.test(wf.text)) out.push(`${name}: names long-lived AWS credentials; assume a role with aws-actions/configure-aws-credentials (role-to-assume) instead`);
+  if (AWS_KEYS.test(wf.text))
+    out.push(`${name}: names long-lived AWS credentials; assume a role with aws-actions/configure-aws-credentials (role-to-assume) instead`);
   const top = wf.doc.permissions;
   if (!isMapping(top)) out.push(`${name}: no workflow-level \`permissions:\` mapping (the default grants write access)`);
-  else for (const [scope, level] of Object.entries(top)) if (level === "write") out.push(`${name}: workflow-level permissions grant ${scope}: write; grant it in the job that needs it`);
+  else
+    for (const [scope, level] of Object.entries(top))
+      if (level === "write") out.push(`${name}: workflow-level permissions grant ${scope}: write; grant it in the job that needs it`);
   out.push(...checkPins(wf, name));
 
   const jobs = jobsOf(wf);
@@ -121,19 +124,34 @@ export function checkWorkflow(wf: YamlFile, root: string): string[] {
     const steps = stepsOf(job, root, name);
     for (const s of steps) {
       if (isAws(s) && str(s.with["role-to-assume"]) === "") out.push(`${where}: configure-aws-credentials without role-to-assume`);
-      if (isAws(s) && !gatedOnSns(s)) out.push(`${where}: assumes an AWS role for every stack; gate it on the stack's SNS integration (\`if: \${{ matrix.sns }}\`), so a stack without SNS needs no AWS credentials`);
+      if (isAws(s) && !gatedOnSns(s))
+        out.push(
+          `${where}: assumes an AWS role for every stack; gate it on the stack's SNS integration (\`if: \${{ matrix.sns }}\`), so a stack without SNS needs no AWS credentials`,
+        );
       if (s.uses.startsWith("./") && !actionsChecked.has(s.uses)) {
         actionsChecked.add(s.uses);
         const action = localAction(root, s.uses);
         if (action) out.push(...checkPins(action, path.relative(root, action.file)));
       }
       const script = /\bnpm run (?:-s )?(drift|audit|canary|emulator|pulumi)\b/.exec(s.run);
-      if (script) out.push(`${where}: calls keywire's own npm script \`npm run ${script[1]}\`, which only keywire's repository has; call \`npx --no-install keywire ${script[1]}\` in the program's directory`);
-      if (/\bnpx (?!--no-install )keywire\b/.test(s.run)) out.push(`${where}: calls \`npx keywire\` without --no-install: where keywire is not installed, npx would fetch and run a package of that name from the registry`);
-      if (/\bnpx (?:--no-install )?keywire\b/.test(s.run) && s.workingDirectory === "") out.push(`${where}: runs keywire without \`working-directory:\`; npx finds it only in the program's directory`);
-      if (runsPulumi(s) && s.workingDirectory === "") out.push(`${where}: calls the Pulumi CLI (\`pulumi ${pulumiCalls(s).find((c) => c !== "plugin")}\`) without \`working-directory:\`; it finds the project only in the program's directory`);
-      if (pulumiCommand(s) !== "" && str(s.with["work-dir"]) === "") out.push(`${where}: runs pulumi/actions \`command: ${pulumiCommand(s)}\` without \`work-dir\`: the program may live in a subdirectory`);
-      if (isSetup(s) && str(s.with["working-directory"]) === "") out.push(`${where}: uses the setup action without \`working-directory\`: it installs the program's packages there`);
+      if (script)
+        out.push(
+          `${where}: calls keywire's own npm script \`npm run ${script[1]}\`, which only keywire's repository has; call \`npx --no-install keywire ${script[1]}\` in the program's directory`,
+        );
+      if (/\bnpx (?!--no-install )keywire\b/.test(s.run))
+        out.push(
+          `${where}: calls \`npx keywire\` without --no-install: where keywire is not installed, npx would fetch and run a package of that name from the registry`,
+        );
+      if (/\bnpx (?:--no-install )?keywire\b/.test(s.run) && s.workingDirectory === "")
+        out.push(`${where}: runs keywire without \`working-directory:\`; npx finds it only in the program's directory`);
+      if (runsPulumi(s) && s.workingDirectory === "")
+        out.push(
+          `${where}: calls the Pulumi CLI (\`pulumi ${pulumiCalls(s).find((c) => c !== "plugin")}\`) without \`working-directory:\`; it finds the project only in the program's directory`,
+        );
+      if (pulumiCommand(s) !== "" && str(s.with["work-dir"]) === "")
+        out.push(`${where}: runs pulumi/actions \`command: ${pulumiCommand(s)}\` without \`work-dir\`: the program may live in a subdirectory`);
+      if (isSetup(s) && str(s.with["working-directory"]) === "")
+        out.push(`${where}: uses the setup action without \`working-directory\`: it installs the program's packages there`);
     }
     const assumesAws = steps.some(isAws) || (calledWf !== undefined && jobsOf(calledWf).some(([, j]) => stepsOf(j, root, called).some(isAws)));
     if (assumesAws && perms["id-token"] !== "write") out.push(`${where}: assumes an AWS role but lacks \`id-token: write\` (OIDC)`);
@@ -146,12 +164,15 @@ export function checkWorkflow(wf: YamlFile, root: string): string[] {
       out.push(`${where}: edits issues and touches a stack in one job; keep issue access away from the job that runs the program`);
     }
     for (const [scope, level] of Object.entries(perms)) {
-      if (level === "write" && !["id-token", "pull-requests", "issues"].includes(scope)) out.push(`${where}: grants ${scope}: write, which no keywire job needs`);
+      if (level === "write" && !["id-token", "pull-requests", "issues"].includes(scope))
+        out.push(`${where}: grants ${scope}: write, which no keywire job needs`);
     }
     // The stacks are listed once, in .github/keywire-ci.json: a job that works on them takes
     // them from the stacks workflow (a reusable workflow's job gets its stack from its caller's).
     if (!reusable && touchesStacks(job, steps) && stacksSource(wf, job) === undefined) {
-      out.push(`${where}: does not take its stacks from the stacks workflow; use \`needs: stacks\` and \`matrix: \${{ fromJSON(needs.stacks.outputs.matrix) }}\`, so that ${STACK_LIST} is the one list`);
+      out.push(
+        `${where}: does not take its stacks from the stacks workflow; use \`needs: stacks\` and \`matrix: \${{ fromJSON(needs.stacks.outputs.matrix) }}\`, so that ${STACK_LIST} is the one list`,
+      );
     }
     // A deployment or a drift check holds its stack: they share one group per stack and never cancel each other.
     const holdsStack = steps.some((s) => writesState(s) || runsDrift(s) || runsCanary(s));
@@ -211,12 +232,15 @@ export function checkDependabot(root: string, programDir: string): string[] {
   if (!actions.includes("/")) out.push(".github/dependabot.yml: no github-actions updates for the workflows (directory /)");
   const localActions = fs.existsSync(path.join(root, ".github", "actions")) ? fs.readdirSync(path.join(root, ".github", "actions")) : [];
   for (const a of localActions) {
-    if (!actions.includes(`/.github/actions/${a}`) && !actions.includes("/.github/actions/*")) out.push(`.github/dependabot.yml: no github-actions updates for .github/actions/${a}`);
+    if (!actions.includes(`/.github/actions/${a}`) && !actions.includes("/.github/actions/*"))
+      out.push(`.github/dependabot.yml: no github-actions updates for .github/actions/${a}`);
   }
   const program = programDir === "." ? "/" : `/${programDir}`;
   const npm = updates.filter((u) => u["package-ecosystem"] === "npm").flatMap(dirsOf);
   if (!npm.includes(program)) out.push(`.github/dependabot.yml: no npm updates for the program's directory (${program})`);
-  for (const u of updates) if (!isMapping(u.schedule) || str(u.schedule.interval) === "") out.push(`.github/dependabot.yml: the ${str(u["package-ecosystem"])} updates have no schedule`);
+  for (const u of updates)
+    if (!isMapping(u.schedule) || str(u.schedule.interval) === "")
+      out.push(`.github/dependabot.yml: the ${str(u["package-ecosystem"])} updates have no schedule`);
   return out;
 }
 
@@ -243,9 +267,11 @@ export function checkKeywireWorkflows(root: string): string[] {
     const listed = list.stacks.map((s) => s.stack);
     if (!same(listed, stacks)) out.push(`${STACK_LIST}: lists ${listed.join(", ") || "no stack"}, not every CI stack (${stacks.join(", ")})`);
     if (stacks.includes("dev") && listed[0] !== "dev") out.push(`${STACK_LIST}: the first stack (deployed first) is ${listed[0]}, not dev`);
-    if (stacks.includes("prod") && listed[listed.length - 1] !== "prod") out.push(`${STACK_LIST}: the last stack (deployed last) is ${listed[listed.length - 1]}, not prod`);
+    if (stacks.includes("prod") && listed[listed.length - 1] !== "prod")
+      out.push(`${STACK_LIST}: the last stack (deployed last) is ${listed[listed.length - 1]}, not prod`);
     for (const s of list.stacks) {
-      if (s.sns !== stackHasSns(root, s.stack)) out.push(`${STACK_LIST}: stack ${s.stack} has "sns": ${s.sns}, but its stack file ${s.sns ? "does not turn" : "turns"} keywire:sns on`);
+      if (s.sns !== stackHasSns(root, s.stack))
+        out.push(`${STACK_LIST}: stack ${s.stack} has "sns": ${s.sns}, but its stack file ${s.sns ? "does not turn" : "turns"} keywire:sns on`);
     }
     for (const f of ["Pulumi.yaml", "package.json"]) {
       if (!fs.existsSync(path.join(root, programDir, f))) out.push(`${STACK_LIST}: workingDirectory ${programDir} holds no ${f}`);
@@ -276,12 +302,16 @@ export function checkKeywireWorkflows(root: string): string[] {
     const branches = isMapping(push) && Array.isArray(push.branches) ? push.branches.map(str) : [];
     if (!branches.includes("main")) out.push("deploy.yml: does not run on pushes to main");
     if (deployOrder(root).length === 0) {
-      out.push(`deploy.yml: does not deploy the stacks of ${STACK_LIST} one at a time in its order (a job calling deploy-stack.yml with its matrix, \`max-parallel: 1\`, and fail-fast left on)`);
+      out.push(
+        `deploy.yml: does not deploy the stacks of ${STACK_LIST} one at a time in its order (a job calling deploy-stack.yml with its matrix, \`max-parallel: 1\`, and fail-fast left on)`,
+      );
     }
     for (const [id, job] of jobsOf(deploy).filter(([, j]) => str(j.uses) === "./.github/workflows/deploy-stack.yml")) {
       const w = isMapping(job.with) ? job.with : {};
-      if (str(w.stack) !== "${{ matrix.stack }}" || str(w.sns) !== "${{ matrix.sns }}") out.push(`deploy.yml: ${id}: does not pass the stack and its sns flag from the matrix`);
-      if (!/^\$\{\{ needs\.[\w-]+\.outputs\.working-directory \}\}$/.test(str(w["working-directory"]))) out.push(`deploy.yml: ${id}: does not pass the program's directory from the stacks workflow`);
+      if (str(w.stack) !== "${{ matrix.stack }}" || str(w.sns) !== "${{ matrix.sns }}")
+        out.push(`deploy.yml: ${id}: does not pass the stack and its sns flag from the matrix`);
+      if (!/^\$\{\{ needs\.[\w-]+\.outputs\.working-directory \}\}$/.test(str(w["working-directory"])))
+        out.push(`deploy.yml: ${id}: does not pass the program's directory from the stacks workflow`);
     }
     const jobs = jobsOf(deployStack);
     if (!("workflow_call" in triggers(deployStack))) out.push("deploy-stack.yml: is not a reusable workflow (on: workflow_call)");
@@ -293,7 +323,8 @@ export function checkKeywireWorkflows(root: string): string[] {
       const env = isMapping(job.environment) ? str(job.environment.name) : str(job.environment);
       if (env !== "${{ inputs.stack }}") out.push(`deploy-stack.yml: ${id}: does not run in the stack's GitHub environment (approvals, its AWS_ROLE_ARN)`);
       const aws = steps.find(isAws);
-      if (!aws || str(aws.with["role-to-assume"]) !== "${{ vars.AWS_ROLE_ARN }}") out.push(`deploy-stack.yml: ${id}: does not assume the environment's AWS_ROLE_ARN`);
+      if (!aws || str(aws.with["role-to-assume"]) !== "${{ vars.AWS_ROLE_ARN }}")
+        out.push(`deploy-stack.yml: ${id}: does not assume the environment's AWS_ROLE_ARN`);
     }
   }
 
@@ -318,8 +349,10 @@ export function checkKeywireWorkflows(root: string): string[] {
         if (step.if === "") out.push(`drift.yml: ${id}: the canary runs on every stack; gate it with an \`if:\` on the stack list`);
         // The credentials in force are the last role assumed before the canary.
         const role = steps.slice(0, i).reverse().find(isAws);
-        if (!role || role.if !== step.if) out.push(`drift.yml: ${id}: the canary's AWS role is not assumed under the canary's own \`if:\` (only when the canary runs)`);
-        else if (!/canary/i.test(str(role.with["role-to-assume"]))) out.push(`drift.yml: ${id}: the canary publishes with ${str(role.with["role-to-assume"])}, not a role of its own that may only publish to the topic`);
+        if (!role || role.if !== step.if)
+          out.push(`drift.yml: ${id}: the canary's AWS role is not assumed under the canary's own \`if:\` (only when the canary runs)`);
+        else if (!/canary/i.test(str(role.with["role-to-assume"])))
+          out.push(`drift.yml: ${id}: the canary publishes with ${str(role.with["role-to-assume"])}, not a role of its own that may only publish to the topic`);
       });
     }
   }
@@ -333,10 +366,12 @@ export function checkKeywireWorkflows(root: string): string[] {
     const steps = stepsOf({ steps: isMapping(setup.doc.runs) ? setup.doc.runs.steps : [] }, root, "setup");
     const node = steps.find((s) => s.uses.startsWith("actions/setup-node@") && str(s.with.cache) === "npm");
     if (!node) out.push("setup action: no actions/setup-node with `cache: npm`");
-    else if (str(node.with["cache-dependency-path"]) === "") out.push("setup action: actions/setup-node has no `cache-dependency-path`: npm's cache would look for package-lock.json at the repository's root only");
+    else if (str(node.with["cache-dependency-path"]) === "")
+      out.push("setup action: actions/setup-node has no `cache-dependency-path`: npm's cache would look for package-lock.json at the repository's root only");
     const ci = steps.find((s) => /^\s*npm ci\b/m.test(s.run));
     if (!ci || ci.workingDirectory === "") out.push("setup action: `npm ci` does not run where the program's lockfile is (`working-directory:`)");
-    if (!steps.some((s) => s.uses.startsWith("actions/cache@") && str(s.with.path).includes("~/.pulumi/plugins"))) out.push("setup action: the Pulumi plugins are not cached");
+    if (!steps.some((s) => s.uses.startsWith("actions/cache@") && str(s.with.path).includes("~/.pulumi/plugins")))
+      out.push("setup action: the Pulumi plugins are not cached");
     if (!steps.some((s) => isPulumi(s) && str(s.with["pulumi-version"]) !== "")) out.push("setup action: the Pulumi CLI is not installed at a pinned version");
     if (AWS_KEYS.test(setup.text)) out.push("setup action: names long-lived AWS credentials");
   }
@@ -351,7 +386,8 @@ export function checkKeywireWorkflows(root: string): string[] {
       pins.set(action, new Set([...(pins.get(action) ?? []), `${ref}${u.comment ? ` # ${u.comment}` : ""}`]));
     }
   }
-  for (const [action, refs] of pins) if (refs.size > 1) out.push(`${action} is pinned to ${refs.size} versions (${[...refs].sort().join(", ")}); pin one everywhere`);
+  for (const [action, refs] of pins)
+    if (refs.size > 1) out.push(`${action} is pinned to ${refs.size} versions (${[...refs].sort().join(", ")}); pin one everywhere`);
 
   out.push(...checkRecovery(root));
   out.push(...checkDependabot(root, programDir));

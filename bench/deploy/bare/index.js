@@ -68,8 +68,7 @@ const profileProvider = provider("InboundProfile", { create: 1, once: ["key loca
 const linkProvider = provider("AccessPolicyProfileLink", { create: 1 });
 const keyProvider = provider("ApiKey", { create: 2, once: ["user", "parked keys"], token: true });
 
-const resource = (prov, type, name, props, opts) =>
-  new pulumi.dynamic.Resource(prov, name, { sysId: undefined, ...props }, opts, "bare", type);
+const resource = (prov, type, name, props, opts) => new pulumi.dynamic.Resource(prov, name, { sysId: undefined, ...props }, opts, "bare", type);
 
 const user = resource(userProvider, "User", "bench-user", {
   userName: "svc.keywire.bench",

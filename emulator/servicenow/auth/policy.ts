@@ -85,7 +85,13 @@ export class PolicyResolver {
       const method = !all && row.apply_all_methods !== "true" && row.http_method ? row.http_method.toUpperCase() : undefined;
       const resource = !all && row.apply_all_resources !== "true" && row.api_resource ? resourceSegments(row.api_resource) : undefined;
       const version = !all && row.apply_all_versions !== "true" && row.version ? row.version.trim().toLowerCase() : undefined;
-      const tableList = row.apply_all_tables !== "true" && row.api_tablename ? row.api_tablename.split(",").map((s) => s.trim()).filter(Boolean) : [];
+      const tableList =
+        row.apply_all_tables !== "true" && row.api_tablename
+          ? row.api_tablename
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : [];
       const global = row.apply_global === "true";
       const key = `${method ? "M" : ""}${resource ? "R" : ""}${version ? "V" : ""}`;
       out.push({

@@ -5,17 +5,7 @@
  */
 
 export type FieldType =
-  | "GUID"
-  | "string"
-  | "boolean"
-  | "integer"
-  | "reference"
-  | "glide_date_time"
-  | "glide_list"
-  | "choice"
-  | "password"
-  | "password2"
-  | "sys_class_name";
+  "GUID" | "string" | "boolean" | "integer" | "reference" | "glide_date_time" | "glide_list" | "choice" | "password" | "password2" | "sys_class_name";
 
 export interface FieldDef {
   name: string;

@@ -41,7 +41,15 @@ export function taskTables(): TableSpec[] {
         ["resolved_by", "reference", { reference: "sys_user" }],
       ],
     },
-    { name: "problem", label: "Problem", superClass: "task", displayField: "number", numberPrefix: "PRB", access: { read: ITIL, write: ITIL }, columns: [["known_error", "boolean", { defaultValue: F }]] },
+    {
+      name: "problem",
+      label: "Problem",
+      superClass: "task",
+      displayField: "number",
+      numberPrefix: "PRB",
+      access: { read: ITIL, write: ITIL },
+      columns: [["known_error", "boolean", { defaultValue: F }]],
+    },
     {
       name: "change_request",
       label: "Change Request",

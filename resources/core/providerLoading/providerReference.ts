@@ -73,14 +73,7 @@ export function providerText(reference: ProviderReference): string {
  * of the provider's serialized code.
  */
 export abstract class ReferencedResource extends pulumi.CustomResource {
-  constructor(
-    provider: ReferencedProvider,
-    name: string,
-    props: pulumi.Inputs,
-    opts: pulumi.CustomResourceOptions | undefined,
-    module: string,
-    type: string,
-  ) {
+  constructor(provider: ReferencedProvider, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined, module: string, type: string) {
     if ("__provider" in props) throw new Error(`${type} ${name}: a dynamic resource must not define the __provider key`);
     super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: providerText(provider.reference) }, opts);
   }

@@ -210,7 +210,7 @@ export const apiKeyRecord = defineRecord({
       const given = operatorTokenOf(inputs);
       // A new key made while the configuration holds an operator's token: that token is the
       // replaced key's, and stays marked as retired for this key's later updates.
-      const retired = phase === "create" && given !== undefined ? [tokenMark(given)] : phase === "update" ? olds?.retiredTokens ?? [] : [];
+      const retired = phase === "create" && given !== undefined ? [tokenMark(given)] : phase === "update" ? (olds?.retiredTokens ?? []) : [];
       const stale = phase === "create" ? given !== undefined : phase === "update" && isRetiredToken(olds, given);
       Object.assign(carried, { retiredTokens: retired, tokenNote: stale ? retiredTokenNote(inputs) : "" });
       const operatorToken = phase !== "create" && !stale ? given : undefined;

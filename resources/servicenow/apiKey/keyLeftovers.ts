@@ -48,7 +48,10 @@ function leftoversProvider(): NamedProvider {
       return { inputs: news, failures };
     },
     async diff(_id: string, olds: LeftoverInputs, news: LeftoverInputs): Promise<pulumi.dynamic.DiffResult> {
-      const changed = olds.keyIdentity !== news.keyIdentity || olds.keyName !== news.keyName || JSON.stringify(olds.connection ?? {}) !== JSON.stringify(news.connection ?? {});
+      const changed =
+        olds.keyIdentity !== news.keyIdentity ||
+        olds.keyName !== news.keyName ||
+        JSON.stringify(olds.connection ?? {}) !== JSON.stringify(news.connection ?? {});
       return { changes: changed };
     },
     async create(inputs: LeftoverInputs): Promise<pulumi.dynamic.CreateResult> {

@@ -70,7 +70,10 @@ function judgeProbeAnswer(res: HttpResult): ProbeVerdict {
     }
     return {
       outcome: "unknown",
-      seen: message !== undefined ? `HTTP 403 "${message.slice(0, 80)}" (not an answer only an authenticated caller gets)` : "HTTP 403 without ServiceNow's error envelope (a proxy or firewall?)",
+      seen:
+        message !== undefined
+          ? `HTTP 403 "${message.slice(0, 80)}" (not an answer only an authenticated caller gets)`
+          : "HTTP 403 without ServiceNow's error envelope (a proxy or firewall?)",
     };
   }
   return { outcome: "unknown", seen: `HTTP ${status}` };
@@ -96,7 +99,12 @@ export async function probeToken(ctx: EngineContext, token: string, probe: Probe
     return judgeProbeAnswer(res);
   } catch (err) {
     if (!isKeywireHttpError(err)) throw err;
-    const seen = err.kind === "http" ? `HTTP ${err.status ?? "?"}` : err.kind === "timeout" ? "no answer in time" : `a broken connection${err.networkCode ? ` (${err.networkCode})` : ""}`;
+    const seen =
+      err.kind === "http"
+        ? `HTTP ${err.status ?? "?"}`
+        : err.kind === "timeout"
+          ? "no answer in time"
+          : `a broken connection${err.networkCode ? ` (${err.networkCode})` : ""}`;
     return { outcome: "unknown", seen };
   }
 }

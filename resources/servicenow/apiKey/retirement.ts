@@ -72,11 +72,13 @@ export async function freeKeySysId(ctx: EngineContext, inputs: Inputs): Promise<
   const known = await knownKeys(ctx);
   const rows = known
     ? known.filter((k) => candidates.includes(k.sys_id))
-    : (await ctx.client.list("api_key", { query: q().in("sys_id", candidates).build(), fields: ["sys_id", "name", "active"], limit: KEY_ATTEMPTS })).map((r) => ({
-        sys_id: r.sys_id,
-        name: r.name ?? "",
-        active: r.active ?? "",
-      }));
+    : (await ctx.client.list("api_key", { query: q().in("sys_id", candidates).build(), fields: ["sys_id", "name", "active"], limit: KEY_ATTEMPTS })).map(
+        (r) => ({
+          sys_id: r.sys_id,
+          name: r.name ?? "",
+          active: r.active ?? "",
+        }),
+      );
   const held = new Set<string>();
   for (const row of rows) {
     held.add(row.sys_id);

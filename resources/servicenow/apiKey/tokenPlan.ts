@@ -22,7 +22,6 @@ import type { EngineContext } from "../engine/runtime";
 import { ProbeSettings, ProbeVerdict, probeToken } from "./probe";
 import type { TokenSource, TokenStrategy } from "./tokenStrategies";
 
-
 /** `now_` + 86 base64url characters: the shape the instance itself generates. */
 export function generateToken(): string {
   return `now_${randomBytes(64).toString("base64url")}`;
@@ -146,5 +145,8 @@ export async function acquireToken(ctx: EngineContext, req: AcquireRequest): Pro
       });
     }
   }
-  throw manualStop(req, tried.filter((r) => r !== "operator"));
+  throw manualStop(
+    req,
+    tried.filter((r) => r !== "operator"),
+  );
 }

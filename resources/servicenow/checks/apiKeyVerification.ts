@@ -125,7 +125,13 @@ export function winningPolicy(policies: SnRecord[], req: PolicyRequest): SnRecor
     const method = !all && p.apply_all_methods !== "true" && p.http_method ? p.http_method.toUpperCase() : undefined;
     const resource = !all && p.apply_all_resources !== "true" && p.api_resource ? p.api_resource : undefined;
     const version = !all && p.apply_all_versions !== "true" && p.version ? p.version.trim().toLowerCase() : undefined;
-    const tables = p.apply_all_tables !== "true" && p.api_tablename ? p.api_tablename.split(",").map((t) => t.trim()).filter(Boolean) : [];
+    const tables =
+      p.apply_all_tables !== "true" && p.api_tablename
+        ? p.api_tablename
+            .split(",")
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : [];
     if (method && method !== req.method) continue;
     if (resource && !resourceMatches(resource, req.resource)) continue;
     if (version && version !== req.version) continue;
@@ -169,7 +175,10 @@ async function missingRoles(ctx: EngineContext, roles: string[], user: { sys_id:
   const missing = roles.filter((r) => !held.has(r));
   if (missing.length === 0) return undefined;
   const them = missing.length > 1 ? "them" : "it";
-  return brokenLink("user.roles", `the key's user ${user.user_name} is missing the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: grant ${them} (UserRoleGrant), then run pulumi up`);
+  return brokenLink(
+    "user.roles",
+    `the key's user ${user.user_name} is missing the role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: grant ${them} (UserRoleGrant), then run pulumi up`,
+  );
 }
 
 /** The links every API-key request passes, in the order the instance checks them: key, user, roles, profile. */
@@ -190,7 +199,8 @@ async function diagnoseKeyChain(ctx: EngineContext, inputs: VerificationInputs):
   if (roles) return roles;
   const profile = await ctx.client.get("http_key_auth", inputs.profileSysId, { fields: ["sys_id", "active", "auth_parameter.type", "name", "sys_updated_on"] });
   if (!profile) return brokenLink("profile.missing", "the inbound profile no longer exists: run pulumi up to recreate it");
-  if (profile.active !== "true") return brokenLink("profile.inactive", `the inbound profile "${profile.name}" is inactive: run pulumi up to re-activate it`, changedAt(profile));
+  if (profile.active !== "true")
+    return brokenLink("profile.inactive", `the inbound profile "${profile.name}" is inactive: run pulumi up to re-activate it`, changedAt(profile));
   const isHeader = profile["auth_parameter.type"] === "auth_header";
   if (isHeader !== (inputs.via === "header")) {
     return brokenLink(
@@ -234,7 +244,10 @@ async function diagnose(ctx: EngineContext, inputs: VerificationInputs): Promise
   return (
     (await diagnoseKeyChain(ctx, inputs)) ??
     (await diagnosePolicy(ctx, inputs, tableRequest(inputs.probeTable), "table")) ??
-    brokenLink("key.token", "every record looks right, yet the instance refused the key: check that the token belongs to this key (copy it again) and the instance's system log")
+    brokenLink(
+      "key.token",
+      "every record looks right, yet the instance refused the key: check that the token belongs to this key (copy it again) and the instance's system log",
+    )
   );
 }
 
@@ -258,10 +271,17 @@ async function diagnoseConnector(ctx: EngineContext, target: EventTarget): Promi
     fields: ["sys_id", "name", "active", "push_connector_definition", "sys_updated_on"],
   });
   if (!instance) {
-    return brokenLink("endpoint.connectorMissing", `the push connector instance ${target.pushConnectorSysId} that the endpoint names no longer exists: run pulumi up to recreate or re-adopt it`);
+    return brokenLink(
+      "endpoint.connectorMissing",
+      `the push connector instance ${target.pushConnectorSysId} that the endpoint names no longer exists: run pulumi up to recreate or re-adopt it`,
+    );
   }
   if (instance.active !== "true") {
-    return brokenLink("endpoint.connectorInactive", `the push connector "${instance.name}" is inactive: run pulumi up --refresh to re-activate it, or activate it in Event Management`, changedAt(instance));
+    return brokenLink(
+      "endpoint.connectorInactive",
+      `the push connector "${instance.name}" is inactive: run pulumi up --refresh to re-activate it, or activate it in Event Management`,
+      changedAt(instance),
+    );
   }
   const definition = instance.push_connector_definition
     ? await ctx.client.get("sn_em_connector_listener", instance.push_connector_definition, { fields: ["sys_id", "name", "active", "source", "sys_updated_on"] })
@@ -274,7 +294,11 @@ async function diagnoseConnector(ctx: EngineContext, target: EventTarget): Promi
     );
   }
   if (definition.source !== target.source) {
-    return brokenLink("endpoint.source", `the endpoint sends source=${target.source} but the push connector's definition expects source=${definition.source}: set keywire:pushConnector.source`, changedAt(definition));
+    return brokenLink(
+      "endpoint.source",
+      `the endpoint sends source=${target.source} but the push connector's definition expects source=${definition.source}: set keywire:pushConnector.source`,
+      changedAt(definition),
+    );
   }
   return undefined;
 }
@@ -282,7 +306,10 @@ async function diagnoseConnector(ctx: EngineContext, target: EventTarget): Promi
 /** Names the broken link behind an event probe that did not deliver. */
 async function diagnoseEvent(ctx: EngineContext, inputs: VerificationInputs, target: EventTarget, verdict: EventVerdict): Promise<BrokenLink> {
   if (verdict.outcome === "unknown") {
-    return brokenLink("instance.unknown", `the event probe saw ${verdict.seen}, which neither proves nor refuses delivery: check that the instance answers normally and run again`);
+    return brokenLink(
+      "instance.unknown",
+      `the event probe saw ${verdict.seen}, which neither proves nor refuses delivery: check that the instance answers normally and run again`,
+    );
   }
   if (verdict.outcome === "rejected") {
     if (/does not represent any resource/i.test(verdict.message ?? "") || (await eventApiMissing(ctx))) return EVENT_API_MISSING;
@@ -295,14 +322,23 @@ async function diagnoseEvent(ctx: EngineContext, inputs: VerificationInputs, tar
     const key = await ctx.client.get("api_key", inputs.keySysId, { fields: ["user.sys_id", "user.user_name"] });
     const user = { sys_id: key?.["user.sys_id"] ?? "", user_name: key?.["user.user_name"] ?? "" };
     const roles = await missingRoles(ctx, [...new Set(["evt_mgmt_integration", ...inputs.requiredRoles])], user);
-    return roles ?? brokenLink("key.scope", `the Event Management API refused the authenticated key (${verdict.seen}): give the key the useraccount auth scope or one that grants this API`);
+    return (
+      roles ??
+      brokenLink(
+        "key.scope",
+        `the Event Management API refused the authenticated key (${verdict.seen}): give the key the useraccount auth scope or one that grants this API`,
+      )
+    );
   }
   // Refused: the token was good for the Table API, so the Event Management API's own policy is the suspect.
   if (await eventApiMissing(ctx)) return EVENT_API_MISSING;
   return (
     (await diagnoseKeyChain(ctx, inputs)) ??
     (await diagnosePolicy(ctx, inputs, EVENT_REQUEST, "event")) ??
-    brokenLink("instance.unknown", "every record looks right, yet the Event Management API refused the key: check its access policies and the instance's system log")
+    brokenLink(
+      "instance.unknown",
+      "every record looks right, yet the Event Management API refused the key: check its access policies and the instance's system log",
+    )
   );
 }
 
@@ -318,7 +354,13 @@ async function verify(ctx: EngineContext, inputs: VerificationInputs): Promise<V
   });
   const probe = await probeToken(ctx, inputs.token, tableProbe(inputs.probeTable, inputs.via));
   if (probe.outcome === "unknown") {
-    return broken(probe.seen, brokenLink("instance.unknown", `the probe saw ${probe.seen}, which neither proves nor refuses the key: check that the instance answers normally and run again`));
+    return broken(
+      probe.seen,
+      brokenLink(
+        "instance.unknown",
+        `the probe saw ${probe.seen}, which neither proves nor refuses the key: check that the instance answers normally and run again`,
+      ),
+    );
   }
   if (probe.outcome === "refused") return broken(probe.seen, await diagnose(ctx, inputs));
   if (inputs.requiredRoles.length > 0) {
@@ -354,14 +396,24 @@ function verificationProvider(): NamedProvider {
     async check(_olds: VerificationInputs, news: VerificationInputs): Promise<pulumi.dynamic.CheckResult> {
       const failures: pulumi.dynamic.CheckFailure[] = [];
       if (!/^[0-9a-f]{32}$/.test(String(news.keySysId ?? ""))) failures.push({ property: "keySysId", reason: "ApiKeyVerification.keySysId: must be a sys_id" });
-      if (!/^[0-9a-f]{32}$/.test(String(news.profileSysId ?? ""))) failures.push({ property: "profileSysId", reason: "ApiKeyVerification.profileSysId: must be a sys_id" });
-      if (!/^[a-z0-9_]+$/.test(String(news.probeTable ?? ""))) failures.push({ property: "probeTable", reason: "ApiKeyVerification.probeTable: must be a table name" });
+      if (!/^[0-9a-f]{32}$/.test(String(news.profileSysId ?? "")))
+        failures.push({ property: "profileSysId", reason: "ApiKeyVerification.profileSysId: must be a sys_id" });
+      if (!/^[a-z0-9_]+$/.test(String(news.probeTable ?? "")))
+        failures.push({ property: "probeTable", reason: "ApiKeyVerification.probeTable: must be a table name" });
       if (news.via !== "header" && news.via !== "query") failures.push({ property: "via", reason: 'ApiKeyVerification.via: must be "header" or "query"' });
       if (typeof news.token !== "string" || news.token === "") failures.push({ property: "token", reason: "ApiKeyVerification.token: is required" });
       if (news.event !== undefined && !containsUnknown(news.event)) {
         const e = news.event as Partial<EventTarget>;
-        if (typeof e !== "object" || e === null || !/^[a-z0-9_]{1,80}$/.test(String(e.source ?? "")) || !/^[0-9a-f]{32}$/.test(String(e.pushConnectorSysId ?? ""))) {
-          failures.push({ property: "event", reason: 'ApiKeyVerification.event: must be { source: "aws" or another source value, pushConnectorSysId: a sys_id }' });
+        if (
+          typeof e !== "object" ||
+          e === null ||
+          !/^[a-z0-9_]{1,80}$/.test(String(e.source ?? "")) ||
+          !/^[0-9a-f]{32}$/.test(String(e.pushConnectorSysId ?? ""))
+        ) {
+          failures.push({
+            property: "event",
+            reason: 'ApiKeyVerification.event: must be { source: "aws" or another source value, pushConnectorSysId: a sys_id }',
+          });
         }
       }
       // Values from other resources are unknown during a preview: checked once known.
@@ -450,14 +502,14 @@ export class ApiKeyVerification extends ReferencedResource {
     // The output still resolves to false, so a failed up leaves the stack's outputs saying so
     // (the engine keeps outputs registered before a failure). A preview never knows the result.
     const recorded = this.verified;
-    this.verified = pulumi.all([recorded, this.brokenLink, this.brokenLinkId, this.brokenSince, this.probeSaw, this.eventProbeSaw]).apply(
-      ([verified, link, id, since, probeSaw, eventProbeSaw]) => {
+    this.verified = pulumi
+      .all([recorded, this.brokenLink, this.brokenLinkId, this.brokenSince, this.probeSaw, this.eventProbeSaw])
+      .apply(([verified, link, id, since, probeSaw, eventProbeSaw]) => {
         if (verified === false && !pulumi.runtime.isDryRun()) {
           const message = brokenChainMessage({ brokenLink: link, brokenLinkId: id, brokenSince: since, probeSaw, eventProbeSaw });
           failRunWithReportedError(`${message}. Fix that link, then run pulumi up again.`, this);
         }
         return verified;
-      },
-    );
+      });
   }
 }

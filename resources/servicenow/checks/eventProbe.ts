@@ -61,7 +61,10 @@ export function judgeEventAnswer(res: HttpResult): EventVerdict {
   if ((status === 400 || status === 404) && message !== undefined) {
     return { outcome: "rejected", seen: `HTTP ${status}${quoted}`, message };
   }
-  return { outcome: "unknown", seen: message !== undefined ? `HTTP ${status}${quoted}` : `HTTP ${status} without ServiceNow's error envelope (a proxy or firewall?)` };
+  return {
+    outcome: "unknown",
+    seen: message !== undefined ? `HTTP ${status}${quoted}` : `HTTP ${status} without ServiceNow's error envelope (a proxy or firewall?)`,
+  };
 }
 
 /**
@@ -89,7 +92,12 @@ export async function probeEventEndpoint(ctx: EngineContext, token: string, targ
     verdict = judgeEventAnswer(res);
   } catch (err) {
     if (!isKeywireHttpError(err)) throw err;
-    const seen = err.kind === "http" ? `HTTP ${err.status ?? "?"}` : err.kind === "timeout" ? "no answer in time" : `a broken connection${err.networkCode ? ` (${err.networkCode})` : ""}`;
+    const seen =
+      err.kind === "http"
+        ? `HTTP ${err.status ?? "?"}`
+        : err.kind === "timeout"
+          ? "no answer in time"
+          : `a broken connection${err.networkCode ? ` (${err.networkCode})` : ""}`;
     return { outcome: "unknown", seen };
   }
   if (verdict.outcome !== "delivered") return verdict;

@@ -134,7 +134,9 @@ async function connectorAndColumnChecks(ctx: EngineContext, inputs: PreflightInp
     if (!rows) {
       // Reported by connectorRows.
     } else if (rows.length === 0) {
-      problems.push(`no push connector instance is named "${inputs.pushConnectorName}": create it in Event Management > Connectors, or set keywire:pushConnector.create true`);
+      problems.push(
+        `no push connector instance is named "${inputs.pushConnectorName}": create it in Event Management > Connectors, or set keywire:pushConnector.create true`,
+      );
     } else if (rows.length > 1) {
       problems.push(`more than one push connector instance is named "${inputs.pushConnectorName}": rename one`);
     } else if (rows[0].active !== "true") {
@@ -147,7 +149,8 @@ async function connectorAndColumnChecks(ctx: EngineContext, inputs: PreflightInp
       fields: ["sys_id"],
       limit: 2,
     });
-    if (rows && rows.length !== 1) problems.push(`expected one push connector definition with source "${inputs.pushConnectorSource}", found ${rows.length}: is Event Management installed?`);
+    if (rows && rows.length !== 1)
+      problems.push(`expected one push connector definition with source "${inputs.pushConnectorSource}", found ${rows.length}: is Event Management installed?`);
   }
   for (const tc of inputs.requiredColumns ?? []) {
     const [table, column] = tc.split(".", 2);
@@ -162,7 +165,9 @@ async function connectorAndColumnChecks(ctx: EngineContext, inputs: PreflightInp
         fields: ["element"],
       });
       const names = ints.map((r) => r.element).filter(Boolean);
-      problems.push(`the column ${table}.${column} does not exist${names.length ? ` (integer columns there: ${names.join(", ")})` : ""}: set the right column name`);
+      problems.push(
+        `the column ${table}.${column} does not exist${names.length ? ` (integer columns there: ${names.join(", ")})` : ""}: set the right column name`,
+      );
     }
   }
 }

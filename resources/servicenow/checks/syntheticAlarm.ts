@@ -121,15 +121,7 @@ const EVENT_FIELDS = ["sys_id", "sys_created_on", "source", "severity", "message
 export async function findMarkedEvent(client: TableClient, marker: string): Promise<SnRecord | undefined> {
   if (!isMarker(marker)) throw new Error(`not a keywire delivery-check marker: ${marker.slice(0, 80)}`);
   const rows = await client.list("em_event", {
-    query: q()
-      .like("additional_info", marker)
-      .or()
-      .like("message_key", marker)
-      .or()
-      .eq("resource", marker)
-      .or()
-      .like("description", marker)
-      .build(),
+    query: q().like("additional_info", marker).or().like("message_key", marker).or().eq("resource", marker).or().like("description", marker).build(),
     fields: EVENT_FIELDS,
     limit: 5,
   });

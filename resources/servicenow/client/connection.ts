@@ -19,9 +19,7 @@ export interface ConfigSource {
   readonly name?: string;
 }
 
-export type ServiceNowCredentials =
-  | { kind: "basic"; username: string; password: string }
-  | { kind: "oauth"; clientId: string; clientSecret: string };
+export type ServiceNowCredentials = { kind: "basic"; username: string; password: string } | { kind: "oauth"; clientId: string; clientSecret: string };
 
 export interface ServiceNowConnectionSettings {
   /** Instance short name (`dev12345`), host (`dev12345.service-now.com`) or URL. */
@@ -60,7 +58,6 @@ function configError(key: string | undefined, reason: string, hint: string): Key
   return new KeywireConfigError({ platform: PLATFORM, operation: OPERATION, reason, hint, ...(key ? { key } : {}) });
 }
 
-
 /** How to give an instance value again, for the setting `key` names. */
 function howToSet(key: string): string {
   if (key === ENV_KEYS.instanceUrl) return `Set it again: export ${ENV_KEYS.instanceUrl}=https://dev12345.service-now.com`;
@@ -81,11 +78,7 @@ export function normalizeInstanceUrl(value: string, key: string): string {
   const raw = addressProblem(value);
   if (raw) throw configError(key, `${key} ${raw}`, setIt);
   const v = value;
-  const withScheme = /^[a-z0-9][a-z0-9-]*$/i.test(v)
-    ? `https://${v.toLowerCase()}.service-now.com`
-    : /^[a-z][a-z0-9+.-]*:\/\//i.test(v)
-      ? v
-      : `https://${v}`;
+  const withScheme = /^[a-z0-9][a-z0-9-]*$/i.test(v) ? `https://${v.toLowerCase()}.service-now.com` : /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `https://${v}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -103,11 +96,7 @@ export function normalizeInstanceUrl(value: string, key: string): string {
   const host = hostProblem(url.hostname);
   if (host) throw configError(key, `${key} ${host}`, setIt);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
-    throw configError(
-      key,
-      `${key} must use https (got ${url.protocol.replace(/:$/, "")}); plain http is allowed only for loopback addresses`,
-      setIt,
-    );
+    throw configError(key, `${key} must use https (got ${url.protocol.replace(/:$/, "")}); plain http is allowed only for loopback addresses`, setIt);
   }
   if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
     throw configError(key, `${key} must be the instance address only, without a path or query (${url.origin}${url.pathname})`, `Use ${url.origin}`);
@@ -151,9 +140,7 @@ export class ServiceNowConnection {
       credentials: hidden((): ServiceNowCredentials => ({ ...c })),
       oauthTokens: hidden(() => tokens),
       secrets: hidden((): string[] =>
-        c.kind === "basic"
-          ? [c.password, Buffer.from(`${c.username}:${c.password}`).toString("base64")]
-          : [c.clientSecret, ...(tokens?.secrets() ?? [])],
+        c.kind === "basic" ? [c.password, Buffer.from(`${c.username}:${c.password}`).toString("base64")] : [c.clientSecret, ...(tokens?.secrets() ?? [])],
       ),
       [Symbol.for("nodejs.util.inspect.custom")]: hidden(() => this.toString()),
     });

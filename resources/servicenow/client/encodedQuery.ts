@@ -28,9 +28,7 @@ function invalid(what: string): Error {
 
 function checkField(field: string): string {
   if (typeof field !== "string" || !FIELD_NAME.test(field)) {
-    throw invalid(
-      `field name ${JSON.stringify(String(field)).slice(0, 80)} is not allowed; use lower-case names like "name" or "user.user_name"`,
-    );
+    throw invalid(`field name ${JSON.stringify(String(field)).slice(0, 80)} is not allowed; use lower-case names like "name" or "user.user_name"`);
   }
   return field;
 }

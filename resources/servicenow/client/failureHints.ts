@@ -44,7 +44,11 @@ export interface DescribeInput extends HttpErrorDetails {
  * missing role. `serverMessage` is the instance's own text.
  */
 export function isTakenValue(status: number | undefined, serverMessage: string | undefined): boolean {
-  return (status === 403 || status === 400 || status === 409) && serverMessage !== undefined && /\bmust be unique\b|\bduplicate\b|\balready exists\b/i.test(serverMessage);
+  return (
+    (status === 403 || status === 400 || status === 409) &&
+    serverMessage !== undefined &&
+    /\bmust be unique\b|\bduplicate\b|\balready exists\b/i.test(serverMessage)
+  );
 }
 
 /** Why a ServiceNow call probably failed, and what the operator should do. */
@@ -101,7 +105,11 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
       };
     }
     if (code === "ECONNREFUSED") {
-      return { reason: `nothing accepts connections at ${f.instanceUrl} (ECONNREFUSED)`, hint: `Check ${setting} and that the instance is up`, retryable: true };
+      return {
+        reason: `nothing accepts connections at ${f.instanceUrl} (ECONNREFUSED)`,
+        hint: `Check ${setting} and that the instance is up`,
+        retryable: true,
+      };
     }
     if (/CERT|SELF_SIGNED|TLS|SSL/.test(code)) {
       return {
@@ -111,7 +119,11 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
       };
     }
     if (f.kind === "other") {
-      return { reason: server ?? `the request could not be made${code ? ` (${code})` : ""}`, hint: "This is likely a keywire bug; please report it", retryable: false };
+      return {
+        reason: server ?? `the request could not be made${code ? ` (${code})` : ""}`,
+        hint: "This is likely a keywire bug; please report it",
+        retryable: false,
+      };
     }
     return {
       reason: `the connection to ${host} failed${code ? ` (${code})` : ""}`,
@@ -192,7 +204,11 @@ function describeCause(f: DescribeInput): { reason: string; hint: string; retrya
         retryable: false,
       };
     }
-    return { reason: `the instance did not accept the credentials sent with the request${server ? ` ("${server}")` : ""}`, hint: "Check the credentials", retryable: false };
+    return {
+      reason: `the instance did not accept the credentials sent with the request${server ? ` ("${server}")` : ""}`,
+      hint: "Check the credentials",
+      retryable: false,
+    };
   }
   if (status === 403) {
     const security = table !== undefined && SECURITY_TABLES.includes(table);

@@ -52,7 +52,12 @@ function authenticate(conn: ServiceNowConnection, tokens: TokenClient, now: () =
     if (creds.kind === "basic") return send({ Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` });
     const cache = conn.oauthTokens();
     if (!cache) {
-      throw new KeywireError({ platform: PLATFORM, operation, reason: "the OAuth connection has no token cache", hint: "Build the connection with resolveConnection" });
+      throw new KeywireError({
+        platform: PLATFORM,
+        operation,
+        reason: "the OAuth connection has no token cache",
+        hint: "Build the connection with resolveConnection",
+      });
     }
     const fetch = () => tokens.fetch(creds.clientId, creds.clientSecret);
     const token = await cache.get(now, fetch);
@@ -105,7 +110,12 @@ function toError(conn: ServiceNowConnection, f: Failure, ctx: FailureContext): S
     instanceSetting: conn.instanceSetting,
     auth,
     timeoutMs: ctx.timeoutMs,
-    giveUp: { reason: info.reason, attempts: info.attempts, elapsedMs: info.elapsedMs, ...(info.nextDelayMs !== undefined ? { nextDelayMs: info.nextDelayMs } : {}) },
+    giveUp: {
+      reason: info.reason,
+      attempts: info.attempts,
+      elapsedMs: info.elapsedMs,
+      ...(info.nextDelayMs !== undefined ? { nextDelayMs: info.nextDelayMs } : {}),
+    },
     ...(info.checkError !== undefined ? { checkError: isKeywireError(info.checkError) ? info.checkError.message : "the check failed" } : {}),
   });
   return new ServiceNowError({

@@ -150,7 +150,12 @@ export class TableClient {
     this.timeoutMs = Math.max(MIN_TIMEOUT_MS, opts.timeoutMs ?? conn.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.retry = resolveRetryPolicy(opts.retry);
     this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(opts.pageSize ?? DEFAULT_PAGE_SIZE)));
-    this.pipeline = serviceNowPipeline(conn, { timeoutMs: this.timeoutMs, retry: this.retry, userAgent: opts.userAgent ?? "keywire", onRequest: opts.onRequest });
+    this.pipeline = serviceNowPipeline(conn, {
+      timeoutMs: this.timeoutMs,
+      retry: this.retry,
+      userAgent: opts.userAgent ?? "keywire",
+      onRequest: opts.onRequest,
+    });
   }
 
   get instanceUrl(): string {
@@ -201,11 +206,7 @@ export class TableClient {
   }
 
   /** One record, or `undefined` when it does not exist (or an ACL hides it). */
-  async get(
-    table: string,
-    sysId: string,
-    opts: { fields?: string[]; displayValue?: DisplayValue } = {},
-  ): Promise<SnRecord | undefined> {
+  async get(table: string, sysId: string, opts: { fields?: string[]; displayValue?: DisplayValue } = {}): Promise<SnRecord | undefined> {
     const operation = `get ${table}`;
     checkTable(table, operation);
     checkSysId(sysId, operation);

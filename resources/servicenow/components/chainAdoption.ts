@@ -45,7 +45,9 @@ export type ChainAdoption = zod.infer<ReturnType<typeof chainAdoptionSchema>>;
 export function adoptSettingSchema(z: Zod) {
   return z.union([z.boolean(), chainAdoptionSchema(z)], {
     error: (issue) =>
-      issue.code === "invalid_union" ? "must be true (the whole chain) or an object naming the parts (user, grants, profile, policies, links, rateLimit, connector, key)" : undefined,
+      issue.code === "invalid_union"
+        ? "must be true (the whole chain) or an object naming the parts (user, grants, profile, policies, links, rateLimit, connector, key)"
+        : undefined,
   });
 }
 

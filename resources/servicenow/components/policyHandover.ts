@@ -45,14 +45,18 @@ function handoverProvider(): NamedProvider {
       const failures: pulumi.dynamic.CheckFailure[] = [];
       const policies: unknown = news.policies;
       if (!containsUnknown(policies)) {
-        const valid = Array.isArray(policies) && policies.length <= MAX_POLICIES && policies.every((p) => containsUnknown(p) || (typeof p === "string" && SYS_ID.test(p)));
-        if (!valid) failures.push({ property: "policies", reason: `PolicyHandover.policies: must be at most ${MAX_POLICIES} sys_ids of sys_api_access_policy records` });
+        const valid =
+          Array.isArray(policies) && policies.length <= MAX_POLICIES && policies.every((p) => containsUnknown(p) || (typeof p === "string" && SYS_ID.test(p)));
+        if (!valid)
+          failures.push({ property: "policies", reason: `PolicyHandover.policies: must be at most ${MAX_POLICIES} sys_ids of sys_api_access_policy records` });
       }
       return { inputs: news, failures };
     },
     async diff(_id: string, olds: HandoverInputs, news: HandoverInputs): Promise<pulumi.dynamic.DiffResult> {
       // Never a replacement: deleting the old one would turn off policies still in use.
-      const changed = JSON.stringify(olds.policies ?? []) !== JSON.stringify(news.policies ?? []) || JSON.stringify(olds.connection ?? {}) !== JSON.stringify(news.connection ?? {});
+      const changed =
+        JSON.stringify(olds.policies ?? []) !== JSON.stringify(news.policies ?? []) ||
+        JSON.stringify(olds.connection ?? {}) !== JSON.stringify(news.connection ?? {});
       return { changes: changed, replaces: [], deleteBeforeReplace: false };
     },
     async create(inputs: HandoverInputs): Promise<pulumi.dynamic.CreateResult> {

@@ -121,7 +121,10 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     const rateLimit =
       args.rateLimit === false
         ? undefined
-        : { requestsPerHour: args.rateLimit?.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR, limitColumn: args.rateLimit?.limitColumn ?? DEFAULT_RATE_LIMIT_COLUMN };
+        : {
+            requestsPerHour: args.rateLimit?.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR,
+            limitColumn: args.rateLimit?.limitColumn ?? DEFAULT_RATE_LIMIT_COLUMN,
+          };
     // Every record of the chain lives on the same instance: the component's connection, or the stack's.
     const on = <T extends object>(a: T): T => (args.connection === undefined ? a : { ...a, connection: args.connection });
     this.preflight = new Preflight(
@@ -129,10 +132,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       on({
         pushConnectorName: args.pushConnector.create ? undefined : args.pushConnector.name,
         pushConnectorSource: args.pushConnector.create ? args.pushConnector.source : undefined,
-        requiredColumns: [
-          "api_key.auth_scope",
-          ...(rateLimit ? [`sys_rate_limit_rules.${rateLimit.limitColumn}`] : []),
-        ],
+        requiredColumns: ["api_key.auth_scope", ...(rateLimit ? [`sys_rate_limit_rules.${rateLimit.limitColumn}`] : [])],
         extraTables: args.integrationUser.create ? ["sys_user", "sys_user_has_role"] : [],
       }),
       { parent: this },
@@ -238,7 +238,11 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     if (args.policyMode === "dedicated") {
       if (args.keepBasicAuth) {
         const basic = new BasicAuthProfile(`${name}-basic-profile`, on({ name: SHIPPED_BASIC_PROFILE }), child);
-        basicLink = new AccessPolicyProfileLink(`${name}-link-table-api-basic`, on({ policy: tablePolicies[0].sysId, profile: basic.sysId, ...own(adopt.links) }), child);
+        basicLink = new AccessPolicyProfileLink(
+          `${name}-link-table-api-basic`,
+          on({ policy: tablePolicies[0].sysId, profile: basic.sysId, ...own(adopt.links) }),
+          child,
+        );
         links.push(basicLink);
       } else {
         pulumi.log.warn(
@@ -266,11 +270,10 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
     // Deleted before the links: on destroy the stack's own policies stop judging first, so
     // another stack's equally specific policy takes its keys (and the deploying user's Basic
     // auth) over at once, never a policy that has lost some of its links.
-    new PolicyHandover(
-      `${name}-policy-handover`,
-      on({ policies: [eventPolicy.sysId, ...(args.policyMode === "dedicated" ? [tablePolicies[0].sysId] : [])] }),
-      { ...child, dependsOn: [this.preflight, ...links] },
-    );
+    new PolicyHandover(`${name}-policy-handover`, on({ policies: [eventPolicy.sysId, ...(args.policyMode === "dedicated" ? [tablePolicies[0].sysId] : [])] }), {
+      ...child,
+      dependsOn: [this.preflight, ...links],
+    });
 
     const tokenConfigKey = args.tokenConfigKey ?? DEFAULT_TOKEN_CONFIG_KEY;
     const keyName = args.apiKey.name ?? `${p} event management`;

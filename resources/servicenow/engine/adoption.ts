@@ -35,7 +35,7 @@ async function findAdopted(ctx: EngineContext, spec: RecordSpec, inputs: Inputs,
       operation: `adopt ${spec.typeName}`,
       table: spec.table,
       reason: `${spec.typeName}: ${rows.length === 0 ? "no" : "more than one"} ${spec.table} record matches ${key}`,
-      hint: rows.length === 0 ? "Drop `adopt` to create the record, or fix the name." : "Adopt by sys_id instead (`adopt: \"<sys_id>\"`).",
+      hint: rows.length === 0 ? "Drop `adopt` to create the record, or fix the name." : 'Adopt by sys_id instead (`adopt: "<sys_id>"`).',
     });
   }
   return rows[0];
@@ -106,8 +106,6 @@ export async function adoptRecord(
     if (!sameColumnValue(def, columns[def.column], have)) changes[def.column] = columns[def.column];
   }
   const record =
-    Object.keys(changes).length > 0
-      ? await ctx.client.update(spec.table, existing.sys_id, changes, { fields: ["sys_id", ...ownedColumns(spec)] })
-      : existing;
+    Object.keys(changes).length > 0 ? await ctx.client.update(spec.table, existing.sys_id, changes, { fields: ["sys_id", ...ownedColumns(spec)] }) : existing;
   return { record, adoption: { sysId: existing.sys_id, original } };
 }

@@ -39,9 +39,7 @@ let engineInputSchema: ReturnType<typeof adoptionSchema> | undefined;
 
 function adoptionSchema(z: typeof import("zod")) {
   return z.object({
-    adopt: z
-      .union([z.boolean(), z.string().regex(/^[0-9a-f]{32}$/, "must be true or a 32-character lowercase hex sys_id")])
-      .optional(),
+    adopt: z.union([z.boolean(), z.string().regex(/^[0-9a-f]{32}$/, "must be true or a 32-character lowercase hex sys_id")]).optional(),
     onDestroy: z.enum(["delete", "restore", "retain"]).optional(),
     identity: z.string().min(1).max(1024).optional(),
     connection: z

@@ -77,8 +77,16 @@ export function fromColumn(def: FieldDef, column: string | undefined): string | 
  */
 export function sameColumnValue(def: FieldDef, a: string, b: string): boolean {
   if (def.kind === "list") {
-    const sa = a.split(",").filter((s) => s !== "").sort().join(",");
-    const sb = b.split(",").filter((s) => s !== "").sort().join(",");
+    const sa = a
+      .split(",")
+      .filter((s) => s !== "")
+      .sort()
+      .join(",");
+    const sb = b
+      .split(",")
+      .filter((s) => s !== "")
+      .sort()
+      .join(",");
     return sa === sb;
   }
   return a === b;
@@ -148,11 +156,7 @@ export function ownedColumns(spec: RecordSpec): string[] {
  * names; a name not resolved yet yields `undefined` ("will change, value known
  * after the lookup").
  */
-export function desiredColumns(
-  spec: RecordSpec,
-  inputs: Inputs,
-  olds: RecordOutputs,
-): Record<string, string | undefined> {
+export function desiredColumns(spec: RecordSpec, inputs: Inputs, olds: RecordOutputs): Record<string, string | undefined> {
   const resolved = olds.resolved ?? {};
   const out: Record<string, string | undefined> = {};
   for (const [prop, def] of Object.entries(spec.fields)) {
@@ -233,7 +237,7 @@ export async function resolveColumns(
       }
       ids.push(matches[0].sys_id);
     }
-    const column = def.kind === "reference" ? ids[0] ?? "" : ids.join(",");
+    const column = def.kind === "reference" ? (ids[0] ?? "") : ids.join(",");
     columns[def.column] = column;
     resolved[prop] = { input: Array.isArray(value) ? names : String(value), column };
   }
@@ -284,7 +288,7 @@ export function outputsFrom(
     const r = resolved[prop];
     // A reference given by name is shown by that name while it still points at the
     // same record; once it points elsewhere, the sys_id it points at is shown.
-    view[prop] = r && sameColumnValue(def, r.column, live) ? r.input : r?.aliases?.[live] ?? fromColumn(def, live);
+    view[prop] = r && sameColumnValue(def, r.column, live) ? r.input : (r?.aliases?.[live] ?? fromColumn(def, live));
   }
   const out: RecordOutputs = {
     ...extra,

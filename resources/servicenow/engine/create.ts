@@ -32,9 +32,7 @@ export async function createRecord(spec: RecordSpec, runtime: Runtime, checked: 
     phase = "adopt";
     ({ record, adoption } = await adoptRecord(ctx, spec, inputs, columns, implicit));
   } else {
-    const prep: PreparedCreate = spec.hooks?.prepareCreate
-      ? await spec.hooks.prepareCreate(ctx, inputs, columns)
-      : { columns };
+    const prep: PreparedCreate = spec.hooks?.prepareCreate ? await spec.hooks.prepareCreate(ctx, inputs, columns) : { columns };
     prepared = prep.outputs ?? {};
     record = await postRecord(ctx, spec, inputs, prep, columns).catch((err: unknown) => refusedAsTaken(ctx, spec, columns, err));
     assertColumnsExist(spec, columns, record);
@@ -89,12 +87,26 @@ async function postRecord(ctx: EngineContext, spec: RecordSpec, inputs: Inputs, 
       onFound: () => (found = true),
     });
   } catch (err) {
-    if (!isKeywireHttpError(err) || err.kind !== "http" || err.status === undefined || err.status < 400 || err.status >= 500 || err.status === 401 || err.status === 429) throw err;
+    if (
+      !isKeywireHttpError(err) ||
+      err.kind !== "http" ||
+      err.status === undefined ||
+      err.status < 400 ||
+      err.status >= 500 ||
+      err.status === 401 ||
+      err.status === 429
+    )
+      throw err;
     // A unique value another record holds refuses any sys_id alike.
     if (isTakenValue(err.status, err.serverMessage)) throw err;
     return ctx.client.create(spec.table, prep.columns, options);
   }
-  if (record.sys_id !== sysId) await sayOnce(ctx, "sys_id ignored", `keywire: ${ctx.connection.instanceUrl} does not keep the sys_id a create sends (${spec.table}); keywire works with the sys_id it answers, and a create whose answer is lost is found by its name, made by this user since the attempt began, instead of by its sys_id (docs/security.md)`);
+  if (record.sys_id !== sysId)
+    await sayOnce(
+      ctx,
+      "sys_id ignored",
+      `keywire: ${ctx.connection.instanceUrl} does not keep the sys_id a create sends (${spec.table}); keywire works with the sys_id it answers, and a create whose answer is lost is found by its name, made by this user since the attempt began, instead of by its sys_id (docs/security.md)`,
+    );
   // A record the resource chose the sys_id of itself is settled by its own hooks.
   if (prep.sysId !== undefined || record.sys_id !== sysId || !found) return record;
   const changes: Record<string, string> = {};

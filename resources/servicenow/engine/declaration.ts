@@ -103,7 +103,11 @@ export type DeclaredOutputs<I> = {
 
 /** The schemas of the declared inputs, by property. */
 type InputShape<I> = {
-  [K in keyof I as I[K] extends { readonly schema: (z: Zod) => zod.ZodType } ? K : never]: I[K] extends { readonly schema: (z: Zod) => infer S extends zod.ZodType } ? S : never;
+  [K in keyof I as I[K] extends { readonly schema: (z: Zod) => zod.ZodType } ? K : never]: I[K] extends {
+    readonly schema: (z: Zod) => infer S extends zod.ZodType;
+  }
+    ? S
+    : never;
 };
 
 /**

@@ -18,8 +18,7 @@ export function formatGlideDateTime(d: Date): string {
  * checked against the calendar instead.
  */
 export function parseDateTime(value: string): Date | undefined {
-  const m =
-    /^(\d{4})-(\d{2})-(\d{2})(?:(?:T| )(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:(?:T| )(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.exec(value.trim());
   if (!m) return undefined;
   const [, y, mo, d, h = "00", mi = "00", s, fraction = "", zone] = m;
   const isoT = value.trim().charAt(10) === "T";

@@ -32,8 +32,7 @@ export const DESCRIPTION_MAX = 1000;
 /** For other text columns: longer than any value keywire writes to them. */
 export const TEXT_MAX = 255;
 
-export const SCRIPT_MESSAGE =
-  'must not start with "javascript:": keywire looks records up by this value, and the instance would run it as a script';
+export const SCRIPT_MESSAGE = 'must not start with "javascript:": keywire looks records up by this value, and the instance would run it as a script';
 
 /** Whether a value would be run as a script if it reached a query. */
 export function isScriptValue(value: unknown): boolean {

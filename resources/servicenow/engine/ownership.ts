@@ -32,7 +32,9 @@ export async function refusedAsTaken(ctx: EngineContext, spec: RecordSpec, colum
   }
   const holder = holders[0];
   if (holders.length !== 1 || !holder) throw err;
-  const made = [holder.sys_created_by ? `created by ${holder.sys_created_by}` : "", holder.sys_created_on ? `on ${holder.sys_created_on}` : ""].filter(Boolean).join(" ");
+  const made = [holder.sys_created_by ? `created by ${holder.sys_created_by}` : "", holder.sys_created_on ? `on ${holder.sys_created_on}` : ""]
+    .filter(Boolean)
+    .join(" ");
   const whose = isKeywireSysId(holder.sys_id)
     ? "which keywire made for another stack, not this one (or for another resource of this program)"
     : "which keywire did not make under a sys_id of its own, so a person or another tool did (or, on an instance that does not keep the sys_ids keywire sends, a killed run of this stack)";

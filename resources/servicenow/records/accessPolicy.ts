@@ -44,7 +44,13 @@ async function listHolds(ctx: EngineContext): Promise<SnRecord[]> {
  */
 async function holdCreation(ctx: EngineContext, inputs: Inputs): Promise<string | undefined> {
   if (inputs.holdsShipped !== true || typeof inputs.identity !== "string") return undefined;
-  const shipped = await ctx.client.list("sys_api_access_policy", { query: q().in("name", [...SHIPPED_TABLE_POLICIES]).build(), fields: HOLD_FIELDS, limit: 10 });
+  const shipped = await ctx.client.list("sys_api_access_policy", {
+    query: q()
+      .in("name", [...SHIPPED_TABLE_POLICIES])
+      .build(),
+    fields: HOLD_FIELDS,
+    limit: 10,
+  });
   const activeNow = (name: string) => shipped.some((r) => r.name === name && r.active === "true");
   let before = { get: activeNow(SHIPPED_TABLE_POLICIES[0]), post: activeNow(SHIPPED_TABLE_POLICIES[1]) };
   if (!before.get || !before.post) {
@@ -97,23 +103,25 @@ export const accessPolicyRecord = defineRecord({
      * `WWW-Authenticate` header; the connector guide claims it also lets other schemes
      * through. The sources conflict, so do not rely on it to admit anything.
      */
-    advertiseAllAuthSchemes: column(
-      { column: "all_authn_scheme_authenticate_header", kind: "boolean", defaultValue: "false" },
-      (z) => z.boolean().optional(),
-    ),
+    advertiseAllAuthSchemes: column({ column: "all_authn_scheme_authenticate_header", kind: "boolean", defaultValue: "false" }, (z) => z.boolean().optional()),
     /** Refused when true: the instance never allows token auth on a global REST API policy. */
-    applyGlobal: setting((z) =>
-      z.literal(false, { message: "cannot be true: the instance never allows token auth on a global REST API policy" }).optional(),
-    ),
+    applyGlobal: setting((z) => z.literal(false, { message: "cannot be true: the instance never allows token auth on a global REST API policy" }).optional()),
     /**
      * Dedicated mode: this policy of keywire's own is the stack's *hold* on the shipped Table
      * GET/POST policies, which stay off while it exists, recognised by every stack on the instance.
      */
     holdsShipped: setting((z) => z.boolean().optional(), { carried: true }),
     /** On a shipped Table policy turned off in dedicated mode: the sys_id of the stack's hold. */
-    heldBy: setting((z) => z.string().regex(/^[0-9a-f]{32}$/, "must be the sys_id of keywire's Table API policy").optional(), {
-      carried: true,
-    }),
+    heldBy: setting(
+      (z) =>
+        z
+          .string()
+          .regex(/^[0-9a-f]{32}$/, "must be the sys_id of keywire's Table API policy")
+          .optional(),
+      {
+        carried: true,
+      },
+    ),
   },
   hooks: {
     async prepareCreate(ctx, inputs, columns) {

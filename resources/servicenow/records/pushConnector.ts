@@ -51,7 +51,10 @@ export const pushConnectorRecord = defineRecord({
      * `sn_em_connector_listener` row with that source. Required unless adopting.
      */
     source: column({ column: "push_connector_definition", kind: "reference", resolve: resolveDefinition }, (z) =>
-      z.string().regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"').optional(),
+      z
+        .string()
+        .regex(/^[a-z0-9_]+$/, 'must be a source value such as "aws"')
+        .optional(),
     ),
   },
   hooks: {

@@ -21,7 +21,7 @@ function basic(k: string, password = "X"): string {
 
 async function call(method: string, path: string, opts: { key?: string; auth?: string; body?: unknown; rawBody?: string; contentType?: string } = {}) {
   const headers: Record<string, string> = {};
-  const auth = opts.auth ?? (opts.key ?? key ? basic(opts.key ?? key) : undefined);
+  const auth = opts.auth ?? ((opts.key ?? key) ? basic(opts.key ?? key) : undefined);
   if (auth) headers.Authorization = auth;
   let body: string | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;
@@ -175,7 +175,12 @@ describe("Freshservice emulator: agents and roles", () => {
     });
     expect(created.status).toBe(201);
     const id = created.json.agent.id;
-    expect(created.json.agent).toMatchObject({ email: "bot@example.com", active: true, occasional: false, roles: [{ role_id: sd, assignment_scope: "entire_helpdesk", groups: [] }] });
+    expect(created.json.agent).toMatchObject({
+      email: "bot@example.com",
+      active: true,
+      occasional: false,
+      roles: [{ role_id: sd, assignment_scope: "entire_helpdesk", groups: [] }],
+    });
 
     const upd = await call("PUT", `/agents/${id}`, { body: { job_title: "Integration", occasional: true } });
     expect(upd.status).toBe(200);
@@ -217,7 +222,9 @@ describe("Freshservice emulator: agents and roles", () => {
     expect(extra.json.errors).toContainEqual(expect.objectContaining({ field: "shoe_size", code: "invalid_field" }));
     const wrongType = await call("POST", "/agents", { body: { email: "e@example.com", first_name: "E", occasional: "yes" } });
     expect(wrongType.json.errors).toContainEqual(expect.objectContaining({ field: "occasional", code: "datatype_mismatch" }));
-    const badRole = await call("POST", "/agents", { body: { email: "e@example.com", first_name: "E", roles: [{ role_id: 777, assignment_scope: "entire_helpdesk" }] } });
+    const badRole = await call("POST", "/agents", {
+      body: { email: "e@example.com", first_name: "E", roles: [{ role_id: 777, assignment_scope: "entire_helpdesk" }] },
+    });
     expect(badRole.json.errors).toContainEqual(expect.objectContaining({ field: "roles.0.role_id", code: "invalid_value" }));
     const dup = await call("POST", "/agents", { body: { email: `admin@${emu.domain}.example`, first_name: "D" } });
     expect(dup.status).toBe(409);

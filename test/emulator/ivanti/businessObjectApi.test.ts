@@ -4,7 +4,12 @@ import type { RefusalReason } from "../../../emulator/ivanti/types";
 
 function parts() {
   const refused: RefusalReason[] = [];
-  return { refused, records: new RecordStore(), metrics: { refused: (r: RefusalReason) => refused.push(r) }, metadataUrl: () => "http://127.0.0.1:1/api/odata/$metadata" };
+  return {
+    refused,
+    records: new RecordStore(),
+    metrics: { refused: (r: RefusalReason) => refused.push(r) },
+    metadataUrl: () => "http://127.0.0.1:1/api/odata/$metadata",
+  };
 }
 
 function list(q: string, role = "Admin") {
@@ -16,7 +21,11 @@ describe("Ivanti emulator: the OData routes read without a server", () => {
   test("paths map to routes; the RecId is taken as written", () => {
     expect(businessObjectRoute("$metadata")).toEqual({ pattern: "$metadata" });
     expect(businessObjectRoute("businessobject/Incidents/")).toEqual({ pattern: "businessobject/{object}", object: "Incidents" });
-    expect(businessObjectRoute("businessobject/incidents('a'b')")).toEqual({ pattern: "businessobject/{object}('{RecId}')", object: "incidents", recId: "a'b" });
+    expect(businessObjectRoute("businessobject/incidents('a'b')")).toEqual({
+      pattern: "businessobject/{object}('{RecId}')",
+      object: "incidents",
+      recId: "a'b",
+    });
     expect(businessObjectRoute("businessobject/incidents/x")).toBeUndefined();
     expect(businessObjectRoute("other")).toBeUndefined();
   });

@@ -118,7 +118,13 @@ describe("Attachment API", () => {
       expect(res.status).toBe(201);
       const a = res.body.result;
       expect(res.headers.location).toBe(`${em.url}${ATT}/${a.sys_id}`);
-      expect(a).toMatchObject({ file_name: "screen.png", content_type: "image/png", size_bytes: String(png.length), table_name: "incident", table_sys_id: incidentId });
+      expect(a).toMatchObject({
+        file_name: "screen.png",
+        content_type: "image/png",
+        size_bytes: String(png.length),
+        table_name: "incident",
+        table_sys_id: incidentId,
+      });
       const file = await client(em.url).get(`${ATT}/${a.sys_id}/file`);
       expect(file.raw.equals(png)).toBe(true);
       expect(file.headers["content-type"]).toBe("image/png");
@@ -142,11 +148,17 @@ describe("Attachment API", () => {
           { name: "table_name", value: "incident" },
           { name: "table_sys_id", value: incidentId },
         ]).subarray(0, -`--${BOUNDARY}--\r\n`.length),
-        Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="f"; filename="plain.txt"; filename*=UTF-8''na%C3%AFve%20file.txt\r\nContent-Type: text/plain\r\n\r\n`),
+        Buffer.from(
+          `--${BOUNDARY}\r\nContent-Disposition: form-data; name="f"; filename="plain.txt"; filename*=UTF-8''na%C3%AFve%20file.txt\r\nContent-Type: text/plain\r\n\r\n`,
+        ),
         data,
         Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
       ]);
-      const res = await call(em.url, "POST", `${ATT}/upload`, { auth: ADMIN, rawBody: body, headers: { "Content-Type": `multipart/form-data; boundary="${BOUNDARY}"` } });
+      const res = await call(em.url, "POST", `${ATT}/upload`, {
+        auth: ADMIN,
+        rawBody: body,
+        headers: { "Content-Type": `multipart/form-data; boundary="${BOUNDARY}"` },
+      });
       expect(res.status).toBe(201);
       expect(res.body.result.file_name).toBe("naïve file.txt");
       expect((await client(em.url).get(`${ATT}/${res.body.result.sys_id}/file`)).raw.equals(data)).toBe(true);
@@ -230,10 +242,20 @@ describe("Attachment API", () => {
 
     test("multipart: no file part, no table_name, a body that is not multipart, or a broken body are 400 with the envelope", async () => {
       const cases = [
-        await uploadForm([{ name: "table_name", value: "incident" }, { name: "table_sys_id", value: incidentId }]),
-        await uploadForm([{ name: "table_sys_id", value: incidentId }, { name: "f", filename: "x.txt", data: Buffer.from("x") }]),
+        await uploadForm([
+          { name: "table_name", value: "incident" },
+          { name: "table_sys_id", value: incidentId },
+        ]),
+        await uploadForm([
+          { name: "table_sys_id", value: incidentId },
+          { name: "f", filename: "x.txt", data: Buffer.from("x") },
+        ]),
         await call(em.url, "POST", `${ATT}/upload`, { auth: ADMIN, rawBody: "x", headers: { "Content-Type": "text/plain" } }),
-        await call(em.url, "POST", `${ATT}/upload`, { auth: ADMIN, rawBody: `--${BOUNDARY}\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end`, headers: { "Content-Type": FORM_TYPE } }),
+        await call(em.url, "POST", `${ATT}/upload`, {
+          auth: ADMIN,
+          rawBody: `--${BOUNDARY}\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end`,
+          headers: { "Content-Type": FORM_TYPE },
+        }),
       ];
       for (const res of cases) {
         expect(res.status).toBe(400);

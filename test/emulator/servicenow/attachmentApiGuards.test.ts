@@ -83,8 +83,11 @@ describe("Attachment API", () => {
         try {
           const inc = one(first, "incident", (r) => r.short_description === "Email server is not responding").sys_id;
           const q = (name: string) => new URLSearchParams({ table_name: "incident", table_sys_id: inc, file_name: name });
-          id = (await call(first.url, "POST", `${ATT}/file?${q("kept.bin")}`, { auth: ADMIN, rawBody: BINARY, headers: { "Content-Type": "application/x-kept" } })).body.result.sys_id;
-          doomed = (await call(first.url, "POST", `${ATT}/file?${q("doomed.txt")}`, { auth: ADMIN, rawBody: "d", headers: { "Content-Type": "text/plain" } })).body.result.sys_id;
+          id = (
+            await call(first.url, "POST", `${ATT}/file?${q("kept.bin")}`, { auth: ADMIN, rawBody: BINARY, headers: { "Content-Type": "application/x-kept" } })
+          ).body.result.sys_id;
+          doomed = (await call(first.url, "POST", `${ATT}/file?${q("doomed.txt")}`, { auth: ADMIN, rawBody: "d", headers: { "Content-Type": "text/plain" } }))
+            .body.result.sys_id;
           expect((await client(first.url).del(`${ATT}/${doomed}`)).status).toBe(204);
         } finally {
           await first.stop();
@@ -122,7 +125,11 @@ describe("Attachment API", () => {
           await call(em.url, "GET", listPath(incidentId), { auth }),
           await call(em.url, "GET", `${ATT}/${id}`, { auth }),
           await call(em.url, "GET", `${ATT}/${id}/file`, { auth }),
-          await call(em.url, "POST", `${ATT}/file?table_name=incident&table_sys_id=${incidentId}&file_name=x.txt`, { auth, rawBody: "x", headers: { "Content-Type": "text/plain" } }),
+          await call(em.url, "POST", `${ATT}/file?table_name=incident&table_sys_id=${incidentId}&file_name=x.txt`, {
+            auth,
+            rawBody: "x",
+            headers: { "Content-Type": "text/plain" },
+          }),
           await call(em.url, "DELETE", `${ATT}/${id}`, { auth }),
         ];
         for (const res of answers) {

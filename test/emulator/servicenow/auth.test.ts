@@ -21,7 +21,13 @@ describe("4. authentication", () => {
   describe("basic", () => {
     test("good credentials pass; wrong, missing or garbled ones get the 401 envelope", async () => {
       expect((await client(em.url).get("/api/now/table/incident")).status).toBe(200);
-      for (const auth of [basic("admin", "nope"), basic("nobody", "x"), undefined, "Basic !!!notbase64", "Basic " + Buffer.from("nocolon").toString("base64")]) {
+      for (const auth of [
+        basic("admin", "nope"),
+        basic("nobody", "x"),
+        undefined,
+        "Basic !!!notbase64",
+        "Basic " + Buffer.from("nocolon").toString("base64"),
+      ]) {
         const res = await call(em.url, "GET", "/api/now/table/incident", { auth });
         expect(res.status).toBe(401);
         expect(res.body).toEqual(NOT_AUTH);
@@ -98,7 +104,12 @@ describe("4. authentication", () => {
       await new Promise((r) => setTimeout(r, 1200));
       expect((await client(em.url, `Bearer ${res.body.access_token}`).get("/api/now/table/incident")).status).toBe(401);
       em.store.update("oauth_entity", entity.sys_id, { access_token_lifespan: 1800 });
-      const refreshed = await tokenRequest({ grant_type: "refresh_token", client_id: "kw-client", client_secret: "kw-secret", refresh_token: res.body.refresh_token });
+      const refreshed = await tokenRequest({
+        grant_type: "refresh_token",
+        client_id: "kw-client",
+        client_secret: "kw-secret",
+        refresh_token: res.body.refresh_token,
+      });
       expect(refreshed.status).toBe(200);
       expect((await client(em.url, `Bearer ${refreshed.body.access_token}`).get("/api/now/table/incident")).status).toBe(200);
     });
@@ -156,7 +167,8 @@ describe("4. authentication", () => {
 
     test("a policy that maps only the key profile locks basic auth out", async () => {
       const policy = policyNamed(em, GET_POLICY);
-      for (const m of em.store.query("sys_auth_profile_mapping", (r) => r.api_access_policy === policy.sys_id)) em.store.delete("sys_auth_profile_mapping", m.sys_id);
+      for (const m of em.store.query("sys_auth_profile_mapping", (r) => r.api_access_policy === policy.sys_id))
+        em.store.delete("sys_auth_profile_mapping", m.sys_id);
       mapProfile(em, policy.sys_id, headerProfile.sys_id);
       expect((await byHeader("/api/now/table/incident")).status).toBe(200);
       const basicRes = await client(em.url).get("/api/now/table/incident");
@@ -236,7 +248,15 @@ describe("4. authentication", () => {
       });
 
       test("an inactive policy is skipped", async () => {
-        const custom = em.store.insert("sys_api_access_policy", { name: "more specific, inactive", api_path: "now/table", http_method: "GET", apply_all_methods: false, api_resource: "/now/table/{tableName}", apply_all_resources: false, active: false });
+        const custom = em.store.insert("sys_api_access_policy", {
+          name: "more specific, inactive",
+          api_path: "now/table",
+          http_method: "GET",
+          apply_all_methods: false,
+          api_resource: "/now/table/{tableName}",
+          apply_all_resources: false,
+          active: false,
+        });
         void custom;
         expect((await byHeader("/api/now/table/incident")).status).toBe(200);
       });
@@ -282,7 +302,11 @@ describe("4. authentication", () => {
       const def = emu.schema.get("sys_api_access_policy")!;
       const ctx = { userName: "t", trusted: true, acceptToken: false };
       const mk = (name: string, f: Record<string, unknown>) =>
-        emu.store.insert(def, { name, api_path: "now/table", apply_all_methods: !f.http_method, apply_all_resources: !f.api_resource, apply_all_versions: !f.version, ...f }, ctx);
+        emu.store.insert(
+          def,
+          { name, api_path: "now/table", apply_all_methods: !f.http_method, apply_all_resources: !f.api_resource, apply_all_versions: !f.version, ...f },
+          ctx,
+        );
       // Created least specific first, so creation order cannot explain the outcome.
       const order = [
         mk("global", { apply_global: true, api_path: "" }),
@@ -312,7 +336,20 @@ describe("4. authentication", () => {
       emu.seed();
       const def = emu.schema.get("sys_api_access_policy")!;
       const ctx = { userName: "t", trusted: true, acceptToken: false };
-      emu.store.insert(def, { name: "record", api_path: "now/table", api_resource: "/now/table/{tableName}/{sys_id}", apply_all_resources: false, http_method: "DELETE", apply_all_methods: false, version: "v1", apply_all_versions: false }, ctx);
+      emu.store.insert(
+        def,
+        {
+          name: "record",
+          api_path: "now/table",
+          api_resource: "/now/table/{tableName}/{sys_id}",
+          apply_all_resources: false,
+          http_method: "DELETE",
+          apply_all_methods: false,
+          version: "v1",
+          apply_all_versions: false,
+        },
+        ctx,
+      );
       const base = { apiPath: "now/table", method: "DELETE", version: "v1", table: "incident" };
       expect(emu.policies.resolve({ ...base, resource: "/now/table/incident/0123" })?.name).toBe("record");
       expect(emu.policies.resolve({ ...base, resource: "/now/table/incident" })).toBeUndefined();
@@ -327,7 +364,15 @@ describe("4. authentication", () => {
       makeUser(em, "both", ["api_service_admin", "adaptive_auth_policy_admin"]);
       makeUser(em, "half", ["api_service_admin"]);
       makeUser(em, "itil.user", ["itil"]);
-      for (const t of ["api_key", "http_key_auth", "sys_api_access_policy", "sys_auth_profile_mapping", "sys_rate_limit_rules", "inbound_auth_profile", "sys_token_auth_parameter"]) {
+      for (const t of [
+        "api_key",
+        "http_key_auth",
+        "sys_api_access_policy",
+        "sys_auth_profile_mapping",
+        "sys_rate_limit_rules",
+        "inbound_auth_profile",
+        "sys_token_auth_parameter",
+      ]) {
         expect((await client(em.url, ADMIN).get(`/api/now/table/${t}`)).status).toBe(200);
         expect((await client(em.url, basic("both", "pw")).get(`/api/now/table/${t}`)).status).toBe(200);
         const half = await client(em.url, basic("half", "pw")).get(`/api/now/table/${t}`);

@@ -29,11 +29,19 @@ describe("8. bad input never crashes it", () => {
   });
 
   test("malformed JSON on POST and PATCH: 400 Exception while reading request", async () => {
-    const post = await call(em.url, "POST", "/api/now/table/incident", { auth: ADMIN, rawBody: '{"short_description": ', headers: { "Content-Type": "application/json" } });
+    const post = await call(em.url, "POST", "/api/now/table/incident", {
+      auth: ADMIN,
+      rawBody: '{"short_description": ',
+      headers: { "Content-Type": "application/json" },
+    });
     expect(post.status).toBe(400);
     expect(post.body).toEqual(BAD_JSON);
     const id = em.store.query("incident")[0].sys_id;
-    const patch = await call(em.url, "PATCH", `/api/now/table/incident/${id}`, { auth: ADMIN, rawBody: "nope", headers: { "Content-Type": "application/json" } });
+    const patch = await call(em.url, "PATCH", `/api/now/table/incident/${id}`, {
+      auth: ADMIN,
+      rawBody: "nope",
+      headers: { "Content-Type": "application/json" },
+    });
     expect(patch.status).toBe(400);
     expect(patch.body).toEqual(BAD_JSON);
   });
@@ -78,7 +86,13 @@ describe("8. bad input never crashes it", () => {
   });
 
   test("unknown fields and odd value types are accepted the platform's way", async () => {
-    const res = await api.post("/api/now/table/incident", { short_description: { nested: true }, impact: 1, u_unknown: [1, 2], active: null, description: ["a", "b"] });
+    const res = await api.post("/api/now/table/incident", {
+      short_description: { nested: true },
+      impact: 1,
+      u_unknown: [1, 2],
+      active: null,
+      description: ["a", "b"],
+    });
     expect(res.status).toBe(201);
     expect(res.body.result.short_description).toBe('{"nested":true}');
     expect(res.body.result.impact).toBe("1");

@@ -22,11 +22,15 @@ export interface CliProcess {
  * creates the checkout's `.demo/admin-password`.
  */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = { ...process.env, KEYWIRE_EMULATOR_ADMIN_PASSWORD: CLI_TEST_PASSWORD }): CliProcess {
-  const child = spawn(process.execPath, [join(ROOT, "node_modules/ts-node/dist/bin.js"), "--transpile-only", join(ROOT, "emulator/servicenow/cli.ts"), ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "node_modules/ts-node/dist/bin.js"), "--transpile-only", join(ROOT, "emulator/servicenow/cli.ts"), ...args],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c.toString()));

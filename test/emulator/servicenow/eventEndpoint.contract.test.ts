@@ -31,7 +31,14 @@ describe("Event Management inbound endpoint contract", () => {
       "http_method POST": { http_method: "POST", apply_all_methods: false },
       "the inbound_event resource": { api_resource: "/sn_em_connector/em/inbound_event", apply_all_resources: false },
       "version v1": { version: "v1", apply_all_versions: false },
-      "POST on the resource in v1": { http_method: "POST", apply_all_methods: false, api_resource: "/sn_em_connector/em/inbound_event", apply_all_resources: false, version: "v1", apply_all_versions: false },
+      "POST on the resource in v1": {
+        http_method: "POST",
+        apply_all_methods: false,
+        api_resource: "/sn_em_connector/em/inbound_event",
+        apply_all_resources: false,
+        version: "v1",
+        apply_all_versions: false,
+      },
     };
 
     test("keywire's policy admits its query-parameter profile: the key posts events and reads tables", async () => {
@@ -40,21 +47,24 @@ describe("Event Management inbound endpoint contract", () => {
       expect((await tableRead()).status).toBe(200);
     });
 
-    test.each(Object.entries(NARROWER))("a more specific active policy (%s) without keywire's profile governs: 401 on inbound_event, the Table API still 200", async (_name, narrowing) => {
-      const foreign = foreignPolicy(narrowing);
-      mapProfile(em, foreign.sys_id, basicProfileId(em));
-      const res = await deliverAlarm("precedence-foreign", "ALARM");
-      expectKeyRefused(res);
-      expect(events()).toHaveLength(0);
-      expect((await tableRead()).status).toBe(200);
-      // Basic auth, which that policy does map, is admitted there.
-      const viaBasic = await call(em.url, "POST", endpoint({ "x-sn-apikey": null }), {
-        auth: basic("svc.events", "pw"),
-        rawBody: JSON.stringify(alarmNotification("precedence-basic", "ALARM")),
-        headers: { "x-amz-sns-message-type": "Notification" },
-      });
-      expect(viaBasic.status).toBe(200);
-    });
+    test.each(Object.entries(NARROWER))(
+      "a more specific active policy (%s) without keywire's profile governs: 401 on inbound_event, the Table API still 200",
+      async (_name, narrowing) => {
+        const foreign = foreignPolicy(narrowing);
+        mapProfile(em, foreign.sys_id, basicProfileId(em));
+        const res = await deliverAlarm("precedence-foreign", "ALARM");
+        expectKeyRefused(res);
+        expect(events()).toHaveLength(0);
+        expect((await tableRead()).status).toBe(200);
+        // Basic auth, which that policy does map, is admitted there.
+        const viaBasic = await call(em.url, "POST", endpoint({ "x-sn-apikey": null }), {
+          auth: basic("svc.events", "pw"),
+          rawBody: JSON.stringify(alarmNotification("precedence-basic", "ALARM")),
+          headers: { "x-amz-sns-message-type": "Notification" },
+        });
+        expect(viaBasic.status).toBe(200);
+      },
+    );
 
     test("a more specific policy with no mappings at all refuses the key too", async () => {
       foreignPolicy(NARROWER["http_method POST"]);
@@ -99,11 +109,17 @@ describe("Event Management inbound endpoint contract", () => {
   describe("2. profile mappings, the key and its user", () => {
     test("a policy with mappings admits only the mapped profiles: a key sent as a header, where only the query profile is mapped, is refused", async () => {
       const body = alarmNotification("profile-header", "ALARM");
-      const res = await call(em.url, "POST", endpoint({ "x-sn-apikey": null }), { rawBody: JSON.stringify(body), headers: { ...snsHeaders(body), "x-sn-apikey": token } });
+      const res = await call(em.url, "POST", endpoint({ "x-sn-apikey": null }), {
+        rawBody: JSON.stringify(body),
+        headers: { ...snsHeaders(body), "x-sn-apikey": token },
+      });
       expectKeyRefused(res);
       // Mapping the header profile admits it.
       mapProfile(em, eventPolicy.sys_id, makeKeyProfile(em, "header").sys_id);
-      const again = await call(em.url, "POST", endpoint({ "x-sn-apikey": null }), { rawBody: JSON.stringify(body), headers: { ...snsHeaders(body), "x-sn-apikey": token } });
+      const again = await call(em.url, "POST", endpoint({ "x-sn-apikey": null }), {
+        rawBody: JSON.stringify(body),
+        headers: { ...snsHeaders(body), "x-sn-apikey": token },
+      });
       expect(again.status).toBe(200);
     });
 
@@ -196,7 +212,12 @@ describe("Event Management inbound endpoint contract", () => {
       ["the instance is gone", () => void em.store.delete("sn_em_connector_push_instance", instanceId), 404, "Push connector not found"],
       ["the definition is gone", () => void em.store.delete("sn_em_connector_listener", definitionId()), 404, "Push connector not found"],
       ["the instance is inactive", () => void em.store.update("sn_em_connector_push_instance", instanceId, { active: false }), 404, "Push connector not found"],
-      ["the definition is inactive", () => void em.store.update("sn_em_connector_listener", definitionId(), { active: false }), 404, "Push connector not found"],
+      [
+        "the definition is inactive",
+        () => void em.store.update("sn_em_connector_listener", definitionId(), { active: false }),
+        404,
+        "Push connector not found",
+      ],
     ])("%s: the error envelope, nothing recorded", async (_name, change, status, message) => {
       change();
       expectEnvelope(await deliverAlarm("connector-state", "ALARM"), status, message);

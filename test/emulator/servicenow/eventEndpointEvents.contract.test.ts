@@ -51,7 +51,9 @@ describe("Event Management inbound endpoint contract", () => {
       em.setOptions({ eventManagement: "inactive" });
       const plugin = await call(em.url, "GET", "/api/now/table/sys_plugins?sysparm_query=id=sn_em_connector&sysparm_fields=name,active", { auth: ADMIN });
       expect(plugin.body.result).toEqual([{ name: "Event Management Connectors", active: "inactive" }]);
-      const api = await call(em.url, "GET", "/api/now/table/sys_ws_definition?sysparm_query=base_uri=/api/sn_em_connector/em&sysparm_fields=active", { auth: ADMIN });
+      const api = await call(em.url, "GET", "/api/now/table/sys_ws_definition?sysparm_query=base_uri=/api/sn_em_connector/em&sysparm_fields=active", {
+        auth: ADMIN,
+      });
       expect(api.body.result).toEqual([{ active: "false" }]);
       for (const table of ["sn_em_connector_push_instance", "sn_em_connector_listener", "sn_em_connector_push_log"]) {
         expectEnvelope(await call(em.url, "GET", `/api/now/table/${table}`, { auth: ADMIN }), 400, `Invalid table ${table}`);
@@ -85,7 +87,11 @@ describe("Event Management inbound endpoint contract", () => {
         const patched = await call(other.url, "PATCH", "/__emulator/options", { body: { eventManagement: "active" } });
         expect(patched.status).toBe(200);
         expect(patched.body.eventManagement).toBe("active");
-        const after = await call(other.url, "POST", `${PATH}?source=aws`, { auth: ADMIN, rawBody: "{}", headers: { "x-amz-sns-message-type": "Notification" } });
+        const after = await call(other.url, "POST", `${PATH}?source=aws`, {
+          auth: ADMIN,
+          rawBody: "{}",
+          headers: { "x-amz-sns-message-type": "Notification" },
+        });
         expect(after.status).toBe(200);
         const bad = await call(other.url, "PATCH", "/__emulator/options", { body: { eventManagement: "absent" } });
         expect(bad.status).toBe(400);
@@ -147,7 +153,11 @@ describe("Event Management inbound endpoint contract", () => {
       await deliverAlarm(alarm, "ALARM");
       await deliverAlarm(alarm, "OK");
       await deliverAlarm(alarm, "ALARM");
-      expect(alerts((a) => a.message_key === keyOf(alarm)).map((a) => a.state).sort()).toEqual(["Closed", "Open"]);
+      expect(
+        alerts((a) => a.message_key === keyOf(alarm))
+          .map((a) => a.state)
+          .sort(),
+      ).toEqual(["Closed", "Open"]);
       const other = name("other");
       await deliverAlarm(other, "ALARM");
       expect(alerts((a) => a.message_key === keyOf(other))).toHaveLength(1);
@@ -224,7 +234,11 @@ describe("Event Management inbound endpoint contract", () => {
     });
 
     test("a body that is not an SNS message, or no message-type header: 400 in the envelope", async () => {
-      expectEnvelope(await call(em.url, "POST", endpoint(), { rawBody: "not json", headers: { "x-amz-sns-message-type": "Notification" } }), 400, "Exception while reading request");
+      expectEnvelope(
+        await call(em.url, "POST", endpoint(), { rawBody: "not json", headers: { "x-amz-sns-message-type": "Notification" } }),
+        400,
+        "Exception while reading request",
+      );
       expectEnvelope(await call(em.url, "POST", endpoint(), { rawBody: "{}" }), 400, "Missing header x-amz-sns-message-type");
       expect(events()).toHaveLength(0);
     });

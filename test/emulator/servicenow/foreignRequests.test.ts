@@ -98,7 +98,11 @@ describe("the ServiceNow emulator refuses foreign requests", () => {
 
   test("a foreign or null Origin is refused on the Table API", async () => {
     for (const origin of ["https://evil.example", "null", `http://localhost.evil.example:${port()}`]) {
-      const res = await api.post("/api/now/table/incident", { short_description: `from ${origin}` }, { headers: { Origin: origin, "Content-Type": "text/plain" } });
+      const res = await api.post(
+        "/api/now/table/incident",
+        { short_description: `from ${origin}` },
+        { headers: { Origin: origin, "Content-Type": "text/plain" } },
+      );
       expect(res.status).toBe(403);
       expect(res.body).toEqual(FOREIGN_ORIGIN);
     }

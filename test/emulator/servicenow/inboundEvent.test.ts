@@ -57,7 +57,9 @@ describe("6. Event Management inbound endpoint", () => {
     sns = createServer((req, res) => {
       visits.push(req.url ?? "");
       res.writeHead(200, { "Content-Type": "text/xml" });
-      res.end(`<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>${TOPIC}:1111-2222</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`);
+      res.end(
+        `<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>${TOPIC}:1111-2222</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>`,
+      );
     });
     await new Promise<void>((r) => sns.listen(0, "127.0.0.1", r));
     snsUrl = `http://127.0.0.1:${(sns.address() as AddressInfo).port}`;
@@ -80,7 +82,12 @@ describe("6. Event Management inbound endpoint", () => {
   const post = (body: string, type: string | null = "Notification", q: Record<string, string> = {}, headers: Record<string, string> = {}) =>
     call(em.url, "POST", endpoint(q), {
       rawBody: body,
-      headers: { "Content-Type": "text/plain; charset=UTF-8", "User-Agent": "Amazon Simple Notification Service Agent", ...(type ? { "x-amz-sns-message-type": type } : {}), ...headers },
+      headers: {
+        "Content-Type": "text/plain; charset=UTF-8",
+        "User-Agent": "Amazon Simple Notification Service Agent",
+        ...(type ? { "x-amz-sns-message-type": type } : {}),
+        ...headers,
+      },
     });
 
   test("a SubscriptionConfirmation is confirmed by visiting SubscribeURL and recorded", async () => {
@@ -98,11 +105,22 @@ describe("6. Event Management inbound endpoint", () => {
     expect(res.body.result.status).toBe("confirmed");
     expect(visits).toEqual([`/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(TOPIC)}&Token=tok`]);
     const log = one(em, "sn_em_connector_push_log", () => true);
-    expect(log).toMatchObject({ status: "confirmed", message_type: "SubscriptionConfirmation", topic_arn: TOPIC, subscription_arn: `${TOPIC}:1111-2222`, push_connector_instance: instanceId });
+    expect(log).toMatchObject({
+      status: "confirmed",
+      message_type: "SubscriptionConfirmation",
+      topic_arn: TOPIC,
+      subscription_arn: `${TOPIC}:1111-2222`,
+      push_connector_instance: instanceId,
+    });
   });
 
   test("a SubscribeURL outside loopback is not visited and is recorded as not confirmed", async () => {
-    const body = JSON.stringify({ Type: "SubscriptionConfirmation", MessageId: "m-2", TopicArn: TOPIC, SubscribeURL: "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=x" });
+    const body = JSON.stringify({
+      Type: "SubscriptionConfirmation",
+      MessageId: "m-2",
+      TopicArn: TOPIC,
+      SubscribeURL: "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=x",
+    });
     const res = await post(body, "SubscriptionConfirmation");
     expect(res.status).toBe(200);
     expect(res.body.result.status).toBe("not_confirmed");
@@ -158,7 +176,9 @@ describe("6. Event Management inbound endpoint", () => {
 
   test("the events are readable over the Table API by the integration user's role", async () => {
     await post(notification(JSON.stringify(alarm("ALARM"))));
-    const res = await call(em.url, "GET", "/api/now/table/em_event?sysparm_query=source=aws&sysparm_fields=resource,severity", { auth: basic("aws.sns", "pw") });
+    const res = await call(em.url, "GET", "/api/now/table/em_event?sysparm_query=source=aws&sysparm_fields=resource,severity", {
+      auth: basic("aws.sns", "pw"),
+    });
     expect(res.status).toBe(200);
     expect(res.body.result).toEqual([{ resource: "web-01-cpu-high", severity: "1" }]);
   });
@@ -168,7 +188,16 @@ describe("6. Event Management inbound endpoint", () => {
     ["unknown push connector", () => post(notification("{}"), "Notification", { sys_id: "0".repeat(32) }), 404, "Push connector not found"],
     ["malformed push connector id", () => post(notification("{}"), "Notification", { sys_id: "nope" }), 404, "Push connector not found"],
     ["wrong source", () => post(notification("{}"), "Notification", { source: "AWSSNS" }), 400, "Invalid source"],
-    ["missing source", () => call(em.url, "POST", `/api/sn_em_connector/em/inbound_event?sys_id=${instanceId}&x-sn-apikey=${encodeURIComponent(token)}`, { rawBody: "{}", headers: { "x-amz-sns-message-type": "Notification" } }), 400, "Missing parameter: source"],
+    [
+      "missing source",
+      () =>
+        call(em.url, "POST", `/api/sn_em_connector/em/inbound_event?sys_id=${instanceId}&x-sn-apikey=${encodeURIComponent(token)}`, {
+          rawBody: "{}",
+          headers: { "x-amz-sns-message-type": "Notification" },
+        }),
+      400,
+      "Missing parameter: source",
+    ],
     ["malformed body", () => post("{not json"), 400, "Exception while reading request"],
     ["unsupported message type", () => post(notification("{}"), "Bogus"), 400, "Unsupported message type"],
   ])("%s: error envelope, no crash", async (_name, send, status, message) => {
@@ -190,7 +219,8 @@ describe("6. Event Management inbound endpoint", () => {
     const res = await post(notification("{}"), "Notification", { "x-sn-apikey": makeKey(em, noRole.sys_id).token });
     expect(res.status).toBe(403);
     // Without a policy for the endpoint, the global rules refuse token auth.
-    for (const p of em.store.query("sys_api_access_policy", (r) => r.api_path === "sn_em_connector/em")) em.store.update("sys_api_access_policy", p.sys_id, { active: false });
+    for (const p of em.store.query("sys_api_access_policy", (r) => r.api_path === "sn_em_connector/em"))
+      em.store.update("sys_api_access_policy", p.sys_id, { active: false });
     const global = await post(notification("{}"));
     expect(global.status).toBe(401);
     expect(global.body.error.detail).toBe("Token Based Auth isn't allowed in the Global REST API Policy");

@@ -49,7 +49,13 @@ describe("incident columns and priority", () => {
       const read = await api.get(`${INC}/${created.body.result.sys_id}?${BARE}`);
       expect(read.body.result).toMatchObject(written);
 
-      const changed = { hold_reason: "5", close_code: "Workaround provided", close_notes: "Restarted it.", resolved_at: "2025-01-02 03:04:05", resolved_by: "" };
+      const changed = {
+        hold_reason: "5",
+        close_code: "Workaround provided",
+        close_notes: "Restarted it.",
+        resolved_at: "2025-01-02 03:04:05",
+        resolved_by: "",
+      };
       const patched = await api.patch(`${INC}/${created.body.result.sys_id}?${BARE}`, changed);
       expect(patched.status).toBe(200);
       expect(patched.body.result).toMatchObject(changed);
@@ -81,7 +87,9 @@ describe("incident columns and priority", () => {
     });
 
     test("sys_dictionary describes the new columns on incident", async () => {
-      const res = await api.get("/api/now/table/sys_dictionary?sysparm_query=nameINincident,task^elementINhold_reason,close_code,close_notes,resolved_at,resolved_by&sysparm_fields=name,element,internal_type,reference");
+      const res = await api.get(
+        "/api/now/table/sys_dictionary?sysparm_query=nameINincident,task^elementINhold_reason,close_code,close_notes,resolved_at,resolved_by&sysparm_fields=name,element,internal_type,reference",
+      );
       const cols = Object.fromEntries(res.body.result.map((r: Record<string, string>) => [r.element, r]));
       expect(cols.hold_reason).toMatchObject({ name: "incident", internal_type: "integer" });
       expect(cols.close_code).toMatchObject({ name: "incident", internal_type: "choice" });

@@ -53,7 +53,19 @@ describe("1. start and stop", () => {
 
   test("--help lists the switches; unknown flags fail", () => {
     expect(parseArgs(["--help"])).toBe("help");
-    for (const flag of ["--port", "--data", "--admin-password", "--plugin", "--shipped-policies", "--basic-auth-restriction", "--token-readback", "--latency-ms", "--jitter-ms", "--error-rate", "--rest-api-key-profile"]) {
+    for (const flag of [
+      "--port",
+      "--data",
+      "--admin-password",
+      "--plugin",
+      "--shipped-policies",
+      "--basic-auth-restriction",
+      "--token-readback",
+      "--latency-ms",
+      "--jitter-ms",
+      "--error-rate",
+      "--rest-api-key-profile",
+    ]) {
       expect(HELP).toContain(flag);
     }
     expect(() => parseArgs(["--nope"])).toThrow(/unknown option/);
@@ -114,7 +126,10 @@ describe("1. start and stop", () => {
     const file = join(dir, "instance.json");
     const first = await startServiceNowEmulator({ dataFile: file });
     const created = await client(first.url).post("/api/now/table/incident", { short_description: "persist me" });
-    const key = await client(first.url).post("/api/now/table/api_key", { name: "persisted key", user: first.store.query("sys_user", (u) => u.user_name === "admin")[0].sys_id });
+    const key = await client(first.url).post("/api/now/table/api_key", {
+      name: "persisted key",
+      user: first.store.query("sys_user", (u) => u.user_name === "admin")[0].sys_id,
+    });
     const token = first.tokenOf(key.body.result.sys_id);
     await first.stop();
 

@@ -12,7 +12,13 @@ describe("3. encoded queries", () => {
     test("^OR binds to the previous term; ^NQ starts a new OR'd group; ORDERBY/ORDERBYDESC", () => {
       const q = parseEncodedQuery("a=1^b=2^ORc=3^NQd=4^ORDERBYa^ORDERBYDESCb");
       expect(q.groups).toEqual([
-        [[{ field: "a", op: "=", value: "1" }], [{ field: "b", op: "=", value: "2" }, { field: "c", op: "=", value: "3" }]],
+        [
+          [{ field: "a", op: "=", value: "1" }],
+          [
+            { field: "b", op: "=", value: "2" },
+            { field: "c", op: "=", value: "3" },
+          ],
+        ],
         [[{ field: "d", op: "=", value: "4" }]],
       ]);
       expect(q.orderBy).toEqual([
@@ -22,8 +28,9 @@ describe("3. encoded queries", () => {
     });
 
     test("operators are recognised longest first; malformed terms are dropped", () => {
-      const ops = parseEncodedQuery("aNOT LIKEx^bNOT INx,y^c!=1^d<=2^e>=3^fISNOTEMPTY^gISEMPTY^hSTARTSWITHp^iENDSWITHs^jINx^kLIKEz^l<1^m>1^NOPE^=x^n")
-        .groups[0].map((c) => c[0].op);
+      const ops = parseEncodedQuery(
+        "aNOT LIKEx^bNOT INx,y^c!=1^d<=2^e>=3^fISNOTEMPTY^gISEMPTY^hSTARTSWITHp^iENDSWITHs^jINx^kLIKEz^l<1^m>1^NOPE^=x^n",
+      ).groups[0].map((c) => c[0].op);
       expect(ops).toEqual(["NOT LIKE", "NOT IN", "!=", "<=", ">=", "ISNOTEMPTY", "ISEMPTY", "STARTSWITH", "ENDSWITH", "IN", "LIKE", "<", ">"]);
     });
   });
@@ -105,7 +112,9 @@ describe("3. encoded queries", () => {
     });
 
     test("dot-walked fields in a query", async () => {
-      const res = await api.get(`/api/now/table/incident?sysparm_fields=number&sysparm_query=${encodeURIComponent("caller_id.user_name=abel.tuter^ORDERBYnumber")}`);
+      const res = await api.get(
+        `/api/now/table/incident?sysparm_fields=number&sysparm_query=${encodeURIComponent("caller_id.user_name=abel.tuter^ORDERBYnumber")}`,
+      );
       expect(res.body.result.length).toBeGreaterThanOrEqual(3);
       const none = await api.get(`/api/now/table/incident?sysparm_query=${encodeURIComponent("caller_id.user_name=nobody")}`);
       expect(none.body.result).toEqual([]);

@@ -78,7 +78,11 @@ describe("7. rate limits", () => {
     const emu = new Emulator({});
     emu.seed();
     const admin = [...emu.store.scan("sys_user")].find((u) => u.user_name === "admin")!;
-    emu.store.insert(emu.schema.get("sys_rate_limit_rules")!, { name: "r", type: "All Users", max_requests_per_hour: 1 }, { userName: "t", trusted: true, acceptToken: false });
+    emu.store.insert(
+      emu.schema.get("sys_rate_limit_rules")!,
+      { name: "r", type: "All Users", max_requests_per_hour: 1 },
+      { userName: "t", trusted: true, acceptToken: false },
+    );
     const call = { apiPath: "now/table", resource: "/now/table/incident", method: "GET", version: "v2", table: "incident" };
     const roles = new Set(["admin"]);
     const t0 = Date.UTC(2030, 0, 1, 10, 59, 0);

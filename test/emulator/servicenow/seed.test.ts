@@ -44,7 +44,12 @@ describe("2. seeded like a fresh instance", () => {
   test("the two x-sn-apikey auth parameters (header and query) are shipped", async () => {
     const res = await client(em.url).get("/api/now/table/sys_token_auth_parameter?sysparm_fields=parameter_name,type,sys_id&sysparm_display_value=all");
     const rows = res.body.result.map((r: Record<string, { value: string; display_value: string }>) => [r.parameter_name.value, r.type.value]);
-    expect(rows).toEqual(expect.arrayContaining([["x-sn-apikey", "auth_header"], ["x-sn-apikey", "query_parameter"]]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ["x-sn-apikey", "auth_header"],
+        ["x-sn-apikey", "query_parameter"],
+      ]),
+    );
     expect(rows).toHaveLength(2);
   });
 
@@ -60,8 +65,12 @@ describe("2. seeded like a fresh instance", () => {
       expect(p.active).toBe("true");
       expect(p.api_path).toBe("now/table");
       expect(p.apply_all_methods).toBe("false");
-      expect(p.api_tablename.split(",")).toEqual(expect.arrayContaining(["incident", "problem", "change_request", "task", "sys_user", "sys_user_group", "cmdb_ci"]));
-      const maps = await client(em.url).get(`/api/now/table/sys_auth_profile_mapping?sysparm_query=api_access_policy=${p.sys_id}&sysparm_fields=inbound_auth_profile.name`);
+      expect(p.api_tablename.split(",")).toEqual(
+        expect.arrayContaining(["incident", "problem", "change_request", "task", "sys_user", "sys_user_group", "cmdb_ci"]),
+      );
+      const maps = await client(em.url).get(
+        `/api/now/table/sys_auth_profile_mapping?sysparm_query=api_access_policy=${p.sys_id}&sysparm_fields=inbound_auth_profile.name`,
+      );
       expect(maps.body.result.map((m: Record<string, string>) => m["inbound_auth_profile.name"])).toContain("BasicAuth for none public processors ");
     }
     expect(res.body.result.map((p: { http_method: string }) => p.http_method)).toEqual(["GET", "POST"]);

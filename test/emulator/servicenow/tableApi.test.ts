@@ -63,13 +63,20 @@ describe("3. Table API", () => {
       for (const id of ["0".repeat(32), "not-a-sys-id"]) {
         const missing = await api.get(`/api/now/table/incident/${id}`);
         expect(missing.status).toBe(404);
-        expect(missing.body).toEqual({ error: { message: "No Record found", detail: "Record doesn't exist or ACL restricts the record retrieval" }, status: "failure" });
+        expect(missing.body).toEqual({
+          error: { message: "No Record found", detail: "Record doesn't exist or ACL restricts the record retrieval" },
+          status: "failure",
+        });
       }
     });
 
     test("PATCH and PUT update and return the whole record; sys_mod_count grows; system fields are ignored", async () => {
       const created = (await api.post("/api/now/table/incident", { short_description: "before" })).body.result;
-      const patched = await api.patch(`/api/now/table/incident/${created.sys_id}`, { short_description: "after", sys_id: "f".repeat(32), sys_created_on: "2000-01-01 00:00:00" });
+      const patched = await api.patch(`/api/now/table/incident/${created.sys_id}`, {
+        short_description: "after",
+        sys_id: "f".repeat(32),
+        sys_created_on: "2000-01-01 00:00:00",
+      });
       expect(patched.status).toBe(200);
       expect(patched.body.result.short_description).toBe("after");
       expect(patched.body.result.sys_id).toBe(created.sys_id);
@@ -155,8 +162,12 @@ describe("3. Table API", () => {
     });
 
     test("sysparm_fields: chosen columns only, unknown names dropped, dot-walked names as flat keys", async () => {
-      const res = await api.get("/api/now/table/incident?sysparm_query=short_description=Email server is not responding&sysparm_fields=number,caller_id.user_name,caller_id.name,u_nope,assignment_group.name");
-      expect(res.body.result).toEqual([{ number: expect.stringMatching(/^INC/), "caller_id.user_name": "abel.tuter", "caller_id.name": "Abel Tuter", "assignment_group.name": "Service Desk" }]);
+      const res = await api.get(
+        "/api/now/table/incident?sysparm_query=short_description=Email server is not responding&sysparm_fields=number,caller_id.user_name,caller_id.name,u_nope,assignment_group.name",
+      );
+      expect(res.body.result).toEqual([
+        { number: expect.stringMatching(/^INC/), "caller_id.user_name": "abel.tuter", "caller_id.name": "Abel Tuter", "assignment_group.name": "Service Desk" },
+      ]);
     });
 
     test("references are {link, value}; exclude_reference_link gives the bare sys_id; empty references are ''", async () => {
@@ -164,7 +175,9 @@ describe("3. Table API", () => {
       const res = await api.get("/api/now/table/incident?sysparm_query=category=inquiry&sysparm_limit=1&sysparm_fields=caller_id,assigned_to");
       expect(res.body.result[0].caller_id).toEqual({ link: `${em.url}/api/now/table/sys_user/${caller.sys_id}`, value: caller.sys_id });
       expect(res.body.result[0].assigned_to).toBe("");
-      const bare = await api.get("/api/now/table/incident?sysparm_query=category=inquiry&sysparm_limit=1&sysparm_fields=caller_id&sysparm_exclude_reference_link=true");
+      const bare = await api.get(
+        "/api/now/table/incident?sysparm_query=category=inquiry&sysparm_limit=1&sysparm_fields=caller_id&sysparm_exclude_reference_link=true",
+      );
       expect(bare.body.result[0].caller_id).toBe(caller.sys_id);
     });
 
@@ -175,7 +188,11 @@ describe("3. Table API", () => {
       expect(t.body.result[0].caller_id).toEqual({ display_value: "Abel Tuter", link: `${em.url}/api/now/table/sys_user/${caller.sys_id}` });
       expect(typeof t.body.result[0].priority).toBe("string");
       const all = await api.get(`${q}&sysparm_display_value=all`);
-      expect(all.body.result[0].caller_id).toEqual({ display_value: "Abel Tuter", link: `${em.url}/api/now/table/sys_user/${caller.sys_id}`, value: caller.sys_id });
+      expect(all.body.result[0].caller_id).toEqual({
+        display_value: "Abel Tuter",
+        link: `${em.url}/api/now/table/sys_user/${caller.sys_id}`,
+        value: caller.sys_id,
+      });
       expect(all.body.result[0].priority).toEqual({ display_value: expect.any(String), value: expect.any(String) });
       const tx = await api.get(`${q}&sysparm_display_value=true&sysparm_exclude_reference_link=true`);
       expect(tx.body.result[0].caller_id).toBe("Abel Tuter");
@@ -213,7 +230,9 @@ describe("3. Table API", () => {
     });
 
     test("sys_dictionary describes the known tables' columns (types, references, mandatory)", async () => {
-      const res = await api.get("/api/now/table/sys_dictionary?sysparm_query=name=api_key^elementISNOTEMPTY&sysparm_fields=element,internal_type,reference,mandatory");
+      const res = await api.get(
+        "/api/now/table/sys_dictionary?sysparm_query=name=api_key^elementISNOTEMPTY&sysparm_fields=element,internal_type,reference,mandatory",
+      );
       const cols = Object.fromEntries(res.body.result.map((r: Record<string, string>) => [r.element, r]));
       expect(cols.user).toMatchObject({ internal_type: "reference", reference: "sys_user", mandatory: "true" });
       expect(cols.expires.internal_type).toBe("glide_date_time");
@@ -227,7 +246,9 @@ describe("3. Table API", () => {
       const other = await startServiceNowEmulator({ rateLimitColumn: "requests_per_hour", authScopeColumn: "scopes" });
       try {
         const c = client(other.url);
-        const rl = await c.get("/api/now/table/sys_dictionary?sysparm_query=name=sys_rate_limit_rules^internal_type=integer^elementNOT LIKEsys_&sysparm_fields=element");
+        const rl = await c.get(
+          "/api/now/table/sys_dictionary?sysparm_query=name=sys_rate_limit_rules^internal_type=integer^elementNOT LIKEsys_&sysparm_fields=element",
+        );
         expect(rl.body.result.map((r: { element: string }) => r.element)).toEqual(["requests_per_hour"]);
         const ak = await c.get("/api/now/table/sys_dictionary?sysparm_query=name=api_key^internal_type=glide_list&sysparm_fields=element");
         expect(ak.body.result.map((r: { element: string }) => r.element)).toEqual(["scopes"]);

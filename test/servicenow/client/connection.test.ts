@@ -143,10 +143,7 @@ describe("resolveConnection", () => {
   });
 
   it("prefers OAuth when both credential pairs are complete", () => {
-    const c = resolveConnection(
-      cfg({ "servicenow:instance": "dev1", ...basic, "servicenow:clientId": "cid", "servicenow:clientSecret": "csecret-1" }),
-      {},
-    );
+    const c = resolveConnection(cfg({ "servicenow:instance": "dev1", ...basic, "servicenow:clientId": "cid", "servicenow:clientSecret": "csecret-1" }), {});
     expect(c.authKind).toBe("oauth");
     expect(c.credentials()).toEqual({ kind: "oauth", clientId: "cid", clientSecret: "csecret-1" });
   });
@@ -157,9 +154,7 @@ describe("resolveConnection", () => {
   });
 
   it("refuses two different instances", () => {
-    const e = configError(() =>
-      resolveConnection(cfg({ "servicenow:instance": "a", "servicenow:instanceUrl": "https://b.service-now.com", ...basic }), {}),
-    );
+    const e = configError(() => resolveConnection(cfg({ "servicenow:instance": "a", "servicenow:instanceUrl": "https://b.service-now.com", ...basic }), {}));
     expect(e.message).toMatch(/name different instances/);
   });
 
@@ -175,13 +170,29 @@ describe("resolveConnection", () => {
 
 describe("messages name the setting the instance came from", () => {
   test("a host that does not resolve: the hint names servicenow:instanceUrl when that is what was set", () => {
-    const conn = resolveConnection({ get: (k) => ({ "servicenow:instanceUrl": "https://nowhere.example.invalid", "servicenow:username": "u", "servicenow:password": "p" })[k] }, {});
+    const conn = resolveConnection(
+      { get: (k) => ({ "servicenow:instanceUrl": "https://nowhere.example.invalid", "servicenow:username": "u", "servicenow:password": "p" })[k] },
+      {},
+    );
     expect(conn.instanceSetting).toBe("servicenow:instanceUrl");
-    const d = describeFailure({ kind: "network", networkCode: "ENOTFOUND", operation: "list x", path: "/api/now/table/x", tablePath: true, instanceUrl: conn.instanceUrl, instanceSetting: conn.instanceSetting, auth: { kind: "none" }, timeoutMs: 1000 });
+    const d = describeFailure({
+      kind: "network",
+      networkCode: "ENOTFOUND",
+      operation: "list x",
+      path: "/api/now/table/x",
+      tablePath: true,
+      instanceUrl: conn.instanceUrl,
+      instanceSetting: conn.instanceSetting,
+      auth: { kind: "none" },
+      timeoutMs: 1000,
+    });
     expect(d.hint).toMatch(/^Check servicenow:instanceUrl /);
   });
   test("from the environment, the variable is named; from servicenow:instance, that key", () => {
-    const env = resolveConnection({ get: () => undefined }, { SERVICENOW_INSTANCE_URL: "https://x.example.com", SERVICENOW_USERNAME: "u", SERVICENOW_PASSWORD: "p" });
+    const env = resolveConnection(
+      { get: () => undefined },
+      { SERVICENOW_INSTANCE_URL: "https://x.example.com", SERVICENOW_USERNAME: "u", SERVICENOW_PASSWORD: "p" },
+    );
     expect(env.instanceSetting).toBe("SERVICENOW_INSTANCE_URL");
     const short = resolveConnection({ get: (k) => ({ "servicenow:instance": "dev1", "servicenow:username": "u", "servicenow:password": "p" })[k] }, {});
     expect(short.instanceSetting).toBe("servicenow:instance");

@@ -40,10 +40,12 @@ it("creates exactly one record when the emulator drops the connection after comm
 });
 
 it("reports wrong credentials with the Basic Auth hint", async () => {
-  const err = await client("wrong-password").list("incident").then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const err = await client("wrong-password")
+    .list("incident")
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(err).toBeInstanceOf(ServiceNowError);
   expect((err as ServiceNowError).status).toBe(401);
   expect((err as ServiceNowError).message).toContain("snc_basic_auth_api_access");

@@ -78,7 +78,9 @@ describe("encoded query builder", () => {
   it("cannot be made from raw text", () => {
     const fake = { toString: () => "active=true^ORname=x", hasOrder: false } as unknown as EncodedQuery;
     expect(fake instanceof EncodedQuery).toBe(false);
-    expect(() => (EncodedQuery as unknown as { fromBuilder: (t: string, o: boolean, k: symbol) => EncodedQuery }).fromBuilder("x", false, Symbol("other"))).toThrow();
+    expect(() =>
+      (EncodedQuery as unknown as { fromBuilder: (t: string, o: boolean, k: symbol) => EncodedQuery }).fromBuilder("x", false, Symbol("other")),
+    ).toThrow();
   });
 
   it("adds an order for paging only when none is set", () => {

@@ -173,4 +173,3 @@ describe("token parsing and cache", () => {
     expect(JSON.stringify({ cache })).not.toContain("t2");
   });
 });
-

@@ -15,14 +15,7 @@ const CLIENT_SECRET = "oauth-Client-S3cret-xyz";
 const PROBE_TOKEN = `now_${"Zq9-x_Y".repeat(12)}ab`;
 let ISSUED_TOKEN = "";
 
-const SECRETS = () => [
-  PASSWORD,
-  encodeURIComponent(PASSWORD),
-  Buffer.from(`${USER}:${PASSWORD}`).toString("base64"),
-  CLIENT_SECRET,
-  PROBE_TOKEN,
-  ISSUED_TOKEN,
-];
+const SECRETS = () => [PASSWORD, encodeURIComponent(PASSWORD), Buffer.from(`${USER}:${PASSWORD}`).toString("base64"), CLIENT_SECRET, PROBE_TOKEN, ISSUED_TOKEN];
 
 /** Values only the server knows: the client cannot list them as secrets, so patterns must catch them. */
 const SESSION = "A1B2C3D4E5F6a7b8c9d0";
@@ -52,7 +45,8 @@ beforeAll(async () => {
     if (mode === "401") return sendSnError(res, 401, `User Not Authenticated ${echo}`, echo);
     if (mode === "500") return sendSnError(res, 500, `Operation Failed ${echo}`, echo);
     if (mode === "drop") return dropConnection(res);
-    if (mode === "inspect") return sendSnError(res, 500, `Operation Failed ${util.inspect(inspectEcho(req.body))}`, `Set-Cookie: JSESSIONID=${SESSION}; Path=/; HttpOnly`);
+    if (mode === "inspect")
+      return sendSnError(res, 500, `Operation Failed ${util.inspect(inspectEcho(req.body))}`, `Set-Cookie: JSESSIONID=${SESSION}; Path=/; HttpOnly`);
     hang();
   });
 });

@@ -143,10 +143,7 @@ export async function buildCli(
       "",
     ].join("\n"),
   );
-  fs.writeFileSync(
-    path.join(buildDir, "tools.go"),
-    `//go:build tools\n\npackage tools\n\nimport _ "${CLI_PACKAGE}"\n`,
-  );
+  fs.writeFileSync(path.join(buildDir, "tools.go"), `//go:build tools\n\npackage tools\n\nimport _ "${CLI_PACKAGE}"\n`);
 
   log("resolving the CLI's module graph (go mod tidy; downloads modules on a cold module cache)");
   let downloads = 0;
@@ -181,19 +178,15 @@ export async function buildCli(
   let compiled = 0;
   const started = Date.now();
   const stopBuild = heartbeat(log, () => `go build: ${compiled}${total ? `/${total}` : ""} packages compiled`);
-  const build = await runCommand(
-    goBin,
-    ["build", "-v", "-o", tmpOut, "-ldflags", `-s -w -X ${VERSION_SYMBOL}=${tag}`, CLI_PACKAGE],
-    {
-      cwd: buildDir,
-      env: goEnv,
-      timeoutMs: TIMEOUTS.cliBuild,
-      // `go build -v` names each package as it compiles it: that is the progress.
-      onStderrLine: (l) => {
-        if (l && !l.startsWith("#") && !l.includes(" ")) compiled++;
-      },
+  const build = await runCommand(goBin, ["build", "-v", "-o", tmpOut, "-ldflags", `-s -w -X ${VERSION_SYMBOL}=${tag}`, CLI_PACKAGE], {
+    cwd: buildDir,
+    env: goEnv,
+    timeoutMs: TIMEOUTS.cliBuild,
+    // `go build -v` names each package as it compiles it: that is the progress.
+    onStderrLine: (l) => {
+      if (l && !l.startsWith("#") && !l.includes(" ")) compiled++;
     },
-  );
+  });
   stopBuild();
   const seconds = Math.round((Date.now() - started) / 1000);
   if (build.code !== 0) {
@@ -205,7 +198,13 @@ export async function buildCli(
   return { ok: true, note: "built from the Go module proxy", seconds };
 }
 
-export async function buildLanguageHost(version: string, dir: string, goBin: string, env: NodeJS.ProcessEnv, log: (l: string) => void): Promise<{ ok: boolean; note: string }> {
+export async function buildLanguageHost(
+  version: string,
+  dir: string,
+  goBin: string,
+  env: NodeJS.ProcessEnv,
+  log: (l: string) => void,
+): Promise<{ ok: boolean; note: string }> {
   const out = path.join(dir, "bin", "pulumi-language-nodejs");
   const tmpOut = `${out}.tmp-${process.pid}`;
   fs.mkdirSync(path.dirname(out), { recursive: true });

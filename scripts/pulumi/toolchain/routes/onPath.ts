@@ -26,12 +26,7 @@ export function parseVersion(text: string): Semver | undefined {
 /** Negative when a < b, 0 when equal, positive when a > b; pre-releases compare as
  * text, which is enough to place any of them before their release. */
 export function compareVersions(a: Semver, b: Semver): number {
-  return (
-    a.major - b.major ||
-    a.minor - b.minor ||
-    a.patch - b.patch ||
-    (a.pre === b.pre ? 0 : a.pre === "" ? 1 : b.pre === "" ? -1 : a.pre < b.pre ? -1 : 1)
-  );
+  return a.major - b.major || a.minor - b.minor || a.patch - b.patch || (a.pre === b.pre ? 0 : a.pre === "" ? 1 : b.pre === "" ? -1 : a.pre < b.pre ? -1 : 1);
 }
 
 /**
