@@ -19,9 +19,12 @@ export interface StubTable {
 
 function matches(row: Row, query: string): boolean {
   if (!query) return true;
-  // Split on single carets; ^^ is a literal caret.
-  // eslint-disable-next-line no-control-regex -- NUL stands in for a literal caret while splitting
-  const terms = query.replace(/\^\^/g, "\u0000").split("^").map((t) => t.replace(/\u0000/g, "^"));
+  // Split on single carets; ^^ is a literal caret, held as NUL while splitting.
+  const NUL = "\u0000";
+  const terms = query
+    .replaceAll("^^", NUL)
+    .split("^")
+    .map((t) => t.replaceAll(NUL, "^"));
   return terms.every((t) => {
     if (t.startsWith("ORDERBY")) return true;
     const i = t.indexOf("=");
@@ -31,7 +34,12 @@ function matches(row: Row, query: string): boolean {
 
 function pick(row: Row, fields: string | null): Row {
   if (!fields) return row;
-  return Object.fromEntries(fields.split(",").filter((f) => f in row).map((f) => [f, row[f] as string]));
+  return Object.fromEntries(
+    fields
+      .split(",")
+      .filter((f) => f in row)
+      .map((f) => [f, row[f] as string]),
+  );
 }
 
 export function stubTable(table: string): StubTable {
