@@ -11,7 +11,7 @@ import { accessPolicyProfileLinkProvider } from "../../resources/servicenow/reco
 import { serviceNowUserProvider } from "../../resources/servicenow/records/user";
 import { ADMIN_PASSWORD, ProviderDriver } from "../support/serviceNow";
 import { HttpStub, sendJson, startHttpStub } from "../support/httpStub";
-import { useServiceNowEmulator } from "../support/useServiceNowEmulator";
+import { lateWritesLanded, useServiceNowEmulator } from "../support/useServiceNowEmulator";
 
 const emu = useServiceNowEmulator({ adminPassword: ADMIN_PASSWORD });
 let userId: string;
@@ -155,8 +155,7 @@ describe("5. a write that lands after the client gave up is not repeated into a 
   test("a POST committed 1.2 s after the client's 1 s deadline: one record", async () => {
     emu.setFaults({ lateCommitNext: { count: 1, delayMs: 2200, methods: ["POST"], table: "sys_user" } });
     const { id } = await driver(serviceNowUserProvider).create({ userName: "svc.late" });
-    // Anything still in flight has landed by now.
-    await new Promise((r) => setTimeout(r, 2500));
+    await lateWritesLanded(emu);
     expect(emu.store.query("sys_user", (r) => r.user_name === "svc.late").map((r) => r.sys_id)).toEqual([id]);
   });
 });

@@ -2,6 +2,7 @@ import { Emulator } from "../../../emulator/servicenow/emulator";
 import type { GlideRecord } from "../../../emulator/servicenow/types";
 import { ADMIN, basic, call, client, makeKey, makeKeyProfile, makeUser, mapProfile, one, policyNamed } from "./helpers";
 import { useServiceNowEmulator } from "../../support/useServiceNowEmulator";
+import { onEmulatorClock } from "../../support/emulatorClock";
 
 const NOT_AUTH = { error: { message: "User Not Authenticated", detail: "Required to provide Auth information" }, status: "failure" };
 const GET_POLICY = "Table GET API Access Policy";
@@ -98,17 +99,24 @@ describe("4. authentication", () => {
     });
 
     test("tokens expire after the entity's lifespan; refresh_token grant issues a new one", async () => {
+      let refreshToken = "";
       em.store.update("oauth_entity", entity.sys_id, { access_token_lifespan: 1 });
-      const res = await tokenRequest({ grant_type: "password", client_id: "kw-client", client_secret: "kw-secret", username: "admin", password: "admin" });
-      expect(res.body.expires_in).toBe(1);
-      await new Promise((r) => setTimeout(r, 1200));
-      expect((await client(em.url, `Bearer ${res.body.access_token}`).get("/api/now/table/incident")).status).toBe(401);
+      await onEmulatorClock(async () => {
+        const res = await tokenRequest({ grant_type: "password", client_id: "kw-client", client_secret: "kw-secret", username: "admin", password: "admin" });
+        expect(res.body.expires_in).toBe(1);
+        const bearer = client(em.url, `Bearer ${res.body.access_token}`);
+        jest.advanceTimersByTime(999);
+        expect((await bearer.get("/api/now/table/incident")).status).toBe(200);
+        jest.advanceTimersByTime(1);
+        expect((await bearer.get("/api/now/table/incident")).status).toBe(401);
+        refreshToken = res.body.refresh_token;
+      });
       em.store.update("oauth_entity", entity.sys_id, { access_token_lifespan: 1800 });
       const refreshed = await tokenRequest({
         grant_type: "refresh_token",
         client_id: "kw-client",
         client_secret: "kw-secret",
-        refresh_token: res.body.refresh_token,
+        refresh_token: refreshToken,
       });
       expect(refreshed.status).toBe(200);
       expect((await client(em.url, `Bearer ${refreshed.body.access_token}`).get("/api/now/table/incident")).status).toBe(200);

@@ -215,7 +215,6 @@ describe("faults with an unknown outcome", () => {
       em.reset();
       await expect(pending).rejects.toThrow(/socket hang up|ECONNRESET/);
       await em.lateWritesSettled();
-      await sleep(500);
       expect(em.store.get("incident", id)).toBeUndefined();
     });
 
