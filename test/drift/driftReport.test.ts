@@ -2,15 +2,8 @@
  * The drift report from `pulumi preview --refresh --json`: per resource and
  * property, instance changes told apart from program changes.
  */
-import {
-  buildDriftReport,
-  configSecrets,
-  formatDriftMarkdown,
-  formatDriftText,
-  PreviewJson,
-  pulumiFailureText,
-  redactDriftReport,
-} from "../../scripts/drift/driftReport";
+import { buildDriftReport, formatDriftMarkdown, formatDriftText, PreviewJson } from "../../scripts/drift/driftReport";
+import { configSecrets, pulumiFailureText, redactDriftReport } from "../../scripts/drift/driftRedaction";
 
 const urn = (type: string, name: string) => `urn:pulumi:dev::keywire::keywire:servicenow:ApiKeyAuth$${type}::${name}`;
 const KEY = "pulumi-nodejs:dynamic/keywire/servicenow:ApiKey";

@@ -3,7 +3,7 @@
  * keywire's diagnosis uses to name a policy that outranks its own.
  */
 import { judgeEventAnswer } from "../../resources/servicenow/checks/eventProbe";
-import { winningPolicy } from "../../resources/servicenow/checks/apiKeyVerification";
+import { winningPolicy } from "../../resources/servicenow/checks/policyResolution";
 import { isMarker, newMarker } from "../../resources/servicenow/checks/syntheticAlarm";
 import { CHAIN_LINK_IDS } from "../../resources/servicenow/checks/chainLinks";
 import * as fs from "fs";
