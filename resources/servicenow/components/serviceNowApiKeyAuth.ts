@@ -94,6 +94,187 @@ export interface ServiceNowApiKeyAuthArgs {
   connection?: AdoptionInputs["connection"];
 }
 
+/** The rate limit as declared: on unless turned off, so a leaked key cannot flood the instance. */
+function rateLimitOf(args: ServiceNowApiKeyAuthArgs): { requestsPerHour: number; limitColumn: string } | undefined {
+  if (args.rateLimit === false) return undefined;
+  return {
+    requestsPerHour: args.rateLimit?.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR,
+    limitColumn: args.rateLimit?.limitColumn ?? DEFAULT_RATE_LIMIT_COLUMN,
+  };
+}
+
+/** What every record of one chain shares: its names, its instance, its parent and preflight, what it takes over. */
+interface Chain {
+  name: string;
+  prefix: string;
+  args: ServiceNowApiKeyAuthArgs;
+  component: pulumi.ComponentResource;
+  /** The record's inputs on the chain's instance: the component's connection, or the stack's. */
+  on<T extends object>(inputs: T): T;
+  /** Adoption of a record (when `taken`) and its deletion on destroy. */
+  own(taken: boolean | string | undefined): { adopt?: boolean | string; onDestroy: "delete" };
+  adopt: ChainAdoption;
+  /** Options of a record that waits for preflight and for `deps`. */
+  after(...deps: pulumi.Resource[]): { parent: pulumi.Resource; dependsOn: pulumi.Resource[] };
+}
+
+/** The integration user, only with the roles it needs; what the key and rate limit wait for. */
+function declareUser(c: Chain): pulumi.Resource[] {
+  const u = c.args.integrationUser;
+  if (!u.create) return [];
+  const user = new ServiceNowUser(
+    `${c.name}-user`,
+    c.on({
+      userName: u.userName,
+      firstName: u.firstName ?? c.prefix,
+      lastName: u.lastName ?? "integration",
+      email: u.email,
+      webServiceAccessOnly: true,
+      ...c.own(c.adopt.user),
+    }),
+    c.after(),
+  );
+  const deps: pulumi.Resource[] = [user];
+  for (const role of u.roles) {
+    deps.push(new UserRoleGrant(`${c.name}-role-${role}`, c.on({ user: user.userName, role, ...c.own(c.adopt.grants) }), c.after(user)));
+  }
+  return deps;
+}
+
+const shippedSuffix = (shipped: string) => (shipped.startsWith("Table GET") ? "table-get" : "table-post");
+
+/**
+ * The Table API policies: in `attach` mode the shipped ones, kept active; in `dedicated`
+ * mode keywire's own first, then the shipped ones deactivated.
+ */
+function declareTablePolicies(c: Chain): AccessPolicy[] {
+  if (c.args.policyMode === "attach") {
+    return SHIPPED_TABLE_POLICIES.map(
+      (shipped) => new AccessPolicy(`${c.name}-${shippedSuffix(shipped)}`, c.on({ name: shipped, adopt: true, active: true }), c.after()),
+    );
+  }
+  // keywire's own policy is the stack's "hold" on the shipped ones: every stack on the
+  // instance sees it, so the shipped policies come back only when the last hold goes.
+  const hold = new AccessPolicy(
+    `${c.name}-table-api`,
+    c.on({
+      name: `${c.prefix} Table API policy`,
+      apiPath: TABLE_API_PATH,
+      applyAllMethods: true,
+      applyAllResources: true,
+      applyAllVersions: true,
+      applyAllTables: true,
+      holdsShipped: true,
+      ...c.own(c.adopt.policies),
+    }),
+    c.after(),
+  );
+  // Deactivated, not deleted, after the hold has read them: restored on destroy, once no other stack holds them.
+  const off = SHIPPED_TABLE_POLICIES.map(
+    (shipped) =>
+      new AccessPolicy(`${c.name}-${shippedSuffix(shipped)}-off`, c.on({ name: shipped, adopt: true, active: false, heldBy: hold.sysId }), c.after(hold)),
+  );
+  return [hold, ...off];
+}
+
+/**
+ * The profile links, and the handover that makes the stack's own policies stop judging
+ * before any link goes on destroy. Returns the links, which the key waits for.
+ */
+function declareLinks(c: Chain, profile: InboundProfile, tablePolicies: AccessPolicy[], eventPolicy: AccessPolicy): pulumi.Resource[] {
+  // A policy with links admits only the linked profiles. The shipped policies already
+  // link the Basic profile; keywire's own Table API policy needs it linked too.
+  const links: pulumi.Resource[] = [];
+  let basicLink: AccessPolicyProfileLink | undefined;
+  if (c.args.policyMode === "dedicated") {
+    if (c.args.keepBasicAuth) {
+      const basic = new BasicAuthProfile(`${c.name}-basic-profile`, c.on({ name: SHIPPED_BASIC_PROFILE }), c.after());
+      basicLink = new AccessPolicyProfileLink(
+        `${c.name}-link-table-api-basic`,
+        c.on({ policy: tablePolicies[0].sysId, profile: basic.sysId, ...c.own(c.adopt.links) }),
+        c.after(),
+      );
+      links.push(basicLink);
+    } else {
+      pulumi.log.warn(
+        "keepBasicAuth is false: the Table API policy admits only the API-key profile, so Basic auth to the Table API will be refused " +
+          "while the shipped Table GET/POST policies are deactivated.",
+        c.component,
+      );
+    }
+  }
+
+  // Links: the API-key profile on every policy that must admit the key. On keywire's own
+  // Table API policy, after the Basic link (and deleted before it): with the API-key link
+  // alone, the policy would refuse the deploying user's Basic auth for the rest of the run.
+  const linkedPolicies: Array<[string, AccessPolicy]> = [["event-api", eventPolicy]];
+  if (c.args.policyMode === "attach") {
+    linkedPolicies.push(["table-get", tablePolicies[0]], ["table-post", tablePolicies[1]]);
+  } else {
+    linkedPolicies.push(["table-api", tablePolicies[0]]);
+  }
+  for (const [suffix, policy] of linkedPolicies) {
+    const options = suffix === "table-api" && basicLink ? c.after(basicLink) : c.after();
+    links.push(
+      new AccessPolicyProfileLink(`${c.name}-link-${suffix}`, c.on({ policy: policy.sysId, profile: profile.sysId, ...c.own(c.adopt.links) }), options),
+    );
+  }
+
+  // Deleted before the links: on destroy the stack's own policies stop judging first, so
+  // another stack's equally specific policy takes its keys (and the deploying user's Basic
+  // auth) over at once, never a policy that has lost some of its links.
+  new PolicyHandover(
+    `${c.name}-policy-handover`,
+    c.on({ policies: [eventPolicy.sysId, ...(c.args.policyMode === "dedicated" ? [tablePolicies[0].sysId] : [])] }),
+    c.after(...links),
+  );
+  return links;
+}
+
+/** The key, created after every link so its token is proven through the chain SNS will use. */
+function declareKey(c: Chain, deps: pulumi.Resource[]): ApiKey {
+  const args = c.args;
+  const tokenConfigKey = args.tokenConfigKey ?? DEFAULT_TOKEN_CONFIG_KEY;
+  const keyName = args.apiKey.name ?? `${c.prefix} event management`;
+  // Destroyed after the key: removes the keys of this resource no state holds (parked by a
+  // failed first up, or made by a killed run).
+  const leftovers = new KeyLeftovers(`${c.name}-key-leftovers`, c.on({ keyIdentity: recordIdentity("ApiKey", `${c.name}-key`).identity, keyName }), c.after());
+  return new ApiKey(
+    `${c.name}-key`,
+    c.on({
+      name: keyName,
+      description: "Managed by keywire: AWS SNS to Event Management",
+      user: args.integrationUser.userName,
+      authScopes: args.apiKey.authScopes,
+      expiresInDays: args.apiKey.expiresInDays,
+      tokenStrategy: args.apiKey.tokenStrategy,
+      tokenConfigKey,
+      token: args.operatorToken ?? configuredToken(tokenConfigKey),
+      rotation: args.apiKey.rotation,
+      // The same chain SNS will use: the key in the query string, through the Table API policy.
+      probe: tableProbe("sys_user", "query"),
+      ...c.own(c.adopt.key),
+    }),
+    c.after(leftovers, ...deps),
+  );
+}
+
+/** The connector the endpoint names: taken over and left as found, or created for its definition. */
+function declareConnector(c: Chain): PushConnector {
+  const connector = c.args.pushConnector;
+  // It was a root resource of keywire's own stack (and of programs that followed the
+  // README) under this very name: the alias keeps that record.
+  return new PushConnector(
+    `${c.name}-push-connector`,
+    c.on(
+      connector.create
+        ? { name: connector.name, source: connector.source, description: "Managed by keywire", ...c.own(c.adopt.connector) }
+        : { name: connector.name, adopt: true, onDestroy: "retain" as const },
+    ),
+    { ...c.after(), aliases: [{ parent: pulumi.rootStackResource }] },
+  );
+}
+
 export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
   readonly keySysId: pulumi.Output<string>;
   /** The proven token. Secret. */
@@ -117,15 +298,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServiceNowApiKeyAuthArgs, opts?: pulumi.ComponentResourceOptions) {
     super("keywire:servicenow:ApiKeyAuth", name, {}, opts);
-    // On unless turned off: a leaked key should not be able to flood the instance.
-    const rateLimit =
-      args.rateLimit === false
-        ? undefined
-        : {
-            requestsPerHour: args.rateLimit?.requestsPerHour ?? DEFAULT_REQUESTS_PER_HOUR,
-            limitColumn: args.rateLimit?.limitColumn ?? DEFAULT_RATE_LIMIT_COLUMN,
-          };
-    // Every record of the chain lives on the same instance: the component's connection, or the stack's.
+    const rateLimit = rateLimitOf(args);
     const on = <T extends object>(a: T): T => (args.connection === undefined ? a : { ...a, connection: args.connection });
     this.preflight = new Preflight(
       `${name}-preflight`,
@@ -137,198 +310,65 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
       }),
       { parent: this },
     );
-    // Nothing is created on the instance unless preflight passed.
-    const child = { parent: this, dependsOn: [this.preflight] };
-    const p = args.namePrefix;
-    const adopt = args.adopt ?? {};
-    // Every record below is keywire's own, whether it creates it or takes it over: it is
-    // deleted on destroy either way, and dropping `adopt` after a takeover changes nothing.
-    const own = (taken: boolean | string | undefined) => ({ ...(taken ? { adopt: taken } : {}), onDestroy: "delete" as const });
+    const preflight = this.preflight;
+    const c: Chain = {
+      name,
+      prefix: args.namePrefix,
+      args,
+      component: this,
+      on,
+      // Every record is keywire's own, whether it creates it or takes it over: it is deleted
+      // on destroy either way, and dropping `adopt` after a takeover changes nothing.
+      own: (taken) => ({ ...(taken ? { adopt: taken } : {}), onDestroy: "delete" as const }),
+      adopt: args.adopt ?? {},
+      // Nothing is created on the instance unless preflight passed.
+      after: (...deps) => ({ parent: this, dependsOn: [preflight, ...deps] }),
+    };
     this.policyMode = args.policyMode;
     this.userName = args.integrationUser.userName;
 
-    // The user, only with the roles it needs.
-    const userDeps: pulumi.Resource[] = [];
-    if (args.integrationUser.create) {
-      const user = new ServiceNowUser(
-        `${name}-user`,
-        on({
-          userName: args.integrationUser.userName,
-          firstName: args.integrationUser.firstName ?? p,
-          lastName: args.integrationUser.lastName ?? "integration",
-          email: args.integrationUser.email,
-          webServiceAccessOnly: true,
-          ...own(adopt.user),
-        }),
-        child,
-      );
-      userDeps.push(user);
-      for (const role of args.integrationUser.roles) {
-        userDeps.push(
-          new UserRoleGrant(`${name}-role-${role}`, on({ user: user.userName, role, ...own(adopt.grants) }), { ...child, dependsOn: [this.preflight, user] }),
-        );
-      }
-    }
-
+    const userDeps = declareUser(c);
     const profile = new InboundProfile(
       `${name}-profile`,
       on({
-        name: `${p} api key (query parameter)`,
+        name: `${c.prefix} api key (query parameter)`,
         description: "Managed by keywire: API key in the x-sn-apikey query parameter",
         keyLocation: "query",
-        ...own(adopt.profile),
+        ...c.own(c.adopt.profile),
       }),
-      child,
+      c.after(),
     );
-
-    // Table API policies.
-    const tablePolicies: AccessPolicy[] = [];
-    if (args.policyMode === "attach") {
-      for (const shipped of SHIPPED_TABLE_POLICIES) {
-        tablePolicies.push(
-          new AccessPolicy(`${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}`, on({ name: shipped, adopt: true, active: true }), child),
-        );
-      }
-    } else {
-      // keywire's own policy is the stack's "hold" on the shipped ones: every stack on the
-      // instance sees it, so the shipped policies come back only when the last hold goes.
-      const hold = new AccessPolicy(
-        `${name}-table-api`,
-        on({
-          name: `${p} Table API policy`,
-          apiPath: TABLE_API_PATH,
-          applyAllMethods: true,
-          applyAllResources: true,
-          applyAllVersions: true,
-          applyAllTables: true,
-          holdsShipped: true,
-          ...own(adopt.policies),
-        }),
-        child,
-      );
-      tablePolicies.push(hold);
-      for (const shipped of SHIPPED_TABLE_POLICIES) {
-        // Deactivated, not deleted, after the hold has read them: restored on destroy, once no other stack holds them.
-        tablePolicies.push(
-          new AccessPolicy(
-            `${name}-${shipped.startsWith("Table GET") ? "table-get" : "table-post"}-off`,
-            on({ name: shipped, adopt: true, active: false, heldBy: hold.sysId }),
-            { ...child, dependsOn: [this.preflight, hold] },
-          ),
-        );
-      }
-    }
+    const tablePolicies = declareTablePolicies(c);
     const eventPolicy = new AccessPolicy(
       `${name}-event-api`,
       on({
-        name: `${p} Event Management inbound policy`,
+        name: `${c.prefix} Event Management inbound policy`,
         apiPath: EVENT_MANAGEMENT_API_PATH,
         applyAllMethods: true,
         applyAllResources: true,
         applyAllVersions: true,
-        ...own(adopt.policies),
+        ...c.own(c.adopt.policies),
       }),
-      child,
+      c.after(),
     );
-
-    // A policy with links admits only the linked profiles. The shipped policies already
-    // link the Basic profile; keywire's own Table API policy needs it linked too.
-    const links: pulumi.Resource[] = [];
-    let basicLink: AccessPolicyProfileLink | undefined;
-    if (args.policyMode === "dedicated") {
-      if (args.keepBasicAuth) {
-        const basic = new BasicAuthProfile(`${name}-basic-profile`, on({ name: SHIPPED_BASIC_PROFILE }), child);
-        basicLink = new AccessPolicyProfileLink(
-          `${name}-link-table-api-basic`,
-          on({ policy: tablePolicies[0].sysId, profile: basic.sysId, ...own(adopt.links) }),
-          child,
-        );
-        links.push(basicLink);
-      } else {
-        pulumi.log.warn(
-          "keepBasicAuth is false: the Table API policy admits only the API-key profile, so Basic auth to the Table API will be refused " +
-            "while the shipped Table GET/POST policies are deactivated.",
-          this,
-        );
-      }
-    }
-
-    // Links: the API-key profile on every policy that must admit the key. On keywire's own
-    // Table API policy, after the Basic link (and deleted before it): with the API-key link
-    // alone, the policy would refuse the deploying user's Basic auth for the rest of the run.
-    const linkedPolicies: Array<[string, AccessPolicy]> = [["event-api", eventPolicy]];
-    if (args.policyMode === "attach") {
-      linkedPolicies.push(["table-get", tablePolicies[0]], ["table-post", tablePolicies[1]]);
-    } else {
-      linkedPolicies.push(["table-api", tablePolicies[0]]);
-    }
-    for (const [suffix, policy] of linkedPolicies) {
-      const after = suffix === "table-api" && basicLink ? { ...child, dependsOn: [this.preflight, basicLink] } : child;
-      links.push(new AccessPolicyProfileLink(`${name}-link-${suffix}`, on({ policy: policy.sysId, profile: profile.sysId, ...own(adopt.links) }), after));
-    }
-
-    // Deleted before the links: on destroy the stack's own policies stop judging first, so
-    // another stack's equally specific policy takes its keys (and the deploying user's Basic
-    // auth) over at once, never a policy that has lost some of its links.
-    new PolicyHandover(`${name}-policy-handover`, on({ policies: [eventPolicy.sysId, ...(args.policyMode === "dedicated" ? [tablePolicies[0].sysId] : [])] }), {
-      ...child,
-      dependsOn: [this.preflight, ...links],
-    });
-
-    const tokenConfigKey = args.tokenConfigKey ?? DEFAULT_TOKEN_CONFIG_KEY;
-    const keyName = args.apiKey.name ?? `${p} event management`;
-    // Destroyed after the key: removes the keys of this resource no state holds (parked by a
-    // failed first up, or made by a killed run).
-    const leftovers = new KeyLeftovers(`${name}-key-leftovers`, on({ keyIdentity: recordIdentity("ApiKey", `${name}-key`).identity, keyName }), child);
-    const key = new ApiKey(
-      `${name}-key`,
-      on({
-        name: keyName,
-        description: "Managed by keywire: AWS SNS to Event Management",
-        user: args.integrationUser.userName,
-        authScopes: args.apiKey.authScopes,
-        expiresInDays: args.apiKey.expiresInDays,
-        tokenStrategy: args.apiKey.tokenStrategy,
-        tokenConfigKey,
-        token: args.operatorToken ?? configuredToken(tokenConfigKey),
-        rotation: args.apiKey.rotation,
-        // The same chain SNS will use: the key in the query string, through the Table API policy.
-        probe: tableProbe("sys_user", "query"),
-        ...own(adopt.key),
-      }),
-      { ...child, dependsOn: [this.preflight, leftovers, ...userDeps, ...links] },
-    );
+    const links = declareLinks(c, profile, tablePolicies, eventPolicy);
+    const key = declareKey(c, [...userDeps, ...links]);
 
     if (rateLimit) {
       new RateLimitRule(
         `${name}-rate-limit`,
         on({
-          name: `${p} ${args.integrationUser.userName}`,
+          name: `${c.prefix} ${args.integrationUser.userName}`,
           user: args.integrationUser.userName,
           requestsPerHour: rateLimit.requestsPerHour,
           limitColumn: rateLimit.limitColumn,
-          ...own(adopt.rateLimit),
+          ...c.own(c.adopt.rateLimit),
         }),
-        { ...child, dependsOn: [this.preflight, ...userDeps] },
+        c.after(...userDeps),
       );
     }
 
-    // The connector the endpoint names. It was a root resource of keywire's own stack (and of
-    // programs that followed the README) under this very name: the alias keeps that record.
-    const connector = new PushConnector(
-      `${name}-push-connector`,
-      on(
-        args.pushConnector.create
-          ? {
-              name: args.pushConnector.name,
-              source: args.pushConnector.source,
-              description: "Managed by keywire",
-              ...own(adopt.connector),
-            }
-          : { name: args.pushConnector.name, adopt: true, onDestroy: "retain" as const },
-      ),
-      { ...child, aliases: [{ parent: pulumi.rootStackResource }] },
-    );
+    const connector = declareConnector(c);
 
     // Proven again on every refresh, through the Event Management endpoint as SNS calls it:
     // a chain that breaks later is drift.
@@ -343,7 +383,7 @@ export class ServiceNowApiKeyAuth extends pulumi.ComponentResource {
         probeTable: "incident",
         event: { source: args.pushConnector.source, pushConnectorSysId: connector.sysId },
       }),
-      { ...child, dependsOn: [key, connector] },
+      { parent: this, dependsOn: [key, connector] },
     );
 
     if (!args.apiKey.expiresInDays) {
