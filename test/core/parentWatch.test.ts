@@ -11,12 +11,12 @@ import * as os from "os";
 import * as path from "path";
 import { ChildProcess, spawn } from "child_process";
 import { engineAddressIn, isProviderProcess, startProviderWatch, watchEngine, STOPPED_EXIT_CODE } from "../../resources/core/parentWatch";
+import { GONE_WITHIN_MS } from "../support/killedRun";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const LOADER = path.join(ROOT, "resources", "core", "providerLoading", "loadProvider.js");
 /** The stand-in provider process may compile the watch through ts-node first. */
 const READY_WITHIN_MS = 30_000;
-const GONE_WITHIN_MS = 10_000;
 const POLL_MS = 50;
 
 jest.setTimeout(60_000);

@@ -11,14 +11,10 @@ import { ChildProcess, spawn } from "child_process";
 import { LOCAL_STACK, LocalStack } from "./localStack";
 import type { PulumiToolchain } from "./pulumiCli";
 import type { Exchange, InstanceGate, Moment } from "./instanceGate";
-import { RunProcess, processesOfRun, sleep, waitFor } from "./killedRun";
+import { GONE_WITHIN_MS, RUN_MARKER_VAR, RunProcess, processesOfRun, sleep, waitFor } from "./killedRun";
 
-/** The variable processesOfRun (killedRun.ts) finds a run's processes by: every process the CLI starts inherits it. */
-const RUN_MARKER_VAR = "KEYWIRE_E2E_KILLED_RUN";
 /** How long a run may take to reach its moment. */
 const MOMENT_WITHIN_MS = 4 * 60_000;
-/** How long the run's processes may take to be gone after the kill. */
-const GONE_WITHIN_MS = 10_000;
 
 export type KillScope = "group" | "cli";
 

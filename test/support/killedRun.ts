@@ -13,11 +13,11 @@ import { LOCAL_STACK, LocalStack } from "./localStack";
 import type { PulumiToolchain } from "./pulumiCli";
 
 /** Set in the run's environment, which the CLI passes to every process it starts: how this test finds them in /proc. */
-const MARKER_VAR = "KEYWIRE_E2E_KILLED_RUN";
+export const RUN_MARKER_VAR = "KEYWIRE_E2E_KILLED_RUN";
 /** How slowly the emulator answers: long enough that the run is mid-flight when the CLI is killed. */
 export const LATENCY_MS = 1_500;
-/** How long the run's other processes may take to notice and stop. */
-const GONE_WITHIN_MS = 10_000;
+/** How long a run's processes may take to stop once the CLI (or the engine that started them) is gone. */
+export const GONE_WITHIN_MS = 10_000;
 /** A request already on the wire at the kill may still arrive this long after it. */
 const GRACE_MS = 1_000;
 /** Once the processes are gone, how long the emulator is watched for late requests: a request
@@ -37,7 +37,7 @@ export interface RunProcess {
 
 /** The live processes whose environment carries `marker` (zombies have none left, and are not running). */
 export function processesOfRun(marker: string): RunProcess[] {
-  const entry = `${MARKER_VAR}=${marker}`;
+  const entry = `${RUN_MARKER_VAR}=${marker}`;
   const found: RunProcess[] = [];
   for (const name of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
@@ -112,7 +112,7 @@ export async function upKilledAtKeyCreate(tc: PulumiToolchain, emu: RunningEmula
   // Detached: the CLI leads a process group of its own, as under a CI runner; only its pid is killed.
   const cli: ChildProcess = spawn(tc.bin, ["up", "--yes", "--skip-preview", "--stack", LOCAL_STACK, "--non-interactive"], {
     cwd: stack.project,
-    env: { ...tc.env, ...stack.env, ...env, [MARKER_VAR]: marker },
+    env: { ...tc.env, ...stack.env, ...env, [RUN_MARKER_VAR]: marker },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
