@@ -206,3 +206,15 @@ describe("the checker itself", () => {
     expect(linkTargets('see [a](a.md#x) and `[b](b.md)`\n\n```\n[c](c.md)\n```\n[d](d.md "t")\n')).toEqual(["a.md#x", "d.md"]);
   });
 });
+
+describe("a team installs keywire with a command that works today", () => {
+  // keywire is not on the npm registry yet (docs/install.md): `npm install keywire` answers 404.
+  const version = (JSON.parse(read(path.join(ROOT, "package.json"))) as { version: string }).version;
+  const pages = [README, path.join(ROOT, "docs", "adoption.md")];
+
+  test.each(pages.map((p) => [path.relative(ROOT, p), p]))("%s installs from the release's git tag, not from the registry", (_, page) => {
+    const text = read(page);
+    expect(codeLines(text).filter((l) => /^\s*npm (install|i) keywire(@\S*)?\s*(#.*)?$/.test(l))).toEqual([]);
+    expect(hasCommandLine(text, `npm install github:<owner>/keywire#v${version}`)).toBe(true);
+  });
+});

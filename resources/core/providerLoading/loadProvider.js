@@ -143,7 +143,7 @@ function moduleFile(specifier) {
   } catch (err) {
     throw new Error(
       `keywire: the state names ${specifier}, which the program in ${program} cannot load (${err.message.split("\n")[0]}). ` +
-        `Run pulumi from the program's directory, with keywire installed there (npm install keywire).`,
+        `Run pulumi from the program's directory, with keywire installed there (keywire's docs/install.md says how).`,
       { cause: err },
     );
   }
