@@ -28,7 +28,11 @@ function matches(f: FaultFilter, method: string, table: string | undefined, defa
 
 export class Faults {
   private s: FaultSettings = {};
-  private errorCredit = 0;
+  /**
+   * errorRate's credit per kind of request (method and table): with one count for all, a
+   * client retrying in step with another's requests could land on the failing turn every time.
+   */
+  private errorCredit = new Map<string, number>();
   private errorIndex = 0;
   /** Requests held by lateCommitNext: each timer, and how to tell its request it was cancelled. */
   private held = new Map<NodeJS.Timeout, () => void>();
@@ -38,7 +42,7 @@ export class Faults {
 
   set(f: FaultSettings): void {
     this.s = structuredClone(f);
-    this.errorCredit = 0;
+    this.errorCredit.clear();
     this.errorIndex = 0;
   }
 
@@ -71,9 +75,13 @@ export class Faults {
     const rate = this.s.errorRate ?? 0;
     if (rate <= 0) return undefined;
     // Deterministic spread: a credit grows by the rate each request and pays for one failure per whole unit.
-    this.errorCredit += rate;
-    if (this.errorCredit < 1 - 1e-9) return undefined;
-    this.errorCredit -= 1;
+    const kind = `${method} ${table ?? ""}`;
+    const credit = (this.errorCredit.get(kind) ?? 0) + rate;
+    if (credit < 1 - 1e-9) {
+      this.errorCredit.set(kind, credit);
+      return undefined;
+    }
+    this.errorCredit.set(kind, credit - 1);
     const status = ERROR_STATUSES[this.errorIndex++ % ERROR_STATUSES.length];
     return errorReply(status, STATUS_TEXT[status], "Injected fault");
   }

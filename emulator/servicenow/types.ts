@@ -56,7 +56,7 @@ export interface FaultFilter {
 export interface FaultSettings {
   latencyMs?: number;
   jitterMs?: number;
-  /** Share (0..1) of requests answered 500/502/503, spread evenly by a counter (deterministic). */
+  /** Share (0..1) of requests answered 500/502/503, spread evenly by a counter per method and table (deterministic). */
   errorRate?: number;
   failNext?: { count: number; status: number; retryAfterSeconds?: number } & FaultFilter;
   dropNext?: { count: number } & FaultFilter;

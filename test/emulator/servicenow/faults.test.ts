@@ -53,6 +53,19 @@ describe("7. fault injection and the admin API", () => {
       expect(failed.body.status).toBe("failure");
     });
 
+    test("errorRate keeps a count per kind of request, so another client's requests cannot make one kind fail every time", async () => {
+      // One counter for all requests would answer every request of one kind with 200 and every one of the other with an error.
+      em.setFaults({ errorRate: 0.5 });
+      const incident: number[] = [];
+      const user: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        incident.push((await api.get("/api/now/table/incident?sysparm_limit=1")).status);
+        user.push((await api.get("/api/now/table/sys_user?sysparm_limit=1")).status);
+      }
+      expect(incident.map((s) => s === 200)).toEqual([true, false, true, false]);
+      expect(user.map((s) => s === 200)).toEqual([true, false, true, false]);
+    });
+
     test("failNext: a 429 burst with Retry-After, then normal service", async () => {
       em.setFaults({ failNext: { count: 2, status: 429, retryAfterSeconds: 7 } });
       for (let i = 0; i < 2; i++) {
