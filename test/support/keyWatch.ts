@@ -12,12 +12,20 @@ export interface KeySample {
   newExists: boolean;
 }
 
+/** Answers to one probe; a 5xx (an injected fault) says nothing about the key, so it is asked again. */
+const PROBE_ATTEMPTS = 5;
+
 /** Whether the instance accepts a request authenticated only by `token` (Table API, query parameter). */
 export async function accepted(emu: RunningEmulator, token: string): Promise<boolean> {
   const q = new URLSearchParams({ sysparm_limit: "1", "x-sn-apikey": token });
-  const res = await fetch(`${emu.url}/api/now/table/incident?${q.toString()}`);
-  await res.arrayBuffer();
-  return res.status !== 401;
+  let status = 0;
+  for (let attempt = 0; attempt < PROBE_ATTEMPTS; attempt++) {
+    const res = await fetch(`${emu.url}/api/now/table/incident?${q.toString()}`);
+    await res.arrayBuffer();
+    status = res.status;
+    if (status < 500) return status !== 401;
+  }
+  throw new Error(`the key probe was answered ${status} ${PROBE_ATTEMPTS} times: whether the token works is unknown`);
 }
 
 /** Samples until `stop()` (or five minutes), keys whose name starts with `namePrefix`. */
