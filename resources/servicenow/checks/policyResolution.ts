@@ -1,7 +1,9 @@
 /**
  * How the instance picks the one access policy that governs a REST request: the most
  * specific active policy of the request's API, global policies last. The verification
- * uses it to name the policy behind a refused probe.
+ * uses it to name the policy behind a refused probe. The emulator judges requests with a
+ * resolution of its own (emulator/servicenow/auth/policy.ts), written apart on purpose, so
+ * that the tests do not hold keywire's reading of the rule up against itself.
  */
 import type { SnRecord } from "../client/tableClient";
 
